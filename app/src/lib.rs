@@ -1,0 +1,75 @@
+//! patdesk's web app: the HTML shell, the router and every page.
+//!
+//! Compiled twice: with `ssr` into the server (rendering HTML, running server functions) and with
+//! `hydrate` into the browser's wasm (taking over the server's HTML). The two features never meet.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{A, Route, Router, Routes},
+    path,
+};
+
+mod pages;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/patdesk.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "patdesk".to_string() } else { format!("{page} · patdesk") }/>
+        <Router>
+            <Header/>
+            <main id="main" class="page">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Home/>
+                    <Route path=path!("/teams") view=pages::Teams/>
+                    <Route path=path!("/activity") view=pages::Activity/>
+                    <Route path=path!("/explorer") view=pages::Explorer/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The top bar: product name and the main navigation.
+#[component]
+fn Header() -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"pdk_"</span>
+                "patdesk"
+            </A>
+            <nav aria-label="Main">
+                <ul class="nav">
+                    <li><A href="/">"Tokens"</A></li>
+                    <li><A href="/teams">"Teams"</A></li>
+                    <li><A href="/activity">"Activity"</A></li>
+                    <li><A href="/explorer">"API explorer"</A></li>
+                </ul>
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,69 @@
+//! The app's pages. Each grows into its own module as its feature lands.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The home page: the access-token list once accounts exist.
+#[component]
+pub fn Home() -> impl IntoView {
+    // Handled only by the wasm: a working "Dismiss" proves the page hydrated.
+    let (welcome_open, set_welcome_open) = signal(true);
+    view! {
+        <Title text="Access tokens"/>
+        <h1>"Access tokens"</h1>
+        <Show when=move || welcome_open.get()>
+            <section class="notice" role="status" aria-label="Welcome">
+                <p>
+                    "patdesk issues personal access tokens for your team's API: one team, one expiry, "
+                    "read or read/write, shown once."
+                </p>
+                <button type="button" class="button secondary" on:click=move |_| set_welcome_open.set(false)>
+                    "Dismiss"
+                </button>
+            </section>
+        </Show>
+        <p class="muted">"Sign-in and token management arrive with the next releases."</p>
+    }
+}
+
+#[component]
+pub fn Teams() -> impl IntoView {
+    placeholder("Teams", "Your teams and their members will be listed here.")
+}
+
+#[component]
+pub fn Activity() -> impl IntoView {
+    placeholder(
+        "Activity",
+        "Sign-ins, token changes and API writes will be listed here.",
+    )
+}
+
+#[component]
+pub fn Explorer() -> impl IntoView {
+    placeholder(
+        "API explorer",
+        "Try the team API here with a token minted for you.",
+    )
+}
+
+fn placeholder(title: &'static str, text: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <h1>{title}</h1>
+        <p class="muted">{text}</p>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <h1>"Page not found"</h1>
+        <p><a href="/">"Back to your tokens"</a></p>
+    }
+}

@@ -1,0 +1,238 @@
+//! Choosing, opening and migrating the database.
+//!
+//! SQLite is the embedded default (a file under `./data/`, WAL mode, foreign keys on);
+//! a `postgres://` URL selects PostgreSQL.
+
+use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+/// The file used when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_PATH: &str = "data/patdesk.db";
+
+/// A validated `DATABASE_URL`. Its `Display` hides any password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite { path: PathBuf },
+    Postgres { url: url::Url },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DatabaseUrlError {
+    #[error("DATABASE_URL is empty")]
+    Empty,
+    #[error(
+        "DATABASE_URL {0:?} is not supported: use sqlite://<path> (or sqlite:<path>) or postgres://user:password@host/database"
+    )]
+    UnsupportedScheme(String),
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    BadPostgresUrl(String),
+    #[error("DATABASE_URL names no SQLite file")]
+    NoSqlitePath,
+    #[error("DATABASE_URL names no PostgreSQL database")]
+    NoPostgresDatabase,
+}
+
+impl Default for DatabaseUrl {
+    fn default() -> Self {
+        DatabaseUrl::Sqlite {
+            path: PathBuf::from(DEFAULT_SQLITE_PATH),
+        }
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = DatabaseUrlError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(DatabaseUrlError::Empty);
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let url = url::Url::parse(raw)
+                .map_err(|e| DatabaseUrlError::BadPostgresUrl(e.to_string()))?;
+            if url.host_str().unwrap_or_default().is_empty() && !raw.contains("host=") {
+                return Err(DatabaseUrlError::BadPostgresUrl("no host".into()));
+            }
+            if url.path().trim_start_matches('/').is_empty() {
+                return Err(DatabaseUrlError::NoPostgresDatabase);
+            }
+            return Ok(DatabaseUrl::Postgres { url });
+        }
+        if let Some(rest) = raw.strip_prefix("sqlite:") {
+            // sqlite://relative/path, sqlite:///absolute/path and sqlite:path are all accepted;
+            // any `?query` is ignored: patdesk sets the connection options itself.
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(DatabaseUrlError::NoSqlitePath);
+            }
+            return Ok(DatabaseUrl::Sqlite {
+                path: PathBuf::from(path),
+            });
+        }
+        let scheme = raw.split(':').next().unwrap_or(raw);
+        Err(DatabaseUrlError::UnsupportedScheme(format!("{scheme}:…")))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres { url } => {
+                let mut shown = url.clone();
+                if shown.password().is_some() {
+                    let _ = shown.set_password(Some("***"));
+                }
+                write!(f, "{shown}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+impl DatabaseUrl {
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DatabaseUrl::Sqlite { .. })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot create the directory {dir} for the SQLite database: {source}")]
+    CreateDir { dir: String, source: std::io::Error },
+    #[error("cannot open the database {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("cannot apply migrations to {url}: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+/// How many pooled connections to keep: enough to keep both cores busy while some wait on I/O.
+fn pool_size(url: &DatabaseUrl) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    match url {
+        // SQLite has one writer at a time; readers proceed in parallel under WAL.
+        DatabaseUrl::Sqlite { .. } => (cores * 2).clamp(2, 8),
+        DatabaseUrl::Postgres { .. } => (cores * 4).clamp(4, 32),
+    }
+}
+
+/// Opens a connection pool. Creates the SQLite file (and its directory) when missing.
+pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, ConnectError> {
+    let shown = url.to_string();
+    let mut options = match url {
+        DatabaseUrl::Sqlite { path } => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {
+                    dir: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
+            options.map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+            options
+        }
+        DatabaseUrl::Postgres { url } => ConnectOptions::new(url.as_str()),
+    };
+    options
+        .max_connections(pool_size(url))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        // Statements are logged by our own spans; sqlx's logger would print their parameters.
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .map_err(|e| ConnectError::Open {
+            url: shown,
+            reason: one_line(&e),
+        })
+}
+
+/// Applies every pending migration. Safe to call on every start, and from several processes at
+/// once on PostgreSQL (the migrator takes an advisory lock there).
+pub async fn migrate(db: &DatabaseConnection, url: &DatabaseUrl) -> Result<(), ConnectError> {
+    Migrator::up(db, None)
+        .await
+        .map_err(|e| ConnectError::Migrate {
+            url: url.to_string(),
+            reason: one_line(&e),
+        })
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// The first line of an error, for messages meant to be one line.
+fn one_line(e: &DbErr) -> String {
+    let text = e.to_string();
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sqlite_forms() {
+        for (raw, path) in [
+            ("sqlite://data/x.db", "data/x.db"),
+            ("sqlite:///tmp/x.db", "/tmp/x.db"),
+            ("sqlite:x.db?mode=rwc", "x.db"),
+        ] {
+            assert_eq!(
+                raw.parse::<DatabaseUrl>().unwrap(),
+                DatabaseUrl::Sqlite { path: path.into() },
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_schemes_and_empty_urls() {
+        assert_eq!(
+            "mysql://u:p@h/db".parse::<DatabaseUrl>().unwrap_err(),
+            DatabaseUrlError::UnsupportedScheme("mysql:…".into())
+        );
+        assert_eq!(
+            "".parse::<DatabaseUrl>().unwrap_err(),
+            DatabaseUrlError::Empty
+        );
+        assert_eq!(
+            "sqlite://".parse::<DatabaseUrl>().unwrap_err(),
+            DatabaseUrlError::NoSqlitePath
+        );
+        assert_eq!(
+            "postgres://u@h".parse::<DatabaseUrl>().unwrap_err(),
+            DatabaseUrlError::NoPostgresDatabase
+        );
+    }
+
+    #[test]
+    fn display_hides_the_postgres_password() {
+        let url: DatabaseUrl = "postgres://me:s3cret@127.0.0.1:5432/pd".parse().unwrap();
+        let shown = url.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("me:***@127.0.0.1"), "{shown}");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,6 @@
+//! patdesk's core: the database and the rules for users, teams, sessions and tokens.
+//!
+//! Nothing here knows about HTTP or the UI: the web app's server functions (`app`), the REST API
+//! and the CLI (`server`) all call these plain async functions over a [`sea_orm::DatabaseConnection`].
+
+pub mod db;

@@ -1,0 +1,18 @@
+//! patdesk's database schema as forward-only migrations.
+//!
+//! The same migrations run on SQLite (the embedded default) and PostgreSQL. `patdesk serve`
+//! applies them at start-up and `patdesk migrate` applies them and exits. A migration that has
+//! landed is never edited: schema changes come as new files.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,14 @@
+//! The `patdesk` binary's library: everything between the network (or the command line) and the
+//! `domain` crate.
+//!
+//! - [`cli`]: argument parsing and the commands (`serve`, `migrate`, …).
+//! - [`config`]: settings from the environment and `.env`.
+//! - [`telemetry`]: structured logging with `tracing`.
+//! - [`web`]: the axum router: Leptos pages and server functions, health checks.
+//! - [`health`]: `/healthz` and `/readyz`.
+
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,130 @@
+//! The binary as an operator meets it: help, migrate, bad configuration, health checks,
+//! server-rendered pages and a clean shutdown.
+
+mod support;
+
+use support::{TestServer, run};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_lists_the_commands_and_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["--help"], &[]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for needle in ["serve", "migrate", "DATABASE_URL", "PATDESK_ADDR"] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+    let out = run(dir.path(), &["serve", "--help"], &[]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("Run the web app and the API"));
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    // No DATABASE_URL: the default file under ./data/ is created.
+    let out = run(dir.path(), &["migrate"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("data/patdesk.db").is_file());
+    let again = run(dir.path(), &["migrate"], &[]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+}
+
+#[test]
+fn bad_database_urls_fail_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("mysql://root:pw@127.0.0.1/x", "not supported"),
+        ("nonsense", "not supported"),
+        (
+            "postgres://user:hunter2secret@127.0.0.1:1/db",
+            "cannot open the database",
+        ),
+        (
+            "sqlite:///proc/nope/patdesk.db",
+            "cannot create the directory",
+        ),
+    ];
+    for (url, expected) in cases {
+        for command in ["serve", "migrate"] {
+            let out = run(dir.path(), &[command], &[("DATABASE_URL", url)]);
+            let stderr = text(&out.stderr);
+            assert!(!out.status.success(), "{command} with {url} succeeded");
+            assert_eq!(
+                stderr.trim_end().lines().count(),
+                1,
+                "{command} {url}:\n{stderr}"
+            );
+            assert!(stderr.contains(expected), "{command} {url}: {stderr}");
+            assert!(stderr.starts_with("patdesk: "), "{stderr}");
+            assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
+            assert!(
+                !stderr.contains("hunter2secret"),
+                "password leaked: {stderr}"
+            );
+        }
+    }
+    let out = run(
+        dir.path(),
+        &["serve"],
+        &[("PATDESK_ADDR", "not-an-address")],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("PATDESK_ADDR"));
+}
+
+#[tokio::test]
+async fn health_ready_and_the_first_page() {
+    let server = TestServer::start();
+    let client = reqwest::Client::new();
+
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+
+    let ready = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+
+    let page = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for needle in [
+        "patdesk",
+        "Tokens",
+        "Teams",
+        "Activity",
+        "API explorer",
+        "/pkg/patdesk",
+    ] {
+        assert!(html.contains(needle), "page lacks {needle}");
+    }
+
+    let missing = client
+        .get(server.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let status = server.terminate();
+    assert!(status.success(), "SIGTERM should exit cleanly: {status:?}");
+}
+
+#[test]
+fn a_second_start_on_the_same_database_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+    let first = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
+    assert!(first.terminate().success());
+    let second = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
+    let log = second.log();
+    assert!(!log.contains("ERROR"), "{log}");
+    assert!(second.terminate().success());
+}

@@ -1,0 +1,136 @@
+//! Runs the real `patdesk` binary for black-box tests: its own temporary SQLite database (or a
+//! throw-away PostgreSQL database), a free port, logs captured for inspection.
+
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    time::Duration,
+};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_patdesk");
+
+/// The workspace root, where `target/site` lives.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A `patdesk` command with a clean environment: only what a test sets reaches it.
+pub fn patdesk(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("LEPTOS_SITE_ROOT", workspace_root().join("target/site"));
+    command
+}
+
+pub fn run(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = patdesk(dir);
+    command.args(args).stdin(Stdio::null());
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.output().expect("run patdesk")
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl TestServer {
+    /// Starts `patdesk serve` on a fresh SQLite file in a temporary directory.
+    pub fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+        Self::start_in(dir, &url)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, database_url: &str) -> TestServer {
+        let mut child = patdesk(dir.path())
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("PATDESK_ADDR", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn patdesk serve");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut tx = Some(tx);
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Some(rest) = line.split("listening on http://").nth(1) {
+                        let addr = rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(addr);
+                        }
+                    }
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not start:\n{}", log.lock().unwrap());
+            }
+        };
+        TestServer {
+            base: format!("http://{addr}"),
+            dir,
+            child,
+            log,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not stop after SIGTERM");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
