@@ -10,7 +10,17 @@ use leptos_router::{
     path,
 };
 
+pub mod auth;
+mod components;
+pub mod error;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
+pub mod teams;
+
+/// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
+/// anything below `/teams/`) to `/signin?next=…`.
+pub const PRIVATE_PATHS: [&str; 4] = ["/", "/teams", "/activity", "/explorer"];
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -34,6 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(auth::AuthActions::new());
 
     view! {
         <Stylesheet id="leptos" href="/pkg/patdesk.css"/>
@@ -43,7 +54,10 @@ pub fn App() -> impl IntoView {
             <main id="main" class="page">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Home/>
-                    <Route path=path!("/teams") view=pages::Teams/>
+                    <Route path=path!("/signin") view=auth::SignInPage/>
+                    <Route path=path!("/signup") view=auth::SignUpPage/>
+                    <Route path=path!("/teams") view=teams::TeamsPage/>
+                    <Route path=path!("/teams/:slug") view=teams::TeamPage/>
                     <Route path=path!("/activity") view=pages::Activity/>
                     <Route path=path!("/explorer") view=pages::Explorer/>
                 </Routes>
@@ -70,6 +84,7 @@ fn Header() -> impl IntoView {
                     <li><A href="/explorer">"API explorer"</A></li>
                 </ul>
             </nav>
+            <auth::UserMenu/>
         </header>
     }
 }

@@ -27,11 +27,6 @@ pub fn Home() -> impl IntoView {
 }
 
 #[component]
-pub fn Teams() -> impl IntoView {
-    placeholder("Teams", "Your teams and their members will be listed here.")
-}
-
-#[component]
 pub fn Activity() -> impl IntoView {
     placeholder(
         "Activity",

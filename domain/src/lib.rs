@@ -3,4 +3,15 @@
 //! Nothing here knows about HTTP or the UI: the web app's server functions (`app`), the REST API
 //! and the CLI (`server`) all call these plain async functions over a [`sea_orm::DatabaseConnection`].
 
+pub mod activity;
 pub mod db;
+pub mod entity;
+pub mod error;
+pub mod names;
+pub mod password;
+pub mod secret;
+pub mod sessions;
+pub mod teams;
+pub mod users;
+
+pub use error::{Error, Result};

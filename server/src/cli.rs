@@ -1,4 +1,5 @@
-//! The command line: `patdesk serve` (the default) and `patdesk migrate`.
+//! The command line: `patdesk serve` (the default), `patdesk migrate`, and the operator's
+//! `user`, `team` (and, later, `token`) commands.
 //!
 //! Every command exits non-zero with one line on stderr naming the problem.
 
@@ -29,6 +30,54 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage teams and their members.
+    #[command(subcommand)]
+    Team(TeamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input (first line).
+    Add {
+        username: String,
+        /// Make the user an instance admin.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamCommand {
+    /// Create a team with an existing user as its admin.
+    Add {
+        slug: String,
+        /// The user who becomes the team's admin.
+        #[arg(long)]
+        owner: String,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Manage a team's members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MemberCommand {
+    /// Add a user to a team with a role.
+    Add {
+        slug: String,
+        username: String,
+        /// reader, writer or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Remove a user from a team.
+    Remove { slug: String, username: String },
 }
 
 pub fn main() -> ExitCode {
@@ -39,7 +88,8 @@ pub fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = Cli::parse();
-    telemetry::init();
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    telemetry::init(if serving { "info" } else { "warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -68,6 +118,106 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = domain::db::connect(&url).await?;
             domain::db::migrate(&db, &url).await?;
             println!("migrations applied to {url}");
+            Ok(())
+        }
+        Command::User(command) => user_command(command).await,
+        Command::Team(command) => team_command(command).await,
+    }
+}
+
+/// The migrated database, for the operator's commands.
+async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let url = Config::database_url_from_env()?;
+    let db = domain::db::connect(&url).await?;
+    domain::db::migrate(&db, &url).await?;
+    Ok(db)
+}
+
+/// A domain error as the operator should read it.
+fn operator_error(error: domain::Error) -> anyhow::Error {
+    match error {
+        domain::Error::Invalid { message, .. } | domain::Error::Conflict { message, .. } => {
+            anyhow::anyhow!(message)
+        }
+        other => anyhow::anyhow!(other),
+    }
+}
+
+async fn user_command(command: UserCommand) -> anyhow::Result<()> {
+    use domain::names::{Password, Username};
+    match command {
+        UserCommand::Add { username, admin } => {
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                anyhow::anyhow!("cannot read the password from standard input: {e}")
+            })?;
+            let typed = line.strip_suffix('\n').unwrap_or(&line);
+            let typed = typed.strip_suffix('\r').unwrap_or(typed);
+            let password = Password::parse(typed).map_err(operator_error)?;
+            let db = database().await?;
+            let user = domain::users::create(&db, &username, &password, admin)
+                .await
+                .map_err(operator_error)?;
+            println!(
+                "created user {}{}",
+                user.username,
+                if user.is_admin {
+                    " (instance admin)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
+    use domain::{
+        names::{Role, TeamName, TeamSlug, Username},
+        teams::{self, Actor},
+    };
+    match command {
+        TeamCommand::Add { slug, owner, name } => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let owner = Username::parse(&owner).map_err(operator_error)?;
+            let name = TeamName::parse(name.as_deref().unwrap_or(slug.as_str()))
+                .map_err(operator_error)?;
+            let db = database().await?;
+            let owner_account = domain::users::find(&db, &owner)
+                .await
+                .map_err(operator_error)?
+                .ok_or_else(|| anyhow::anyhow!("There is no user named {owner}."))?;
+            teams::create(&db, owner_account.id, &slug, &name)
+                .await
+                .map_err(operator_error)?;
+            println!("created team {slug} with {owner} as admin");
+            Ok(())
+        }
+        TeamCommand::Member(MemberCommand::Add {
+            slug,
+            username,
+            role,
+        }) => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let role = Role::parse(&role).map_err(operator_error)?;
+            let db = database().await?;
+            teams::add_member(&db, Actor::Operator, &slug, &username, role)
+                .await
+                .map_err(operator_error)?;
+            println!("added {username} to {slug} as {role}");
+            Ok(())
+        }
+        TeamCommand::Member(MemberCommand::Remove { slug, username }) => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let db = database().await?;
+            teams::remove_member(&db, Actor::Operator, &slug, &username)
+                .await
+                .map_err(operator_error)?;
+            println!("removed {username} from {slug}");
             Ok(())
         }
     }

@@ -6,9 +6,13 @@
 //! - [`telemetry`]: structured logging with `tracing`.
 //! - [`web`]: the axum router: Leptos pages and server functions, health checks.
 //! - [`health`]: `/healthz` and `/readyz`.
+//! - [`rpc`]: HTTP statuses for server-function errors.
+//! - [`guard`]: session resolution, private-page redirects and the same-origin check.
 
 pub mod cli;
 pub mod config;
+pub mod guard;
 pub mod health;
+pub mod rpc;
 pub mod telemetry;
 pub mod web;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
-use axum::{Router, extract::FromRef, routing::get};
+use axum::{Router, extract::FromRef, middleware, routing::get};
 use leptos::{
     config::{Env, LeptosOptions},
     prelude::provide_context,
@@ -16,7 +16,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{config::Config, health};
+use crate::{config::Config, guard, health, rpc};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -51,6 +51,12 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.db.clone(),
+            guard::session,
+        ))
+        .layer(middleware::from_fn(rpc::error_status))
+        .layer(middleware::from_fn(guard::same_origin))
         .layer(CompressionLayer::new())
         .layer(
             // Method, path and status only: headers and bodies can carry secrets.
@@ -63,6 +69,8 @@ pub fn router(state: AppState) -> Router {
 
 /// Opens and migrates the database, then serves until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Installed before anything is announced, so that an early SIGTERM is a graceful stop.
+    let shutdown = shutdown_signal()?;
     let db = domain::db::connect(&config.database_url).await?;
     domain::db::migrate(&db, &config.database_url).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -80,7 +88,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown)
     .await
     .context("server error")?;
     tracing::info!("shutting down: in-flight requests finished");
@@ -88,22 +96,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// A future that resolves on SIGINT (Ctrl-C) or SIGTERM; the handlers are installed at once.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received");
+        tracing::info!("shutdown signal received");
+    })
 }

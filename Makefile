@@ -1,0 +1,58 @@
+# patdesk: `make run` builds and serves the app; `make test` runs every test.
+# Both install whatever is missing first (see scripts/ensure-tools.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# The same values cargo-leptos passes when it builds the server: keeping them in the
+# environment of `cargo test` lets it reuse the release build instead of rebuilding Leptos.
+LEPTOS_ENV_VARS := LEPTOS_OUTPUT_NAME=patdesk LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
+
+CARGO_TEST := $(LEPTOS_ENV_VARS) cargo test --release --locked
+TEST_LOG := target/test-log.txt
+
+.PHONY: run build tools test-tools test test-rust test-e2e lint fmt clean
+
+## run: build everything (release) and serve http://127.0.0.1:3000 on ./data/patdesk.db
+run: build
+	LEPTOS_SITE_ROOT=target/site ./target/release/patdesk serve
+
+## build: the server binary and the wasm/js/css bundle under target/site
+build: tools
+	cargo leptos build --release
+
+tools:
+	@./scripts/ensure-tools.sh
+
+test-tools:
+	@./scripts/ensure-tools.sh --test
+
+## test: every test: Rust unit and black-box tests, migrations (SQLite, and PostgreSQL when
+## PATDESK_TEST_POSTGRES_URL is set), then the browser suite against the release binary.
+test: test-tools build lint
+	@mkdir -p target && : > $(TEST_LOG)
+	$(MAKE) --no-print-directory test-rust 2>&1 | tee -a $(TEST_LOG)
+	$(MAKE) --no-print-directory test-e2e 2>&1 | tee -a $(TEST_LOG)
+	@./scripts/summarize-tests.sh $(TEST_LOG)
+
+# Per package, so that the app's `ssr` and `hydrate` features never meet.
+test-rust:
+	$(CARGO_TEST) -p domain -p migrations -p server
+
+test-e2e:
+	cd end2end && CI=$${CI:-} npx playwright test
+
+## lint: rustfmt and clippy, per package and target
+lint:
+	cargo fmt --all --check
+	cargo clippy --locked -p domain -p migrations -p server --all-targets -- -D warnings
+	cargo clippy --locked -p app --features ssr -- -D warnings
+	cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/.tmp end2end/test-results

@@ -1,0 +1,243 @@
+//! Sign up, sign in and sign out: the server functions and their pages.
+//!
+//! The forms are `ActionForm`s: they work as plain HTML form posts before the wasm has loaded
+//! (errors come back in the URL and are shown on the re-rendered page) and without reloads after.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::{FieldError, FormError, action_error},
+    error::AppError,
+};
+
+/// The signed-in user as the pages see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub username: String,
+    pub is_admin: bool,
+}
+
+#[server(prefix = "/rpc", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserView>, AppError> {
+    Ok(crate::session::current_user().map(|u| UserView {
+        username: u.username,
+        is_admin: u.is_admin,
+    }))
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_up")]
+pub async fn sign_up(
+    username: String,
+    password: String,
+    password_confirmation: String,
+) -> Result<(), AppError> {
+    use domain::{
+        activity::{self, Event, Kind},
+        names::{Password, Username},
+    };
+
+    use crate::session::{client_ip, db, set_session_cookie};
+
+    let db = db()?;
+    let username = Username::parse(&username)?;
+    let password = Password::parse(&password)?;
+    if password.expose() != password_confirmation {
+        return Err(AppError::field(
+            "password_confirmation",
+            "The two passwords do not match.",
+        ));
+    }
+    let user = domain::users::create(&db, &username, &password, false).await?;
+    let session = domain::sessions::start(&db, user.id).await?;
+    set_session_cookie(&session)?;
+    activity::record(&db, Event::new(Some(user.id), Kind::SignUp).ip(client_ip())).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_in")]
+pub async fn sign_in(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use domain::{
+        Error,
+        activity::{self, Event, Kind},
+        names::Username,
+    };
+
+    use crate::session::{client_ip, db, safe_next, session_cookie, set_session_cookie};
+
+    let db = db()?;
+    match domain::users::authenticate(&db, &username, &password).await {
+        Ok(user) => {
+            // A new id at every sign-in: a session id planted before sign-in is worthless.
+            if let Some(old) = session_cookie() {
+                domain::sessions::end(&db, &old).await?;
+            }
+            let session = domain::sessions::start(&db, user.id).await?;
+            set_session_cookie(&session)?;
+            activity::record(&db, Event::new(Some(user.id), Kind::SignIn).ip(client_ip())).await?;
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(Error::InvalidCredentials) => {
+            // Recorded in the named user's log when the name exists (they should know).
+            let target = Username::parse(&username).ok();
+            let user_id = match &target {
+                Some(name) => domain::users::find(&db, name).await?.map(|u| u.id),
+                None => None,
+            };
+            let mut event = Event::new(user_id, Kind::SignInFailed).ip(client_ip());
+            if let Some(name) = target {
+                event = event.target(format!("user {name}"));
+            }
+            activity::record(&db, event).await?;
+            Err(Error::InvalidCredentials.into())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use domain::activity::{self, Event, Kind};
+
+    use crate::session::{clear_session_cookie, client_ip, current_user, db, session_cookie};
+
+    let db = db()?;
+    if let Some(id) = session_cookie() {
+        domain::sessions::end(&db, &id).await?;
+    }
+    if let Some(user) = current_user() {
+        activity::record(
+            &db,
+            Event::new(Some(user.id), Kind::SignOut).ip(client_ip()),
+        )
+        .await?;
+    }
+    clear_session_cookie()?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// The actions that change who is signed in; the header's user refetches after each.
+#[derive(Clone, Copy)]
+pub struct AuthActions {
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_up: ServerAction<SignUp>,
+    pub sign_out: ServerAction<SignOut>,
+}
+
+impl AuthActions {
+    pub fn new() -> Self {
+        AuthActions {
+            sign_in: ServerAction::new(),
+            sign_up: ServerAction::new(),
+            sign_out: ServerAction::new(),
+        }
+    }
+
+    pub fn version(&self) -> (usize, usize, usize) {
+        (
+            self.sign_in.version().get(),
+            self.sign_up.version().get(),
+            self.sign_out.version().get(),
+        )
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let actions = expect_context::<AuthActions>();
+    let action = actions.sign_in;
+    let error = action_error(action.value());
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    view! {
+        <Title text="Sign in"/>
+        <section class="auth-card">
+            <h1>"Sign in to patdesk"</h1>
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=next/>
+                <label for="username">"Username"</label>
+                <input id="username" name="username" autocomplete="username" required
+                    aria-describedby="username-error"/>
+                <FieldError error field="username" id="username-error"/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password"
+                    required aria-describedby="password-error"/>
+                <FieldError error field="password" id="password-error"/>
+                <FormError error/>
+                <button type="submit" class="button">"Sign in"</button>
+            </ActionForm>
+            <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let actions = expect_context::<AuthActions>();
+    let action = actions.sign_up;
+    let error = action_error(action.value());
+    view! {
+        <Title text="Sign up"/>
+        <section class="auth-card">
+            <h1>"Create your account"</h1>
+            <ActionForm action=action>
+                <label for="username">"Username"</label>
+                <input id="username" name="username" autocomplete="username" required
+                    minlength="3" maxlength="32" pattern="[A-Za-z0-9_\\-]+"
+                    aria-describedby="username-help username-error"/>
+                <p class="help" id="username-help">"3–32 characters: letters, digits, _ and -."</p>
+                <FieldError error field="username" id="username-error"/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password"
+                    required minlength="10" aria-describedby="password-help password-error"/>
+                <p class="help" id="password-help">"At least 10 characters."</p>
+                <FieldError error field="password" id="password-error"/>
+                <label for="password_confirmation">"Confirm password"</label>
+                <input id="password_confirmation" name="password_confirmation" type="password"
+                    autocomplete="new-password" required aria-describedby="password_confirmation-error"/>
+                <FieldError error field="password_confirmation" id="password_confirmation-error"/>
+                <FormError error/>
+                <button type="submit" class="button">"Create account"</button>
+            </ActionForm>
+            <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+        </section>
+    }
+}
+
+/// The header's right side: who is signed in and a sign-out button, or sign-in links.
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let actions = expect_context::<AuthActions>();
+    let user = Resource::new(move || actions.version(), |_| current_user());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => view! {
+                        <div class="user-menu">
+                            <span class="whoami">"Signed in as " <strong>{user.username}</strong></span>
+                            <ActionForm action=actions.sign_out>
+                                <button type="submit" class="button secondary">"Sign out"</button>
+                            </ActionForm>
+                        </div>
+                    }.into_any(),
+                    _ => view! {
+                        <div class="user-menu">
+                            <a href="/signin">"Sign in"</a>
+                            <a href="/signup" class="button">"Sign up"</a>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,63 @@
+//! The errors the domain's operations return. Each says what went wrong in words a user can act
+//! on; the web app and the API turn them into form errors and HTTP responses, at their edges.
+
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input, naming the field it is about.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The value is well-formed but taken (a username, a team slug, a token description).
+    #[error("{field}: {message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
+    /// Sign-in failed. Deliberately the same for an unknown user and a wrong password.
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// The caller is not signed in (or the session ended).
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing of that name exists, or the caller may not know that it does.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A rule that protects the data's consistency (e.g. a team keeps at least one admin).
+    #[error("{0}")]
+    Rule(String),
+    /// Something broke below us. The message is for logs only, never for users.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// Whether this is our fault rather than the caller's (to be logged, and hidden).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Database(_) | Error::Internal(_))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,236 @@
+//! Validated values: a `Username`, `TeamSlug`, `TeamName`, `Password` or `Role` cannot hold an
+//! invalid value, so functions that take one need not check again.
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// 3–32 chars of `a-z 0-9 _ -`, case-insensitive (kept lower-case).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let value = raw.trim().to_ascii_lowercase();
+        let len = value.chars().count();
+        if value.is_empty() {
+            return Err(Error::invalid("username", "Enter a username."));
+        }
+        if !(3..=32).contains(&len) {
+            return Err(Error::invalid(
+                "username",
+                "A username is 3 to 32 characters long.",
+            ));
+        }
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            return Err(Error::invalid(
+                "username",
+                "A username may contain only letters a–z, digits, '_' and '-'.",
+            ));
+        }
+        Ok(Username(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 2–40 chars of `a-z 0-9 -`, kept lower-case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TeamSlug(String);
+
+impl TeamSlug {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let value = raw.trim().to_ascii_lowercase();
+        let len = value.chars().count();
+        if value.is_empty() {
+            return Err(Error::invalid("slug", "Enter a slug for the team."));
+        }
+        if !(2..=40).contains(&len) {
+            return Err(Error::invalid(
+                "slug",
+                "A team slug is 2 to 40 characters long.",
+            ));
+        }
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(Error::invalid(
+                "slug",
+                "A team slug may contain only letters a–z, digits and '-'.",
+            ));
+        }
+        Ok(TeamSlug(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TeamSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A team's display name: 1–100 chars, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamName(String);
+
+impl TeamName {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(Error::invalid("name", "Enter a name for the team."));
+        }
+        if value.chars().count() > 100 {
+            return Err(Error::invalid(
+                "name",
+                "A team name is at most 100 characters long.",
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "name",
+                "A team name cannot contain control characters.",
+            ));
+        }
+        Ok(TeamName(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: at least 10 characters, at most 256 (hashing cost is bounded).
+/// Never printed: `Debug` shows a placeholder.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let len = raw.chars().count();
+        if len == 0 {
+            return Err(Error::invalid("password", "Enter a password."));
+        }
+        if len < 10 {
+            return Err(Error::invalid(
+                "password",
+                "A password is at least 10 characters long.",
+            ));
+        }
+        if len > 256 {
+            return Err(Error::invalid(
+                "password",
+                "A password is at most 256 characters long.",
+            ));
+        }
+        Ok(Password(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A member's role in a team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Reader,
+    Writer,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Reader, Role::Writer, Role::Admin];
+
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "reader" => Ok(Role::Reader),
+            "writer" => Ok(Role::Writer),
+            "admin" => Ok(Role::Admin),
+            _ => Err(Error::invalid(
+                "role",
+                format!("Unknown role {raw:?}: choose reader, writer or admin."),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Writer => "writer",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Writers and admins may create, edit and delete team content (and hold write tokens).
+    pub fn can_write(self) -> bool {
+        self >= Role::Writer
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(Username::parse(" Alice_1 ").unwrap().as_str(), "alice_1");
+        for bad in ["", "ab", "a b c", "ålice", &"x".repeat(33), "bob!"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Username::parse(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn slugs_and_names() {
+        assert_eq!(TeamSlug::parse("Ops-2").unwrap().as_str(), "ops-2");
+        for bad in ["", "a", "no_underscore", "sp ace", &"x".repeat(41)] {
+            assert!(TeamSlug::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(TeamName::parse("  ").is_err());
+        assert!(TeamName::parse("a\u{7}b").is_err());
+        assert!(TeamName::parse(&"n".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn passwords_are_bounded_and_never_printed() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse(&"p".repeat(257)).is_err());
+        let password = Password::parse("correct horse battery").unwrap();
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn roles() {
+        assert_eq!(Role::parse("Writer").unwrap(), Role::Writer);
+        assert!(Role::parse("owner").is_err());
+        assert!(Role::Admin.can_write() && Role::Writer.can_write() && !Role::Reader.can_write());
+    }
+}

@@ -1,0 +1,159 @@
+//! Browser sessions. The cookie holds a random id (256 bits); the database holds only its
+//! SHA-256. A session ends at sign-out, after 12 hours without a request, or 7 days after
+//! sign-in, whichever comes first.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use crate::{
+    entity::session,
+    error::Result,
+    secret::{digest_hex, hex, random_bytes},
+    users::{self, User},
+};
+
+pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
+pub const MAX_LIFETIME: Duration = Duration::days(7);
+/// `last_seen_at` is rewritten at most this often, not on every request.
+const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// The secret session id that goes into the cookie. Never printed by `Debug`.
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(***)")
+    }
+}
+
+/// Whether a cookie value has the shape of a session id (64 hex chars): anything else is
+/// rejected without a database query.
+fn well_formed(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn expiry(created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>) -> DateTime<Utc> {
+    (last_seen_at + IDLE_TIMEOUT).min(created_at + MAX_LIFETIME)
+}
+
+/// Starts a new session for `user_id` and returns its id for the cookie.
+pub async fn start(db: &DatabaseConnection, user_id: i64) -> Result<SessionId> {
+    let id = SessionId(hex(&random_bytes::<32>()));
+    let now = Utc::now();
+    session::ActiveModel {
+        id_digest: Set(digest_hex(id.expose())),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(expiry(now, now)),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// The signed-in user for a cookie value, if the session is live (and the user still active).
+/// Extends the idle timeout.
+pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Option<User>> {
+    if !well_formed(cookie_value) {
+        return Ok(None);
+    }
+    let digest = digest_hex(cookie_value);
+    let Some(found) = session::Entity::find_by_id(digest.clone()).one(db).await? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if found.expires_at <= now {
+        session::Entity::delete_by_id(digest).exec(db).await?;
+        return Ok(None);
+    }
+    let Some(user) = users::get(db, found.user_id).await? else {
+        return Ok(None);
+    };
+    if now - found.last_seen_at >= TOUCH_INTERVAL {
+        let created_at = found.created_at;
+        let mut active: session::ActiveModel = found.into();
+        active.last_seen_at = Set(now);
+        active.expires_at = Set(expiry(created_at, now));
+        active.update(db).await?;
+    }
+    Ok(Some(user))
+}
+
+/// Ends the session with this cookie value (sign-out). Unknown values are ignored.
+pub async fn end(db: &DatabaseConnection, cookie_value: &str) -> Result<()> {
+    if well_formed(cookie_value) {
+        session::Entity::delete_by_id(digest_hex(cookie_value))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes every expired session (called now and then, not per request).
+pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "patdesk_session";
+
+/// The session id in a `Cookie` request header, if any.
+pub fn cookie_value(cookie_header: &str) -> Option<&str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == COOKIE_NAME).then_some(value.trim())
+    })
+}
+
+/// The `Set-Cookie` value that stores a session: `HttpOnly` (no script can read it),
+/// `SameSite=Lax` (not sent on cross-site POSTs), `Secure` when served over HTTPS, and no
+/// `Max-Age` beyond the session's own lifetime.
+pub fn set_cookie(id: &SessionId, secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        id.expose(),
+        MAX_LIFETIME.num_seconds(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies() {
+        assert_eq!(cookie_value("a=1; patdesk_session=abc; b=2"), Some("abc"));
+        assert_eq!(cookie_value("patdesk_sessionx=abc"), None);
+        let id = SessionId("f".repeat(64));
+        let header = set_cookie(&id, true);
+        assert!(
+            header.contains("HttpOnly")
+                && header.contains("SameSite=Lax")
+                && header.ends_with("Secure")
+        );
+        assert!(!set_cookie(&id, false).contains("Secure"));
+        assert!(clear_cookie(false).contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,297 @@
+//! Teams and memberships. The creator of a team is its admin; team admins add and remove members
+//! and change roles; a team always keeps at least one admin.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+
+use crate::{
+    entity::{membership, team, user},
+    error::{Error, Result},
+    names::{Role, TeamName, TeamSlug, Username},
+    users,
+};
+
+/// Who is asking: a signed-in user (subject to team roles) or the operator at the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(i64),
+    Operator,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamSummary {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    /// The viewer's role in the team.
+    pub role: Role,
+    pub member_count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub username: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamDetail {
+    pub slug: String,
+    pub name: String,
+    /// The viewer's role; `None` for the operator.
+    pub my_role: Option<Role>,
+    pub members: Vec<Member>,
+}
+
+fn role_of(m: &membership::Model) -> Role {
+    // The column is only ever written from `Role::as_str`.
+    Role::parse(&m.role).unwrap_or(Role::Reader)
+}
+
+/// Creates a team with `owner_id` as its admin.
+pub async fn create(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    slug: &TeamSlug,
+    name: &TeamName,
+) -> Result<TeamSummary> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let team = team::ActiveModel {
+        slug: Set(slug.as_str().to_string()),
+        name: Set(name.as_str().to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
+            "slug",
+            format!("A team with the slug {slug} already exists."),
+        ),
+        _ => Error::Database(e),
+    })?;
+    membership::ActiveModel {
+        team_id: Set(team.id),
+        user_id: Set(owner_id),
+        role: Set(Role::Admin.as_str().to_string()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(TeamSummary {
+        id: team.id,
+        slug: team.slug,
+        name: team.name,
+        role: Role::Admin,
+        member_count: 1,
+    })
+}
+
+/// The teams `user_id` belongs to, by slug.
+pub async fn list_for_user(db: &DatabaseConnection, user_id: i64) -> Result<Vec<TeamSummary>> {
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(db)
+        .await?;
+    let mut teams = Vec::with_capacity(memberships.len());
+    for m in memberships {
+        if let Some(t) = team::Entity::find_by_id(m.team_id).one(db).await? {
+            let member_count = membership::Entity::find()
+                .filter(membership::Column::TeamId.eq(t.id))
+                .count(db)
+                .await?;
+            teams.push(TeamSummary {
+                id: t.id,
+                slug: t.slug,
+                name: t.name,
+                role: role_of(&m),
+                member_count,
+            });
+        }
+    }
+    teams.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Ok(teams)
+}
+
+pub async fn find(db: &impl ConnectionTrait, slug: &TeamSlug) -> Result<Option<team::Model>> {
+    Ok(team::Entity::find()
+        .filter(team::Column::Slug.eq(slug.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// `user_id`'s role in `team_id`, if a member.
+pub async fn role(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> Result<Option<Role>> {
+    Ok(membership::Entity::find_by_id((team_id, user_id))
+        .one(db)
+        .await?
+        .as_ref()
+        .map(role_of))
+}
+
+/// The team and the caller's role in it. Non-members get `NotFound`, as if the team did not
+/// exist, so that slugs of other teams cannot be probed.
+async fn team_for(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    slug: &TeamSlug,
+) -> Result<(team::Model, Option<Role>)> {
+    let team = find(db, slug).await?.ok_or(Error::NotFound("team"))?;
+    match actor {
+        Actor::Operator => Ok((team, None)),
+        Actor::User(user_id) => match role(db, team.id, user_id).await? {
+            Some(role) => Ok((team, Some(role))),
+            None => Err(Error::NotFound("team")),
+        },
+    }
+}
+
+fn require_admin(my_role: Option<Role>) -> Result<()> {
+    match my_role {
+        None | Some(Role::Admin) => Ok(()),
+        Some(_) => Err(Error::Forbidden(
+            "Only the team's admins can manage its members.".into(),
+        )),
+    }
+}
+
+pub async fn detail(db: &DatabaseConnection, actor: Actor, slug: &TeamSlug) -> Result<TeamDetail> {
+    let (team, my_role) = team_for(db, actor, slug).await?;
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::TeamId.eq(team.id))
+        .order_by_asc(membership::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut members = Vec::with_capacity(memberships.len());
+    for m in memberships {
+        if let Some(u) = user::Entity::find_by_id(m.user_id).one(db).await? {
+            members.push(Member {
+                username: u.username,
+                role: role_of(&m),
+                joined_at: m.created_at,
+            });
+        }
+    }
+    members.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(TeamDetail {
+        slug: team.slug,
+        name: team.name,
+        my_role,
+        members,
+    })
+}
+
+async fn member_user(db: &impl ConnectionTrait, username: &Username) -> Result<user::Model> {
+    users::find(db, username)
+        .await?
+        .ok_or_else(|| Error::invalid("username", format!("There is no user named {username}.")))
+}
+
+async fn admin_count(db: &impl ConnectionTrait, team_id: i64) -> Result<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::TeamId.eq(team_id))
+        .filter(membership::Column::Role.eq(Role::Admin.as_str()))
+        .count(db)
+        .await?)
+}
+
+pub async fn add_member(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    username: &Username,
+    role: Role,
+) -> Result<()> {
+    let (team, my_role) = team_for(db, actor, slug).await?;
+    require_admin(my_role)?;
+    let user = member_user(db, username).await?;
+    if self::role(db, team.id, user.id).await?.is_some() {
+        return Err(Error::conflict(
+            "username",
+            format!("{username} is already a member of {slug}."),
+        ));
+    }
+    membership::ActiveModel {
+        team_id: Set(team.id),
+        user_id: Set(user.id),
+        role: Set(role.as_str().to_string()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
+            "username",
+            format!("{username} is already a member of {slug}."),
+        ),
+        _ => Error::Database(e),
+    })?;
+    Ok(())
+}
+
+pub async fn set_role(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    username: &Username,
+    new_role: Role,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let (team, my_role) = team_for(&txn, actor, slug).await?;
+    require_admin(my_role)?;
+    let user = member_user(&txn, username).await?;
+    let current = membership::Entity::find_by_id((team.id, user.id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid("username", format!("{username} is not a member of {slug}."))
+        })?;
+    if role_of(&current) == Role::Admin
+        && new_role != Role::Admin
+        && admin_count(&txn, team.id).await? <= 1
+    {
+        return Err(Error::Rule(format!(
+            "{username} is the last admin of {slug}: make someone else an admin first."
+        )));
+    }
+    let mut active: membership::ActiveModel = current.into();
+    active.role = Set(new_role.as_str().to_string());
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    username: &Username,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let (team, my_role) = team_for(&txn, actor, slug).await?;
+    require_admin(my_role)?;
+    let user = member_user(&txn, username).await?;
+    let current = membership::Entity::find_by_id((team.id, user.id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid("username", format!("{username} is not a member of {slug}."))
+        })?;
+    if role_of(&current) == Role::Admin && admin_count(&txn, team.id).await? <= 1 {
+        return Err(Error::Rule(format!(
+            "{username} is the last admin of {slug} and cannot be removed."
+        )));
+    }
+    membership::Entity::delete_by_id((team.id, user.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! User accounts: creation (the first user of an empty instance is its admin) and sign-in.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
+};
+
+use crate::{
+    entity::user,
+    error::{Error, Result},
+    names::{Password, Username},
+    password,
+};
+
+/// A user as the rest of the app sees them: never with the password hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+}
+
+impl From<user::Model> for User {
+    fn from(m: user::Model) -> Self {
+        User {
+            id: m.id,
+            username: m.username,
+            is_admin: m.is_admin,
+        }
+    }
+}
+
+/// Creates an account. The first account of an empty instance becomes the instance admin, as
+/// does any created with `admin = true` (the CLI's `--admin`).
+pub async fn create(
+    db: &DatabaseConnection,
+    username: &Username,
+    password: &Password,
+    admin: bool,
+) -> Result<User> {
+    let password_hash = password::hash(password).await?;
+    let txn = db.begin().await?;
+    let first = user::Entity::find().count(&txn).await? == 0;
+    let inserted = user::ActiveModel {
+        username: Set(username.as_str().to_string()),
+        password_hash: Set(password_hash),
+        is_admin: Set(admin || first),
+        is_active: Set(true),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            Error::conflict("username", "That username is taken.")
+        }
+        _ => Error::Database(e),
+    })?;
+    txn.commit().await?;
+    Ok(inserted.into())
+}
+
+pub async fn find(db: &impl ConnectionTrait, username: &Username) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username.as_str()))
+        .one(db)
+        .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
+    Ok(user::Entity::find_by_id(id)
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await?
+        .map(User::from))
+}
+
+/// Checks a username and password. Unknown users, inactive users and wrong passwords all give
+/// [`Error::InvalidCredentials`], after the same amount of hashing work.
+pub async fn authenticate(db: &DatabaseConnection, username: &str, password: &str) -> Result<User> {
+    let account = match Username::parse(username) {
+        Ok(username) => find(db, &username).await?,
+        Err(_) => None,
+    }
+    .filter(|u| u.is_active);
+    let stored = account.as_ref().map(|u| u.password_hash.clone());
+    if password::verify(password, stored).await {
+        account.map(User::from).ok_or(Error::InvalidCredentials)
+    } else {
+        Err(Error::InvalidCredentials)
+    }
+}

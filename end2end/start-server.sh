@@ -1,0 +1,12 @@
+#!/bin/sh
+# Starts the release patdesk binary for the browser tests on a fresh database.
+# Its log goes to .tmp/server.log so that the suite can check it for leaked secrets.
+set -eu
+cd "$(dirname "$0")"
+port="$1"
+rm -rf .tmp && mkdir -p .tmp
+export DATABASE_URL="sqlite://$(pwd)/.tmp/patdesk.db"
+export PATDESK_ADDR="127.0.0.1:${port}"
+export LEPTOS_SITE_ROOT="$(cd .. && pwd)/target/site"
+export RUST_LOG="${RUST_LOG:-info}"
+exec ../target/release/patdesk serve 2> .tmp/server.log

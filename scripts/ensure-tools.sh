@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what building patdesk needs, skipping whatever is already present at the right
+# version. `--test` also installs what the test suite needs (Chromium, the end2end npm packages).
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.10
+# Must equal the `wasm-bindgen` crate pinned in Cargo.toml.
+WASM_BINDGEN_VERSION=0.2.129
+
+want_test=false
+[[ "${1:-}" == "--test" ]] && want_test=true
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages, installed with apt-get (through sudo when not root).
+ensure_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  local sudo=()
+  [[ "$(id -u)" != 0 ]] && sudo=(sudo)
+  say "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
+  # no_downloads: cargo-leptos takes wasm-bindgen and wasm-opt from PATH (nothing else can be
+  # downloaded here). This build takes about 20 minutes on 2 cores, once.
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes, once)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force
+fi
+
+ensure_apt binaryen # wasm-opt
+
+if $want_test; then
+  ensure_apt chromium
+  if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+    say "installing the end2end npm packages"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

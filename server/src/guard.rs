@@ -1,0 +1,157 @@
+//! Request guards for the web app (not the token API, which authenticates each call itself):
+//!
+//! - [`session`]: resolves the session cookie once per request and puts the signed-in
+//!   [`domain::users::User`] into the request's extensions, where pages and server functions read
+//!   it; sends signed-out visitors of private pages to `/signin?next=…`.
+//! - [`same_origin`]: refuses state-changing requests (POST, PUT, PATCH, DELETE) whose `Origin`
+//!   (or, lacking that, `Referer`) is not this site, so no other site can make a signed-in
+//!   browser call our server functions.
+
+use axum::{
+    Json,
+    extract::{Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+/// Paths that need no session: the REST API (token auth), health checks, static files.
+fn is_exempt(path: &str) -> bool {
+    path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path == "/healthz"
+        || path == "/readyz"
+}
+
+fn is_private_page(path: &str) -> bool {
+    app::PRIVATE_PATHS.contains(&path) || path.starts_with("/teams/")
+}
+
+pub async fn session(
+    State(db): State<DatabaseConnection>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    if is_exempt(&path) {
+        return next.run(request).await;
+    }
+    let cookie = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(domain::sessions::cookie_value)
+        .map(str::to_string);
+    let user = match cookie {
+        Some(value) => match domain::sessions::resolve(&db, &value).await {
+            Ok(user) => user,
+            Err(error) => {
+                tracing::error!(%error, "session lookup failed");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is temporarily unavailable. Please try again shortly.",
+                )
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    match user {
+        Some(user) => {
+            request.extensions_mut().insert(user);
+        }
+        None if request.method() == Method::GET && is_private_page(&path) => {
+            let wanted = request
+                .uri()
+                .path_and_query()
+                .map_or(path.as_str(), |pq| pq.as_str());
+            let next = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect::<String>();
+            return Redirect::to(&format!("/signin?next={next}")).into_response();
+        }
+        None => {}
+    }
+    next.run(request).await
+}
+
+/// The host (and port) a URL such as an `Origin` or `Referer` value names.
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+}
+
+fn same_site_request(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    claimed
+        .and_then(host_of)
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe || is_exempt(request.uri().path()) || same_site_request(request.headers()) {
+        return next.run(request).await;
+    }
+    tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
+    (
+        StatusCode::FORBIDDEN,
+        Json(json!({ "error": {
+            "code": "cross_site_request",
+            "message": "This request did not come from a patdesk page (its Origin header is missing or names another site)."
+        }})),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn origin_must_name_this_host() {
+        let host = ("host", "127.0.0.1:3000");
+        assert!(same_site_request(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(same_site_request(&headers(&[
+            host,
+            ("referer", "http://127.0.0.1:3000/teams?x=1")
+        ])));
+        assert!(!same_site_request(&headers(&[
+            host,
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!same_site_request(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:3000.evil.example")
+        ])));
+        assert!(!same_site_request(&headers(&[host, ("origin", "null")])));
+        assert!(!same_site_request(&headers(&[host])));
+        // An Origin wins over a Referer.
+        assert!(!same_site_request(&headers(&[
+            host,
+            ("origin", "http://evil.example"),
+            ("referer", "http://127.0.0.1:3000/"),
+        ])));
+    }
+}

@@ -1,0 +1,647 @@
+//! Accounts, sessions and teams, tried from outside: server functions called directly over HTTP
+//! (as an attacker would), the CLI as an operator would, and the database file as a thief would.
+
+mod support;
+
+use std::{io::Write, process::Stdio};
+
+use reqwest::{Client, Response, StatusCode, header};
+use serde_json::Value;
+use support::{TestServer, patdesk};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A browser-like caller: same-origin requests carrying its session cookie.
+struct Caller<'a> {
+    server: &'a TestServer,
+    client: Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Caller<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        Caller {
+            server,
+            client: client(),
+            cookie: None,
+        }
+    }
+
+    async fn call(&mut self, function: &str, form: &[(&str, &str)]) -> Response {
+        self.call_from(function, form, Some(&self.server.base.clone()))
+            .await
+    }
+
+    async fn call_from(
+        &mut self,
+        function: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.server.url(&format!("/rpc/{function}")))
+            .form(form);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            let pair = value.split(';').next().unwrap().to_string();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        response
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        let mut request = self.client.get(self.server.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn sign_up(&mut self, username: &str) {
+        let response = self
+            .call(
+                "sign_up",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("password_confirmation", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "{}",
+            response.status()
+        );
+        assert!(self.cookie.is_some(), "sign-up should start a session");
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> Response {
+        self.call("sign_in", &[("username", username), ("password", password)])
+            .await
+    }
+}
+
+fn cli(server: &TestServer, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("patdesk.db").display()
+    );
+    let mut child = patdesk(server.dir.path())
+        .args(args)
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+async fn json(response: Response) -> Value {
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sessions_cookies_and_sign_in_answers() {
+    let server = TestServer::start();
+    let mut alice = Caller::new(&server);
+
+    // Signed out: private pages send you to sign in, and back afterwards.
+    let page = alice.get("/teams").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()[header::LOCATION], "/signin?next=%2Fteams");
+
+    let response = alice
+        .call(
+            "sign_up",
+            &[
+                ("username", "Alice"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set_cookie.starts_with("patdesk_session="), "{set_cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain HTTP must not set Secure: {set_cookie}"
+    );
+    let first_session = alice.cookie.clone().unwrap();
+    assert_eq!(alice.get("/teams").await.status(), StatusCode::OK);
+
+    // Over HTTPS (as a proxy reports it) the cookie is Secure.
+    let https = client()
+        .post(server.url("/rpc/sign_in"))
+        .header(header::ORIGIN, &server.base)
+        .header("x-forwarded-proto", "https")
+        .form(&[("username", "alice"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        https.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+
+    // Wrong password and unknown user: the same status, the same words.
+    let wrong = alice.sign_in("alice", "not the password").await;
+    let wrong_status = wrong.status();
+    let wrong_body = json(wrong).await;
+    let unknown = alice.sign_in("nobody-here", "not the password").await;
+    assert_eq!(wrong_status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.status(), wrong_status);
+    assert_eq!(json(unknown).await, wrong_body);
+    assert_eq!(
+        wrong_body["Field"]["message"],
+        "Wrong username or password."
+    );
+
+    // Signing in again renews the session id; the old one stops working.
+    alice.cookie = Some(first_session.clone());
+    let response = alice.sign_in("ALICE", PASSWORD).await;
+    assert!(!response.status().is_client_error());
+    let renewed = alice.cookie.clone().unwrap();
+    assert_ne!(renewed, first_session);
+    let mut stale = Caller::new(&server);
+    stale.cookie = Some(first_session);
+    assert_eq!(stale.get("/teams").await.status(), StatusCode::SEE_OTHER);
+
+    // Sign-out ends the session on the server, not only in the browser.
+    alice.call("sign_out", &[]).await;
+    let mut replay = Caller::new(&server);
+    replay.cookie = Some(renewed);
+    assert_eq!(replay.get("/").await.status(), StatusCode::SEE_OTHER);
+
+    // Private redirects never point off-site.
+    let mut bob = Caller::new(&server);
+    bob.sign_up("bob").await;
+    bob.call("sign_out", &[]).await;
+    let response = bob
+        .call(
+            "sign_in",
+            &[
+                ("username", "bob"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
+        .await;
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let server = TestServer::start();
+    let mut alice = Caller::new(&server);
+    alice.sign_up("alice").await;
+    for origin in [Some("http://evil.example"), Some("null"), None] {
+        let response = alice
+            .call_from(
+                "create_team",
+                &[("slug", "stolen"), ("name", "Stolen")],
+                origin,
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "origin {origin:?}"
+        );
+        assert_eq!(json(response).await["error"]["code"], "cross_site_request");
+    }
+    let teams = json(alice.call("my_teams", &[]).await).await;
+    assert_eq!(
+        teams,
+        serde_json::json!([]),
+        "no team may have been created"
+    );
+}
+
+#[tokio::test]
+async fn only_team_admins_manage_members() {
+    let server = TestServer::start();
+    let mut alice = Caller::new(&server);
+    alice.sign_up("alice").await;
+    let created = alice
+        .call("create_team", &[("slug", "ops"), ("name", "Operations")])
+        .await;
+    assert!(!created.status().is_client_error(), "{}", created.status());
+
+    // Bob comes from the CLI, as an operator would add him.
+    let out = cli(
+        &server,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(
+        &server,
+        &["user", "add", "mallory"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(out.status.success());
+    let out = cli(
+        &server,
+        &["team", "member", "add", "ops", "bob", "--role", "reader"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut bob = Caller::new(&server);
+    assert!(
+        !bob.sign_in("bob", PASSWORD)
+            .await
+            .status()
+            .is_client_error()
+    );
+    let mut mallory = Caller::new(&server);
+    assert!(
+        !mallory
+            .sign_in("mallory", PASSWORD)
+            .await
+            .status()
+            .is_client_error()
+    );
+
+    // A reader calling the admin's server functions directly.
+    for (function, form) in [
+        (
+            "set_role",
+            vec![("team", "ops"), ("username", "bob"), ("role", "admin")],
+        ),
+        (
+            "remove_member",
+            vec![("team", "ops"), ("username", "alice")],
+        ),
+        (
+            "add_member",
+            vec![("team", "ops"), ("username", "mallory"), ("role", "admin")],
+        ),
+    ] {
+        let response = bob.call(function, &form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{function}");
+    }
+    // A non-member cannot even see the team, let alone change it.
+    let response = mallory.call("team_detail", &[("slug", "ops")]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = mallory
+        .call(
+            "add_member",
+            &[("team", "ops"), ("username", "mallory"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // Signed-out callers get 401.
+    let mut anonymous = Caller::new(&server);
+    let response = anonymous.call("team_detail", &[("slug", "ops")]).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let detail = json(bob.call("team_detail", &[("slug", "ops")]).await).await;
+    let roles: Vec<(String, String)> = detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["username"].as_str().unwrap().into(),
+                m["role"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("alice".into(), "admin".into()),
+            ("bob".into(), "reader".into())
+        ]
+    );
+
+    // The admin can; the last admin cannot demote themself.
+    assert!(
+        alice
+            .call(
+                "set_role",
+                &[("team", "ops"), ("username", "bob"), ("role", "writer")]
+            )
+            .await
+            .status()
+            .is_success()
+    );
+    let response = alice
+        .call(
+            "set_role",
+            &[("team", "ops"), ("username", "alice"), ("role", "reader")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(
+        json(response).await["Rule"]
+            .as_str()
+            .unwrap()
+            .contains("last admin")
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_message_about_the_field_never_a_500() {
+    let server = TestServer::start();
+    let mut caller = Caller::new(&server);
+    let long = "x".repeat(33);
+    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+        (
+            "sign_up",
+            vec![
+                ("username", ""),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+            "username",
+        ),
+        (
+            "sign_up",
+            vec![
+                ("username", &long),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+            "username",
+        ),
+        (
+            "sign_up",
+            vec![
+                ("username", "bad name!"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+            "username",
+        ),
+        (
+            "sign_up",
+            vec![
+                ("username", "carol"),
+                ("password", "short"),
+                ("password_confirmation", "short"),
+            ],
+            "password",
+        ),
+        (
+            "sign_up",
+            vec![
+                ("username", "carol"),
+                ("password", PASSWORD),
+                ("password_confirmation", "different!!"),
+            ],
+            "password_confirmation",
+        ),
+    ];
+    for (function, form, field) in cases {
+        let response = caller.call(function, &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{form:?}"
+        );
+        assert_eq!(json(response).await["Field"]["field"], field, "{form:?}");
+    }
+    caller.sign_up("carol").await;
+    let long_slug = "s".repeat(41);
+    for (function, form, field) in [
+        ("create_team", vec![("slug", ""), ("name", "x")], "slug"),
+        (
+            "create_team",
+            vec![("slug", long_slug.as_str()), ("name", "x")],
+            "slug",
+        ),
+        (
+            "create_team",
+            vec![("slug", "under_score"), ("name", "x")],
+            "slug",
+        ),
+        (
+            "create_team",
+            vec![("slug", "ok-slug"), ("name", &"n".repeat(101))],
+            "name",
+        ),
+    ] {
+        let response = caller.call(function, &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{form:?}"
+        );
+        assert_eq!(json(response).await["Field"]["field"], field);
+    }
+    assert!(
+        caller
+            .call("create_team", &[("slug", "ok-slug"), ("name", "")])
+            .await
+            .status()
+            .is_success()
+    );
+    let response = caller
+        .call("create_team", &[("slug", "OK-slug"), ("name", "")])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json(response).await["Field"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+    let response = caller
+        .call(
+            "add_member",
+            &[
+                ("team", "ok-slug"),
+                ("username", "carol"),
+                ("role", "owner"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(response).await["Field"]["field"], "role");
+    // Missing arguments are the caller's mistake too.
+    let response = caller.call("add_member", &[("team", "ok-slug")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(!server.log().contains("panicked"));
+}
+
+#[tokio::test]
+async fn the_cli_validates_and_explains() {
+    let server = TestServer::start();
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    ok(&cli(
+        &server,
+        &["user", "add", "dana"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(&cli(
+        &server,
+        &[
+            "team",
+            "add",
+            "eng",
+            "--owner",
+            "dana",
+            "--name",
+            "Engineering",
+        ],
+        None,
+    ));
+    let cases: Vec<(Vec<&str>, Option<String>, &str)> = vec![
+        (
+            vec!["user", "add", "x"],
+            Some(format!("{PASSWORD}\n")),
+            "3 to 32",
+        ),
+        (
+            vec!["user", "add", "Dana"],
+            Some(format!("{PASSWORD}\n")),
+            "taken",
+        ),
+        (
+            vec!["user", "add", "erin"],
+            Some("short\n".into()),
+            "at least 10",
+        ),
+        (vec!["user", "add", "erin"], None, "Enter a password"),
+        (
+            vec!["team", "add", "eng", "--owner", "dana"],
+            None,
+            "already exists",
+        ),
+        (
+            vec!["team", "add", "ops", "--owner", "ghost"],
+            None,
+            "no user named ghost",
+        ),
+        (
+            vec!["team", "add", "Bad_Slug", "--owner", "dana"],
+            None,
+            "only letters",
+        ),
+        (
+            vec!["team", "member", "add", "eng", "dana", "--role", "boss"],
+            None,
+            "Unknown role",
+        ),
+        (
+            vec!["team", "member", "add", "eng", "ghost", "--role", "reader"],
+            None,
+            "no user named ghost",
+        ),
+        (
+            vec!["team", "member", "add", "nope", "dana", "--role", "reader"],
+            None,
+            "team not found",
+        ),
+        (
+            vec!["team", "member", "remove", "eng", "dana"],
+            None,
+            "last admin",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let out = cli(&server, &args, stdin.as_deref());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+}
+
+#[tokio::test]
+async fn the_database_holds_no_password_or_session_id_in_clear() {
+    let server = TestServer::start();
+    let mut alice = Caller::new(&server);
+    alice.sign_up("alice").await;
+    let session = alice.cookie.clone().unwrap();
+    let session_id = session.split_once('=').unwrap().1.to_string();
+    alice
+        .call("create_team", &[("slug", "ops"), ("name", "")])
+        .await;
+    let mut frank = Caller::new(&server);
+    frank.sign_in("alice", "a wrong password for the log").await;
+
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            bytes.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    assert!(bytes.len() > 4096, "expected database files");
+    let haystack = String::from_utf8_lossy(&bytes);
+    for secret in [
+        PASSWORD,
+        "a wrong password for the log",
+        session_id.as_str(),
+    ] {
+        assert!(
+            !haystack.contains(secret),
+            "found a secret in the database files"
+        );
+    }
+    let log = server.log();
+    for secret in [
+        PASSWORD,
+        "a wrong password for the log",
+        session_id.as_str(),
+    ] {
+        assert!(!log.contains(secret), "found a secret in the server log");
+    }
+}
