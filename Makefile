@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 # The same values cargo-leptos passes when it builds the server: keeping them in the
 # environment of `cargo test` lets it reuse the release build instead of rebuilding Leptos.

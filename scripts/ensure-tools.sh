@@ -43,7 +43,13 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force
 fi
 
-ensure_apt binaryen # wasm-opt
+# wasm-opt from npm's binaryen (pinned in tools/package.json); the Makefile puts
+# tools/node_modules/.bin first on PATH. Debian's binaryen 108 breaks this app's wasm (its
+# output's table cannot grow, so hydration fails).
+if [[ ! -x tools/node_modules/.bin/wasm-opt ]] || [[ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]]; then
+  say "installing wasm-opt (binaryen from npm)"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 if $want_test; then
   ensure_apt chromium

@@ -125,36 +125,44 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The actions that change who is signed in; the header's user refetches after each.
+/// Counts sign-ins, sign-ups and sign-outs in this browser tab; the header's user menu
+/// refetches whenever it changes. (The sign-in and sign-up actions belong to their pages: a
+/// `ServerAction` reads a no-JS post's error from the URL only when created under `<Routes>`.)
 #[derive(Clone, Copy)]
-pub struct AuthActions {
-    pub sign_in: ServerAction<SignIn>,
-    pub sign_up: ServerAction<SignUp>,
+pub struct AuthChanges {
+    pub count: RwSignal<usize>,
     pub sign_out: ServerAction<SignOut>,
 }
 
-impl AuthActions {
+impl AuthChanges {
     pub fn new() -> Self {
-        AuthActions {
-            sign_in: ServerAction::new(),
-            sign_up: ServerAction::new(),
+        AuthChanges {
+            count: RwSignal::new(0),
             sign_out: ServerAction::new(),
         }
     }
 
-    pub fn version(&self) -> (usize, usize, usize) {
-        (
-            self.sign_in.version().get(),
-            self.sign_up.version().get(),
-            self.sign_out.version().get(),
-        )
+    /// Bumps the count whenever `action` succeeds.
+    fn follow<S>(self, action: ServerAction<S>)
+    where
+        S: leptos::server_fn::ServerFn<Output = (), Error = AppError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        Effect::new(move |_| {
+            if let Some(Ok(())) = action.value().get() {
+                self.count.update(|n| *n += 1);
+            }
+        });
     }
 }
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let actions = expect_context::<AuthActions>();
-    let action = actions.sign_in;
+    let action = ServerAction::<SignIn>::new();
+    expect_context::<AuthChanges>().follow(action);
     let error = action_error(action.value());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
@@ -182,8 +190,8 @@ pub fn SignInPage() -> impl IntoView {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let actions = expect_context::<AuthActions>();
-    let action = actions.sign_up;
+    let action = ServerAction::<SignUp>::new();
+    expect_context::<AuthChanges>().follow(action);
     let error = action_error(action.value());
     view! {
         <Title text="Sign up"/>
@@ -216,8 +224,12 @@ pub fn SignUpPage() -> impl IntoView {
 /// The header's right side: who is signed in and a sign-out button, or sign-in links.
 #[component]
 pub fn UserMenu() -> impl IntoView {
-    let actions = expect_context::<AuthActions>();
-    let user = Resource::new(move || actions.version(), |_| current_user());
+    let changes = expect_context::<AuthChanges>();
+    let sign_out = changes.sign_out;
+    let user = Resource::new(
+        move || (changes.count.get(), sign_out.version().get()),
+        |_| current_user(),
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -225,7 +237,7 @@ pub fn UserMenu() -> impl IntoView {
                     Ok(Some(user)) => view! {
                         <div class="user-menu">
                             <span class="whoami">"Signed in as " <strong>{user.username}</strong></span>
-                            <ActionForm action=actions.sign_out>
+                            <ActionForm action=sign_out>
                                 <button type="submit" class="button secondary">"Sign out"</button>
                             </ActionForm>
                         </div>

@@ -17,6 +17,7 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
 pub mod teams;
+pub mod tokens;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
 /// anything below `/teams/`) to `/signin?next=…`.
@@ -44,25 +45,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(auth::AuthActions::new());
 
     view! {
         <Stylesheet id="leptos" href="/pkg/patdesk.css"/>
         <Title formatter=|page: String| if page.is_empty() { "patdesk".to_string() } else { format!("{page} · patdesk") }/>
         <Router>
-            <Header/>
-            <main id="main" class="page">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::Home/>
-                    <Route path=path!("/signin") view=auth::SignInPage/>
-                    <Route path=path!("/signup") view=auth::SignUpPage/>
-                    <Route path=path!("/teams") view=teams::TeamsPage/>
-                    <Route path=path!("/teams/:slug") view=teams::TeamPage/>
-                    <Route path=path!("/activity") view=pages::Activity/>
-                    <Route path=path!("/explorer") view=pages::Explorer/>
-                </Routes>
-            </main>
+            <Layout/>
         </Router>
+    }
+}
+
+/// Everything inside the router: header, and the page for the current route.
+#[component]
+fn Layout() -> impl IntoView {
+    provide_context(auth::AuthChanges::new());
+    view! {
+        <Header/>
+        <main id="main" class="page">
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/") view=tokens::TokensPage/>
+                <Route path=path!("/signin") view=auth::SignInPage/>
+                <Route path=path!("/signup") view=auth::SignUpPage/>
+                <Route path=path!("/teams") view=teams::TeamsPage/>
+                <Route path=path!("/teams/:slug") view=teams::TeamPage/>
+                <Route path=path!("/activity") view=pages::Activity/>
+                <Route path=path!("/explorer") view=pages::Explorer/>
+            </Routes>
+        </main>
     }
 }
 

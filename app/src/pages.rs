@@ -3,26 +3,22 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The home page: the access-token list once accounts exist.
+/// A dismissible note on what patdesk is for. Only the wasm handles "Dismiss".
 #[component]
-pub fn Home() -> impl IntoView {
-    // Handled only by the wasm: a working "Dismiss" proves the page hydrated.
-    let (welcome_open, set_welcome_open) = signal(true);
+pub fn Welcome() -> impl IntoView {
+    let (open, set_open) = signal(true);
     view! {
-        <Title text="Access tokens"/>
-        <h1>"Access tokens"</h1>
-        <Show when=move || welcome_open.get()>
+        <Show when=move || open.get()>
             <section class="notice" role="status" aria-label="Welcome">
                 <p>
                     "patdesk issues personal access tokens for your team's API: one team, one expiry, "
                     "read or read/write, shown once."
                 </p>
-                <button type="button" class="button secondary" on:click=move |_| set_welcome_open.set(false)>
+                <button type="button" class="button secondary" on:click=move |_| set_open.set(false)>
                     "Dismiss"
                 </button>
             </section>
         </Show>
-        <p class="muted">"Sign-in and token management arrive with the next releases."</p>
     }
 }
 

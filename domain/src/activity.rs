@@ -16,6 +16,9 @@ pub enum Kind {
     MemberAdded,
     MemberRoleChanged,
     MemberRemoved,
+    TokenCreated,
+    TokenRegenerated,
+    TokenDeleted,
 }
 
 impl Kind {
@@ -29,6 +32,9 @@ impl Kind {
             Kind::MemberAdded => "member_added",
             Kind::MemberRoleChanged => "member_role_changed",
             Kind::MemberRemoved => "member_removed",
+            Kind::TokenCreated => "token_created",
+            Kind::TokenRegenerated => "token_regenerated",
+            Kind::TokenDeleted => "token_deleted",
         }
     }
 }

@@ -12,6 +12,8 @@ pub mod password;
 pub mod secret;
 pub mod sessions;
 pub mod teams;
+pub mod token_format;
+pub mod tokens;
 pub mod users;
 
 pub use error::{Error, Result};

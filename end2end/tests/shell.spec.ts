@@ -1,7 +1,9 @@
 import { test, expect } from "@playwright/test";
+import { hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 test.describe("the app shell", () => {
   test("renders on the server and hydrates in the browser", async ({ page }) => {
+    await signUp(page, uniqueName("shell"));
     await page.goto("/");
     await expect(page).toHaveTitle("Access tokens · patdesk");
     const nav = page.getByRole("navigation", { name: "Main" });
@@ -9,12 +11,12 @@ test.describe("the app shell", () => {
       await expect(nav.getByRole("link", { name })).toBeVisible();
     }
     // The wasm sets this marker once hydrate_body has run.
-    await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+    await hydrated(page);
 
     // Only the wasm handles this button: it proves hydration, not just rendering.
     const welcome = page.getByRole("status", { name: "Welcome" });
     await expect(welcome).toBeVisible();
-    await page.screenshot({ path: "test-results/screens/shell-home.png", fullPage: true });
+    await screenshot(page, "shell-home");
     await welcome.getByRole("button", { name: "Dismiss" }).click();
     await expect(welcome).toHaveCount(0);
 
@@ -28,8 +30,9 @@ test.describe("the app shell", () => {
   test("is complete without JavaScript", async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
-    await page.goto("/activity");
-    await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
+    await page.goto("/signin");
+    await expect(page.getByRole("heading", { level: 1, name: "Sign in to patdesk" })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
     await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
     await context.close();
   });
@@ -44,7 +47,7 @@ test.describe("the app shell", () => {
   });
 
   test("unknown pages get a 404 page", async ({ page }) => {
-    const response = await page.goto("/definitely-not-here");
+    const response = await page.goto("/signin/definitely-not-here");
     expect(response?.status()).toBe(404);
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   });

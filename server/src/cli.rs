@@ -36,6 +36,46 @@ enum Command {
     /// Manage teams and their members.
     #[command(subcommand)]
     Team(TeamCommand),
+    /// Manage personal access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its value (once).
+    Create {
+        /// The token's owner.
+        #[arg(long)]
+        user: String,
+        /// The team the token is scoped to (the owner must be a member).
+        #[arg(long)]
+        team: String,
+        /// What the token is for (1–100 characters, unique among the owner's tokens).
+        #[arg(long)]
+        description: String,
+        /// Allow writes (the owner's role must be writer or admin).
+        #[arg(long)]
+        write: bool,
+        /// Lifetime in days: 7, 30, 60 or 90 (default 30).
+        #[arg(long, conflicts_with = "no_expiry")]
+        expires_in_days: Option<u32>,
+        /// Never expire.
+        #[arg(long)]
+        no_expiry: bool,
+        /// Print {"id","token","expires_at"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a user's tokens (never their values).
+    List {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete (revoke) a token by id.
+    Delete { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user_command(command).await,
         Command::Team(command) => team_command(command).await,
+        Command::Token(command) => token_command(command).await,
     }
 }
 
@@ -218,6 +259,126 @@ async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(operator_error)?;
             println!("removed {username} from {slug}");
+            Ok(())
+        }
+    }
+}
+
+async fn token_owner(
+    db: &sea_orm::DatabaseConnection,
+    username: &str,
+) -> anyhow::Result<domain::entity::user::Model> {
+    let username = domain::names::Username::parse(username).map_err(operator_error)?;
+    domain::users::find(db, &username)
+        .await
+        .map_err(operator_error)?
+        .ok_or_else(|| anyhow::anyhow!("There is no user named {username}."))
+}
+
+async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
+    use domain::tokens::{self, Expiry, NewToken, TokenKind};
+    use serde_json::json;
+    match command {
+        TokenCommand::Create {
+            user,
+            team,
+            description,
+            write,
+            expires_in_days,
+            no_expiry,
+            json,
+        } => {
+            let expiry = if no_expiry {
+                Expiry::Never
+            } else {
+                let days = expires_in_days.unwrap_or(30);
+                if !tokens::PRESET_DAYS.contains(&days) {
+                    anyhow::bail!("--expires-in-days must be 7, 30, 60 or 90 (got {days})");
+                }
+                Expiry::Days(days)
+            };
+            let db = database().await?;
+            let owner = token_owner(&db, &user).await?;
+            let request = NewToken {
+                description: &description,
+                team: &team,
+                write,
+                expiry,
+                kind: TokenKind::Personal,
+            };
+            let issued = tokens::create(&db, owner.id, request, None)
+                .await
+                .map_err(operator_error)?;
+            let expires_at = issued.info.expires_at.map(|at| at.to_rfc3339());
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": issued.info.id, "token": issued.secret.expose(), "expires_at": expires_at })
+                );
+            } else {
+                println!("{}", issued.secret.expose());
+                eprintln!(
+                    "created {} for team {} ({}), expires {}. The value above is shown only once.",
+                    issued.info.id,
+                    issued.info.team_slug,
+                    if issued.info.write {
+                        "read/write"
+                    } else {
+                        "read"
+                    },
+                    expires_at.as_deref().unwrap_or("never")
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::List { user, json } => {
+            let db = database().await?;
+            let owner = token_owner(&db, &user).await?;
+            let list = tokens::list(&db, owner.id).await.map_err(operator_error)?;
+            let now = chrono::Utc::now();
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|t| {
+                        json!({
+                            "id": t.id,
+                            "description": t.description,
+                            "team": t.team_slug,
+                            "write": t.write,
+                            "kind": t.kind,
+                            "token": domain::token_format::partial(&t.hint),
+                            "created_at": t.created_at.to_rfc3339(),
+                            "expires_at": t.expires_at.map(|at| at.to_rfc3339()),
+                            "expired": t.is_expired(now),
+                            "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
+                            "last_used_ips": t.last_used_ips,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for t in &list {
+                    println!(
+                        "{}  {:<10}  {:<10}  {}  expires {}  last used {}  {}",
+                        t.id,
+                        t.team_slug,
+                        if t.write { "read/write" } else { "read" },
+                        domain::token_format::partial(&t.hint),
+                        t.expires_at
+                            .map_or("never".into(), |at| at.format("%Y-%m-%d").to_string()),
+                        t.last_used_at.map_or("never".into(), |at| at.to_rfc3339()),
+                        t.description
+                    );
+                }
+            }
+            Ok(())
+        }
+        TokenCommand::Delete { id } => {
+            let db = database().await?;
+            let info = tokens::delete_by_id(&db, id.trim())
+                .await
+                .map_err(operator_error)?;
+            println!("deleted {} ({})", info.id, info.description);
             Ok(())
         }
     }

@@ -92,7 +92,15 @@ async fn health_ready_and_the_first_page() {
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["database"], "ok");
 
-    let page = client.get(server.url("/")).send().await.unwrap();
+    // Signed out, the home page sends you to sign in, which renders the app's shell.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let home = no_redirects.get(server.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 303);
+    assert_eq!(home.headers()["location"], "/signin?next=%2F");
+    let page = client.get(server.url("/signin")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     for needle in [

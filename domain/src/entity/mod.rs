@@ -4,4 +4,5 @@ pub mod activity;
 pub mod membership;
 pub mod session;
 pub mod team;
+pub mod token;
 pub mod user;

@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+use reqwest::{Client, Response, header};
+use serde_json::Value;
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
     sync::{Arc, Mutex, mpsc},
@@ -133,4 +135,122 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A browser-like caller: same-origin requests carrying its session cookie.
+pub struct Caller<'a> {
+    pub server: &'a TestServer,
+    pub client: Client,
+    pub cookie: Option<String>,
+}
+
+impl<'a> Caller<'a> {
+    pub fn new(server: &'a TestServer) -> Self {
+        Caller {
+            server,
+            client: client(),
+            cookie: None,
+        }
+    }
+
+    pub async fn call(&mut self, function: &str, form: &[(&str, &str)]) -> Response {
+        self.call_from(function, form, Some(&self.server.base.clone()))
+            .await
+    }
+
+    pub async fn call_from(
+        &mut self,
+        function: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.server.url(&format!("/rpc/{function}")))
+            .form(form);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            let pair = value.split(';').next().unwrap().to_string();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        response
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        let mut request = self.client.get(self.server.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn sign_up(&mut self, username: &str) {
+        let response = self
+            .call(
+                "sign_up",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("password_confirmation", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "{}",
+            response.status()
+        );
+        assert!(self.cookie.is_some(), "sign-up should start a session");
+    }
+
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Response {
+        self.call("sign_in", &[("username", username), ("password", password)])
+            .await
+    }
+}
+
+pub fn cli(server: &TestServer, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("patdesk.db").display()
+    );
+    let mut child = patdesk(server.dir.path())
+        .args(args)
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub async fn json(response: Response) -> Value {
+    response.json().await.unwrap()
 }

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: i64,
+    pub team_id: i64,
+    pub description: String,
+    pub secret_digest: String,
+    pub hint: String,
+    pub write: bool,
+    pub kind: String,
+    pub expires_at: Option<ChronoDateTimeUtc>,
+    pub created_at: ChronoDateTimeUtc,
+    pub regenerated_at: Option<ChronoDateTimeUtc>,
+    pub last_used_at: Option<ChronoDateTimeUtc>,
+    pub last_used_ips: Option<String>,
+    pub deleted_at: Option<ChronoDateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

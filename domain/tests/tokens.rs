@@ -1,0 +1,236 @@
+//! The token rules of PRODUCT.md §1, on a real SQLite database: whatever the caller sends.
+
+use chrono::{Duration, NaiveDate, Utc};
+use domain::{
+    Error,
+    db::{self, DatabaseUrl},
+    names::{Password, Role, TeamName, TeamSlug, Username},
+    teams::{self, Actor},
+    tokens::{self, Expiry, NewToken, TokenKind},
+    users,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: DatabaseConnection,
+    alice: i64,
+    bob: i64,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::Sqlite {
+        path: dir.path().join("t.db"),
+    };
+    let db = db::connect(&url).await.unwrap();
+    db::migrate(&db, &url).await.unwrap();
+    let pw = Password::parse("a long enough password").unwrap();
+    let alice = users::create(&db, &Username::parse("alice").unwrap(), &pw, false)
+        .await
+        .unwrap()
+        .id;
+    let bob = users::create(&db, &Username::parse("bob").unwrap(), &pw, false)
+        .await
+        .unwrap()
+        .id;
+    for slug in ["ops", "web"] {
+        teams::create(
+            &db,
+            alice,
+            &TeamSlug::parse(slug).unwrap(),
+            &TeamName::parse(slug).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    teams::add_member(
+        &db,
+        Actor::Operator,
+        &TeamSlug::parse("ops").unwrap(),
+        &Username::parse("bob").unwrap(),
+        Role::Reader,
+    )
+    .await
+    .unwrap();
+    World {
+        _dir: dir,
+        db,
+        alice,
+        bob,
+    }
+}
+
+fn request<'a>(description: &'a str, team: &'a str, write: bool) -> NewToken<'a> {
+    NewToken {
+        description,
+        team,
+        write,
+        expiry: Expiry::Days(30),
+        kind: TokenKind::Personal,
+    }
+}
+
+fn field(err: &Error) -> &'static str {
+    match err {
+        Error::Invalid { field, .. } | Error::Conflict { field, .. } => field,
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn descriptions_are_required_bounded_and_unique_ignoring_case() {
+    let w = world().await;
+    for bad in ["", "   ", &"d".repeat(101), "tab\there"] {
+        let err = tokens::create(&w.db, w.alice, request(bad, "ops", false), None)
+            .await
+            .unwrap_err();
+        assert_eq!(field(&err), "description", "{bad:?}");
+    }
+    tokens::create(&w.db, w.alice, request("Backup job", "ops", false), None)
+        .await
+        .unwrap();
+    let err = tokens::create(&w.db, w.alice, request("backup JOB", "web", false), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Conflict {
+            field: "description",
+            ..
+        }
+    ));
+    // Another user may use the same description.
+    tokens::create(&w.db, w.bob, request("Backup job", "ops", false), None)
+        .await
+        .unwrap();
+    // Deleting frees the description.
+    let id = tokens::list(&w.db, w.alice).await.unwrap()[0].id.clone();
+    tokens::delete(&w.db, w.alice, &id, None).await.unwrap();
+    tokens::create(&w.db, w.alice, request("BACKUP job", "ops", false), None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn team_and_write_follow_membership_and_role() {
+    let w = world().await;
+    // Bob is a reader in ops and not in web.
+    let err = tokens::create(&w.db, w.bob, request("x", "web", false), None)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&err), "team");
+    let err = tokens::create(&w.db, w.bob, request("x", "no-such-team", false), None)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&err), "team");
+    let err = tokens::create(&w.db, w.bob, request("x", "ops", true), None)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&err), "write");
+    assert!(err.to_string().contains("reader"), "{err}");
+    let read = tokens::create(&w.db, w.bob, request("x", "ops", false), None)
+        .await
+        .unwrap();
+    assert!(!read.info.write);
+    let write = tokens::create(&w.db, w.alice, request("y", "ops", true), None)
+        .await
+        .unwrap();
+    assert!(write.info.write);
+}
+
+#[test]
+fn expiry_choices() {
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    for days in ["7", "30", "60", "90"] {
+        assert!(matches!(
+            Expiry::parse(days, None, today),
+            Ok(Expiry::Days(_))
+        ));
+    }
+    assert_eq!(Expiry::parse("never", None, today).unwrap(), Expiry::Never);
+    for (choice, date) in [
+        ("15", None),
+        ("custom", None),
+        ("custom", Some("2026-11-23")),
+        ("custom", Some("2027-11-25")),
+        ("custom", Some("23/12/2026")),
+    ] {
+        assert!(
+            Expiry::parse(choice, date, today).is_err(),
+            "{choice} {date:?}"
+        );
+    }
+    let until = Expiry::parse("custom", Some("2027-11-24"), today).unwrap();
+    let now = Utc::now();
+    assert_eq!(
+        until.expires_at(now).unwrap().to_rfc3339(),
+        "2027-11-25T00:00:00+00:00"
+    );
+    let thirty = Expiry::Days(30).expires_at(now).unwrap();
+    assert_eq!(thirty - now, Duration::days(30));
+}
+
+#[tokio::test]
+async fn only_the_digest_is_stored_and_regenerate_replaces_it() {
+    let w = world().await;
+    let issued = tokens::create(&w.db, w.alice, request("ci", "ops", false), None)
+        .await
+        .unwrap();
+    let secret = issued.secret.expose().to_string();
+    let dump = |db: &DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT id || ' ' || description || ' ' || secret_digest || ' ' || hint AS line FROM tokens",
+                ))
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| r.try_get::<String>("", "line").unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    };
+    let before = dump(&w.db).await;
+    assert!(!before.contains(&secret));
+    assert!(before.contains(&issued.secret.digest()));
+
+    let again = tokens::regenerate(&w.db, w.alice, &issued.info.id, None)
+        .await
+        .unwrap();
+    assert_eq!(again.info.id, issued.info.id);
+    assert_ne!(again.secret.expose(), secret);
+    let after = dump(&w.db).await;
+    assert!(
+        !after.contains(&issued.secret.digest()),
+        "the old digest must be gone"
+    );
+    // Same lifetime, counted from now.
+    let lifetime = again.info.expires_at.unwrap() - Utc::now();
+    assert!(lifetime > Duration::days(29) && lifetime <= Duration::days(30));
+}
+
+#[tokio::test]
+async fn nobody_touches_another_users_token() {
+    let w = world().await;
+    let issued = tokens::create(&w.db, w.alice, request("mine", "ops", false), None)
+        .await
+        .unwrap();
+    let err = tokens::regenerate(&w.db, w.bob, &issued.info.id, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound("token")));
+    let err = tokens::delete(&w.db, w.bob, &issued.info.id, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound("token")));
+    assert!(tokens::list(&w.db, w.bob).await.unwrap().is_empty());
+    assert_eq!(tokens::list(&w.db, w.alice).await.unwrap().len(), 1);
+    let err = tokens::delete(&w.db, w.alice, "not-an-id", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound("token")));
+}

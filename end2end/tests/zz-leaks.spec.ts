@@ -1,0 +1,23 @@
+import { test, expect } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+// Runs last (files run in name order on one worker): no token value created during the run may
+// appear in the server's database files or its log.
+test("no token value is in the database files or the server log", async () => {
+  const dir = path.resolve(__dirname, "../.tmp");
+  const secretsFile = path.join(dir, "secrets.txt");
+  const secrets = fs.existsSync(secretsFile)
+    ? fs.readFileSync(secretsFile, "utf8").split("\n").filter(Boolean)
+    : [];
+  expect(secrets.length).toBeGreaterThan(0);
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith("patdesk.db") || f === "server.log");
+  expect(files).toContain("patdesk.db");
+  expect(files).toContain("server.log");
+  for (const file of files) {
+    const content = fs.readFileSync(path.join(dir, file)).toString("latin1");
+    for (const secret of secrets) {
+      expect(content.includes(secret), `${file} contains a token value`).toBe(false);
+    }
+  }
+});
