@@ -134,6 +134,12 @@ pub struct AuthChanges {
     pub sign_out: ServerAction<SignOut>,
 }
 
+impl Default for AuthChanges {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl AuthChanges {
     pub fn new() -> Self {
         AuthChanges {

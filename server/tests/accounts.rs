@@ -3,8 +3,7 @@
 
 mod support;
 
-use reqwest::{Response, StatusCode, header};
-use serde_json::Value;
+use reqwest::{StatusCode, header};
 use support::{Caller, PASSWORD, TestServer, cli, client, json};
 
 #[tokio::test]
@@ -269,12 +268,15 @@ async fn only_team_admins_manage_members() {
     );
 }
 
+/// A server function, its form fields, and the field the error should name.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn bad_input_gets_a_message_about_the_field_never_a_500() {
     let server = TestServer::start();
     let mut caller = Caller::new(&server);
     let long = "x".repeat(33);
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "sign_up",
             vec![
