@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
@@ -56,6 +57,9 @@ pub fn App() -> impl IntoView {
 }
 
 /// Everything inside the router: header, and the page for the current route.
+///
+/// Pages render in `SsrMode::Async`: the server waits for their data and sends complete HTML,
+/// so that every page works before (or without) the wasm; their queries are small.
 #[component]
 fn Layout() -> impl IntoView {
     provide_context(auth::AuthChanges::new());
@@ -63,13 +67,13 @@ fn Layout() -> impl IntoView {
         <Header/>
         <main id="main" class="page">
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=tokens::TokensPage/>
-                <Route path=path!("/signin") view=auth::SignInPage/>
-                <Route path=path!("/signup") view=auth::SignUpPage/>
-                <Route path=path!("/teams") view=teams::TeamsPage/>
-                <Route path=path!("/teams/:slug") view=teams::TeamPage/>
-                <Route path=path!("/activity") view=pages::Activity/>
-                <Route path=path!("/explorer") view=pages::Explorer/>
+                <Route path=path!("/") view=tokens::TokensPage ssr=SsrMode::Async/>
+                <Route path=path!("/signin") view=auth::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=auth::SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/teams") view=teams::TeamsPage ssr=SsrMode::Async/>
+                <Route path=path!("/teams/:slug") view=teams::TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/activity") view=pages::Activity ssr=SsrMode::Async/>
+                <Route path=path!("/explorer") view=pages::Explorer ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

@@ -372,6 +372,12 @@ fn ConfirmDialog(
     delete: ServerAction<DeleteToken>,
 ) -> impl IntoView {
     let cancel = move |_| confirm.set(None);
+    // Keyboard users land on the confirm button (autofocus only works at page load).
+    Effect::new(move |_| {
+        if confirm.get().is_some() {
+            focus_after_render("confirm-action");
+        }
+    });
     view! {
         {move || confirm.get().map(|c| {
             let (title, text, id, is_delete) = match c {
@@ -387,7 +393,9 @@ fn ConfirmDialog(
                 ),
             };
             view! {
-                <div class="dialog-backdrop">
+                <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" { confirm.set(None) }
+                }>
                     <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-text">
                         <h2 id="confirm-title">{title}</h2>
                         <p id="confirm-text">{text}</p>
@@ -396,14 +404,14 @@ fn ConfirmDialog(
                                 view! {
                                     <ActionForm action=delete>
                                         <input type="hidden" name="id" value=id.clone()/>
-                                        <button type="submit" class="button danger-solid" autofocus>"Delete token"</button>
+                                        <button type="submit" id="confirm-action" class="button danger-solid">"Delete token"</button>
                                     </ActionForm>
                                 }.into_any()
                             } else {
                                 view! {
                                     <ActionForm action=regenerate>
                                         <input type="hidden" name="id" value=id.clone()/>
-                                        <button type="submit" class="button" autofocus>"Regenerate token"</button>
+                                        <button type="submit" id="confirm-action" class="button">"Regenerate token"</button>
                                     </ActionForm>
                                 }.into_any()
                             }}
@@ -414,6 +422,21 @@ fn ConfirmDialog(
             }
         })}
     }
+}
+
+/// Moves the keyboard focus to the element with `id` once the browser has rendered it.
+#[allow(unused_variables)]
+fn focus_after_render(id: &'static str) {
+    #[cfg(feature = "hydrate")]
+    leptos::prelude::request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(element) = leptos::prelude::document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
 }
 
 /// The new value, once: distinct colour, Copy button, and the warning.

@@ -101,5 +101,7 @@ test("sign-in works before the wasm loads", async ({ browser }) => {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText(`Signed in as ${carol}`)).toBeVisible();
+  // The token page is complete without JavaScript too.
+  await expect(page.getByTestId("no-tokens")).toBeVisible();
   await context.close();
 });

@@ -67,6 +67,11 @@ test("create, copy, list, regenerate and delete a token", async ({ page, context
   // Delete: a confirmation naming the token, then the row is gone.
   await row.getByRole("button", { name: "Delete nightly backup job" }).click();
   await expect(dialog).toContainText("Delete “nightly backup job”?");
+  // The confirm button has the focus; Escape closes the dialog, as does Cancel.
+  await expect(dialog.getByRole("button", { name: "Delete token" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await row.getByRole("button", { name: "Delete nightly backup job" }).click();
   await dialog.getByRole("button", { name: "Cancel" }).click();
   await expect(dialog).toHaveCount(0);
   await expect(row).toHaveCount(1);

@@ -316,3 +316,57 @@ async fn the_cli_creates_lists_and_deletes_tokens() {
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn sign_ins_and_token_changes_are_in_the_activity_log() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    let server = TestServer::start();
+    let (mut alice, _bob, _mallory) = people(&server).await;
+    let mut stranger = Caller::new(&server);
+    stranger.sign_in("alice", "not her password").await;
+    stranger.sign_in("nobody-at-all", "not a password").await;
+    alice.call("sign_out", &[]).await;
+    alice.sign_in("alice", PASSWORD).await;
+    let issued = json(
+        alice
+            .call("create_token", &form("audit me", "ops", "30"))
+            .await,
+    )
+    .await;
+    let id = issued["id"].as_str().unwrap();
+    alice.call("regenerate_token", &[("id", id)]).await;
+    alice.call("delete_token", &[("id", id)]).await;
+
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("patdesk.db").display()
+    );
+    let db = Database::connect(url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT a.kind || ' ' || coalesce(u.username, '-') || ' ' || coalesce(a.token_id, '-') || ' ' || \
+             coalesce(a.ip, '-') AS line FROM activity a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id",
+        ))
+        .await
+        .unwrap();
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "line").unwrap())
+        .collect();
+    let has = |prefix: &str| lines.iter().any(|l| l.starts_with(prefix));
+    for expected in [
+        "sign_up alice",
+        "sign_in_failed alice",
+        "sign_in_failed -",
+        "sign_out alice",
+        "sign_in alice",
+        "team_created alice",
+        &format!("token_created alice {id} 127.0.0.1"),
+        &format!("token_regenerated alice {id}"),
+        &format!("token_deleted alice {id}"),
+    ] {
+        assert!(has(expected), "no activity {expected:?} in {lines:#?}");
+    }
+}
