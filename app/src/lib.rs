@@ -11,6 +11,7 @@ use leptos_router::{
     path,
 };
 
+pub mod activity;
 pub mod auth;
 mod components;
 pub mod error;
@@ -72,7 +73,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/signup") view=auth::SignUpPage ssr=SsrMode::Async/>
                 <Route path=path!("/teams") view=teams::TeamsPage ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view=teams::TeamPage ssr=SsrMode::Async/>
-                <Route path=path!("/activity") view=pages::Activity ssr=SsrMode::Async/>
+                <Route path=path!("/activity") view=activity::ActivityPage ssr=SsrMode::Async/>
                 <Route path=path!("/explorer") view=pages::Explorer ssr=SsrMode::Async/>
             </Routes>
         </main>

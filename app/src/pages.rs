@@ -23,14 +23,6 @@ pub fn Welcome() -> impl IntoView {
 }
 
 #[component]
-pub fn Activity() -> impl IntoView {
-    placeholder(
-        "Activity",
-        "Sign-ins, token changes and API writes will be listed here.",
-    )
-}
-
-#[component]
 pub fn Explorer() -> impl IntoView {
     placeholder(
         "API explorer",

@@ -4,9 +4,6 @@
 //! The server's session middleware has already resolved the cookie (once per request) and put
 //! the user, if any, into the request's extensions; these helpers read it from there.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use domain::users::User;
 use http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
@@ -36,12 +33,12 @@ pub fn require_user() -> Result<User, AppError> {
     current_user().ok_or(AppError::Unauthenticated)
 }
 
-/// The client's IP address as the server saw it.
+/// The client's IP address as the server worked it out (see the server's `guard::client_ip`).
 pub fn client_ip() -> Option<String> {
     parts().and_then(|p| {
         p.extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .get::<domain::ClientIp>()
+            .map(|ip| ip.0.to_string())
     })
 }
 

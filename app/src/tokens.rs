@@ -54,6 +54,28 @@ pub struct IssuedToken {
     pub expires: Option<String>,
 }
 
+/// "just now", "5 minutes ago", "3 days ago"…
+#[cfg(feature = "ssr")]
+pub fn relative_time(
+    at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use chrono::Duration;
+    let ago = now - at;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    if ago < Duration::minutes(1) {
+        "just now".into()
+    } else if ago < Duration::hours(1) {
+        plural(ago.num_minutes(), "minute")
+    } else if ago < Duration::days(1) {
+        plural(ago.num_hours(), "hour")
+    } else if ago < Duration::days(60) {
+        plural(ago.num_days(), "day")
+    } else {
+        at.format("%Y-%m-%d").to_string()
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use chrono::{DateTime, Duration, Utc};
@@ -62,28 +84,10 @@ mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
-    use super::{IssuedToken, TokenRow};
+    use super::{IssuedToken, TokenRow, relative_time as relative};
 
     pub fn exact(at: DateTime<Utc>) -> String {
         at.format("%Y-%m-%d %H:%M UTC").to_string()
-    }
-
-    /// "just now", "5 minutes ago", "3 days ago"…
-    pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-        let ago = now - at;
-        let plural =
-            |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-        if ago < Duration::minutes(1) {
-            "just now".into()
-        } else if ago < Duration::hours(1) {
-            plural(ago.num_minutes(), "minute")
-        } else if ago < Duration::days(1) {
-            plural(ago.num_hours(), "hour")
-        } else if ago < Duration::days(60) {
-            plural(ago.num_days(), "day")
-        } else {
-            at.format("%Y-%m-%d").to_string()
-        }
     }
 
     pub fn row(t: TokenInfo, now: DateTime<Utc>) -> TokenRow {

@@ -19,6 +19,9 @@ pub enum Kind {
     TokenCreated,
     TokenRegenerated,
     TokenDeleted,
+    /// A write made through the API with a token.
+    ApiWrite,
+    TokenUsedFromNewIp,
 }
 
 impl Kind {
@@ -35,6 +38,8 @@ impl Kind {
             Kind::TokenCreated => "token_created",
             Kind::TokenRegenerated => "token_regenerated",
             Kind::TokenDeleted => "token_deleted",
+            Kind::ApiWrite => "api_write",
+            Kind::TokenUsedFromNewIp => "token_used_from_new_ip",
         }
     }
 }
@@ -96,4 +101,71 @@ pub async fn record_at(db: &impl ConnectionTrait, event: Event, at: DateTime<Utc
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// One entry as the Activity page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub id: i64,
+    pub kind: String,
+    pub actor: Option<String>,
+    pub token_id: Option<String>,
+    pub ip: Option<String>,
+    pub target: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// `user_id`'s activity, newest first: `per_page` entries of page `page` (from 1), and whether
+/// there is an older page.
+pub async fn list_for_user(
+    db: &sea_orm::DatabaseConnection,
+    user_id: i64,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Entry>, bool)> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+    let actor = crate::entity::user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(|u| u.username);
+    let paginator = activity::Entity::find()
+        .filter(activity::Column::UserId.eq(user_id))
+        .order_by_desc(activity::Column::Id)
+        .paginate(db, per_page);
+    let pages = paginator.num_pages().await?;
+    let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let entries = rows
+        .into_iter()
+        .map(|m| Entry {
+            id: m.id,
+            kind: m.kind,
+            actor: actor.clone(),
+            token_id: m.token_id,
+            ip: m.ip,
+            target: m.target,
+            at: m.created_at,
+        })
+        .collect();
+    Ok((entries, page < pages))
+}
+
+/// Words for an entry's kind.
+pub fn describe(kind: &str) -> &'static str {
+    match kind {
+        "sign_up" => "Signed up",
+        "sign_in" => "Signed in",
+        "sign_in_failed" => "Failed sign-in attempt",
+        "sign_out" => "Signed out",
+        "team_created" => "Created a team",
+        "member_added" => "Added a team member",
+        "member_role_changed" => "Changed a member's role",
+        "member_removed" => "Removed a team member",
+        "token_created" => "Created a token",
+        "token_regenerated" => "Regenerated a token",
+        "token_deleted" => "Deleted a token",
+        "api_write" => "Changed team content through the API",
+        "token_used_from_new_ip" => "Token used from a new IP",
+        _ => "Other",
+    }
 }

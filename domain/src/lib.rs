@@ -3,7 +3,9 @@
 //! Nothing here knows about HTTP or the UI: the web app's server functions (`app`), the REST API
 //! and the CLI (`server`) all call these plain async functions over a [`sea_orm::DatabaseConnection`].
 
+pub mod access;
 pub mod activity;
+pub mod content;
 pub mod db;
 pub mod entity;
 pub mod error;
@@ -14,6 +16,12 @@ pub mod sessions;
 pub mod teams;
 pub mod token_format;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 
 pub use error::{Error, Result};
+
+/// The client's address as the server determined it (see the server's `guard::client_ip`):
+/// put into each request's extensions once, read by everything that records an IP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);

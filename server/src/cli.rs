@@ -39,6 +39,8 @@ enum Command {
     /// Manage personal access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print the API's OpenAPI 3.1 document (as served at /api/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +165,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user_command(command).await,
         Command::Team(command) => team_command(command).await,
         Command::Token(command) => token_command(command).await,
+        Command::Openapi => {
+            println!("{}", crate::api::openapi().to_pretty_json()?);
+            Ok(())
+        }
     }
 }
 

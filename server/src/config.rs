@@ -15,6 +15,10 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `LEPTOS_SITE_ROOT`: the directory holding `pkg/` (wasm, js, css) built by cargo-leptos.
     pub site_root: PathBuf,
+    /// `PATDESK_TRUST_FORWARDED_FOR=true`: behind a reverse proxy, take the client's IP from the
+    /// last `X-Forwarded-For` entry (the one the proxy added). Off by default: a client could
+    /// otherwise claim any address.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +27,8 @@ pub enum ConfigError {
     DatabaseUrl(#[from] DatabaseUrlError),
     #[error("PATDESK_ADDR {0:?} is not an address like 127.0.0.1:3000")]
     Addr(String),
+    #[error("PATDESK_TRUST_FORWARDED_FOR must be true or false, not {0:?}")]
+    TrustForwardedFor(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -39,10 +45,19 @@ impl Config {
             .parse()
             .map_err(|_| ConfigError::Addr(addr_text.clone()))?;
         let site_root = var("LEPTOS_SITE_ROOT")?.unwrap_or_else(|| "target/site".to_string());
+        let trust_forwarded_for = match var("PATDESK_TRUST_FORWARDED_FOR")? {
+            None => false,
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => return Err(ConfigError::TrustForwardedFor(v)),
+            },
+        };
         Ok(Config {
             database_url,
             addr,
             site_root: PathBuf::from(site_root),
+            trust_forwarded_for,
         })
     }
 

@@ -3,19 +3,51 @@
 //! - [`session`]: resolves the session cookie once per request and puts the signed-in
 //!   [`domain::users::User`] into the request's extensions, where pages and server functions read
 //!   it; sends signed-out visitors of private pages to `/signin?next=…`.
+//! - [`client_ip`]: works out the client's IP once and puts a [`domain::ClientIp`] into the
+//!   request's extensions.
 //! - [`same_origin`]: refuses state-changing requests (POST, PUT, PATCH, DELETE) whose `Origin`
 //!   (or, lacking that, `Referer`) is not this site, so no other site can make a signed-in
 //!   browser call our server functions.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::{
     Json,
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{HeaderMap, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+
+/// The peer's address, or (when the operator trusts a proxy) the last `X-Forwarded-For` entry.
+pub async fn client_ip(
+    State(trust_forwarded_for): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+                .last()
+        })
+        .flatten();
+    if let Some(ip) = forwarded.or(peer) {
+        request.extensions_mut().insert(domain::ClientIp(ip));
+    }
+    next.run(request).await
+}
 
 /// Paths that need no session: the REST API (token auth), health checks, static files.
 fn is_exempt(path: &str) -> bool {

@@ -1,6 +1,7 @@
 //! The `patdesk` binary's library: everything between the network (or the command line) and the
 //! `domain` crate.
 //!
+//! - [`api`]: the token-authenticated REST API under `/api/v1`.
 //! - [`cli`]: argument parsing and the commands (`serve`, `migrate`, …).
 //! - [`config`]: settings from the environment and `.env`.
 //! - [`telemetry`]: structured logging with `tracing`.
@@ -9,6 +10,7 @@
 //! - [`rpc`]: HTTP statuses for server-function errors.
 //! - [`guard`]: session resolution, private-page redirects and the same-origin check.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod guard;

@@ -1,6 +1,8 @@
 //! The HTTP surface: one axum router for pages, server functions, static files and health checks.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use domain::usage::UsageBuffer;
 
 use anyhow::Context as _;
 use axum::{Router, extract::FromRef, middleware, routing::get};
@@ -16,14 +18,21 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{config::Config, guard, health, rpc};
+use crate::{api, config::Config, guard, health, rpc};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
+    /// Token uses not yet written to the database.
+    pub usage: Arc<UsageBuffer>,
+    /// Whether `X-Forwarded-For` names the client (see `Config::trust_forwarded_for`).
+    pub trust_forwarded_for: bool,
 }
+
+/// How often noted token uses are written (PRODUCT.md §7 asks for at least every 10 s).
+pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -45,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(api::router(state.clone()))
         .leptos_routes_with_context(&state, routes, server_fn_context, move || {
             app::shell(shell_options.clone())
         })
@@ -57,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(rpc::error_status))
         .layer(middleware::from_fn(guard::same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.trust_forwarded_for,
+            guard::client_ip,
+        ))
         .layer(CompressionLayer::new())
         .layer(
             // Method, path and status only: headers and bodies can carry secrets.
@@ -79,10 +93,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let mut config = config;
     config.addr = addr;
+    let usage = Arc::new(UsageBuffer::new());
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: db.clone(),
+        usage: usage.clone(),
+        trust_forwarded_for: config.trust_forwarded_for,
     };
+    let flusher = tokio::spawn(flush_usage_every(
+        USAGE_FLUSH_INTERVAL,
+        db.clone(),
+        usage.clone(),
+    ));
     tracing::info!(%addr, database = %config.database_url, "listening on http://{addr}");
     axum::serve(
         listener,
@@ -92,6 +114,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("server error")?;
     tracing::info!("shutting down: in-flight requests finished");
+    flusher.abort();
+    match usage.flush(&db).await {
+        Ok(written) => tracing::info!(tokens = written, "last-used data written"),
+        Err(error) => tracing::error!(%error, "could not write last-used data at shutdown"),
+    }
     db.close().await.ok();
     Ok(())
 }
@@ -108,4 +135,18 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
         }
         tracing::info!("shutdown signal received");
     })
+}
+
+/// Writes noted token uses every `interval`, until aborted.
+async fn flush_usage_every(interval: Duration, db: DatabaseConnection, usage: Arc<UsageBuffer>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if !usage.is_empty()
+            && let Err(error) = usage.flush(&db).await
+        {
+            tracing::warn!(%error, "could not write last-used data");
+        }
+    }
 }

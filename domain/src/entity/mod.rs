@@ -1,7 +1,9 @@
 //! sea-orm entities: one module per table of the initial migration.
 
 pub mod activity;
+pub mod answer;
 pub mod membership;
+pub mod question;
 pub mod session;
 pub mod team;
 pub mod token;

@@ -1,0 +1,166 @@
+//! Who is calling the API with this token, and may they do this? The checks of PRODUCT.md §3,
+//! in order, in one place: format and checksum (before any database access) → lookup by digest
+//! → not deleted → not expired → owner still active → Basic user name matches → owner still a
+//! member of the token's team → the path's team is the token's team → for writes, the token has
+//! `write` and the owner's current role allows writing.
+//!
+//! A token never grants more than its owner can do today: role and membership are read on every
+//! call, not copied into the token.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::{
+    entity::{team, token, user},
+    error::Error,
+    names::Role,
+    teams,
+    token_format::{FormatError, TokenSecret},
+};
+
+/// Why a call is refused. Each maps to one status and error code at the HTTP edge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error(
+        "No token: send Authorization: Bearer <token>, or Basic auth with the token as the password."
+    )]
+    MissingToken,
+    #[error("{0}")]
+    MalformedToken(String),
+    #[error("This token is not valid. Check that it was copied whole.")]
+    InvalidToken,
+    #[error("This token has been deleted. Create a new one on your Access tokens page.")]
+    TokenRevoked,
+    #[error("This token expired on {0}. Regenerate it on your Access tokens page.")]
+    TokenExpired(String),
+    #[error("This token's owner is no longer a member of team {0}.")]
+    NotAMember(String),
+    #[error("This token is scoped to team {token_team}, not {path_team}.")]
+    WrongTeam {
+        token_team: String,
+        path_team: String,
+    },
+    #[error("This token is read-only. Create a token with write access to make changes.")]
+    ReadOnlyToken,
+    #[error("Your role in team {team} is {role}: writing needs the writer or admin role.")]
+    InsufficientRole { team: String, role: Role },
+}
+
+impl From<FormatError> for Denied {
+    fn from(e: FormatError) -> Self {
+        Denied::MalformedToken(format!("Malformed token: {e}."))
+    }
+}
+
+/// An authenticated API caller: the token in use, its owner, the token's team and the owner's
+/// role in it today.
+#[derive(Debug, Clone)]
+pub struct TokenCaller {
+    pub token: token::Model,
+    pub user_id: i64,
+    pub username: String,
+    pub team_slug: String,
+    pub role: Role,
+}
+
+impl TokenCaller {
+    /// The path's team must be the token's; writes need a write token and a writing role.
+    pub fn authorize(&self, path_team: Option<&str>, write: bool) -> Result<(), Denied> {
+        if let Some(path_team) = path_team
+            && !path_team.eq_ignore_ascii_case(&self.team_slug)
+        {
+            return Err(Denied::WrongTeam {
+                token_team: self.team_slug.clone(),
+                path_team: path_team.to_string(),
+            });
+        }
+        if write {
+            if !self.token.write {
+                return Err(Denied::ReadOnlyToken);
+            }
+            if !self.role.can_write() {
+                return Err(Denied::InsufficientRole {
+                    team: self.team_slug.clone(),
+                    role: self.role,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.token.expires_at
+    }
+}
+
+/// The outcome of a check: refused (with the reason), or a database fault.
+#[derive(Debug)]
+pub enum AccessError {
+    Denied(Denied),
+    Internal(Error),
+}
+
+impl From<Denied> for AccessError {
+    fn from(d: Denied) -> Self {
+        AccessError::Denied(d)
+    }
+}
+
+impl From<sea_orm::DbErr> for AccessError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AccessError::Internal(Error::Database(e))
+    }
+}
+
+impl From<Error> for AccessError {
+    fn from(e: Error) -> Self {
+        AccessError::Internal(e)
+    }
+}
+
+/// Checks a token (already parsed, so well-formed) and, for Basic auth, the user name that came
+/// with it: the token's id or its owner's username.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &TokenSecret,
+    basic_user: Option<&str>,
+) -> Result<TokenCaller, AccessError> {
+    let found = token::Entity::find()
+        .filter(token::Column::SecretDigest.eq(secret.digest()))
+        .one(db)
+        .await?
+        .ok_or(Denied::InvalidToken)?;
+    if found.deleted_at.is_some() {
+        return Err(Denied::TokenRevoked.into());
+    }
+    if let Some(at) = found.expires_at
+        && at <= Utc::now()
+    {
+        return Err(Denied::TokenExpired(at.format("%Y-%m-%d %H:%M UTC").to_string()).into());
+    }
+    let owner = user::Entity::find_by_id(found.user_id)
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await?
+        .ok_or(Denied::InvalidToken)?;
+    if let Some(name) = basic_user
+        && !(name == found.id || name.eq_ignore_ascii_case(&owner.username))
+    {
+        return Err(Denied::InvalidToken.into());
+    }
+    let team_slug = team::Entity::find_by_id(found.team_id)
+        .one(db)
+        .await?
+        .map(|t| t.slug)
+        .unwrap_or_default();
+    let role = teams::role(db, found.team_id, owner.id)
+        .await?
+        .ok_or_else(|| Denied::NotAMember(team_slug.clone()))?;
+    Ok(TokenCaller {
+        token: found,
+        user_id: owner.id,
+        username: owner.username,
+        team_slug,
+        role,
+    })
+}

@@ -1,0 +1,337 @@
+//! Team content served by the API: questions (and, to come, answers), always inside one team.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::{
+    activity::{self, Event, Kind},
+    entity::{answer, question, user},
+    error::{Error, Result},
+};
+
+pub const MAX_PER_PAGE: u64 = 100;
+pub const DEFAULT_PER_PAGE: u64 = 20;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_BODY: usize = 20_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// Page numbers start at 1; `per_page` is 1–100.
+pub fn page_params(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64)> {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if page == 0 {
+        return Err(Error::invalid("page", "page starts at 1."));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(Error::invalid(
+            "per_page",
+            format!("per_page is 1 to {MAX_PER_PAGE}."),
+        ));
+    }
+    Ok((page, per_page))
+}
+
+fn text(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(field, format!("{field} is required.")));
+    }
+    if value.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("{field} is at most {max} characters long."),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+async fn author_name(db: &impl ConnectionTrait, id: i64) -> Result<String> {
+    Ok(user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|u| u.username)
+        .unwrap_or_default())
+}
+
+async fn to_question(db: &impl ConnectionTrait, m: question::Model) -> Result<Question> {
+    Ok(Question {
+        author: author_name(db, m.author_id).await?,
+        id: m.id,
+        title: m.title,
+        body: m.body,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// A team's questions, newest first.
+pub async fn list_questions(
+    db: &DatabaseConnection,
+    team_id: i64,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<Question>> {
+    let paginator = question::Entity::find()
+        .filter(question::Column::TeamId.eq(team_id))
+        .order_by_desc(question::Column::Id)
+        .paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let models = paginator.fetch_page(page - 1).await?;
+    let mut items = Vec::with_capacity(models.len());
+    for m in models {
+        items.push(to_question(db, m).await?);
+    }
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+/// Who writes, through which token, from where: every API write is recorded with it.
+#[derive(Clone, Debug)]
+pub struct Writer<'a> {
+    pub user_id: i64,
+    pub token_id: Option<&'a str>,
+    pub ip: Option<String>,
+}
+
+impl Writer<'_> {
+    async fn record(&self, db: &impl ConnectionTrait, target: String) -> Result<()> {
+        let mut event = Event::new(Some(self.user_id), Kind::ApiWrite)
+            .ip(self.ip.clone())
+            .target(target);
+        event.token_id = self.token_id.map(str::to_string);
+        activity::record(db, event).await
+    }
+}
+
+/// One of the team's questions; questions of other teams are "not found".
+async fn team_question(
+    db: &impl ConnectionTrait,
+    team_id: i64,
+    id: i64,
+) -> Result<question::Model> {
+    question::Entity::find_by_id(id)
+        .filter(question::Column::TeamId.eq(team_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("question"))
+}
+
+pub async fn get_question(db: &DatabaseConnection, team_id: i64, id: i64) -> Result<Question> {
+    let model = team_question(db, team_id, id).await?;
+    to_question(db, model).await
+}
+
+/// Changes the title and/or body; at least one must be given.
+pub async fn update_question(
+    db: &DatabaseConnection,
+    team_id: i64,
+    id: i64,
+    writer: &Writer<'_>,
+    title: Option<&str>,
+    body: Option<&str>,
+) -> Result<Question> {
+    if title.is_none() && body.is_none() {
+        return Err(Error::invalid("body", "Send a title, a body, or both."));
+    }
+    let title = title.map(|t| text("title", t, MAX_TITLE)).transpose()?;
+    let body = body.map(|b| text("body", b, MAX_BODY)).transpose()?;
+    let current = team_question(db, team_id, id).await?;
+    let mut active: question::ActiveModel = current.into();
+    if let Some(title) = title {
+        active.title = Set(title);
+    }
+    if let Some(body) = body {
+        active.body = Set(body);
+    }
+    active.updated_at = Set(Utc::now());
+    let model = active.update(db).await?;
+    writer.record(db, format!("edited question {id}")).await?;
+    to_question(db, model).await
+}
+
+pub async fn delete_question(
+    db: &DatabaseConnection,
+    team_id: i64,
+    id: i64,
+    writer: &Writer<'_>,
+) -> Result<()> {
+    team_question(db, team_id, id).await?;
+    question::Entity::delete_by_id(id).exec(db).await?;
+    writer.record(db, format!("deleted question {id}")).await
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub id: i64,
+    pub question_id: i64,
+    pub body: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn to_answer(db: &impl ConnectionTrait, m: answer::Model) -> Result<Answer> {
+    Ok(Answer {
+        author: author_name(db, m.author_id).await?,
+        id: m.id,
+        question_id: m.question_id,
+        body: m.body,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub async fn list_answers(
+    db: &DatabaseConnection,
+    team_id: i64,
+    question_id: i64,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<Answer>> {
+    team_question(db, team_id, question_id).await?;
+    let paginator = answer::Entity::find()
+        .filter(answer::Column::QuestionId.eq(question_id))
+        .order_by_asc(answer::Column::Id)
+        .paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let mut items = Vec::new();
+    for m in paginator.fetch_page(page - 1).await? {
+        items.push(to_answer(db, m).await?);
+    }
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+pub async fn create_answer(
+    db: &DatabaseConnection,
+    team_id: i64,
+    question_id: i64,
+    writer: &Writer<'_>,
+    body: &str,
+) -> Result<Answer> {
+    let body = text("body", body, MAX_BODY)?;
+    team_question(db, team_id, question_id).await?;
+    let now = Utc::now();
+    let model = answer::ActiveModel {
+        question_id: Set(question_id),
+        author_id: Set(writer.user_id),
+        body: Set(body),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    writer
+        .record(
+            db,
+            format!("answered question {question_id} (answer {})", model.id),
+        )
+        .await?;
+    to_answer(db, model).await
+}
+
+/// An answer of one of the team's questions; anything else is "not found".
+async fn team_answer(
+    db: &impl ConnectionTrait,
+    team_id: i64,
+    question_id: i64,
+    answer_id: i64,
+) -> Result<answer::Model> {
+    team_question(db, team_id, question_id).await?;
+    answer::Entity::find_by_id(answer_id)
+        .filter(answer::Column::QuestionId.eq(question_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("answer"))
+}
+
+pub async fn update_answer(
+    db: &DatabaseConnection,
+    team_id: i64,
+    question_id: i64,
+    answer_id: i64,
+    writer: &Writer<'_>,
+    body: &str,
+) -> Result<Answer> {
+    let body = text("body", body, MAX_BODY)?;
+    let current = team_answer(db, team_id, question_id, answer_id).await?;
+    let mut active: answer::ActiveModel = current.into();
+    active.body = Set(body);
+    active.updated_at = Set(Utc::now());
+    let model = active.update(db).await?;
+    writer
+        .record(db, format!("edited answer {answer_id}"))
+        .await?;
+    to_answer(db, model).await
+}
+
+pub async fn delete_answer(
+    db: &DatabaseConnection,
+    team_id: i64,
+    question_id: i64,
+    answer_id: i64,
+    writer: &Writer<'_>,
+) -> Result<()> {
+    team_answer(db, team_id, question_id, answer_id).await?;
+    answer::Entity::delete_by_id(answer_id).exec(db).await?;
+    writer
+        .record(db, format!("deleted answer {answer_id}"))
+        .await
+}
+
+/// Creates a question; the write goes to the activity log with the writer as actor.
+pub async fn create_question(
+    db: &DatabaseConnection,
+    team_id: i64,
+    writer: &Writer<'_>,
+    title: &str,
+    body: &str,
+) -> Result<Question> {
+    let title = text("title", title, MAX_TITLE)?;
+    let body = text("body", body, MAX_BODY)?;
+    let now = Utc::now();
+    let model = question::ActiveModel {
+        team_id: Set(team_id),
+        author_id: Set(writer.user_id),
+        title: Set(title),
+        body: Set(body),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    writer
+        .record(db, format!("created question {}", model.id))
+        .await?;
+    to_question(db, model).await
+}

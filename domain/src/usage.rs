@@ -1,0 +1,163 @@
+//! Last-used tracking (PRODUCT.md §7): each authenticated API call is noted in memory; a
+//! background task writes the notes in batches (every few seconds, and at shutdown), never one
+//! database write per request.
+//!
+//! Writing merges with what is stored, so that several server processes sharing one database
+//! end with the latest `last_used_at` and the most recent distinct IPs of all of them.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+
+use crate::{
+    activity::{self, Event, Kind},
+    entity::token,
+    error::Result,
+};
+
+/// How many distinct recent IPs a token keeps.
+pub const KEPT_IPS: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Use {
+    at: DateTime<Utc>,
+    /// Most recent first, distinct.
+    ips: Vec<String>,
+}
+
+/// Uses not yet written, by token id.
+#[derive(Debug, Default)]
+pub struct UsageBuffer {
+    pending: Mutex<HashMap<String, Use>>,
+}
+
+/// `new` ips (most recent first) in front of `old`, without repeats, at most `KEPT_IPS`.
+fn merge_ips(new: &[String], old: &[String]) -> Vec<String> {
+    let mut merged: Vec<String> = Vec::with_capacity(KEPT_IPS);
+    for ip in new.iter().chain(old) {
+        if !merged.contains(ip) {
+            merged.push(ip.clone());
+        }
+        if merged.len() == KEPT_IPS {
+            break;
+        }
+    }
+    merged
+}
+
+impl UsageBuffer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notes a use of `token_id` from `ip` (cheap: a map update under a short lock).
+    pub fn record(&self, token_id: &str, ip: Option<&str>, at: DateTime<Utc>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = pending.entry(token_id.to_string()).or_insert_with(|| Use {
+            at,
+            ips: Vec::new(),
+        });
+        if at > entry.at {
+            entry.at = at;
+        }
+        if let Some(ip) = ip {
+            entry.ips = merge_ips(&[ip.to_string()], &entry.ips);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.lock().map(|p| p.is_empty()).unwrap_or(true)
+    }
+
+    /// Writes every pending use and returns how many tokens were updated. Uses that fail to be
+    /// written are put back for the next flush.
+    pub async fn flush(&self, db: &DatabaseConnection) -> Result<usize> {
+        let batch: HashMap<String, Use> = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut *pending)
+        };
+        let mut written = 0;
+        let mut failed = Vec::new();
+        for (token_id, use_) in batch {
+            match write_one(db, &token_id, &use_).await {
+                Ok(()) => written += 1,
+                Err(error) => {
+                    tracing::warn!(%error, "could not write last-used data; will retry");
+                    failed.push((token_id, use_));
+                }
+            }
+        }
+        if !failed.is_empty() {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            for (token_id, use_) in failed {
+                let ips = use_.ips.clone();
+                let entry = pending.entry(token_id).or_insert(use_.clone());
+                entry.at = entry.at.max(use_.at);
+                entry.ips = merge_ips(&entry.ips.clone(), &ips);
+            }
+        }
+        Ok(written)
+    }
+}
+
+async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Result<()> {
+    let Some(current) = token::Entity::find_by_id(token_id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let stored: Vec<String> = current
+        .last_used_ips
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
+    // Another process may have written a later use: keep the latest of the two.
+    let newer_here = current.last_used_at.is_none_or(|at| use_.at >= at);
+    let ips = if newer_here {
+        merge_ips(&use_.ips, &stored)
+    } else {
+        merge_ips(&stored, &use_.ips)
+    };
+    let new_ips: Vec<&String> = use_.ips.iter().filter(|ip| !stored.contains(ip)).collect();
+    let owner = current.user_id;
+    let mut active: token::ActiveModel = current.clone().into();
+    if newer_here {
+        active.last_used_at = Set(Some(use_.at));
+    }
+    active.last_used_ips = Set(Some(
+        serde_json::to_string(&ips).unwrap_or_else(|_| "[]".into()),
+    ));
+    active.update(db).await?;
+    for ip in new_ips {
+        let mut event = Event::new(Some(owner), Kind::TokenUsedFromNewIp)
+            .ip(Some(ip.clone()))
+            .target(format!("token \"{}\"", current.description));
+        event.token_id = Some(token_id.to_string());
+        activity::record_at(db, event, use_.at).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ips_are_distinct_recent_first_and_capped() {
+        let ips = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(merge_ips(&ips(&["b"]), &ips(&["a", "b"])), ips(&["b", "a"]));
+        assert_eq!(
+            merge_ips(&ips(&["f", "e"]), &ips(&["a", "b", "c", "d"])),
+            ips(&["f", "e", "a", "b", "c"])
+        );
+        let buffer = UsageBuffer::new();
+        let now = Utc::now();
+        buffer.record("tok_1", Some("10.0.0.1"), now);
+        buffer.record("tok_1", Some("10.0.0.2"), now);
+        buffer.record("tok_1", Some("10.0.0.1"), now);
+        let pending = buffer.pending.lock().unwrap();
+        assert_eq!(pending["tok_1"].ips, ips(&["10.0.0.1", "10.0.0.2"]));
+    }
+}

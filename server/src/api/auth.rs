@@ -1,0 +1,179 @@
+//! API authentication: `Authorization: Bearer <token>` or `Basic base64(<user>:<token>)`, where
+//! `<user>` is the token's id or its owner's username. Malformed values and bad checksums are
+//! refused before any database access.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use domain::{
+    ClientIp,
+    access::{self, Denied},
+    token_format::TokenSecret,
+};
+
+use super::error::ApiError;
+use crate::web::AppState;
+
+/// What the `Authorization` header carries, checked for shape and checksum only.
+#[derive(Debug)]
+pub struct Credentials {
+    pub secret: TokenSecret,
+    /// The Basic user name, if Basic was used.
+    pub basic_user: Option<String>,
+}
+
+pub fn parse_authorization(headers: &HeaderMap) -> Result<Credentials, Denied> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(Denied::MissingToken);
+    };
+    if values.next().is_some() {
+        return Err(Denied::MalformedToken(
+            "Send one Authorization header, not several.".into(),
+        ));
+    }
+    let text = value
+        .to_str()
+        .map_err(|_| Denied::MalformedToken("The Authorization header is not plain text.".into()))?
+        .trim();
+    let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Credentials {
+            secret: TokenSecret::parse(rest)?,
+            basic_user: None,
+        });
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD
+            .decode(rest)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                Denied::MalformedToken("The Basic credentials are not valid base64 text.".into())
+            })?;
+        let (user, password) = decoded
+            .split_once(':')
+            .ok_or_else(|| Denied::MalformedToken("Basic credentials are user:token.".into()))?;
+        return Ok(Credentials {
+            secret: TokenSecret::parse(password)?,
+            basic_user: Some(user.to_string()),
+        });
+    }
+    Err(Denied::MalformedToken(
+        "Use the Bearer scheme (Authorization: Bearer <token>) or Basic with the token as the password.".into(),
+    ))
+}
+
+/// The `{team}` of a `/api/v1/teams/{team}/…` path.
+fn path_team(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/v1/teams/")?
+        .split('/')
+        .next()
+        .filter(|t| !t.is_empty())
+}
+
+/// Authenticates and authorizes every `/api/v1` request; handlers find the
+/// [`access::TokenCaller`] in the request's extensions.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let db = &state.db;
+    let credentials = match parse_authorization(request.headers()) {
+        Ok(credentials) => credentials,
+        Err(denied) => return ApiError::from(denied).into_response(),
+    };
+    let caller = match access::authenticate(
+        db,
+        &credentials.secret,
+        credentials.basic_user.as_deref(),
+    )
+    .await
+    {
+        Ok(caller) => caller,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let path = request.uri().path().to_string();
+    // Team content is written with non-GET methods; the token's own endpoints (regenerate,
+    // delete) are allowed to any valid token, so that a read-only token can revoke itself.
+    let writes_team_content =
+        path_team(&path).is_some() && !matches!(*request.method(), Method::GET | Method::HEAD);
+    if let Err(denied) = caller.authorize(path_team(&path), writes_team_content) {
+        return ApiError::from(denied).into_response();
+    }
+    // Noted in memory; written in batches (see domain::usage).
+    let ip = request
+        .extensions()
+        .get::<ClientIp>()
+        .map(|ip| ip.0.to_string());
+    state
+        .usage
+        .record(&caller.token.id, ip.as_deref(), chrono::Utc::now());
+    let expiration = caller
+        .expires_at()
+        .map_or_else(|| "never".to_string(), |at| at.to_rfc3339());
+    request.extensions_mut().insert(caller);
+    let mut response = next.run(request).await;
+    if response.status().is_success()
+        && let Ok(value) = HeaderValue::from_str(&expiration)
+    {
+        response
+            .headers_mut()
+            .insert("patdesk-token-expiration", value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(header::AUTHORIZATION, value.parse().unwrap());
+        map
+    }
+
+    #[test]
+    fn schemes_and_shapes() {
+        let token = TokenSecret::generate();
+        let value = token.expose();
+        assert!(
+            parse_authorization(&headers(&format!("Bearer {value}")))
+                .unwrap()
+                .basic_user
+                .is_none()
+        );
+        assert!(parse_authorization(&headers(&format!("bearer  {value} "))).is_ok());
+        let basic = STANDARD.encode(format!("tok_x:{value}"));
+        let parsed = parse_authorization(&headers(&format!("Basic {basic}"))).unwrap();
+        assert_eq!(parsed.basic_user.as_deref(), Some("tok_x"));
+        assert_eq!(
+            parse_authorization(&HeaderMap::new()).unwrap_err(),
+            Denied::MissingToken
+        );
+        for bad in [
+            "Bearer",
+            "Bearer nope",
+            "Token abc",
+            "Basic !!!",
+            &format!("Bearer {}", &value[..41]),
+        ] {
+            assert!(
+                matches!(
+                    parse_authorization(&headers(bad)),
+                    Err(Denied::MalformedToken(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(path_team("/api/v1/teams/ops/questions"), Some("ops"));
+        assert_eq!(path_team("/api/v1/me"), None);
+    }
+}

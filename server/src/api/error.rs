@@ -1,0 +1,105 @@
+//! `ApiError`: every refusal or failure of the API as `{"error":{"code","message"}}` with the
+//! status PRODUCT.md §3 gives it. 401s carry `WWW-Authenticate: Bearer realm="patdesk"`.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use domain::access::Denied;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side. Please try again.",
+        )
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        let (status, code) = match &denied {
+            Denied::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
+            Denied::MalformedToken(_) => (StatusCode::UNAUTHORIZED, "malformed_token"),
+            Denied::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            Denied::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
+            Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
+            Denied::NotAMember(_) => (StatusCode::FORBIDDEN, "not_a_member"),
+            Denied::WrongTeam { .. } => (StatusCode::FORBIDDEN, "wrong_team"),
+            Denied::ReadOnlyToken => (StatusCode::FORBIDDEN, "read_only_token"),
+            Denied::InsufficientRole { .. } => (StatusCode::FORBIDDEN, "insufficient_role"),
+        };
+        ApiError::new(status, code, denied.to_string())
+    }
+}
+
+impl From<domain::Error> for ApiError {
+    fn from(error: domain::Error) -> Self {
+        use domain::Error as E;
+        match error {
+            E::Invalid { field, message } | E::Conflict { field, message } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("{field}: {message}"),
+            ),
+            E::NotFound(what) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("No such {what}."),
+            ),
+            E::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_role", message)
+            }
+            E::Rule(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            E::InvalidCredentials | E::Unauthenticated => Denied::InvalidToken.into(),
+            internal @ (E::Database(_) | E::Internal(_)) => {
+                tracing::error!(error = %internal, "API request failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<domain::access::AccessError> for ApiError {
+    fn from(error: domain::access::AccessError) -> Self {
+        match error {
+            domain::access::AccessError::Denied(denied) => denied.into(),
+            domain::access::AccessError::Internal(error) => error.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"patdesk\""),
+            );
+        }
+        response
+    }
+}

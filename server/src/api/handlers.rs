@@ -1,0 +1,424 @@
+//! The `/api/v1` endpoints. Each runs after `auth::authenticate`, which has already checked
+//! the token, the team in the path and write access; here they only do their work, scoped to
+//! the token's team. Their `#[utoipa::path]` annotations make the OpenAPI document.
+
+use axum::{
+    Extension, Json,
+    extract::{
+        Path, Query, State,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
+    },
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use domain::{
+    ClientIp,
+    access::TokenCaller,
+    content::{self, Writer},
+};
+use sea_orm::DatabaseConnection;
+use serde::de::DeserializeOwned;
+
+use super::{
+    error::ApiError,
+    model::{
+        AnswerBody, AnswerOut, AnswerPage, ErrorBody, Me, MeToken, MeUser, NewQuestion, PageQuery,
+        QuestionChanges, QuestionOut, QuestionPage, Regenerated,
+    },
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body, or a 413/422 that says what is wrong with it.
+fn body<T: DeserializeOwned>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    body.map(|Json(value)| value).map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "The request body is larger than {} bytes.",
+                    super::MAX_BODY_BYTES
+                ),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("body: {}", e.body_text()),
+            )
+        }
+    })
+}
+
+/// Path ids that are not numbers name nothing: 404.
+fn path<T>(path: Result<Path<T>, PathRejection>, what: &str) -> ApiResult<T> {
+    path.map(|Path(value)| value).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No such {what}."),
+        )
+    })
+}
+
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    query.map(|Query(value)| value).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("query: {}", e.body_text()),
+        )
+    })
+}
+
+fn ip_text(ip: Option<Extension<ClientIp>>) -> Option<String> {
+    ip.map(|Extension(ClientIp(ip))| ip.to_string())
+}
+
+fn writer(caller: &TokenCaller, ip: Option<Extension<ClientIp>>) -> Writer<'_> {
+    Writer {
+        user_id: caller.user_id,
+        token_id: Some(&caller.token.id),
+        ip: ip_text(ip),
+    }
+}
+
+/// The caller and the token in use.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "tokens",
+    responses(
+        (status = 200, description = "The caller and the token", body = Me,
+            headers(("Patdesk-Token-Expiration" = String, description = "RFC 3339, or `never`"))),
+        (status = 401, description = "Missing, malformed, unknown, deleted or expired token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The owner is no longer a member of the token's team", body = ErrorBody),
+    )
+)]
+pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
+    let t = &caller.token;
+    Json(Me {
+        user: MeUser {
+            id: caller.user_id,
+            username: caller.username.clone(),
+        },
+        token: MeToken {
+            id: t.id.clone(),
+            description: t.description.clone(),
+            team: caller.team_slug.clone(),
+            write: t.write,
+            expires_at: t.expires_at.map(|at| at.to_rfc3339()),
+            created_at: t.created_at.to_rfc3339(),
+            last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
+        },
+    })
+}
+
+/// A new secret for the calling token (same id and settings, same lifetime from now). The old
+/// secret stops working at once. Allowed to read-only tokens.
+#[utoipa::path(
+    post, path = "/api/v1/tokens/self/regenerate", tag = "tokens",
+    responses(
+        (status = 200, description = "The new value, shown once", body = Regenerated),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "Not a member of the token's team", body = ErrorBody),
+    )
+)]
+pub async fn regenerate_self(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+) -> ApiResult<Response> {
+    let issued =
+        domain::tokens::regenerate(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
+    let mut response = Json(Regenerated {
+        id: issued.info.id.clone(),
+        token: issued.secret.expose().to_string(),
+        expires_at: issued.info.expires_at.map(|at| at.to_rfc3339()),
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The calling token deletes itself; calls with it fail from now on. Allowed to read-only tokens.
+#[utoipa::path(
+    delete, path = "/api/v1/tokens/self", tag = "tokens",
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "Not a member of the token's team", body = ErrorBody),
+    )
+)]
+pub async fn delete_self(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+) -> ApiResult<StatusCode> {
+    domain::tokens::delete(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The team's questions, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/questions", tag = "questions",
+    params(("team" = String, Path, description = "The team's slug (must be the token's team)"), PageQuery),
+    responses(
+        (status = 200, description = "A page of questions", body = QuestionPage),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
+        (status = 422, description = "Bad `page` or `per_page`", body = ErrorBody),
+    )
+)]
+pub async fn list_questions(
+    State(db): State<DatabaseConnection>,
+    Extension(caller): Extension<TokenCaller>,
+    params: Result<Query<PageQuery>, QueryRejection>,
+) -> ApiResult<Json<QuestionPage>> {
+    let params = query(params)?;
+    let (page, per_page) = content::page_params(params.page, params.per_page)?;
+    let found = content::list_questions(&db, caller.token.team_id, page, per_page).await?;
+    Ok(Json(QuestionPage::from(&found)))
+}
+
+/// Asks a question (needs a write token and the writer or admin role).
+#[utoipa::path(
+    post, path = "/api/v1/teams/{team}/questions", tag = "questions",
+    params(("team" = String, Path, description = "The team's slug (must be the token's team)")),
+    request_body = NewQuestion,
+    responses(
+        (status = 201, description = "Created", body = QuestionOut),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; the message names it", body = ErrorBody),
+    )
+)]
+pub async fn create_question(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    new: Result<Json<NewQuestion>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<QuestionOut>)> {
+    let new = body(new)?;
+    let question = content::create_question(
+        &db,
+        caller.token.team_id,
+        &writer(&caller, ip),
+        &new.title,
+        &new.body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(QuestionOut::from(&question))))
+}
+
+/// One question.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
+    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    responses(
+        (status = 200, description = "The question", body = QuestionOut),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
+        (status = 404, description = "No such question in this team", body = ErrorBody),
+    )
+)]
+pub async fn get_question(
+    State(db): State<DatabaseConnection>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
+) -> ApiResult<Json<QuestionOut>> {
+    let (_, id) = path(ids, "question")?;
+    let question = content::get_question(&db, caller.token.team_id, id).await?;
+    Ok(Json(QuestionOut::from(&question)))
+}
+
+/// Edits a question's title and/or body.
+#[utoipa::path(
+    patch, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
+    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    request_body = QuestionChanges,
+    responses(
+        (status = 200, description = "The edited question", body = QuestionOut),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
+        (status = 404, description = "No such question in this team", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid field; the message names it", body = ErrorBody),
+    )
+)]
+pub async fn update_question(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
+    changes: Result<Json<QuestionChanges>, JsonRejection>,
+) -> ApiResult<Json<QuestionOut>> {
+    let (_, id) = path(ids, "question")?;
+    let changes = body(changes)?;
+    let question = content::update_question(
+        &db,
+        caller.token.team_id,
+        id,
+        &writer(&caller, ip),
+        changes.title.as_deref(),
+        changes.body.as_deref(),
+    )
+    .await?;
+    Ok(Json(QuestionOut::from(&question)))
+}
+
+/// Deletes a question and its answers.
+#[utoipa::path(
+    delete, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
+    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
+        (status = 404, description = "No such question in this team", body = ErrorBody),
+    )
+)]
+pub async fn delete_question(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let (_, id) = path(ids, "question")?;
+    content::delete_question(&db, caller.token.team_id, id, &writer(&caller, ip)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A question's answers, oldest first.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
+    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of answers", body = AnswerPage),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
+        (status = 404, description = "No such question in this team", body = ErrorBody),
+        (status = 422, description = "Bad `page` or `per_page`", body = ErrorBody),
+    )
+)]
+pub async fn list_answers(
+    State(db): State<DatabaseConnection>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
+    params: Result<Query<PageQuery>, QueryRejection>,
+) -> ApiResult<Json<AnswerPage>> {
+    let (_, id) = path(ids, "question")?;
+    let params = query(params)?;
+    let (page, per_page) = content::page_params(params.page, params.per_page)?;
+    let found = content::list_answers(&db, caller.token.team_id, id, page, per_page).await?;
+    Ok(Json(AnswerPage::from(&found)))
+}
+
+/// Answers a question.
+#[utoipa::path(
+    post, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
+    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    request_body = AnswerBody,
+    responses(
+        (status = 201, description = "Created", body = AnswerOut),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
+        (status = 404, description = "No such question in this team", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid field; the message names it", body = ErrorBody),
+    )
+)]
+pub async fn create_answer(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64)>, PathRejection>,
+    new: Result<Json<AnswerBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<AnswerOut>)> {
+    let (_, id) = path(ids, "question")?;
+    let new = body(new)?;
+    let answer = content::create_answer(
+        &db,
+        caller.token.team_id,
+        id,
+        &writer(&caller, ip),
+        &new.body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(AnswerOut::from(&answer))))
+}
+
+/// Edits an answer.
+#[utoipa::path(
+    patch, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
+    params(
+        ("team" = String, Path, description = "The team's slug"),
+        ("id" = i64, Path, description = "Question id"),
+        ("answer_id" = i64, Path, description = "Answer id"),
+    ),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "The edited answer", body = AnswerOut),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
+        (status = 404, description = "No such answer in this team", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid field; the message names it", body = ErrorBody),
+    )
+)]
+pub async fn update_answer(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64, i64)>, PathRejection>,
+    changes: Result<Json<AnswerBody>, JsonRejection>,
+) -> ApiResult<Json<AnswerOut>> {
+    let (_, question_id, answer_id) = path(ids, "answer")?;
+    let changes = body(changes)?;
+    let answer = content::update_answer(
+        &db,
+        caller.token.team_id,
+        question_id,
+        answer_id,
+        &writer(&caller, ip),
+        &changes.body,
+    )
+    .await?;
+    Ok(Json(AnswerOut::from(&answer)))
+}
+
+/// Deletes an answer.
+#[utoipa::path(
+    delete, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
+    params(
+        ("team" = String, Path, description = "The team's slug"),
+        ("id" = i64, Path, description = "Question id"),
+        ("answer_id" = i64, Path, description = "Answer id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
+        (status = 404, description = "No such answer in this team", body = ErrorBody),
+    )
+)]
+pub async fn delete_answer(
+    State(db): State<DatabaseConnection>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    ids: Result<Path<(String, i64, i64)>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let (_, question_id, answer_id) = path(ids, "answer")?;
+    content::delete_answer(
+        &db,
+        caller.token.team_id,
+        question_id,
+        answer_id,
+        &writer(&caller, ip),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

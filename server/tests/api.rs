@@ -1,0 +1,615 @@
+//! The REST API from outside, curl-style, against the real binary: every rule of PRODUCT.md §3.
+
+mod support;
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use support::{PASSWORD, TestServer, cli};
+
+struct Api<'a> {
+    server: &'a TestServer,
+    http: Client,
+}
+
+impl<'a> Api<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        Api {
+            server,
+            http: Client::new(),
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.server.url(path))
+    }
+
+    fn bearer(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+}
+
+fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Creates a token with the CLI and returns (id, value).
+fn token(
+    server: &TestServer,
+    user: &str,
+    team: &str,
+    description: &str,
+    write: bool,
+) -> (String, String) {
+    let mut args = vec![
+        "token",
+        "create",
+        "--user",
+        user,
+        "--team",
+        team,
+        "--description",
+        description,
+        "--json",
+    ];
+    if write {
+        args.push("--write");
+    }
+    let out = ok(cli(server, &args, None));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        created["id"].as_str().unwrap().into(),
+        created["token"].as_str().unwrap().into(),
+    )
+}
+
+/// alice: admin of ops; bob: writer in ops; carol: admin of web.
+fn world(server: &TestServer) {
+    for user in ["alice", "bob", "carol"] {
+        ok(cli(
+            server,
+            &["user", "add", user],
+            Some(&format!("{PASSWORD}\n")),
+        ));
+    }
+    ok(cli(
+        server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+    ok(cli(
+        server,
+        &["team", "add", "web", "--owner", "carol"],
+        None,
+    ));
+    ok(cli(
+        server,
+        &["team", "member", "add", "ops", "bob", "--role", "writer"],
+        None,
+    ));
+}
+
+async fn error_code(response: reqwest::Response) -> (StatusCode, String, String) {
+    let status = response.status();
+    let www = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.len() > 10),
+        "{body}"
+    );
+    (
+        status,
+        body["error"]["code"].as_str().unwrap().to_string(),
+        www,
+    )
+}
+
+#[tokio::test]
+async fn bearer_and_both_basic_forms_authenticate() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (id, value) = token(&server, "alice", "ops", "ci", false);
+
+    let response = api
+        .bearer(Method::GET, "/api/v1/me", &value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let expiration = response.headers()["patdesk-token-expiration"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(expiration.starts_with("20"), "{expiration}");
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["user"]["username"], "alice");
+    assert_eq!(me["token"]["id"], id.as_str());
+    assert_eq!(me["token"]["team"], "ops");
+    assert_eq!(me["token"]["write"], false);
+    assert!(
+        !me.to_string().contains(&value),
+        "the API never returns a secret it did not just create"
+    );
+
+    for user in [id.as_str(), "alice", "ALICE"] {
+        let response = api
+            .request(Method::GET, "/api/v1/me")
+            .basic_auth(user, Some(&value))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "basic as {user}");
+    }
+    // Another user's name with alice's token is refused.
+    let response = api
+        .request(Method::GET, "/api/v1/me")
+        .basic_auth("bob", Some(&value))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, www) = error_code(response).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
+    assert_eq!(www, "Bearer realm=\"patdesk\"");
+
+    // A session cookie does not authenticate the API.
+    let response = api
+        .request(Method::GET, "/api/v1/me")
+        .header("cookie", "patdesk_session=abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response).await.1, "missing_token");
+}
+
+#[tokio::test]
+async fn every_bad_token_gets_its_own_401() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (_, value) = token(&server, "alice", "ops", "ci", false);
+    let (deleted_id, deleted) = token(&server, "alice", "ops", "gone", false);
+    ok(cli(&server, &["token", "delete", &deleted_id], None));
+    let (expired_id, expired) = token(&server, "alice", "ops", "old", false);
+    {
+        use domain::entity::token;
+        use sea_orm::{ActiveModelTrait, Database, EntityTrait, Set};
+        let url = format!(
+            "sqlite://{}",
+            server.dir.path().join("patdesk.db").display()
+        );
+        let db = Database::connect(url).await.unwrap();
+        let model = token::Entity::find_by_id(expired_id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut active: token::ActiveModel = model.into();
+        active.expires_at = Set(Some(chrono::Utc::now() - chrono::Duration::hours(1)));
+        active.update(&db).await.unwrap();
+    }
+    let mut bad_checksum = value.clone().into_bytes();
+    bad_checksum[10] = if bad_checksum[10] == b'a' { b'b' } else { b'a' };
+    let bad_checksum = String::from_utf8(bad_checksum).unwrap();
+    // Well-formed, right checksum, but never issued.
+    let unknown = domain::token_format::TokenSecret::generate()
+        .expose()
+        .to_string();
+
+    let cases: Vec<(Option<String>, &str)> = vec![
+        (None, "missing_token"),
+        (Some("Bearer".into()), "malformed_token"),
+        (Some("Bearer not-a-token".into()), "malformed_token"),
+        (Some(format!("Token {value}")), "malformed_token"),
+        (Some("Basic %%%".into()), "malformed_token"),
+        (
+            Some(format!("Basic {}", STANDARD.encode(value.as_bytes()))),
+            "malformed_token",
+        ),
+        (Some(format!("Bearer {bad_checksum}")), "malformed_token"),
+        (Some(format!("Bearer {unknown}")), "invalid_token"),
+        (Some(format!("Bearer {deleted}")), "token_revoked"),
+        (Some(format!("Bearer {expired}")), "token_expired"),
+    ];
+    for (header, expected) in cases {
+        let mut request = api.request(Method::GET, "/api/v1/me");
+        if let Some(header) = &header {
+            request = request.header("authorization", header);
+        }
+        let (status, code, www) = error_code(request.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{header:?}");
+        assert_eq!(code, expected, "{header:?}");
+        assert_eq!(www, "Bearer realm=\"patdesk\"");
+    }
+    let response = api
+        .bearer(Method::GET, "/api/v1/me", &expired)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Regenerate"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (_, alice_read) = token(&server, "alice", "ops", "read", false);
+    let (_, bob_write) = token(&server, "bob", "ops", "write", true);
+    let (_, carol_web) = token(&server, "carol", "web", "web", true);
+
+    // Writers write, and the write is theirs.
+    let created = api
+        .bearer(Method::POST, "/api/v1/teams/ops/questions", &bob_write)
+        .json(&json!({"title": "How do I rotate keys?", "body": "Asking for a friend."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let question: Value = created.json().await.unwrap();
+    assert_eq!(question["author"], "bob");
+    let qid = question["id"].as_i64().unwrap();
+
+    // Read with a read-only token; page through.
+    let listed = api
+        .bearer(
+            Method::GET,
+            "/api/v1/teams/ops/questions?per_page=1",
+            &alice_read,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["id"], qid);
+
+    // Another team's path: wrong_team, for reads and writes alike.
+    let cases = [
+        (
+            Method::GET,
+            "/api/v1/teams/web/questions".to_string(),
+            &alice_read,
+            "wrong_team",
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/teams/ops/questions/{qid}"),
+            &carol_web,
+            "wrong_team",
+        ),
+        (
+            Method::POST,
+            "/api/v1/teams/web/questions".to_string(),
+            &bob_write,
+            "wrong_team",
+        ),
+        (
+            Method::POST,
+            "/api/v1/teams/ops/questions".to_string(),
+            &alice_read,
+            "read_only_token",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/teams/ops/questions/{qid}"),
+            &alice_read,
+            "read_only_token",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/teams/ops/questions/{qid}"),
+            &alice_read,
+            "read_only_token",
+        ),
+    ];
+    for (method, path, token, expected) in cases {
+        let response = api
+            .bearer(method.clone(), &path, token)
+            .json(&json!({"title": "x", "body": "y"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_code(response).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(code, expected, "{method} {path}");
+    }
+
+    // Demoted to reader: the write token stops writing at once, but still reads.
+    {
+        use domain::names::{Role, TeamSlug, Username};
+        use domain::teams::{self, Actor};
+        let url = format!(
+            "sqlite://{}",
+            server.dir.path().join("patdesk.db").display()
+        );
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        teams::set_role(
+            &db,
+            Actor::Operator,
+            &TeamSlug::parse("ops").unwrap(),
+            &Username::parse("bob").unwrap(),
+            Role::Reader,
+        )
+        .await
+        .unwrap();
+    }
+    let response = api
+        .bearer(Method::POST, "/api/v1/teams/ops/questions", &bob_write)
+        .json(&json!({"title": "x", "body": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response).await.1, "insufficient_role");
+    let response = api
+        .bearer(Method::GET, "/api/v1/teams/ops/questions", &bob_write)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Removed from the team: not_a_member, at once.
+    ok(cli(
+        &server,
+        &["team", "member", "remove", "ops", "bob"],
+        None,
+    ));
+    let response = api
+        .bearer(Method::GET, "/api/v1/teams/ops/questions", &bob_write)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response).await.1, "not_a_member");
+}
+
+#[tokio::test]
+async fn regenerate_and_delete_self_take_effect_at_once() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (id, value) = token(&server, "alice", "ops", "rotating", false);
+
+    let response = api
+        .bearer(Method::POST, "/api/v1/tokens/self/regenerate", &value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let regenerated: Value = response.json().await.unwrap();
+    assert_eq!(regenerated["id"], id.as_str());
+    let new_value = regenerated["token"].as_str().unwrap().to_string();
+    assert_ne!(new_value, value);
+
+    let old = api
+        .bearer(Method::GET, "/api/v1/me", &value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(old).await.1, "invalid_token");
+    assert_eq!(
+        api.bearer(Method::GET, "/api/v1/me", &new_value)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let response = api
+        .bearer(Method::DELETE, "/api/v1/tokens/self", &new_value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let after = api
+        .bearer(Method::GET, "/api/v1/me", &new_value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(after).await.1, "token_revoked");
+}
+
+#[tokio::test]
+async fn content_endpoints_validate_and_scope() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (_, alice) = token(&server, "alice", "ops", "w", true);
+    let (_, carol) = token(&server, "carol", "web", "w", true);
+    let post =
+        |path: &str, token: &str, body: Value| api.bearer(Method::POST, path, token).json(&body);
+
+    let q: Value = post(
+        "/api/v1/teams/ops/questions",
+        &alice,
+        json!({"title": "T", "body": "B"}),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let qid = q["id"].as_i64().unwrap();
+
+    for (body, expected) in [
+        (
+            json!({"title": "", "body": "B"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "x".repeat(201), "body": "B"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"body": "no title"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "T", "body": "B", "extra": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "T", "body": "b".repeat(70_000)}),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let response = post("/api/v1/teams/ops/questions", &alice, body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected);
+    }
+    let response = api
+        .bearer(Method::POST, "/api/v1/teams/ops/questions", &alice)
+        .body("not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_code(response).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
+    for bad in ["?per_page=0", "?per_page=101", "?page=0", "?page=x"] {
+        let response = api
+            .bearer(
+                Method::GET,
+                &format!("/api/v1/teams/ops/questions{bad}"),
+                &alice,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+
+    // Answers: create, edit, list, delete.
+    let a: Value = post(
+        &format!("/api/v1/teams/ops/questions/{qid}/answers"),
+        &alice,
+        json!({"body": "Use the CLI."}),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let aid = a["id"].as_i64().unwrap();
+    let edited = api
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v1/teams/ops/questions/{qid}/answers/{aid}"),
+            &alice,
+        )
+        .json(&json!({"body": "Use patdesk token create."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    let list: Value = api
+        .bearer(
+            Method::GET,
+            &format!("/api/v1/teams/ops/questions/{qid}/answers"),
+            &alice,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["body"], "Use patdesk token create.");
+
+    // Another team's ids are not found through its own path, and bad ids are 404s.
+    let response = api
+        .bearer(
+            Method::GET,
+            &format!("/api/v1/teams/web/questions/{qid}"),
+            &carol,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = api
+        .bearer(Method::GET, "/api/v1/teams/ops/questions/abc", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = api
+        .bearer(Method::GET, "/api/v1/nothing-here", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response).await.1, "not_found");
+
+    let response = api
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v1/teams/ops/questions/{qid}"),
+            &alice,
+        )
+        .json(&json!({"title": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.json::<Value>().await.unwrap()["title"], "Renamed");
+    let response = api
+        .bearer(
+            Method::DELETE,
+            &format!("/api/v1/teams/ops/questions/{qid}/answers/{aid}"),
+            &alice,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = api
+        .bearer(
+            Method::DELETE,
+            &format!("/api/v1/teams/ops/questions/{qid}"),
+            &alice,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = api
+        .bearer(
+            Method::GET,
+            &format!("/api/v1/teams/ops/questions/{qid}"),
+            &alice,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(!server.log().contains(&alice));
+}
