@@ -12,7 +12,7 @@ LEPTOS_ENV_VARS := LEPTOS_OUTPUT_NAME=patdesk LEPTOS_SITE_ROOT=target/site LEPTO
 CARGO_TEST := $(LEPTOS_ENV_VARS) cargo test --release --locked
 TEST_LOG := target/test-log.txt
 
-.PHONY: run build tools test-tools test test-rust test-e2e lint fmt clean
+.PHONY: run build tools test-tools test test-rust test-openapi test-e2e lint fmt clean
 
 ## run: build everything (release) and serve http://127.0.0.1:3000 on ./data/patdesk.db
 run: build
@@ -29,16 +29,27 @@ test-tools:
 	@./scripts/ensure-tools.sh --test
 
 ## test: every test: Rust unit and black-box tests, migrations (SQLite, and PostgreSQL when
-## PATDESK_TEST_POSTGRES_URL is set), then the browser suite against the release binary.
+## PATDESK_TEST_POSTGRES_URL is set), the OpenAPI document's validation, then the browser
+## suite against the release binary.
 test: test-tools build lint
 	@mkdir -p target && : > $(TEST_LOG)
 	$(MAKE) --no-print-directory test-rust 2>&1 | tee -a $(TEST_LOG)
+	$(MAKE) --no-print-directory test-openapi 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-e2e 2>&1 | tee -a $(TEST_LOG)
 	@./scripts/summarize-tests.sh $(TEST_LOG)
 
 # Per package, so that the app's `ssr` and `hydrate` features never meet.
 test-rust:
 	$(CARGO_TEST) -p domain -p migrations -p server
+
+# The API's OpenAPI document, checked by a real validator (openapi-spec-validator from PyPI,
+# in a virtualenv under target/).
+OPENAPI_VENV := target/openapi-venv
+test-openapi:
+	@test -x $(OPENAPI_VENV)/bin/openapi-spec-validator || \
+		{ python3 -m venv $(OPENAPI_VENV) && $(OPENAPI_VENV)/bin/pip install -q openapi-spec-validator==0.9.0; }
+	./target/release/patdesk openapi > target/openapi.json
+	$(OPENAPI_VENV)/bin/openapi-spec-validator --schema 3.1 target/openapi.json
 
 test-e2e:
 	cd end2end && CI=$${CI:-} npx playwright test

@@ -54,6 +54,18 @@ test("create, copy, list, regenerate and delete a token", async ({ page, context
   expect(html).toContain("nightly backup job");
   expect(html).not.toContain(value);
 
+  // Using the token fills "last used" and the IP (written in batches, at most seconds later).
+  const me = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${value}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).user.username).toBe(user);
+  await expect(async () => {
+    await page.reload();
+    await expect(row).toContainText("just now", { timeout: 1000 });
+  }).toPass({ timeout: 15_000, intervals: [2000] });
+  await expect(row).toContainText("127.0.0.1");
+  await hydrated(page);
+  await screenshot(page, "token-table-used");
+
   // Regenerate: a confirmation naming the token, then a different value.
   await row.getByRole("button", { name: "Regenerate nightly backup job" }).click();
   const dialog = page.getByRole("dialog");
@@ -79,6 +91,20 @@ test("create, copy, list, regenerate and delete a token", async ({ page, context
   await dialog.getByRole("button", { name: "Delete token" }).click();
   await expect(row).toHaveCount(0);
   await expect(page.getByTestId("no-tokens")).toBeVisible();
+  // The deleted token stops working at once.
+  const after = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${regenerated}` } });
+  expect(after.status()).toBe(401);
+  expect((await after.json()).error.code).toBe("token_revoked");
+
+  // All of it is on the Activity page, newest first.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
+  const kinds = await page.locator("table.activity tbody tr").evaluateAll((rows) =>
+    rows.map((r) => r.getAttribute("data-kind")),
+  );
+  expect(kinds.slice(0, 4)).toEqual(["token_deleted", "token_regenerated", "token_used_from_new_ip", "token_created"]);
+  expect(kinds).toContain("sign_up");
+  await screenshot(page, "activity");
 });
 
 test("form errors, reader teams and expiry flags", async ({ page }) => {

@@ -613,3 +613,41 @@ async fn content_endpoints_validate_and_scope() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(!server.log().contains(&alice));
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let server = TestServer::start();
+    let served: Value = Client::new()
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::run(dir.path(), &["openapi"], &[]);
+    assert!(out.status.success());
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(served, printed, "the CLI prints what the server serves");
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    let schemes = &served["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["basic"]["scheme"], "basic");
+    let paths = served["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/v1/me", vec!["get"]),
+        ("/api/v1/tokens/self", vec!["delete"]),
+        ("/api/v1/tokens/self/regenerate", vec!["post"]),
+        ("/api/v1/teams/{team}/questions", vec!["get", "post"]),
+        ("/api/v1/teams/{team}/questions/{id}", vec!["get", "patch", "delete"]),
+        ("/api/v1/teams/{team}/questions/{id}/answers", vec!["get", "post"]),
+        ("/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", vec!["patch", "delete"]),
+    ] {
+        for method in methods {
+            let operation = &paths[path][method];
+            assert!(operation.is_object(), "{method} {path} missing");
+            assert!(operation["responses"]["401"].is_object(), "{method} {path} lacks its 401");
+        }
+    }
+}

@@ -116,8 +116,25 @@ impl TestServer {
         self.log.lock().unwrap().clone()
     }
 
+    /// Kills the server at once (SIGKILL): nothing is flushed.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM, waits for a clean exit, and keeps the temporary directory (and its
+    /// database) for inspection.
+    pub fn terminate_keep_dir(mut self) -> tempfile::TempDir {
+        assert!(self.stop().success());
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     /// Sends SIGTERM and waits for a clean exit; returns the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         for _ in 0..200 {
