@@ -40,7 +40,7 @@ pub async fn client_ip(
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-                .last()
+                .next_back()
         })
         .flatten();
     if let Some(ip) = forwarded.or(peer) {

@@ -640,14 +640,26 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/api/v1/tokens/self", vec!["delete"]),
         ("/api/v1/tokens/self/regenerate", vec!["post"]),
         ("/api/v1/teams/{team}/questions", vec!["get", "post"]),
-        ("/api/v1/teams/{team}/questions/{id}", vec!["get", "patch", "delete"]),
-        ("/api/v1/teams/{team}/questions/{id}/answers", vec!["get", "post"]),
-        ("/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", vec!["patch", "delete"]),
+        (
+            "/api/v1/teams/{team}/questions/{id}",
+            vec!["get", "patch", "delete"],
+        ),
+        (
+            "/api/v1/teams/{team}/questions/{id}/answers",
+            vec!["get", "post"],
+        ),
+        (
+            "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}",
+            vec!["patch", "delete"],
+        ),
     ] {
         for method in methods {
             let operation = &paths[path][method];
             assert!(operation.is_object(), "{method} {path} missing");
-            assert!(operation["responses"]["401"].is_object(), "{method} {path} lacks its 401");
+            assert!(
+                operation["responses"]["401"].is_object(),
+                "{method} {path} lacks its 401"
+            );
         }
     }
 }

@@ -10,26 +10,62 @@ use serde_json::{Value, json};
 use support::{PASSWORD, TestServer, cli};
 
 fn ok(out: std::process::Output) -> std::process::Output {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
 fn setup(server: &TestServer) -> (String, String) {
-    ok(cli(server, &["user", "add", "alice"], Some(&format!("{PASSWORD}\n"))));
-    ok(cli(server, &["team", "add", "ops", "--owner", "alice"], None));
-    let out = ok(cli(server, &["token", "create", "--user", "alice", "--team", "ops", "--description", "ci", "--write", "--json"], None));
+    ok(cli(
+        server,
+        &["user", "add", "alice"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(
+        server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+    let out = ok(cli(
+        server,
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--team",
+            "ops",
+            "--description",
+            "ci",
+            "--write",
+            "--json",
+        ],
+        None,
+    ));
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (created["id"].as_str().unwrap().into(), created["token"].as_str().unwrap().into())
+    (
+        created["id"].as_str().unwrap().into(),
+        created["token"].as_str().unwrap().into(),
+    )
 }
 
 fn listed(server: &TestServer) -> Value {
-    let out = ok(cli(server, &["token", "list", "--user", "alice", "--json"], None));
+    let out = ok(cli(
+        server,
+        &["token", "list", "--user", "alice", "--json"],
+        None,
+    ));
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     list[0].clone()
 }
 
 async fn use_token(server: &TestServer, token: &str, forwarded: Option<&str>) {
-    let mut request = Client::new().get(server.url("/api/v1/me")).bearer_auth(token);
+    let mut request = Client::new()
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(token);
     if let Some(ip) = forwarded {
         request = request.header("x-forwarded-for", ip);
     }
@@ -45,7 +81,11 @@ async fn uses_are_written_in_batches_and_at_shutdown() {
         use_token(&server, &token, None).await;
     }
     // Not written per request…
-    assert_eq!(listed(&server)["last_used_at"], Value::Null, "written at once, not in a batch");
+    assert_eq!(
+        listed(&server)["last_used_at"],
+        Value::Null,
+        "written at once, not in a batch"
+    );
     // …but within the flush interval (5 s; the contract says at most 10 s).
     tokio::time::sleep(Duration::from_secs(7)).await;
     let row = listed(&server);
@@ -54,7 +94,10 @@ async fn uses_are_written_in_batches_and_at_shutdown() {
 
     // X-Forwarded-For is ignored unless the operator trusts a proxy.
     use_token(&server, &token, Some("203.0.113.9")).await;
-    let url = format!("sqlite://{}", server.dir.path().join("patdesk.db").display());
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("patdesk.db").display()
+    );
     let _dir = server.terminate_keep_dir();
     assert_eq!(list_via(&url)["last_used_ips"], json!(["127.0.0.1"]));
 }
@@ -64,10 +107,29 @@ async fn a_hard_kill_loses_only_the_unflushed_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
     let server = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
-    let out = patdesk_cli(&url, &["user", "add", "alice"], Some(&format!("{PASSWORD}\n")));
+    let out = patdesk_cli(
+        &url,
+        &["user", "add", "alice"],
+        Some(&format!("{PASSWORD}\n")),
+    );
     assert!(out.status.success());
     patdesk_cli(&url, &["team", "add", "ops", "--owner", "alice"], None);
-    let out = patdesk_cli(&url, &["token", "create", "--user", "alice", "--team", "ops", "--description", "ci", "--write", "--json"], None);
+    let out = patdesk_cli(
+        &url,
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--team",
+            "ops",
+            "--description",
+            "ci",
+            "--write",
+            "--json",
+        ],
+        None,
+    );
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = created["token"].as_str().unwrap().to_string();
 
@@ -106,10 +168,16 @@ async fn sigterm_flushes_pending_uses() {
     let server = TestServer::start();
     let (_, token) = setup(&server);
     use_token(&server, &token, None).await;
-    let dir_url = format!("sqlite://{}", server.dir.path().join("patdesk.db").display());
+    let dir_url = format!(
+        "sqlite://{}",
+        server.dir.path().join("patdesk.db").display()
+    );
     let dir = server.terminate_keep_dir();
     let row = list_via(&dir_url);
-    assert!(row["last_used_at"].as_str().is_some(), "SIGTERM should flush: {row}");
+    assert!(
+        row["last_used_at"].as_str().is_some(),
+        "SIGTERM should flush: {row}"
+    );
     drop(dir);
 }
 
@@ -125,7 +193,12 @@ fn patdesk_cli(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::O
         .spawn()
         .unwrap();
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -134,7 +207,49 @@ fn patdesk_cli(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::O
 
 fn list_via(url: &str) -> Value {
     let out = patdesk_cli(url, &["token", "list", "--user", "alice", "--json"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     list[0].clone()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+    let server = TestServer::start_with(
+        tempfile::tempdir().unwrap(),
+        &url,
+        &[("PATDESK_TRUST_FORWARDED_FOR", "true")],
+    );
+    patdesk_cli(
+        &url,
+        &["user", "add", "alice"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    patdesk_cli(&url, &["team", "add", "ops", "--owner", "alice"], None);
+    let out = patdesk_cli(
+        &url,
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--team",
+            "ops",
+            "--description",
+            "ci",
+            "--json",
+        ],
+        None,
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    // The proxy appends the address it saw; earlier entries are whatever the client claimed.
+    use_token(&server, &token, Some("198.51.100.7, 203.0.113.9")).await;
+    assert!(server.terminate().success());
+    assert_eq!(list_via(&url)["last_used_ips"], json!(["203.0.113.9"]));
 }

@@ -60,7 +60,20 @@ impl TestServer {
     }
 
     pub fn start_in(dir: tempfile::TempDir, database_url: &str) -> TestServer {
-        let mut child = patdesk(dir.path())
+        Self::start_with(dir, database_url, &[])
+    }
+
+    /// Starts `patdesk serve` with extra environment variables.
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        database_url: &str,
+        envs: &[(&str, &str)],
+    ) -> TestServer {
+        let mut command = patdesk(dir.path());
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut child = command
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("PATDESK_ADDR", "127.0.0.1:0")
