@@ -236,6 +236,26 @@ pub async fn add_member(
     Ok(())
 }
 
+/// For a change to an existing membership: the team (the actor must be its admin, or the
+/// operator) and `username`'s membership in it.
+async fn managed_membership(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    slug: &TeamSlug,
+    username: &Username,
+) -> Result<(team::Model, membership::Model)> {
+    let (team, my_role) = team_for(db, actor, slug).await?;
+    require_admin(my_role)?;
+    let user = member_user(db, username).await?;
+    let current = membership::Entity::find_by_id((team.id, user.id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid("username", format!("{username} is not a member of {slug}."))
+        })?;
+    Ok((team, current))
+}
+
 pub async fn set_role(
     db: &DatabaseConnection,
     actor: Actor,
@@ -244,15 +264,7 @@ pub async fn set_role(
     new_role: Role,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let (team, my_role) = team_for(&txn, actor, slug).await?;
-    require_admin(my_role)?;
-    let user = member_user(&txn, username).await?;
-    let current = membership::Entity::find_by_id((team.id, user.id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            Error::invalid("username", format!("{username} is not a member of {slug}."))
-        })?;
+    let (team, current) = managed_membership(&txn, actor, slug, username).await?;
     if role_of(&current) == Role::Admin
         && new_role != Role::Admin
         && admin_count(&txn, team.id).await? <= 1
@@ -275,21 +287,13 @@ pub async fn remove_member(
     username: &Username,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let (team, my_role) = team_for(&txn, actor, slug).await?;
-    require_admin(my_role)?;
-    let user = member_user(&txn, username).await?;
-    let current = membership::Entity::find_by_id((team.id, user.id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            Error::invalid("username", format!("{username} is not a member of {slug}."))
-        })?;
+    let (team, current) = managed_membership(&txn, actor, slug, username).await?;
     if role_of(&current) == Role::Admin && admin_count(&txn, team.id).await? <= 1 {
         return Err(Error::Rule(format!(
             "{username} is the last admin of {slug} and cannot be removed."
         )));
     }
-    membership::Entity::delete_by_id((team.id, user.id))
+    membership::Entity::delete_by_id((team.id, current.user_id))
         .exec(&txn)
         .await?;
     txn.commit().await?;
