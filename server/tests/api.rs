@@ -437,7 +437,7 @@ async fn content_endpoints_validate_and_scope() {
     let server = TestServer::start();
     world(&server);
     let api = Api::new(&server);
-    let (_, alice) = token(&server, "alice", "ops", "w", true);
+    let (alice_id, alice) = token(&server, "alice", "ops", "w", true);
     let (_, carol) = token(&server, "carol", "web", "w", true);
     let post =
         |path: &str, token: &str, body: Value| api.bearer(Method::POST, path, token).json(&body);
@@ -612,6 +612,35 @@ async fn content_endpoints_validate_and_scope() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(!server.log().contains(&alice));
+
+    // Every write went to the activity log, with the token's owner as actor and the token's id.
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("patdesk.db").display()
+    );
+    let db = Database::connect(url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT u.username || ' ' || coalesce(a.token_id, '-') || ' ' || coalesce(a.target, '') AS line \
+             FROM activity a JOIN users u ON u.id = a.user_id WHERE a.kind = 'api_write' ORDER BY a.id",
+        ))
+        .await
+        .unwrap();
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "line").unwrap())
+        .collect();
+    let expected = [
+        format!("alice {alice_id} created question {qid}"),
+        format!("alice {alice_id} answered question {qid} (answer {aid})"),
+        format!("alice {alice_id} edited answer {aid}"),
+        format!("alice {alice_id} edited question {qid}"),
+        format!("alice {alice_id} deleted answer {aid}"),
+        format!("alice {alice_id} deleted question {qid}"),
+    ];
+    assert_eq!(lines, expected);
 }
 
 #[tokio::test]
