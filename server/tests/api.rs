@@ -5,7 +5,7 @@ mod support;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use support::{PASSWORD, TestServer, cli};
+use support::{PASSWORD, TestServer, cli, ok};
 
 struct Api<'a> {
     server: &'a TestServer,
@@ -27,15 +27,6 @@ impl<'a> Api<'a> {
     fn bearer(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(token)
     }
-}
-
-fn ok(out: std::process::Output) -> std::process::Output {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// Creates a token with the CLI and returns (id, value).
@@ -188,10 +179,7 @@ async fn every_bad_token_gets_its_own_401() {
     {
         use domain::entity::token;
         use sea_orm::{ActiveModelTrait, Database, EntityTrait, Set};
-        let url = format!(
-            "sqlite://{}",
-            server.dir.path().join("patdesk.db").display()
-        );
+        let url = server.database_url();
         let db = Database::connect(url).await.unwrap();
         let model = token::Entity::find_by_id(expired_id)
             .one(&db)
@@ -341,10 +329,7 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
     {
         use domain::names::{Role, TeamSlug, Username};
         use domain::teams::{self, Actor};
-        let url = format!(
-            "sqlite://{}",
-            server.dir.path().join("patdesk.db").display()
-        );
+        let url = server.database_url();
         let db = sea_orm::Database::connect(url).await.unwrap();
         teams::set_role(
             &db,
@@ -615,10 +600,7 @@ async fn content_endpoints_validate_and_scope() {
 
     // Every write went to the activity log, with the token's owner as actor and the token's id.
     use sea_orm::{ConnectionTrait, Database, Statement};
-    let url = format!(
-        "sqlite://{}",
-        server.dir.path().join("patdesk.db").display()
-    );
+    let url = server.database_url();
     let db = Database::connect(url).await.unwrap();
     let rows = db
         .query_all_raw(Statement::from_string(

@@ -128,7 +128,7 @@ async fn health_ready_and_the_first_page() {
 #[test]
 fn a_second_start_on_the_same_database_works() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+    let url = support::sqlite_url(dir.path());
     let first = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
     assert!(first.terminate().success());
     let second = TestServer::start_in(tempfile::tempdir().unwrap(), &url);

@@ -338,10 +338,7 @@ async fn sign_ins_and_token_changes_are_in_the_activity_log() {
     alice.call("regenerate_token", &[("id", id)]).await;
     alice.call("delete_token", &[("id", id)]).await;
 
-    let url = format!(
-        "sqlite://{}",
-        server.dir.path().join("patdesk.db").display()
-    );
+    let url = server.database_url();
     let db = Database::connect(url).await.unwrap();
     let rows = db
         .query_all_raw(Statement::from_string(

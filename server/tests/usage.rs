@@ -7,16 +7,7 @@ use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use support::{PASSWORD, TestServer, cli};
-
-fn ok(out: std::process::Output) -> std::process::Output {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use support::{PASSWORD, TestServer, cli, ok};
 
 fn setup(server: &TestServer) -> (String, String) {
     ok(cli(
@@ -94,10 +85,7 @@ async fn uses_are_written_in_batches_and_at_shutdown() {
 
     // X-Forwarded-For is ignored unless the operator trusts a proxy.
     use_token(&server, &token, Some("203.0.113.9")).await;
-    let url = format!(
-        "sqlite://{}",
-        server.dir.path().join("patdesk.db").display()
-    );
+    let url = server.database_url();
     let _dir = server.terminate_keep_dir();
     assert_eq!(list_via(&url)["last_used_ips"], json!(["127.0.0.1"]));
 }
@@ -105,7 +93,7 @@ async fn uses_are_written_in_batches_and_at_shutdown() {
 #[tokio::test]
 async fn a_hard_kill_loses_only_the_unflushed_seconds() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+    let url = support::sqlite_url(dir.path());
     let server = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
     let out = patdesk_cli(
         &url,
@@ -168,10 +156,7 @@ async fn sigterm_flushes_pending_uses() {
     let server = TestServer::start();
     let (_, token) = setup(&server);
     use_token(&server, &token, None).await;
-    let dir_url = format!(
-        "sqlite://{}",
-        server.dir.path().join("patdesk.db").display()
-    );
+    let dir_url = server.database_url();
     let dir = server.terminate_keep_dir();
     let row = list_via(&dir_url);
     assert!(
@@ -181,28 +166,10 @@ async fn sigterm_flushes_pending_uses() {
     drop(dir);
 }
 
+/// The CLI against the database at `url`, run from a directory of its own.
 fn patdesk_cli(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = support::patdesk(dir.path())
-        .args(args)
-        .env("DATABASE_URL", url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
+    support::cli_at(dir.path(), url, args, stdin)
 }
 
 fn list_via(url: &str) -> Value {
@@ -219,7 +186,7 @@ fn list_via(url: &str) -> Value {
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+    let url = support::sqlite_url(dir.path());
     let server = TestServer::start_with(
         tempfile::tempdir().unwrap(),
         &url,

@@ -55,7 +55,7 @@ impl TestServer {
     /// Starts `patdesk serve` on a fresh SQLite file in a temporary directory.
     pub fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("patdesk.db").display());
+        let url = sqlite_url(dir.path());
         Self::start_in(dir, &url)
     }
 
@@ -119,6 +119,11 @@ impl TestServer {
             child,
             log,
         }
+    }
+
+    /// The URL of the server's own SQLite database (for the CLI and direct inspection).
+    pub fn database_url(&self) -> String {
+        sqlite_url(self.dir.path())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -259,12 +264,19 @@ impl<'a> Caller<'a> {
     }
 }
 
+/// The SQLite URL of the database file `patdesk.db` in `dir`.
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("patdesk.db").display())
+}
+
+/// Runs the CLI against the server's database.
 pub fn cli(server: &TestServer, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let url = format!(
-        "sqlite://{}",
-        server.dir.path().join("patdesk.db").display()
-    );
-    let mut child = patdesk(server.dir.path())
+    cli_at(server.dir.path(), &server.database_url(), args, stdin)
+}
+
+/// Runs the CLI in `dir` against the database at `url`, with `stdin` as its input.
+pub fn cli_at(dir: &Path, url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = patdesk(dir)
         .args(args)
         .env("DATABASE_URL", url)
         .stdin(Stdio::piped())
@@ -279,6 +291,16 @@ pub fn cli(server: &TestServer, args: &[&str], stdin: Option<&str>) -> std::proc
         }
     }
     child.wait_with_output().unwrap()
+}
+
+/// `out`, after checking that the command succeeded (its stderr otherwise).
+pub fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 pub async fn json(response: Response) -> Value {
