@@ -3,6 +3,10 @@
 # databases (tests make throw-away ones), and prints its URL. Idempotent.
 set -euo pipefail
 
+# Only the URL goes to stdout: callers capture it with $(...). Everything the tools print
+# (pg_ctlcluster says "Removed stale pid file." after an unclean stop) goes to stderr.
+exec 3>&1 1>&2
+
 ROLE=patdesk
 PASSWORD=patdesk
 DATABASE=patdesk_test
@@ -32,4 +36,4 @@ as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$ROLE'\"" | grep
   as_postgres "psql -qc \"CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'\""
 as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='$DATABASE'\"" | grep -q 1 ||
   as_postgres "createdb -O $ROLE $DATABASE"
-echo "postgres://$ROLE:$PASSWORD@127.0.0.1:5432/$DATABASE"
+echo "postgres://$ROLE:$PASSWORD@127.0.0.1:5432/$DATABASE" >&3
