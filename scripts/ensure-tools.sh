@@ -46,10 +46,21 @@ fi
 # wasm-opt from npm's binaryen (pinned in tools/package.json); the Makefile puts
 # tools/node_modules/.bin first on PATH. Debian's binaryen 108 breaks this app's wasm (its
 # output's table cannot grow, so hydration fails).
-if [[ ! -x tools/node_modules/.bin/wasm-opt ]] || [[ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]]; then
-  say "installing wasm-opt (binaryen from npm)"
+if [[ ! -x tools/node_modules/.bin/wasm-opt ]] || [[ ! -d tools/node_modules/swagger-ui-dist ]] || [[ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]]; then
+  say "installing wasm-opt and Swagger UI (from npm)"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Swagger UI for the API explorer goes into the site's assets (public/ is copied to
+# target/site by cargo-leptos), so the explorer loads nothing from a CDN.
+vendor=public/vendor/swagger-ui
+dist=tools/node_modules/swagger-ui-dist
+for file in swagger-ui-bundle.js swagger-ui.css LICENSE; do
+  if [[ ! -f "$vendor/$file" ]] || [[ "$dist/$file" -nt "$vendor/$file" ]]; then
+    mkdir -p "$vendor"
+    cp "$dist/$file" "$vendor/$file"
+  fi
+done
 
 if $want_test; then
   ensure_apt chromium

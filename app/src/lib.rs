@@ -15,6 +15,7 @@ pub mod activity;
 pub mod auth;
 mod components;
 pub mod error;
+pub mod explorer;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -74,7 +75,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/teams") view=teams::TeamsPage ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view=teams::TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view=activity::ActivityPage ssr=SsrMode::Async/>
-                <Route path=path!("/explorer") view=pages::Explorer ssr=SsrMode::Async/>
+                <Route path=path!("/explorer") view=explorer::ExplorerPage ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

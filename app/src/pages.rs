@@ -1,4 +1,4 @@
-//! The app's pages. Each grows into its own module as its feature lands.
+//! Small pages and page parts that belong to no feature: the welcome notice and the 404.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,22 +19,6 @@ pub fn Welcome() -> impl IntoView {
                 </button>
             </section>
         </Show>
-    }
-}
-
-#[component]
-pub fn Explorer() -> impl IntoView {
-    placeholder(
-        "API explorer",
-        "Try the team API here with a token minted for you.",
-    )
-}
-
-fn placeholder(title: &'static str, text: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <h1>{title}</h1>
-        <p class="muted">{text}</p>
     }
 }
 

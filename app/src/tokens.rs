@@ -77,7 +77,7 @@ pub fn relative_time(
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use chrono::{DateTime, Duration, Utc};
     use domain::tokens::{Issued, TokenInfo};
     use http::{HeaderValue, header};

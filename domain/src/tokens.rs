@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, SqlErr, TransactionTrait,
 };
 
 use crate::{
@@ -214,11 +214,7 @@ pub async fn create(
     ip: Option<String>,
 ) -> Result<Issued> {
     let description = parse_description(request.description)?;
-    let slug = TeamSlug::parse(request.team).map_err(|_| not_your_team())?;
-    let team = teams::find(db, &slug).await?.ok_or_else(not_your_team)?;
-    let role = teams::role(db, team.id, owner_id)
-        .await?
-        .ok_or_else(not_your_team)?;
+    let (team, role) = member_team(db, owner_id, request.team).await?;
     if request.write && !role.can_write() {
         return Err(read_only_role(role, &team.slug));
     }
@@ -226,18 +222,152 @@ pub async fn create(
         return Err(duplicate_description());
     }
     let now = Utc::now();
+    insert(
+        db,
+        Row {
+            owner_id,
+            team,
+            description,
+            write: request.write,
+            kind: request.kind,
+            expires_at: request.expiry.expires_at(now),
+            now,
+        },
+        ip,
+    )
+    .await
+}
+
+/// How long the API explorer's own token lives.
+pub const EXPLORER_LIFETIME: Duration = Duration::hours(24);
+
+/// The API explorer's token for one team: deletes the owner's previous explorer token for the
+/// team and creates a new one, "API explorer (<team>)", valid for 24 hours, with write access
+/// exactly when the owner's role allows it. Both happen in one transaction, so a user has at most
+/// one live explorer token per team.
+pub async fn open_explorer(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    team: &str,
+    ip: Option<String>,
+) -> Result<Issued> {
+    let (team, role) = member_team(db, owner_id, team).await?;
+    let description = format!("API explorer ({})", team.slug);
+    let personal_namesake = token::Entity::find()
+        .filter(token::Column::UserId.eq(owner_id))
+        .filter(token::Column::Kind.ne(TokenKind::Explorer.as_str()))
+        .filter(token::Column::DeletedAt.is_null())
+        .all(db)
+        .await?
+        .iter()
+        .any(|t| t.description.eq_ignore_ascii_case(&description));
+    if personal_namesake {
+        return Err(Error::Rule(format!(
+            "You have a token described as \"{description}\", the name the explorer gives its \
+             own token: rename or delete it to use the explorer with {}.",
+            team.slug
+        )));
+    }
+    // Two tabs opening the explorer at once both delete the old token and then race to insert;
+    // the unique index on descriptions lets one win, and the other simply tries again.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match replace_explorer_token(db, owner_id, &team, role, &description, ip.clone()).await {
+            Err(Error::Conflict { .. }) if attempts < 3 => continue,
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn replace_explorer_token(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    team: &team::Model,
+    role: Role,
+    description: &str,
+    ip: Option<String>,
+) -> Result<Issued> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let previous = token::Entity::find()
+        .filter(token::Column::UserId.eq(owner_id))
+        .filter(token::Column::TeamId.eq(team.id))
+        .filter(token::Column::Kind.eq(TokenKind::Explorer.as_str()))
+        .filter(token::Column::DeletedAt.is_null())
+        .all(&txn)
+        .await?;
+    for old in previous {
+        let old_id = old.id.clone();
+        let mut active: token::ActiveModel = old.into();
+        active.deleted_at = Set(Some(now));
+        active.update(&txn).await?;
+        let mut event = Event::new(Some(owner_id), Kind::TokenDeleted)
+            .ip(ip.clone())
+            .target(format!(
+                "token \"{description}\" (replaced by a new explorer token)"
+            ));
+        event.token_id = Some(old_id);
+        activity::record(&txn, event).await?;
+    }
+    let issued = insert(
+        &txn,
+        Row {
+            owner_id,
+            team: team.clone(),
+            description: description.to_string(),
+            write: role.can_write(),
+            kind: TokenKind::Explorer,
+            expires_at: Some(now + EXPLORER_LIFETIME),
+            now,
+        },
+        ip,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// The team named by `slug` and the owner's role in it; any team the owner is not in (or that
+/// does not exist) is the same "choose one of your teams".
+async fn member_team(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    slug: &str,
+) -> Result<(team::Model, Role)> {
+    let slug = TeamSlug::parse(slug).map_err(|_| not_your_team())?;
+    let team = teams::find(db, &slug).await?.ok_or_else(not_your_team)?;
+    let role = teams::role(db, team.id, owner_id)
+        .await?
+        .ok_or_else(not_your_team)?;
+    Ok((team, role))
+}
+
+/// A validated token about to be stored.
+struct Row {
+    owner_id: i64,
+    team: team::Model,
+    description: String,
+    write: bool,
+    kind: TokenKind,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+}
+
+/// Stores a new token with a fresh secret and records its creation.
+async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Result<Issued> {
     let secret = TokenSecret::generate();
     let model = token::ActiveModel {
         id: Set(new_token_id()),
-        user_id: Set(owner_id),
-        team_id: Set(team.id),
-        description: Set(description),
+        user_id: Set(row.owner_id),
+        team_id: Set(row.team.id),
+        description: Set(row.description),
         secret_digest: Set(secret.digest()),
         hint: Set(secret.hint()),
-        write: Set(request.write),
-        kind: Set(request.kind.as_str().to_string()),
-        expires_at: Set(request.expiry.expires_at(now)),
-        created_at: Set(now),
+        write: Set(row.write),
+        kind: Set(row.kind.as_str().to_string()),
+        expires_at: Set(row.expires_at),
+        created_at: Set(row.now),
         regenerated_at: Set(None),
         last_used_at: Set(None),
         last_used_ips: Set(None),
@@ -250,8 +380,8 @@ pub async fn create(
         Some(SqlErr::UniqueConstraintViolation(_)) => duplicate_description(),
         _ => Error::Database(e),
     })?;
-    let info = TokenInfo::from_model(model, team.slug);
-    let mut event = Event::new(Some(owner_id), Kind::TokenCreated)
+    let info = TokenInfo::from_model(model, row.team.slug);
+    let mut event = Event::new(Some(row.owner_id), Kind::TokenCreated)
         .ip(ip)
         .target(format!(
             "token \"{}\" for team {}",

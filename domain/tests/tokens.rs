@@ -234,3 +234,86 @@ async fn nobody_touches_another_users_token() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound("token")));
 }
+
+#[tokio::test]
+async fn the_explorer_keeps_one_token_per_team_with_the_role_s_write_access() {
+    let w = world().await;
+    let live_explorer_tokens = |owner| {
+        let db = w.db.clone();
+        async move {
+            tokens::list(&db, owner)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|t| t.kind == "explorer")
+                .collect::<Vec<_>>()
+        }
+    };
+
+    let first = tokens::open_explorer(&w.db, w.alice, "ops", None)
+        .await
+        .unwrap();
+    assert_eq!(first.info.description, "API explorer (ops)");
+    assert!(first.info.write, "an admin's explorer token can write");
+    let lifetime = first.info.expires_at.unwrap() - first.info.created_at;
+    assert_eq!(lifetime, Duration::hours(24));
+
+    let second = tokens::open_explorer(&w.db, w.alice, "ops", None)
+        .await
+        .unwrap();
+    let web = tokens::open_explorer(&w.db, w.alice, "web", None)
+        .await
+        .unwrap();
+    let live = live_explorer_tokens(w.alice).await;
+    let mut ids: Vec<_> = live.iter().map(|t| t.id.clone()).collect();
+    ids.sort();
+    let mut expected = vec![second.info.id.clone(), web.info.id.clone()];
+    expected.sort();
+    assert_eq!(ids, expected, "the first ops token was replaced");
+
+    // Bob is a reader in ops and not in web.
+    let bobs = tokens::open_explorer(&w.db, w.bob, "ops", None)
+        .await
+        .unwrap();
+    assert!(!bobs.info.write, "a reader's explorer token is read-only");
+    let err = tokens::open_explorer(&w.db, w.bob, "web", None)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&err), "team");
+    assert_eq!(live_explorer_tokens(w.bob).await.len(), 1);
+
+    // Creation and replacement are in the activity log.
+    let kinds: Vec<String> = domain::activity::list_for_user(&w.db, w.alice, 1, 50)
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .filter(|e| e.token_id.as_deref() == Some(first.info.id.as_str()))
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"token_created".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"token_deleted".to_string()), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_personal_token_with_the_explorer_s_name_is_explained_not_overwritten() {
+    let w = world().await;
+    tokens::create(
+        &w.db,
+        w.alice,
+        request("api EXPLORER (ops)", "ops", false),
+        None,
+    )
+    .await
+    .unwrap();
+    let err = tokens::open_explorer(&w.db, w.alice, "ops", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Rule(m) if m.contains("rename or delete")),
+        "{err:?}"
+    );
+    let live = tokens::list(&w.db, w.alice).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].kind, "personal");
+}

@@ -1,0 +1,259 @@
+//! The API explorer (PRODUCT.md §5): Swagger UI over `/api/openapi.json`, pre-authorized with a
+//! token of kind `explorer` that choosing a team mints (and that replaces the previous one).
+//!
+//! Swagger UI is vendored into the site at build time (`public/vendor/swagger-ui`, see
+//! scripts/ensure-tools.sh) and started by `public/explorer.js`; the wasm loads that script on
+//! demand and hands it the token. The value goes nowhere else: not into the page's markup, not
+//! into a signal, and the response carrying it is `Cache-Control: no-store`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::{error::AppError, tokens::token_teams};
+
+/// The explorer's new token. Only `token` is secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplorerToken {
+    pub id: String,
+    pub team: String,
+    pub write: bool,
+    pub expires: String,
+    pub token: String,
+}
+
+/// What the page says about the explorer's authorization, without the secret.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // only the browser moves past Idle
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Status {
+    Idle,
+    Opening(String),
+    Ready {
+        id: String,
+        team: String,
+        write: bool,
+        expires: String,
+    },
+    Failed(String),
+}
+
+#[server(prefix = "/rpc", endpoint = "open_explorer")]
+pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
+    use crate::session::{client_ip, db, require_user};
+    let user = require_user()?;
+    let issued = domain::tokens::open_explorer(&db()?, user.id, &team, client_ip()).await?;
+    let (team, write) = (issued.info.team_slug.clone(), issued.info.write);
+    // Marks the response `no-store`.
+    let carried = crate::tokens::ssr::issued(issued);
+    Ok(ExplorerToken {
+        id: carried.id,
+        team,
+        write,
+        expires: carried.expires.unwrap_or_default(),
+        token: carried.token,
+    })
+}
+
+/// Where the browser remembers the last team chosen (per browser, like GitHub's UI choices).
+#[cfg(feature = "hydrate")]
+const REMEMBERED_TEAM: &str = "patdesk.explorer.team";
+
+#[component]
+pub fn ExplorerPage() -> impl IntoView {
+    let teams = Resource::new(|| (), |_| token_teams());
+    let chosen = RwSignal::new(String::new());
+    let status = RwSignal::new(Status::Idle);
+    let container = NodeRef::<leptos::html::Div>::new();
+
+    // Once the teams are known, the browser's remembered choice (if still one of them).
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = teams.get()
+            && chosen.get_untracked().is_empty()
+            && let Some(team) = remembered_team()
+            && list.iter().any(|t| t.slug == team)
+        {
+            chosen.set(team);
+        }
+    });
+    // Every choice mints the explorer's token for that team and (re)starts Swagger UI with it.
+    Effect::new(move |_| {
+        let team = chosen.get();
+        if !team.is_empty() {
+            remember_team(&team);
+            start_explorer(team, status, container);
+        }
+    });
+
+    let error = Signal::derive(move || match status.get() {
+        Status::Failed(message) => Some(message),
+        _ => None,
+    });
+    view! {
+        <Title text="API explorer"/>
+        <h1>"API explorer"</h1>
+        <p class="muted">
+            "Try every endpoint of the team API from here. Choosing a team gives the explorer a token of "
+            "its own for that team: valid for 24 hours, read-only unless your role allows writing, and "
+            "listed on your token page, where you can delete it. Choosing again replaces it."
+        </p>
+        <div class="explorer-bar">
+            <Transition fallback=|| view! { <p class="muted">"Loading your teams…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = teams.await.unwrap_or_default();
+                    if list.is_empty() {
+                        return view! {
+                            <p class="notice">
+                                "You are not a member of any team yet. "
+                                <a href="/teams">"Create a team"</a>
+                                " or ask a team admin to add you."
+                            </p>
+                        }.into_any();
+                    }
+                    view! {
+                        <div class="explorer-team">
+                            <label for="explorer-team">"Team"</label>
+                            <select
+                                id="explorer-team"
+                                name="team"
+                                prop:value=move || chosen.get()
+                                on:change=move |ev| chosen.set(event_target_value(&ev))
+                            >
+                                <option value="" disabled=true selected=move || chosen.get().is_empty()>
+                                    "Choose a team"
+                                </option>
+                                {list.into_iter().map(|t| {
+                                    let label = format!("{} ({}) — {}", t.name, t.slug, t.role);
+                                    view! { <option value=t.slug>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+            <p class="explorer-status" role="status" data-testid="explorer-status">
+                {move || match status.get() {
+                    Status::Idle => "Choose a team to authorize the explorer.".to_string(),
+                    Status::Opening(team) => format!("Creating the explorer's token for {team}…"),
+                    Status::Ready { id, team, write, expires } => format!(
+                        "Authorized with token {id} for {team} ({}), valid until {expires}.",
+                        if write { "read and write" } else { "read-only" },
+                    ),
+                    Status::Failed(_) => "The explorer is not authorized.".to_string(),
+                }}
+            </p>
+        </div>
+        {move || error.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+        <noscript><p class="notice">"The API explorer runs in the browser: enable JavaScript to use it."</p></noscript>
+        <div id="swagger-ui" class="explorer" node_ref=container></div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn remembered_team() -> Option<String> {
+    let storage = window().local_storage().ok()??;
+    storage.get_item(REMEMBERED_TEAM).ok()?
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn remembered_team() -> Option<String> {
+    None
+}
+
+#[allow(unused_variables)]
+fn remember_team(team: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(Some(storage)) = window().local_storage() {
+        let _ = storage.set_item(REMEMBERED_TEAM, team);
+    }
+}
+
+/// Mints the token, then hands it to Swagger UI. A later choice supersedes an earlier one that
+/// is still under way: only the latest is shown.
+#[allow(unused_variables)]
+fn start_explorer(team: String, status: RwSignal<Status>, container: NodeRef<leptos::html::Div>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static LATEST: AtomicU64 = AtomicU64::new(0);
+        let attempt = LATEST.fetch_add(1, Ordering::SeqCst) + 1;
+        let current = move || LATEST.load(Ordering::SeqCst) == attempt;
+        status.set(Status::Opening(team.clone()));
+        leptos::task::spawn_local(async move {
+            let outcome = match open_explorer(team).await {
+                Err(e) => Err(e.to_string()),
+                Ok(token) if current() => match container.get_untracked() {
+                    Some(node) => swagger::show(&node, &token.token).await.map(|()| token),
+                    None => return,
+                },
+                Ok(_) => return,
+            };
+            if !current() {
+                return;
+            }
+            status.set(match outcome {
+                Ok(token) => Status::Ready {
+                    id: token.id,
+                    team: token.team,
+                    write: token.write,
+                    expires: token.expires,
+                },
+                Err(message) => Status::Failed(message),
+            });
+        });
+    }
+}
+
+/// The bridge to `public/explorer.js`, which starts Swagger UI.
+#[cfg(feature = "hydrate")]
+mod swagger {
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{HtmlDivElement, HtmlScriptElement, js_sys};
+
+    const SCRIPT: &str = "/explorer.js";
+
+    pub async fn show(node: &HtmlDivElement, token: &str) -> Result<(), String> {
+        run(node, token)
+            .await
+            .map_err(|e| format!("The explorer could not start: {}", describe(&e)))
+    }
+
+    async fn run(node: &HtmlDivElement, token: &str) -> Result<(), JsValue> {
+        let window = leptos::prelude::window();
+        let name = JsValue::from_str("patdeskExplorer");
+        if js_sys::Reflect::get(&window, &name)?.is_undefined() {
+            load_script(SCRIPT).await?;
+        }
+        let explorer = js_sys::Reflect::get(&window, &name)?;
+        let open: js_sys::Function =
+            js_sys::Reflect::get(&explorer, &JsValue::from_str("open"))?.dyn_into()?;
+        let started: js_sys::Promise = open
+            .call2(&explorer, node, &JsValue::from_str(token))?
+            .dyn_into()?;
+        JsFuture::from(started).await?;
+        Ok(())
+    }
+
+    async fn load_script(src: &str) -> Result<(), JsValue> {
+        let document = leptos::prelude::document();
+        let script: HtmlScriptElement = document.create_element("script")?.dyn_into()?;
+        script.set_src(src);
+        let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+            script.set_onload(Some(&resolve));
+            script.set_onerror(Some(&reject));
+        });
+        document
+            .head()
+            .ok_or_else(|| JsValue::from_str("no <head>"))?
+            .append_child(&script)?;
+        JsFuture::from(loaded).await?;
+        Ok(())
+    }
+
+    fn describe(error: &JsValue) -> String {
+        error
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "a script failed to load".to_string())
+    }
+}
