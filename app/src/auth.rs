@@ -70,8 +70,12 @@ pub async fn sign_in(
         names::Username,
     };
 
-    use crate::session::{client_ip, db, safe_next, session_cookie, set_session_cookie};
+    use crate::session::{
+        check_auth_throttle, client_ip, db, note_auth_failure, safe_next, session_cookie,
+        set_session_cookie,
+    };
 
+    check_auth_throttle()?;
     let db = db()?;
     match domain::users::authenticate(&db, &username, &password).await {
         Ok(user) => {
@@ -86,6 +90,7 @@ pub async fn sign_in(
             Ok(())
         }
         Err(Error::InvalidCredentials) => {
+            note_auth_failure();
             // Recorded in the named user's log when the name exists (they should know).
             let target = Username::parse(&username).ok();
             let user_id = match &target {

@@ -21,6 +21,12 @@ pub enum AppError {
     /// A rule that stops the change (e.g. a team keeps one admin): shown above the form.
     #[error("{0}")]
     Rule(String),
+    /// Too many failed sign-ins from this address.
+    #[error("Too many failed attempts from your address: try again in {retry_after} s.")]
+    RateLimited { retry_after: u64 },
+    /// The database cannot be reached right now.
+    #[error("patdesk cannot reach its database right now. Please try again in a moment.")]
+    Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("{0}")]
@@ -73,6 +79,10 @@ impl From<domain::Error> for AppError {
             E::Forbidden(message) => AppError::Forbidden(message),
             E::NotFound(what) => AppError::NotFound(format!("No such {what}.")),
             E::Rule(message) => AppError::Rule(message),
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %unavailable, "server function: database unreachable");
+                AppError::Unavailable
+            }
             internal @ (E::Database(_) | E::Internal(_)) => {
                 // The details go to the log, never to the browser.
                 tracing::error!(error = %internal, "server function failed");

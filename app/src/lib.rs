@@ -28,6 +28,8 @@ pub const PRIVATE_PATHS: [&str; 4] = ["/", "/teams", "/activity", "/explorer"];
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -42,6 +44,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this origin or inline with this
+/// response's nonce (leptos_axum makes one per request and puts it on the hydration scripts),
+/// wasm allowed to compile, everything else from this origin only, and no framing.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    use leptos_axum::ResponseOptions;
+    if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>())
+        && let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -4,7 +4,9 @@
 //! The server's session middleware has already resolved the cookie (once per request) and put
 //! the user, if any, into the request's extensions; these helpers read it from there.
 
-use domain::users::User;
+use std::sync::Arc;
+
+use domain::{throttle::FailedAuth, users::User};
 use http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -35,11 +37,29 @@ pub fn require_user() -> Result<User, AppError> {
 
 /// The client's IP address as the server worked it out (see the server's `guard::client_ip`).
 pub fn client_ip() -> Option<String> {
-    parts().and_then(|p| {
-        p.extensions
-            .get::<domain::ClientIp>()
-            .map(|ip| ip.0.to_string())
+    client_addr().map(|ip| ip.to_string())
+}
+
+fn client_addr() -> Option<std::net::IpAddr> {
+    parts().and_then(|p| p.extensions.get::<domain::ClientIp>().map(|ip| ip.0))
+}
+
+/// Refuses the attempt if the client's IP has failed to authenticate too often (the same
+/// per-IP count the API uses, see `domain::throttle`).
+pub fn check_auth_throttle() -> Result<(), AppError> {
+    let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) else {
+        return Ok(());
+    };
+    throttle.check(ip).map_err(|wait| AppError::RateLimited {
+        retry_after: wait.seconds(),
     })
+}
+
+/// Counts a failed sign-in against the client's IP.
+pub fn note_auth_failure() {
+    if let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) {
+        throttle.fail(ip);
+    }
 }
 
 /// The session id in the request's cookie, if any.

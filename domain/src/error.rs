@@ -58,6 +58,33 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(self, Error::Database(_) | Error::Internal(_))
     }
+
+    /// Whether the database could not be reached (down, cut off, pool exhausted), as opposed
+    /// to a failing statement: the edges answer 503 and the caller may simply retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Database(e) if database_unavailable(e))
+    }
+}
+
+/// See [`Error::is_unavailable`].
+pub fn database_unavailable(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            **e,
+            Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::Protocol(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+        ),
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

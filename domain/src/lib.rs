@@ -14,6 +14,7 @@ pub mod password;
 pub mod secret;
 pub mod sessions;
 pub mod teams;
+pub mod throttle;
 pub mod token_format;
 pub mod tokens;
 pub mod usage;

@@ -70,7 +70,10 @@ impl FailedAuth {
     }
 
     fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), RetryAfter> {
-        let ips = self.ips.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let ips = self
+            .ips
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match ips.get(&ip) {
             Some(a) if a.failures >= self.limit && now < a.since + self.window => {
                 Err(RetryAfter(a.since + self.window - now))
@@ -80,7 +83,10 @@ impl FailedAuth {
     }
 
     fn fail_at(&self, ip: IpAddr, now: Instant) {
-        let mut ips = self.ips.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut ips = self
+            .ips
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if ips.len() >= MAX_TRACKED_IPS && !ips.contains_key(&ip) {
             let window = self.window;
             ips.retain(|_, a| now < a.since + window);
@@ -120,13 +126,26 @@ mod tests {
             assert!(throttle.check_at(ip(1), start).is_ok());
             throttle.fail_at(ip(1), start);
         }
-        let wait = throttle.check_at(ip(1), start + Duration::from_secs(20)).unwrap_err();
+        let wait = throttle
+            .check_at(ip(1), start + Duration::from_secs(20))
+            .unwrap_err();
         assert_eq!(wait.seconds(), 40);
-        assert!(throttle.check_at(ip(2), start).is_ok(), "other IPs are not affected");
-        assert!(throttle.check_at(ip(1), start + Duration::from_secs(60)).is_ok());
+        assert!(
+            throttle.check_at(ip(2), start).is_ok(),
+            "other IPs are not affected"
+        );
+        assert!(
+            throttle
+                .check_at(ip(1), start + Duration::from_secs(60))
+                .is_ok()
+        );
         // A new window starts from the next failure.
         throttle.fail_at(ip(1), start + Duration::from_secs(61));
-        assert!(throttle.check_at(ip(1), start + Duration::from_secs(61)).is_ok());
+        assert!(
+            throttle
+                .check_at(ip(1), start + Duration::from_secs(61))
+                .is_ok()
+        );
     }
 
     #[test]

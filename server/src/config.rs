@@ -19,7 +19,14 @@ pub struct Config {
     /// last `X-Forwarded-For` entry (the one the proxy added). Off by default: a client could
     /// otherwise claim any address.
     pub trust_forwarded_for: bool,
+    /// `PATDESK_AUTH_FAILURES_PER_MINUTE`: failed authentications (API tokens and sign-in) one
+    /// IP may make in a minute before it gets 429 `rate_limited`.
+    pub auth_failures_per_minute: u32,
 }
+
+/// The default of `PATDESK_AUTH_FAILURES_PER_MINUTE`: a script with a stale token notices long
+/// before this; a guesser gets 30 tries a minute.
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -29,6 +36,8 @@ pub enum ConfigError {
     Addr(String),
     #[error("PATDESK_TRUST_FORWARDED_FOR must be true or false, not {0:?}")]
     TrustForwardedFor(String),
+    #[error("PATDESK_AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 100000, not {0:?}")]
+    AuthFailures(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -53,11 +62,19 @@ impl Config {
                 _ => return Err(ConfigError::TrustForwardedFor(v)),
             },
         };
+        let auth_failures_per_minute = match var("PATDESK_AUTH_FAILURES_PER_MINUTE")? {
+            None => DEFAULT_AUTH_FAILURES_PER_MINUTE,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n @ 1..=100_000) => n,
+                _ => return Err(ConfigError::AuthFailures(v)),
+            },
+        };
         Ok(Config {
             database_url,
             addr,
             site_root: PathBuf::from(site_root),
             trust_forwarded_for,
+            auth_failures_per_minute,
         })
     }
 

@@ -8,12 +8,14 @@
 //! - [`web`]: the axum router: Leptos pages and server functions, health checks.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`rpc`]: HTTP statuses for server-function errors.
+//! - [`headers`]: security headers on every response.
 //! - [`guard`]: session resolution, private-page redirects and the same-origin check.
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod guard;
+pub mod headers;
 pub mod health;
 pub mod rpc;
 pub mod telemetry;

@@ -3,7 +3,13 @@
 //! (422 for bad input, 401, 403, 404, 409), so that only our own faults are 500s.
 
 use app::error::AppError;
-use axum::{body::Body, extract::Request, http::StatusCode, middleware::Next, response::Response};
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
 use leptos::server_fn::error::ServerFnErrorErr;
 
 /// Error bodies are small; anything larger is passed on untouched.
@@ -16,6 +22,8 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Rule(_) => StatusCode::CONFLICT,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         AppError::ServerFn(
             ServerFnErrorErr::Args(_)
@@ -40,6 +48,11 @@ pub async fn error_status(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = status_for(&error);
+        if let AppError::RateLimited { retry_after } = error {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

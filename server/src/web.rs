@@ -2,10 +2,10 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use domain::usage::UsageBuffer;
+use domain::{throttle::FailedAuth, usage::UsageBuffer};
 
 use anyhow::Context as _;
-use axum::{Router, extract::FromRef, middleware, routing::get};
+use axum::{Router, extract::FromRef, http::StatusCode, middleware, routing::get};
 use leptos::{
     config::{Env, LeptosOptions},
     prelude::provide_context,
@@ -14,11 +14,12 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::DatabaseConnection;
 use tower_http::{
     compression::CompressionLayer,
+    timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
-use crate::{api, config::Config, guard, health, rpc};
+use crate::{api, config::Config, guard, headers, health, rpc};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -29,7 +30,12 @@ pub struct AppState {
     pub usage: Arc<UsageBuffer>,
     /// Whether `X-Forwarded-For` names the client (see `Config::trust_forwarded_for`).
     pub trust_forwarded_for: bool,
+    /// Failed authentications per client IP (API and sign-in), for 429 `rate_limited`.
+    pub failed_auth: Arc<FailedAuth>,
 }
+
+/// The longest a request may take, body upload included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often noted token uses are written (PRODUCT.md §7 asks for at least every 10 s).
 pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
@@ -49,7 +55,11 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     let server_fn_context = {
         let db = state.db.clone();
-        move || provide_context(db.clone())
+        let failed_auth = state.failed_auth.clone();
+        move || {
+            provide_context(db.clone());
+            provide_context(failed_auth.clone());
+        }
     };
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -71,7 +81,14 @@ pub fn router(state: AppState) -> Router {
             state.trust_forwarded_for,
             guard::client_ip,
         ))
+        .layer(middleware::from_fn(headers::security_headers))
         .layer(CompressionLayer::new())
+        // A request that takes longer than this (a stalled body upload, a database that
+        // hangs) is answered 408 and its resources freed.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(
             // Method, path and status only: headers and bodies can carry secrets.
             TraceLayer::new_for_http()
@@ -99,6 +116,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         db: db.clone(),
         usage: usage.clone(),
         trust_forwarded_for: config.trust_forwarded_for,
+        failed_auth: Arc::new(FailedAuth::new(
+            config.auth_failures_per_minute,
+            Duration::from_secs(60),
+        )),
     };
     let flusher = tokio::spawn(flush_usage_every(
         USAGE_FLUSH_INTERVAL,

@@ -5,7 +5,7 @@ mod support;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use support::{PASSWORD, TestServer, cli, ok};
+use support::{PASSWORD, TestServer, cli, ok, token};
 
 struct Api<'a> {
     server: &'a TestServer,
@@ -27,36 +27,6 @@ impl<'a> Api<'a> {
     fn bearer(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(token)
     }
-}
-
-/// Creates a token with the CLI and returns (id, value).
-fn token(
-    server: &TestServer,
-    user: &str,
-    team: &str,
-    description: &str,
-    write: bool,
-) -> (String, String) {
-    let mut args = vec![
-        "token",
-        "create",
-        "--user",
-        user,
-        "--team",
-        team,
-        "--description",
-        description,
-        "--json",
-    ];
-    if write {
-        args.push("--write");
-    }
-    let out = ok(cli(server, &args, None));
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        created["id"].as_str().unwrap().into(),
-        created["token"].as_str().unwrap().into(),
-    )
 }
 
 /// alice: admin of ops; bob: writer in ops; carol: admin of web.

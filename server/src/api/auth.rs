@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -85,9 +85,27 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let db = &state.db;
+    let client_ip = request.extensions().get::<ClientIp>().map(|ip| ip.0);
+    // An IP that has failed too often is refused before anything else, so that guessing
+    // costs the guesser time and the server nothing.
+    if let Some(ip) = client_ip
+        && let Err(wait) = state.failed_auth.check(ip)
+    {
+        return ApiError::rate_limited(wait).into_response();
+    }
+    let failed = |error: ApiError| {
+        // A missing token is not a guess; every other 401 is.
+        if error.status == StatusCode::UNAUTHORIZED
+            && error.code != "missing_token"
+            && let Some(ip) = client_ip
+        {
+            state.failed_auth.fail(ip);
+        }
+        error.into_response()
+    };
     let credentials = match parse_authorization(request.headers()) {
         Ok(credentials) => credentials,
-        Err(denied) => return ApiError::from(denied).into_response(),
+        Err(denied) => return failed(denied.into()),
     };
     let caller = match access::authenticate(
         db,
@@ -97,7 +115,7 @@ pub async fn authenticate(
     .await
     {
         Ok(caller) => caller,
-        Err(error) => return ApiError::from(error).into_response(),
+        Err(error) => return failed(error.into()),
     };
     let path = request.uri().path().to_string();
     // Team content is written with non-GET methods; the token's own endpoints (regenerate,
@@ -108,10 +126,7 @@ pub async fn authenticate(
         return ApiError::from(denied).into_response();
     }
     // Noted in memory; written in batches (see domain::usage).
-    let ip = request
-        .extensions()
-        .get::<ClientIp>()
-        .map(|ip| ip.0.to_string());
+    let ip = client_ip.map(|ip| ip.to_string());
     state
         .usage
         .record(&caller.token.id, ip.as_deref(), chrono::Utc::now());

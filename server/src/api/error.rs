@@ -1,12 +1,13 @@
 //! `ApiError`: every refusal or failure of the API as `{"error":{"code","message"}}` with the
-//! status PRODUCT.md §3 gives it. 401s carry `WWW-Authenticate: Bearer realm="patdesk"`.
+//! status PRODUCT.md §3 gives it. 401s carry `WWW-Authenticate: Bearer realm="patdesk"`, 429s
+//! `Retry-After`.
 
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use domain::access::Denied;
+use domain::{access::Denied, throttle::RetryAfter};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds, for `Retry-After` (429 only).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +25,22 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Too many failed authentications from the caller's IP.
+    pub fn rate_limited(wait: RetryAfter) -> Self {
+        let seconds = wait.seconds();
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "Too many failed authentication attempts from your address: try again in {seconds} s."
+                ),
+            )
         }
     }
 
@@ -70,6 +89,14 @@ impl From<domain::Error> for ApiError {
             }
             E::Rule(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::InvalidCredentials | E::Unauthenticated => Denied::InvalidToken.into(),
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %unavailable, "API request: database unreachable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "The service cannot reach its database right now. Please try again shortly.",
+                )
+            }
             internal @ (E::Database(_) | E::Internal(_)) => {
                 tracing::error!(error = %internal, "API request failed");
                 ApiError::internal()
@@ -94,6 +121,11 @@ impl IntoResponse for ApiError {
             Json(json!({ "error": { "code": self.code, "message": self.message } })),
         )
             .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -195,6 +195,59 @@ pub struct PageQuery {
     pub per_page: Option<u64>,
 }
 
+/// Answers every operation can give besides its own: 429 when the caller's address has failed
+/// to authenticate too often, 503 while the database is unreachable. Added here once rather
+/// than listed on each handler.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, Ref, RefOr, ResponseBuilder,
+            header::HeaderBuilder,
+            schema::{ObjectBuilder, Type},
+        };
+        let error_body = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build()
+        };
+        let rate_limited = ResponseBuilder::new()
+            .description("Too many failed authentications from this address (`rate_limited`)")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds until attempts are accepted again"))
+                    .build(),
+            )
+            .content("application/json", error_body())
+            .build();
+        let unavailable = ResponseBuilder::new()
+            .description(
+                "The database cannot be reached (`service_unavailable`); try again shortly",
+            )
+            .content("application/json", error_body())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut operation.responses.responses;
+                responses.insert("429".into(), RefOr::T(rate_limited.clone()));
+                responses.insert("503".into(), RefOr::T(unavailable.clone()));
+            }
+        }
+    }
+}
+
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -244,7 +297,7 @@ impl Modify for SecuritySchemes {
         super::handlers::update_answer,
         super::handlers::delete_answer,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &CommonResponses),
     security(("bearer" = []), ("basic" = []))
 )]
 pub struct ApiDoc;

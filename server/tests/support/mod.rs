@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use reqwest::{Client, Response, header};
 use serde_json::Value;
 use std::{
@@ -47,6 +49,7 @@ pub fn run(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
 pub struct TestServer {
     pub base: String,
     pub dir: tempfile::TempDir,
+    database_url: String,
     child: Child,
     log: Arc<Mutex<String>>,
 }
@@ -116,6 +119,7 @@ impl TestServer {
         TestServer {
             base: format!("http://{addr}"),
             dir,
+            database_url: database_url.to_string(),
             child,
             log,
         }
@@ -123,11 +127,16 @@ impl TestServer {
 
     /// The URL of the server's own SQLite database (for the CLI and direct inspection).
     pub fn database_url(&self) -> String {
-        sqlite_url(self.dir.path())
+        self.database_url.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Whether the process is still alive.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn log(&self) -> String {
@@ -305,4 +314,34 @@ pub fn ok(out: std::process::Output) -> std::process::Output {
 
 pub async fn json(response: Response) -> Value {
     response.json().await.unwrap()
+}
+
+/// Creates a token with the CLI and returns (id, value).
+pub fn token(
+    server: &TestServer,
+    user: &str,
+    team: &str,
+    description: &str,
+    write: bool,
+) -> (String, String) {
+    let mut args = vec![
+        "token",
+        "create",
+        "--user",
+        user,
+        "--team",
+        team,
+        "--description",
+        description,
+        "--json",
+    ];
+    if write {
+        args.push("--write");
+    }
+    let out = ok(cli(server, &args, None));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        created["id"].as_str().unwrap().into(),
+        created["token"].as_str().unwrap().into(),
+    )
 }
