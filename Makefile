@@ -12,7 +12,7 @@ LEPTOS_ENV_VARS := LEPTOS_OUTPUT_NAME=patdesk LEPTOS_SITE_ROOT=target/site LEPTO
 CARGO_TEST := $(LEPTOS_ENV_VARS) cargo test --release --locked
 TEST_LOG := target/test-log.txt
 
-.PHONY: run build tools test-tools test test-rust test-openapi test-e2e lint fmt clean
+.PHONY: run build tools test-tools test test-rust test-rust-postgres test-openapi test-fuzz test-e2e bench lint fmt clean
 
 ## run: build everything (release) and serve http://127.0.0.1:3000 on ./data/patdesk.db
 run: build
@@ -34,13 +34,25 @@ test-tools:
 test: test-tools build lint
 	@mkdir -p target && : > $(TEST_LOG)
 	$(MAKE) --no-print-directory test-rust 2>&1 | tee -a $(TEST_LOG)
+	$(MAKE) --no-print-directory test-rust-postgres 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-openapi 2>&1 | tee -a $(TEST_LOG)
+	$(MAKE) --no-print-directory test-fuzz 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-e2e 2>&1 | tee -a $(TEST_LOG)
 	@./scripts/summarize-tests.sh $(TEST_LOG)
 
 # Per package, so that the app's `ssr` and `hydrate` features never meet.
 test-rust:
 	$(CARGO_TEST) -p domain -p migrations -p server
+
+# The black-box suites once more, each test on a throw-away PostgreSQL database, when one is
+# available (.ci/run provides it).
+test-rust-postgres:
+	@if [ -n "$${PATDESK_TEST_POSTGRES_URL:-}" ]; then \
+		PATDESK_TEST_BACKEND=postgres $(CARGO_TEST) -p server \
+			--test api --test usage --test hardening --test tokens --test accounts; \
+	else \
+		echo "PATDESK_TEST_POSTGRES_URL is not set: the black-box suites ran on SQLite only"; \
+	fi
 
 # The API's OpenAPI document, checked by a real validator (openapi-spec-validator from PyPI,
 # in a virtualenv under target/).
@@ -51,8 +63,17 @@ test-openapi:
 	./target/release/patdesk openapi > target/openapi.json
 	$(OPENAPI_VENV)/bin/openapi-spec-validator --schema 3.1 target/openapi.json
 
+# Property-based fuzzing of the API from its OpenAPI document (schemathesis, fixed seed).
+test-fuzz:
+	./scripts/fuzz-api.sh
+
 test-e2e:
 	cd end2end && CI=$${CI:-} npx playwright test
+
+## bench: the release server under wrk on SQLite and PostgreSQL; figures in bench/results.json
+bench: build
+	@./scripts/ensure-tools.sh --bench
+	./bench/run.sh
 
 ## lint: rustfmt and clippy, per package and target
 lint:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building patdesk needs, skipping whatever is already present at the right
-# version. `--test` also installs what the test suite needs (Chromium, the end2end npm packages).
+# version. `--test` also installs what the test suite needs (Chromium, the end2end npm packages),
+# `--bench` what `make bench` needs (wrk, sqlite3, brotli, curl).
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10
@@ -8,7 +9,9 @@ CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.129
 
 want_test=false
+want_bench=false
 [[ "${1:-}" == "--test" ]] && want_test=true
+[[ "${1:-}" == "--bench" ]] && want_bench=true
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -68,4 +71,8 @@ if $want_test; then
     say "installing the end2end npm packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
+fi
+
+if $want_bench; then
+  ensure_apt wrk sqlite3 brotli curl
 fi

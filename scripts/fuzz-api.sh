@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 SEED=${FUZZ_SEED:-20261123}
-EXAMPLES=${FUZZ_EXAMPLES:-40}
+EXAMPLES=${FUZZ_EXAMPLES:-100}
 venv=target/fuzz-venv
 work=target/fuzz
 bin=./target/release/patdesk

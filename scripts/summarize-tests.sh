@@ -10,5 +10,6 @@ read -r passed failed < <(
     /^ +[0-9]+ failed$/ { f += $1 }
     END { print p + 0, f + 0 }'
 )
-echo "tests: $passed passed, $failed failed"
+fuzzed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '/^ +[0-9]+ generated, / { g += $1 } END { print g + 0 }')
+echo "tests: $passed passed, $failed failed; API fuzzing: $fuzzed cases"
 [[ "$failed" == 0 && "$passed" -gt 0 ]]

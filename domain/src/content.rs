@@ -14,6 +14,9 @@ use crate::{
 
 pub const MAX_PER_PAGE: u64 = 100;
 pub const DEFAULT_PER_PAGE: u64 = 20;
+/// Beyond any real team's content; keeps the SQL offset far inside an `i64` (a larger page
+/// once made the database driver panic — found by the API fuzzer).
+pub const MAX_PAGE: u64 = 1_000_000;
 pub const MAX_TITLE: usize = 200;
 pub const MAX_BODY: usize = 20_000;
 
@@ -39,8 +42,8 @@ pub struct Page<T> {
 pub fn page_params(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64)> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if page == 0 {
-        return Err(Error::invalid("page", "page starts at 1."));
+    if page == 0 || page > MAX_PAGE {
+        return Err(Error::invalid("page", format!("page is 1 to {MAX_PAGE}.")));
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(Error::invalid(

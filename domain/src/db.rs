@@ -167,15 +167,38 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, ConnectErr
 }
 
 /// Applies every pending migration. Safe to call on every start, and from several processes at
-/// once on PostgreSQL (the migrator takes an advisory lock there).
+/// once on PostgreSQL: they queue on an advisory lock, so one migrates and the others then find
+/// nothing left to do (sea-orm's migrator takes no lock of its own).
 pub async fn migrate(db: &DatabaseConnection, url: &DatabaseUrl) -> Result<(), ConnectError> {
-    Migrator::up(db, None)
+    let failed = |e: DbErr| ConnectError::Migrate {
+        url: url.to_string(),
+        reason: one_line(&e),
+    };
+    let DatabaseUrl::Postgres { url: pg_url } = url else {
+        return Migrator::up(db, None).await.map_err(failed);
+    };
+    // A session-level lock needs one session: a pool of exactly one connection.
+    let mut options = ConnectOptions::new(pg_url.as_str());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let lock = Database::connect(options).await.map_err(failed)?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         .await
-        .map_err(|e| ConnectError::Migrate {
-            url: url.to_string(),
-            reason: one_line(&e),
-        })
+        .map_err(failed)?;
+    let outcome = Migrator::up(db, None).await;
+    // Closing the session releases the lock in any case; unlocking first is just tidy.
+    let _ = lock
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .await;
+    let _ = lock.close().await;
+    outcome.map_err(failed)
 }
+
+/// The advisory lock key migrations hold on PostgreSQL ("pdk" in ASCII).
+const MIGRATION_LOCK: i64 = 0x70_64_6b;
 
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {

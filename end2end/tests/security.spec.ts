@@ -44,4 +44,15 @@ test("every page, the explorer included, runs within its Content-Security-Policy
   await screenshot(page, "explorer-under-csp");
   expect(await violations(page)).toEqual([]);
   expect(consoleErrors.filter((e) => e.includes("Content Security Policy"))).toEqual([]);
+
+  // And the policy is enforced: a script injected into the page does not run, and is reported.
+  const ran = await page.evaluate(async () => {
+    const script = document.createElement("script");
+    script.textContent = "window.__injected = true";
+    document.body.appendChild(script);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return (window as unknown as { __injected?: boolean }).__injected === true;
+  });
+  expect(ran).toBe(false);
+  expect((await violations(page)).some((v) => v.startsWith("script-src"))).toBe(true);
 });

@@ -36,7 +36,9 @@ pub enum ConfigError {
     Addr(String),
     #[error("PATDESK_TRUST_FORWARDED_FOR must be true or false, not {0:?}")]
     TrustForwardedFor(String),
-    #[error("PATDESK_AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 100000, not {0:?}")]
+    #[error(
+        "PATDESK_AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}"
+    )]
     AuthFailures(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
@@ -65,7 +67,7 @@ impl Config {
         let auth_failures_per_minute = match var("PATDESK_AUTH_FAILURES_PER_MINUTE")? {
             None => DEFAULT_AUTH_FAILURES_PER_MINUTE,
             Some(v) => match v.trim().parse::<u32>() {
-                Ok(n @ 1..=100_000) => n,
+                Ok(n @ 1..=10_000_000) => n,
                 _ => return Err(ConfigError::AuthFailures(v)),
             },
         };

@@ -5,7 +5,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use domain::{throttle::FailedAuth, usage::UsageBuffer};
 
 use anyhow::Context as _;
-use axum::{Router, extract::FromRef, http::StatusCode, middleware, routing::get};
+use axum::{
+    Router, extract::FromRef, http::StatusCode, middleware, response::IntoResponse, routing::get,
+};
 use leptos::{
     config::{Env, LeptosOptions},
     prelude::provide_context,
@@ -13,6 +15,7 @@ use leptos::{
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::DatabaseConnection;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
@@ -82,6 +85,10 @@ pub fn router(state: AppState) -> Router {
             guard::client_ip,
         ))
         .layer(middleware::from_fn(headers::security_headers))
+        // A bug that panics answers 500 (and is logged) instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(|_| {
+            api::error::ApiError::internal().into_response()
+        }))
         .layer(CompressionLayer::new())
         // A request that takes longer than this (a stalled body upload, a database that
         // hangs) is answered 408 and its resources freed.

@@ -488,7 +488,10 @@ async fn the_cli_validates_and_explains() {
 
 #[tokio::test]
 async fn the_database_holds_no_password_or_session_id_in_clear() {
-    let server = TestServer::start();
+    // Reads the database's files, so always SQLite, whatever PATDESK_TEST_BACKEND says.
+    let dir = tempfile::tempdir().unwrap();
+    let url = support::sqlite_url(dir.path());
+    let server = TestServer::start_in(dir, &url);
     let mut alice = Caller::new(&server);
     alice.sign_up("alice").await;
     let session = alice.cookie.clone().unwrap();

@@ -450,7 +450,14 @@ async fn content_endpoints_validate_and_scope() {
         (status, code.as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
     );
-    for bad in ["?per_page=0", "?per_page=101", "?page=0", "?page=x"] {
+    for bad in [
+        "?per_page=0",
+        "?per_page=101",
+        "?page=0",
+        "?page=x",
+        "?page=1000001",
+        "?page=9223372036854775808",
+    ] {
         let response = api
             .bearer(
                 Method::GET,

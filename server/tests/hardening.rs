@@ -11,19 +11,20 @@ use std::net::{IpAddr, Ipv4Addr};
 use domain::token_format::TokenSecret;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde_json::Value;
-use support::{PASSWORD, TestServer, cli, ok, sqlite_url, token};
+use support::{PASSWORD, TestServer, cli, ok, test_database, token};
 
 const LIMIT: usize = 5;
 
 fn server() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let database = test_database(dir.path());
     let limit = LIMIT.to_string();
-    let server = TestServer::start_with(
+    let mut server = TestServer::start_with(
         dir,
-        &url,
+        &database.url,
         &[("PATDESK_AUTH_FAILURES_PER_MINUTE", limit.as_str())],
     );
+    server.keep(database);
     ok(cli(
         &server,
         &["user", "add", "alice"],

@@ -86,14 +86,15 @@ async fn uses_are_written_in_batches_and_at_shutdown() {
     // X-Forwarded-For is ignored unless the operator trusts a proxy.
     use_token(&server, &token, Some("203.0.113.9")).await;
     let url = server.database_url();
-    let _dir = server.terminate_keep_dir();
+    let _kept = server.terminate_keep_data();
     assert_eq!(list_via(&url)["last_used_ips"], json!(["127.0.0.1"]));
 }
 
 #[tokio::test]
 async fn a_hard_kill_loses_only_the_unflushed_seconds() {
     let dir = tempfile::tempdir().unwrap();
-    let url = support::sqlite_url(dir.path());
+    let database = support::test_database(dir.path());
+    let url = database.url.clone();
     let server = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
     let out = patdesk_cli(
         &url,
@@ -157,13 +158,13 @@ async fn sigterm_flushes_pending_uses() {
     let (_, token) = setup(&server);
     use_token(&server, &token, None).await;
     let dir_url = server.database_url();
-    let dir = server.terminate_keep_dir();
+    let kept = server.terminate_keep_data();
     let row = list_via(&dir_url);
     assert!(
         row["last_used_at"].as_str().is_some(),
         "SIGTERM should flush: {row}"
     );
-    drop(dir);
+    drop(kept);
 }
 
 /// The CLI against the database at `url`, run from a directory of its own.
@@ -186,7 +187,8 @@ fn list_via(url: &str) -> Value {
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let url = support::sqlite_url(dir.path());
+    let database = support::test_database(dir.path());
+    let url = database.url.clone();
     let server = TestServer::start_with(
         tempfile::tempdir().unwrap(),
         &url,

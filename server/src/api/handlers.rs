@@ -164,7 +164,7 @@ pub async fn delete_self(
 /// The team's questions, newest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug (must be the token's team)"), PageQuery),
+    params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops"), PageQuery),
     responses(
         (status = 200, description = "A page of questions", body = QuestionPage),
         (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -186,7 +186,7 @@ pub async fn list_questions(
 /// Asks a question (needs a write token and the writer or admin role).
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug (must be the token's team)")),
+    params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops")),
     request_body = NewQuestion,
     responses(
         (status = 201, description = "Created", body = QuestionOut),
@@ -217,7 +217,7 @@ pub async fn create_question(
 /// One question.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
     responses(
         (status = 200, description = "The question", body = QuestionOut),
         (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -238,7 +238,7 @@ pub async fn get_question(
 /// Edits a question's title and/or body.
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
     request_body = QuestionChanges,
     responses(
         (status = 200, description = "The edited question", body = QuestionOut),
@@ -273,7 +273,7 @@ pub async fn update_question(
 /// Deletes a question and its answers.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -295,7 +295,7 @@ pub async fn delete_question(
 /// A question's answers, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
-    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id"), PageQuery),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id"), PageQuery),
     responses(
         (status = 200, description = "A page of answers", body = AnswerPage),
         (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -320,7 +320,7 @@ pub async fn list_answers(
 /// Answers a question.
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
-    params(("team" = String, Path, description = "The team's slug"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
     request_body = AnswerBody,
     responses(
         (status = 201, description = "Created", body = AnswerOut),
@@ -355,7 +355,7 @@ pub async fn create_answer(
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
     params(
-        ("team" = String, Path, description = "The team's slug"),
+        ("team" = String, Path, description = "The team's slug", example = "ops"),
         ("id" = i64, Path, description = "Question id"),
         ("answer_id" = i64, Path, description = "Answer id"),
     ),
@@ -394,7 +394,7 @@ pub async fn update_answer(
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
     params(
-        ("team" = String, Path, description = "The team's slug"),
+        ("team" = String, Path, description = "The team's slug", example = "ops"),
         ("id" = i64, Path, description = "Question id"),
         ("answer_id" = i64, Path, description = "Answer id"),
     ),

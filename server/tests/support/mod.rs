@@ -50,6 +50,8 @@ pub struct TestServer {
     pub base: String,
     pub dir: tempfile::TempDir,
     database_url: String,
+    /// The database `start()` made for this server, dropped after it.
+    owned_database: Option<TestDatabase>,
     child: Child,
     log: Arc<Mutex<String>>,
 }
@@ -58,8 +60,10 @@ impl TestServer {
     /// Starts `patdesk serve` on a fresh SQLite file in a temporary directory.
     pub fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let url = sqlite_url(dir.path());
-        Self::start_in(dir, &url)
+        let database = test_database(dir.path());
+        let mut server = Self::start_in(dir, &database.url);
+        server.owned_database = Some(database);
+        server
     }
 
     pub fn start_in(dir: tempfile::TempDir, database_url: &str) -> TestServer {
@@ -120,6 +124,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             dir,
             database_url: database_url.to_string(),
+            owned_database: None,
             child,
             log,
         }
@@ -132,6 +137,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Keeps `database` until the server is gone.
+    pub fn keep(&mut self, database: TestDatabase) {
+        self.owned_database = Some(database);
     }
 
     /// Whether the process is still alive.
@@ -149,11 +159,14 @@ impl TestServer {
         let _ = self.child.wait();
     }
 
-    /// Sends SIGTERM, waits for a clean exit, and keeps the temporary directory (and its
-    /// database) for inspection.
-    pub fn terminate_keep_dir(mut self) -> tempfile::TempDir {
+    /// Sends SIGTERM, waits for a clean exit, and keeps the temporary directory and the
+    /// database for inspection (until the returned value is dropped).
+    pub fn terminate_keep_data(mut self) -> KeptData {
         assert!(self.stop().success());
-        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+        KeptData {
+            _dir: std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap()),
+            _database: self.owned_database.take(),
+        }
     }
 
     /// Sends SIGTERM and waits for a clean exit; returns the exit status.
@@ -179,6 +192,12 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What a stopped server leaves behind.
+pub struct KeptData {
+    _dir: tempfile::TempDir,
+    _database: Option<TestDatabase>,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -270,6 +289,29 @@ impl<'a> Caller<'a> {
     pub async fn sign_in(&mut self, username: &str, password: &str) -> Response {
         self.call("sign_in", &[("username", username), ("password", password)])
             .await
+    }
+}
+
+/// The database a black-box test runs on: an SQLite file in the test's directory, or with
+/// `PATDESK_TEST_BACKEND=postgres` a throw-away PostgreSQL database (`make test` runs the API
+/// suites both ways when PostgreSQL is available).
+pub struct TestDatabase {
+    pub url: String,
+    _postgres: Option<postgres::TempDatabase>,
+}
+
+pub fn test_database(dir: &Path) -> TestDatabase {
+    if std::env::var("PATDESK_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let database = postgres::TempDatabase::create()
+            .expect("PATDESK_TEST_BACKEND=postgres needs PATDESK_TEST_POSTGRES_URL");
+        return TestDatabase {
+            url: database.url.clone(),
+            _postgres: Some(database),
+        };
+    }
+    TestDatabase {
+        url: sqlite_url(dir),
+        _postgres: None,
     }
 }
 

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# `make bench`: the release server on a seeded database, driven by wrk over loopback.
+#
+# For each backend (SQLite, and PostgreSQL when scripts/postgres.sh can provide one) it seeds
+# one team with 100,000 tokens and a few hundred questions, starts `patdesk serve`, and runs
+# the scenarios of issue #7; it then runs the token check once more against a table of only
+# 100 tokens. It prints requests per second, p50 and p99 latency and the ratio to the baseline
+# per scenario, the server's peak RSS, and the release wasm's size raw, gzip and brotli, and
+# writes the same figures to bench/results.json.
+#
+# Knobs: BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 64),
+# BENCH_TOKENS (default 100000), BENCH_BACKENDS ("sqlite postgres" by default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+TOKENS=${BENCH_TOKENS:-100000}
+BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
+QUESTIONS=300
+PAGE_TOKENS=100
+PASSWORD="correct horse battery staple"
+BIN=./target/release/patdesk
+WORK=bench/.tmp
+RESULTS=$WORK/results.ndjson
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+mkdir -p "$WORK"
+: > "$RESULTS"
+
+# Seeds the database at $DATABASE_URL: users bench (owner of team bench, with one real token
+# and $1 - 1 bulk tokens inserted in SQL) and pageuser (a writer in bench, with 100 tokens made
+# through the CLI, for the token page). Prints the real token's value.
+seed() {
+  local bulk=$(($1 - 1))
+  "$BIN" migrate >/dev/null
+  printf '%s\n' "$PASSWORD" | "$BIN" user add bench >/dev/null
+  printf '%s\n' "$PASSWORD" | "$BIN" user add pageuser >/dev/null
+  "$BIN" team add bench --owner bench >/dev/null
+  "$BIN" team member add bench pageuser --role writer >/dev/null
+  local value
+  value=$("$BIN" token create --user bench --team bench --description load --write --no-expiry --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  # The bulk rows copy the real row's timestamps, so that they are stored exactly as the
+  # application stores them; their digests are random (nobody holds their secrets).
+  local sql
+  case "$DATABASE_URL" in
+    sqlite://*)
+      sql="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $bulk)
+        INSERT INTO tokens (id, user_id, team_id, description, secret_digest, hint, write, kind,
+                            expires_at, created_at)
+        SELECT 'tok_b' || printf('%015d', i), t.user_id, t.team_id, 'bulk ' || i,
+               lower(hex(randomblob(32))), 'bulk', 0, 'personal', t.expires_at, t.created_at
+        FROM n, (SELECT * FROM tokens LIMIT 1) AS t;"
+      ((bulk > 0)) && sqlite3 "${DATABASE_URL#sqlite://}" "$sql" >/dev/null
+      ;;
+    postgres://*)
+      sql="INSERT INTO tokens (id, user_id, team_id, description, secret_digest, hint, write, kind,
+                               expires_at, created_at)
+        SELECT 'tok_b' || lpad(i::text, 15, '0'), t.user_id, t.team_id, 'bulk ' || i,
+               encode(sha256((random()::text || i)::bytea), 'hex'), 'bulk', false, 'personal',
+               t.expires_at, t.created_at
+        FROM generate_series(1, $bulk) AS i, (SELECT * FROM tokens LIMIT 1) AS t;
+        ANALYZE tokens;"
+      ((bulk > 0)) && psql -q "$DATABASE_URL" -c "$sql" >/dev/null
+      ;;
+  esac
+  for i in $(seq 1 "$PAGE_TOKENS"); do
+    "$BIN" token create --user pageuser --team bench --description "page token $i" \
+      --expires-in-days 30 >/dev/null
+  done
+  echo "$value"
+}
+
+# Starts the server on a free port; sets SERVER_PID and ADDR.
+start_server() {
+  local log=$1
+  # Scenarios 4 and 5 are hundreds of thousands of failed authentications from one address:
+  # with the default throttle they would measure the 429 path instead.
+  PATDESK_ADDR=127.0.0.1:0 PATDESK_AUTH_FAILURES_PER_MINUTE=10000000 RUST_LOG=warn,patdesk=info \
+    LEPTOS_SITE_ROOT=target/site "$BIN" serve 2>"$log" &
+  SERVER_PID=$!
+  ADDR=""
+  for _ in $(seq 1 200); do
+    ADDR=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | sed 's|listening on ||') || true
+    [[ -n "$ADDR" ]] && return 0
+    sleep 0.1
+  done
+  cat "$log" >&2
+  return 1
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+peak_rss_kib() {
+  awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"
+}
+
+# wrk one scenario; appends a JSON line to $RESULTS.
+run() {
+  local backend=$1 tokens=$2 name=$3 url=$4
+  shift 4
+  local args=()
+  for header in "$@"; do args+=(-H "$header"); done
+  local out
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${args[@]}" "$url")
+  python3 - "$backend" "$tokens" "$name" "$out" >>"$RESULTS" <<'EOF'
+import json, re, sys
+backend, tokens, name, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+errors = re.search(r"Socket errors:.*", out)
+print(json.dumps({"backend": backend, "tokens": tokens, "scenario": name, "rps": rps,
+                  "p50_ms": p50, "p99_ms": p99,
+                  "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+                  "socket_errors": errors.group(0) if errors else None}))
+EOF
+  tail -1 "$RESULTS" >&2
+}
+
+bench_backend() {
+  local backend=$1 url_base=$2
+  for tokens in "$TOKENS" 100; do
+    case "$backend" in
+      sqlite)
+        rm -rf "$WORK/sqlite-$tokens" && mkdir -p "$WORK/sqlite-$tokens"
+        export DATABASE_URL="sqlite://$PWD/$WORK/sqlite-$tokens/patdesk.db"
+        ;;
+      postgres)
+        local name="patdesk_bench_$tokens"
+        psql -q "$url_base" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+        export DATABASE_URL="${url_base%/*}/$name"
+        ;;
+    esac
+    say "$backend: seeding $tokens tokens"
+    local value
+    value=$(seed "$tokens")
+    start_server "$WORK/server-$backend-$tokens.log"
+    local bearer="Authorization: Bearer $value"
+    if [[ "$tokens" == 100 ]]; then
+      # The same token check against a small table: what 100,000 rows cost.
+      run "$backend" "$tokens" me "$ADDR/api/v1/me" "$bearer"
+      stop_server
+      continue
+    fi
+    for i in $(seq 1 "$QUESTIONS"); do
+      curl -sf -o /dev/null -H "$bearer" -H 'content-type: application/json' \
+        -d "{\"title\": \"Question $i\", \"body\": \"Body of question $i.\"}" \
+        "$ADDR/api/v1/teams/bench/questions"
+    done
+    local cookie
+    cookie=$(curl -s -o /dev/null -D - -H "Origin: $ADDR" \
+      --data-urlencode username=pageuser --data-urlencode "password=$PASSWORD" \
+      "$ADDR/rpc/sign_in" | grep -io 'patdesk_session=[^;]*' | head -1)
+    [[ -n "$cookie" ]] || { echo "could not sign in pageuser" >&2; exit 1; }
+    local bad_checksum="${value:0:36}000000"
+    local unknown
+    unknown=$(python3 -c '
+import secrets, string, zlib
+alphabet = string.digits + string.ascii_uppercase + string.ascii_lowercase
+body = "pdk_" + "".join(secrets.choice(alphabet) for _ in range(32))
+n, out = zlib.crc32(body.encode()), ""
+for _ in range(6):
+    n, r = divmod(n, 62)
+    out = alphabet[r] + out
+print(body + out)')
+    say "$backend: warming up"
+    wrk -t2 -c"$CONNECTIONS" -d2s "$ADDR/healthz" >/dev/null
+    run "$backend" "$tokens" baseline "$ADDR/healthz"
+    run "$backend" "$tokens" me "$ADDR/api/v1/me" "$bearer"
+    run "$backend" "$tokens" questions "$ADDR/api/v1/teams/bench/questions?per_page=20" "$bearer"
+    run "$backend" "$tokens" malformed "$ADDR/api/v1/me" "Authorization: Bearer $bad_checksum"
+    run "$backend" "$tokens" unknown "$ADDR/api/v1/me" "Authorization: Bearer $unknown"
+    run "$backend" "$tokens" token_page "$ADDR/" "Cookie: $cookie"
+    echo "{\"backend\": \"$backend\", \"peak_rss_kib\": $(peak_rss_kib)}" >>"$RESULTS"
+    stop_server
+  done
+}
+
+for backend in $BACKENDS; do
+  case "$backend" in
+    sqlite) bench_backend sqlite "" ;;
+    postgres)
+      if url=$(./scripts/postgres.sh 2>/dev/null); then
+        bench_backend postgres "$url"
+      else
+        say "PostgreSQL is not available: skipping it"
+      fi
+      ;;
+  esac
+done
+
+wasm=target/site/pkg/patdesk.wasm
+python3 - "$RESULTS" "$wasm" "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" \
+  "$(brotli -c -q 11 "$wasm" | wc -c)" "$DURATION" "$CONNECTIONS" <<'EOF'
+import json, sys
+path, wasm, raw, gz, br, duration, connections = sys.argv[1:]
+lines = [json.loads(l) for l in open(path) if l.strip()]
+results = {"duration_s": int(duration), "connections": int(connections), "backends": {},
+           "wasm": {"file": wasm, "raw_bytes": int(raw), "gzip_bytes": int(gz), "brotli_bytes": int(br)}}
+for line in lines:
+    b = results["backends"].setdefault(line["backend"], {"scenarios": {}})
+    if "peak_rss_kib" in line:
+        b["peak_rss_mib"] = round(line["peak_rss_kib"] / 1024, 1)
+    elif line["tokens"] == 100:
+        b["me_with_100_tokens"] = line
+    else:
+        b["scenarios"][line["scenario"]] = line
+targets = {"me": 0.70, "malformed": 0.90, "questions": 0.50}
+print(f"\npatdesk benchmark: wrk, {connections} connections, {duration} s per scenario\n")
+for backend, b in results["backends"].items():
+    base = b["scenarios"]["baseline"]["rps"]
+    print(f"{backend}  (peak RSS {b.get('peak_rss_mib', '?')} MiB)")
+    print(f"  {'scenario':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs base':>9}  target")
+    for name, s in b["scenarios"].items():
+        s["ratio_to_baseline"] = round(s["rps"] / base, 3)
+        target = targets.get(name)
+        verdict = ""
+        if target is not None:
+            ok = s["ratio_to_baseline"] >= target and s["p99_ms"] < 10
+            verdict = f"≥{target:.0%} & p99<10ms: {'met' if ok else 'MISSED'}"
+        print(f"  {name:<12}{s['rps']:>10.0f}{s['p50_ms']:>9.2f}{s['p99_ms']:>9.2f}{s['ratio_to_baseline']:>9.1%}  {verdict}")
+    small = b.get("me_with_100_tokens")
+    if small:
+        big = b["scenarios"]["me"]["rps"]
+        cost = 1 - big / small["rps"]
+        b["cost_of_100k_tokens"] = round(cost, 3)
+        print(f"  me with 100 tokens: {small['rps']:.0f} req/s; 100,000 tokens cost {cost:.1%} "
+              f"(target ≤10%: {'met' if cost <= 0.10 else 'MISSED'})")
+    print()
+w = results["wasm"]
+print(f"wasm: {w['raw_bytes']:,} B raw, {w['gzip_bytes']:,} B gzip, {w['brotli_bytes']:,} B brotli "
+      f"(target < 200 KB brotli: {'met' if w['brotli_bytes'] < 200_000 else 'MISSED'})")
+json.dump(results, open("bench/results.json", "w"), indent=2)
+print("\nwritten to bench/results.json")
+EOF

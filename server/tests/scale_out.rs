@@ -1,0 +1,167 @@
+//! Scale-out on PostgreSQL (PRODUCT.md §7): two `patdesk serve` processes, two ports, one
+//! database. What one process does, the other honours at once; last-used data written by both
+//! ends as the latest of the two; both may migrate at the same moment.
+
+mod support;
+
+use std::{
+    net::{IpAddr, Ipv4Addr},
+    time::{Duration, Instant},
+};
+
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use support::{
+    Caller, PASSWORD, TestServer, cli, json, ok,
+    postgres::{TempDatabase, admin_url},
+};
+
+fn client_from(last: u8) -> Client {
+    Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+        .build()
+        .unwrap()
+}
+
+/// Both processes start — and apply the migrations to the empty database — at the same moment.
+fn start_two(url: &str) -> (TestServer, TestServer) {
+    std::thread::scope(|scope| {
+        let a = scope.spawn(|| TestServer::start_in(tempfile::tempdir().unwrap(), url));
+        let b = scope.spawn(|| TestServer::start_in(tempfile::tempdir().unwrap(), url));
+        (a.join().unwrap(), b.join().unwrap())
+    })
+}
+
+async fn me_status(client: &Client, server: &TestServer, token: &str) -> (StatusCode, Value) {
+    let response = client
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `server` until `token` gets `expected`; returns how long that took.
+async fn seen_within(server: &TestServer, token: &str, expected: StatusCode) -> Duration {
+    let started = Instant::now();
+    let http = Client::new();
+    loop {
+        let (status, _) = me_status(&http, server, token).await;
+        if status == expected {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still {status}, wanted {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_act_as_one() {
+    let Some(database) = TempDatabase::create() else {
+        return;
+    };
+    let (a, b) = start_two(&database.url);
+    ok(cli(
+        &a,
+        &["user", "add", "alice"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(&a, &["team", "add", "ops", "--owner", "alice"], None));
+    let mut on_a = Caller::new(&a);
+    let mut on_b = Caller::new(&b);
+    for caller in [&mut on_a, &mut on_b] {
+        let response = caller.sign_in("alice", PASSWORD).await;
+        assert!(caller.cookie.is_some(), "sign-in: {}", response.status());
+    }
+
+    // Created through A, used on B.
+    let form = [
+        ("description", "deploy"),
+        ("team", "ops"),
+        ("expiration", "30"),
+    ];
+    let issued = json(on_a.call("create_token", &form).await).await;
+    let id = issued["id"].as_str().unwrap().to_string();
+    let value = issued["token"].as_str().unwrap().to_string();
+    let (status, body) = me_status(&Client::new(), &b, &value).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Regenerated on B: the old value is refused by A within the second, the new one works.
+    let regenerated = json(on_b.call("regenerate_token", &[("id", &id)]).await).await;
+    let new_value = regenerated["token"].as_str().unwrap().to_string();
+    let took = seen_within(&a, &value, StatusCode::UNAUTHORIZED).await;
+    assert!(
+        took < Duration::from_secs(1),
+        "A still accepted the old value after {took:?}"
+    );
+    assert_eq!(
+        me_status(&Client::new(), &a, &new_value).await.0,
+        StatusCode::OK
+    );
+
+    // Last used on A from one address, then on B from another: both processes flush (every
+    // 5 s, in either order) and the stored data is the later use, with both addresses.
+    let (status, _) = me_status(&client_from(2), &a, &new_value).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let before_b = chrono::Utc::now();
+    let (status, _) = me_status(&client_from(3), &b, &new_value).await;
+    assert_eq!(status, StatusCode::OK);
+    // Two flush intervals: each process has written what it noted, whatever the order.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let listed = json(on_a.call("list_tokens", &[]).await).await;
+    assert_eq!(listed[0]["last_ip"], "127.0.0.3", "{listed}");
+    let out = ok(cli(
+        &a,
+        &["token", "list", "--user", "alice", "--json"],
+        None,
+    ));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The latest use wins the time and the first address; the others are kept too. (Only the
+    // list of addresses is stored, not a time per address, so the order of the older ones is
+    // the order in which the processes flushed.)
+    let last_used =
+        chrono::DateTime::parse_from_rfc3339(listed[0]["last_used_at"].as_str().unwrap()).unwrap();
+    assert!(last_used >= before_b, "{listed}");
+    let ips = listed[0]["last_used_ips"].as_array().unwrap();
+    assert_eq!(ips[0], "127.0.0.3", "{listed}");
+    for ip in ["127.0.0.1", "127.0.0.2"] {
+        assert!(ips.iter().any(|v| v == ip), "{ip} missing: {listed}");
+    }
+
+    // Deleted on A: refused by B within the second.
+    let response = on_a.call("delete_token", &[("id", &id)]).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let took = seen_within(&b, &new_value, StatusCode::UNAUTHORIZED).await;
+    assert!(
+        took < Duration::from_secs(1),
+        "B still accepted a deleted token after {took:?}"
+    );
+    let (_, body) = me_status(&Client::new(), &b, &new_value).await;
+    assert_eq!(body["error"]["code"], "token_revoked");
+}
+
+#[tokio::test]
+async fn several_processes_migrating_at_once_all_start() {
+    if admin_url().is_none() {
+        return;
+    }
+    for _ in 0..3 {
+        let database = TempDatabase::create().unwrap();
+        let (a, b) = start_two(&database.url);
+        for server in [&a, &b] {
+            let status = Client::new()
+                .get(server.url("/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+}
