@@ -68,7 +68,7 @@ seed() {
   esac
   for i in $(seq 1 "$PAGE_TOKENS"); do
     "$BIN" token create --user pageuser --team bench --description "page token $i" \
-      --expires-in-days 30 >/dev/null
+      --expires-in-days 30 >/dev/null 2>&1
   done
   echo "$value"
 }
@@ -78,7 +78,7 @@ start_server() {
   local log=$1
   # Scenarios 4 and 5 are hundreds of thousands of failed authentications from one address:
   # with the default throttle they would measure the 429 path instead.
-  PATDESK_ADDR=127.0.0.1:0 PATDESK_AUTH_FAILURES_PER_MINUTE=10000000 RUST_LOG=warn,patdesk=info \
+  PATDESK_ADDR=127.0.0.1:0 PATDESK_AUTH_FAILURES_PER_MINUTE=10000000 RUST_LOG=warn,server=info \
     LEPTOS_SITE_ROOT=target/site "$BIN" serve 2>"$log" &
   SERVER_PID=$!
   ADDR=""

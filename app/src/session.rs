@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use domain::{throttle::FailedAuth, users::User};
+use domain::{access::CallerCache, throttle::FailedAuth, users::User};
 use http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -53,6 +53,21 @@ pub fn check_auth_throttle() -> Result<(), AppError> {
     throttle.check(ip).map_err(|wait| AppError::RateLimited {
         retry_after: wait.seconds(),
     })
+}
+
+/// Makes a deleted or regenerated token fail at once in this process (the API reuses a token
+/// check for half a second, see `domain::access::CallerCache`).
+pub fn forget_cached_token(token_id: &str) {
+    if let Some(callers) = use_context::<Arc<CallerCache>>() {
+        callers.forget_token(token_id);
+    }
+}
+
+/// Makes a membership or role change count at once for every token in this process.
+pub fn forget_cached_tokens() {
+    if let Some(callers) = use_context::<Arc<CallerCache>>() {
+        callers.clear();
+    }
 }
 
 /// Counts a failed sign-in against the client's IP.

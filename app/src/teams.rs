@@ -134,6 +134,7 @@ mod ssr {
         let slug = TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))?;
         let username = Username::parse(username)?;
         change(db.clone(), user.id, slug.clone(), username.clone()).await?;
+        crate::session::forget_cached_tokens();
         activity::record(
             &db,
             Event::new(Some(user.id), kind)

@@ -184,6 +184,7 @@ pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let issued = domain::tokens::regenerate(&db()?, user.id, &id, client_ip()).await?;
+    crate::session::forget_cached_token(&id);
     Ok(ssr::issued(issued))
 }
 
@@ -192,6 +193,7 @@ pub async fn delete_token(id: String) -> Result<(), AppError> {
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     domain::tokens::delete(&db()?, user.id, &id, client_ip()).await?;
+    crate::session::forget_cached_token(&id);
     Ok(())
 }
 

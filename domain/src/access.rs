@@ -7,6 +7,12 @@
 //! A token never grants more than its owner can do today: role and membership are read on every
 //! call, not copied into the token.
 
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -163,4 +169,83 @@ pub async fn authenticate(
         team_slug,
         role,
     })
+}
+
+/// How long a successful check is reused. Whatever changes elsewhere (another process deletes
+/// the token, an operator removes the owner from the team, a role changes) takes effect within
+/// this time; deletion and regeneration in this process take effect at once (see
+/// [`CallerCache::forget_token`]).
+pub const CALLER_CACHE_TTL: Duration = Duration::from_millis(500);
+
+/// Entries beyond this are swept (and, if all are fresh, dropped) before a new one is added.
+const CALLER_CACHE_MAX: usize = 10_000;
+
+/// Recently authenticated tokens, by digest: a script calling in a loop costs a map lookup
+/// instead of four queries per call. Only successes are kept; expiry and the Basic user name are
+/// checked on every call all the same.
+#[derive(Debug, Default)]
+pub struct CallerCache {
+    entries: Mutex<HashMap<String, (Instant, TokenCaller)>>,
+}
+
+impl CallerCache {
+    fn get(&self, digest: &str) -> Option<TokenCaller> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(digest)
+            .filter(|(at, _)| at.elapsed() < CALLER_CACHE_TTL)
+            .map(|(_, caller)| caller.clone())
+    }
+
+    fn put(&self, digest: String, caller: TokenCaller) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CALLER_CACHE_MAX {
+            entries.retain(|_, (at, _)| at.elapsed() < CALLER_CACHE_TTL);
+            if entries.len() >= CALLER_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (Instant::now(), caller));
+    }
+
+    /// Drops the token's entry: called when it is deleted or regenerated in this process.
+    pub fn forget_token(&self, token_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (_, caller)| caller.token.id != token_id);
+    }
+
+    /// Drops every entry: called when a membership or role changes in this process.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// [`authenticate`], reusing a success from the last [`CALLER_CACHE_TTL`].
+pub async fn authenticate_cached(
+    db: &DatabaseConnection,
+    cache: &CallerCache,
+    secret: &TokenSecret,
+    basic_user: Option<&str>,
+) -> Result<TokenCaller, AccessError> {
+    let digest = secret.digest();
+    let Some(caller) = cache.get(&digest) else {
+        let caller = authenticate(db, secret, basic_user).await?;
+        cache.put(digest, caller.clone());
+        return Ok(caller);
+    };
+    // What can change without a write: the clock, and what this request sent.
+    if let Some(at) = caller.token.expires_at
+        && at <= Utc::now()
+    {
+        return Err(Denied::TokenExpired(at.format("%Y-%m-%d %H:%M UTC").to_string()).into());
+    }
+    if let Some(name) = basic_user
+        && !(name == caller.token.id || name.eq_ignore_ascii_case(&caller.username))
+    {
+        return Err(Denied::InvalidToken.into());
+    }
+    Ok(caller)
 }

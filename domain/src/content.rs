@@ -68,6 +68,24 @@ fn text(field: &'static str, raw: &str, max: usize) -> Result<String> {
     Ok(value.to_string())
 }
 
+/// The usernames of `ids`, in one query (a page of questions or answers must not cost a query
+/// per row).
+async fn author_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect())
+}
+
 async fn author_name(db: &impl ConnectionTrait, id: i64) -> Result<String> {
     Ok(user::Entity::find_by_id(id)
         .one(db)
@@ -77,14 +95,19 @@ async fn author_name(db: &impl ConnectionTrait, id: i64) -> Result<String> {
 }
 
 async fn to_question(db: &impl ConnectionTrait, m: question::Model) -> Result<Question> {
-    Ok(Question {
-        author: author_name(db, m.author_id).await?,
+    let author = author_name(db, m.author_id).await?;
+    Ok(question(m, author))
+}
+
+fn question(m: question::Model, author: String) -> Question {
+    Question {
+        author,
         id: m.id,
         title: m.title,
         body: m.body,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    })
+    }
 }
 
 /// A team's questions, newest first.
@@ -100,10 +123,14 @@ pub async fn list_questions(
         .paginate(db, per_page);
     let total = paginator.num_items().await?;
     let models = paginator.fetch_page(page - 1).await?;
-    let mut items = Vec::with_capacity(models.len());
-    for m in models {
-        items.push(to_question(db, m).await?);
-    }
+    let authors = author_names(db, models.iter().map(|m| m.author_id)).await?;
+    let items = models
+        .into_iter()
+        .map(|m| {
+            let author = authors.get(&m.author_id).cloned().unwrap_or_default();
+            question(m, author)
+        })
+        .collect();
     Ok(Page {
         items,
         page,
@@ -198,14 +225,19 @@ pub struct Answer {
 }
 
 async fn to_answer(db: &impl ConnectionTrait, m: answer::Model) -> Result<Answer> {
-    Ok(Answer {
-        author: author_name(db, m.author_id).await?,
+    let author = author_name(db, m.author_id).await?;
+    Ok(answer(m, author))
+}
+
+fn answer(m: answer::Model, author: String) -> Answer {
+    Answer {
+        author,
         id: m.id,
         question_id: m.question_id,
         body: m.body,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    })
+    }
 }
 
 pub async fn list_answers(
@@ -221,10 +253,15 @@ pub async fn list_answers(
         .order_by_asc(answer::Column::Id)
         .paginate(db, per_page);
     let total = paginator.num_items().await?;
-    let mut items = Vec::new();
-    for m in paginator.fetch_page(page - 1).await? {
-        items.push(to_answer(db, m).await?);
-    }
+    let models = paginator.fetch_page(page - 1).await?;
+    let authors = author_names(db, models.iter().map(|m| m.author_id)).await?;
+    let items = models
+        .into_iter()
+        .map(|m| {
+            let author = authors.get(&m.author_id).cloned().unwrap_or_default();
+            answer(m, author)
+        })
+        .collect();
     Ok(Page {
         items,
         page,

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use domain::{throttle::FailedAuth, usage::UsageBuffer};
+use domain::{access::CallerCache, throttle::FailedAuth, usage::UsageBuffer};
 
 use anyhow::Context as _;
 use axum::{
@@ -35,6 +35,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// Failed authentications per client IP (API and sign-in), for 429 `rate_limited`.
     pub failed_auth: Arc<FailedAuth>,
+    /// Recently authenticated tokens (see `domain::access::CallerCache`).
+    pub callers: Arc<CallerCache>,
 }
 
 /// The longest a request may take, body upload included.
@@ -59,9 +61,11 @@ pub fn router(state: AppState) -> Router {
     let server_fn_context = {
         let db = state.db.clone();
         let failed_auth = state.failed_auth.clone();
+        let callers = state.callers.clone();
         move || {
             provide_context(db.clone());
             provide_context(failed_auth.clone());
+            provide_context(callers.clone());
         }
     };
     Router::new()
@@ -127,6 +131,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             config.auth_failures_per_minute,
             Duration::from_secs(60),
         )),
+        callers: Arc::new(CallerCache::default()),
     };
     let flusher = tokio::spawn(flush_usage_every(
         USAGE_FLUSH_INTERVAL,

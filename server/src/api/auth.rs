@@ -107,8 +107,9 @@ pub async fn authenticate(
         Ok(credentials) => credentials,
         Err(denied) => return failed(denied.into()),
     };
-    let caller = match access::authenticate(
+    let caller = match access::authenticate_cached(
         db,
+        &state.callers,
         &credentials.secret,
         credentials.basic_user.as_deref(),
     )

@@ -2,6 +2,8 @@
 //! the token, the team in the path and write access; here they only do their work, scoped to
 //! the token's team. Their `#[utoipa::path]` annotations make the OpenAPI document.
 
+use std::sync::Arc;
+
 use axum::{
     Extension, Json,
     extract::{
@@ -13,7 +15,7 @@ use axum::{
 };
 use domain::{
     ClientIp,
-    access::TokenCaller,
+    access::{CallerCache, TokenCaller},
     content::{self, Writer},
 };
 use sea_orm::DatabaseConnection;
@@ -126,11 +128,13 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
 )]
 pub async fn regenerate_self(
     State(db): State<DatabaseConnection>,
+    State(callers): State<Arc<CallerCache>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<Response> {
     let issued =
         domain::tokens::regenerate(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
+    callers.forget_token(&caller.token.id);
     let mut response = Json(Regenerated {
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
@@ -154,10 +158,12 @@ pub async fn regenerate_self(
 )]
 pub async fn delete_self(
     State(db): State<DatabaseConnection>,
+    State(callers): State<Arc<CallerCache>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<StatusCode> {
     domain::tokens::delete(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
+    callers.forget_token(&caller.token.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -387,3 +387,20 @@ pub fn token(
         created["token"].as_str().unwrap().into(),
     )
 }
+
+/// Retries `check` until it holds, for at most a second: changes made by another process (the
+/// CLI, a second server) reach a server's cached token checks within that time (PRODUCT.md §7).
+pub async fn within_a_second<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "not within a second: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
