@@ -28,10 +28,10 @@ proptest! {
     /// Any header bytes at all: an answer, never a panic; and an accepted value is a valid token.
     #[test]
     fn arbitrary_bytes_never_panic_and_only_valid_tokens_pass(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        if let Ok(value) = HeaderValue::from_bytes(&bytes) {
-            if let Ok(credentials) = parse_authorization(&headers(value)) {
-                prop_assert!(TokenSecret::parse(credentials.secret.expose()).is_ok());
-            }
+        if let Ok(value) = HeaderValue::from_bytes(&bytes)
+            && let Ok(credentials) = parse_authorization(&headers(value))
+        {
+            prop_assert!(TokenSecret::parse(credentials.secret.expose()).is_ok());
         }
     }
 
