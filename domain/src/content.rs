@@ -68,21 +68,30 @@ fn text(field: &'static str, raw: &str, max: usize) -> Result<String> {
     Ok(value.to_string())
 }
 
-/// The usernames of `ids`, in one query (a page of questions or answers must not cost a query
-/// per row).
-async fn author_names(
+/// A page of rows built with their authors' usernames, fetched in one query (a page must not
+/// cost a query per row).
+async fn with_authors<M, T>(
     db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, String>> {
-    let mut ids: Vec<i64> = ids.collect();
+    models: Vec<M>,
+    author_of: impl Fn(&M) -> i64,
+    build: impl Fn(M, String) -> T,
+) -> Result<Vec<T>> {
+    let mut ids: Vec<i64> = models.iter().map(&author_of).collect();
     ids.sort_unstable();
     ids.dedup();
-    Ok(user::Entity::find()
+    let names: std::collections::HashMap<i64, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.username))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let author = names.get(&author_of(&m)).cloned().unwrap_or_default();
+            build(m, author)
+        })
         .collect())
 }
 
@@ -123,14 +132,7 @@ pub async fn list_questions(
         .paginate(db, per_page);
     let total = paginator.num_items().await?;
     let models = paginator.fetch_page(page - 1).await?;
-    let authors = author_names(db, models.iter().map(|m| m.author_id)).await?;
-    let items = models
-        .into_iter()
-        .map(|m| {
-            let author = authors.get(&m.author_id).cloned().unwrap_or_default();
-            question(m, author)
-        })
-        .collect();
+    let items = with_authors(db, models, |m| m.author_id, question).await?;
     Ok(Page {
         items,
         page,
@@ -254,14 +256,7 @@ pub async fn list_answers(
         .paginate(db, per_page);
     let total = paginator.num_items().await?;
     let models = paginator.fetch_page(page - 1).await?;
-    let authors = author_names(db, models.iter().map(|m| m.author_id)).await?;
-    let items = models
-        .into_iter()
-        .map(|m| {
-            let author = authors.get(&m.author_id).cloned().unwrap_or_default();
-            answer(m, author)
-        })
-        .collect();
+    let items = with_authors(db, models, |m| m.author_id, answer).await?;
     Ok(Page {
         items,
         page,

@@ -319,7 +319,8 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
             .send()
             .await
             .unwrap();
-        error_code(response).await.1 == "insufficient_role"
+        let body: Value = response.json().await.unwrap();
+        body["error"]["code"] == "insufficient_role"
     })
     .await;
     let response = api
@@ -341,7 +342,8 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
             .send()
             .await
             .unwrap();
-        error_code(response).await.1 == "not_a_member"
+        let body: Value = response.json().await.unwrap();
+        body["error"]["code"] == "not_a_member"
     })
     .await;
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use support::{
-    PASSWORD, TestServer, cli, ok,
+    TestServer, alice_owns_ops, cli, ok,
     postgres::{TcpProxy, TempDatabase, server_addr},
     token,
 };
@@ -28,16 +28,7 @@ async fn the_database_going_away_gives_503_then_recovery_with_nothing_lost() {
     let proxy = TcpProxy::start(server_addr(&database.url));
     let dir = tempfile::tempdir().unwrap();
     let mut server = TestServer::start_in(dir, &database.url_via(proxy.addr));
-    ok(cli(
-        &server,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    ));
-    ok(cli(
-        &server,
-        &["team", "add", "ops", "--owner", "alice"],
-        None,
-    ));
+    alice_owns_ops(&server);
     let (token_id, value) = token(&server, "alice", "ops", "ci", true);
     let http = Client::new();
     let me = server.url("/api/v1/me");

@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use domain::token_format::TokenSecret;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde_json::Value;
-use support::{PASSWORD, TestServer, cli, ok, test_database, token};
+use support::{PASSWORD, TestServer, alice_owns_ops, test_database, token};
 
 const LIMIT: usize = 5;
 
@@ -25,16 +25,7 @@ fn server() -> TestServer {
         &[("PATDESK_AUTH_FAILURES_PER_MINUTE", limit.as_str())],
     );
     server.keep(database);
-    ok(cli(
-        &server,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    ));
-    ok(cli(
-        &server,
-        &["team", "add", "ops", "--owner", "alice"],
-        None,
-    ));
+    alice_owns_ops(&server);
     server
 }
 

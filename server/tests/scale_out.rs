@@ -12,7 +12,7 @@ use std::{
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use support::{
-    Caller, PASSWORD, TestServer, cli, json, ok,
+    Caller, PASSWORD, TestServer, alice_owns_ops, cli, json, ok,
     postgres::{TempDatabase, admin_url},
 };
 
@@ -66,12 +66,7 @@ async fn two_processes_on_one_database_act_as_one() {
         return;
     };
     let (a, b) = start_two(&database.url);
-    ok(cli(
-        &a,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    ));
-    ok(cli(&a, &["team", "add", "ops", "--owner", "alice"], None));
+    alice_owns_ops(&a);
     let mut on_a = Caller::new(&a);
     let mut on_b = Caller::new(&b);
     for caller in [&mut on_a, &mut on_b] {

@@ -404,3 +404,17 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// The usual start: user alice (password [`PASSWORD`]) and her team ops, made with the CLI.
+pub fn alice_owns_ops(server: &TestServer) {
+    ok(cli(
+        server,
+        &["user", "add", "alice"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(
+        server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+}

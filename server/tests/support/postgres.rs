@@ -87,25 +87,32 @@ impl Drop for TempDatabase {
 fn admin(url: &str, statements: &[String]) {
     let url = url.to_string();
     let statements = statements.to_vec();
+    on_own_thread(async move {
+        let db = Database::connect(&url)
+            .await
+            .expect("connect to PostgreSQL");
+        for statement in statements {
+            db.execute_unprepared(&statement)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        db.close().await.ok();
+    })
+    .join()
+    .unwrap();
+}
+
+/// Runs `task` to completion on a runtime of its own, on a thread of its own.
+fn on_own_thread(
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
-            .block_on(async move {
-                let db = Database::connect(&url)
-                    .await
-                    .expect("connect to PostgreSQL");
-                for statement in statements {
-                    db.execute_unprepared(&statement)
-                        .await
-                        .unwrap_or_else(|e| panic!("{statement}: {e}"));
-                }
-                db.close().await.ok();
-            });
+            .block_on(task)
     })
-    .join()
-    .unwrap();
 }
 
 fn with_database(url: &str, database: &str) -> String {
@@ -134,34 +141,28 @@ impl TcpProxy {
         let (open, _) = watch::channel(true);
         let state = open.subscribe();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async move {
-                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                    loop {
-                        let Ok((mut inbound, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        if !*state.borrow() {
-                            drop(inbound);
-                            continue;
-                        }
-                        let mut state = state.clone();
-                        tokio::spawn(async move {
-                            let Ok(mut outbound) = TcpStream::connect(target).await else {
-                                return;
-                            };
-                            tokio::select! {
-                                _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                                _ = state.wait_for(|open| !*open) => {}
-                            }
-                        });
+        on_own_thread(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !*state.borrow() {
+                    drop(inbound);
+                    continue;
+                }
+                let mut state = state.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = state.wait_for(|open| !*open) => {}
                     }
                 });
+            }
         });
         TcpProxy {
             addr: addr_rx.recv().unwrap(),
