@@ -1,5 +1,5 @@
-import { test, expect, Page, Locator } from "@playwright/test";
-import { cli, hydrated, PASSWORD, screenshot, signUp, uniqueName } from "./helpers";
+import { test, expect, Page, Locator, Response } from "@playwright/test";
+import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 /** One operation of Swagger UI, by method and path. */
 function operation(page: Page, method: string, path: string): Locator {
@@ -37,6 +37,10 @@ async function explorerRows(page: Page, team: string): Promise<Locator> {
 test("the explorer mints its own token, and Try it out works at once", async ({ page }) => {
   const requested: string[] = [];
   page.on("request", (request) => requested.push(request.url()));
+  const minted: Response[] = [];
+  page.on("response", (response) => {
+    if (response.url().endsWith("/rpc/open_explorer")) minted.push(response);
+  });
 
   const writer = uniqueName("exw");
   const reader = uniqueName("exr");
@@ -137,6 +141,14 @@ test("the explorer mints its own token, and Try it out works at once", async ({ 
   const elsewhere = requested.filter((url) => new URL(url).hostname !== "127.0.0.1");
   expect(elsewhere).toEqual([]);
   expect(requested.some((url) => url.includes("/vendor/swagger-ui/swagger-ui-bundle.js"))).toBe(true);
+
+  // Each minted value came with no-store, and goes to the leak check at the end of the run.
+  expect(minted.length).toBeGreaterThanOrEqual(4);
+  for (const response of minted) {
+    expect(response.status()).toBe(200);
+    expect(response.headers()["cache-control"]).toBe("no-store");
+    rememberSecret((await response.json()).token);
+  }
 });
 
 test("signed-out visitors are sent to sign in", async ({ page }) => {

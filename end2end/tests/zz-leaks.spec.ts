@@ -1,23 +1,25 @@
 import { test, expect } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PASSWORD } from "./helpers";
 
-// Runs last (files run in name order on one worker): no token value created during the run may
-// appear in the server's database files or its log.
-test("no token value is in the database files or the server log", async () => {
+// Runs last (files run in name order on one worker): no token value created during the run (the
+// explorer's included) and no password may appear in the server's database files or its log.
+test("no token value or password is in the database files or the server log", async () => {
   const dir = path.resolve(__dirname, "../.tmp");
   const secretsFile = path.join(dir, "secrets.txt");
   const secrets = fs.existsSync(secretsFile)
     ? fs.readFileSync(secretsFile, "utf8").split("\n").filter(Boolean)
     : [];
   expect(secrets.length).toBeGreaterThan(0);
+  secrets.push(PASSWORD);
   const files = fs.readdirSync(dir).filter((f) => f.startsWith("patdesk.db") || f === "server.log");
   expect(files).toContain("patdesk.db");
   expect(files).toContain("server.log");
   for (const file of files) {
     const content = fs.readFileSync(path.join(dir, file)).toString("latin1");
     for (const secret of secrets) {
-      expect(content.includes(secret), `${file} contains a token value`).toBe(false);
+      expect(content.includes(secret), `${file} contains a secret`).toBe(false);
     }
   }
 });
