@@ -1,4 +1,4 @@
-import { test, expect, Page, Locator, Response } from "@playwright/test";
+import { test, expect, Page, Locator } from "@playwright/test";
 import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 /** One operation of Swagger UI, by method and path. */
@@ -37,9 +37,19 @@ async function explorerRows(page: Page, team: string): Promise<Locator> {
 test("the explorer mints its own token, and Try it out works at once", async ({ page }) => {
   const requested: string[] = [];
   page.on("request", (request) => requested.push(request.url()));
-  const minted: Response[] = [];
+  // Read as they arrive: a body is gone once the page navigates away.
+  type Minted = { status: number; cacheControl?: string; token: string };
+  const minted: Promise<Minted>[] = [];
   page.on("response", (response) => {
-    if (response.url().endsWith("/rpc/open_explorer")) minted.push(response);
+    if (response.url().endsWith("/rpc/open_explorer")) {
+      minted.push(
+        response.json().then((body) => ({
+          status: response.status(),
+          cacheControl: response.headers()["cache-control"],
+          token: body.token,
+        })),
+      );
+    }
   });
 
   const writer = uniqueName("exw");
@@ -144,10 +154,10 @@ test("the explorer mints its own token, and Try it out works at once", async ({ 
 
   // Each minted value came with no-store, and goes to the leak check at the end of the run.
   expect(minted.length).toBeGreaterThanOrEqual(4);
-  for (const response of minted) {
-    expect(response.status()).toBe(200);
-    expect(response.headers()["cache-control"]).toBe("no-store");
-    rememberSecret((await response.json()).token);
+  for (const response of await Promise.all(minted)) {
+    expect(response.status).toBe(200);
+    expect(response.cacheControl).toBe("no-store");
+    rememberSecret(response.token);
   }
 });
 
