@@ -193,18 +193,23 @@ fn duplicate_description() -> Error {
     )
 }
 
-async fn description_taken(
+/// The owner's live tokens with this description, ignoring case (what the unique index on
+/// descriptions would refuse).
+async fn live_namesakes(
     db: &DatabaseConnection,
     owner_id: i64,
     description: &str,
-) -> Result<bool> {
+) -> Result<Vec<token::Model>> {
     let wanted = description.to_lowercase();
     let live = token::Entity::find()
         .filter(token::Column::UserId.eq(owner_id))
         .filter(token::Column::DeletedAt.is_null())
         .all(db)
         .await?;
-    Ok(live.iter().any(|t| t.description.to_lowercase() == wanted))
+    Ok(live
+        .into_iter()
+        .filter(|t| t.description.to_lowercase() == wanted)
+        .collect())
 }
 
 pub async fn create(
@@ -218,7 +223,7 @@ pub async fn create(
     if request.write && !role.can_write() {
         return Err(read_only_role(role, &team.slug));
     }
-    if description_taken(db, owner_id, &description).await? {
+    if !live_namesakes(db, owner_id, &description).await?.is_empty() {
         return Err(duplicate_description());
     }
     let now = Utc::now();
@@ -253,14 +258,11 @@ pub async fn open_explorer(
 ) -> Result<Issued> {
     let (team, role) = member_team(db, owner_id, team).await?;
     let description = format!("API explorer ({})", team.slug);
-    let personal_namesake = token::Entity::find()
-        .filter(token::Column::UserId.eq(owner_id))
-        .filter(token::Column::Kind.ne(TokenKind::Explorer.as_str()))
-        .filter(token::Column::DeletedAt.is_null())
-        .all(db)
+    // The previous explorer token has this name too; any other token with it is in the way.
+    let personal_namesake = live_namesakes(db, owner_id, &description)
         .await?
         .iter()
-        .any(|t| t.description.eq_ignore_ascii_case(&description));
+        .any(|t| t.kind != TokenKind::Explorer.as_str());
     if personal_namesake {
         return Err(Error::Rule(format!(
             "You have a token described as \"{description}\", the name the explorer gives its \

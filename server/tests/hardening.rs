@@ -1,17 +1,14 @@
 //! Abuse, against the real binary: failed authentication is throttled per client IP (API
 //! tokens and sign-in), with 429 `rate_limited` and `Retry-After`, while other clients carry on.
 //!
-//! Linux routes all of 127.0.0.0/8 to the loopback interface, so clients bound to 127.0.0.2,
-//! 127.0.0.3, … are distinct IPs to the server without any proxy header.
+//! Distinct client IPs come from clients bound to 127.0.0.2, 127.0.0.3, … (`client_from`).
 
 mod support;
-
-use std::net::{IpAddr, Ipv4Addr};
 
 use domain::token_format::TokenSecret;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde_json::Value;
-use support::{PASSWORD, TestServer, alice_owns_ops, test_database, token};
+use support::{PASSWORD, TestServer, alice_owns_ops, client_from, test_database, token};
 
 const LIMIT: usize = 5;
 
@@ -27,15 +24,6 @@ fn server() -> TestServer {
     server.keep(database);
     alice_owns_ops(&server);
     server
-}
-
-/// An HTTP client whose requests come from 127.0.0.`last`.
-fn client_from(last: u8) -> Client {
-    Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 async fn send(request: RequestBuilder) -> (StatusCode, Option<String>, Value) {

@@ -4,24 +4,14 @@
 
 mod support;
 
-use std::{
-    net::{IpAddr, Ipv4Addr},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use support::{
-    Caller, PASSWORD, TestServer, alice_owns_ops, cli, json, ok,
+    Caller, PASSWORD, TestServer, alice_owns_ops, cli, client_from, json, ok,
     postgres::{TempDatabase, admin_url},
 };
-
-fn client_from(last: u8) -> Client {
-    Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
-        .build()
-        .unwrap()
-}
 
 /// Both processes start — and apply the migrations to the empty database — at the same moment.
 fn start_two(url: &str) -> (TestServer, TestServer) {

@@ -7,40 +7,12 @@ use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use support::{PASSWORD, TestServer, cli, ok};
+use support::{TestServer, alice_owns_ops, cli, ok, token};
 
+/// alice, her team ops, and a read/write token "ci": (id, value).
 fn setup(server: &TestServer) -> (String, String) {
-    ok(cli(
-        server,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    ));
-    ok(cli(
-        server,
-        &["team", "add", "ops", "--owner", "alice"],
-        None,
-    ));
-    let out = ok(cli(
-        server,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--team",
-            "ops",
-            "--description",
-            "ci",
-            "--write",
-            "--json",
-        ],
-        None,
-    ));
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        created["id"].as_str().unwrap().into(),
-        created["token"].as_str().unwrap().into(),
-    )
+    alice_owns_ops(server);
+    token(server, "alice", "ops", "ci", true)
 }
 
 fn listed(server: &TestServer) -> Value {
@@ -96,31 +68,7 @@ async fn a_hard_kill_loses_only_the_unflushed_seconds() {
     let database = support::test_database(dir.path());
     let url = database.url.clone();
     let server = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
-    let out = patdesk_cli(
-        &url,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(out.status.success());
-    patdesk_cli(&url, &["team", "add", "ops", "--owner", "alice"], None);
-    let out = patdesk_cli(
-        &url,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--team",
-            "ops",
-            "--description",
-            "ci",
-            "--write",
-            "--json",
-        ],
-        None,
-    );
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let token = created["token"].as_str().unwrap().to_string();
+    let (_, token) = setup(&server);
 
     use_token(&server, &token, None).await;
     tokio::time::sleep(Duration::from_secs(7)).await;
@@ -194,29 +142,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded() {
         &url,
         &[("PATDESK_TRUST_FORWARDED_FOR", "true")],
     );
-    patdesk_cli(
-        &url,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    patdesk_cli(&url, &["team", "add", "ops", "--owner", "alice"], None);
-    let out = patdesk_cli(
-        &url,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--team",
-            "ops",
-            "--description",
-            "ci",
-            "--json",
-        ],
-        None,
-    );
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let token = created["token"].as_str().unwrap().to_string();
+    let (_, token) = setup(&server);
     // The proxy appends the address it saw; earlier entries are whatever the client claimed.
     use_token(&server, &token, Some("198.51.100.7, 203.0.113.9")).await;
     assert!(server.terminate().success());

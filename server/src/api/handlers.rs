@@ -92,8 +92,6 @@ fn writer(caller: &TokenCaller, ip: Option<Extension<ClientIp>>) -> Writer<'_> {
     responses(
         (status = 200, description = "The caller and the token", body = Me,
             headers(("Patdesk-Token-Expiration" = String, description = "RFC 3339, or `never`"))),
-        (status = 401, description = "Missing, malformed, unknown, deleted or expired token", body = ErrorBody,
-            headers(("WWW-Authenticate" = String))),
         (status = 403, description = "The owner is no longer a member of the token's team", body = ErrorBody),
     )
 )]
@@ -122,7 +120,6 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
     post, path = "/api/v1/tokens/self/regenerate", tag = "tokens",
     responses(
         (status = 200, description = "The new value, shown once", body = Regenerated),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "Not a member of the token's team", body = ErrorBody),
     )
 )]
@@ -152,7 +149,6 @@ pub async fn regenerate_self(
     delete, path = "/api/v1/tokens/self", tag = "tokens",
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "Not a member of the token's team", body = ErrorBody),
     )
 )]
@@ -173,7 +169,6 @@ pub async fn delete_self(
     params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops"), PageQuery),
     responses(
         (status = 200, description = "A page of questions", body = QuestionPage),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
         (status = 422, description = "Bad `page` or `per_page`", body = ErrorBody),
     )
@@ -196,7 +191,6 @@ pub async fn list_questions(
     request_body = NewQuestion,
     responses(
         (status = 201, description = "Created", body = QuestionOut),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "A field is missing or invalid; the message names it", body = ErrorBody),
@@ -226,7 +220,6 @@ pub async fn create_question(
     params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
     responses(
         (status = 200, description = "The question", body = QuestionOut),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
         (status = 404, description = "No such question in this team", body = ErrorBody),
     )
@@ -248,7 +241,6 @@ pub async fn get_question(
     request_body = QuestionChanges,
     responses(
         (status = 200, description = "The edited question", body = QuestionOut),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
         (status = 404, description = "No such question in this team", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -282,7 +274,6 @@ pub async fn update_question(
     params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
         (status = 404, description = "No such question in this team", body = ErrorBody),
     )
@@ -304,7 +295,6 @@ pub async fn delete_question(
     params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id"), PageQuery),
     responses(
         (status = 200, description = "A page of answers", body = AnswerPage),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
         (status = 404, description = "No such question in this team", body = ErrorBody),
         (status = 422, description = "Bad `page` or `per_page`", body = ErrorBody),
@@ -330,7 +320,6 @@ pub async fn list_answers(
     request_body = AnswerBody,
     responses(
         (status = 201, description = "Created", body = AnswerOut),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
         (status = 404, description = "No such question in this team", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -368,7 +357,6 @@ pub async fn create_answer(
     request_body = AnswerBody,
     responses(
         (status = 200, description = "The edited answer", body = AnswerOut),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
         (status = 404, description = "No such answer in this team", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -406,7 +394,6 @@ pub async fn update_answer(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Bad token", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
         (status = 404, description = "No such answer in this team", body = ErrorBody),
     )

@@ -196,9 +196,9 @@ pub struct PageQuery {
     pub per_page: Option<u64>,
 }
 
-/// Answers every operation can give besides its own: 429 when the caller's address has failed
-/// to authenticate too often, 503 while the database is unreachable. Added here once rather
-/// than listed on each handler.
+/// Answers every operation can give besides its own: 401 for a missing or bad token (every
+/// operation needs one), 429 when the caller's address has failed to authenticate too often,
+/// 503 while the database is unreachable. Added here once rather than listed on each handler.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -213,6 +213,19 @@ impl Modify for CommonResponses {
                 .schema(Some(Ref::from_schema_name("ErrorBody")))
                 .build()
         };
+        let bad_token = ResponseBuilder::new()
+            .description(
+                "Missing, malformed, unknown, deleted or expired token (`missing_token`, \
+                 `malformed_token`, `invalid_token`, `token_revoked`, `token_expired`)",
+            )
+            .header(
+                "WWW-Authenticate",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .build(),
+            )
+            .content("application/json", error_body())
+            .build();
         let rate_limited = ResponseBuilder::new()
             .description("Too many failed authentications from this address (`rate_limited`)")
             .header(
@@ -242,6 +255,7 @@ impl Modify for CommonResponses {
             .flatten()
             {
                 let responses = &mut operation.responses.responses;
+                responses.insert("401".into(), RefOr::T(bad_token.clone()));
                 responses.insert("429".into(), RefOr::T(rate_limited.clone()));
                 responses.insert("503".into(), RefOr::T(unavailable.clone()));
             }

@@ -209,6 +209,18 @@ pub fn client() -> Client {
         .unwrap()
 }
 
+/// An HTTP client whose requests come from 127.0.0.`last`: Linux routes all of 127.0.0.0/8 to
+/// the loopback interface, so to the server these are distinct client IPs, with no proxy header.
+pub fn client_from(last: u8) -> Client {
+    Client::builder()
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+            127, 0, 0, last,
+        )))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// A browser-like caller: same-origin requests carrying its session cookie.
 pub struct Caller<'a> {
     pub server: &'a TestServer,
