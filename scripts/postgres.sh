@@ -7,6 +7,11 @@ set -euo pipefail
 # (pg_ctlcluster says "Removed stale pid file." after an unclean stop) goes to stderr.
 exec 3>&1 1>&2
 
+# Runs a command without the caller's stdout (fd 3). The PostgreSQL server that
+# pg_ctlcluster starts inherits every open descriptor; if it kept the $(...) pipe open,
+# the caller would wait for the URL's end of file for as long as the server runs.
+without_stdout() { "$@" 3>&-; }
+
 ROLE=patdesk
 PASSWORD=patdesk
 DATABASE=patdesk_test
@@ -15,8 +20,9 @@ sudo=()
 [[ "$(id -u)" != 0 ]] && sudo=(sudo)
 if ! dpkg -s postgresql >/dev/null 2>&1; then
   echo "==> installing PostgreSQL" >&2
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq postgresql >/dev/null
+  without_stdout "${sudo[@]}" apt-get update -qq
+  # Installing starts the cluster too.
+  DEBIAN_FRONTEND=noninteractive without_stdout "${sudo[@]}" apt-get install -y -qq postgresql >/dev/null
 fi
 cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
 if [[ -z "$cluster" ]]; then
@@ -25,7 +31,7 @@ if [[ -z "$cluster" ]]; then
 fi
 if ! pg_lsclusters --no-header | awk 'NR==1 {print $4}' | grep -q online; then
   # shellcheck disable=SC2086
-  "${sudo[@]}" pg_ctlcluster $cluster start
+  without_stdout "${sudo[@]}" pg_ctlcluster $cluster start
 fi
 as_postgres() { "${sudo[@]}" su postgres -c "$1"; }
 for _ in $(seq 1 30); do
