@@ -9,7 +9,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -131,8 +131,17 @@ pub async fn authenticate(
     secret: &TokenSecret,
     basic_user: Option<&str>,
 ) -> Result<TokenCaller, AccessError> {
+    authenticate_digest(db, &secret.digest(), basic_user).await
+}
+
+/// [`authenticate`] by the secret's digest (which is all the database knows of it).
+async fn authenticate_digest(
+    db: &DatabaseConnection,
+    digest: &str,
+    basic_user: Option<&str>,
+) -> Result<TokenCaller, AccessError> {
     let found = token::Entity::find()
-        .filter(token::Column::SecretDigest.eq(secret.digest()))
+        .filter(token::Column::SecretDigest.eq(digest))
         .one(db)
         .await?
         .ok_or(Denied::InvalidToken)?;
@@ -186,6 +195,33 @@ const CALLER_CACHE_MAX: usize = 10_000;
 #[derive(Debug, Default)]
 pub struct CallerCache {
     entries: Mutex<HashMap<String, (Instant, TokenCaller)>>,
+    /// One database check per digest at a time: when a busy token's entry runs out, the
+    /// requests that arrive during its check wait for that one check instead of each making
+    /// their own (which, at 64 concurrent calls, queued hundreds of queries on the pool every
+    /// [`CALLER_CACHE_TTL`] and made the slowest calls several times slower).
+    checks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A turn at checking one digest; leaving it (even by cancellation) removes the digest's lock
+/// from the map once nobody else holds it.
+struct CheckTurn<'a> {
+    checks: &'a Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    digest: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for CheckTurn<'_> {
+    fn drop(&mut self) {
+        let mut checks = self.checks.lock().unwrap_or_else(|e| e.into_inner());
+        // Two references: the map's and ours. More means others still wait on this lock.
+        if Arc::strong_count(&self.lock) <= 2
+            && checks
+                .get(self.digest)
+                .is_some_and(|lock| Arc::ptr_eq(lock, &self.lock))
+        {
+            checks.remove(self.digest);
+        }
+    }
 }
 
 impl CallerCache {
@@ -206,6 +242,16 @@ impl CallerCache {
             }
         }
         entries.insert(digest, (Instant::now(), caller));
+    }
+
+    fn check_turn<'a>(&'a self, digest: &'a str) -> CheckTurn<'a> {
+        let mut checks = self.checks.lock().unwrap_or_else(|e| e.into_inner());
+        let lock = checks.entry(digest.to_string()).or_default().clone();
+        CheckTurn {
+            checks: &self.checks,
+            digest,
+            lock,
+        }
     }
 
     /// Drops the token's entry: called when it is deleted or regenerated in this process.
@@ -231,10 +277,21 @@ pub async fn authenticate_cached(
     basic_user: Option<&str>,
 ) -> Result<TokenCaller, AccessError> {
     let digest = secret.digest();
-    let Some(caller) = cache.get(&digest) else {
-        let caller = authenticate(db, secret, basic_user).await?;
-        cache.put(digest, caller.clone());
-        return Ok(caller);
+    let caller = match cache.get(&digest) {
+        Some(caller) => caller,
+        None => {
+            let turn = cache.check_turn(&digest);
+            let _checking = turn.lock.lock().await;
+            // Whoever held the lock before us may just have checked this token.
+            match cache.get(&digest) {
+                Some(caller) => caller,
+                None => {
+                    let caller = authenticate_digest(db, &digest, basic_user).await?;
+                    cache.put(digest.clone(), caller.clone());
+                    return Ok(caller);
+                }
+            }
+        }
     };
     // What can change without a write: the clock, and what this request sent.
     if let Some(at) = caller.token.expires_at

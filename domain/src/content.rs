@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
 use crate::{
     activity::{self, Event, Kind},
+    db::begin_write,
     entity::{answer, question, user},
     error::{Error, Result},
 };
@@ -141,10 +142,12 @@ pub async fn list_questions(
     })
 }
 
-/// Who writes, through which token, from where: every API write is recorded with it.
+/// Who writes, through which token, from where: every API write is recorded with it, in the
+/// write's own transaction (the change and its activity entry happen together or not at all).
 #[derive(Clone, Debug)]
 pub struct Writer<'a> {
     pub user_id: i64,
+    pub username: &'a str,
     pub token_id: Option<&'a str>,
     pub ip: Option<String>,
 }
@@ -159,14 +162,32 @@ impl Writer<'_> {
     }
 }
 
+fn select_team_question(team_id: i64, id: i64) -> Select<question::Entity> {
+    question::Entity::find_by_id(id).filter(question::Column::TeamId.eq(team_id))
+}
+
 /// One of the team's questions; questions of other teams are "not found".
 async fn team_question(
     db: &impl ConnectionTrait,
     team_id: i64,
     id: i64,
 ) -> Result<question::Model> {
-    question::Entity::find_by_id(id)
-        .filter(question::Column::TeamId.eq(team_id))
+    select_team_question(team_id, id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("question"))
+}
+
+/// [`team_question`] inside a write transaction: the row stays locked until the commit
+/// (`FOR UPDATE` on PostgreSQL; on SQLite the transaction's write lock covers it), so that a
+/// concurrent delete cannot come between the check and the write.
+async fn lock_team_question(
+    db: &impl ConnectionTrait,
+    team_id: i64,
+    id: i64,
+) -> Result<question::Model> {
+    select_team_question(team_id, id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or(Error::NotFound("question"))
@@ -191,7 +212,8 @@ pub async fn update_question(
     }
     let title = title.map(|t| text("title", t, MAX_TITLE)).transpose()?;
     let body = body.map(|b| text("body", b, MAX_BODY)).transpose()?;
-    let current = team_question(db, team_id, id).await?;
+    let txn = begin_write(db).await?;
+    let current = lock_team_question(&txn, team_id, id).await?;
     let mut active: question::ActiveModel = current.into();
     if let Some(title) = title {
         active.title = Set(title);
@@ -200,9 +222,11 @@ pub async fn update_question(
         active.body = Set(body);
     }
     active.updated_at = Set(Utc::now());
-    let model = active.update(db).await?;
-    writer.record(db, format!("edited question {id}")).await?;
-    to_question(db, model).await
+    let model = active.update(&txn).await?;
+    writer.record(&txn, format!("edited question {id}")).await?;
+    let question = to_question(&txn, model).await?;
+    txn.commit().await?;
+    Ok(question)
 }
 
 pub async fn delete_question(
@@ -211,9 +235,20 @@ pub async fn delete_question(
     id: i64,
     writer: &Writer<'_>,
 ) -> Result<()> {
-    team_question(db, team_id, id).await?;
-    question::Entity::delete_by_id(id).exec(db).await?;
-    writer.record(db, format!("deleted question {id}")).await
+    let txn = begin_write(db).await?;
+    let deleted = question::Entity::delete_many()
+        .filter(question::Column::Id.eq(id))
+        .filter(question::Column::TeamId.eq(team_id))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(Error::NotFound("question"));
+    }
+    writer
+        .record(&txn, format!("deleted question {id}"))
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -273,7 +308,8 @@ pub async fn create_answer(
     body: &str,
 ) -> Result<Answer> {
     let body = text("body", body, MAX_BODY)?;
-    team_question(db, team_id, question_id).await?;
+    let txn = begin_write(db).await?;
+    lock_team_question(&txn, team_id, question_id).await?;
     let now = Utc::now();
     let model = answer::ActiveModel {
         question_id: Set(question_id),
@@ -283,27 +319,30 @@ pub async fn create_answer(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
     writer
         .record(
-            db,
+            &txn,
             format!("answered question {question_id} (answer {})", model.id),
         )
         .await?;
-    to_answer(db, model).await
+    txn.commit().await?;
+    Ok(answer(model, writer.username.to_string()))
 }
 
-/// An answer of one of the team's questions; anything else is "not found".
-async fn team_answer(
+/// An answer of one of the team's questions, locked like [`lock_team_question`] (with its
+/// question); anything else is "not found".
+async fn lock_team_answer(
     db: &impl ConnectionTrait,
     team_id: i64,
     question_id: i64,
     answer_id: i64,
 ) -> Result<answer::Model> {
-    team_question(db, team_id, question_id).await?;
+    lock_team_question(db, team_id, question_id).await?;
     answer::Entity::find_by_id(answer_id)
         .filter(answer::Column::QuestionId.eq(question_id))
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or(Error::NotFound("answer"))
@@ -318,15 +357,18 @@ pub async fn update_answer(
     body: &str,
 ) -> Result<Answer> {
     let body = text("body", body, MAX_BODY)?;
-    let current = team_answer(db, team_id, question_id, answer_id).await?;
+    let txn = begin_write(db).await?;
+    let current = lock_team_answer(&txn, team_id, question_id, answer_id).await?;
     let mut active: answer::ActiveModel = current.into();
     active.body = Set(body);
     active.updated_at = Set(Utc::now());
-    let model = active.update(db).await?;
+    let model = active.update(&txn).await?;
     writer
-        .record(db, format!("edited answer {answer_id}"))
+        .record(&txn, format!("edited answer {answer_id}"))
         .await?;
-    to_answer(db, model).await
+    let answer = to_answer(&txn, model).await?;
+    txn.commit().await?;
+    Ok(answer)
 }
 
 pub async fn delete_answer(
@@ -336,11 +378,14 @@ pub async fn delete_answer(
     answer_id: i64,
     writer: &Writer<'_>,
 ) -> Result<()> {
-    team_answer(db, team_id, question_id, answer_id).await?;
-    answer::Entity::delete_by_id(answer_id).exec(db).await?;
+    let txn = begin_write(db).await?;
+    lock_team_answer(&txn, team_id, question_id, answer_id).await?;
+    answer::Entity::delete_by_id(answer_id).exec(&txn).await?;
     writer
-        .record(db, format!("deleted answer {answer_id}"))
-        .await
+        .record(&txn, format!("deleted answer {answer_id}"))
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Creates a question; the write goes to the activity log with the writer as actor.
@@ -354,6 +399,7 @@ pub async fn create_question(
     let title = text("title", title, MAX_TITLE)?;
     let body = text("body", body, MAX_BODY)?;
     let now = Utc::now();
+    let txn = begin_write(db).await?;
     let model = question::ActiveModel {
         team_id: Set(team_id),
         author_id: Set(writer.user_id),
@@ -363,10 +409,11 @@ pub async fn create_question(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
     writer
-        .record(db, format!("created question {}", model.id))
+        .record(&txn, format!("created question {}", model.id))
         .await?;
-    to_question(db, model).await
+    txn.commit().await?;
+    Ok(question(model, writer.username.to_string()))
 }

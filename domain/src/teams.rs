@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::{
+    db::begin_write,
     entity::{membership, team, user},
     error::{Error, Result},
     names::{Role, TeamName, TeamSlug, Username},
@@ -59,7 +60,7 @@ pub async fn create(
     slug: &TeamSlug,
     name: &TeamName,
 ) -> Result<TeamSummary> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let now = Utc::now();
     let team = team::ActiveModel {
         slug: Set(slug.as_str().to_string()),
@@ -244,6 +245,15 @@ async fn managed_membership(
     slug: &TeamSlug,
     username: &Username,
 ) -> Result<(team::Model, membership::Model)> {
+    // Changes to one team's members run one after the other: the team's row stays locked until
+    // the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write lock, taken at the
+    // transaction's start, already does it). Otherwise two admins demoting each other at once
+    // could both pass the last-admin check and leave the team with none.
+    team::Entity::find()
+        .filter(team::Column::Slug.eq(slug.as_str()))
+        .lock_exclusive()
+        .one(db)
+        .await?;
     let (team, my_role) = team_for(db, actor, slug).await?;
     require_admin(my_role)?;
     let user = member_user(db, username).await?;
@@ -263,7 +273,7 @@ pub async fn set_role(
     username: &Username,
     new_role: Role,
 ) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
     if role_of(&current) == Role::Admin
         && new_role != Role::Admin
@@ -286,7 +296,7 @@ pub async fn remove_member(
     slug: &TeamSlug,
     username: &Username,
 ) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
     if role_of(&current) == Role::Admin && admin_count(&txn, team.id).await? <= 1 {
         return Err(Error::Rule(format!(

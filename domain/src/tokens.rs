@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::{
     activity::{self, Event, Kind},
+    db::begin_write,
     entity::{team, token},
     error::{Error, Result},
     names::{Role, TeamSlug},
@@ -227,8 +228,9 @@ pub async fn create(
         return Err(duplicate_description());
     }
     let now = Utc::now();
-    insert(
-        db,
+    let txn = begin_write(db).await?;
+    let issued = insert(
+        &txn,
         Row {
             owner_id,
             team,
@@ -240,7 +242,9 @@ pub async fn create(
         },
         ip,
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(issued)
 }
 
 /// How long the API explorer's own token lives.
@@ -290,7 +294,7 @@ async fn replace_explorer_token(
     description: &str,
     ip: Option<String>,
 ) -> Result<Issued> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let now = Utc::now();
     let previous = token::Entity::find()
         .filter(token::Column::UserId.eq(owner_id))
@@ -356,7 +360,8 @@ struct Row {
     now: DateTime<Utc>,
 }
 
-/// Stores a new token with a fresh secret and records its creation.
+/// Stores a new token with a fresh secret and records its creation (in the caller's
+/// transaction).
 async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Result<Issued> {
     let secret = TokenSecret::generate();
     let model = token::ActiveModel {
@@ -432,20 +437,27 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         .collect())
 }
 
-/// One of the owner's live tokens; other people's tokens are "not found", never "forbidden".
-async fn owned(db: &DatabaseConnection, owner_id: i64, token_id: &str) -> Result<token::Model> {
+/// One of the owner's live tokens, locked until the write transaction it is read in ends (so a
+/// regeneration and a deletion of one token happen one after the other); other people's tokens
+/// are "not found", never "forbidden".
+async fn lock_owned(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    token_id: &str,
+) -> Result<token::Model> {
     if !is_token_id(token_id) {
         return Err(Error::NotFound("token"));
     }
     token::Entity::find_by_id(token_id.to_string())
         .filter(token::Column::UserId.eq(owner_id))
         .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or(Error::NotFound("token"))
 }
 
-async fn team_slug(db: &DatabaseConnection, team_id: i64) -> Result<String> {
+async fn team_slug(db: &impl ConnectionTrait, team_id: i64) -> Result<String> {
     Ok(team::Entity::find_by_id(team_id)
         .one(db)
         .await?
@@ -461,7 +473,8 @@ pub async fn regenerate(
     token_id: &str,
     ip: Option<String>,
 ) -> Result<Issued> {
-    let current = owned(db, owner_id, token_id).await?;
+    let txn = begin_write(db).await?;
+    let current = lock_owned(&txn, owner_id, token_id).await?;
     let now = Utc::now();
     let issued_at = current.regenerated_at.unwrap_or(current.created_at);
     let lifetime = current.expires_at.map(|at| at - issued_at);
@@ -472,13 +485,14 @@ pub async fn regenerate(
     active.hint = Set(secret.hint());
     active.regenerated_at = Set(Some(now));
     active.expires_at = Set(lifetime.map(|l| now + l));
-    let model = active.update(db).await?;
-    let info = TokenInfo::from_model(model, team_slug(db, team_id).await?);
+    let model = active.update(&txn).await?;
+    let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
     let mut event = Event::new(Some(owner_id), Kind::TokenRegenerated)
         .ip(ip)
         .target(format!("token \"{}\"", info.description));
     event.token_id = Some(info.id.clone());
-    activity::record(db, event).await?;
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
     Ok(Issued { info, secret })
 }
 
@@ -489,17 +503,19 @@ pub async fn delete(
     token_id: &str,
     ip: Option<String>,
 ) -> Result<TokenInfo> {
-    let current = owned(db, owner_id, token_id).await?;
+    let txn = begin_write(db).await?;
+    let current = lock_owned(&txn, owner_id, token_id).await?;
     let team_id = current.team_id;
     let mut active: token::ActiveModel = current.into();
     active.deleted_at = Set(Some(Utc::now()));
-    let model = active.update(db).await?;
-    let info = TokenInfo::from_model(model, team_slug(db, team_id).await?);
+    let model = active.update(&txn).await?;
+    let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
     let mut event = Event::new(Some(owner_id), Kind::TokenDeleted)
         .ip(ip)
         .target(format!("token \"{}\"", info.description));
     event.token_id = Some(info.id.clone());
-    activity::record(db, event).await?;
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
     Ok(info)
 }
 

@@ -3,10 +3,11 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, Set, SqlErr,
 };
 
 use crate::{
+    db::begin_write,
     entity::user,
     error::{Error, Result},
     names::{Password, Username},
@@ -40,7 +41,7 @@ pub async fn create(
     admin: bool,
 ) -> Result<User> {
     let password_hash = password::hash(password).await?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let first = user::Entity::find().count(&txn).await? == 0;
     let inserted = user::ActiveModel {
         username: Set(username.as_str().to_string()),

@@ -317,3 +317,36 @@ async fn a_personal_token_with_the_explorer_s_name_is_explained_not_overwritten(
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].kind, "personal");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_with_one_token_share_one_database_check() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use domain::access::{CallerCache, authenticate_cached};
+
+    let mut w = world().await;
+    let issued = tokens::create(&w.db, w.alice, request("CI", "ops", true), None)
+        .await
+        .unwrap();
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let counted = lookups.clone();
+    w.db.set_metric_callback(move |info| {
+        if info.statement.sql.contains("secret_digest") {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let cache = Arc::new(CallerCache::default());
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (db, cache, secret) = (w.db.clone(), cache.clone(), issued.secret.clone());
+        calls.spawn(async move { authenticate_cached(&db, &cache, &secret, None).await });
+    }
+    while let Some(outcome) = calls.join_next().await {
+        let caller = outcome.unwrap().unwrap();
+        assert_eq!(caller.token.id, issued.info.id);
+    }
+    assert_eq!(lookups.load(Ordering::SeqCst), 1);
+}

@@ -10,6 +10,7 @@
 //! - [`rpc`]: HTTP statuses for server-function errors.
 //! - [`headers`]: security headers on every response.
 //! - [`guard`]: session resolution, private-page redirects and the same-origin check.
+//! - [`limits`]: the longest URI and the most header bytes a request may have.
 
 pub mod api;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod limits;
 pub mod rpc;
 pub mod telemetry;
 pub mod web;

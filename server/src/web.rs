@@ -22,7 +22,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{api, config::Config, guard, headers, health, rpc};
+use crate::{api, config::Config, guard, headers, health, limits, rpc};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             state.trust_forwarded_for,
             guard::client_ip,
         ))
+        .layer(middleware::from_fn(limits::request_size))
         .layer(middleware::from_fn(headers::security_headers))
         // A bug that panics answers 500 (and is logged) instead of dropping the connection.
         .layer(CatchPanicLayer::custom(|_| {

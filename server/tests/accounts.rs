@@ -530,3 +530,73 @@ async fn the_database_holds_no_password_or_session_id_in_clear() {
         assert!(!log.contains(secret), "found a secret in the server log");
     }
 }
+
+/// The roles of a team's members, from `team_detail`.
+async fn admins(caller: &mut Caller<'_>, team: &str) -> Vec<String> {
+    let detail = json(caller.call("team_detail", &[("slug", team)]).await).await;
+    detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "admin")
+        .map(|m| m["username"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let server = TestServer::start();
+    let mut alice = Caller::new(&server);
+    alice.sign_up("alice").await;
+    let mut bob = Caller::new(&server);
+    bob.sign_up("bob").await;
+    let created = alice
+        .call("create_team", &[("slug", "ops"), ("name", "Ops")])
+        .await;
+    assert!(created.status().is_success(), "{}", created.status());
+    let added = alice
+        .call(
+            "add_member",
+            &[("team", "ops"), ("username", "bob"), ("role", "admin")],
+        )
+        .await;
+    assert!(added.status().is_success(), "{}", added.status());
+
+    // Each round, both try to demote the other at the same moment. One wins; the other is then
+    // no admin any more (403), or would demote the last admin (409). Never both, never a 500.
+    for round in 0..20 {
+        let (by_alice, by_bob) = tokio::join!(
+            alice.call(
+                "set_role",
+                &[("team", "ops"), ("username", "bob"), ("role", "reader")]
+            ),
+            bob.call(
+                "set_role",
+                &[("team", "ops"), ("username", "alice"), ("role", "reader")]
+            ),
+        );
+        let statuses = [by_alice.status(), by_bob.status()];
+        assert!(
+            statuses.iter().filter(|s| s.is_success()).count() == 1
+                && statuses
+                    .iter()
+                    .any(|s| [StatusCode::FORBIDDEN, StatusCode::CONFLICT].contains(s)),
+            "round {round}: {statuses:?}"
+        );
+        let remaining = admins(&mut alice, "ops").await;
+        assert_eq!(remaining.len(), 1, "round {round}: admins {remaining:?}");
+        // The one left an admin makes the other an admin again for the next round.
+        let (winner, loser) = if remaining[0] == "alice" {
+            (&mut alice, "bob")
+        } else {
+            (&mut bob, "alice")
+        };
+        let restored = winner
+            .call(
+                "set_role",
+                &[("team", "ops"), ("username", loser), ("role", "admin")],
+            )
+            .await;
+        assert!(restored.status().is_success(), "{}", restored.status());
+    }
+}

@@ -660,3 +660,93 @@ async fn the_openapi_document_describes_every_endpoint() {
         }
     }
 }
+
+/// Makes every insert into the activity log fail, as a full disk or a broken constraint would.
+async fn refuse_activity_entries(server: &TestServer) {
+    let db = server.connect_database().await;
+    let statements: &[&str] = if server.is_postgres() {
+        &[
+            "CREATE FUNCTION refuse_activity() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'activity refused by the test'; END $$",
+            "CREATE TRIGGER refuse_activity BEFORE INSERT ON activity \
+             FOR EACH ROW EXECUTE FUNCTION refuse_activity()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_activity BEFORE INSERT ON activity \
+           BEGIN SELECT RAISE(ABORT, 'activity refused by the test'); END"]
+    };
+    for statement in statements {
+        sea_orm::ConnectionTrait::execute_unprepared(&db, statement)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_write_whose_activity_entry_fails_changes_nothing() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (_, alice) = token(&server, "alice", "ops", "ci", true);
+    let questions = "/api/v1/teams/ops/questions";
+    let created = api
+        .bearer(Method::POST, questions, &alice)
+        .json(&json!({"title": "Before the fault", "body": "kept"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let question = format!("{questions}/{id}");
+    let answered = api
+        .bearer(Method::POST, &format!("{question}/answers"), &alice)
+        .json(&json!({"body": "an answer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), StatusCode::CREATED);
+
+    refuse_activity_entries(&server).await;
+    let failed = [
+        api.bearer(Method::POST, questions, &alice)
+            .json(&json!({"title": "During the fault", "body": "lost"})),
+        api.bearer(Method::PATCH, &question, &alice)
+            .json(&json!({"title": "Edited during the fault"})),
+        api.bearer(Method::POST, &format!("{question}/answers"), &alice)
+            .json(&json!({"body": "a second answer"})),
+        api.bearer(Method::DELETE, &question, &alice),
+        api.bearer(Method::POST, "/api/v1/tokens/self/regenerate", &alice),
+        api.bearer(Method::DELETE, "/api/v1/tokens/self", &alice),
+    ];
+    for request in failed {
+        let response = request.send().await.unwrap();
+        let (status, code, _) = error_code(response).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+        );
+    }
+
+    // Nothing of it happened: the question, its one answer and the token are as they were.
+    let listed: Value = api
+        .bearer(Method::GET, questions, &alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["items"][0]["title"], "Before the fault");
+    let answers: Value = api
+        .bearer(Method::GET, &format!("{question}/answers"), &alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answers["total"], 1, "{answers}");
+}

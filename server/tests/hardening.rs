@@ -207,3 +207,38 @@ async fn every_response_carries_the_security_headers() {
         );
     }
 }
+
+#[tokio::test]
+async fn oversized_request_lines_and_headers_are_refused_with_their_status() {
+    let server = server();
+    let (_, value) = token(&server, "alice", "ops", "ci", false);
+    let http = Client::new();
+
+    // Headers as large as real browsers and proxies send are fine.
+    let (status, _, _) = send(
+        http.get(server.url("/api/v1/me"))
+            .bearer_auth(&value)
+            .header(header::COOKIE, format!("tracking={}", "c".repeat(8_000))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, body) = send(
+        http.get(server.url("/api/v1/me"))
+            .bearer_auth(&value)
+            .header("x-padding", "p".repeat(20_000)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert_eq!(body["error"]["code"], "headers_too_large");
+
+    let long_query = format!("/api/v1/me?q={}", "q".repeat(10_000));
+    let (status, _, body) = send(http.get(server.url(&long_query)).bearer_auth(&value)).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+    assert_eq!(body["error"]["code"], "uri_too_long");
+
+    // Pages too, not only the API.
+    let (status, _, _) =
+        send(http.get(server.url(&format!("/signin?next={}", "n".repeat(10_000))))).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+}

@@ -81,6 +81,7 @@ fn ip_text(ip: Option<Extension<ClientIp>>) -> Option<String> {
 fn writer(caller: &TokenCaller, ip: Option<Extension<ClientIp>>) -> Writer<'_> {
     Writer {
         user_id: caller.user_id,
+        username: &caller.username,
         token_id: Some(&caller.token.id),
         ip: ip_text(ip),
     }

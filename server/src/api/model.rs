@@ -198,7 +198,8 @@ pub struct PageQuery {
 
 /// Answers every operation can give besides its own: 401 for a missing or bad token (every
 /// operation needs one), 429 when the caller's address has failed to authenticate too often,
-/// 503 while the database is unreachable. Added here once rather than listed on each handler.
+/// 503 while the database is unreachable, 414 and 431 for an oversized request line or headers
+/// (`limits`). Added here once rather than listed on each handler.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -243,6 +244,14 @@ impl Modify for CommonResponses {
             )
             .content("application/json", error_body())
             .build();
+        let uri_too_long = ResponseBuilder::new()
+            .description("The path and query are over 8 KiB (`uri_too_long`)")
+            .content("application/json", error_body())
+            .build();
+        let headers_too_large = ResponseBuilder::new()
+            .description("The request's headers are over 16 KiB (`headers_too_large`)")
+            .content("application/json", error_body())
+            .build();
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
@@ -258,6 +267,8 @@ impl Modify for CommonResponses {
                 responses.insert("401".into(), RefOr::T(bad_token.clone()));
                 responses.insert("429".into(), RefOr::T(rate_limited.clone()));
                 responses.insert("503".into(), RefOr::T(unavailable.clone()));
+                responses.insert("414".into(), RefOr::T(uri_too_long.clone()));
+                responses.insert("431".into(), RefOr::T(headers_too_large.clone()));
             }
         }
     }

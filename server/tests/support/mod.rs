@@ -139,6 +139,17 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// A connection of the test's own to the server's database (SQLite or PostgreSQL), for
+    /// what no interface offers: planting a fault, say.
+    pub async fn connect_database(&self) -> sea_orm::DatabaseConnection {
+        let url: domain::db::DatabaseUrl = self.database_url.parse().unwrap();
+        domain::db::connect(&url).await.unwrap()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+
     /// Keeps `database` until the server is gone.
     pub fn keep(&mut self, database: TestDatabase) {
         self.owned_database = Some(database);
