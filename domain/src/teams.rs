@@ -1,10 +1,13 @@
 //! Teams and memberships. The creator of a team is its admin; team admins add and remove members
 //! and change roles; a team always keeps at least one admin.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    sea_query::{Expr, Func},
 };
 
 use crate::{
@@ -101,22 +104,39 @@ pub async fn list_for_user(db: &DatabaseConnection, user_id: i64) -> Result<Vec<
         .filter(membership::Column::UserId.eq(user_id))
         .all(db)
         .await?;
-    let mut teams = Vec::with_capacity(memberships.len());
-    for m in memberships {
-        if let Some(t) = team::Entity::find_by_id(m.team_id).one(db).await? {
-            let member_count = membership::Entity::find()
-                .filter(membership::Column::TeamId.eq(t.id))
-                .count(db)
-                .await?;
-            teams.push(TeamSummary {
+    let team_ids: Vec<i64> = memberships.iter().map(|m| m.team_id).collect();
+    // Three queries whatever the number of teams: memberships, teams, member counts.
+    let teams_by_id: HashMap<i64, team::Model> = team::Entity::find()
+        .filter(team::Column::Id.is_in(team_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let member_counts: HashMap<i64, i64> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::TeamId)
+        .expr(Func::count(Expr::col(membership::Column::UserId)))
+        .filter(membership::Column::TeamId.is_in(team_ids))
+        .group_by(membership::Column::TeamId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut teams: Vec<TeamSummary> = memberships
+        .iter()
+        .filter_map(|m| {
+            let t = teams_by_id.get(&m.team_id)?;
+            Some(TeamSummary {
                 id: t.id,
-                slug: t.slug,
-                name: t.name,
-                role: role_of(&m),
-                member_count,
-            });
-        }
-    }
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                role: role_of(m),
+                member_count: member_counts.get(&t.id).copied().unwrap_or(0) as u64,
+            })
+        })
+        .collect();
     teams.sort_by(|a, b| a.slug.cmp(&b.slug));
     Ok(teams)
 }

@@ -131,6 +131,24 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     let detail = teams::detail(&db, Actor::User(bob.id), &ops).await.unwrap();
     assert_eq!(detail.my_role, Some(Role::Reader));
     assert_eq!(detail.members.len(), 2);
+    // The teams list: each of the user's teams with the user's role and its member count.
+    let web = TeamSlug::parse("web").unwrap();
+    teams::create(&db, bob.id, &web, &TeamName::parse("Web").unwrap())
+        .await
+        .unwrap();
+    let listed: Vec<(String, Role, u64)> = teams::list_for_user(&db, bob.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.slug, t.role, t.member_count))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ops".to_string(), Role::Reader, 2),
+            ("web".to_string(), Role::Admin, 1)
+        ]
+    );
 
     // A reader cannot manage members.
     let err = teams::set_role(&db, Actor::User(bob.id), &ops, &name("bob"), Role::Admin)

@@ -599,4 +599,11 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
             .await;
         assert!(restored.status().is_success(), "{}", restored.status());
     }
+    let teams = json(bob.call("my_teams", &[]).await).await;
+    assert_eq!(
+        teams,
+        serde_json::json!([
+            {"slug": "ops", "name": "Ops", "role": "admin", "member_count": 2}
+        ])
+    );
 }
