@@ -27,6 +27,12 @@ impl<'a> Api<'a> {
     fn bearer(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(token)
     }
+
+    /// The JSON body of a GET with a Bearer token.
+    async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.bearer(Method::GET, path, token).send().await.unwrap();
+        response.json().await.unwrap()
+    }
 }
 
 /// alice: admin of ops; bob: writer in ops; carol: admin of web.
@@ -730,23 +736,9 @@ async fn a_write_whose_activity_entry_fails_changes_nothing() {
     }
 
     // Nothing of it happened: the question, its one answer and the token are as they were.
-    let listed: Value = api
-        .bearer(Method::GET, questions, &alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = api.get_json(questions, &alice).await;
     assert_eq!(listed["total"], 1, "{listed}");
     assert_eq!(listed["items"][0]["title"], "Before the fault");
-    let answers: Value = api
-        .bearer(Method::GET, &format!("{question}/answers"), &alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answers = api.get_json(&format!("{question}/answers"), &alice).await;
     assert_eq!(answers["total"], 1, "{answers}");
 }
