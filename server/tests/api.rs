@@ -742,3 +742,60 @@ async fn a_write_whose_activity_entry_fails_changes_nothing() {
     let answers = api.get_json(&format!("{question}/answers"), &alice).await;
     assert_eq!(answers["total"], 1, "{answers}");
 }
+
+#[tokio::test]
+async fn question_pages_are_newest_first_with_authors_and_the_team_total() {
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (_, alice) = token(&server, "alice", "ops", "alice ci", true);
+    let (_, bob) = token(&server, "bob", "ops", "bob ci", true);
+    let (_, carol) = token(&server, "carol", "web", "carol ci", true);
+    for (n, writer) in [&alice, &bob, &alice, &bob, &alice].into_iter().enumerate() {
+        let created = api
+            .bearer(Method::POST, "/api/v1/teams/ops/questions", writer)
+            .json(&json!({"title": format!("Question {n}"), "body": "?"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    // Another team's question counts for that team only.
+    let created = api
+        .bearer(Method::POST, "/api/v1/teams/web/questions", &carol)
+        .json(&json!({"title": "Web's own", "body": "?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let mut seen = Vec::new();
+    for page in 1..=4 {
+        let listed = api
+            .get_json(
+                &format!("/api/v1/teams/ops/questions?per_page=2&page={page}"),
+                &bob,
+            )
+            .await;
+        assert_eq!(listed["total"], 5, "page {page}: {listed}");
+        assert_eq!(listed["page"], page);
+        assert_eq!(listed["per_page"], 2);
+        for item in listed["items"].as_array().unwrap() {
+            seen.push((
+                item["title"].as_str().unwrap().to_string(),
+                item["author"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    let expected: Vec<(String, String)> = [
+        ("Question 4", "alice"),
+        ("Question 3", "bob"),
+        ("Question 2", "alice"),
+        ("Question 1", "bob"),
+        ("Question 0", "alice"),
+    ]
+    .into_iter()
+    .map(|(t, a)| (t.to_string(), a.to_string()))
+    .collect();
+    assert_eq!(seen, expected);
+}
