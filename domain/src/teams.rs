@@ -165,10 +165,20 @@ async fn team_for(
     slug: &TeamSlug,
 ) -> Result<(team::Model, Option<Role>)> {
     let team = find(db, slug).await?.ok_or(Error::NotFound("team"))?;
+    let my_role = actor_role(db, actor, &team).await?;
+    Ok((team, my_role))
+}
+
+/// The actor's role in the team: none for the operator, `NotFound` for a non-member.
+async fn actor_role(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    team: &team::Model,
+) -> Result<Option<Role>> {
     match actor {
-        Actor::Operator => Ok((team, None)),
+        Actor::Operator => Ok(None),
         Actor::User(user_id) => match role(db, team.id, user_id).await? {
-            Some(role) => Ok((team, Some(role))),
+            Some(role) => Ok(Some(role)),
             None => Err(Error::NotFound("team")),
         },
     }
@@ -269,12 +279,13 @@ async fn managed_membership(
     // the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write lock, taken at the
     // transaction's start, already does it). Otherwise two admins demoting each other at once
     // could both pass the last-admin check and leave the team with none.
-    team::Entity::find()
+    let team = team::Entity::find()
         .filter(team::Column::Slug.eq(slug.as_str()))
         .lock_exclusive()
         .one(db)
-        .await?;
-    let (team, my_role) = team_for(db, actor, slug).await?;
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let my_role = actor_role(db, actor, &team).await?;
     require_admin(my_role)?;
     let user = member_user(db, username).await?;
     let current = membership::Entity::find_by_id((team.id, user.id))
