@@ -1,4 +1,4 @@
-//! Who is calling the API with this token, and may they do this? The checks of PRODUCT.md §3,
+//! Who is calling the API with this token, and may they do this? The checks of `docs/api.md`,
 //! in order, in one place: format and checksum (before any database access) → lookup by digest
 //! → not deleted → not expired → owner still active → Basic user name matches → owner still a
 //! member of the token's team → the path's team is the token's team → for writes, the token has
@@ -50,6 +50,21 @@ pub enum Denied {
     ReadOnlyToken,
     #[error("Your role in team {team} is {role}: writing needs the writer or admin role.")]
     InsufficientRole { team: String, role: Role },
+}
+
+impl Denied {
+    /// Whether the refusal counts against the caller's address in the failed-authentication
+    /// throttle: a token was sent and it is not a good one, so it may be a guess. Sending no
+    /// token, and refusals of a good token by team or role, do not count.
+    pub fn counts_as_failed_attempt(&self) -> bool {
+        matches!(
+            self,
+            Denied::MalformedToken(_)
+                | Denied::InvalidToken
+                | Denied::TokenRevoked
+                | Denied::TokenExpired(_)
+        )
+    }
 }
 
 impl From<FormatError> for Denied {
@@ -151,7 +166,7 @@ async fn authenticate_digest(
     if let Some(at) = found.expires_at
         && at <= Utc::now()
     {
-        return Err(Denied::TokenExpired(at.format("%Y-%m-%d %H:%M UTC").to_string()).into());
+        return Err(Denied::TokenExpired(crate::time::minute(at)).into());
     }
     let owner = user::Entity::find_by_id(found.user_id)
         .filter(user::Column::IsActive.eq(true))
@@ -297,7 +312,7 @@ pub async fn authenticate_cached(
     if let Some(at) = caller.token.expires_at
         && at <= Utc::now()
     {
-        return Err(Denied::TokenExpired(at.format("%Y-%m-%d %H:%M UTC").to_string()).into());
+        return Err(Denied::TokenExpired(crate::time::minute(at)).into());
     }
     if let Some(name) = basic_user
         && !(name == caller.token.id || name.eq_ignore_ascii_case(&caller.username))

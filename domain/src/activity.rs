@@ -1,53 +1,108 @@
-//! The activity log: what happened, when, by whom, from where, to what.
+//! The activity log: what happened, when, who did it, from where, to what.
+//!
+//! Every entry is written by the domain function that makes the change, in the change's own
+//! transaction: the change and its entry are stored together or not at all, whichever edge (web
+//! app, API, CLI) asked for it. See `docs/activity.md`.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
-use crate::{entity::activity, error::Result};
+use crate::{
+    entity::{activity, user},
+    error::Result,
+};
 
-/// What kind of event an entry records. Stored as its `as_str()` name.
+/// Who is asking: a signed-in user (subject to team roles) or the operator at the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    SignUp,
-    SignIn,
-    SignInFailed,
-    SignOut,
-    TeamCreated,
-    MemberAdded,
-    MemberRoleChanged,
-    MemberRemoved,
-    TokenCreated,
-    TokenRegenerated,
-    TokenDeleted,
+pub enum Actor {
+    User(i64),
+    Operator,
+}
+
+impl Actor {
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::User(id) => Some(id),
+            Actor::Operator => None,
+        }
+    }
+
+    /// Whose log a change by this actor to `subject`'s account or membership goes in: the
+    /// acting user's own, or the subject's when the operator acted (the operator has no log).
+    pub fn log_owner(self, subject: i64) -> i64 {
+        self.user_id().unwrap_or(subject)
+    }
+}
+
+/// How the log shows the operator as an actor.
+pub const OPERATOR: &str = "operator";
+
+/// Declares [`Kind`] with each kind's stored name and its words on the Activity page: one
+/// table, so that a new kind cannot be stored without words or shown without a name.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $kind:ident => $name:literal, $words:literal;)*) => {
+        /// What kind of event an entry records.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Kind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl Kind {
+            pub const ALL: &[Kind] = &[$(Kind::$kind,)*];
+
+            /// The name stored in the `kind` column.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $name,)*
+                }
+            }
+
+            /// The entry in words, for people.
+            pub fn words(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $words,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    SignUp => "sign_up", "Signed up";
+    /// An account made by the operator (`patdesk user add`).
+    UserCreated => "user_created", "Account created";
+    SignIn => "sign_in", "Signed in";
+    SignInFailed => "sign_in_failed", "Failed sign-in attempt";
+    SignOut => "sign_out", "Signed out";
+    TeamCreated => "team_created", "Created a team";
+    MemberAdded => "member_added", "Added a team member";
+    MemberRoleChanged => "member_role_changed", "Changed a member's role";
+    MemberRemoved => "member_removed", "Removed a team member";
+    TokenCreated => "token_created", "Created a token";
+    TokenRegenerated => "token_regenerated", "Regenerated a token";
+    TokenDeleted => "token_deleted", "Deleted a token";
     /// A write made through the API with a token.
-    ApiWrite,
-    TokenUsedFromNewIp,
+    ApiWrite => "api_write", "Changed team content through the API";
+    TokenUsedFromNewIp => "token_used_from_new_ip", "Token used from a new IP";
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::SignUp => "sign_up",
-            Kind::SignIn => "sign_in",
-            Kind::SignInFailed => "sign_in_failed",
-            Kind::SignOut => "sign_out",
-            Kind::TeamCreated => "team_created",
-            Kind::MemberAdded => "member_added",
-            Kind::MemberRoleChanged => "member_role_changed",
-            Kind::MemberRemoved => "member_removed",
-            Kind::TokenCreated => "token_created",
-            Kind::TokenRegenerated => "token_regenerated",
-            Kind::TokenDeleted => "token_deleted",
-            Kind::ApiWrite => "api_write",
-            Kind::TokenUsedFromNewIp => "token_used_from_new_ip",
-        }
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|kind| kind.as_str() == name)
     }
 }
 
 /// One event to record.
 #[derive(Clone, Debug)]
 pub struct Event {
-    pub user_id: Option<i64>,
+    /// Whose log it goes in; none for a failed sign-in under an unknown name.
+    pub owner: Option<i64>,
+    pub actor: Actor,
     pub kind: Kind,
     pub token_id: Option<String>,
     pub ip: Option<String>,
@@ -55,9 +110,10 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(user_id: Option<i64>, kind: Kind) -> Self {
+    pub fn new(owner: Option<i64>, actor: Actor, kind: Kind) -> Self {
         Event {
-            user_id,
+            owner,
+            actor,
             kind,
             token_id: None,
             ip: None,
@@ -65,11 +121,22 @@ impl Event {
         }
     }
 
+    /// Something `user_id` did to their own things.
+    pub fn own(user_id: i64, kind: Kind) -> Self {
+        Event::new(Some(user_id), Actor::User(user_id), kind)
+    }
+
     pub fn ip(mut self, ip: Option<String>) -> Self {
         self.ip = ip;
         self
     }
 
+    pub fn token(mut self, token_id: impl Into<String>) -> Self {
+        self.token_id = Some(token_id.into());
+        self
+    }
+
+    /// What was acted on, in words (cut to the column's 200 bytes).
     pub fn target(mut self, target: impl Into<String>) -> Self {
         let mut target: String = target.into();
         if target.len() > 200 {
@@ -90,7 +157,8 @@ pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<()> {
 
 pub async fn record_at(db: &impl ConnectionTrait, event: Event, at: DateTime<Utc>) -> Result<()> {
     activity::ActiveModel {
-        user_id: Set(event.user_id),
+        user_id: Set(event.owner),
+        actor_id: Set(event.actor.user_id()),
         kind: Set(event.kind.as_str().to_string()),
         token_id: Set(event.token_id),
         ip: Set(event.ip),
@@ -107,8 +175,12 @@ pub async fn record_at(db: &impl ConnectionTrait, event: Event, at: DateTime<Utc
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub id: i64,
+    /// The stored kind name (`sign_in`, …).
     pub kind: String,
-    pub actor: Option<String>,
+    /// The kind in words.
+    pub what: &'static str,
+    /// The acting user's name, or [`OPERATOR`].
+    pub actor: String,
     pub token_id: Option<String>,
     pub ip: Option<String>,
     pub target: Option<String>,
@@ -118,29 +190,37 @@ pub struct Entry {
 /// `user_id`'s activity, newest first: `per_page` entries of page `page` (from 1), and whether
 /// there is an older page.
 pub async fn list_for_user(
-    db: &sea_orm::DatabaseConnection,
+    db: &DatabaseConnection,
     user_id: i64,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<Entry>, bool)> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-
-    let actor = crate::entity::user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .map(|u| u.username);
     let paginator = activity::Entity::find()
         .filter(activity::Column::UserId.eq(user_id))
         .order_by_desc(activity::Column::Id)
         .paginate(db, per_page);
     let pages = paginator.num_pages().await?;
     let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let mut actor_ids: Vec<i64> = rows.iter().filter_map(|m| m.actor_id).collect();
+    actor_ids.sort_unstable();
+    actor_ids.dedup();
+    let names: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(actor_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
     let entries = rows
         .into_iter()
         .map(|m| Entry {
             id: m.id,
+            what: Kind::parse(&m.kind).map_or("Other", Kind::words),
             kind: m.kind,
-            actor: actor.clone(),
+            actor: match m.actor_id {
+                Some(id) => names.get(&id).cloned().unwrap_or_default(),
+                None => OPERATOR.to_string(),
+            },
             token_id: m.token_id,
             ip: m.ip,
             target: m.target,
@@ -150,22 +230,20 @@ pub async fn list_for_user(
     Ok((entries, page < pages))
 }
 
-/// Words for an entry's kind.
-pub fn describe(kind: &str) -> &'static str {
-    match kind {
-        "sign_up" => "Signed up",
-        "sign_in" => "Signed in",
-        "sign_in_failed" => "Failed sign-in attempt",
-        "sign_out" => "Signed out",
-        "team_created" => "Created a team",
-        "member_added" => "Added a team member",
-        "member_role_changed" => "Changed a member's role",
-        "member_removed" => "Removed a team member",
-        "token_created" => "Created a token",
-        "token_regenerated" => "Regenerated a token",
-        "token_deleted" => "Deleted a token",
-        "api_write" => "Changed team content through the API",
-        "token_used_from_new_ip" => "Token used from a new IP",
-        _ => "Other",
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_distinct_name_that_parses_back() {
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(*kind));
+            assert!(!kind.words().is_empty());
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+        assert_eq!(Kind::parse("nonsense"), None);
     }
 }

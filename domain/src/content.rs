@@ -1,4 +1,4 @@
-//! Team content served by the API: questions (and, to come, answers), always inside one team.
+//! Team content served by the API: questions and their answers, always inside one team.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -198,7 +198,7 @@ pub struct Writer<'a> {
 
 impl Writer<'_> {
     async fn record(&self, db: &impl ConnectionTrait, target: String) -> Result<()> {
-        let mut event = Event::new(Some(self.user_id), Kind::ApiWrite)
+        let mut event = Event::own(self.user_id, Kind::ApiWrite)
             .ip(self.ip.clone())
             .target(target);
         event.token_id = self.token_id.map(str::to_string);

@@ -103,12 +103,6 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-impl DatabaseUrl {
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self, DatabaseUrl::Sqlite { .. })
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot create the directory {dir} for the SQLite database: {source}")]

@@ -1,5 +1,6 @@
 //! The errors the domain's operations return. Each says what went wrong in words a user can act
-//! on; the web app and the API turn them into form errors and HTTP responses, at their edges.
+//! on; each edge (server functions, the API, the CLI) turns them into its own answer once, in one
+//! match (see `docs/errors.md`).
 
 use sea_orm::DbErr;
 
@@ -52,11 +53,6 @@ impl Error {
             field,
             message: message.into(),
         }
-    }
-
-    /// Whether this is our fault rather than the caller's (to be logged, and hidden).
-    pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Database(_) | Error::Internal(_))
     }
 
     /// Whether the database could not be reached (down, cut off, pool exhausted), as opposed

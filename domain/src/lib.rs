@@ -15,11 +15,13 @@ pub mod secret;
 pub mod sessions;
 pub mod teams;
 pub mod throttle;
+pub mod time;
 pub mod token_format;
 pub mod tokens;
 pub mod usage;
 pub mod users;
 
+pub use activity::Actor;
 pub use error::{Error, Result};
 
 /// The client's address as the server determined it (see the server's `guard::client_ip`):

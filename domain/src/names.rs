@@ -1,4 +1,4 @@
-//! Validated values: a `Username`, `TeamSlug`, `TeamName`, `Password` or `Role` cannot hold an
+//! Validated values: a `Username`, `TeamSlug`, `TeamName` or `Password` cannot hold an
 //! invalid value, so functions that take one need not check again.
 
 use std::fmt;
@@ -152,46 +152,12 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A member's role in a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Reader,
-    Writer,
-    Admin,
-}
+/// A member's role in a team (shared with the browser, see `common`).
+pub use common::Role;
 
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Reader, Role::Writer, Role::Admin];
-
-    pub fn parse(raw: &str) -> Result<Self, Error> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "reader" => Ok(Role::Reader),
-            "writer" => Ok(Role::Writer),
-            "admin" => Ok(Role::Admin),
-            _ => Err(Error::invalid(
-                "role",
-                format!("Unknown role {raw:?}: choose reader, writer or admin."),
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Reader => "reader",
-            Role::Writer => "writer",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Writers and admins may create, edit and delete team content (and hold write tokens).
-    pub fn can_write(self) -> bool {
-        self >= Role::Writer
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl From<common::UnknownRole> for Error {
+    fn from(unknown: common::UnknownRole) -> Self {
+        Error::invalid("role", unknown.to_string())
     }
 }
 
@@ -225,12 +191,5 @@ mod tests {
         assert!(Password::parse(&"p".repeat(257)).is_err());
         let password = Password::parse("correct horse battery").unwrap();
         assert!(!format!("{password:?}").contains("horse"));
-    }
-
-    #[test]
-    fn roles() {
-        assert_eq!(Role::parse("Writer").unwrap(), Role::Writer);
-        assert!(Role::parse("owner").is_err());
-        assert!(Role::Admin.can_write() && Role::Writer.can_write() && !Role::Reader.can_write());
     }
 }

@@ -1,4 +1,4 @@
-//! Randomness and digests for secrets (session ids now, token values later).
+//! Randomness and digests for secrets (session ids and token values).
 
 use sha2::{Digest, Sha256};
 

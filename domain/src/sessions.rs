@@ -5,11 +5,17 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use crate::{
+    activity::{self, Actor, Event, Kind},
+    db::begin_write,
     entity::session,
-    error::Result,
+    error::{Error, Result},
+    names::Username,
     secret::{digest_hex, hex, random_bytes},
     users::{self, User},
 };
@@ -45,7 +51,7 @@ fn expiry(created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>) -> DateTime<Ut
 }
 
 /// Starts a new session for `user_id` and returns its id for the cookie.
-pub async fn start(db: &DatabaseConnection, user_id: i64) -> Result<SessionId> {
+pub async fn start(db: &impl ConnectionTrait, user_id: i64) -> Result<SessionId> {
     let id = SessionId(hex(&random_bytes::<32>()));
     let now = Utc::now();
     session::ActiveModel {
@@ -88,8 +94,72 @@ pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Opti
     Ok(Some(user))
 }
 
-/// Ends the session with this cookie value (sign-out). Unknown values are ignored.
-pub async fn end(db: &DatabaseConnection, cookie_value: &str) -> Result<()> {
+/// Checks the username and password and starts a session. The session the browser had before
+/// (`replaced`), if any, ends: a new id at every sign-in, so a session id planted before
+/// sign-in is worthless. Successes and failures are recorded in the named user's activity
+/// (failures for a name nobody has, in no one's).
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    username: &str,
+    password: &str,
+    replaced: Option<&str>,
+    ip: Option<String>,
+) -> Result<(User, SessionId)> {
+    match users::authenticate(db, username, password).await {
+        Ok(user) => {
+            let txn = begin_write(db).await?;
+            if let Some(old) = replaced {
+                end_quietly(&txn, old).await?;
+            }
+            let session = start(&txn, user.id).await?;
+            activity::record(&txn, Event::own(user.id, Kind::SignIn).ip(ip)).await?;
+            txn.commit().await?;
+            Ok((user, session))
+        }
+        Err(Error::InvalidCredentials) => {
+            let named = Username::parse(username).ok();
+            let user_id = match &named {
+                Some(name) => users::find(db, name).await?.map(|u| u.id),
+                None => None,
+            };
+            // An attempt under a name nobody has goes in no one's log, so its actor (stored as
+            // none, like the operator's) is never shown.
+            let actor = user_id.map_or(Actor::Operator, Actor::User);
+            let mut event = Event::new(user_id, actor, Kind::SignInFailed).ip(ip);
+            if let Some(name) = named {
+                event = event.target(format!("user {name}"));
+            }
+            activity::record(db, event).await?;
+            Err(Error::InvalidCredentials)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Ends the session with this cookie value (sign-out) and records it in its user's activity.
+/// Unknown values are ignored.
+pub async fn sign_out(
+    db: &DatabaseConnection,
+    cookie_value: &str,
+    ip: Option<String>,
+) -> Result<()> {
+    if !well_formed(cookie_value) {
+        return Ok(());
+    }
+    let txn = begin_write(db).await?;
+    let digest = digest_hex(cookie_value);
+    if let Some(found) = session::Entity::find_by_id(digest.clone())
+        .one(&txn)
+        .await?
+    {
+        session::Entity::delete_by_id(digest).exec(&txn).await?;
+        activity::record(&txn, Event::own(found.user_id, Kind::SignOut).ip(ip)).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn end_quietly(db: &impl ConnectionTrait, cookie_value: &str) -> Result<()> {
     if well_formed(cookie_value) {
         session::Entity::delete_by_id(digest_hex(cookie_value))
             .exec(db)
@@ -98,7 +168,8 @@ pub async fn end(db: &DatabaseConnection, cookie_value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes every expired session (called now and then, not per request).
+/// Removes every expired session; the server runs this periodically (`web::serve`), since a
+/// session nobody presents again is never looked at, and so never removed, by `resolve`.
 pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64> {
     Ok(session::Entity::delete_many()
         .filter(session::Column::ExpiresAt.lte(Utc::now()))

@@ -5,25 +5,21 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    RelationDef, Set, SqlErr,
     sea_query::{Expr, Func},
 };
 
+pub use crate::activity::Actor;
 use crate::{
+    activity::{self, Event, Kind},
     db::begin_write,
     entity::{membership, team, user},
     error::{Error, Result},
     names::{Role, TeamName, TeamSlug, Username},
     users,
 };
-
-/// Who is asking: a signed-in user (subject to team roles) or the operator at the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Actor {
-    User(i64),
-    Operator,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamSummary {
@@ -52,16 +48,23 @@ pub struct TeamDetail {
 }
 
 fn role_of(m: &membership::Model) -> Role {
-    // The column is only ever written from `Role::as_str`.
-    Role::parse(&m.role).unwrap_or(Role::Reader)
+    stored_role(&m.role)
 }
 
-/// Creates a team with `owner_id` as its admin.
+/// A role as stored: the column is only ever written from `Role::as_str`.
+fn stored_role(text: &str) -> Role {
+    Role::parse(text).unwrap_or(Role::Reader)
+}
+
+/// Creates a team with `owner_id` as its admin (a user creating their own team, or the operator
+/// creating one for them).
 pub async fn create(
     db: &DatabaseConnection,
+    actor: Actor,
     owner_id: i64,
     slug: &TeamSlug,
     name: &TeamName,
+    ip: Option<String>,
 ) -> Result<TeamSummary> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
@@ -88,6 +91,10 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    let event = Event::new(Some(actor.log_owner(owner_id)), actor, Kind::TeamCreated)
+        .ip(ip)
+        .target(format!("team {slug}"));
+    activity::record(&txn, event).await?;
     txn.commit().await?;
     Ok(TeamSummary {
         id: team.id,
@@ -193,30 +200,47 @@ fn require_admin(my_role: Option<Role>) -> Result<()> {
     }
 }
 
+#[derive(FromQueryResult)]
+struct MemberRow {
+    username: String,
+    role: String,
+    created_at: DateTime<Utc>,
+}
+
 pub async fn detail(db: &DatabaseConnection, actor: Actor, slug: &TeamSlug) -> Result<TeamDetail> {
     let (team, my_role) = team_for(db, actor, slug).await?;
-    let memberships = membership::Entity::find()
+    // One query for every member with their username.
+    let members = membership::Entity::find()
+        .select_only()
+        .column(user::Column::Username)
+        .column(membership::Column::Role)
+        .column(membership::Column::CreatedAt)
+        .join(JoinType::InnerJoin, member_user_relation())
         .filter(membership::Column::TeamId.eq(team.id))
-        .order_by_asc(membership::Column::CreatedAt)
+        .order_by_asc(user::Column::Username)
+        .into_model::<MemberRow>()
         .all(db)
-        .await?;
-    let mut members = Vec::with_capacity(memberships.len());
-    for m in memberships {
-        if let Some(u) = user::Entity::find_by_id(m.user_id).one(db).await? {
-            members.push(Member {
-                username: u.username,
-                role: role_of(&m),
-                joined_at: m.created_at,
-            });
-        }
-    }
-    members.sort_by(|a, b| a.username.cmp(&b.username));
+        .await?
+        .into_iter()
+        .map(|row| Member {
+            role: stored_role(&row.role),
+            username: row.username,
+            joined_at: row.created_at,
+        })
+        .collect();
     Ok(TeamDetail {
         slug: team.slug,
         name: team.name,
         my_role,
         members,
     })
+}
+
+fn member_user_relation() -> RelationDef {
+    membership::Entity::belongs_to(user::Entity)
+        .from(membership::Column::UserId)
+        .to(user::Column::Id)
+        .into()
 }
 
 async fn member_user(db: &impl ConnectionTrait, username: &Username) -> Result<user::Model> {
@@ -233,21 +257,26 @@ async fn admin_count(db: &impl ConnectionTrait, team_id: i64) -> Result<u64> {
         .await?)
 }
 
+/// Adds `username` to the team with `role` (team admins and the operator).
 pub async fn add_member(
     db: &DatabaseConnection,
     actor: Actor,
     slug: &TeamSlug,
     username: &Username,
     role: Role,
+    ip: Option<String>,
 ) -> Result<()> {
-    let (team, my_role) = team_for(db, actor, slug).await?;
-    require_admin(my_role)?;
-    let user = member_user(db, username).await?;
-    if self::role(db, team.id, user.id).await?.is_some() {
-        return Err(Error::conflict(
+    let txn = begin_write(db).await?;
+    let team = locked_team(&txn, actor, slug).await?;
+    let user = member_user(&txn, username).await?;
+    let already = || {
+        Error::conflict(
             "username",
             format!("{username} is already a member of {slug}."),
-        ));
+        )
+    };
+    if self::role(&txn, team.id, user.id).await?.is_some() {
+        return Err(already());
     }
     membership::ActiveModel {
         team_id: Set(team.id),
@@ -255,41 +284,74 @@ pub async fn add_member(
         role: Set(role.as_str().to_string()),
         created_at: Set(Utc::now()),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
-            "username",
-            format!("{username} is already a member of {slug}."),
-        ),
+        Some(SqlErr::UniqueConstraintViolation(_)) => already(),
         _ => Error::Database(e),
     })?;
+    record_member_change(
+        &txn,
+        actor,
+        user.id,
+        Kind::MemberAdded,
+        format!("{username} in team {slug} as {role}"),
+        ip,
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
-/// For a change to an existing membership: the team (the actor must be its admin, or the
-/// operator) and `username`'s membership in it.
+/// The team, locked until the transaction ends, after checking that the actor is its admin (or
+/// the operator). Changes to one team's members run one after the other: `FOR UPDATE` on
+/// PostgreSQL; SQLite's write lock, taken at the transaction's start, already does it. Otherwise
+/// two admins demoting each other at once could both pass the last-admin check and leave the
+/// team with none.
+async fn locked_team(
+    txn: &DatabaseTransaction,
+    actor: Actor,
+    slug: &TeamSlug,
+) -> Result<team::Model> {
+    let team = team::Entity::find()
+        .filter(team::Column::Slug.eq(slug.as_str()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let my_role = actor_role(txn, actor, &team).await?;
+    require_admin(my_role)?;
+    Ok(team)
+}
+
+/// Records a membership change: in the acting admin's log, or in the member's when the operator
+/// made it.
+async fn record_member_change(
+    txn: &DatabaseTransaction,
+    actor: Actor,
+    member_id: i64,
+    kind: Kind,
+    target: String,
+    ip: Option<String>,
+) -> Result<()> {
+    let event = Event::new(Some(actor.log_owner(member_id)), actor, kind)
+        .ip(ip)
+        .target(target);
+    activity::record(txn, event).await
+}
+
+/// For a change to an existing membership: the locked team (see [`locked_team`]) and
+/// `username`'s membership in it.
 async fn managed_membership(
-    db: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
     actor: Actor,
     slug: &TeamSlug,
     username: &Username,
 ) -> Result<(team::Model, membership::Model)> {
-    // Changes to one team's members run one after the other: the team's row stays locked until
-    // the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write lock, taken at the
-    // transaction's start, already does it). Otherwise two admins demoting each other at once
-    // could both pass the last-admin check and leave the team with none.
-    let team = team::Entity::find()
-        .filter(team::Column::Slug.eq(slug.as_str()))
-        .lock_exclusive()
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound("team"))?;
-    let my_role = actor_role(db, actor, &team).await?;
-    require_admin(my_role)?;
-    let user = member_user(db, username).await?;
+    let team = locked_team(txn, actor, slug).await?;
+    let user = member_user(txn, username).await?;
     let current = membership::Entity::find_by_id((team.id, user.id))
-        .one(db)
+        .one(txn)
         .await?
         .ok_or_else(|| {
             Error::invalid("username", format!("{username} is not a member of {slug}."))
@@ -303,6 +365,7 @@ pub async fn set_role(
     slug: &TeamSlug,
     username: &Username,
     new_role: Role,
+    ip: Option<String>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
@@ -314,9 +377,19 @@ pub async fn set_role(
             "{username} is the last admin of {slug}: make someone else an admin first."
         )));
     }
+    let member_id = current.user_id;
     let mut active: membership::ActiveModel = current.into();
     active.role = Set(new_role.as_str().to_string());
     active.update(&txn).await?;
+    record_member_change(
+        &txn,
+        actor,
+        member_id,
+        Kind::MemberRoleChanged,
+        format!("{username} in team {slug} to {new_role}"),
+        ip,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -326,6 +399,7 @@ pub async fn remove_member(
     actor: Actor,
     slug: &TeamSlug,
     username: &Username,
+    ip: Option<String>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
@@ -337,6 +411,15 @@ pub async fn remove_member(
     membership::Entity::delete_by_id((team.id, current.user_id))
         .exec(&txn)
         .await?;
+    record_member_change(
+        &txn,
+        actor,
+        current.user_id,
+        Kind::MemberRemoved,
+        format!("{username} in team {slug}"),
+        ip,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

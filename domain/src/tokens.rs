@@ -1,4 +1,4 @@
-//! Personal access tokens: create, list, regenerate, delete — the rules of PRODUCT.md §1 and §5,
+//! Personal access tokens: create, list, regenerate, delete — the rules of `docs/tokens.md`,
 //! enforced here whatever the caller (web app, API, CLI) sends.
 //!
 //! The secret is returned once, by `create` and `regenerate`, as a [`TokenSecret`]; only its
@@ -12,8 +12,10 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, SqlErr,
 };
 
+pub use common::{EXPIRING_SOON_DAYS, ExpiryChoices, ExpiryOption, TokenKind};
+
 use crate::{
-    activity::{self, Event, Kind},
+    activity::{self, Actor, Event, Kind},
     db::begin_write,
     entity::{team, token},
     error::{Error, Result},
@@ -25,54 +27,71 @@ use crate::{
 /// How long a new token lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
-    /// 7, 30, 60 or 90 days from now.
+    /// One of the preset numbers of days from now.
     Days(u32),
-    /// Through the end of this date (UTC); at most 366 days ahead.
+    /// Through the end of this date (UTC).
     Until(NaiveDate),
-    /// No expiry (allowed; the form recommends one).
+    /// No expiry (where the choices allow it).
     Never,
 }
 
-pub const PRESET_DAYS: [u32; 4] = [7, 30, 60, 90];
-pub const MAX_CUSTOM_DAYS: i64 = 366;
+/// The lifetimes tokens may be given on this instance: what the form offers, the CLI accepts
+/// and regeneration keeps to. (The one place for an instance policy to narrow them.)
+pub fn expiry_choices() -> ExpiryChoices {
+    ExpiryChoices::standard()
+}
 
 impl Expiry {
-    /// From the form's choice (`7`, `30`, `60`, `90`, `custom`, `never`) and custom date.
-    pub fn parse(choice: &str, custom_date: Option<&str>, today: NaiveDate) -> Result<Self> {
-        match choice.trim() {
-            "never" | "none" => Ok(Expiry::Never),
-            "custom" => {
-                let raw = custom_date.unwrap_or_default().trim();
-                if raw.is_empty() {
-                    return Err(Error::invalid(
-                        "expires_on",
-                        "Choose a date for the token to expire.",
-                    ));
-                }
-                let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| Error::invalid("expires_on", "Enter the date as YYYY-MM-DD."))?;
-                if date <= today {
-                    return Err(Error::invalid(
-                        "expires_on",
-                        "The expiry date must be in the future.",
-                    ));
-                }
-                if (date - today).num_days() > MAX_CUSTOM_DAYS {
-                    return Err(Error::invalid(
-                        "expires_on",
-                        format!("The expiry date can be at most {MAX_CUSTOM_DAYS} days ahead."),
-                    ));
-                }
-                Ok(Expiry::Until(date))
+    /// From the form's choice (a preset number of days, `custom` or `never`) and custom date.
+    pub fn parse(
+        choice: &str,
+        custom_date: Option<&str>,
+        today: NaiveDate,
+        choices: &ExpiryChoices,
+    ) -> Result<Self> {
+        match ExpiryOption::parse(choice) {
+            Some(ExpiryOption::Days(days)) => Expiry::days(days, choices),
+            Some(ExpiryOption::Never) if choices.allow_never => Ok(Expiry::Never),
+            Some(ExpiryOption::Custom) => Expiry::until(custom_date, today, choices),
+            Some(ExpiryOption::Never) | None => {
+                Err(Error::invalid("expiration", choices.refusal()))
             }
-            days => match days.parse::<u32>() {
-                Ok(n) if PRESET_DAYS.contains(&n) => Ok(Expiry::Days(n)),
-                _ => Err(Error::invalid(
-                    "expiration",
-                    "Choose 7, 30, 60 or 90 days, a custom date, or no expiry.",
-                )),
-            },
         }
+    }
+
+    /// A preset number of days (the CLI's `--expires-in-days`).
+    pub fn days(days: u32, choices: &ExpiryChoices) -> Result<Self> {
+        if choices.allows_preset(days) {
+            Ok(Expiry::Days(days))
+        } else {
+            Err(Error::invalid("expiration", choices.refusal()))
+        }
+    }
+
+    fn until(custom_date: Option<&str>, today: NaiveDate, choices: &ExpiryChoices) -> Result<Self> {
+        let raw = custom_date.unwrap_or_default().trim();
+        if raw.is_empty() {
+            return Err(Error::invalid(
+                "expires_on",
+                "Choose a date for the token to expire.",
+            ));
+        }
+        let date = NaiveDate::parse_from_str(raw, crate::time::DATE)
+            .map_err(|_| Error::invalid("expires_on", "Enter the date as YYYY-MM-DD."))?;
+        if date <= today {
+            return Err(Error::invalid(
+                "expires_on",
+                "The expiry date must be in the future.",
+            ));
+        }
+        let max = choices.max_custom_days;
+        if (date - today).num_days() > i64::from(max) {
+            return Err(Error::invalid(
+                "expires_on",
+                format!("The expiry date can be at most {max} days ahead."),
+            ));
+        }
+        Ok(Expiry::Until(date))
     }
 
     /// The instant a token created at `now` stops working.
@@ -88,19 +107,19 @@ impl Expiry {
     }
 }
 
-/// `personal`, or `explorer` for the API explorer's own token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenKind {
-    Personal,
-    Explorer,
-}
-
-impl TokenKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Personal => "personal",
-            TokenKind::Explorer => "explorer",
-        }
+/// A regenerated token keeps its lifetime, counted from now, as far as the choices allow: no
+/// longer than a custom date can reach, and the default preset for a token without expiry
+/// where "never" is not a choice.
+fn regenerated_expiry(
+    lifetime: Option<Duration>,
+    now: DateTime<Utc>,
+    choices: &ExpiryChoices,
+) -> Option<DateTime<Utc>> {
+    let longest = Duration::days(i64::from(choices.max_custom_days) + 1);
+    match lifetime {
+        Some(lifetime) => Some(now + lifetime.min(longest)),
+        None if choices.allow_never => None,
+        None => Some(now + Duration::days(i64::from(choices.default_days))),
     }
 }
 
@@ -111,7 +130,7 @@ pub struct TokenInfo {
     pub description: String,
     pub team_slug: String,
     pub write: bool,
-    pub kind: String,
+    pub kind: TokenKind,
     pub hint: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -125,6 +144,14 @@ impl TokenInfo {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
+    /// Live, and expiring within [`EXPIRING_SOON_DAYS`].
+    pub fn is_expiring_soon(&self, now: DateTime<Utc>) -> bool {
+        !self.is_expired(now)
+            && self
+                .expires_at
+                .is_some_and(|at| at - now <= Duration::days(EXPIRING_SOON_DAYS))
+    }
+
     fn from_model(m: token::Model, team_slug: String) -> Self {
         let last_used_ips = m
             .last_used_ips
@@ -136,7 +163,8 @@ impl TokenInfo {
             description: m.description,
             team_slug,
             write: m.write,
-            kind: m.kind,
+            // The column is only ever written from `TokenKind::as_str`.
+            kind: TokenKind::parse(&m.kind).unwrap_or(TokenKind::Personal),
             hint: m.hint,
             created_at: m.created_at,
             expires_at: m.expires_at,
@@ -194,23 +222,19 @@ fn duplicate_description() -> Error {
     )
 }
 
-/// The owner's live tokens with this description, ignoring case (what the unique index on
-/// descriptions would refuse).
+/// The owner's live tokens whose description counts as this one (same
+/// [`common::description_key`]: what the unique index on `description_key` would refuse).
 async fn live_namesakes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     owner_id: i64,
     description: &str,
 ) -> Result<Vec<token::Model>> {
-    let wanted = description.to_lowercase();
-    let live = token::Entity::find()
+    Ok(token::Entity::find()
         .filter(token::Column::UserId.eq(owner_id))
+        .filter(token::Column::DescriptionKey.eq(common::description_key(description)))
         .filter(token::Column::DeletedAt.is_null())
         .all(db)
-        .await?;
-    Ok(live
-        .into_iter()
-        .filter(|t| t.description.to_lowercase() == wanted)
-        .collect())
+        .await?)
 }
 
 pub async fn create(
@@ -220,15 +244,18 @@ pub async fn create(
     ip: Option<String>,
 ) -> Result<Issued> {
     let description = parse_description(request.description)?;
-    let (team, role) = member_team(db, owner_id, request.team).await?;
+    let txn = begin_write(db).await?;
+    let (team, role) = member_team(&txn, owner_id, request.team).await?;
     if request.write && !role.can_write() {
         return Err(read_only_role(role, &team.slug));
     }
-    if !live_namesakes(db, owner_id, &description).await?.is_empty() {
+    if !live_namesakes(&txn, owner_id, &description)
+        .await?
+        .is_empty()
+    {
         return Err(duplicate_description());
     }
     let now = Utc::now();
-    let txn = begin_write(db).await?;
     let issued = insert(
         &txn,
         Row {
@@ -248,10 +275,10 @@ pub async fn create(
 }
 
 /// How long the API explorer's own token lives.
-pub const EXPLORER_LIFETIME: Duration = Duration::hours(24);
+pub const EXPLORER_LIFETIME: Duration = Duration::hours(common::EXPLORER_LIFETIME_HOURS);
 
 /// The API explorer's token for one team: deletes the owner's previous explorer token for the
-/// team and creates a new one, "API explorer (<team>)", valid for 24 hours, with write access
+/// team and creates a new one, "API explorer (<team>)", valid for [`EXPLORER_LIFETIME`], with write access
 /// exactly when the owner's role allows it. Both happen in one transaction, so a user has at most
 /// one live explorer token per team.
 pub async fn open_explorer(
@@ -266,7 +293,7 @@ pub async fn open_explorer(
     let personal_namesake = live_namesakes(db, owner_id, &description)
         .await?
         .iter()
-        .any(|t| t.kind != TokenKind::Explorer.as_str());
+        .any(|t| TokenKind::parse(&t.kind) != Some(TokenKind::Explorer));
     if personal_namesake {
         return Err(Error::Rule(format!(
             "You have a token described as \"{description}\", the name the explorer gives its \
@@ -308,12 +335,12 @@ async fn replace_explorer_token(
         let mut active: token::ActiveModel = old.into();
         active.deleted_at = Set(Some(now));
         active.update(&txn).await?;
-        let mut event = Event::new(Some(owner_id), Kind::TokenDeleted)
+        let event = Event::own(owner_id, Kind::TokenDeleted)
             .ip(ip.clone())
+            .token(old_id)
             .target(format!(
                 "token \"{description}\" (replaced by a new explorer token)"
             ));
-        event.token_id = Some(old_id);
         activity::record(&txn, event).await?;
     }
     let issued = insert(
@@ -368,6 +395,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         id: Set(new_token_id()),
         user_id: Set(row.owner_id),
         team_id: Set(row.team.id),
+        description_key: Set(common::description_key(&row.description)),
         description: Set(row.description),
         secret_digest: Set(secret.digest()),
         hint: Set(secret.hint()),
@@ -388,13 +416,13 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         _ => Error::Database(e),
     })?;
     let info = TokenInfo::from_model(model, row.team.slug);
-    let mut event = Event::new(Some(row.owner_id), Kind::TokenCreated)
+    let event = Event::own(row.owner_id, Kind::TokenCreated)
         .ip(ip)
+        .token(info.id.clone())
         .target(format!(
             "token \"{}\" for team {}",
             info.description, info.team_slug
         ));
-    event.token_id = Some(info.id.clone());
     activity::record(db, event).await?;
     Ok(Issued { info, secret })
 }
@@ -484,13 +512,13 @@ pub async fn regenerate(
     active.secret_digest = Set(secret.digest());
     active.hint = Set(secret.hint());
     active.regenerated_at = Set(Some(now));
-    active.expires_at = Set(lifetime.map(|l| now + l));
+    active.expires_at = Set(regenerated_expiry(lifetime, now, &expiry_choices()));
     let model = active.update(&txn).await?;
     let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
-    let mut event = Event::new(Some(owner_id), Kind::TokenRegenerated)
+    let event = Event::own(owner_id, Kind::TokenRegenerated)
         .ip(ip)
+        .token(info.id.clone())
         .target(format!("token \"{}\"", info.description));
-    event.token_id = Some(info.id.clone());
     activity::record(&txn, event).await?;
     txn.commit().await?;
     Ok(Issued { info, secret })
@@ -503,6 +531,17 @@ pub async fn delete(
     token_id: &str,
     ip: Option<String>,
 ) -> Result<TokenInfo> {
+    delete_as(db, Actor::User(owner_id), owner_id, token_id, ip).await
+}
+
+/// Deletes `owner_id`'s token, recording `actor` as the one who did it.
+async fn delete_as(
+    db: &DatabaseConnection,
+    actor: Actor,
+    owner_id: i64,
+    token_id: &str,
+    ip: Option<String>,
+) -> Result<TokenInfo> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
     let team_id = current.team_id;
@@ -510,10 +549,10 @@ pub async fn delete(
     active.deleted_at = Set(Some(Utc::now()));
     let model = active.update(&txn).await?;
     let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
-    let mut event = Event::new(Some(owner_id), Kind::TokenDeleted)
+    let event = Event::new(Some(owner_id), actor, Kind::TokenDeleted)
         .ip(ip)
+        .token(info.id.clone())
         .target(format!("token \"{}\"", info.description));
-    event.token_id = Some(info.id.clone());
     activity::record(&txn, event).await?;
     txn.commit().await?;
     Ok(info)
@@ -532,5 +571,5 @@ pub async fn delete_by_id(db: &DatabaseConnection, token_id: &str) -> Result<Tok
         .one(db)
         .await?
         .ok_or(Error::NotFound("token"))?;
-    delete(db, found.user_id, token_id, None).await
+    delete_as(db, Actor::Operator, found.user_id, token_id, None).await
 }

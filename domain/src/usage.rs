@@ -131,10 +131,10 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
     ));
     active.update(db).await?;
     for ip in new_ips {
-        let mut event = Event::new(Some(owner), Kind::TokenUsedFromNewIp)
+        let event = Event::own(owner, Kind::TokenUsedFromNewIp)
             .ip(Some(ip.clone()))
+            .token(token_id)
             .target(format!("token \"{}\"", current.description));
-        event.token_id = Some(token_id.to_string());
         activity::record_at(db, event, use_.at).await?;
     }
     Ok(())

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use crate::{
+    activity::{self, Actor, Event, Kind},
     db::begin_write,
     entity::user,
     error::{Error, Result},
@@ -32,17 +33,27 @@ impl From<user::Model> for User {
     }
 }
 
-/// Creates an account. The first account of an empty instance becomes the instance admin, as
-/// does any created with `admin = true` (the CLI's `--admin`).
+/// How an account comes to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Registration {
+    /// Someone signed up in the web app, from this address.
+    SignUp { ip: Option<String> },
+    /// The operator ran `patdesk user add` (with `--admin`: an instance admin).
+    ByOperator { admin: bool },
+}
+
+/// Creates an account and records it in the new user's activity. The first account of an empty
+/// instance becomes the instance admin, as does one the operator makes with `admin`.
 pub async fn create(
     db: &DatabaseConnection,
     username: &Username,
     password: &Password,
-    admin: bool,
+    registration: Registration,
 ) -> Result<User> {
     let password_hash = password::hash(password).await?;
     let txn = begin_write(db).await?;
     let first = user::Entity::find().count(&txn).await? == 0;
+    let admin = matches!(registration, Registration::ByOperator { admin: true });
     let inserted = user::ActiveModel {
         username: Set(username.as_str().to_string()),
         password_hash: Set(password_hash),
@@ -59,6 +70,14 @@ pub async fn create(
         }
         _ => Error::Database(e),
     })?;
+    let event = match registration {
+        Registration::SignUp { ip } => Event::own(inserted.id, Kind::SignUp).ip(ip),
+        Registration::ByOperator { .. } => {
+            Event::new(Some(inserted.id), Actor::Operator, Kind::UserCreated)
+                .target(format!("user {username}"))
+        }
+    };
+    activity::record(&txn, event).await?;
     txn.commit().await?;
     Ok(inserted.into())
 }

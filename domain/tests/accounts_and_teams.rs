@@ -1,12 +1,12 @@
 //! Users, sessions and team membership rules, on a real SQLite database.
 
 use domain::{
-    Error,
+    Error, activity,
     db::{self, DatabaseUrl},
     names::{Password, Role, TeamName, TeamSlug, Username},
     sessions,
     teams::{self, Actor},
-    users,
+    users::{self, Registration},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
@@ -31,18 +31,28 @@ fn pw() -> Password {
 #[tokio::test]
 async fn first_user_is_admin_and_usernames_are_case_insensitive() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(&db, &name("Alice"), &pw(), false)
-        .await
-        .unwrap();
+    let alice = users::create(
+        &db,
+        &name("Alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
     assert!(alice.is_admin);
     assert_eq!(alice.username, "alice");
-    let bob = users::create(&db, &name("bob"), &pw(), false)
+    let bob = users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
         .await
         .unwrap();
     assert!(!bob.is_admin);
-    let err = users::create(&db, &name("ALICE"), &pw(), false)
-        .await
-        .unwrap_err();
+    let err = users::create(
+        &db,
+        &name("ALICE"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -58,9 +68,14 @@ async fn first_user_is_admin_and_usernames_are_case_insensitive() {
 #[tokio::test]
 async fn sign_in_fails_the_same_way_for_unknown_users_and_wrong_passwords() {
     let (_dir, db) = fresh_db().await;
-    users::create(&db, &name("alice"), &pw(), false)
-        .await
-        .unwrap();
+    users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
     assert!(
         users::authenticate(&db, "ALICE", "a long enough password")
             .await
@@ -79,9 +94,14 @@ async fn sign_in_fails_the_same_way_for_unknown_users_and_wrong_passwords() {
 #[tokio::test]
 async fn sessions_resolve_until_ended_and_store_only_digests() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(&db, &name("alice"), &pw(), false)
-        .await
-        .unwrap();
+    let alice = users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
     let id = sessions::start(&db, alice.id).await.unwrap();
     let found = sessions::resolve(&db, id.expose()).await.unwrap().unwrap();
     assert_eq!(found.id, alice.id);
@@ -97,26 +117,45 @@ async fn sessions_resolve_until_ended_and_store_only_digests() {
         .unwrap();
     assert_ne!(stored, id.expose());
     assert!(sessions::resolve(&db, "nonsense").await.unwrap().is_none());
-    sessions::end(&db, id.expose()).await.unwrap();
+    sessions::sign_out(&db, id.expose(), None).await.unwrap();
     assert!(sessions::resolve(&db, id.expose()).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(&db, &name("alice"), &pw(), false)
-        .await
-        .unwrap();
-    let bob = users::create(&db, &name("bob"), &pw(), false)
+    let alice = users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
+    let bob = users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
         .await
         .unwrap();
     let ops = TeamSlug::parse("ops").unwrap();
-    teams::create(&db, alice.id, &ops, &TeamName::parse("Ops").unwrap())
-        .await
-        .unwrap();
-    let dup = teams::create(&db, bob.id, &ops, &TeamName::parse("Other").unwrap())
-        .await
-        .unwrap_err();
+    teams::create(
+        &db,
+        Actor::User(alice.id),
+        alice.id,
+        &ops,
+        &TeamName::parse("Ops").unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let dup = teams::create(
+        &db,
+        Actor::User(bob.id),
+        bob.id,
+        &ops,
+        &TeamName::parse("Other").unwrap(),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(dup, Error::Conflict { field: "slug", .. }));
 
     // Bob is not a member: the team does not exist for him.
@@ -125,17 +164,31 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound("team")));
 
-    teams::add_member(&db, Actor::User(alice.id), &ops, &name("bob"), Role::Reader)
-        .await
-        .unwrap();
+    teams::add_member(
+        &db,
+        Actor::User(alice.id),
+        &ops,
+        &name("bob"),
+        Role::Reader,
+        None,
+    )
+    .await
+    .unwrap();
     let detail = teams::detail(&db, Actor::User(bob.id), &ops).await.unwrap();
     assert_eq!(detail.my_role, Some(Role::Reader));
     assert_eq!(detail.members.len(), 2);
     // The teams list: each of the user's teams with the user's role and its member count.
     let web = TeamSlug::parse("web").unwrap();
-    teams::create(&db, bob.id, &web, &TeamName::parse("Web").unwrap())
-        .await
-        .unwrap();
+    teams::create(
+        &db,
+        Actor::User(bob.id),
+        bob.id,
+        &web,
+        &TeamName::parse("Web").unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
     let listed: Vec<(String, Role, u64)> = teams::list_for_user(&db, bob.id)
         .await
         .unwrap()
@@ -151,11 +204,18 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     );
 
     // A reader cannot manage members.
-    let err = teams::set_role(&db, Actor::User(bob.id), &ops, &name("bob"), Role::Admin)
-        .await
-        .unwrap_err();
+    let err = teams::set_role(
+        &db,
+        Actor::User(bob.id),
+        &ops,
+        &name("bob"),
+        Role::Admin,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));
-    let err = teams::remove_member(&db, Actor::User(bob.id), &ops, &name("alice"))
+    let err = teams::remove_member(&db, Actor::User(bob.id), &ops, &name("alice"), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));
@@ -167,30 +227,243 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
         &ops,
         &name("alice"),
         Role::Writer,
+        None,
     )
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Rule(_)));
-    let err = teams::remove_member(&db, Actor::User(alice.id), &ops, &name("alice"))
+    let err = teams::remove_member(&db, Actor::User(alice.id), &ops, &name("alice"), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Rule(_)));
 
-    teams::set_role(&db, Actor::User(alice.id), &ops, &name("bob"), Role::Writer)
-        .await
-        .unwrap();
+    teams::set_role(
+        &db,
+        Actor::User(alice.id),
+        &ops,
+        &name("bob"),
+        Role::Writer,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         teams::role(&db, 1, bob.id).await.unwrap(),
         Some(Role::Writer)
     );
-    teams::remove_member(&db, Actor::User(alice.id), &ops, &name("bob"))
+    teams::remove_member(&db, Actor::User(alice.id), &ops, &name("bob"), None)
         .await
         .unwrap();
     assert_eq!(teams::role(&db, 1, bob.id).await.unwrap(), None);
 
     // Unknown users are named in the error.
-    let err = teams::add_member(&db, Actor::Operator, &ops, &name("carol"), Role::Reader)
+    let err = teams::add_member(
+        &db,
+        Actor::Operator,
+        &ops,
+        &name("carol"),
+        Role::Reader,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no user named carol"), "{err}");
+}
+
+/// The operator's commands leave entries too, in the affected user's log, with "operator" as
+/// the actor (before, `patdesk user add`, `team add` and `team member add|remove` left none).
+#[tokio::test]
+async fn operator_changes_are_in_the_affected_users_activity() {
+    let (_dir, db) = fresh_db().await;
+    let alice = users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::ByOperator { admin: false },
+    )
+    .await
+    .unwrap();
+    let bob = users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
+        .await
+        .unwrap();
+    let ops = TeamSlug::parse("ops").unwrap();
+    let team_name = TeamName::parse("Ops").unwrap();
+    teams::create(&db, Actor::Operator, alice.id, &ops, &team_name, None)
+        .await
+        .unwrap();
+    teams::add_member(&db, Actor::Operator, &ops, &name("bob"), Role::Writer, None)
+        .await
+        .unwrap();
+    teams::remove_member(&db, Actor::Operator, &ops, &name("bob"), None)
+        .await
+        .unwrap();
+
+    let log = |user_id| {
+        let db = db.clone();
+        async move {
+            let (entries, _) = activity::list_for_user(&db, user_id, 1, 50).await.unwrap();
+            entries
+                .into_iter()
+                .map(|e| (e.kind, e.actor, e.target.unwrap_or_default()))
+                .rev()
+                .collect::<Vec<_>>()
+        }
+    };
+    let entry = |kind: &str, actor: &str, target: &str| {
+        (kind.to_string(), actor.to_string(), target.to_string())
+    };
+    assert_eq!(
+        log(alice.id).await,
+        [
+            entry("user_created", "operator", "user alice"),
+            entry("team_created", "operator", "team ops"),
+        ]
+    );
+    assert_eq!(
+        log(bob.id).await,
+        [
+            entry("sign_up", "bob", ""),
+            entry("member_added", "operator", "bob in team ops as writer"),
+            entry("member_removed", "operator", "bob in team ops"),
+        ]
+    );
+}
+
+/// A member change by a team admin is in the admin's log, made in the change's transaction: a
+/// refused change leaves no entry.
+#[tokio::test]
+async fn member_changes_by_an_admin_are_in_the_admins_activity_only_when_made() {
+    let (_dir, db) = fresh_db().await;
+    let alice = users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
+    users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
+        .await
+        .unwrap();
+    let ops = TeamSlug::parse("ops").unwrap();
+    let admin = Actor::User(alice.id);
+    teams::create(
+        &db,
+        admin,
+        alice.id,
+        &ops,
+        &TeamName::parse("Ops").unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let ip = Some("192.0.2.7".to_string());
+    teams::add_member(&db, admin, &ops, &name("bob"), Role::Reader, ip.clone())
+        .await
+        .unwrap();
+    // Refused: bob is already a member, and alice is the last admin.
+    teams::add_member(&db, admin, &ops, &name("bob"), Role::Writer, ip.clone())
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("no user named carol"), "{err}");
+    teams::set_role(&db, admin, &ops, &name("alice"), Role::Reader, ip.clone())
+        .await
+        .unwrap_err();
+    let (entries, _) = activity::list_for_user(&db, alice.id, 1, 50).await.unwrap();
+    let kinds: Vec<(&str, &str, Option<&str>)> = entries
+        .iter()
+        .rev()
+        .map(|e| (e.kind.as_str(), e.actor.as_str(), e.ip.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("sign_up", "alice", None),
+            ("team_created", "alice", None),
+            ("member_added", "alice", Some("192.0.2.7")),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn expired_sessions_are_purged_and_live_ones_kept() {
+    let (_dir, db) = fresh_db().await;
+    let alice = users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
+    let expired = sessions::start(&db, alice.id).await.unwrap();
+    let live = sessions::start(&db, alice.id).await.unwrap();
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z' WHERE id_digest = '{}'",
+            domain::secret::digest_hex(expired.expose())
+        ),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(sessions::purge_expired(&db).await.unwrap(), 1);
+    let left = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id_digest FROM sessions",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(
+        sessions::resolve(&db, live.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn signing_in_replaces_the_old_session_and_is_recorded() {
+    let (_dir, db) = fresh_db().await;
+    let alice = users::create(
+        &db,
+        &name("alice"),
+        &pw(),
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap();
+    let first = sessions::start(&db, alice.id).await.unwrap();
+    let ip = Some("192.0.2.1".to_string());
+    let (user, second) = sessions::sign_in(
+        &db,
+        "Alice",
+        "a long enough password",
+        Some(first.expose()),
+        ip.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(user.id, alice.id);
+    assert!(
+        sessions::resolve(&db, first.expose())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        sessions::resolve(&db, second.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let err = sessions::sign_in(&db, "alice", "wrong password!", None, ip.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidCredentials));
+    sessions::sign_out(&db, second.expose(), ip).await.unwrap();
+    let (entries, _) = activity::list_for_user(&db, alice.id, 1, 50).await.unwrap();
+    let kinds: Vec<&str> = entries.iter().rev().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["sign_up", "sign_in", "sign_in_failed", "sign_out"]);
 }

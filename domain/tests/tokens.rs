@@ -1,4 +1,4 @@
-//! The token rules of PRODUCT.md §1, on a real SQLite database: whatever the caller sends.
+//! The token rules of docs/tokens.md, on a real SQLite database: whatever the caller sends.
 
 use chrono::{Duration, NaiveDate, Utc};
 use domain::{
@@ -7,7 +7,7 @@ use domain::{
     names::{Password, Role, TeamName, TeamSlug, Username},
     teams::{self, Actor},
     tokens::{self, Expiry, NewToken, TokenKind},
-    users,
+    users::{self, Registration},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
@@ -26,20 +26,32 @@ async fn world() -> World {
     let db = db::connect(&url).await.unwrap();
     db::migrate(&db, &url).await.unwrap();
     let pw = Password::parse("a long enough password").unwrap();
-    let alice = users::create(&db, &Username::parse("alice").unwrap(), &pw, false)
-        .await
-        .unwrap()
-        .id;
-    let bob = users::create(&db, &Username::parse("bob").unwrap(), &pw, false)
-        .await
-        .unwrap()
-        .id;
+    let alice = users::create(
+        &db,
+        &Username::parse("alice").unwrap(),
+        &pw,
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap()
+    .id;
+    let bob = users::create(
+        &db,
+        &Username::parse("bob").unwrap(),
+        &pw,
+        Registration::SignUp { ip: None },
+    )
+    .await
+    .unwrap()
+    .id;
     for slug in ["ops", "web"] {
         teams::create(
             &db,
+            Actor::User(alice),
             alice,
             &TeamSlug::parse(slug).unwrap(),
             &TeamName::parse(slug).unwrap(),
+            None,
         )
         .await
         .unwrap();
@@ -50,6 +62,7 @@ async fn world() -> World {
         &TeamSlug::parse("ops").unwrap(),
         &Username::parse("bob").unwrap(),
         Role::Reader,
+        None,
     )
     .await
     .unwrap();
@@ -144,11 +157,14 @@ fn expiry_choices() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     for days in ["7", "30", "60", "90"] {
         assert!(matches!(
-            Expiry::parse(days, None, today),
+            Expiry::parse(days, None, today, &tokens::expiry_choices()),
             Ok(Expiry::Days(_))
         ));
     }
-    assert_eq!(Expiry::parse("never", None, today).unwrap(), Expiry::Never);
+    assert_eq!(
+        Expiry::parse("never", None, today, &tokens::expiry_choices()).unwrap(),
+        Expiry::Never
+    );
     for (choice, date) in [
         ("15", None),
         ("custom", None),
@@ -157,11 +173,17 @@ fn expiry_choices() {
         ("custom", Some("23/12/2026")),
     ] {
         assert!(
-            Expiry::parse(choice, date, today).is_err(),
+            Expiry::parse(choice, date, today, &tokens::expiry_choices()).is_err(),
             "{choice} {date:?}"
         );
     }
-    let until = Expiry::parse("custom", Some("2027-11-24"), today).unwrap();
+    let until = Expiry::parse(
+        "custom",
+        Some("2027-11-24"),
+        today,
+        &tokens::expiry_choices(),
+    )
+    .unwrap();
     let now = Utc::now();
     assert_eq!(
         until.expires_at(now).unwrap().to_rfc3339(),
@@ -245,7 +267,7 @@ async fn the_explorer_keeps_one_token_per_team_with_the_role_s_write_access() {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|t| t.kind == "explorer")
+                .filter(|t| t.kind == TokenKind::Explorer)
                 .collect::<Vec<_>>()
         }
     };
@@ -315,7 +337,7 @@ async fn a_personal_token_with_the_explorer_s_name_is_explained_not_overwritten(
     );
     let live = tokens::list(&w.db, w.alice).await.unwrap();
     assert_eq!(live.len(), 1);
-    assert_eq!(live[0].kind, "personal");
+    assert_eq!(live[0].kind, TokenKind::Personal);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,4 +371,42 @@ async fn concurrent_calls_with_one_token_share_one_database_check() {
         assert_eq!(caller.token.id, issued.info.id);
     }
     assert_eq!(lookups.load(Ordering::SeqCst), 1);
+}
+
+/// Uniqueness ignores case beyond ASCII (before, SQLite's `lower()` folded only A–Z, so these
+/// were different descriptions on SQLite and the same on PostgreSQL).
+#[tokio::test]
+async fn descriptions_that_differ_only_by_case_conflict_in_any_script() {
+    let w = world().await;
+    for (first, second) in [
+        ("Déploiement", "DÉPLOIEMENT"),
+        ("Straße", "STRASSE"),
+        ("Σύνοψη", "ΣΎΝΟΨΗ"),
+        // A precomposed é and e + combining acute accent.
+        ("caf\u{e9}", "cafe\u{301}"),
+    ] {
+        tokens::create(&w.db, w.alice, request(first, "ops", false), None)
+            .await
+            .unwrap();
+        let err = tokens::create(&w.db, w.alice, request(second, "web", false), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Conflict {
+                    field: "description",
+                    ..
+                }
+            ),
+            "{first} / {second}: {err:?}"
+        );
+    }
+    // Other owners, and different words, are not in the way.
+    tokens::create(&w.db, w.bob, request("DÉPLOIEMENT", "ops", false), None)
+        .await
+        .unwrap();
+    tokens::create(&w.db, w.alice, request("Deploiement", "ops", false), None)
+        .await
+        .unwrap();
 }

@@ -5,7 +5,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// Whose log the entry is in.
     pub user_id: Option<i64>,
+    /// Who made the change: a user, or none for the operator at the command line.
+    pub actor_id: Option<i64>,
     pub kind: String,
     pub token_id: Option<String>,
     pub ip: Option<String>,

@@ -8,6 +8,8 @@ pub struct Model {
     pub user_id: i64,
     pub team_id: i64,
     pub description: String,
+    /// `common::description_key(description)`: unique among the owner's live tokens.
+    pub description_key: String,
     pub secret_digest: String,
     pub hint: String,
     pub write: bool,
