@@ -42,14 +42,14 @@ pub async fn my_activity(page: u64) -> Result<ActivityPage, AppError> {
             .into_iter()
             .map(|e| ActivityRow {
                 id: e.id,
-                what: domain::activity::describe(&e.kind).to_string(),
+                what: e.what.to_string(),
                 kind: e.kind,
-                actor: e.actor.unwrap_or_default(),
+                actor: e.actor,
                 token_id: e.token_id,
                 ip: e.ip,
                 target: e.target,
-                when: crate::tokens::relative_time(e.at, now),
-                when_exact: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                when: domain::time::relative(e.at, now),
+                when_exact: domain::time::second(e.at),
             })
             .collect(),
         page,

@@ -35,8 +35,8 @@ pub async fn sign_up(
     password_confirmation: String,
 ) -> Result<(), AppError> {
     use domain::{
-        activity::{self, Event, Kind},
         names::{Password, Username},
+        users::Registration,
     };
 
     use crate::session::{client_ip, db, set_session_cookie};
@@ -50,10 +50,10 @@ pub async fn sign_up(
             "The two passwords do not match.",
         ));
     }
-    let user = domain::users::create(&db, &username, &password, false).await?;
+    let registration = Registration::SignUp { ip: client_ip() };
+    let user = domain::users::create(&db, &username, &password, registration).await?;
     let session = domain::sessions::start(&db, user.id).await?;
     set_session_cookie(&session)?;
-    activity::record(&db, Event::new(Some(user.id), Kind::SignUp).ip(client_ip())).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -64,66 +64,42 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use domain::{
-        Error,
-        activity::{self, Event, Kind},
-        names::Username,
-    };
-
     use crate::session::{
         check_auth_throttle, client_ip, db, note_auth_failure, safe_next, session_cookie,
         set_session_cookie,
     };
 
     check_auth_throttle()?;
-    let db = db()?;
-    match domain::users::authenticate(&db, &username, &password).await {
-        Ok(user) => {
-            // A new id at every sign-in: a session id planted before sign-in is worthless.
-            if let Some(old) = session_cookie() {
-                domain::sessions::end(&db, &old).await?;
-            }
-            let session = domain::sessions::start(&db, user.id).await?;
+    let replaced = session_cookie();
+    let signed_in = domain::sessions::sign_in(
+        &db()?,
+        &username,
+        &password,
+        replaced.as_deref(),
+        client_ip(),
+    )
+    .await;
+    match signed_in {
+        Ok((_, session)) => {
             set_session_cookie(&session)?;
-            activity::record(&db, Event::new(Some(user.id), Kind::SignIn).ip(client_ip())).await?;
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
-        Err(Error::InvalidCredentials) => {
-            note_auth_failure();
-            // Recorded in the named user's log when the name exists (they should know).
-            let target = Username::parse(&username).ok();
-            let user_id = match &target {
-                Some(name) => domain::users::find(&db, name).await?.map(|u| u.id),
-                None => None,
-            };
-            let mut event = Event::new(user_id, Kind::SignInFailed).ip(client_ip());
-            if let Some(name) = target {
-                event = event.target(format!("user {name}"));
+        Err(error) => {
+            if matches!(error, domain::Error::InvalidCredentials) {
+                note_auth_failure();
             }
-            activity::record(&db, event).await?;
-            Err(Error::InvalidCredentials.into())
+            Err(error.into())
         }
-        Err(other) => Err(other.into()),
     }
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use domain::activity::{self, Event, Kind};
+    use crate::session::{clear_session_cookie, client_ip, db, session_cookie};
 
-    use crate::session::{clear_session_cookie, client_ip, current_user, db, session_cookie};
-
-    let db = db()?;
     if let Some(id) = session_cookie() {
-        domain::sessions::end(&db, &id).await?;
-    }
-    if let Some(user) = current_user() {
-        activity::record(
-            &db,
-            Event::new(Some(user.id), Kind::SignOut).ip(client_ip()),
-        )
-        .await?;
+        domain::sessions::sign_out(&db()?, &id, client_ip()).await?;
     }
     clear_session_cookie()?;
     leptos_axum::redirect("/signin");

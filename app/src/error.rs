@@ -1,7 +1,14 @@
 //! The error every server function returns: serializable, so that the browser gets the same
 //! value the server produced, and specific enough to put a message next to the right field.
+//!
+//! It is also where a server function's failure gets its HTTP status (see `docs/errors.md`):
+//! server_fn answers every error with 500, so [`AppError`]'s `ser`, which server_fn calls once
+//! to write the error into the response, sets the status that says what happened through
+//! `ResponseOptions` (422 for bad input, 401, 403, 404, 409, 429 with `Retry-After`, 503, and
+//! 400 for arguments that do not decode). Only our own faults stay 500s.
 
 use leptos::server_fn::{
+    Bytes, Encodes,
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
@@ -39,6 +46,14 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::ServerFn(value)
     }
+
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        self.set_response_status();
+        // Our variants always serialize; were one not to, the browser still gets an answer.
+        <JsonEncoding as Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| Bytes::from_static(br#""Internal""#))
+    }
 }
 
 impl AppError {
@@ -62,6 +77,55 @@ impl AppError {
         match self {
             AppError::Field { .. } => None,
             other => Some(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status this error stands for.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Rule(_) => StatusCode::CONFLICT,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ServerFn(
+                ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::Deserialization(_)
+                | ServerFnErrorErr::MissingArg(_),
+            ) => StatusCode::BAD_REQUEST,
+            AppError::Internal | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Gives the response this error's status (and `Retry-After` for 429). Not for a plain HTML
+    /// form post: that one is answered with a redirect back to the form, carrying the error in
+    /// the URL, which a status would override.
+    fn set_response_status(&self) {
+        use http::{HeaderValue, header};
+        use leptos::prelude::use_context;
+        use leptos_axum::ResponseOptions;
+        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        let Some(response) = use_context::<ResponseOptions>() else {
+            return;
+        };
+        if plain_form_post {
+            return;
+        }
+        response.set_status(self.status());
+        if let AppError::RateLimited { retry_after } = self {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
     }
 }

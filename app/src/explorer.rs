@@ -1,4 +1,4 @@
-//! The API explorer (PRODUCT.md §5): Swagger UI over `/api/openapi.json`, pre-authorized with a
+//! The API explorer (`docs/explorer.md`): Swagger UI over `/api/openapi.json`, pre-authorized with a
 //! token of kind `explorer` that choosing a team mints (and that replaces the previous one).
 //!
 //! Swagger UI is vendored into the site at build time (`public/vendor/swagger-ui`, see
@@ -9,6 +9,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+
+use common::EXPLORER_LIFETIME_HOURS;
 
 use crate::{error::AppError, tokens::token_teams};
 
@@ -46,7 +48,7 @@ pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
     crate::session::forget_cached_tokens();
     let (team, write) = (issued.info.team_slug.clone(), issued.info.write);
     // Marks the response `no-store`.
-    let carried = crate::tokens::ssr::issued(issued);
+    let carried = crate::tokens::server::ssr::issued(issued);
     Ok(ExplorerToken {
         id: carried.id,
         team,
@@ -93,11 +95,12 @@ pub fn ExplorerPage() -> impl IntoView {
     view! {
         <Title text="API explorer"/>
         <h1>"API explorer"</h1>
-        <p class="muted">
-            "Try every endpoint of the team API from here. Choosing a team gives the explorer a token of "
-            "its own for that team: valid for 24 hours, read-only unless your role allows writing, and "
-            "listed on your token page, where you can delete it. Choosing again replaces it."
-        </p>
+        <p class="muted">{format!(
+            "Try every endpoint of the team API from here. Choosing a team gives the explorer a token of \
+             its own for that team: valid for {EXPLORER_LIFETIME_HOURS} hours, read-only unless your role \
+             allows writing, and listed on your token page, where you can delete it. Choosing again \
+             replaces it."
+        )}</p>
         <div class="explorer-bar">
             <Transition fallback=|| view! { <p class="muted">"Loading your teams…"</p> }>
                 {move || Suspend::new(async move {

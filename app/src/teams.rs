@@ -1,5 +1,6 @@
 //! Teams: my teams, creating one, and a team's page where its admins manage members.
 
+use common::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -14,15 +15,15 @@ use crate::{
 pub struct TeamView {
     pub slug: String,
     pub name: String,
-    /// My role in it: `reader`, `writer` or `admin`.
-    pub role: String,
+    /// My role in it.
+    pub role: Role,
     pub member_count: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub joined: String,
 }
 
@@ -30,11 +31,9 @@ pub struct MemberView {
 pub struct TeamDetailView {
     pub slug: String,
     pub name: String,
-    pub my_role: String,
+    pub my_role: Role,
     pub members: Vec<MemberView>,
 }
-
-pub const ROLES: [&str; 3] = ["reader", "writer", "admin"];
 
 #[server(prefix = "/rpc", endpoint = "my_teams")]
 pub async fn my_teams() -> Result<Vec<TeamView>, AppError> {
@@ -46,7 +45,7 @@ pub async fn my_teams() -> Result<Vec<TeamView>, AppError> {
         .map(|t| TeamView {
             slug: t.slug,
             name: t.name,
-            role: t.role.to_string(),
+            role: t.role,
             member_count: t.member_count,
         })
         .collect())
@@ -55,13 +54,12 @@ pub async fn my_teams() -> Result<Vec<TeamView>, AppError> {
 #[server(prefix = "/rpc", endpoint = "create_team")]
 pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
     use domain::{
-        activity::{self, Event, Kind},
+        Actor,
         names::{TeamName, TeamSlug},
     };
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
-    let db = db()?;
     let slug = TeamSlug::parse(&slug)?;
     // An empty display name defaults to the slug.
     let name = if name.trim().is_empty() {
@@ -69,21 +67,15 @@ pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
     } else {
         TeamName::parse(&name)?
     };
-    let team = domain::teams::create(&db, user.id, &slug, &name).await?;
-    activity::record(
-        &db,
-        Event::new(Some(user.id), Kind::TeamCreated)
-            .ip(client_ip())
-            .target(format!("team {}", team.slug)),
-    )
-    .await?;
+    let actor = Actor::User(user.id);
+    let team = domain::teams::create(&db()?, actor, user.id, &slug, &name, client_ip()).await?;
     leptos_axum::redirect(&format!("/teams/{}", team.slug));
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "team_detail")]
 pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
-    use domain::{names::TeamSlug, teams::Actor};
+    use domain::{Actor, names::TeamSlug};
 
     use crate::session::{db, require_user};
     let user = require_user()?;
@@ -92,111 +84,82 @@ pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
     Ok(TeamDetailView {
         slug: team.slug,
         name: team.name,
-        my_role: team.my_role.map(|r| r.to_string()).unwrap_or_default(),
+        // A user (not the operator) always has a role in a team they can see.
+        my_role: team.my_role.unwrap_or(Role::Reader),
         members: team
             .members
             .into_iter()
             .map(|m| MemberView {
                 username: m.username,
-                role: m.role.to_string(),
-                joined: m.joined_at.format("%Y-%m-%d").to_string(),
+                role: m.role,
+                joined: domain::time::date(m.joined_at),
             })
             .collect(),
     })
 }
 
+/// A membership change by the signed-in user: the team and member parsed, the change made (and
+/// recorded) by the domain, and every cached token check dropped so that it counts at once.
 #[cfg(feature = "ssr")]
-mod ssr {
+async fn change_membership(
+    team: &str,
+    username: &str,
+    change: domain::teams::MemberChange,
+) -> Result<(), AppError> {
     use domain::{
-        activity::{self, Event, Kind},
+        Actor,
         names::{TeamSlug, Username},
     };
 
-    use crate::{
-        error::AppError,
-        session::{client_ip, db, require_user},
-    };
-
-    /// Parses the team and member for a membership change, and records it once done.
-    pub async fn membership_change<F, Fut>(
-        team: &str,
-        username: &str,
-        kind: Kind,
-        detail: &str,
-        change: F,
-    ) -> Result<(), AppError>
-    where
-        F: FnOnce(sea_orm::DatabaseConnection, i64, TeamSlug, Username) -> Fut,
-        Fut: Future<Output = domain::Result<()>>,
-    {
-        let user = require_user()?;
-        let db = db()?;
-        let slug = TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))?;
-        let username = Username::parse(username)?;
-        change(db.clone(), user.id, slug.clone(), username.clone()).await?;
-        crate::session::forget_cached_tokens();
-        activity::record(
-            &db,
-            Event::new(Some(user.id), kind)
-                .ip(client_ip())
-                .target(format!("{username} in team {slug}{detail}")),
-        )
-        .await?;
-        Ok(())
-    }
+    use crate::session::{client_ip, db, forget_cached_tokens, require_user};
+    let user = require_user()?;
+    let slug = TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let username = Username::parse(username)?;
+    let actor = Actor::User(user.id);
+    domain::teams::change_member(&db()?, actor, &slug, &username, change, client_ip()).await?;
+    forget_cached_tokens();
+    Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "add_member")]
 pub async fn add_member(team: String, username: String, role: String) -> Result<(), AppError> {
-    use domain::{activity::Kind, names::Role, teams::Actor};
-    let role = Role::parse(&role)?;
-    ssr::membership_change(
-        &team,
-        &username,
-        Kind::MemberAdded,
-        &format!(" as {role}"),
-        |db, actor, slug, name| async move {
-            domain::teams::add_member(&db, Actor::User(actor), &slug, &name, role).await
-        },
-    )
-    .await
+    use domain::teams::MemberChange;
+    let role = Role::parse(&role).map_err(domain::Error::from)?;
+    change_membership(&team, &username, MemberChange::Add(role)).await
 }
 
 #[server(prefix = "/rpc", endpoint = "set_role")]
 pub async fn set_role(team: String, username: String, role: String) -> Result<(), AppError> {
-    use domain::{activity::Kind, names::Role, teams::Actor};
-    let role = Role::parse(&role)?;
-    ssr::membership_change(
-        &team,
-        &username,
-        Kind::MemberRoleChanged,
-        &format!(" to {role}"),
-        |db, actor, slug, name| async move {
-            domain::teams::set_role(&db, Actor::User(actor), &slug, &name, role).await
-        },
-    )
-    .await
+    use domain::teams::MemberChange;
+    let role = Role::parse(&role).map_err(domain::Error::from)?;
+    change_membership(&team, &username, MemberChange::SetRole(role)).await
 }
 
 #[server(prefix = "/rpc", endpoint = "remove_member")]
 pub async fn remove_member(team: String, username: String) -> Result<(), AppError> {
-    use domain::{activity::Kind, teams::Actor};
-    ssr::membership_change(
-        &team,
-        &username,
-        Kind::MemberRemoved,
-        "",
-        |db, actor, slug, name| async move {
-            domain::teams::remove_member(&db, Actor::User(actor), &slug, &name).await
-        },
-    )
-    .await
+    use domain::teams::MemberChange;
+    change_membership(&team, &username, MemberChange::Remove).await
+}
+
+/// `<option>`s for every role, with `selected` chosen.
+fn role_options(selected: Role) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|role| {
+            view! { <option value=role.as_str() selected=role == selected>{role.as_str()}</option> }
+        })
+        .collect_view()
+}
+
+/// A role as a coloured label.
+#[component]
+fn RoleBadge(role: Role) -> impl IntoView {
+    view! { <span class=format!("role role-{role}")>{role.as_str()}</span> }
 }
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let create = ServerAction::<CreateTeam>::new();
-    let error = action_error(create.value());
     let teams = Resource::new(move || create.version().get(), |_| my_teams());
     view! {
         <Title text="Teams"/>
@@ -207,25 +170,38 @@ pub fn TeamsPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! {
                         <p class="muted">"You are not in any team yet. Create one below, or ask a team admin to add you."</p>
                     }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table">
-                            <thead><tr><th scope="col">"Team"</th><th scope="col">"Slug"</th><th scope="col">"Your role"</th><th scope="col">"Members"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|t| view! {
-                                    <tr>
-                                        <td><a href=format!("/teams/{}", t.slug)>{t.name}</a></td>
-                                        <td><code>{t.slug.clone()}</code></td>
-                                        <td><span class=format!("role role-{}", t.role)>{t.role.clone()}</span></td>
-                                        <td>{t.member_count}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(list) => view! { <TeamsTable teams=list/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
+        <CreateTeamForm create/>
+    }
+}
+
+#[component]
+fn TeamsTable(teams: Vec<TeamView>) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead><tr><th scope="col">"Team"</th><th scope="col">"Slug"</th><th scope="col">"Your role"</th><th scope="col">"Members"</th></tr></thead>
+            <tbody>
+                {teams.into_iter().map(|t| view! {
+                    <tr>
+                        <td><a href=format!("/teams/{}", t.slug)>{t.name}</a></td>
+                        <td><code>{t.slug.clone()}</code></td>
+                        <td><RoleBadge role=t.role/></td>
+                        <td>{t.member_count}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn CreateTeamForm(create: ServerAction<CreateTeam>) -> impl IntoView {
+    let error = action_error(create.value());
+    view! {
         <section class="card">
             <h2>"Create a team"</h2>
             <ActionForm action=create>
@@ -244,26 +220,30 @@ pub fn TeamsPage() -> impl IntoView {
     }
 }
 
+/// The member actions of a team page, shared by its parts.
+#[derive(Clone, Copy)]
+struct MemberActions {
+    add: ServerAction<AddMember>,
+    change: ServerAction<SetRole>,
+    remove: ServerAction<RemoveMember>,
+}
+
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let add = ServerAction::<AddMember>::new();
-    let change = ServerAction::<SetRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
-    let add_error = action_error(add.value());
-    let change_error = Signal::derive(move || {
-        action_error(change.value())
-            .get()
-            .or_else(|| action_error(remove.value()).get())
-    });
+    let actions = MemberActions {
+        add: ServerAction::new(),
+        change: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
     let team = Resource::new(
         move || {
             (
                 slug(),
-                add.version().get(),
-                change.version().get(),
-                remove.version().get(),
+                actions.add.version().get(),
+                actions.change.version().get(),
+                actions.remove.version().get(),
             )
         },
         |(slug, ..)| team_detail(slug),
@@ -272,55 +252,7 @@ pub fn TeamPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match team.await {
-                    Ok(team) => {
-                        let is_admin = team.my_role == "admin";
-                        let slug = team.slug.clone();
-                        view! {
-                            <Title text=team.name.clone()/>
-                            <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " <code>{team.slug.clone()}</code></p>
-                            <h1>{team.name.clone()}</h1>
-                            <p class="muted">"Your role: " <span class=format!("role role-{}", team.my_role)>{team.my_role.clone()}</span></p>
-                            <FormError error=change_error/>
-                            <FieldError error=change_error field="username" id="member-error"/>
-                            <table class="table members">
-                                <thead><tr><th scope="col">"Member"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th>
-                                    {is_admin.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-                                <tbody>
-                                    {team.members.into_iter().map(|m| {
-                                        let slug = slug.clone();
-                                        view! {
-                                            <tr data-member=m.username.clone()>
-                                                <td>{m.username.clone()}</td>
-                                                <td><span class=format!("role role-{}", m.role)>{m.role.clone()}</span></td>
-                                                <td>{m.joined.clone()}</td>
-                                                {is_admin.then(|| view! {
-                                                    <MemberActions team=slug.clone() username=m.username.clone() role=m.role.clone() change remove/>
-                                                })}
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            {is_admin.then(|| view! {
-                                <section class="card">
-                                    <h2>"Add a member"</h2>
-                                    <ActionForm action=add>
-                                        <input type="hidden" name="team" value=slug.clone()/>
-                                        <label for="new-username">"Username"</label>
-                                        <input id="new-username" name="username" required aria-describedby="new-username-error"/>
-                                        <FieldError error=add_error field="username" id="new-username-error"/>
-                                        <label for="new-role">"Role"</label>
-                                        <select id="new-role" name="role">
-                                            {ROLES.iter().map(|r| view! { <option value=*r>{*r}</option> }).collect_view()}
-                                        </select>
-                                        <FieldError error=add_error field="role" id="new-role-error"/>
-                                        <FormError error=add_error/>
-                                        <button type="submit" class="button">"Add member"</button>
-                                    </ActionForm>
-                                </section>
-                            })}
-                        }.into_any()
-                    }
+                    Ok(team) => view! { <LoadedTeam team actions/> }.into_any(),
                     Err(e) => view! {
                         <Title text="Team"/>
                         <h1>"Team"</h1>
@@ -333,32 +265,90 @@ pub fn TeamPage() -> impl IntoView {
     }
 }
 
+/// A team's page once loaded: its members, and for admins the controls to manage them.
+#[component]
+fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
+    let is_admin = team.my_role.is_admin();
+    let change_error = Signal::derive(move || {
+        action_error(actions.change.value())
+            .get()
+            .or_else(|| action_error(actions.remove.value()).get())
+    });
+    let slug = team.slug.clone();
+    view! {
+        <Title text=team.name.clone()/>
+        <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " <code>{team.slug.clone()}</code></p>
+        <h1>{team.name.clone()}</h1>
+        <p class="muted">"Your role: " <RoleBadge role=team.my_role/></p>
+        <FormError error=change_error/>
+        <FieldError error=change_error field="username" id="member-error"/>
+        <table class="table members">
+            <thead><tr><th scope="col">"Member"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th>
+                {is_admin.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
+            <tbody>
+                {team.members.into_iter().map(|m| {
+                    let team = slug.clone();
+                    view! {
+                        <tr data-member=m.username.clone()>
+                            <td>{m.username.clone()}</td>
+                            <td><RoleBadge role=m.role/></td>
+                            <td>{m.joined.clone()}</td>
+                            {is_admin.then(|| view! {
+                                <MemberControls team username=m.username.clone() role=m.role actions/>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        {is_admin.then(|| view! { <AddMemberForm team=slug.clone() add=actions.add/> })}
+    }
+}
+
+#[component]
+fn AddMemberForm(team: String, add: ServerAction<AddMember>) -> impl IntoView {
+    let error = action_error(add.value());
+    view! {
+        <section class="card">
+            <h2>"Add a member"</h2>
+            <ActionForm action=add>
+                <input type="hidden" name="team" value=team/>
+                <label for="new-username">"Username"</label>
+                <input id="new-username" name="username" required aria-describedby="new-username-error"/>
+                <FieldError error field="username" id="new-username-error"/>
+                <label for="new-role">"Role"</label>
+                <select id="new-role" name="role">{role_options(Role::Reader)}</select>
+                <FieldError error field="role" id="new-role-error"/>
+                <FormError error/>
+                <button type="submit" class="button">"Add member"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
 /// A team admin's controls for one member: change role, remove.
 #[component]
-fn MemberActions(
+fn MemberControls(
     team: String,
     username: String,
-    role: String,
-    change: ServerAction<SetRole>,
-    remove: ServerAction<RemoveMember>,
+    role: Role,
+    actions: MemberActions,
 ) -> impl IntoView {
     let select_id = format!("role-{username}");
-    let (team2, username2) = (team.clone(), username.clone());
+    let (team_again, username_again) = (team.clone(), username.clone());
     view! {
         <td class="actions">
-            <ActionForm action=change>
-                <input type="hidden" name="team" value=team/>
+            <ActionForm action=actions.change>
+                <input type="hidden" name="team" value=team.clone()/>
                 <input type="hidden" name="username" value=username.clone()/>
                 <label class="visually-hidden" for=select_id.clone()>{format!("Role of {username}")}</label>
-                <select id=select_id name="role">
-                    {ROLES.iter().map(|r| view! { <option value=*r selected=role == *r>{*r}</option> }).collect_view()}
-                </select>
+                <select id=select_id name="role">{role_options(role)}</select>
                 <button type="submit" class="button secondary">"Change role"</button>
             </ActionForm>
-            <ActionForm action=remove>
-                <input type="hidden" name="team" value=team2/>
-                <input type="hidden" name="username" value=username2.clone()/>
-                <button type="submit" class="button danger" aria-label=format!("Remove {username2}")>"Remove"</button>
+            <ActionForm action=actions.remove>
+                <input type="hidden" name="team" value=team_again/>
+                <input type="hidden" name="username" value=username_again.clone()/>
+                <button type="submit" class="button danger" aria-label=format!("Remove {username_again}")>"Remove"</button>
             </ActionForm>
         </td>
     }

@@ -121,7 +121,11 @@ mod tests {
     #[test]
     fn the_standard_choices_in_menu_order_and_words() {
         let choices = ExpiryChoices::standard();
-        let values: Vec<String> = choices.options().into_iter().map(ExpiryOption::value).collect();
+        let values: Vec<String> = choices
+            .options()
+            .into_iter()
+            .map(ExpiryOption::value)
+            .collect();
         assert_eq!(values, ["7", "30", "60", "90", "custom", "never"]);
         assert_eq!(choices.presets_in_words(), "7, 30, 60 or 90");
         assert_eq!(
@@ -139,7 +143,11 @@ mod tests {
             max_custom_days: 30,
             allow_never: false,
         };
-        let values: Vec<String> = choices.options().into_iter().map(ExpiryOption::value).collect();
+        let values: Vec<String> = choices
+            .options()
+            .into_iter()
+            .map(ExpiryOption::value)
+            .collect();
         assert_eq!(values, ["7", "custom"]);
         assert_eq!(choices.refusal(), "Choose 7 days, a custom date.");
     }

@@ -19,7 +19,11 @@ pub struct UnknownRole(pub String);
 
 impl fmt::Display for UnknownRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Unknown role {:?}: choose reader, writer or admin.", self.0)
+        write!(
+            f,
+            "Unknown role {:?}: choose reader, writer or admin.",
+            self.0
+        )
     }
 }
 

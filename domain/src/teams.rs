@@ -423,3 +423,28 @@ pub async fn remove_member(
     txn.commit().await?;
     Ok(())
 }
+
+/// A change to one membership, as the web app's member controls ask for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    Add(Role),
+    SetRole(Role),
+    Remove,
+}
+
+/// Makes `change` to `username`'s membership of the team (see [`add_member`], [`set_role`],
+/// [`remove_member`]).
+pub async fn change_member(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    username: &Username,
+    change: MemberChange,
+    ip: Option<String>,
+) -> Result<()> {
+    match change {
+        MemberChange::Add(role) => add_member(db, actor, slug, username, role, ip).await,
+        MemberChange::SetRole(role) => set_role(db, actor, slug, username, role, ip).await,
+        MemberChange::Remove => remove_member(db, actor, slug, username, ip).await,
+    }
+}

@@ -82,9 +82,10 @@ async fn fill_description_keys<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> 
         .order_by("created_at", Order::Asc)
         .order_by("id", Order::Asc)
         .to_owned();
-    let rows = TokenRow::find_by_statement(StatementBuilder::build(&select, &db.get_database_backend()))
-        .all(db)
-        .await?;
+    let rows =
+        TokenRow::find_by_statement(StatementBuilder::build(&select, &db.get_database_backend()))
+            .all(db)
+            .await?;
     let mut taken: HashSet<(i64, String)> = HashSet::new();
     for row in rows {
         let mut key = common::description_key(&row.description);
@@ -96,8 +97,7 @@ async fn fill_description_keys<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> 
             .value("description_key", key)
             .and_where(Expr::col("id").eq(row.id))
             .to_owned();
-        db.execute(&update)
-            .await?;
+        db.execute(&update).await?;
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The command line: `patdesk serve` (the default), `patdesk migrate`, and the operator's
-//! `user`, `team` (and, later, `token`) commands.
+//! `user`, `team` and `token` commands.
 //!
-//! Every command exits non-zero with one line on stderr naming the problem.
+//! The operator's commands call the same domain functions as the web app, as
+//! `Actor::Operator`, so their changes are checked and recorded the same way. Every command exits
+//! non-zero with one line on stderr naming the problem.
 
 use std::process::ExitCode;
 
@@ -59,8 +61,7 @@ enum TokenCommand {
         /// Allow writes (the owner's role must be writer or admin).
         #[arg(long)]
         write: bool,
-        /// Lifetime in days: 7, 30, 60 or 90 (default 30).
-        #[arg(long, conflicts_with = "no_expiry")]
+        #[arg(long, conflicts_with = "no_expiry", help = expires_in_days_help())]
         expires_in_days: Option<u32>,
         /// Never expire.
         #[arg(long)]
@@ -78,6 +79,16 @@ enum TokenCommand {
     },
     /// Delete (revoke) a token by id.
     Delete { id: String },
+}
+
+/// `--expires-in-days`'s help, from the allowed choices.
+fn expires_in_days_help() -> String {
+    let choices = domain::tokens::expiry_choices();
+    format!(
+        "Lifetime in days: {} (default {})",
+        choices.presets_in_words(),
+        choices.default_days
+    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,11 +191,14 @@ async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
     Ok(db)
 }
 
-/// A domain error as the operator should read it.
+/// A domain error as the operator should read it: the CLI's one mapping from `domain::Error`.
 fn operator_error(error: domain::Error) -> anyhow::Error {
     match error {
         domain::Error::Invalid { message, .. } | domain::Error::Conflict { message, .. } => {
             anyhow::anyhow!(message)
+        }
+        unavailable if unavailable.is_unavailable() => {
+            anyhow::anyhow!("cannot reach the database: {unavailable}")
         }
         other => anyhow::anyhow!(other),
     }
@@ -203,7 +217,8 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             let typed = typed.strip_suffix('\r').unwrap_or(typed);
             let password = Password::parse(typed).map_err(operator_error)?;
             let db = database().await?;
-            let user = domain::users::create(&db, &username, &password, admin)
+            let registration = domain::users::Registration::ByOperator { admin };
+            let user = domain::users::create(&db, &username, &password, registration)
                 .await
                 .map_err(operator_error)?;
             println!(
@@ -222,8 +237,9 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
 
 async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
     use domain::{
+        Actor,
         names::{Role, TeamName, TeamSlug, Username},
-        teams::{self, Actor},
+        teams,
     };
     match command {
         TeamCommand::Add { slug, owner, name } => {
@@ -236,7 +252,8 @@ async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(operator_error)?
                 .ok_or_else(|| anyhow::anyhow!("There is no user named {owner}."))?;
-            teams::create(&db, owner_account.id, &slug, &name)
+            let owner_id = owner_account.id;
+            teams::create(&db, Actor::Operator, owner_id, &slug, &name, None)
                 .await
                 .map_err(operator_error)?;
             println!("created team {slug} with {owner} as admin");
@@ -249,9 +266,9 @@ async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
         }) => {
             let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
             let username = Username::parse(&username).map_err(operator_error)?;
-            let role = Role::parse(&role).map_err(operator_error)?;
+            let role = Role::parse(&role).map_err(|e| operator_error(e.into()))?;
             let db = database().await?;
-            teams::add_member(&db, Actor::Operator, &slug, &username, role)
+            teams::add_member(&db, Actor::Operator, &slug, &username, role, None)
                 .await
                 .map_err(operator_error)?;
             println!("added {username} to {slug} as {role}");
@@ -261,7 +278,7 @@ async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
             let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
             let username = Username::parse(&username).map_err(operator_error)?;
             let db = database().await?;
-            teams::remove_member(&db, Actor::Operator, &slug, &username)
+            teams::remove_member(&db, Actor::Operator, &slug, &username, None)
                 .await
                 .map_err(operator_error)?;
             println!("removed {username} from {slug}");
@@ -282,8 +299,6 @@ async fn token_owner(
 }
 
 async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
-    use domain::tokens::{self, Expiry, NewToken, TokenKind};
-    use serde_json::json;
     match command {
         TokenCommand::Create {
             user,
@@ -294,98 +309,128 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
             no_expiry,
             json,
         } => {
-            let expiry = if no_expiry {
-                Expiry::Never
-            } else {
-                let days = expires_in_days.unwrap_or(30);
-                if !tokens::PRESET_DAYS.contains(&days) {
-                    anyhow::bail!("--expires-in-days must be 7, 30, 60 or 90 (got {days})");
-                }
-                Expiry::Days(days)
-            };
-            let db = database().await?;
-            let owner = token_owner(&db, &user).await?;
-            let request = NewToken {
-                description: &description,
-                team: &team,
+            let request = CreateRequest {
+                user,
+                team,
+                description,
                 write,
-                expiry,
-                kind: TokenKind::Personal,
+                expires_in_days,
+                no_expiry,
             };
-            let issued = tokens::create(&db, owner.id, request, None)
-                .await
-                .map_err(operator_error)?;
-            let expires_at = issued.info.expires_at.map(|at| at.to_rfc3339());
-            if json {
-                println!(
-                    "{}",
-                    json!({ "id": issued.info.id, "token": issued.secret.expose(), "expires_at": expires_at })
-                );
-            } else {
-                println!("{}", issued.secret.expose());
-                eprintln!(
-                    "created {} for team {} ({}), expires {}. The value above is shown only once.",
-                    issued.info.id,
-                    issued.info.team_slug,
-                    if issued.info.write {
-                        "read/write"
-                    } else {
-                        "read"
-                    },
-                    expires_at.as_deref().unwrap_or("never")
-                );
-            }
-            Ok(())
+            token_create(request, json).await
         }
-        TokenCommand::List { user, json } => {
-            let db = database().await?;
-            let owner = token_owner(&db, &user).await?;
-            let list = tokens::list(&db, owner.id).await.map_err(operator_error)?;
-            let now = chrono::Utc::now();
-            if json {
-                let rows: Vec<_> = list
-                    .iter()
-                    .map(|t| {
-                        json!({
-                            "id": t.id,
-                            "description": t.description,
-                            "team": t.team_slug,
-                            "write": t.write,
-                            "kind": t.kind,
-                            "token": domain::token_format::partial(&t.hint),
-                            "created_at": t.created_at.to_rfc3339(),
-                            "expires_at": t.expires_at.map(|at| at.to_rfc3339()),
-                            "expired": t.is_expired(now),
-                            "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
-                            "last_used_ips": t.last_used_ips,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::Value::Array(rows));
-            } else {
-                for t in &list {
-                    println!(
-                        "{}  {:<10}  {:<10}  {}  expires {}  last used {}  {}",
-                        t.id,
-                        t.team_slug,
-                        if t.write { "read/write" } else { "read" },
-                        domain::token_format::partial(&t.hint),
-                        t.expires_at
-                            .map_or("never".into(), |at| at.format("%Y-%m-%d").to_string()),
-                        t.last_used_at.map_or("never".into(), |at| at.to_rfc3339()),
-                        t.description
-                    );
-                }
-            }
-            Ok(())
-        }
+        TokenCommand::List { user, json } => token_list(&user, json).await,
         TokenCommand::Delete { id } => {
             let db = database().await?;
-            let info = tokens::delete_by_id(&db, id.trim())
+            let info = domain::tokens::delete_by_id(&db, id.trim())
                 .await
                 .map_err(operator_error)?;
             println!("deleted {} ({})", info.id, info.description);
             Ok(())
         }
     }
+}
+
+/// `token create`'s arguments.
+struct CreateRequest {
+    user: String,
+    team: String,
+    description: String,
+    write: bool,
+    expires_in_days: Option<u32>,
+    no_expiry: bool,
+}
+
+async fn token_create(request: CreateRequest, json: bool) -> anyhow::Result<()> {
+    use domain::tokens::{self, Expiry, NewToken, TokenKind};
+    let choices = tokens::expiry_choices();
+    let expiry = if request.no_expiry {
+        Expiry::parse("never", None, chrono::Utc::now().date_naive(), &choices)
+    } else {
+        Expiry::days(
+            request.expires_in_days.unwrap_or(choices.default_days),
+            &choices,
+        )
+    }
+    .map_err(|e| anyhow::anyhow!("--expires-in-days / --no-expiry: {}", operator_error(e)))?;
+    let db = database().await?;
+    let owner = token_owner(&db, &request.user).await?;
+    let new = NewToken {
+        description: &request.description,
+        team: &request.team,
+        write: request.write,
+        expiry,
+        kind: TokenKind::Personal,
+    };
+    let issued = tokens::create(&db, owner.id, new, None)
+        .await
+        .map_err(operator_error)?;
+    let expires_at = issued.info.expires_at.map(|at| at.to_rfc3339());
+    if json {
+        let value = serde_json::json!({
+            "id": issued.info.id,
+            "token": issued.secret.expose(),
+            "expires_at": expires_at,
+        });
+        println!("{value}");
+    } else {
+        println!("{}", issued.secret.expose());
+        eprintln!(
+            "created {} for team {} ({}), expires {}. The value above is shown only once.",
+            issued.info.id,
+            issued.info.team_slug,
+            access_words(issued.info.write),
+            expires_at.as_deref().unwrap_or("never")
+        );
+    }
+    Ok(())
+}
+
+fn access_words(write: bool) -> &'static str {
+    if write { "read/write" } else { "read" }
+}
+
+async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
+    use domain::{time, token_format::partial};
+    let db = database().await?;
+    let owner = token_owner(&db, user).await?;
+    let list = domain::tokens::list(&db, owner.id)
+        .await
+        .map_err(operator_error)?;
+    let now = chrono::Utc::now();
+    if json {
+        let rows: Vec<_> = list
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.id,
+                    "description": t.description,
+                    "team": t.team_slug,
+                    "write": t.write,
+                    "kind": t.kind.as_str(),
+                    "token": partial(&t.hint),
+                    "created_at": t.created_at.to_rfc3339(),
+                    "expires_at": t.expires_at.map(|at| at.to_rfc3339()),
+                    "expired": t.is_expired(now),
+                    "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
+                    "last_used_ips": t.last_used_ips,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    for t in &list {
+        println!(
+            "{}  {:<10}  {:<10}  {}  expires {}  last used {}  {}",
+            t.id,
+            t.team_slug,
+            access_words(t.write),
+            partial(&t.hint),
+            t.expires_at.map_or("never".into(), time::date),
+            t.last_used_at.map_or("never".into(), |at| at.to_rfc3339()),
+            t.description
+        );
+    }
+    Ok(())
 }

@@ -12,14 +12,14 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
-    Json,
     extract::{ConnectInfo, Request, State},
     http::{HeaderMap, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use sea_orm::DatabaseConnection;
-use serde_json::json;
+
+use crate::error::ApiError;
 
 /// The peer's address, or (when the operator trusts a proxy) the last `X-Forwarded-For` entry.
 pub async fn client_ip(
@@ -80,14 +80,7 @@ pub async fn session(
     let user = match cookie {
         Some(value) => match domain::sessions::resolve(&db, &value).await {
             Ok(user) => user,
-            Err(error) => {
-                tracing::error!(%error, "session lookup failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The service is temporarily unavailable. Please try again shortly.",
-                )
-                    .into_response();
-            }
+            Err(error) => return ApiError::from(error).into_response(),
         },
         None => None,
     };
@@ -136,14 +129,12 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
-    (
+    ApiError::new(
         StatusCode::FORBIDDEN,
-        Json(json!({ "error": {
-            "code": "cross_site_request",
-            "message": "This request did not come from a patdesk page (its Origin header is missing or names another site)."
-        }})),
+        "cross_site_request",
+        "This request did not come from a patdesk page (its Origin header is missing or names another site).",
     )
-        .into_response()
+    .into_response()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Security headers on every response (PRODUCT.md §8, OWASP Secure Headers).
+//! Security headers on every response (`docs/hardening.md`, OWASP Secure Headers).
 //!
 //! Pages carry their own Content-Security-Policy with the per-response nonce (set by
 //! `app::shell`); every other response — JSON, files, errors — gets a policy that allows

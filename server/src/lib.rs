@@ -7,7 +7,8 @@
 //! - [`telemetry`]: structured logging with `tracing`.
 //! - [`web`]: the axum router: Leptos pages and server functions, health checks.
 //! - [`health`]: `/healthz` and `/readyz`.
-//! - [`rpc`]: HTTP statuses for server-function errors.
+//! - [`state`]: `AppState`, what every handler can reach.
+//! - [`error`]: `ApiError`, every answer that is not a page or a server function's.
 //! - [`headers`]: security headers on every response.
 //! - [`guard`]: session resolution, private-page redirects and the same-origin check.
 //! - [`limits`]: the longest URI and the most header bytes a request may have.
@@ -15,10 +16,11 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod error;
 pub mod guard;
 pub mod headers;
 pub mod health;
 pub mod limits;
-pub mod rpc;
+pub mod state;
 pub mod telemetry;
 pub mod web;

@@ -1,4 +1,4 @@
-//! Limits on the request line and headers (PRODUCT.md §8), checked before any other work.
+//! Limits on the request line and headers (`docs/hardening.md`), checked before any other work.
 //!
 //! hyper already refuses more than 100 headers and a head of more than about 400 KB; these
 //! limits are far lower, near what browsers and common proxies send and accept. Bodies are
@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 
 /// The longest path and query accepted.
 pub const MAX_URI_BYTES: usize = 8 * 1024;

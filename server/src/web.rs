@@ -2,12 +2,9 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use domain::{access::CallerCache, throttle::FailedAuth, usage::UsageBuffer};
-
 use anyhow::Context as _;
-use axum::{
-    Router, extract::FromRef, http::StatusCode, middleware, response::IntoResponse, routing::get,
-};
+use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
+use domain::{access::CallerCache, throttle::FailedAuth, usage::UsageBuffer};
 use leptos::{
     config::{Env, LeptosOptions},
     prelude::provide_context,
@@ -22,28 +19,12 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{api, config::Config, guard, headers, health, limits, rpc};
-
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: DatabaseConnection,
-    /// Token uses not yet written to the database.
-    pub usage: Arc<UsageBuffer>,
-    /// Whether `X-Forwarded-For` names the client (see `Config::trust_forwarded_for`).
-    pub trust_forwarded_for: bool,
-    /// Failed authentications per client IP (API and sign-in), for 429 `rate_limited`.
-    pub failed_auth: Arc<FailedAuth>,
-    /// Recently authenticated tokens (see `domain::access::CallerCache`).
-    pub callers: Arc<CallerCache>,
-}
+use crate::{
+    api, config::Config, error::ApiError, guard, headers, health, limits, state::AppState,
+};
 
 /// The longest a request may take, body upload included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How often noted token uses are written (PRODUCT.md §7 asks for at least every 10 s).
-pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -82,7 +63,6 @@ pub fn router(state: AppState) -> Router {
             state.db.clone(),
             guard::session,
         ))
-        .layer(middleware::from_fn(rpc::error_status))
         .layer(middleware::from_fn(guard::same_origin))
         .layer(middleware::from_fn_with_state(
             state.trust_forwarded_for,
@@ -92,7 +72,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(headers::security_headers))
         // A bug that panics answers 500 (and is logged) instead of dropping the connection.
         .layer(CatchPanicLayer::custom(|_| {
-            api::error::ApiError::internal().into_response()
+            ApiError::internal().into_response()
         }))
         .layer(CompressionLayer::new())
         // A request that takes longer than this (a stalled body upload, a database that
@@ -135,9 +115,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         callers: Arc::new(CallerCache::default()),
     };
     let flusher = tokio::spawn(flush_usage_every(
-        USAGE_FLUSH_INTERVAL,
+        config.usage_flush_interval,
         db.clone(),
         usage.clone(),
+    ));
+    let sweeper = tokio::spawn(purge_sessions_every(
+        config.session_sweep_interval,
+        db.clone(),
     ));
     tracing::info!(%addr, database = %config.database_url, "listening on http://{addr}");
     axum::serve(
@@ -149,6 +133,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .context("server error")?;
     tracing::info!("shutting down: in-flight requests finished");
     flusher.abort();
+    sweeper.abort();
     match usage.flush(&db).await {
         Ok(written) => tracing::info!(tokens = written, "last-used data written"),
         Err(error) => tracing::error!(%error, "could not write last-used data at shutdown"),
@@ -181,6 +166,20 @@ async fn flush_usage_every(interval: Duration, db: DatabaseConnection, usage: Ar
             && let Err(error) = usage.flush(&db).await
         {
             tracing::warn!(%error, "could not write last-used data");
+        }
+    }
+}
+
+/// Deletes expired sessions at start-up and then every `interval`, until aborted.
+async fn purge_sessions_every(interval: Duration, db: DatabaseConnection) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match domain::sessions::purge_expired(&db).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
         }
     }
 }

@@ -314,6 +314,7 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
             &TeamSlug::parse("ops").unwrap(),
             &Username::parse("bob").unwrap(),
             Role::Reader,
+            None,
         )
         .await
         .unwrap();

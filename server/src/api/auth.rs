@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -15,8 +15,7 @@ use domain::{
     token_format::TokenSecret,
 };
 
-use super::error::ApiError;
-use crate::web::AppState;
+use crate::{error::ApiError, state::AppState};
 
 /// What the `Authorization` header carries, checked for shape and checksum only.
 #[derive(Debug)]
@@ -93,19 +92,17 @@ pub async fn authenticate(
     {
         return ApiError::rate_limited(wait).into_response();
     }
-    let failed = |error: ApiError| {
-        // A missing token is not a guess; every other 401 is.
-        if error.status == StatusCode::UNAUTHORIZED
-            && error.code != "missing_token"
+    let refuse = |denied: Denied| {
+        if denied.counts_as_failed_attempt()
             && let Some(ip) = client_ip
         {
             state.failed_auth.fail(ip);
         }
-        error.into_response()
+        ApiError::from(denied).into_response()
     };
     let credentials = match parse_authorization(request.headers()) {
         Ok(credentials) => credentials,
-        Err(denied) => return failed(denied.into()),
+        Err(denied) => return refuse(denied),
     };
     let caller = match access::authenticate_cached(
         db,
@@ -116,7 +113,8 @@ pub async fn authenticate(
     .await
     {
         Ok(caller) => caller,
-        Err(error) => return failed(error.into()),
+        Err(access::AccessError::Denied(denied)) => return refuse(denied),
+        Err(access::AccessError::Internal(error)) => return ApiError::from(error).into_response(),
     };
     let path = request.uri().path().to_string();
     // Team content is written with non-GET methods; the token's own endpoints (regenerate,
@@ -124,7 +122,7 @@ pub async fn authenticate(
     let writes_team_content =
         path_team(&path).is_some() && !matches!(*request.method(), Method::GET | Method::HEAD);
     if let Err(denied) = caller.authorize(path_team(&path), writes_team_content) {
-        return ApiError::from(denied).into_response();
+        return refuse(denied);
     }
     // Noted in memory; written in batches (see domain::usage).
     let ip = client_ip.map(|ip| ip.to_string());

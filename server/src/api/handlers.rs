@@ -1,15 +1,13 @@
 //! The `/api/v1` endpoints. Each runs after `auth::authenticate`, which has already checked
 //! the token, the team in the path and write access; here they only do their work, scoped to
-//! the token's team. Their `#[utoipa::path]` annotations make the OpenAPI document.
+//! the token's team. Each `#[utoipa::path]` annotation is the endpoint's one definition: `api::router`
+//! mounts the handlers with `routes!`, which also puts them into the OpenAPI document.
 
 use std::sync::Arc;
 
 use axum::{
     Extension, Json,
-    extract::{
-        Path, Query, State,
-        rejection::{JsonRejection, PathRejection, QueryRejection},
-    },
+    extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -19,60 +17,17 @@ use domain::{
     content::{self, Writer},
 };
 use sea_orm::DatabaseConnection;
-use serde::de::DeserializeOwned;
 
 use super::{
-    error::ApiError,
+    extract::{Body, Ids, Params},
     model::{
         AnswerBody, AnswerOut, AnswerPage, ErrorBody, Me, MeToken, MeUser, NewQuestion, PageQuery,
         QuestionChanges, QuestionOut, QuestionPage, Regenerated,
     },
 };
+use crate::error::ApiError;
 
 type ApiResult<T> = Result<T, ApiError>;
-
-/// A JSON body, or a 413/422 that says what is wrong with it.
-fn body<T: DeserializeOwned>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(value)| value).map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "The request body is larger than {} bytes.",
-                    super::MAX_BODY_BYTES
-                ),
-            )
-        } else {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                format!("body: {}", e.body_text()),
-            )
-        }
-    })
-}
-
-/// Path ids that are not numbers name nothing: 404.
-fn path<T>(path: Result<Path<T>, PathRejection>, what: &str) -> ApiResult<T> {
-    path.map(|Path(value)| value).map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("No such {what}."),
-        )
-    })
-}
-
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query.map(|Query(value)| value).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            format!("query: {}", e.body_text()),
-        )
-    })
-}
 
 fn ip_text(ip: Option<Extension<ClientIp>>) -> Option<String> {
     ip.map(|Extension(ClientIp(ip))| ip.to_string())
@@ -177,9 +132,8 @@ pub async fn delete_self(
 pub async fn list_questions(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    params: Result<Query<PageQuery>, QueryRejection>,
+    Params(params): Params<PageQuery>,
 ) -> ApiResult<Json<QuestionPage>> {
-    let params = query(params)?;
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
     let found = content::list_questions(&db, caller.token.team_id, page, per_page).await?;
     Ok(Json(QuestionPage::from(&found)))
@@ -201,9 +155,8 @@ pub async fn create_question(
     State(db): State<DatabaseConnection>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
-    new: Result<Json<NewQuestion>, JsonRejection>,
+    Body(new): Body<NewQuestion>,
 ) -> ApiResult<(StatusCode, Json<QuestionOut>)> {
-    let new = body(new)?;
     let question = content::create_question(
         &db,
         caller.token.team_id,
@@ -228,9 +181,9 @@ pub async fn create_question(
 pub async fn get_question(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64)>, PathRejection>,
+    Ids(ids): Ids<(String, i64)>,
 ) -> ApiResult<Json<QuestionOut>> {
-    let (_, id) = path(ids, "question")?;
+    let (_, id) = ids;
     let question = content::get_question(&db, caller.token.team_id, id).await?;
     Ok(Json(QuestionOut::from(&question)))
 }
@@ -252,11 +205,10 @@ pub async fn update_question(
     State(db): State<DatabaseConnection>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64)>, PathRejection>,
-    changes: Result<Json<QuestionChanges>, JsonRejection>,
+    Ids(ids): Ids<(String, i64)>,
+    Body(changes): Body<QuestionChanges>,
 ) -> ApiResult<Json<QuestionOut>> {
-    let (_, id) = path(ids, "question")?;
-    let changes = body(changes)?;
+    let (_, id) = ids;
     let question = content::update_question(
         &db,
         caller.token.team_id,
@@ -283,9 +235,9 @@ pub async fn delete_question(
     State(db): State<DatabaseConnection>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64)>, PathRejection>,
+    Ids(ids): Ids<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    let (_, id) = path(ids, "question")?;
+    let (_, id) = ids;
     content::delete_question(&db, caller.token.team_id, id, &writer(&caller, ip)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -304,11 +256,10 @@ pub async fn delete_question(
 pub async fn list_answers(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64)>, PathRejection>,
-    params: Result<Query<PageQuery>, QueryRejection>,
+    Ids(ids): Ids<(String, i64)>,
+    Params(params): Params<PageQuery>,
 ) -> ApiResult<Json<AnswerPage>> {
-    let (_, id) = path(ids, "question")?;
-    let params = query(params)?;
+    let (_, id) = ids;
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
     let found = content::list_answers(&db, caller.token.team_id, id, page, per_page).await?;
     Ok(Json(AnswerPage::from(&found)))
@@ -331,11 +282,10 @@ pub async fn create_answer(
     State(db): State<DatabaseConnection>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64)>, PathRejection>,
-    new: Result<Json<AnswerBody>, JsonRejection>,
+    Ids(ids): Ids<(String, i64)>,
+    Body(new): Body<AnswerBody>,
 ) -> ApiResult<(StatusCode, Json<AnswerOut>)> {
-    let (_, id) = path(ids, "question")?;
-    let new = body(new)?;
+    let (_, id) = ids;
     let answer = content::create_answer(
         &db,
         caller.token.team_id,
@@ -368,11 +318,10 @@ pub async fn update_answer(
     State(db): State<DatabaseConnection>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64, i64)>, PathRejection>,
-    changes: Result<Json<AnswerBody>, JsonRejection>,
+    Ids(ids): Ids<(String, i64, i64)>,
+    Body(changes): Body<AnswerBody>,
 ) -> ApiResult<Json<AnswerOut>> {
-    let (_, question_id, answer_id) = path(ids, "answer")?;
-    let changes = body(changes)?;
+    let (_, question_id, answer_id) = ids;
     let answer = content::update_answer(
         &db,
         caller.token.team_id,
@@ -403,9 +352,9 @@ pub async fn delete_answer(
     State(db): State<DatabaseConnection>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
-    ids: Result<Path<(String, i64, i64)>, PathRejection>,
+    Ids(ids): Ids<(String, i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    let (_, question_id, answer_id) = path(ids, "answer")?;
+    let (_, question_id, answer_id) = ids;
     content::delete_answer(
         &db,
         caller.token.team_id,

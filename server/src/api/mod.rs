@@ -1,54 +1,50 @@
-//! The token-authenticated REST API under `/api/v1` (PRODUCT.md §3, §4).
+//! The token-authenticated REST API under `/api/v1` (`docs/api.md`).
 //!
-//! - [`auth`]: reads `Authorization`, runs every check of §3 (via `domain::access`) in one
-//!   middleware, and adds `Patdesk-Token-Expiration` to successful answers.
-//! - [`error`]: `ApiError`, the one place where refusals and failures become HTTP responses.
-//! - [`handlers`]: the endpoints.
-//! - [`model`]: request and response bodies, and the OpenAPI 3.1 document (`/api/openapi.json`).
+//! - [`auth`]: reads `Authorization`, runs every check of the auth rules (via `domain::access`)
+//!   in one middleware, and adds `Patdesk-Token-Expiration` to successful answers.
+//! - [`handlers`]: the endpoints, each defined once by its `#[utoipa::path]` annotation.
+//! - [`extract`]: request extractors that answer malformed requests with an `ApiError`.
+//! - [`model`]: request and response bodies.
+//! - [`openapi`]: the OpenAPI 3.1 document's own parts (`/api/openapi.json`).
 //!
-//! Session cookies play no part here: only tokens authenticate the API.
+//! Refusals and failures become responses in `crate::error::ApiError`. Session cookies play no
+//! part here: only tokens authenticate the API.
 
 pub mod auth;
-pub mod error;
+pub mod extract;
 pub mod handlers;
 pub mod model;
+pub mod openapi;
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    middleware,
-    routing::{delete, get, post},
-};
+use axum::{Router, extract::DefaultBodyLimit, middleware, routing::get};
+use utoipa::OpenApi as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::web::AppState;
+use crate::{error::ApiError, state::AppState};
 
 /// Request bodies above this are refused with 413 `payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// Every endpoint, mounted and described in one list.
+fn endpoints() -> OpenApiRouter<AppState> {
     use handlers as h;
-    Router::new()
-        .route("/api/v1/me", get(h::me))
-        .route("/api/v1/tokens/self", delete(h::delete_self))
-        .route("/api/v1/tokens/self/regenerate", post(h::regenerate_self))
-        .route(
-            "/api/v1/teams/{team}/questions",
-            get(h::list_questions).post(h::create_question),
-        )
-        .route(
-            "/api/v1/teams/{team}/questions/{id}",
-            get(h::get_question)
-                .patch(h::update_question)
-                .delete(h::delete_question),
-        )
-        .route(
-            "/api/v1/teams/{team}/questions/{id}/answers",
-            get(h::list_answers).post(h::create_answer),
-        )
-        .route(
-            "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}",
-            axum::routing::patch(h::update_answer).delete(h::delete_answer),
-        )
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(h::me))
+        .routes(routes!(h::delete_self))
+        .routes(routes!(h::regenerate_self))
+        .routes(routes!(h::list_questions, h::create_question))
+        .routes(routes!(
+            h::get_question,
+            h::update_question,
+            h::delete_question
+        ))
+        .routes(routes!(h::list_answers, h::create_answer))
+        .routes(routes!(h::update_answer, h::delete_answer))
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let (endpoints, _) = endpoints().split_for_parts();
+    endpoints
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
         .route("/api/openapi.json", get(openapi_json))
         // Unknown API paths get a JSON 404, not the web app's page.
@@ -56,18 +52,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-async fn not_found() -> error::ApiError {
-    error::ApiError::new(
-        axum::http::StatusCode::NOT_FOUND,
-        "not_found",
-        "No such API endpoint. The API is described at /api/openapi.json.",
-    )
+async fn not_found() -> ApiError {
+    ApiError::not_found("No such API endpoint. The API is described at /api/openapi.json.")
 }
 
 /// The OpenAPI 3.1 document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi;
-    model::ApiDoc::openapi()
+    let (_, mut document) = endpoints().split_for_parts();
+    openapi::finish(&mut document);
+    document
 }
 
 async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {

@@ -1,9 +1,12 @@
-//! `ApiError`: every refusal or failure of the API as `{"error":{"code","message"}}` with the
-//! status PRODUCT.md §3 gives it. 401s carry `WWW-Authenticate: Bearer realm="patdesk"`, 429s
-//! `Retry-After`.
+//! `ApiError`: every answer that is not a page or a server function's — refusals and failures
+//! of the API, the request limits, the guards and the readiness check — as
+//! `{"error":{"code","message"}}` with the status `docs/api.md` gives it. 401s carry
+//! `WWW-Authenticate: Bearer realm="patdesk"`, 429s `Retry-After`. Every conversion into it
+//! (from `domain::Error`, from a refusal, from a rejected request body) is here, once.
 
 use axum::{
     Json,
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -51,6 +54,58 @@ impl ApiError {
             "Something went wrong on our side. Please try again.",
         )
     }
+
+    /// The database cannot be reached; the caller may simply retry.
+    pub fn unavailable() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The service cannot reach its database right now. Please try again shortly.",
+        )
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn validation_failed(message: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+    }
+}
+
+/// A body that is too large (413) or not the JSON the endpoint takes (422, saying why).
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "The request body is larger than {} bytes.",
+                    crate::api::MAX_BODY_BYTES
+                ),
+            )
+        } else {
+            ApiError::validation_failed(format!("body: {}", rejection.body_text()))
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::validation_failed(format!("query: {}", rejection.body_text()))
+    }
+}
+
+/// Path ids that are not numbers name nothing.
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        ApiError::not_found("No such question or answer: ids in the path are numbers.")
+    }
 }
 
 impl From<Denied> for ApiError {
@@ -74,31 +129,21 @@ impl From<domain::Error> for ApiError {
     fn from(error: domain::Error) -> Self {
         use domain::Error as E;
         match error {
-            E::Invalid { field, message } | E::Conflict { field, message } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                format!("{field}: {message}"),
-            ),
-            E::NotFound(what) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("No such {what}."),
-            ),
+            E::Invalid { field, message } | E::Conflict { field, message } => {
+                ApiError::validation_failed(format!("{field}: {message}"))
+            }
+            E::NotFound(what) => ApiError::not_found(format!("No such {what}.")),
             E::Forbidden(message) => {
                 ApiError::new(StatusCode::FORBIDDEN, "insufficient_role", message)
             }
             E::Rule(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::InvalidCredentials | E::Unauthenticated => Denied::InvalidToken.into(),
             unavailable if unavailable.is_unavailable() => {
-                tracing::warn!(error = %unavailable, "API request: database unreachable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "service_unavailable",
-                    "The service cannot reach its database right now. Please try again shortly.",
-                )
+                tracing::warn!(error = %unavailable, "request: database unreachable");
+                ApiError::unavailable()
             }
             internal @ (E::Database(_) | E::Internal(_)) => {
-                tracing::error!(error = %internal, "API request failed");
+                tracing::error!(error = %internal, "request failed");
                 ApiError::internal()
             }
         }

@@ -1,0 +1,130 @@
+//! The New token form. Its team and expiry choices come from the server (`new_token_options`),
+//! which checks every submitted value again.
+
+use common::{ExpiryChoices, ExpiryOption};
+use leptos::prelude::*;
+
+use super::server::{CreateToken, NewTokenChoices, TeamChoice};
+use crate::components::{FieldError, FormError, action_error};
+
+#[component]
+pub fn NewTokenForm(create: ServerAction<CreateToken>, options: NewTokenChoices) -> impl IntoView {
+    let error = action_error(create.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    let NewTokenChoices { teams, expiry } = options;
+    let first = teams.first().map(|t| t.slug.clone()).unwrap_or_default();
+    let selected = RwSignal::new(first.clone());
+    // A successful create clears the form (and the team choice) for the next token.
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (create.value().get(), form.get()) {
+            form.reset();
+            selected.set(first.clone());
+        }
+    });
+    let no_teams = teams.is_empty();
+    view! {
+        <section class="card" id="new-token">
+            <h2>"New token"</h2>
+            {no_teams.then(|| view! {
+                <p class="form-error">"You need to be in a team to create a token. " <a href="/teams">"Create or join a team"</a></p>
+            })}
+            <ActionForm action=create node_ref=form>
+                <label for="description">"Description"</label>
+                <input id="description" name="description" required maxlength="100"
+                    placeholder="e.g. nightly backup job" aria-describedby="description-help description-error"/>
+                <p class="help" id="description-help">"What is this token for? Up to 100 characters."</p>
+                <FieldError error field="description" id="description-error"/>
+                <TeamSelect teams=teams.clone() selected error/>
+                <ExpirySelect choices=expiry error/>
+                <WriteAccess teams selected error/>
+                <FormError error/>
+                <button type="submit" class="button" disabled=no_teams>"Generate token"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TeamSelect(
+    teams: Vec<TeamChoice>,
+    selected: RwSignal<String>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <label for="team">"Team"</label>
+        <select id="team" name="team" aria-describedby="team-error"
+            on:change=move |ev| selected.set(event_target_value(&ev))>
+            {teams.iter().map(|t| view! {
+                <option value=t.slug.clone()>{format!("{} ({}, {})", t.name, t.slug, t.role)}</option>
+            }).collect_view()}
+        </select>
+        <FieldError error field="team" id="team-error"/>
+    }
+}
+
+/// The expiration menu, rendered from the allowed choices, and the custom date.
+#[component]
+fn ExpirySelect(
+    choices: ExpiryChoices,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let default = ExpiryOption::Days(choices.default_days);
+    let max_custom_days = choices.max_custom_days;
+    view! {
+        <label for="expiration">"Expiration"</label>
+        <select id="expiration" name="expiration" aria-describedby="expiration-help expiration-error">
+            {choices.options().into_iter().map(|option| view! {
+                <option value=option.value() selected=option == default>{option.label()}</option>
+            }).collect_view()}
+        </select>
+        <p class="help" id="expiration-help">"We recommend an expiry: a token that never expires is a standing risk."</p>
+        // Shown by CSS (:has) when chosen, so that it also works before the wasm loads.
+        <p class="help warn-text never-warning">
+            "Tokens without an expiry keep working until you delete them."
+        </p>
+        <FieldError error field="expiration" id="expiration-error"/>
+        <div class="custom-date">
+            <label for="expires_on">"Custom expiry date"</label>
+            <input id="expires_on" name="expires_on" type="date" aria-describedby="expires_on-help expires_on-error"/>
+            <p class="help" id="expires_on-help">{format!("Up to {max_custom_days} days ahead.")}</p>
+            <FieldError error field="expires_on" id="expires_on-error"/>
+        </div>
+    }
+}
+
+/// The write checkbox: enabled only for teams where the user's role allows writing.
+#[component]
+fn WriteAccess(
+    teams: Vec<TeamChoice>,
+    selected: RwSignal<String>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let chosen = move || {
+        let slug = selected.get();
+        teams.iter().find(|t| t.slug == slug).cloned()
+    };
+    let can_write = {
+        let chosen = chosen.clone();
+        move || chosen().is_some_and(|t| t.can_write())
+    };
+    let help = move || match chosen() {
+        Some(t) if !t.can_write() => format!(
+            "Your role in {} is {}: only writers and admins can create write tokens.",
+            t.slug, t.role
+        ),
+        _ => {
+            "Lets the token create, edit and delete questions and answers. Leave off for read-only."
+                .to_string()
+        }
+    };
+    view! {
+        <div class="checkbox">
+            <input id="write" name="write" type="checkbox" value="true"
+                prop:disabled=move || !can_write()
+                aria-describedby="write-help write-error"/>
+            <label for="write">"Enable write access"</label>
+        </div>
+        <p class="help" id="write-help">{help}</p>
+        <FieldError error field="write" id="write-error"/>
+    }
+}

@@ -1,0 +1,115 @@
+//! The access-token page (the home page): list, create, show once with copy, regenerate, delete.
+//!
+//! The secret value only ever travels in the response to `create_token` or `regenerate_token`
+//! (marked `Cache-Control: no-store`) and lives in the page's memory until it is left or
+//! reloaded; nothing can fetch it again.
+//!
+//! - [`server`]: the server functions and the values they answer with.
+//! - [`table`]: the token table and the expiry banner.
+//! - [`form`]: the New token form.
+//! - [`dialog`]: the confirmation for regenerate and delete.
+//! - [`once_only`]: the new value, shown once, with Copy.
+
+mod dialog;
+mod form;
+mod once_only;
+pub mod server;
+mod table;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+pub use self::server::{TeamChoice, token_teams};
+use self::{
+    dialog::{Confirm, ConfirmDialog},
+    form::NewTokenForm,
+    once_only::OnceOnlyPanel,
+    server::{
+        CreateToken, DeleteToken, IssuedToken, RegenerateToken, list_tokens, new_token_options,
+    },
+    table::TokenTable,
+};
+use crate::components::{FormError, action_error};
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let regenerate = ServerAction::<RegenerateToken>::new();
+    let delete = ServerAction::<DeleteToken>::new();
+    let tokens = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                regenerate.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| list_tokens(),
+    );
+    let options = Resource::new(|| (), |_| new_token_options());
+    let confirm = RwSignal::new(None::<Confirm>);
+    // The value shown once: the latest successful create or regenerate.
+    let shown = RwSignal::new(None::<IssuedToken>);
+    Effect::new(move |_| {
+        if let Some(Ok(issued)) = create.value().get() {
+            shown.set(Some(issued));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(issued)) = regenerate.value().get() {
+            shown.set(Some(issued));
+            confirm.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            confirm.set(None);
+        }
+    });
+    // Before hydration (a plain form post), the value arrives with the page itself.
+    let issued_now = move || {
+        shown
+            .get()
+            .or_else(|| match (create.value().get(), regenerate.value().get()) {
+                (Some(Ok(issued)), _) | (_, Some(Ok(issued))) => Some(issued),
+                _ => None,
+            })
+    };
+    let row_error = Signal::derive(move || {
+        action_error(regenerate.value())
+            .get()
+            .or_else(|| action_error(delete.value()).get())
+    });
+
+    view! {
+        <Title text="Access tokens"/>
+        <crate::pages::Welcome/>
+        <div class="page-head">
+            <h1>"Access tokens"</h1>
+            <a class="button" href="#new-token">"Generate new token"</a>
+        </div>
+        <p class="muted">
+            "Tokens let scripts and integrations call your team's API as you. Each is scoped to one team, "
+            "read-only unless you enable write access, and shown only once."
+        </p>
+        {move || issued_now().map(|issued| view! { <OnceOnlyPanel issued/> })}
+        <FormError error=row_error/>
+        <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(rows) => view! { <TokenTable rows confirm/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <ConfirmDialog confirm regenerate delete/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Ok(options) => view! { <NewTokenForm create options/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,193 @@
+//! The token page's server functions and what they answer: rows without secrets, the team and
+//! expiry choices of the form, and the once-only value.
+
+use common::{ExpiryChoices, Role, TokenKind};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A token row as the table shows it. Times are prepared on the server (relative and exact).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: String,
+    pub description: String,
+    pub team: String,
+    pub write: bool,
+    pub kind: TokenKind,
+    /// `pdk_…a1b2`
+    pub partial: String,
+    pub created: String,
+    pub created_exact: String,
+    /// `None`: never expires.
+    pub expires: Option<String>,
+    pub expires_exact: Option<String>,
+    pub expired: bool,
+    pub expiring_soon: bool,
+    /// `None`: never used.
+    pub last_used: Option<String>,
+    pub last_used_exact: Option<String>,
+    pub last_ip: Option<String>,
+}
+
+/// A team the user may scope a token to, and whether their role allows write access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamChoice {
+    pub slug: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl TeamChoice {
+    pub fn can_write(&self) -> bool {
+        self.role.can_write()
+    }
+}
+
+/// What the new-token form offers: the user's teams and the allowed lifetimes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTokenChoices {
+    pub teams: Vec<TeamChoice>,
+    pub expiry: ExpiryChoices,
+}
+
+/// The once-only answer carrying a token's value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub id: String,
+    pub description: String,
+    pub token: String,
+    pub expires: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use chrono::{DateTime, Utc};
+    use domain::{
+        time,
+        tokens::{Issued, TokenInfo},
+    };
+    use http::{HeaderValue, header};
+    use leptos::prelude::use_context;
+    use leptos_axum::ResponseOptions;
+
+    use super::{IssuedToken, TeamChoice, TokenRow};
+    use crate::{
+        error::AppError,
+        session::{db, require_user},
+    };
+
+    pub fn row(t: TokenInfo, now: DateTime<Utc>) -> TokenRow {
+        TokenRow {
+            partial: domain::token_format::partial(&t.hint),
+            created: time::date(t.created_at),
+            created_exact: time::minute(t.created_at),
+            expires: t.expires_at.map(time::date),
+            expires_exact: t.expires_at.map(time::minute),
+            expiring_soon: t.is_expiring_soon(now),
+            expired: t.is_expired(now),
+            last_used: t.last_used_at.map(|at| time::relative(at, now)),
+            last_used_exact: t.last_used_at.map(time::minute),
+            last_ip: t.last_used_ips.first().cloned(),
+            kind: t.kind,
+            id: t.id,
+            description: t.description,
+            team: t.team_slug,
+            write: t.write,
+        }
+    }
+
+    /// The signed-in user's teams, as token scopes.
+    pub async fn team_choices() -> Result<Vec<TeamChoice>, AppError> {
+        let user = require_user()?;
+        let teams = domain::teams::list_for_user(&db()?, user.id).await?;
+        Ok(teams
+            .into_iter()
+            .map(|t| TeamChoice {
+                role: t.role,
+                slug: t.slug,
+                name: t.name,
+            })
+            .collect())
+    }
+
+    /// The response carrying a secret must never be stored by a browser or proxy cache.
+    pub fn issued(issued: Issued) -> IssuedToken {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        IssuedToken {
+            id: issued.info.id,
+            description: issued.info.description,
+            expires: issued.info.expires_at.map(time::minute),
+            token: issued.secret.expose().to_string(),
+        }
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
+    use crate::session::{db, require_user};
+    let user = require_user()?;
+    let now = chrono::Utc::now();
+    let tokens = domain::tokens::list(&db()?, user.id).await?;
+    Ok(tokens.into_iter().map(|t| ssr::row(t, now)).collect())
+}
+
+/// The teams a token (or the API explorer) can be scoped to.
+#[server(prefix = "/rpc", endpoint = "token_teams")]
+pub async fn token_teams() -> Result<Vec<TeamChoice>, AppError> {
+    ssr::team_choices().await
+}
+
+#[server(prefix = "/rpc", endpoint = "new_token_options")]
+pub async fn new_token_options() -> Result<NewTokenChoices, AppError> {
+    Ok(NewTokenChoices {
+        teams: ssr::team_choices().await?,
+        expiry: domain::tokens::expiry_choices(),
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "create_token")]
+pub async fn create_token(
+    description: String,
+    team: String,
+    expiration: String,
+    expires_on: Option<String>,
+    write: Option<String>,
+) -> Result<IssuedToken, AppError> {
+    use domain::tokens::{Expiry, NewToken, TokenKind, expiry_choices};
+
+    use crate::session::{client_ip, db, require_user};
+    let user = require_user()?;
+    let today = chrono::Utc::now().date_naive();
+    let expiry = Expiry::parse(&expiration, expires_on.as_deref(), today, &expiry_choices())?;
+    let request = NewToken {
+        description: &description,
+        team: &team,
+        // An HTML checkbox sends its value only when checked.
+        write: write.is_some_and(|v| !v.is_empty() && v != "false"),
+        expiry,
+        kind: TokenKind::Personal,
+    };
+    let issued = domain::tokens::create(&db()?, user.id, request, client_ip()).await?;
+    Ok(ssr::issued(issued))
+}
+
+#[server(prefix = "/rpc", endpoint = "regenerate_token")]
+pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    let issued = domain::tokens::regenerate(&db()?, user.id, &id, client_ip()).await?;
+    forget_cached_token(&id);
+    Ok(ssr::issued(issued))
+}
+
+#[server(prefix = "/rpc", endpoint = "delete_token")]
+pub async fn delete_token(id: String) -> Result<(), AppError> {
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    domain::tokens::delete(&db()?, user.id, &id, client_ip()).await?;
+    forget_cached_token(&id);
+    Ok(())
+}

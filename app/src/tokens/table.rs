@@ -1,0 +1,100 @@
+//! The token table, with the banner for tokens about to expire.
+
+use common::{EXPIRING_SOON_DAYS, TokenKind};
+use leptos::prelude::*;
+
+use super::{dialog::Confirm, server::TokenRow};
+
+#[component]
+pub fn TokenTable(rows: Vec<TokenRow>, confirm: RwSignal<Option<Confirm>>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! {
+            <p class="empty" data-testid="no-tokens">"You have no tokens yet. Generate one below."</p>
+        }
+        .into_any();
+    }
+    let soon = rows.iter().filter(|r| r.expiring_soon).count();
+    view! {
+        <ExpiryBanner soon/>
+        <div class="table-wrap">
+        <table class="table tokens">
+            <thead>
+                <tr>
+                    <th scope="col">"Description"</th>
+                    <th scope="col">"Team"</th>
+                    <th scope="col">"Scope"</th>
+                    <th scope="col">"Token"</th>
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"Expires"</th>
+                    <th scope="col">"Last used"</th>
+                    <th scope="col">"Last IP"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <TokenTableRow row confirm/> }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// "2 tokens expire within 7 days…", when any do.
+#[component]
+fn ExpiryBanner(soon: usize) -> impl IntoView {
+    let text = match soon {
+        0 => return None,
+        1 => format!(
+            "1 token expires within {EXPIRING_SOON_DAYS} days. Regenerate it to keep your scripts working."
+        ),
+        n => format!(
+            "{n} tokens expire within {EXPIRING_SOON_DAYS} days. Regenerate them to keep your scripts working."
+        ),
+    };
+    Some(view! { <p class="banner warn" role="status" data-testid="expiry-banner">{text}</p> })
+}
+
+#[component]
+fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl IntoView {
+    let (id_r, desc_r) = (row.id.clone(), row.description.clone());
+    let (id_d, desc_d) = (row.id.clone(), row.description.clone());
+    let expires = match (&row.expires, row.expired) {
+        (None, _) => view! { <span class="never" title="This token never expires">"never"</span> }.into_any(),
+        (Some(date), true) => view! { <span class="expired" title=row.expires_exact.clone()>{format!("expired {date}")}</span> }.into_any(),
+        (Some(date), false) => view! {
+            <span class:soon=row.expiring_soon title=row.expires_exact.clone()>{date.clone()}</span>
+        }.into_any(),
+    };
+    let last_used = match row.last_used.clone() {
+        Some(when) => view! { <span title=row.last_used_exact.clone()>{when}</span> }.into_any(),
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+    };
+    view! {
+        <tr data-token-id=row.id.clone() class:expired-row=row.expired>
+            <td>
+                <span class="desc">{row.description.clone()}</span>
+                {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+            </td>
+            <td><code>{row.team.clone()}</code></td>
+            <td>{if row.write { "read/write" } else { "read" }}</td>
+            <td><code class="partial">{row.partial.clone()}</code></td>
+            <td><span title=row.created_exact.clone()>{row.created.clone()}</span></td>
+            <td>{expires}</td>
+            <td>{last_used}</td>
+            <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="actions">
+                <button type="button" class="button secondary"
+                    aria-label=format!("Regenerate {}", row.description)
+                    on:click=move |_| confirm.set(Some(Confirm::Regenerate { id: id_r.clone(), description: desc_r.clone() }))>
+                    "Regenerate"
+                </button>
+                <button type="button" class="button danger"
+                    aria-label=format!("Delete {}", row.description)
+                    on:click=move |_| confirm.set(Some(Confirm::Delete { id: id_d.clone(), description: desc_d.clone() }))>
+                    "Delete"
+                </button>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,130 @@
+//! The OpenAPI 3.1 document's own parts: its title, the security schemes and the answers every
+//! operation can give. The operations come from the handlers, as `api::router` mounts them.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+/// Answers every operation can give besides its own: 401 for a missing or bad token (every
+/// operation needs one), 429 when the caller's address has failed to authenticate too often,
+/// 503 while the database is unreachable, 414 and 431 for an oversized request line or headers
+/// (`limits`). Added here once rather than listed on each handler.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, Ref, RefOr, ResponseBuilder,
+            header::HeaderBuilder,
+            schema::{ObjectBuilder, Type},
+        };
+        let error_body = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build()
+        };
+        let bad_token = ResponseBuilder::new()
+            .description(
+                "Missing, malformed, unknown, deleted or expired token (`missing_token`, \
+                 `malformed_token`, `invalid_token`, `token_revoked`, `token_expired`)",
+            )
+            .header(
+                "WWW-Authenticate",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .build(),
+            )
+            .content("application/json", error_body())
+            .build();
+        let rate_limited = ResponseBuilder::new()
+            .description("Too many failed authentications from this address (`rate_limited`)")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds until attempts are accepted again"))
+                    .build(),
+            )
+            .content("application/json", error_body())
+            .build();
+        let unavailable = ResponseBuilder::new()
+            .description(
+                "The database cannot be reached (`service_unavailable`); try again shortly",
+            )
+            .content("application/json", error_body())
+            .build();
+        let uri_too_long = ResponseBuilder::new()
+            .description("The path and query are over 8 KiB (`uri_too_long`)")
+            .content("application/json", error_body())
+            .build();
+        let headers_too_large = ResponseBuilder::new()
+            .description("The request's headers are over 16 KiB (`headers_too_large`)")
+            .content("application/json", error_body())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut operation.responses.responses;
+                responses.insert("401".into(), RefOr::T(bad_token.clone()));
+                responses.insert("429".into(), RefOr::T(rate_limited.clone()));
+                responses.insert("503".into(), RefOr::T(unavailable.clone()));
+                responses.insert("414".into(), RefOr::T(uri_too_long.clone()));
+                responses.insert("431".into(), RefOr::T(headers_too_large.clone()));
+            }
+        }
+    }
+}
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Authorization: Bearer pdk_…"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "User name: the token's id or its owner's username; password: the token.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "patdesk team API",
+        description = "Team questions and answers, authenticated by personal access tokens.",
+        version = "1"
+    ),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub struct ApiDoc;
+
+/// Completes the document once every operation is in it.
+pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
+    CommonResponses.modify(openapi);
+}
