@@ -90,11 +90,10 @@ async fn sqlite_empty_file_then_again() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
 async fn postgres_empty_database_then_again() {
-    let Ok(admin_url) = std::env::var("PATDESK_TEST_POSTGRES_URL") else {
-        eprintln!("PATDESK_TEST_POSTGRES_URL is not set: skipping the PostgreSQL migration test");
-        return;
-    };
+    let admin_url = std::env::var("PATDESK_TEST_POSTGRES_URL")
+        .expect("this test needs PostgreSQL: set PATDESK_TEST_POSTGRES_URL");
     let admin = Database::connect(&admin_url)
         .await
         .expect("connect to PostgreSQL");

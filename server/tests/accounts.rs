@@ -4,7 +4,8 @@
 mod support;
 
 use reqwest::{StatusCode, header};
-use support::{Caller, PASSWORD, TestServer, cli, client, json};
+use serde_json::Value;
+use support::{Caller, PASSWORD, TestServer, cli, client, eventually, json, ok};
 
 #[tokio::test]
 async fn sessions_cookies_and_sign_in_answers() {
@@ -606,4 +607,116 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
             {"slug": "ops", "name": "Ops", "role": "admin", "member_count": 2}
         ])
     );
+}
+
+/// The operator's commands are in the activity log of the user they affect, with "operator" as
+/// the actor (before, `user add`, `team add` and `team member add|remove` left no entry).
+#[tokio::test]
+async fn cli_made_users_teams_and_memberships_are_in_the_activity_log() {
+    let server = TestServer::start();
+    let password = format!("{PASSWORD}\n");
+    ok(cli(&server, &["user", "add", "alice"], Some(&password)));
+    ok(cli(&server, &["user", "add", "bob"], Some(&password)));
+    ok(cli(
+        &server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+    ok(cli(
+        &server,
+        &["team", "member", "add", "ops", "bob", "--role", "writer"],
+        None,
+    ));
+    ok(cli(
+        &server,
+        &["team", "member", "remove", "ops", "bob"],
+        None,
+    ));
+
+    let entries = |page: Value| -> Vec<(String, String, String)> {
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|r| {
+                let text = |key: &str| r[key].as_str().unwrap_or_default().to_string();
+                (text("kind"), text("actor"), text("target"))
+            })
+            .collect()
+    };
+    let entry = |kind: &str, actor: &str, target: &str| {
+        (kind.to_string(), actor.to_string(), target.to_string())
+    };
+    let mut alice = Caller::new(&server);
+    alice.sign_in("alice", PASSWORD).await;
+    let log = entries(json(alice.call("my_activity", &[("page", "1")]).await).await);
+    assert_eq!(
+        log[..2],
+        [
+            entry("user_created", "operator", "user alice"),
+            entry("team_created", "operator", "team ops"),
+        ],
+        "{log:?}"
+    );
+    let mut bob = Caller::new(&server);
+    bob.sign_in("bob", PASSWORD).await;
+    let log = entries(json(bob.call("my_activity", &[("page", "1")]).await).await);
+    assert_eq!(
+        log[..3],
+        [
+            entry("user_created", "operator", "user bob"),
+            entry("member_added", "operator", "bob in team ops as writer"),
+            entry("member_removed", "operator", "bob in team ops"),
+        ],
+        "{log:?}"
+    );
+}
+
+/// Sessions nobody uses again are deleted by the server's periodic sweep, not left forever.
+#[tokio::test]
+async fn expired_sessions_are_purged_by_the_sweep() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = support::test_database(dir.path());
+    let server = TestServer::start_with(
+        tempfile::tempdir().unwrap(),
+        &database.url,
+        &[("PATDESK_SESSION_SWEEP_SECONDS", "1")],
+    );
+    let mut alice = Caller::new(&server);
+    alice.sign_up("alice").await;
+    let mut bob = Caller::new(&server);
+    bob.sign_up("bob").await;
+    let db = server.connect_database().await;
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 2);
+    // Alice's session runs out (as if 7 days had passed); bob's is live.
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z' WHERE user_id = \
+         (SELECT id FROM users WHERE username = 'alice')",
+    ))
+    .await
+    .unwrap();
+    eventually("the expired session to be purged", || async {
+        (count("SELECT COUNT(*) FROM sessions").await == 1).then_some(())
+    })
+    .await;
+    let left = count(
+        "SELECT COUNT(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'bob')",
+    )
+    .await;
+    assert_eq!(left, 1, "the live session must stay");
 }

@@ -367,3 +367,30 @@ async fn sign_ins_and_token_changes_are_in_the_activity_log() {
         assert!(has(expected), "no activity {expected:?} in {lines:#?}");
     }
 }
+
+/// Descriptions that differ only by case count as the same in any script, on SQLite and on
+/// PostgreSQL alike (before, SQLite's `lower()` folded only A–Z, and the Rust check used
+/// `to_lowercase`, which keeps "ß" and a combining accent apart).
+#[tokio::test]
+async fn descriptions_differing_only_by_case_conflict_beyond_ascii() {
+    let server = TestServer::start();
+    let (mut alice, _bob, _mallory) = people(&server).await;
+    for (first, second) in [
+        ("Déploiement", "DÉPLOIEMENT"),
+        ("Straße", "STRASSE"),
+        ("caf\u{e9}", "CAFE\u{301}"),
+    ] {
+        let created = alice.call("create_token", &form(first, "ops", "30")).await;
+        assert_eq!(created.status(), StatusCode::OK, "{first}");
+        let refused = alice.call("create_token", &form(second, "ops", "30")).await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{second}"
+        );
+        let error = json(refused).await;
+        assert_eq!(error["Field"]["field"], "description", "{second}: {error}");
+    }
+    let listed = json(alice.call("list_tokens", &[]).await).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+}

@@ -325,8 +325,7 @@ pub struct TestDatabase {
 
 pub fn test_database(dir: &Path) -> TestDatabase {
     if std::env::var("PATDESK_TEST_BACKEND").as_deref() == Ok("postgres") {
-        let database = postgres::TempDatabase::create()
-            .expect("PATDESK_TEST_BACKEND=postgres needs PATDESK_TEST_POSTGRES_URL");
+        let database = postgres::TempDatabase::create();
         return TestDatabase {
             url: database.url.clone(),
             _postgres: Some(database),
@@ -411,22 +410,54 @@ pub fn token(
     )
 }
 
-/// Retries `check` until it holds, for at most a second: changes made by another process (the
-/// CLI, a second server) reach a server's cached token checks within that time (PRODUCT.md §7).
+/// Retries `check` until it holds: changes made by another process (the CLI, a second server)
+/// reach a server's cached token checks within a second (docs/api.md). A check that *started*
+/// more than a second after the change and still fails breaks that promise; a slow machine
+/// that merely answers late does not (the overall deadline is generous).
 pub async fn within_a_second<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let started = std::time::Instant::now();
-    while !check().await {
+    let changed = std::time::Instant::now();
+    loop {
+        let started = changed.elapsed();
+        if check().await {
+            return;
+        }
         assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "not within a second: {what}"
+            started < Duration::from_secs(1),
+            "not within a second: {what} (a check started {started:?} after the change failed)"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Polls `check` until it gives a value, for at most `GENEROUS` (a wait on an event, not a
+/// fixed sleep: it returns as soon as the event has happened).
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < GENEROUS,
+            "waited {GENEROUS:?} for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How long a test waits for something that should take a moment.
+pub const GENEROUS: Duration = Duration::from_secs(30);
+
+/// A usage flush interval short enough that tests wait little for last-used data.
+pub const FAST_FLUSH: (&str, &str) = ("PATDESK_USAGE_FLUSH_MS", "100");
 
 /// The usual start: user alice (password [`PASSWORD`]) and her team ops, made with the CLI.
 pub fn alice_owns_ops(server: &TestServer) {
