@@ -32,6 +32,10 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    { name: "app", testMatch: /.*\.spec\.ts/, teardown: "leak check" },
+    { name: "leak check", testMatch: /leaks\.teardown\.ts/ },
+  ],
   webServer: {
     command: `sh ./start-server.sh ${port}`,
     url: `${baseURL}/readyz`,

@@ -1,4 +1,4 @@
-//! Failed-authentication throttling per client IP (PRODUCT.md §8): after `limit` failures within
+//! Failed-authentication throttling per client IP (docs/hardening.md): after `limit` failures within
 //! `window`, that IP's further attempts are refused until the window has passed, so that nobody
 //! can guess tokens or passwords at speed. Successful attempts are never slowed: a check is one
 //! map lookup, and only failures are counted.

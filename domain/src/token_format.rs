@@ -1,4 +1,4 @@
-//! The token format of PRODUCT.md §2:
+//! The token format (docs/tokens.md):
 //!
 //! `pdk_` + 32 random base62 chars (OS CSPRNG) + 6 base62 chars of the CRC32 of the preceding
 //! text = 42 chars. The prefix makes leaked tokens findable by secret scanners; the checksum

@@ -1,4 +1,4 @@
-//! Last-used tracking (PRODUCT.md §7): each authenticated API call is noted in memory; a
+//! Last-used tracking (docs/api.md): each authenticated API call is noted in memory; a
 //! background task writes the notes in batches (every few seconds, and at shutdown), never one
 //! database write per request.
 //!

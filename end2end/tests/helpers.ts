@@ -40,7 +40,7 @@ export async function signUp(page: Page, username: string) {
   await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
 }
 
-/** Token values created during the run, for the leak check in zz-leaks.spec.ts. */
+/** Token values created during the run, for the leak check in leaks.teardown.ts. */
 export function rememberSecret(value: string) {
   const fs = require("node:fs") as typeof import("node:fs");
   fs.appendFileSync(path.join(root, ".tmp/secrets.txt"), value + "\n");

@@ -1,4 +1,4 @@
-//! The initial schema: every table PRODUCT.md §1 names.
+//! The initial schema: users, teams, memberships, tokens, content, sessions and activity.
 //!
 //! Timestamps are stored with their time zone (UTC). Token secrets and session ids are never
 //! stored, only their SHA-256 digests (hex), each behind a unique index for lookup.

@@ -1,4 +1,4 @@
-//! The REST API from outside, curl-style, against the real binary: every rule of PRODUCT.md §3.
+//! The REST API from outside, curl-style, against the real binary: every rule of docs/api.md.
 
 mod support;
 

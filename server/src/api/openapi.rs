@@ -127,4 +127,69 @@ pub struct ApiDoc;
 /// Completes the document once every operation is in it.
 pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
     CommonResponses.modify(openapi);
+    CreatedLinks.modify(openapi);
+}
+
+/// Links from each create operation's 201 to the operations that take the id it returns, so
+/// that a client (and the API fuzzer's stateful phase) can follow a question or answer it made.
+struct CreatedLinks;
+
+impl CreatedLinks {
+    /// (operation that creates, [(link name, operation that uses, [(parameter, expression)])]).
+    const LINKS: &[(&str, &[(&str, &str, &[(&str, &str)])])] = &[
+        (
+            "create_question",
+            &[
+                ("GetQuestion", "get_question", QUESTION),
+                ("UpdateQuestion", "update_question", QUESTION),
+                ("DeleteQuestion", "delete_question", QUESTION),
+                ("ListAnswers", "list_answers", QUESTION),
+                ("CreateAnswer", "create_answer", QUESTION),
+            ],
+        ),
+        (
+            "create_answer",
+            &[
+                ("UpdateAnswer", "update_answer", ANSWER),
+                ("DeleteAnswer", "delete_answer", ANSWER),
+            ],
+        ),
+    ];
+}
+
+/// The team comes from the request's path, the question's id from the response.
+const QUESTION: &[(&str, &str)] = &[("team", "$request.path.team"), ("id", "$response.body#/id")];
+const ANSWER: &[(&str, &str)] = &[
+    ("team", "$request.path.team"),
+    ("id", "$response.body#/question_id"),
+    ("answer_id", "$response.body#/id"),
+];
+
+impl Modify for CreatedLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, link::LinkBuilder};
+        for item in openapi.paths.paths.values_mut() {
+            let Some(post) = item.post.as_mut() else {
+                continue;
+            };
+            let Some((_, links)) = Self::LINKS
+                .iter()
+                .find(|(creator, _)| post.operation_id.as_deref() == Some(*creator))
+            else {
+                continue;
+            };
+            let Some(RefOr::T(created)) = post.responses.responses.get_mut("201") else {
+                continue;
+            };
+            for (name, target, parameters) in *links {
+                let link = parameters
+                    .iter()
+                    .fold(LinkBuilder::new().operation_id(*target), |link, (p, e)| {
+                        link.parameter(*p, *e)
+                    })
+                    .build();
+                created.links.insert(name.to_string(), RefOr::T(link));
+            }
+        }
+    }
 }

@@ -1,11 +1,12 @@
-import { test, expect } from "@playwright/test";
+import { test as teardown, expect } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PASSWORD } from "./helpers";
 
-// Runs last (files run in name order on one worker): no token value created during the run (the
-// explorer's included) and no password may appear in the server's database files or its log.
-test("no token value or password is in the database files or the server log", async () => {
+// The "leak check" project: Playwright runs it after every spec of the "app" project, whatever
+// their order or outcome (it is that project's teardown). No token value created during the run
+// (the explorer's included) and no password may appear in the server's database files or log.
+teardown("no token value or password is in the database files or the server log", async () => {
   const dir = path.resolve(__dirname, "../.tmp");
   const secretsFile = path.join(dir, "secrets.txt");
   const secrets = fs.existsSync(secretsFile)
