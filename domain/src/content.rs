@@ -97,17 +97,17 @@ async fn with_authors<M, T>(
         .collect())
 }
 
-async fn author_name(db: &impl ConnectionTrait, id: i64) -> Result<String> {
-    Ok(user::Entity::find_by_id(id)
-        .one(db)
+/// One row built with its author's username.
+async fn with_author<M, T>(
+    db: &impl ConnectionTrait,
+    model: M,
+    author_of: impl Fn(&M) -> i64,
+    build: impl Fn(M, String) -> T,
+) -> Result<T> {
+    with_authors(db, vec![model], author_of, build)
         .await?
-        .map(|u| u.username)
-        .unwrap_or_default())
-}
-
-async fn to_question(db: &impl ConnectionTrait, m: question::Model) -> Result<Question> {
-    let author = author_name(db, m.author_id).await?;
-    Ok(question(m, author))
+        .pop()
+        .ok_or_else(|| Error::Internal("a row was lost while naming its author".into()))
 }
 
 fn question(m: question::Model, author: String) -> Question {
@@ -239,7 +239,7 @@ async fn lock_team_question(
 
 pub async fn get_question(db: &DatabaseConnection, team_id: i64, id: i64) -> Result<Question> {
     let model = team_question(db, team_id, id).await?;
-    to_question(db, model).await
+    with_author(db, model, |q| q.author_id, question).await
 }
 
 /// Changes the title and/or body; at least one must be given.
@@ -268,7 +268,7 @@ pub async fn update_question(
     active.updated_at = Set(Utc::now());
     let model = active.update(&txn).await?;
     writer.record(&txn, format!("edited question {id}")).await?;
-    let question = to_question(&txn, model).await?;
+    let question = with_author(&txn, model, |q| q.author_id, question).await?;
     txn.commit().await?;
     Ok(question)
 }
@@ -303,11 +303,6 @@ pub struct Answer {
     pub author: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-async fn to_answer(db: &impl ConnectionTrait, m: answer::Model) -> Result<Answer> {
-    let author = author_name(db, m.author_id).await?;
-    Ok(answer(m, author))
 }
 
 fn answer(m: answer::Model, author: String) -> Answer {
@@ -410,7 +405,7 @@ pub async fn update_answer(
     writer
         .record(&txn, format!("edited answer {answer_id}"))
         .await?;
-    let answer = to_answer(&txn, model).await?;
+    let answer = with_author(&txn, model, |a| a.author_id, answer).await?;
     txn.commit().await?;
     Ok(answer)
 }

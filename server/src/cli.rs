@@ -49,23 +49,8 @@ enum Command {
 enum TokenCommand {
     /// Create a token and print its value (once).
     Create {
-        /// The token's owner.
-        #[arg(long)]
-        user: String,
-        /// The team the token is scoped to (the owner must be a member).
-        #[arg(long)]
-        team: String,
-        /// What the token is for (1–100 characters, unique among the owner's tokens).
-        #[arg(long)]
-        description: String,
-        /// Allow writes (the owner's role must be writer or admin).
-        #[arg(long)]
-        write: bool,
-        #[arg(long, conflicts_with = "no_expiry", help = expires_in_days_help())]
-        expires_in_days: Option<u32>,
-        /// Never expire.
-        #[arg(long)]
-        no_expiry: bool,
+        #[command(flatten)]
+        request: CreateArgs,
         /// Print {"id","token","expires_at"} as JSON.
         #[arg(long)]
         json: bool,
@@ -79,6 +64,28 @@ enum TokenCommand {
     },
     /// Delete (revoke) a token by id.
     Delete { id: String },
+}
+
+/// What `token create` asks for.
+#[derive(Debug, clap::Args)]
+struct CreateArgs {
+    /// The token's owner.
+    #[arg(long)]
+    user: String,
+    /// The team the token is scoped to (the owner must be a member).
+    #[arg(long)]
+    team: String,
+    /// What the token is for (1–100 characters, unique among the owner's tokens).
+    #[arg(long)]
+    description: String,
+    /// Allow writes (the owner's role must be writer or admin).
+    #[arg(long)]
+    write: bool,
+    #[arg(long, conflicts_with = "no_expiry", help = expires_in_days_help())]
+    expires_in_days: Option<u32>,
+    /// Never expire.
+    #[arg(long)]
+    no_expiry: bool,
 }
 
 /// `--expires-in-days`'s help, from the allowed choices.
@@ -300,25 +307,7 @@ async fn token_owner(
 
 async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Create {
-            user,
-            team,
-            description,
-            write,
-            expires_in_days,
-            no_expiry,
-            json,
-        } => {
-            let request = CreateRequest {
-                user,
-                team,
-                description,
-                write,
-                expires_in_days,
-                no_expiry,
-            };
-            token_create(request, json).await
-        }
+        TokenCommand::Create { request, json } => token_create(request, json).await,
         TokenCommand::List { user, json } => token_list(&user, json).await,
         TokenCommand::Delete { id } => {
             let db = database().await?;
@@ -331,17 +320,7 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
     }
 }
 
-/// `token create`'s arguments.
-struct CreateRequest {
-    user: String,
-    team: String,
-    description: String,
-    write: bool,
-    expires_in_days: Option<u32>,
-    no_expiry: bool,
-}
-
-async fn token_create(request: CreateRequest, json: bool) -> anyhow::Result<()> {
+async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
     use domain::tokens::{self, Expiry, NewToken, TokenKind};
     let choices = tokens::expiry_choices();
     let expiry = if request.no_expiry {

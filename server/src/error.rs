@@ -86,7 +86,7 @@ impl From<JsonRejection> for ApiError {
                 "payload_too_large",
                 format!(
                     "The request body is larger than {} bytes.",
-                    crate::api::MAX_BODY_BYTES
+                    crate::limits::MAX_BODY_BYTES
                 ),
             )
         } else {

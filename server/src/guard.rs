@@ -5,6 +5,8 @@
 //!   it; sends signed-out visitors of private pages to `/signin?next=…`.
 //! - [`client_ip`]: works out the client's IP once and puts a [`domain::ClientIp`] into the
 //!   request's extensions.
+//! - [`request_size`]: refuses a request line or headers over the limits of `crate::limits`
+//!   before any other work.
 //! - [`same_origin`]: refuses state-changing requests (POST, PUT, PATCH, DELETE) whose `Origin`
 //!   (or, lacking that, `Referer`) is not this site, so no other site can make a signed-in
 //!   browser call our server functions.
@@ -19,7 +21,10 @@ use axum::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    limits::{MAX_HEADER_BYTES, MAX_URI_BYTES},
+};
 
 /// The peer's address, or (when the operator trusts a proxy) the last `X-Forwarded-For` entry.
 pub async fn client_ip(
@@ -135,6 +140,35 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         "This request did not come from a patdesk page (its Origin header is missing or names another site).",
     )
     .into_response()
+}
+
+pub async fn request_size(request: Request, next: Next) -> Response {
+    let uri_bytes = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("The path and query are {uri_bytes} bytes long; at most {MAX_URI_BYTES} are accepted."),
+        )
+        .into_response();
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("The request's headers are {header_bytes} bytes long; at most {MAX_HEADER_BYTES} are accepted."),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

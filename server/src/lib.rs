@@ -11,7 +11,8 @@
 //! - [`error`]: `ApiError`, every answer that is not a page or a server function's.
 //! - [`headers`]: security headers on every response.
 //! - [`guard`]: session resolution, private-page redirects and the same-origin check.
-//! - [`limits`]: the longest URI and the most header bytes a request may have.
+//! - [`limits`]: the longest URI, the most header and body bytes, the longest time a request may
+//!   have.
 
 pub mod api;
 pub mod cli;

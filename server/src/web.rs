@@ -20,11 +20,9 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    api, config::Config, error::ApiError, guard, headers, health, limits, state::AppState,
+    api, config::Config, error::ApiError, guard, headers, health, limits::REQUEST_TIMEOUT,
+    state::AppState,
 };
-
-/// The longest a request may take, body upload included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -68,7 +66,7 @@ pub fn router(state: AppState) -> Router {
             state.trust_forwarded_for,
             guard::client_ip,
         ))
-        .layer(middleware::from_fn(limits::request_size))
+        .layer(middleware::from_fn(guard::request_size))
         .layer(middleware::from_fn(headers::security_headers))
         // A bug that panics answers 500 (and is logged) instead of dropping the connection.
         .layer(CatchPanicLayer::custom(|_| {

@@ -20,10 +20,7 @@ use axum::{Router, extract::DefaultBodyLimit, middleware, routing::get};
 use utoipa::OpenApi as _;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{error::ApiError, state::AppState};
-
-/// Request bodies above this are refused with 413 `payload_too_large`.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::{error::ApiError, limits::MAX_BODY_BYTES, state::AppState};
 
 /// Every endpoint, mounted and described in one list.
 fn endpoints() -> OpenApiRouter<AppState> {

@@ -134,9 +134,14 @@ pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
 /// that a client (and the API fuzzer's stateful phase) can follow a question or answer it made.
 struct CreatedLinks;
 
+/// A link's parameters: (parameter of the target operation, runtime expression).
+type Parameters = &'static [(&'static str, &'static str)];
+/// A link: (its name, the operation it leads to, its parameters).
+type LinkTo = (&'static str, &'static str, Parameters);
+
 impl CreatedLinks {
-    /// (operation that creates, [(link name, operation that uses, [(parameter, expression)])]).
-    const LINKS: &[(&str, &[(&str, &str, &[(&str, &str)])])] = &[
+    /// Each create operation and where its 201 leads.
+    const LINKS: &[(&str, &[LinkTo])] = &[
         (
             "create_question",
             &[
@@ -158,8 +163,8 @@ impl CreatedLinks {
 }
 
 /// The team comes from the request's path, the question's id from the response.
-const QUESTION: &[(&str, &str)] = &[("team", "$request.path.team"), ("id", "$response.body#/id")];
-const ANSWER: &[(&str, &str)] = &[
+const QUESTION: Parameters = &[("team", "$request.path.team"), ("id", "$response.body#/id")];
+const ANSWER: Parameters = &[
     ("team", "$request.path.team"),
     ("id", "$response.body#/question_id"),
     ("answer_id", "$response.body#/id"),
