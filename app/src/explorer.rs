@@ -102,6 +102,24 @@ pub fn ExplorerPage() -> impl IntoView {
              replaces it."
         )}</p>
         <div class="explorer-bar">
+            <TeamPicker teams chosen/>
+            <p class="explorer-status" role="status" data-testid="explorer-status">
+                {move || status.get().describe()}
+            </p>
+        </div>
+        {move || error.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+        <noscript><p class="notice">"The API explorer runs in the browser: enable JavaScript to use it."</p></noscript>
+        <div id="swagger-ui" class="explorer" node_ref=container></div>
+    }
+}
+
+/// The team menu, once the user's teams are known (or a word on joining one).
+#[component]
+fn TeamPicker(
+    teams: Resource<Result<Vec<crate::tokens::TeamChoice>, AppError>>,
+    chosen: RwSignal<String>,
+) -> impl IntoView {
+    view! {
             <Transition fallback=|| view! { <p class="muted">"Loading your teams…"</p> }>
                 {move || Suspend::new(async move {
                     let list = teams.await.unwrap_or_default();
@@ -135,21 +153,26 @@ pub fn ExplorerPage() -> impl IntoView {
                     }.into_any()
                 })}
             </Transition>
-            <p class="explorer-status" role="status" data-testid="explorer-status">
-                {move || match status.get() {
-                    Status::Idle => "Choose a team to authorize the explorer.".to_string(),
-                    Status::Opening(team) => format!("Creating the explorer's token for {team}…"),
-                    Status::Ready { id, team, write, expires } => format!(
-                        "Authorized with token {id} for {team} ({}), valid until {expires}.",
-                        if write { "read and write" } else { "read-only" },
-                    ),
-                    Status::Failed(_) => "The explorer is not authorized.".to_string(),
-                }}
-            </p>
-        </div>
-        {move || error.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
-        <noscript><p class="notice">"The API explorer runs in the browser: enable JavaScript to use it."</p></noscript>
-        <div id="swagger-ui" class="explorer" node_ref=container></div>
+    }
+}
+
+impl Status {
+    /// What the status line says.
+    fn describe(self) -> String {
+        match self {
+            Status::Idle => "Choose a team to authorize the explorer.".to_string(),
+            Status::Opening(team) => format!("Creating the explorer's token for {team}…"),
+            Status::Ready {
+                id,
+                team,
+                write,
+                expires,
+            } => format!(
+                "Authorized with token {id} for {team} ({}), valid until {expires}.",
+                if write { "read and write" } else { "read-only" },
+            ),
+            Status::Failed(_) => "The explorer is not authorized.".to_string(),
+        }
     }
 }
 
