@@ -43,6 +43,20 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$addr" ]] || { cat "$work/server.log" >&2; exit 1; }
 
+# Question 1 with answer 1, the ids the document's examples name, so that the example phase
+# reaches real rows (the stateful phase makes its own through the document's links).
+python3 - "$addr" "$token" <<'PY'
+import json, sys, urllib.request
+addr, token = sys.argv[1], sys.argv[2]
+def post(path, body):
+    request = urllib.request.Request(addr + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201, response.status
+post("/api/v1/teams/ops/questions", {"title": "Seeded for fuzzing", "body": "Question 1."})
+post("/api/v1/teams/ops/questions/1/answers", {"body": "Answer 1."})
+PY
+
 # The team in every path is the fuzzer's own (a random slug only ever meets 403 wrong_team,
 # which tests/api.rs covers), so that the cases reach validation and the database.
 cat >"$work/schemathesis.toml" <<'TOML'

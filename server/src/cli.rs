@@ -184,7 +184,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(command) => team_command(command).await,
         Command::Token(command) => token_command(command).await,
         Command::Openapi => {
-            println!("{}", crate::api::openapi().to_pretty_json()?);
+            println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?);
             Ok(())
         }
     }

@@ -171,7 +171,7 @@ pub async fn create_question(
 /// One question.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
     responses(
         (status = 200, description = "The question", body = QuestionOut),
         (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
@@ -191,7 +191,7 @@ pub async fn get_question(
 /// Edits a question's title and/or body.
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
     request_body = QuestionChanges,
     responses(
         (status = 200, description = "The edited question", body = QuestionOut),
@@ -224,7 +224,7 @@ pub async fn update_question(
 /// Deletes a question and its answers.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
@@ -245,7 +245,7 @@ pub async fn delete_question(
 /// A question's answers, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id"), PageQuery),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1), PageQuery),
     responses(
         (status = 200, description = "A page of answers", body = AnswerPage),
         (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
@@ -268,7 +268,7 @@ pub async fn list_answers(
 /// Answers a question.
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id")),
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
     request_body = AnswerBody,
     responses(
         (status = 201, description = "Created", body = AnswerOut),
@@ -302,8 +302,8 @@ pub async fn create_answer(
     patch, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
     params(
         ("team" = String, Path, description = "The team's slug", example = "ops"),
-        ("id" = i64, Path, description = "Question id"),
-        ("answer_id" = i64, Path, description = "Answer id"),
+        ("id" = i64, Path, description = "Question id", example = 1),
+        ("answer_id" = i64, Path, description = "Answer id", example = 1),
     ),
     request_body = AnswerBody,
     responses(
@@ -339,8 +339,8 @@ pub async fn update_answer(
     delete, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
     params(
         ("team" = String, Path, description = "The team's slug", example = "ops"),
-        ("id" = i64, Path, description = "Question id"),
-        ("answer_id" = i64, Path, description = "Answer id"),
+        ("id" = i64, Path, description = "Question id", example = 1),
+        ("answer_id" = i64, Path, description = "Answer id", example = 1),
     ),
     responses(
         (status = 204, description = "Deleted"),

@@ -166,7 +166,6 @@ pub struct NewQuestion {
 /// At least one of `title` and `body`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(min_properties = 1)]
 pub struct QuestionChanges {
     #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
     pub title: Option<String>,

@@ -124,43 +124,64 @@ impl Modify for SecuritySchemes {
 )]
 pub struct ApiDoc;
 
-/// Completes the document once every operation is in it.
-pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
-    CommonResponses.modify(openapi);
-    CreatedLinks.modify(openapi);
+/// The finished document, once every operation is in it.
+pub fn finish(mut openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
+    CommonResponses.modify(&mut openapi);
+    AtLeastOneProperty.modify(&mut openapi);
+    let mut document = serde_json::to_value(&openapi).unwrap_or_default();
+    add_created_links(&mut document);
+    document
 }
 
-/// Links from each create operation's 201 to the operations that take the id it returns, so
-/// that a client (and the API fuzzer's stateful phase) can follow a question or answer it made.
-struct CreatedLinks;
+/// Bodies that must name at least one property. (utoipa 5.5 writes its `min_properties`
+/// attribute as `maxProperties`, which would refuse a body changing both fields.)
+struct AtLeastOneProperty;
+
+impl AtLeastOneProperty {
+    const SCHEMAS: [&str; 1] = ["QuestionChanges"];
+}
+
+impl Modify for AtLeastOneProperty {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in Self::SCHEMAS {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+                object.min_properties = Some(1);
+                object.max_properties = None;
+            }
+        }
+    }
+}
 
 /// A link's parameters: (parameter of the target operation, runtime expression).
 type Parameters = &'static [(&'static str, &'static str)];
 /// A link: (its name, the operation it leads to, its parameters).
 type LinkTo = (&'static str, &'static str, Parameters);
 
-impl CreatedLinks {
-    /// Each create operation and where its 201 leads.
-    const LINKS: &[(&str, &[LinkTo])] = &[
-        (
-            "create_question",
-            &[
-                ("GetQuestion", "get_question", QUESTION),
-                ("UpdateQuestion", "update_question", QUESTION),
-                ("DeleteQuestion", "delete_question", QUESTION),
-                ("ListAnswers", "list_answers", QUESTION),
-                ("CreateAnswer", "create_answer", QUESTION),
-            ],
-        ),
-        (
-            "create_answer",
-            &[
-                ("UpdateAnswer", "update_answer", ANSWER),
-                ("DeleteAnswer", "delete_answer", ANSWER),
-            ],
-        ),
-    ];
-}
+/// Each create operation and where its 201 leads: a client (and the API fuzzer's stateful
+/// phase) can follow a question or answer it made into the operations that take its id.
+const CREATED_LINKS: &[(&str, &[LinkTo])] = &[
+    (
+        "create_question",
+        &[
+            ("GetQuestion", "get_question", QUESTION),
+            ("UpdateQuestion", "update_question", QUESTION),
+            ("DeleteQuestion", "delete_question", QUESTION),
+            ("ListAnswers", "list_answers", QUESTION),
+            ("CreateAnswer", "create_answer", QUESTION),
+        ],
+    ),
+    (
+        "create_answer",
+        &[
+            ("UpdateAnswer", "update_answer", ANSWER),
+            ("DeleteAnswer", "delete_answer", ANSWER),
+        ],
+    ),
+];
 
 /// The team comes from the request's path, the question's id from the response.
 const QUESTION: Parameters = &[("team", "$request.path.team"), ("id", "$response.body#/id")];
@@ -170,31 +191,41 @@ const ANSWER: Parameters = &[
     ("answer_id", "$response.body#/id"),
 ];
 
-impl Modify for CreatedLinks {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{RefOr, link::LinkBuilder};
-        for item in openapi.paths.paths.values_mut() {
-            let Some(post) = item.post.as_mut() else {
-                continue;
-            };
-            let Some((_, links)) = Self::LINKS
-                .iter()
-                .find(|(creator, _)| post.operation_id.as_deref() == Some(*creator))
-            else {
-                continue;
-            };
-            let Some(RefOr::T(created)) = post.responses.responses.get_mut("201") else {
-                continue;
-            };
-            for (name, target, parameters) in *links {
-                let link = parameters
+/// Adds [`CREATED_LINKS`] to the 201 responses. Written as JSON: utoipa 5.5's `Link` serializes
+/// its `operationId` as `operation_id`, which no OpenAPI tool understands.
+fn add_created_links(document: &mut serde_json::Value) {
+    use serde_json::{Map, Value, json};
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(post) = item.get_mut("post") else {
+            continue;
+        };
+        let creator = post
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some((_, links)) = CREATED_LINKS.iter().find(|(name, _)| *name == creator) else {
+            continue;
+        };
+        let Some(created) = post
+            .pointer_mut("/responses/201")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let links: Map<String, Value> = links
+            .iter()
+            .map(|(name, target, parameters)| {
+                let parameters: Map<String, Value> = parameters
                     .iter()
-                    .fold(LinkBuilder::new().operation_id(*target), |link, (p, e)| {
-                        link.parameter(*p, *e)
-                    })
-                    .build();
-                created.links.insert(name.to_string(), RefOr::T(link));
-            }
-        }
+                    .map(|(p, e)| (p.to_string(), json!(e)))
+                    .collect();
+                let link = json!({ "operationId": target, "parameters": parameters });
+                (name.to_string(), link)
+            })
+            .collect();
+        created.insert("links".into(), Value::Object(links));
     }
 }
