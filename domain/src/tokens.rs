@@ -237,8 +237,28 @@ async fn live_namesakes(
         .await?)
 }
 
+/// Creates a token for its owner, who asked for it (from `ip`).
 pub async fn create(
     db: &DatabaseConnection,
+    owner_id: i64,
+    request: NewToken<'_>,
+    ip: Option<String>,
+) -> Result<Issued> {
+    create_as(db, Actor::User(owner_id), owner_id, request, ip).await
+}
+
+/// Creates a token for `owner_id` at the operator's request (`patdesk token create`).
+pub async fn create_by_operator(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    request: NewToken<'_>,
+) -> Result<Issued> {
+    create_as(db, Actor::Operator, owner_id, request, None).await
+}
+
+async fn create_as(
+    db: &DatabaseConnection,
+    actor: Actor,
     owner_id: i64,
     request: NewToken<'_>,
     ip: Option<String>,
@@ -259,6 +279,7 @@ pub async fn create(
     let issued = insert(
         &txn,
         Row {
+            actor,
             owner_id,
             team,
             description,
@@ -346,6 +367,7 @@ async fn replace_explorer_token(
     let issued = insert(
         &txn,
         Row {
+            actor: Actor::User(owner_id),
             owner_id,
             team: team.clone(),
             description: description.to_string(),
@@ -378,6 +400,7 @@ async fn member_team(
 
 /// A validated token about to be stored.
 struct Row {
+    actor: Actor,
     owner_id: i64,
     team: team::Model,
     description: String,
@@ -416,7 +439,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         _ => Error::Database(e),
     })?;
     let info = TokenInfo::from_model(model, row.team.slug);
-    let event = Event::own(row.owner_id, Kind::TokenCreated)
+    let event = Event::new(Some(row.owner_id), row.actor, Kind::TokenCreated)
         .ip(ip)
         .token(info.id.clone())
         .target(format!(

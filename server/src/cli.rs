@@ -341,7 +341,7 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
         expiry,
         kind: TokenKind::Personal,
     };
-    let issued = tokens::create(&db, owner.id, new, None)
+    let issued = tokens::create_by_operator(&db, owner.id, new)
         .await
         .map_err(operator_error)?;
     let expires_at = issued.info.expires_at.map(|at| at.to_rfc3339());

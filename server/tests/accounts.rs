@@ -610,7 +610,8 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
 }
 
 /// The operator's commands are in the activity log of the user they affect, with "operator" as
-/// the actor (before, `user add`, `team add` and `team member add|remove` left no entry).
+/// the actor (before, `user add`, `team add` and `team member add|remove` left no entry, and
+/// `token create|delete` were recorded as the owner's own doing).
 #[tokio::test]
 async fn cli_made_users_teams_and_memberships_are_in_the_activity_log() {
     let server = TestServer::start();
@@ -632,6 +633,24 @@ async fn cli_made_users_teams_and_memberships_are_in_the_activity_log() {
         &["team", "member", "remove", "ops", "bob"],
         None,
     ));
+    let created = ok(cli(
+        &server,
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--team",
+            "ops",
+            "--description",
+            "cli",
+            "--json",
+        ],
+        None,
+    ));
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = created["id"].as_str().unwrap();
+    ok(cli(&server, &["token", "delete", id], None));
 
     let entries = |page: Value| -> Vec<(String, String, String)> {
         page["rows"]
@@ -652,10 +671,12 @@ async fn cli_made_users_teams_and_memberships_are_in_the_activity_log() {
     alice.sign_in("alice", PASSWORD).await;
     let log = entries(json(alice.call("my_activity", &[("page", "1")]).await).await);
     assert_eq!(
-        log[..2],
+        log[..4],
         [
             entry("user_created", "operator", "user alice"),
             entry("team_created", "operator", "team ops"),
+            entry("token_created", "operator", "token \"cli\" for team ops"),
+            entry("token_deleted", "operator", "token \"cli\""),
         ],
         "{log:?}"
     );
