@@ -323,15 +323,19 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
 async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
     use domain::tokens::{self, Expiry, NewToken, TokenKind};
     let choices = tokens::expiry_choices();
-    let expiry = if request.no_expiry {
-        Expiry::parse("never", None, chrono::Utc::now().date_naive(), &choices)
-    } else {
-        Expiry::days(
-            request.expires_in_days.unwrap_or(choices.default_days),
-            &choices,
-        )
-    }
-    .map_err(|e| anyhow::anyhow!("--expires-in-days / --no-expiry: {}", operator_error(e)))?;
+    let expiry = match (request.no_expiry, request.expires_in_days) {
+        (true, _) if choices.allow_never => Expiry::Never,
+        (true, _) => anyhow::bail!("--no-expiry is not allowed: tokens must expire"),
+        (false, days) => {
+            let days = days.unwrap_or(choices.default_days);
+            Expiry::days(days, &choices).map_err(|_| {
+                anyhow::anyhow!(
+                    "--expires-in-days must be {} (got {days})",
+                    choices.presets_in_words()
+                )
+            })?
+        }
+    };
     let db = database().await?;
     let owner = token_owner(&db, &request.user).await?;
     let new = NewToken {
