@@ -68,13 +68,21 @@ fn bad_database_urls_fail_with_one_clear_line() {
             );
         }
     }
-    let out = run(
-        dir.path(),
-        &["serve"],
-        &[("PATDESK_ADDR", "not-an-address")],
-    );
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("PATDESK_ADDR"));
+    for (variable, value) in [
+        ("PATDESK_ADDR", "not-an-address"),
+        ("PATDESK_USAGE_FLUSH_MS", "5"),
+        ("PATDESK_USAGE_FLUSH_MS", "soon"),
+        ("PATDESK_SESSION_SWEEP_SECONDS", "0"),
+        ("PATDESK_AUTH_FAILURES_PER_MINUTE", "-1"),
+    ] {
+        let out = run(dir.path(), &["serve"], &[(variable, value)]);
+        assert!(!out.status.success(), "{variable}={value} was accepted");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with("patdesk: ") && stderr.contains(variable),
+            "{variable}={value}: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]
