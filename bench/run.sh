@@ -43,22 +43,23 @@ seed() {
   value=$("$BIN" token create --user bench --team bench --description load --write --no-expiry --json |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   # The bulk rows copy the real row's timestamps, so that they are stored exactly as the
-  # application stores them; their digests are random (nobody holds their secrets).
+  # application stores them; their digests are random (nobody holds their secrets). Their
+  # descriptions are ASCII, so each one's description key (docs/tokens.md) is itself.
   local sql
   case "$DATABASE_URL" in
     sqlite://*)
       sql="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $bulk)
-        INSERT INTO tokens (id, user_id, team_id, description, secret_digest, hint, write, kind,
-                            expires_at, created_at)
-        SELECT 'tok_b' || printf('%015d', i), t.user_id, t.team_id, 'bulk ' || i,
+        INSERT INTO tokens (id, user_id, team_id, description, description_key, secret_digest,
+                            hint, write, kind, expires_at, created_at)
+        SELECT 'tok_b' || printf('%015d', i), t.user_id, t.team_id, 'bulk ' || i, 'bulk ' || i,
                lower(hex(randomblob(32))), 'bulk', 0, 'personal', t.expires_at, t.created_at
         FROM n, (SELECT * FROM tokens LIMIT 1) AS t;"
       ((bulk > 0)) && sqlite3 "${DATABASE_URL#sqlite://}" "$sql" >/dev/null
       ;;
     postgres://*)
-      sql="INSERT INTO tokens (id, user_id, team_id, description, secret_digest, hint, write, kind,
-                               expires_at, created_at)
-        SELECT 'tok_b' || lpad(i::text, 15, '0'), t.user_id, t.team_id, 'bulk ' || i,
+      sql="INSERT INTO tokens (id, user_id, team_id, description, description_key, secret_digest,
+                               hint, write, kind, expires_at, created_at)
+        SELECT 'tok_b' || lpad(i::text, 15, '0'), t.user_id, t.team_id, 'bulk ' || i, 'bulk ' || i,
                encode(sha256((random()::text || i)::bytea), 'hex'), 'bulk', false, 'personal',
                t.expires_at, t.created_at
         FROM generate_series(1, $bulk) AS i, (SELECT * FROM tokens LIMIT 1) AS t;
