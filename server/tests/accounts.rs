@@ -741,3 +741,35 @@ async fn expired_sessions_are_purged_by_the_sweep() {
     .await;
     assert_eq!(left, 1, "the live session must stay");
 }
+
+/// A plain HTML form post (no wasm yet) that fails is answered with a redirect back to the form
+/// carrying the error, not with the error's status: the page then shows the message. The same
+/// call from the wasm (no `Accept: text/html`) gets the status.
+#[tokio::test]
+async fn a_failing_plain_form_post_is_redirected_back_with_its_error() {
+    let server = TestServer::start();
+    let form = [("username", "nobody"), ("password", "not the password")];
+    let response = client()
+        .post(server.url("/rpc/sign_in"))
+        .header(header::ORIGIN, server.url(""))
+        .header(header::REFERER, server.url("/signin"))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert!(
+        location.starts_with(&server.url("/signin")) && location.contains("__err="),
+        "{location}"
+    );
+    let response = client()
+        .post(server.url("/rpc/sign_in"))
+        .header(header::ORIGIN, server.url(""))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
