@@ -67,6 +67,17 @@ impl Denied {
     }
 }
 
+impl Denied {
+    /// Whether the refusal cost a database lookup (a well-formed token that matches no live
+    /// one): such failures are also counted in the budget the processes share.
+    pub fn counts_across_processes(&self) -> bool {
+        matches!(
+            self,
+            Denied::InvalidToken | Denied::TokenRevoked | Denied::TokenExpired(_)
+        )
+    }
+}
+
 impl From<FormatError> for Denied {
     fn from(e: FormatError) -> Self {
         Denied::MalformedToken(format!("Malformed token: {e}."))

@@ -8,10 +8,11 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QuerySelect, Set};
 
 use crate::{
     activity::{self, Event, Kind},
+    db::begin_write,
     entity::token,
     error::Result,
 };
@@ -101,9 +102,14 @@ impl UsageBuffer {
     }
 }
 
+/// Merges one token's noted use into what is stored. The row is locked while it is read and
+/// written (`FOR UPDATE` on PostgreSQL, the write lock on SQLite): two processes flushing the
+/// same token at once take turns, so neither overwrites the addresses the other just wrote.
 async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Result<()> {
+    let txn = begin_write(db).await?;
     let Some(current) = token::Entity::find_by_id(token_id.to_string())
-        .one(db)
+        .lock_exclusive()
+        .one(&txn)
         .await?
     else {
         return Ok(());
@@ -129,14 +135,15 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
     active.last_used_ips = Set(Some(
         serde_json::to_string(&ips).unwrap_or_else(|_| "[]".into()),
     ));
-    active.update(db).await?;
+    active.update(&txn).await?;
     for ip in new_ips {
         let event = Event::own(owner, Kind::TokenUsedFromNewIp)
             .ip(Some(ip.clone()))
             .token(token_id)
             .target(format!("token \"{}\"", current.description));
-        activity::record_at(db, event, use_.at).await?;
+        activity::record_at(&txn, event, use_.at).await?;
     }
+    txn.commit().await?;
     Ok(())
 }
 

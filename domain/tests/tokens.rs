@@ -410,3 +410,32 @@ async fn descriptions_that_differ_only_by_case_conflict_in_any_script() {
         .await
         .unwrap();
 }
+
+/// Two processes flushing their last-used notes for one token at the same moment: both
+/// addresses are kept (each write reads and writes the row under a lock; before, the second
+/// write could overwrite the first with what it had read before it).
+#[tokio::test]
+async fn concurrent_flushes_of_one_token_lose_no_address() {
+    use domain::usage::UsageBuffer;
+    let w = world().await;
+    for round in 0..10u8 {
+        // A token of its own each round: a token keeps only its five latest addresses.
+        let description = format!("flushed {round}");
+        let issued = tokens::create(&w.db, w.alice, request(&description, "ops", false), None)
+            .await
+            .unwrap();
+        let id = issued.info.id.clone();
+        let (a, b) = (UsageBuffer::new(), UsageBuffer::new());
+        let (ip_a, ip_b) = (format!("192.0.2.{round}"), format!("198.51.100.{round}"));
+        a.record(&id, Some(&ip_a), Utc::now());
+        b.record(&id, Some(&ip_b), Utc::now());
+        let (written_a, written_b) = tokio::join!(a.flush(&w.db), b.flush(&w.db));
+        assert_eq!((written_a.unwrap(), written_b.unwrap()), (1, 1));
+        let listed = tokens::list(&w.db, w.alice).await.unwrap();
+        let stored = &listed.iter().find(|t| t.id == id).unwrap().last_used_ips;
+        assert!(
+            stored.contains(&ip_a) && stored.contains(&ip_b),
+            "round {round}: {stored:?}"
+        );
+    }
+}

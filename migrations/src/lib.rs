@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261124_000002_actors_and_description_keys;
+mod m20261124_000003_shared_auth_failures;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261124_000002_actors_and_description_keys::Migration),
+            Box::new(m20261124_000003_shared_auth_failures::Migration),
         ]
     }
 }

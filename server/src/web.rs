@@ -117,9 +117,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         db.clone(),
         usage.clone(),
     ));
-    let sweeper = tokio::spawn(purge_sessions_every(
+    let sweeper = tokio::spawn(housekeeping_every(
         config.session_sweep_interval,
         db.clone(),
+        state.failed_auth.window(),
     ));
     tracing::info!(%addr, database = %config.database_url, "listening on http://{addr}");
     axum::serve(
@@ -168,8 +169,9 @@ async fn flush_usage_every(interval: Duration, db: DatabaseConnection, usage: Ar
     }
 }
 
-/// Deletes expired sessions at start-up and then every `interval`, until aborted.
-async fn purge_sessions_every(interval: Duration, db: DatabaseConnection) {
+/// Deletes expired sessions, and shared failure counts whose window has passed, at start-up
+/// and then every `interval`, until aborted.
+async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_window: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -178,6 +180,9 @@ async fn purge_sessions_every(interval: Duration, db: DatabaseConnection) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
             Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+        }
+        if let Err(error) = domain::throttle::purge_shared_failures(&db, failure_window).await {
+            tracing::warn!(%error, "could not delete old failed-authentication counts");
         }
     }
 }

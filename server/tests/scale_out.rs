@@ -13,11 +13,20 @@ use support::{
 
 /// Both processes start — and apply the migrations to the empty database — at the same moment.
 fn start_two(url: &str) -> (TestServer, TestServer) {
+    let mut servers = start_together(url, 2, &[FAST_FLUSH]);
+    let b = servers.pop().unwrap();
+    (servers.pop().unwrap(), b)
+}
+
+/// `count` processes on one database, started at the same moment.
+fn start_together(url: &str, count: usize, envs: &[(&str, &str)]) -> Vec<TestServer> {
     std::thread::scope(|scope| {
-        let start = || TestServer::start_with(tempfile::tempdir().unwrap(), url, &[FAST_FLUSH]);
-        let a = scope.spawn(start);
-        let b = scope.spawn(start);
-        (a.join().unwrap(), b.join().unwrap())
+        let started: Vec<_> = (0..count)
+            .map(|_| {
+                scope.spawn(|| TestServer::start_with(tempfile::tempdir().unwrap(), url, envs))
+            })
+            .collect();
+        started.into_iter().map(|s| s.join().unwrap()).collect()
     })
 }
 
@@ -143,4 +152,52 @@ async fn several_processes_migrating_at_once_all_start() {
             assert_eq!(status, StatusCode::OK);
         }
     }
+}
+
+/// One budget of failed authentications per address across the processes: 40 well-formed
+/// tokens that match nothing, from one address, spread over three processes, get 401 until the
+/// configured 30 are used up (each process may let one more through before it hears of it),
+/// then 429 everywhere. Another address is not affected.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn three_processes_share_one_failed_authentication_budget() {
+    let database = TempDatabase::create();
+    let servers = start_together(
+        &database.url,
+        3,
+        &[("PATDESK_AUTH_FAILURES_PER_MINUTE", "30")],
+    );
+    let guesser = client_from(7);
+    let mut answers = Vec::new();
+    for attempt in 0..40 {
+        let server = &servers[attempt % servers.len()];
+        let guess = domain::token_format::TokenSecret::generate();
+        let (status, _) = me_status(&guesser, server, guess.expose()).await;
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+            "attempt {attempt}: {status}"
+        );
+        answers.push(status);
+    }
+    let let_through = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        (30..=32).contains(&let_through),
+        "{let_through} guesses were answered 401: {answers:?}"
+    );
+    assert!(
+        answers[answers.len() - 3..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "every process refuses at the end: {answers:?}"
+    );
+    let other = domain::token_format::TokenSecret::generate();
+    let (status, _) = me_status(&client_from(8), &servers[0], other.expose()).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "another address is not refused"
+    );
 }

@@ -9,9 +9,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use std::net::IpAddr;
+
 use domain::{
     ClientIp,
     access::{self, Denied},
+    throttle,
     token_format::TokenSecret,
 };
 
@@ -92,17 +95,9 @@ pub async fn authenticate(
     {
         return ApiError::rate_limited(wait).into_response();
     }
-    let refuse = |denied: Denied| {
-        if denied.counts_as_failed_attempt()
-            && let Some(ip) = client_ip
-        {
-            state.failed_auth.fail(ip);
-        }
-        ApiError::from(denied).into_response()
-    };
     let credentials = match parse_authorization(request.headers()) {
         Ok(credentials) => credentials,
-        Err(denied) => return refuse(denied),
+        Err(denied) => return refuse(&state, client_ip, denied).await,
     };
     let caller = match access::authenticate_cached(
         db,
@@ -113,7 +108,7 @@ pub async fn authenticate(
     .await
     {
         Ok(caller) => caller,
-        Err(access::AccessError::Denied(denied)) => return refuse(denied),
+        Err(access::AccessError::Denied(denied)) => return refuse(&state, client_ip, denied).await,
         Err(access::AccessError::Internal(error)) => return ApiError::from(error).into_response(),
     };
     let path = request.uri().path().to_string();
@@ -122,7 +117,7 @@ pub async fn authenticate(
     let writes_team_content =
         path_team(&path).is_some() && !matches!(*request.method(), Method::GET | Method::HEAD);
     if let Err(denied) = caller.authorize(path_team(&path), writes_team_content) {
-        return refuse(denied);
+        return refuse(&state, client_ip, denied).await;
     }
     // Noted in memory; written in batches (see domain::usage).
     let ip = client_ip.map(|ip| ip.to_string());
@@ -142,6 +137,29 @@ pub async fn authenticate(
             .insert("patdesk-token-expiration", value);
     }
     response
+}
+
+/// The refusal, after counting it against the caller's address where it counts: in this
+/// process, and for failures that cost a database lookup, in the budget every process on the
+/// database shares (`domain::throttle`).
+async fn refuse(state: &AppState, client_ip: Option<IpAddr>, denied: Denied) -> Response {
+    if let Some(ip) = client_ip
+        && denied.counts_as_failed_attempt()
+    {
+        let throttle = &state.failed_auth;
+        throttle.fail(ip);
+        if denied.counts_across_processes() {
+            let shared =
+                throttle::count_shared_failure(&state.db, ip, throttle.limit(), throttle.window());
+            match shared.await {
+                Ok(Some(wait)) => throttle.block(ip, wait.0),
+                Ok(None) => {}
+                // The refusal stands; only the shared count is missing.
+                Err(error) => tracing::warn!(%error, "could not count a failed authentication"),
+            }
+        }
+    }
+    ApiError::from(denied).into_response()
 }
 
 #[cfg(test)]
