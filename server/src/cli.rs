@@ -184,7 +184,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(command) => team_command(command).await,
         Command::Token(command) => token_command(command).await,
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?);
+            println!("{}", serde_json::to_string_pretty(crate::api::openapi())?);
             Ok(())
         }
     }

@@ -1,6 +1,6 @@
 //! Settings, read from the environment (a `.env` file in the working directory is read first).
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, ops::RangeInclusive, path::PathBuf, str::FromStr, time::Duration};
 
 use domain::db::{DatabaseUrl, DatabaseUrlError};
 
@@ -80,27 +80,24 @@ impl Config {
                 _ => return Err(ConfigError::TrustForwardedFor(v)),
             },
         };
-        let auth_failures_per_minute = match var("PATDESK_AUTH_FAILURES_PER_MINUTE")? {
-            None => DEFAULT_AUTH_FAILURES_PER_MINUTE,
-            Some(v) => match v.trim().parse::<u32>() {
-                Ok(n @ 1..=10_000_000) => n,
-                _ => return Err(ConfigError::AuthFailures(v)),
-            },
-        };
-        let usage_flush_interval = match var("PATDESK_USAGE_FLUSH_MS")? {
-            None => DEFAULT_USAGE_FLUSH_INTERVAL,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(ms @ 10..=10_000) => Duration::from_millis(ms),
-                _ => return Err(ConfigError::UsageFlush(v)),
-            },
-        };
-        let session_sweep_interval = match var("PATDESK_SESSION_SWEEP_SECONDS")? {
-            None => DEFAULT_SESSION_SWEEP_INTERVAL,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(s @ 1..=86_400) => Duration::from_secs(s),
-                _ => return Err(ConfigError::SessionSweep(v)),
-            },
-        };
+        let auth_failures_per_minute = bounded(
+            "PATDESK_AUTH_FAILURES_PER_MINUTE",
+            1..=10_000_000,
+            ConfigError::AuthFailures,
+        )?
+        .unwrap_or(DEFAULT_AUTH_FAILURES_PER_MINUTE);
+        let usage_flush_interval = bounded(
+            "PATDESK_USAGE_FLUSH_MS",
+            10..=10_000,
+            ConfigError::UsageFlush,
+        )?
+        .map_or(DEFAULT_USAGE_FLUSH_INTERVAL, Duration::from_millis);
+        let session_sweep_interval = bounded(
+            "PATDESK_SESSION_SWEEP_SECONDS",
+            1..=86_400,
+            ConfigError::SessionSweep,
+        )?
+        .map_or(DEFAULT_SESSION_SWEEP_INTERVAL, Duration::from_secs);
         Ok(Config {
             database_url,
             addr,
@@ -118,6 +115,25 @@ impl Config {
             Some(raw) => raw.parse()?,
             None => DatabaseUrl::default(),
         })
+    }
+}
+
+/// A whole number within `range` from the variable `name`, or `None` when it is unset; any
+/// other value is the error `invalid` makes of it.
+fn bounded<T>(
+    name: &'static str,
+    range: RangeInclusive<T>,
+    invalid: fn(String) -> ConfigError,
+) -> Result<Option<T>, ConfigError>
+where
+    T: FromStr + PartialOrd,
+{
+    match var(name)? {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<T>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(invalid(v)),
+        },
     }
 }
 

@@ -53,12 +53,15 @@ async fn not_found() -> ApiError {
     ApiError::not_found("No such API endpoint. The API is described at /api/openapi.json.")
 }
 
-/// The OpenAPI 3.1 document, generated from the handlers.
-pub fn openapi() -> serde_json::Value {
-    let (_, document) = endpoints().split_for_parts();
-    openapi::finish(document)
+/// The OpenAPI 3.1 document, generated from the handlers once per process.
+pub fn openapi() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, document) = endpoints().split_for_parts();
+        openapi::finish(document)
+    })
 }
 
-async fn openapi_json() -> axum::Json<serde_json::Value> {
+async fn openapi_json() -> axum::Json<&'static serde_json::Value> {
     axum::Json(openapi())
 }
