@@ -5,7 +5,7 @@ mod support;
 
 use reqwest::{StatusCode, header};
 use serde_json::Value;
-use support::{Caller, PASSWORD, TestServer, cli, client, eventually, json, ok};
+use support::{Caller, PASSWORD, TestServer, cli, client, eventually, json, ok, token};
 
 #[tokio::test]
 async fn sessions_cookies_and_sign_in_answers() {
@@ -633,24 +633,8 @@ async fn cli_made_users_teams_and_memberships_are_in_the_activity_log() {
         &["team", "member", "remove", "ops", "bob"],
         None,
     ));
-    let created = ok(cli(
-        &server,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--team",
-            "ops",
-            "--description",
-            "cli",
-            "--json",
-        ],
-        None,
-    ));
-    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
-    let id = created["id"].as_str().unwrap();
-    ok(cli(&server, &["token", "delete", id], None));
+    let (id, _) = token(&server, "alice", "ops", "cli", false);
+    ok(cli(&server, &["token", "delete", &id], None));
 
     let entries = |page: Value| -> Vec<(String, String, String)> {
         page["rows"]
@@ -699,13 +683,7 @@ async fn cli_made_users_teams_and_memberships_are_in_the_activity_log() {
 async fn expired_sessions_are_purged_by_the_sweep() {
     use sea_orm::{ConnectionTrait, Statement};
 
-    let dir = tempfile::tempdir().unwrap();
-    let database = support::test_database(dir.path());
-    let server = TestServer::start_with(
-        tempfile::tempdir().unwrap(),
-        &database.url,
-        &[("PATDESK_SESSION_SWEEP_SECONDS", "1")],
-    );
+    let server = TestServer::start_env(&[("PATDESK_SESSION_SWEEP_SECONDS", "1")]);
     let mut alice = Caller::new(&server);
     alice.sign_up("alice").await;
     let mut bob = Caller::new(&server);

@@ -37,13 +37,7 @@ async fn use_token(server: &TestServer, token: &str, forwarded: Option<&str>) {
 async fn uses_are_written_in_batches_and_at_shutdown() {
     // The longest flush interval there is: the first write comes 10 s after start, so nothing
     // the calls below note can have been written by the time they are checked.
-    let dir = tempfile::tempdir().unwrap();
-    let database = support::test_database(dir.path());
-    let server = TestServer::start_with(
-        tempfile::tempdir().unwrap(),
-        &database.url,
-        &[("PATDESK_USAGE_FLUSH_MS", "10000")],
-    );
+    let server = TestServer::start_env(&[("PATDESK_USAGE_FLUSH_MS", "10000")]);
     let (_, token) = setup(&server);
     assert_eq!(listed(&server)["last_used_at"], Value::Null);
     for _ in 0..20 {
@@ -113,13 +107,7 @@ async fn a_hard_kill_loses_only_the_unflushed_seconds() {
 #[tokio::test]
 async fn sigterm_flushes_pending_uses() {
     // No periodic write within the test's time: only the shutdown can write the use.
-    let dir = tempfile::tempdir().unwrap();
-    let database = support::test_database(dir.path());
-    let server = TestServer::start_with(
-        tempfile::tempdir().unwrap(),
-        &database.url,
-        &[("PATDESK_USAGE_FLUSH_MS", "10000")],
-    );
+    let server = TestServer::start_env(&[("PATDESK_USAGE_FLUSH_MS", "10000")]);
     let (_, token) = setup(&server);
     use_token(&server, &token, None).await;
     let dir_url = server.database_url();

@@ -57,11 +57,17 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts `patdesk serve` on a fresh SQLite file in a temporary directory.
+    /// Starts `patdesk serve` on a fresh database of its own (see [`test_database`]) in a
+    /// temporary directory.
     pub fn start() -> TestServer {
+        Self::start_env(&[])
+    }
+
+    /// [`TestServer::start`] with extra environment variables.
+    pub fn start_env(envs: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let database = test_database(dir.path());
-        let mut server = Self::start_in(dir, &database.url);
+        let mut server = Self::start_with(dir, &database.url, envs);
         server.owned_database = Some(database);
         server
     }
