@@ -20,7 +20,7 @@ run: build
 
 ## build: the server binary and the wasm/js/css bundle under target/site
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split --precompress
 
 tools:
 	@./scripts/ensure-tools.sh

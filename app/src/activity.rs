@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -55,6 +55,21 @@ pub async fn my_activity(page: u64) -> Result<ActivityPage, AppError> {
         page,
         has_older,
     })
+}
+
+/// The activity page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct ActivityRoute;
+
+#[lazy_route]
+impl LazyRoute for ActivityRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ActivityPage/> }.into_any()
+    }
 }
 
 #[component]

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -146,6 +146,21 @@ impl AuthChanges {
     }
 }
 
+/// The sign-in page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct SignInRoute;
+
+#[lazy_route]
+impl LazyRoute for SignInRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignInPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
@@ -172,6 +187,21 @@ pub fn SignInPage() -> impl IntoView {
             </ActionForm>
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
+    }
+}
+
+/// The sign-up page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct SignUpRoute;
+
+#[lazy_route]
+impl LazyRoute for SignUpRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignUpPage/> }.into_any()
     }
 }
 

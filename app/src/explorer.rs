@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use common::EXPLORER_LIFETIME_HOURS;
@@ -61,6 +62,21 @@ pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
 /// Where the browser remembers the last team chosen (per browser, like GitHub's UI choices).
 #[cfg(feature = "hydrate")]
 const REMEMBERED_TEAM: &str = "patdesk.explorer.team";
+
+/// The API explorer as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct ExplorerRoute;
+
+#[lazy_route]
+impl LazyRoute for ExplorerRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ExplorerPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn ExplorerPage() -> impl IntoView {

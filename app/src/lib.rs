@@ -4,9 +4,9 @@
 //! `hydrate` into the browser's wasm (taking over the server's HTML). The two features never meet.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
@@ -37,6 +37,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -75,7 +77,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/patdesk.css"/>
         <Title formatter=|page: String| if page.is_empty() { "patdesk".to_string() } else { format!("{page} · patdesk") }/>
         <Router>
             <Layout/>
@@ -84,6 +85,10 @@ pub fn App() -> impl IntoView {
 }
 
 /// Everything inside the router: header, and the page for the current route.
+///
+/// Every page is a [`Lazy`] route: the main wasm holds the shell, the router and the header,
+/// and each page's code is a chunk of its own, loaded when the page is first shown (before
+/// hydration for the page the server rendered; docs/frontend.md).
 ///
 /// Pages render in `SsrMode::Async`: the server waits for their data and sends complete HTML,
 /// so that every page works before (or without) the wasm; their queries are small.
@@ -94,13 +99,13 @@ fn Layout() -> impl IntoView {
         <Header/>
         <main id="main" class="page">
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=tokens::TokensPage ssr=SsrMode::Async/>
-                <Route path=path!("/signin") view=auth::SignInPage ssr=SsrMode::Async/>
-                <Route path=path!("/signup") view=auth::SignUpPage ssr=SsrMode::Async/>
-                <Route path=path!("/teams") view=teams::TeamsPage ssr=SsrMode::Async/>
-                <Route path=path!("/teams/:slug") view=teams::TeamPage ssr=SsrMode::Async/>
-                <Route path=path!("/activity") view=activity::ActivityPage ssr=SsrMode::Async/>
-                <Route path=path!("/explorer") view=explorer::ExplorerPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view={Lazy::<tokens::TokensRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/signin") view={Lazy::<auth::SignInRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view={Lazy::<auth::SignUpRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/teams") view={Lazy::<teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/explorer") view={Lazy::<explorer::ExplorerRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

@@ -3,7 +3,7 @@
 use common::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::{LazyRoute, hooks::use_params_map, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -157,6 +157,21 @@ fn RoleBadge(role: Role) -> impl IntoView {
     view! { <span class=format!("role role-{role}")>{role.as_str()}</span> }
 }
 
+/// The list of my teams as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct TeamsRoute;
+
+#[lazy_route]
+impl LazyRoute for TeamsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TeamsPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let create = ServerAction::<CreateTeam>::new();
@@ -226,6 +241,21 @@ struct MemberActions {
     add: ServerAction<AddMember>,
     change: ServerAction<SetRole>,
     remove: ServerAction<RemoveMember>,
+}
+
+/// A team's page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct TeamRoute;
+
+#[lazy_route]
+impl LazyRoute for TeamRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TeamPage/> }.into_any()
+    }
 }
 
 #[component]

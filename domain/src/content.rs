@@ -5,12 +5,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
     Select, Set,
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use crate::{
     activity::{self, Event, Kind},
     db::begin_write,
-    entity::{answer, question, user},
+    entity::{answer, question, team, user},
     error::{Error, Result},
 };
 
@@ -121,7 +122,7 @@ fn question(m: question::Model, author: String) -> Question {
     }
 }
 
-/// A row of a questions page: the question and its author's name.
+/// A row of a questions page: the question, its author's name and the team's total.
 #[derive(FromQueryResult)]
 struct QuestionRow {
     id: i64,
@@ -130,11 +131,13 @@ struct QuestionRow {
     author: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    total: i64,
 }
 
-/// A team's questions, newest first, in two queries: the team's count (from the index), and the
-/// page joined with its authors. (One query with `COUNT(*) OVER ()` was slower on SQLite: the
-/// window makes it read and sort every row of the team before the limit.)
+/// A team's questions, newest first, in one query: the page joined with its authors, each row
+/// carrying the team's question count (kept in `teams.question_count` by every create and
+/// delete, in their transactions, so it is never stale and costs a primary-key read). Only a
+/// page past the end, which has no rows to carry it, reads the count on its own.
 pub async fn list_questions(
     db: &DatabaseConnection,
     team_id: i64,
@@ -155,6 +158,10 @@ pub async fn list_questions(
             question::Column::UpdatedAt,
         ])
         .column_as(user::Column::Username, "author")
+        .expr_as(
+            Expr::SubQuery(None, Box::new(team_question_count(team_id).into())),
+            "total",
+        )
         .join(JoinType::LeftJoin, author)
         .filter(question::Column::TeamId.eq(team_id))
         .order_by_desc(question::Column::Id)
@@ -163,10 +170,16 @@ pub async fn list_questions(
         .into_model::<QuestionRow>()
         .all(db)
         .await?;
-    let total = question::Entity::find()
-        .filter(question::Column::TeamId.eq(team_id))
-        .count(db)
-        .await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None => team::Entity::find_by_id(team_id)
+            .select_only()
+            .column(team::Column::QuestionCount)
+            .into_tuple::<i64>()
+            .one(db)
+            .await?
+            .unwrap_or(0),
+    };
     let items = rows
         .into_iter()
         .map(|row| Question {
@@ -182,8 +195,31 @@ pub async fn list_questions(
         items,
         page,
         per_page,
-        total,
+        total: u64::try_from(total).unwrap_or(0),
     })
+}
+
+/// `SELECT question_count FROM teams WHERE id = team_id`.
+fn team_question_count(team_id: i64) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((team::Entity, team::Column::QuestionCount))
+        .from(team::Entity)
+        .and_where(Expr::col((team::Entity, team::Column::Id)).eq(team_id))
+        .to_owned()
+}
+
+/// Adds `change` (+1 or −1) to the team's question count, in the transaction that creates or
+/// deletes the question.
+async fn count_questions(db: &impl ConnectionTrait, team_id: i64, change: i64) -> Result<()> {
+    team::Entity::update_many()
+        .col_expr(
+            team::Column::QuestionCount,
+            Expr::col(team::Column::QuestionCount).add(change),
+        )
+        .filter(team::Column::Id.eq(team_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Who writes, through which token, from where: every API write is recorded with it, in the
@@ -288,6 +324,7 @@ pub async fn delete_question(
     if deleted.rows_affected == 0 {
         return Err(Error::NotFound("question"));
     }
+    count_questions(&txn, team_id, -1).await?;
     writer
         .record(&txn, format!("deleted question {id}"))
         .await?;
@@ -450,6 +487,7 @@ pub async fn create_question(
     }
     .insert(&txn)
     .await?;
+    count_questions(&txn, team_id, 1).await?;
     writer
         .record(&txn, format!("created question {}", model.id))
         .await?;

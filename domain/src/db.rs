@@ -125,6 +125,11 @@ fn pool_size(url: &DatabaseUrl) -> u32 {
 
 /// Opens a connection pool. Creates the SQLite file (and its directory) when missing.
 pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, ConnectError> {
+    open(url, pool_size(url)).await
+}
+
+/// A pool of at most `connections` with patdesk's settings.
+async fn open(url: &DatabaseUrl, connections: u32) -> Result<DatabaseConnection, ConnectError> {
     let shown = url.to_string();
     let mut options = match url {
         DatabaseUrl::Sqlite { path } => {
@@ -147,7 +152,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, ConnectErr
         DatabaseUrl::Postgres { url } => ConnectOptions::new(url.as_str()),
     };
     options
-        .max_connections(pool_size(url))
+        .max_connections(connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
@@ -176,13 +181,20 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// Applies every pending migration. Safe to call on every start, and from several processes at
 /// once on PostgreSQL: they queue on an advisory lock, so one migrates and the others then find
 /// nothing left to do (sea-orm's migrator takes no lock of its own).
+///
+/// On SQLite they run on a connection of their own, closed before the pool is used: a pool
+/// connection that had read a table before a migration changed it could keep answering with
+/// the old set of columns (seen as "Missing value for column" right after a column was added).
 pub async fn migrate(db: &DatabaseConnection, url: &DatabaseUrl) -> Result<(), ConnectError> {
     let failed = |e: DbErr| ConnectError::Migrate {
         url: url.to_string(),
         reason: one_line(&e),
     };
     let DatabaseUrl::Postgres { url: pg_url } = url else {
-        return Migrator::up(db, None).await.map_err(failed);
+        let own = open(url, 1).await?;
+        let outcome = Migrator::up(&own, None).await;
+        let _ = own.close().await;
+        return outcome.map_err(failed);
     };
     // A session-level lock needs one session: a pool of exactly one connection.
     let mut options = ConnectOptions::new(pg_url.as_str());

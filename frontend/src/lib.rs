@@ -1,13 +1,28 @@
 //! The browser's entry point: hydrates the server-rendered page with the app's components.
+//!
+//! Pages are lazily loaded routes (docs/frontend.md): hydration waits for the current page's
+//! wasm chunk, so it runs as a task rather than at once (what `leptos::mount::hydrate_lazy`
+//! does, plus the marker below once it has finished).
 
-use leptos::prelude::document;
+use any_spawner::Executor;
+use leptos::{
+    mount::hydrate_from_async,
+    tachys::dom::{body, document},
+    task::spawn_local,
+};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Tests (and curious people) can tell that the page is interactive from this marker.
-    if let Some(body) = document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    // An error only means that the executor is already set up.
+    let _ = Executor::init_wasm_bindgen();
+    spawn_local(async {
+        let app = hydrate_from_async(body(), app::App).await;
+        // The app lives as long as the page.
+        app.forget();
+        // Tests (and curious people) can tell that the page is interactive from this marker.
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261124_000002_actors_and_description_keys;
 mod m20261124_000003_shared_auth_failures;
+mod m20261124_000004_team_question_counts;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261124_000002_actors_and_description_keys::Migration),
             Box::new(m20261124_000003_shared_auth_failures::Migration),
+            Box::new(m20261124_000004_team_question_counts::Migration),
         ]
     }
 }

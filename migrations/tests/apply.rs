@@ -130,3 +130,63 @@ fn url_with_database(url: &str, database: &str) -> String {
     }
     out
 }
+
+/// A database from before the question counter (three migrations in) gets each team's existing
+/// questions counted when it is upgraded.
+#[tokio::test]
+async fn upgrading_counts_the_questions_teams_already_have() {
+    let dir = tempfile_dir("counts");
+    let db = Database::connect(format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("old.db").display()
+    ))
+    .await
+    .expect("open sqlite");
+    Migrator::up(&db, Some(3)).await.expect("the first three");
+    let now = "2026-11-24T00:00:00+00:00";
+    let mut sql = format!(
+        "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'ann', 'x', '{now}');
+         INSERT INTO teams (id, slug, name, created_at) VALUES (1, 'ops', 'Ops', '{now}'),
+                                                         (2, 'dev', 'Dev', '{now}'),
+                                                         (3, 'empty', 'Empty', '{now}');"
+    );
+    for (team, questions) in [(1, 3), (2, 1)] {
+        for n in 0..questions {
+            sql.push_str(&format!(
+                "INSERT INTO questions (team_id, author_id, title, body, created_at, updated_at) \
+                 VALUES ({team}, 1, 'q{n}', 'b', '{now}', '{now}');"
+            ));
+        }
+    }
+    db.execute_unprepared(&sql).await.expect("old rows");
+
+    Migrator::up(&db, None).await.expect("the rest");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT slug, question_count FROM teams ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let counts: Vec<(String, i64)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "slug").unwrap(),
+                row.try_get("", "question_count").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("ops".into(), 3), ("dev".into(), 1), ("empty".into(), 0)]
+    );
+    db.close().await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("patdesk-mig-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

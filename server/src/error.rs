@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::{access::Denied, throttle::RetryAfter};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -159,13 +159,28 @@ impl From<domain::access::AccessError> for ApiError {
     }
 }
 
+/// `{"error":{"code","message"}}`, serialized straight from the error (no `serde_json::Value`
+/// built first: refusals are the hot path of a guessing attack).
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            Json(json!({ "error": { "code": self.code, "message": self.message } })),
-        )
-            .into_response();
+        let body = Body {
+            error: Detail {
+                code: self.code,
+                message: &self.message,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

@@ -6,6 +6,7 @@
 //! - [`config`]: settings from the environment and `.env`.
 //! - [`telemetry`]: structured logging with `tracing`.
 //! - [`web`]: the axum router: Leptos pages and server functions, health checks.
+//! - [`assets`]: the browser's built files under `/pkg`, precompressed and cached.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`state`]: `AppState`, what every handler can reach.
 //! - [`error`]: `ApiError`, every answer that is not a page or a server function's.
@@ -15,6 +16,7 @@
 //!   have.
 
 pub mod api;
+pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod error;

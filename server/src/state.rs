@@ -1,14 +1,19 @@
 //! `AppState`: what every handler and middleware can reach.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use domain::{access::CallerCache, throttle::FailedAuth, usage::UsageBuffer};
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Cloned for every request by the routes, middleware and extractors that hold it, so it is one
+/// `Arc` (cloning the fields themselves, the Leptos options' dozens among them, measurably
+/// slowed every API call).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
     /// Token uses not yet written to the database.
@@ -19,4 +24,37 @@ pub struct AppState {
     pub failed_auth: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::access::CallerCache`).
     pub callers: Arc<CallerCache>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum takes the options from the state (page and server-function routes).
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<CallerCache> {
+    fn from_ref(state: &AppState) -> Self {
+        state.callers.clone()
+    }
 }

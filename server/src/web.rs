@@ -1,6 +1,6 @@
 //! The HTTP surface: one axum router for pages, server functions, static files and health checks.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
@@ -20,15 +20,21 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    api, config::Config, error::ApiError, guard, headers, health, limits::REQUEST_TIMEOUT,
-    state::AppState,
+    api, assets,
+    config::Config,
+    error::ApiError,
+    guard, headers, health,
+    limits::REQUEST_TIMEOUT,
+    state::{AppState, Shared},
 };
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("patdesk")
         .site_root(config.site_root.to_string_lossy().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(assets::PKG_DIR)
+        .hash_files(assets::hash_file().is_some())
+        .hash_file(assets::HASH_FILE.into())
         .site_addr(config.addr)
         .env(Env::PROD)
         .build()
@@ -51,6 +57,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api::router(state.clone()))
+        .nest_service(
+            "/pkg",
+            assets::router(
+                Path::new(state.leptos_options.site_root.as_ref()),
+                state.leptos_options.hash_files,
+            ),
+        )
         .leptos_routes_with_context(&state, routes, server_fn_context, move || {
             app::shell(shell_options.clone())
         })
@@ -101,7 +114,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let mut config = config;
     config.addr = addr;
     let usage = Arc::new(UsageBuffer::new());
-    let state = AppState {
+    let state = AppState::new(Shared {
         leptos_options: leptos_options(&config),
         db: db.clone(),
         usage: usage.clone(),
@@ -111,7 +124,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Duration::from_secs(60),
         )),
         callers: Arc::new(CallerCache::default()),
-    };
+    });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,
         db.clone(),

@@ -799,4 +799,43 @@ async fn question_pages_are_newest_first_with_authors_and_the_team_total() {
     .map(|(t, a)| (t.to_string(), a.to_string()))
     .collect();
     assert_eq!(seen, expected);
+
+    // A deleted question leaves the total; a delete that finds nothing (another team's
+    // question through this team's path) changes nothing.
+    let newest = api
+        .get_json("/api/v1/teams/ops/questions?per_page=1", &alice)
+        .await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let webs = api.get_json("/api/v1/teams/web/questions", &carol).await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for (id, status) in [
+        (newest, StatusCode::NO_CONTENT),
+        (newest, StatusCode::NOT_FOUND),
+        (webs, StatusCode::NOT_FOUND),
+    ] {
+        let deleted = api
+            .bearer(
+                Method::DELETE,
+                &format!("/api/v1/teams/ops/questions/{id}"),
+                &alice,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deleted.status(), status, "question {id}");
+    }
+    let listed = api.get_json("/api/v1/teams/ops/questions", &bob).await;
+    assert_eq!(listed["total"], 4, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4);
+    let beyond = api
+        .get_json("/api/v1/teams/ops/questions?page=9", &bob)
+        .await;
+    assert_eq!(
+        (beyond["total"].clone(), beyond["items"].clone()),
+        (json!(4), json!([]))
+    );
+    let web = api.get_json("/api/v1/teams/web/questions", &carol).await;
+    assert_eq!(web["total"], 1, "{web}");
 }

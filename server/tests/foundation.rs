@@ -133,6 +133,102 @@ async fn health_ready_and_the_first_page() {
     assert!(status.success(), "SIGTERM should exit cleanly: {status:?}");
 }
 
+/// The `/pkg/…` addresses a page refers to (scripts, stylesheet, wasm preloads).
+fn pkg_links(html: &str) -> Vec<String> {
+    html.split("\"/pkg/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|name| format!("/pkg/{name}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn page_files_are_hashed_precompressed_and_cached_for_a_year() {
+    let server = TestServer::start();
+    let client = reqwest::Client::new();
+    let html = client
+        .get(server.url("/signin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let links = pkg_links(&html);
+    let hashed = |ext: &str| {
+        links.iter().any(|link| {
+            let name = link.trim_start_matches("/pkg/");
+            // patdesk.<22-character hash>.<ext>
+            name.strip_prefix("patdesk.")
+                .and_then(|rest| rest.strip_suffix(ext))
+                .is_some_and(|hash| hash.len() == 23 && hash.ends_with('.'))
+        })
+    };
+    for ext in ["css", "js", "wasm"] {
+        assert!(hashed(ext), "no hashed patdesk.*.{ext} in {links:?}");
+    }
+    // The sign-in page's own chunk is preloaded with the main module, with the split loader.
+    let chunks: Vec<_> = links
+        .iter()
+        .filter(|link| link.ends_with(".wasm") && !link.starts_with("/pkg/patdesk."))
+        .collect();
+    assert!(!chunks.is_empty(), "no page chunk preloaded: {links:?}");
+    assert!(
+        links
+            .iter()
+            .any(|link| link.starts_with("/pkg/__wasm_split.")),
+        "no split loader: {links:?}"
+    );
+
+    let pkg = support::workspace_root().join("target/site");
+    for link in &links {
+        let on_disk = std::fs::read(pkg.join(link.trim_start_matches('/'))).unwrap();
+        for (accept, encoding, suffix) in [
+            ("br, gzip", Some("br"), ".br"),
+            ("gzip", Some("gzip"), ".gz"),
+            ("identity", None, ""),
+        ] {
+            let response = client
+                .get(server.url(link))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{link}");
+            assert_eq!(
+                response.headers()["cache-control"],
+                "public, max-age=31536000, immutable",
+                "{link}"
+            );
+            assert_eq!(
+                response
+                    .headers()
+                    .get("content-encoding")
+                    .map(|v| v.to_str().unwrap().to_string()),
+                encoding.map(str::to_string),
+                "{link} for {accept}"
+            );
+            let body = response.bytes().await.unwrap();
+            // Compressed once at build time: the very bytes of the file beside it.
+            let expected = if suffix.is_empty() {
+                on_disk.clone()
+            } else {
+                std::fs::read(pkg.join(format!("{}{suffix}", link.trim_start_matches('/'))))
+                    .unwrap()
+            };
+            assert!(body[..] == expected[..], "{link} for {accept}: other bytes");
+        }
+    }
+
+    let missing = client
+        .get(server.url("/pkg/patdesk.nothing.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.headers()["cache-control"], "no-cache");
+}
+
 #[test]
 fn a_second_start_on_the_same_database_works() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,6 +18,7 @@ mod table;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
 pub use self::server::{TeamChoice, token_teams};
 use self::{
@@ -30,6 +31,21 @@ use self::{
     table::TokenTable,
 };
 use crate::components::{FormError, action_error};
+
+/// The token page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md).
+pub struct TokensRoute;
+
+#[lazy_route]
+impl LazyRoute for TokensRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TokensPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn TokensPage() -> impl IntoView {

@@ -8,6 +8,8 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub created_at: ChronoDateTimeUtc,
+    /// Kept with every question created or deleted (`content`).
+    pub question_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,111 @@
+import { test, expect, Page } from "@playwright/test";
+import { cli, hydrated, signUp, uniqueName } from "./helpers";
+
+// Every page is a lazily loaded route with a wasm chunk of its own (docs/frontend.md). These
+// tests load each page cold, let it hydrate, then walk to every other page inside the app, and
+// check that nothing is reloaded, that chunks arrive when a page is first shown, and that the
+// console stays clean.
+
+/** A page: where it is, its heading, and how to get there from any other page. */
+type Stop = { url: string; path: RegExp; heading: string; go: (page: Page) => Promise<void> };
+
+/** Client-side ways to each signed-in page: the main menu, and the team's row for its page. */
+function stops(teamSlug: string, teamName: string): Stop[] {
+  const nav = (page: Page) => page.getByRole("navigation", { name: "Main" });
+  const link = (name: string) => (p: Page) => nav(p).getByRole("link", { name }).click();
+  return [
+    { url: "/", path: /\/$/, heading: "Access tokens", go: link("Tokens") },
+    { url: "/teams", path: /\/teams$/, heading: "Teams", go: link("Teams") },
+    {
+      url: `/teams/${teamSlug}`,
+      path: new RegExp(`/teams/${teamSlug}$`),
+      heading: teamName,
+      go: async (p) => {
+        await nav(p).getByRole("link", { name: "Teams" }).click();
+        await p.getByRole("link", { name: teamName }).click();
+      },
+    },
+    { url: "/activity", path: /\/activity$/, heading: "Activity", go: link("Activity") },
+    { url: "/explorer", path: /\/explorer$/, heading: "API explorer", go: link("API explorer") },
+  ];
+}
+
+/** Records console errors, page errors and the wasm files fetched. */
+function watch(page: Page) {
+  const errors: string[] = [];
+  const wasm = new Set<string>();
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/pkg/") && url.pathname.endsWith(".wasm")) wasm.add(url.pathname);
+  });
+  return { errors, wasm };
+}
+
+/** Marks the current document: the mark survives client-side navigation, not a reload. */
+async function mark(page: Page) {
+  await page.evaluate(() => ((window as unknown as { spaMark: boolean }).spaMark = true));
+}
+async function stillMarked(page: Page) {
+  return page.evaluate(() => (window as unknown as { spaMark?: boolean }).spaMark === true);
+}
+
+test("every page loads, hydrates and reaches every other page without a reload", async ({ page }) => {
+  const seen = watch(page);
+  const user = uniqueName("nav");
+  const teamSlug = uniqueName("navteam");
+  const teamName = "Navigation team";
+  await signUp(page, user);
+  cli(["team", "add", teamSlug, "--name", teamName, "--owner", user]);
+
+  const pages = stops(teamSlug, teamName);
+  for (const start of pages) {
+    await page.goto(start.url);
+    await hydrated(page);
+    await expect(page.getByRole("heading", { level: 1, name: start.heading })).toBeVisible();
+    await mark(page);
+    for (const next of pages) {
+      if (next === start) continue;
+      await next.go(page);
+      await expect(page).toHaveURL(next.path);
+      await expect(page.getByRole("heading", { level: 1, name: next.heading })).toBeVisible();
+      expect(await stillMarked(page), `${start.heading} → ${next.heading} reloaded the page`).toBe(true);
+    }
+  }
+  expect(seen.errors).toEqual([]);
+});
+
+test("a page's chunk is fetched when the page is first shown, not before", async ({ page }) => {
+  const seen = watch(page);
+  await page.goto("/signin");
+  await hydrated(page);
+  const atSignIn = new Set(seen.wasm);
+  // The main module and the sign-in page's chunk, nothing more.
+  expect(atSignIn.size).toBeGreaterThan(1);
+
+  await mark(page);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Create your account" })).toBeVisible();
+  const fetchedForSignUp = [...seen.wasm].filter((file) => !atSignIn.has(file));
+  expect(fetchedForSignUp.length, "the sign-up page's own chunk").toBeGreaterThan(0);
+  expect(await stillMarked(page)).toBe(true);
+
+  // Back again: its chunk is already here, nothing new is fetched.
+  const before = seen.wasm.size;
+  await page.getByRole("link", { name: "Sign in", exact: true }).first().click();
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in to patdesk" })).toBeVisible();
+  expect(seen.wasm.size).toBe(before);
+
+  // The sign-up form works after a client-side arrival: the account is made, signed in.
+  const user = uniqueName("lazy");
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.getByLabel("Username").fill(user);
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
+  await page.getByLabel("Confirm password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
+  expect(seen.errors).toEqual([]);
+});

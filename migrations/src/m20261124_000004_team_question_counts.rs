@@ -1,0 +1,36 @@
+//! `teams.question_count`: how many questions the team has, kept in the same transaction as
+//! every question created or deleted, so that a page of questions reports its total without
+//! counting the team's rows on every read. Existing teams are counted once here.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("teams")
+                    .add_column(big_integer("question_count").default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE teams SET question_count = \
+                 (SELECT COUNT(*) FROM questions WHERE questions.team_id = teams.id)",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration(
+            "patdesk's migrations are forward-only".into(),
+        ))
+    }
+}
