@@ -37,7 +37,8 @@ pub fn hash_file() -> Option<PathBuf> {
 
 /// Serves `<site_root>/pkg`, preferring the precompressed copies the client accepts. Found
 /// files with hashed names are cached for a year; anything else (a missing file, files built
-/// without hashing) is revalidated.
+/// without hashing, wasm-bindgen's `snippets/`, which cargo-leptos leaves unhashed) is
+/// revalidated.
 pub fn router<S: Clone + Send + Sync + 'static>(site_root: &Path, hashed: bool) -> Router<S> {
     let files = ServeDir::new(site_root.join(PKG_DIR))
         .precompressed_br()
@@ -50,9 +51,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(site_root: &Path, hashed: bool) 
 }
 
 async fn cache_control(hashed: bool, request: Request, next: Next) -> Response {
+    let named_by_content = hashed && !request.uri().path().starts_with("/snippets/");
     let mut response = next.run(request).await;
     let status = response.status();
-    let value = if hashed && (status.is_success() || status == StatusCode::NOT_MODIFIED) {
+    let found = status.is_success() || status == StatusCode::NOT_MODIFIED;
+    let value = if named_by_content && found {
         IMMUTABLE
     } else {
         HeaderValue::from_static("no-cache")
