@@ -182,38 +182,33 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// once on PostgreSQL: they queue on an advisory lock, so one migrates and the others then find
 /// nothing left to do (sea-orm's migrator takes no lock of its own).
 ///
-/// On SQLite they run on a connection of their own, closed before the pool is used: a pool
+/// They run on a connection of their own, closed afterwards, never on the pool: a pool
 /// connection that had read a table before a migration changed it could keep answering with
-/// the old set of columns (seen as "Missing value for column" right after a column was added).
-pub async fn migrate(db: &DatabaseConnection, url: &DatabaseUrl) -> Result<(), ConnectError> {
-    let failed = |e: DbErr| ConnectError::Migrate {
+/// the old set of columns (seen on SQLite as "Missing value for column" right after a column
+/// was added). On PostgreSQL the same connection holds the session-level lock.
+pub async fn migrate(url: &DatabaseUrl) -> Result<(), ConnectError> {
+    let own = open(url, 1).await?;
+    let outcome = match url {
+        DatabaseUrl::Sqlite { .. } => Migrator::up(&own, None).await,
+        DatabaseUrl::Postgres { .. } => migrate_locked(&own).await,
+    };
+    let _ = own.close().await;
+    outcome.map_err(|e| ConnectError::Migrate {
         url: url.to_string(),
         reason: one_line(&e),
-    };
-    let DatabaseUrl::Postgres { url: pg_url } = url else {
-        let own = open(url, 1).await?;
-        let outcome = Migrator::up(&own, None).await;
-        let _ = own.close().await;
-        return outcome.map_err(failed);
-    };
-    // A session-level lock needs one session: a pool of exactly one connection.
-    let mut options = ConnectOptions::new(pg_url.as_str());
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
-    let lock = Database::connect(options).await.map_err(failed)?;
-    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-        .await
-        .map_err(failed)?;
-    let outcome = Migrator::up(db, None).await;
+    })
+}
+
+/// The migrations under the PostgreSQL advisory lock, on the connection `own`.
+async fn migrate_locked(own: &DatabaseConnection) -> Result<(), DbErr> {
+    own.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await?;
+    let outcome = Migrator::up(own, None).await;
     // Closing the session releases the lock in any case; unlocking first is just tidy.
-    let _ = lock
+    let _ = own
         .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
         .await;
-    let _ = lock.close().await;
-    outcome.map_err(failed)
+    outcome
 }
 
 /// The advisory lock key migrations hold on PostgreSQL ("pdk" in ASCII).

@@ -13,7 +13,7 @@
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::Mutex,
+    sync::{Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
@@ -97,10 +97,7 @@ impl FailedAuth {
         let since = (now + wait.min(self.window))
             .checked_sub(self.window)
             .unwrap_or(now);
-        let mut ips = self
-            .ips
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut ips = self.ips();
         ips.insert(
             ip,
             Attempts {
@@ -110,11 +107,16 @@ impl FailedAuth {
         );
     }
 
-    fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), RetryAfter> {
-        let ips = self
-            .ips
+    /// The counts; a panic elsewhere while they were held leaves them usable (they are plain
+    /// numbers, never half-updated).
+    fn ips(&self) -> MutexGuard<'_, HashMap<IpAddr, Attempts>> {
+        self.ips
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), RetryAfter> {
+        let ips = self.ips();
         match ips.get(&ip) {
             Some(a) if a.failures >= self.limit && now < a.since + self.window => {
                 Err(RetryAfter(a.since + self.window - now))
@@ -124,10 +126,7 @@ impl FailedAuth {
     }
 
     fn fail_at(&self, ip: IpAddr, now: Instant) {
-        let mut ips = self
-            .ips
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut ips = self.ips();
         if ips.len() >= MAX_TRACKED_IPS && !ips.contains_key(&ip) {
             let window = self.window;
             ips.retain(|_, a| now < a.since + window);

@@ -15,8 +15,8 @@ async fn fresh_db() -> (tempfile::TempDir, DatabaseConnection) {
     let url = DatabaseUrl::Sqlite {
         path: dir.path().join("t.db"),
     };
+    db::migrate(&url).await.unwrap();
     let db = db::connect(&url).await.unwrap();
-    db::migrate(&db, &url).await.unwrap();
     (dir, db)
 }
 

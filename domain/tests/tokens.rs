@@ -23,8 +23,8 @@ async fn world() -> World {
     let url = DatabaseUrl::Sqlite {
         path: dir.path().join("t.db"),
     };
+    db::migrate(&url).await.unwrap();
     let db = db::connect(&url).await.unwrap();
-    db::migrate(&db, &url).await.unwrap();
     let pw = Password::parse("a long enough password").unwrap();
     let alice = users::create(
         &db,

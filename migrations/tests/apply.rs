@@ -77,8 +77,7 @@ async fn check_apply_twice(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn sqlite_empty_file_then_again() {
-    let dir = std::env::temp_dir().join(format!("patdesk-mig-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile_dir("fresh");
     let path = dir.join("fresh.db");
     let _ = std::fs::remove_file(&path);
     let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()))

@@ -7,7 +7,7 @@
 //! has new names. The names in use are in `hash.txt` beside the server binary, where Leptos
 //! reads them to write the page's `<script>` and `<link>` tags.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::{
     Router,
@@ -30,9 +30,11 @@ pub const HASH_FILE: &str = "hash.txt";
 /// Whether this binary was built with hashed file names: cargo-leptos then wrote [`HASH_FILE`]
 /// beside it. (Leptos panics rendering a page with hashing on and no such file, so it is
 /// turned on only when the file is there.)
-pub fn hash_file() -> Option<PathBuf> {
-    let path = std::env::current_exe().ok()?.parent()?.join(HASH_FILE);
-    path.is_file().then_some(path)
+pub fn names_are_hashed() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(HASH_FILE)))
+        .is_some_and(|path| path.is_file())
 }
 
 /// Serves `<site_root>/pkg`, preferring the precompressed copies the client accepts. Found

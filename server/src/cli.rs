@@ -175,8 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => web::serve(Config::from_env()?).await,
         Command::Migrate => {
             let url = Config::database_url_from_env()?;
-            let db = domain::db::connect(&url).await?;
-            domain::db::migrate(&db, &url).await?;
+            domain::db::migrate(&url).await?;
             println!("migrations applied to {url}");
             Ok(())
         }
@@ -193,9 +192,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// The migrated database, for the operator's commands.
 async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
     let url = Config::database_url_from_env()?;
-    let db = domain::db::connect(&url).await?;
-    domain::db::migrate(&db, &url).await?;
-    Ok(db)
+    domain::db::migrate(&url).await?;
+    Ok(domain::db::connect(&url).await?)
 }
 
 /// A domain error as the operator should read it: the CLI's one mapping from `domain::Error`.

@@ -33,7 +33,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .output_name("patdesk")
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir(assets::PKG_DIR)
-        .hash_files(assets::hash_file().is_some())
+        .hash_files(assets::names_are_hashed())
         .hash_file(assets::HASH_FILE.into())
         .site_addr(config.addr)
         .env(Env::PROD)
@@ -105,8 +105,8 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Installed before anything is announced, so that an early SIGTERM is a graceful stop.
     let shutdown = shutdown_signal()?;
+    domain::db::migrate(&config.database_url).await?;
     let db = domain::db::connect(&config.database_url).await?;
-    domain::db::migrate(&db, &config.database_url).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
