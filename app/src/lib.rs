@@ -19,6 +19,7 @@ pub mod explorer;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod team_tokens;
 pub mod teams;
 pub mod tokens;
 
@@ -104,6 +105,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/signup") view={Lazy::<auth::SignUpRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams") view={Lazy::<teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/explorer") view={Lazy::<explorer::ExplorerRoute>::new()} ssr=SsrMode::Async/>
             </Routes>

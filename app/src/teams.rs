@@ -141,6 +141,23 @@ pub async fn remove_member(team: String, username: String) -> Result<(), AppErro
     change_membership(&team, &username, MemberChange::Remove).await
 }
 
+/// The tabs of a team's pages: Members for everyone, Tokens for the team's admins.
+#[component]
+pub(crate) fn TeamTabs(slug: String, current: &'static str, is_admin: bool) -> impl IntoView {
+    let tab = move |name: &'static str, label: &'static str, href: String| {
+        let current = (current == name).then_some("page");
+        view! { <li><a href=href aria-current=current>{label}</a></li> }
+    };
+    view! {
+        <nav class="tabs" aria-label="Team">
+            <ul>
+                {tab("members", "Members", format!("/teams/{slug}"))}
+                {is_admin.then(|| tab("tokens", "Tokens", format!("/teams/{slug}/tokens")))}
+            </ul>
+        </nav>
+    }
+}
+
 /// `<option>`s for every role, with `selected` chosen.
 fn role_options(selected: Role) -> impl IntoView {
     Role::ALL
@@ -309,6 +326,7 @@ fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
         <Title text=team.name.clone()/>
         <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " <code>{team.slug.clone()}</code></p>
         <h1>{team.name.clone()}</h1>
+        <TeamTabs slug=slug.clone() current="members" is_admin/>
         <p class="muted">"Your role: " <RoleBadge role=team.my_role/></p>
         <FormError error=change_error/>
         <FieldError error=change_error field="username" id="member-error"/>

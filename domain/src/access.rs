@@ -37,6 +37,12 @@ pub enum Denied {
     InvalidToken,
     #[error("This token has been deleted. Create a new one on your Access tokens page.")]
     TokenRevoked,
+    /// Revoked by an admin of the token's team. (The admin's reason is for the owner's eyes, on
+    /// their token page, not for whoever holds the value.)
+    #[error(
+        "This token was revoked by an admin of team {0}. Its owner can see why on their Access tokens page."
+    )]
+    RevokedByAdmin(String),
     #[error("This token expired on {0}. Regenerate it on your Access tokens page.")]
     TokenExpired(String),
     #[error("This token's owner is no longer a member of team {0}.")]
@@ -62,6 +68,7 @@ impl Denied {
             Denied::MalformedToken(_)
                 | Denied::InvalidToken
                 | Denied::TokenRevoked
+                | Denied::RevokedByAdmin(_)
                 | Denied::TokenExpired(_)
         )
     }
@@ -73,7 +80,10 @@ impl Denied {
     pub fn counts_across_processes(&self) -> bool {
         matches!(
             self,
-            Denied::InvalidToken | Denied::TokenRevoked | Denied::TokenExpired(_)
+            Denied::InvalidToken
+                | Denied::TokenRevoked
+                | Denied::RevokedByAdmin(_)
+                | Denied::TokenExpired(_)
         )
     }
 }
@@ -172,7 +182,11 @@ async fn authenticate_digest(
         .await?
         .ok_or(Denied::InvalidToken)?;
     if found.deleted_at.is_some() {
-        return Err(Denied::TokenRevoked.into());
+        return Err(match found.revoked_by {
+            Some(_) => Denied::RevokedByAdmin(team_slug(db, found.team_id).await?),
+            None => Denied::TokenRevoked,
+        }
+        .into());
     }
     if let Some(at) = found.expires_at
         && at <= Utc::now()
@@ -189,11 +203,7 @@ async fn authenticate_digest(
     {
         return Err(Denied::InvalidToken.into());
     }
-    let team_slug = team::Entity::find_by_id(found.team_id)
-        .one(db)
-        .await?
-        .map(|t| t.slug)
-        .unwrap_or_default();
+    let team_slug = team_slug(db, found.team_id).await?;
     let role = teams::role(db, found.team_id, owner.id)
         .await?
         .ok_or_else(|| Denied::NotAMember(team_slug.clone()))?;
@@ -204,6 +214,14 @@ async fn authenticate_digest(
         team_slug,
         role,
     })
+}
+
+async fn team_slug(db: &DatabaseConnection, team_id: i64) -> Result<String, AccessError> {
+    Ok(team::Entity::find_by_id(team_id)
+        .one(db)
+        .await?
+        .map(|t| t.slug)
+        .unwrap_or_default())
 }
 
 /// How long a successful check is reused. Whatever changes elsewhere (another process deletes

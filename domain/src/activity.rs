@@ -86,6 +86,8 @@ kinds! {
     TokenCreated => "token_created", "Created a token";
     TokenRegenerated => "token_regenerated", "Regenerated a token";
     TokenDeleted => "token_deleted", "Deleted a token";
+    /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
+    TokenRevokedByAdmin => "token_revoked_by_admin", "A team admin revoked your token";
     /// A write made through the API with a token.
     ApiWrite => "api_write", "Changed team content through the API";
     TokenUsedFromNewIp => "token_used_from_new_ip", "Token used from a new IP";

@@ -13,6 +13,7 @@ pub mod names;
 pub mod password;
 pub mod secret;
 pub mod sessions;
+pub mod team_tokens;
 pub mod teams;
 pub mod throttle;
 pub mod time;

@@ -191,6 +191,24 @@ async fn actor_role(
     }
 }
 
+/// The team, if the actor may manage it: its admins and the operator. Non-members get
+/// `NotFound` (as for every team they are not in); readers and writers get `Forbidden`, saying
+/// what only admins may do (`what`, e.g. "review the team's tokens").
+pub(crate) async fn admin_team(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    slug: &TeamSlug,
+    what: &str,
+) -> Result<team::Model> {
+    let (team, my_role) = team_for(db, actor, slug).await?;
+    match my_role {
+        None | Some(Role::Admin) => Ok(team),
+        Some(_) => Err(Error::Forbidden(format!(
+            "Only the team's admins can {what}."
+        ))),
+    }
+}
+
 fn require_admin(my_role: Option<Role>) -> Result<()> {
     match my_role {
         None | Some(Role::Admin) => Ok(()),

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 pub use common::{EXPIRING_SOON_DAYS, ExpiryChoices, ExpiryOption, TokenKind};
@@ -137,7 +137,21 @@ pub struct TokenInfo {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Most recent first; at most five.
     pub last_used_ips: Vec<String>,
+    /// Set when someone other than the owner revoked it (a team admin).
+    pub revoked: Option<Revocation>,
 }
+
+/// A token's revocation by a team admin, as its owner is shown it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The admin's username (empty when the operator revoked it).
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// How long a token revoked by an admin stays on its owner's token page.
+pub const REVOKED_SHOWN_DAYS: i64 = 30;
 
 impl TokenInfo {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
@@ -152,7 +166,7 @@ impl TokenInfo {
                 .is_some_and(|at| at - now <= Duration::days(EXPIRING_SOON_DAYS))
     }
 
-    fn from_model(m: token::Model, team_slug: String) -> Self {
+    pub(crate) fn from_model(m: token::Model, team_slug: String) -> Self {
         let last_used_ips = m
             .last_used_ips
             .as_deref()
@@ -170,6 +184,7 @@ impl TokenInfo {
             expires_at: m.expires_at,
             last_used_at: m.last_used_at,
             last_used_ips,
+            revoked: None,
         }
     }
 }
@@ -430,6 +445,8 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         last_used_at: Set(None),
         last_used_ips: Set(None),
         deleted_at: Set(None),
+        revoked_by: Set(None),
+        revoke_reason: Set(None),
     }
     .insert(db)
     .await
@@ -461,14 +478,26 @@ fn read_only_role(role: Role, team: &str) -> Error {
     )
 }
 
-/// The owner's tokens that are not deleted, newest first (expired ones included).
+/// The owner's tokens that are not deleted, newest first (expired ones included), and those a
+/// team admin revoked in the last [`REVOKED_SHOWN_DAYS`] days, with who did it and why.
 pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInfo>> {
+    let revoked_since = Utc::now() - Duration::days(REVOKED_SHOWN_DAYS);
     let tokens = token::Entity::find()
         .filter(token::Column::UserId.eq(owner_id))
-        .filter(token::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(token::Column::DeletedAt.is_null())
+                .add(
+                    Condition::all()
+                        .add(token::Column::RevokedBy.is_not_null())
+                        .add(token::Column::DeletedAt.gt(revoked_since)),
+                ),
+        )
         .order_by_desc(token::Column::CreatedAt)
         .all(db)
         .await?;
+    let admins =
+        crate::team_tokens::usernames(db, tokens.iter().filter_map(|t| t.revoked_by)).await?;
     let mut team_ids: Vec<i64> = tokens.iter().map(|t| t.team_id).collect();
     team_ids.sort_unstable();
     team_ids.dedup();
@@ -483,7 +512,18 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         .into_iter()
         .map(|t| {
             let slug = slugs.get(&t.team_id).cloned().unwrap_or_default();
-            TokenInfo::from_model(t, slug)
+            let revoked = match (t.revoked_by, t.deleted_at) {
+                (Some(by), Some(at)) => Some(Revocation {
+                    by: admins.get(&by).cloned().unwrap_or_default(),
+                    at,
+                    reason: t.revoke_reason.clone(),
+                }),
+                _ => None,
+            };
+            TokenInfo {
+                revoked,
+                ..TokenInfo::from_model(t, slug)
+            }
         })
         .collect())
 }

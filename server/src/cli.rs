@@ -395,6 +395,11 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
                     "expired": t.is_expired(now),
                     "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
                     "last_used_ips": t.last_used_ips,
+                    "revoked": t.revoked.as_ref().map(|r| serde_json::json!({
+                        "by": r.by,
+                        "at": r.at.to_rfc3339(),
+                        "reason": r.reason,
+                    })),
                 })
             })
             .collect();
@@ -402,13 +407,20 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     for t in &list {
+        let state = match &t.revoked {
+            Some(r) => format!("REVOKED by {} on {}", r.by, time::date(r.at)),
+            None => format!(
+                "expires {}",
+                t.expires_at.map_or("never".into(), time::date)
+            ),
+        };
         println!(
-            "{}  {:<10}  {:<10}  {}  expires {}  last used {}  {}",
+            "{}  {:<10}  {:<10}  {}  {}  last used {}  {}",
             t.id,
             t.team_slug,
             access_words(t.write),
             partial(&t.hint),
-            t.expires_at.map_or("never".into(), time::date),
+            state,
             t.last_used_at.map_or("never".into(), |at| at.to_rfc3339()),
             t.description
         );

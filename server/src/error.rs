@@ -114,7 +114,9 @@ impl From<Denied> for ApiError {
             Denied::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
             Denied::MalformedToken(_) => (StatusCode::UNAUTHORIZED, "malformed_token"),
             Denied::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            Denied::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
+            Denied::TokenRevoked | Denied::RevokedByAdmin(_) => {
+                (StatusCode::UNAUTHORIZED, "token_revoked")
+            }
             Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
             Denied::NotAMember(_) => (StatusCode::FORBIDDEN, "not_a_member"),
             Denied::WrongTeam { .. } => (StatusCode::FORBIDDEN, "wrong_team"),

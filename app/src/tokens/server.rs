@@ -28,6 +28,16 @@ pub struct TokenRow {
     pub last_used: Option<String>,
     pub last_used_exact: Option<String>,
     pub last_ip: Option<String>,
+    /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
+    pub revoked: Option<RevokedNote>,
+}
+
+/// Who revoked a token, when and why, as its owner is told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedNote {
+    pub by: String,
+    pub at: String,
+    pub reason: Option<String>,
 }
 
 /// A team the user may scope a token to, and whether their role allows write access.
@@ -71,20 +81,26 @@ pub(crate) mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
-    use super::{IssuedToken, TeamChoice, TokenRow};
+    use super::{IssuedToken, RevokedNote, TeamChoice, TokenRow};
     use crate::{
         error::AppError,
         session::{db, require_user},
     };
 
     pub fn row(t: TokenInfo, now: DateTime<Utc>) -> TokenRow {
+        let revoked = t.revoked.clone().map(|r| RevokedNote {
+            by: r.by,
+            at: time::minute(r.at),
+            reason: r.reason,
+        });
         TokenRow {
             partial: domain::token_format::partial(&t.hint),
             created: time::date(t.created_at),
             created_exact: time::minute(t.created_at),
             expires: t.expires_at.map(time::date),
             expires_exact: t.expires_at.map(time::minute),
-            expiring_soon: t.is_expiring_soon(now),
+            expiring_soon: revoked.is_none() && t.is_expiring_soon(now),
+            revoked,
             expired: t.is_expired(now),
             last_used: t.last_used_at.map(|at| time::relative(at, now)),
             last_used_exact: t.last_used_at.map(time::minute),

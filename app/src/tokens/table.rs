@@ -3,7 +3,10 @@
 use common::{EXPIRING_SOON_DAYS, TokenKind};
 use leptos::prelude::*;
 
-use super::{dialog::Confirm, server::TokenRow};
+use super::{
+    dialog::Confirm,
+    server::{RevokedNote, TokenRow},
+};
 
 #[component]
 pub fn TokenTable(rows: Vec<TokenRow>, confirm: RwSignal<Option<Confirm>>) -> impl IntoView {
@@ -66,6 +69,9 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
             <span class:soon=row.expiring_soon title=row.expires_exact.clone()>{date.clone()}</span>
         }.into_any(),
     };
+    if let Some(note) = row.revoked.clone() {
+        return view! { <RevokedRow row note/> }.into_any();
+    }
     let last_used = match row.last_used.clone() {
         Some(when) => view! { <span title=row.last_used_exact.clone()>{when}</span> }.into_any(),
         None => view! { <span class="muted">"Never"</span> }.into_any(),
@@ -95,6 +101,26 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
                     "Delete"
                 </button>
             </td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// A token a team admin revoked: who, when and why, in place of its expiry and actions.
+#[component]
+fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
+    let said = match note.reason {
+        Some(reason) => format!("Revoked by {} on {}: “{reason}”", note.by, note.at),
+        None => format!("Revoked by {} on {} (no reason given)", note.by, note.at),
+    };
+    view! {
+        <tr data-token-id=row.id.clone() class="revoked-row">
+            <td><span class="desc">{row.description.clone()}</span></td>
+            <td><code>{row.team.clone()}</code></td>
+            <td>{if row.write { "read/write" } else { "read" }}</td>
+            <td><code class="partial">{row.partial.clone()}</code></td>
+            <td><span title=row.created_exact.clone()>{row.created.clone()}</span></td>
+            <td colspan="4"><span class="revoked" data-testid="revoked-note">{said}</span></td>
         </tr>
     }
 }

@@ -20,6 +20,10 @@ pub struct Model {
     pub last_used_at: Option<ChronoDateTimeUtc>,
     pub last_used_ips: Option<String>,
     pub deleted_at: Option<ChronoDateTimeUtc>,
+    /// The team admin who revoked the token; `None` when its owner (or the operator) deleted it.
+    pub revoked_by: Option<i64>,
+    /// The admin's reason, if they gave one.
+    pub revoke_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

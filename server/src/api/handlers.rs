@@ -22,7 +22,8 @@ use super::{
     extract::{Body, Ids, Params},
     model::{
         AnswerBody, AnswerOut, AnswerPage, ErrorBody, Me, MeToken, MeUser, NewQuestion, PageQuery,
-        QuestionChanges, QuestionOut, QuestionPage, Regenerated,
+        QuestionChanges, QuestionOut, QuestionPage, Regenerated, RevokeQuery, TeamTokenOut,
+        TeamTokenPage, TeamTokenQuery,
     },
 };
 use crate::error::ApiError;
@@ -364,4 +365,93 @@ pub async fn delete_answer(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The team's live tokens, whoever owns them: for the team's admins (a read token is enough).
+/// Never returns a token's value.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/tokens", tag = "team tokens",
+    params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops"), TeamTokenQuery),
+    responses(
+        (status = 200, description = "A page of the team's tokens", body = TeamTokenPage),
+        (status = 403, description = "`wrong_team`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
+        (status = 422, description = "Bad `page`, `per_page` or `access`", body = ErrorBody),
+    )
+)]
+pub async fn list_team_tokens(
+    State(db): State<DatabaseConnection>,
+    Extension(caller): Extension<TokenCaller>,
+    Params(query): Params<TeamTokenQuery>,
+) -> ApiResult<Json<TeamTokenPage>> {
+    use domain::team_tokens::{Access, Filter};
+    let (page, per_page) = content::page_params(query.page, query.per_page)?;
+    let filter = Filter {
+        owner: query.owner,
+        access: Access::parse(query.access.as_deref().unwrap_or_default())?,
+        unused: query.unused.unwrap_or(false),
+        expiring: query.expiring.unwrap_or(false),
+    };
+    let found = domain::team_tokens::list(
+        &db,
+        caller_actor(&caller),
+        &caller_team(&caller)?,
+        &filter,
+        page,
+        per_page,
+    )
+    .await?;
+    let now = chrono::Utc::now();
+    Ok(Json(TeamTokenPage {
+        items: found
+            .items
+            .iter()
+            .map(|t| TeamTokenOut::new(t, now))
+            .collect(),
+        page: found.page,
+        per_page: found.per_page,
+        total: found.total,
+    }))
+}
+
+/// Revokes one of the team's tokens, whoever owns it (team admins, with a write token). It
+/// stops working at once; its owner sees who revoked it, when, and the reason.
+#[utoipa::path(
+    delete, path = "/api/v1/teams/{team}/tokens/{id}", tag = "team tokens",
+    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = String, Path, description = "Token id", example = "tok_0123456789abcdef"), RevokeQuery),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
+        (status = 404, description = "No such live token in this team", body = ErrorBody),
+        (status = 422, description = "The reason is too long or has control characters", body = ErrorBody),
+    )
+)]
+pub async fn revoke_team_token(
+    State(db): State<DatabaseConnection>,
+    State(callers): State<Arc<CallerCache>>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    Ids(ids): Ids<(String, String)>,
+    Params(query): Params<RevokeQuery>,
+) -> ApiResult<StatusCode> {
+    let (_, id) = ids;
+    domain::team_tokens::revoke(
+        &db,
+        caller_actor(&caller),
+        &caller_team(&caller)?,
+        &id,
+        query.reason.as_deref(),
+        ip_text(ip),
+    )
+    .await?;
+    callers.forget_token(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn caller_actor(caller: &TokenCaller) -> domain::Actor {
+    domain::Actor::User(caller.user_id)
+}
+
+/// The token's team (which the middleware has checked is the path's).
+fn caller_team(caller: &TokenCaller) -> ApiResult<domain::names::TeamSlug> {
+    Ok(domain::names::TeamSlug::parse(&caller.team_slug)?)
 }

@@ -37,6 +37,8 @@ fn endpoints() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(h::list_answers, h::create_answer))
         .routes(routes!(h::update_answer, h::delete_answer))
+        .routes(routes!(h::list_team_tokens))
+        .routes(routes!(h::revoke_team_token))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

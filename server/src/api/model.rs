@@ -190,3 +190,89 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
+
+/// One of the team's live tokens, as the team's admins see it. Never the value: `token` is
+/// the partial value the owner also sees.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamTokenOut {
+    #[schema(example = "tok_0123456789abcdef")]
+    pub id: String,
+    /// The owner's username.
+    pub owner: String,
+    pub description: String,
+    /// `personal` or `explorer` (the API explorer's own token).
+    #[schema(example = "personal")]
+    pub kind: String,
+    #[schema(example = "pdk_…a1b2")]
+    pub token: String,
+    pub write: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
+    /// Most recent first; at most five.
+    pub last_used_ips: Vec<String>,
+    /// Not used for 30 days (counting from creation for a token never used).
+    pub unused: bool,
+    /// Expires within 7 days.
+    pub expiring_soon: bool,
+}
+
+impl TeamTokenOut {
+    pub fn new(t: &domain::team_tokens::TeamToken, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let info = &t.info;
+        TeamTokenOut {
+            id: info.id.clone(),
+            owner: t.owner.clone(),
+            description: info.description.clone(),
+            kind: info.kind.as_str().to_string(),
+            token: domain::token_format::partial(&info.hint),
+            write: info.write,
+            created_at: info.created_at.to_rfc3339(),
+            expires_at: info.expires_at.map(|at| at.to_rfc3339()),
+            last_used_at: info.last_used_at.map(|at| at.to_rfc3339()),
+            last_used_ips: info.last_used_ips.clone(),
+            unused: t.is_unused(now),
+            expiring_soon: info.is_expiring_soon(now),
+        }
+    }
+}
+
+/// One page of the team's live tokens, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamTokenPage {
+    pub items: Vec<TeamTokenOut>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TeamTokenQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u64>,
+    /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+    /// Only this member's tokens (a username).
+    pub owner: Option<String>,
+    /// `read` (read-only tokens) or `write` (read/write tokens).
+    #[param(pattern = "^(read|write)$")]
+    pub access: Option<String>,
+    /// Only tokens not used for 30 days.
+    pub unused: Option<bool>,
+    /// Only tokens expiring within 7 days.
+    pub expiring: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevokeQuery {
+    /// Why (at most 200 characters): the token's owner sees it on their token page.
+    #[param(max_length = 200)]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,450 @@
+//! A team's Tokens tab (team admins only): every live token scoped to the team, whoever owns it,
+//! with filters, and revocation with an optional reason. The rules are `domain::team_tokens`;
+//! the server functions refuse readers and writers (403) whoever calls them.
+
+use common::TokenKind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    LazyRoute,
+    components::Form,
+    hooks::{use_params_map, use_query_map},
+    lazy_route,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::{FieldError, FormError, action_error},
+    error::AppError,
+    teams::TeamTabs,
+};
+
+/// Rows per page of the tab.
+pub const PER_PAGE: u64 = 50;
+
+/// One of the team's tokens as its admins see it. Times are prepared on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamTokenRow {
+    pub id: String,
+    pub owner: String,
+    pub description: String,
+    pub kind: TokenKind,
+    /// `pdk_…a1b2`
+    pub partial: String,
+    pub write: bool,
+    pub created: String,
+    pub created_exact: String,
+    pub expires: Option<String>,
+    pub expires_exact: Option<String>,
+    pub last_used: Option<String>,
+    pub last_used_exact: Option<String>,
+    pub last_ip: Option<String>,
+    /// Not used for `domain::team_tokens::UNUSED_DAYS` days.
+    pub unused: bool,
+    pub expiring_soon: bool,
+}
+
+/// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenFilters {
+    pub owner: String,
+    pub access: String,
+    pub unused: bool,
+    pub expiring: bool,
+}
+
+impl TokenFilters {
+    fn from_query(query: &leptos_router::params::ParamsMap) -> Self {
+        let on = |key| {
+            query
+                .get(key)
+                .is_some_and(|v| !v.is_empty() && v != "false")
+        };
+        TokenFilters {
+            owner: query.get("owner").unwrap_or_default(),
+            access: query.get("access").unwrap_or_default(),
+            unused: on("unused"),
+            expiring: on("expiring"),
+        }
+    }
+
+    /// The query string for page `page` with these filters.
+    fn href(&self, team: &str, page: u64) -> String {
+        let mut query = vec![format!("page={page}")];
+        if !self.owner.is_empty() {
+            query.push(format!("owner={}", urlencoding(&self.owner)));
+        }
+        if !self.access.is_empty() {
+            query.push(format!("access={}", urlencoding(&self.access)));
+        }
+        if self.unused {
+            query.push("unused=on".into());
+        }
+        if self.expiring {
+            query.push("expiring=on".into());
+        }
+        format!("/teams/{team}/tokens?{}", query.join("&"))
+    }
+}
+
+/// Percent-encodes what a username or filter value may hold (letters, digits, `-`, `_`, `.`
+/// pass; anything else is encoded byte by byte).
+fn urlencoding(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamTokensView {
+    pub slug: String,
+    pub name: String,
+    /// The team's members, for the owner filter.
+    pub members: Vec<String>,
+    pub rows: Vec<TeamTokenRow>,
+    pub page: u64,
+    pub total: u64,
+}
+
+impl TeamTokensView {
+    fn has_more(&self) -> bool {
+        self.page * PER_PAGE < self.total
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "team_tokens")]
+pub async fn team_tokens(
+    team: String,
+    owner: String,
+    access: String,
+    unused: bool,
+    expiring: bool,
+    page: u64,
+) -> Result<TeamTokensView, AppError> {
+    use domain::{
+        Actor, content::page_params, names::TeamSlug, team_tokens as rules, time,
+        token_format::partial,
+    };
+
+    use crate::session::{db, require_user};
+    let user = require_user()?;
+    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let (page, per_page) = page_params(Some(page.max(1)), Some(PER_PAGE))?;
+    let filter = rules::Filter {
+        owner: Some(owner).filter(|o| !o.is_empty()),
+        access: rules::Access::parse(&access)?,
+        unused,
+        expiring,
+    };
+    let db = db()?;
+    let actor = Actor::User(user.id);
+    // The admin check comes first, in `list`: readers and writers learn nothing of the members.
+    let found = rules::list(&db, actor, &slug, &filter, page, per_page).await?;
+    let detail = domain::teams::detail(&db, actor, &slug).await?;
+    let now = chrono::Utc::now();
+    Ok(TeamTokensView {
+        slug: detail.slug,
+        name: detail.name,
+        members: detail.members.into_iter().map(|m| m.username).collect(),
+        rows: found
+            .items
+            .into_iter()
+            .map(|t| TeamTokenRow {
+                unused: t.is_unused(now),
+                expiring_soon: t.info.is_expiring_soon(now),
+                id: t.info.id,
+                owner: t.owner,
+                description: t.info.description,
+                kind: t.info.kind,
+                partial: partial(&t.info.hint),
+                write: t.info.write,
+                created: time::date(t.info.created_at),
+                created_exact: time::minute(t.info.created_at),
+                expires: t.info.expires_at.map(time::date),
+                expires_exact: t.info.expires_at.map(time::minute),
+                last_used: t.info.last_used_at.map(|at| time::relative(at, now)),
+                last_used_exact: t.info.last_used_at.map(time::minute),
+                last_ip: t.info.last_used_ips.first().cloned(),
+            })
+            .collect(),
+        page: found.page,
+        total: found.total,
+    })
+}
+
+/// What the tab says after a revocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedToken {
+    pub description: String,
+    pub owner: String,
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_team_token")]
+pub async fn revoke_team_token(
+    team: String,
+    id: String,
+    reason: Option<String>,
+) -> Result<RevokedToken, AppError> {
+    use domain::{Actor, names::TeamSlug};
+
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let revoked = domain::team_tokens::revoke(
+        &db()?,
+        Actor::User(user.id),
+        &slug,
+        &id,
+        reason.as_deref(),
+        client_ip(),
+    )
+    .await?;
+    forget_cached_token(&id);
+    Ok(RevokedToken {
+        description: revoked.info.description,
+        owner: revoked.owner,
+    })
+}
+
+/// The tab as a lazily loaded route: its code is a wasm chunk of its own (docs/frontend.md).
+pub struct TeamTokensRoute;
+
+#[lazy_route]
+impl LazyRoute for TeamTokensRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TeamTokensPage/> }.into_any()
+    }
+}
+
+/// The token the revoke dialog asks about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RevokeAsk {
+    id: String,
+    description: String,
+    owner: String,
+}
+
+#[component]
+pub fn TeamTokensPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let revoke = ServerAction::<RevokeTeamToken>::new();
+    let ask = RwSignal::new(None::<RevokeAsk>);
+    let source = move || {
+        let query = query.read();
+        let page = query
+            .get("page")
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(1);
+        (
+            params.read().get("slug").unwrap_or_default(),
+            TokenFilters::from_query(&query),
+            page,
+            revoke.version().get(),
+        )
+    };
+    let tokens = Resource::new(source, |(team, f, page, _)| {
+        team_tokens(team, f.owner, f.access, f.unused, f.expiring, page)
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = revoke.value().get() {
+            ask.set(None);
+        }
+    });
+    let done = move || match revoke.value().get() {
+        Some(Ok(r)) => Some(format!("Revoked “{}” of {}.", r.description, r.owner)),
+        _ => None,
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(view) => view! { <LoadedTab view ask filters=TokenFilters::from_query(&query.read_untracked())/> }.into_any(),
+                    Err(e) => view! {
+                        <Title text="Team tokens"/>
+                        <h1>"Team tokens"</h1>
+                        <p class="form-error" role="alert">{e.to_string()}</p>
+                        <p><a href="/teams">"Back to your teams"</a></p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <p class="banner ok" role="status" hidden=move || done().is_none()>{done}</p>
+        <RevokeDialog ask revoke/>
+    }
+}
+
+#[component]
+fn LoadedTab(
+    view: TeamTokensView,
+    ask: RwSignal<Option<RevokeAsk>>,
+    filters: TokenFilters,
+) -> impl IntoView {
+    let slug = view.slug.clone();
+    let has_more = view.has_more();
+    let page = view.page;
+    let (prev, next) = (
+        filters.href(&slug, page.saturating_sub(1)),
+        filters.href(&slug, page + 1),
+    );
+    let summary = match view.total {
+        1 => "1 live token".to_string(),
+        n => format!("{n} live tokens"),
+    };
+    view! {
+        <Title text=format!("Tokens · {}", view.name)/>
+        <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " <code>{slug.clone()}</code></p>
+        <h1>{view.name.clone()}</h1>
+        <TeamTabs slug=slug.clone() current="tokens" is_admin=true/>
+        <p class="muted">
+            "Every live token that can reach this team's data, whoever owns it. Revoking one stops it at once; its owner sees who revoked it and why."
+        </p>
+        <Filters slug=slug.clone() members=view.members.clone() filters/>
+        <p class="muted" data-testid="token-count">{summary}</p>
+        {if view.rows.is_empty() {
+            view! { <p class="empty">"No tokens match."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                <table class="table team-tokens">
+                    <thead><tr>
+                        <th scope="col">"Owner"</th>
+                        <th scope="col">"Description"</th>
+                        <th scope="col">"Token"</th>
+                        <th scope="col">"Scope"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Last IP"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>
+                        {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row ask/> }).collect_view()}
+                    </tbody>
+                </table>
+                </div>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Token pages">
+            {(page > 1).then(|| view! { <a href=prev>"← Newer"</a> })}
+            <span class="muted">{format!("Page {page}")}</span>
+            {has_more.then(|| view! { <a href=next>"Older →"</a> })}
+        </nav>
+    }
+}
+
+/// The filter bar: a GET form, so that a filtered list has its own URL (and works before the
+/// wasm has loaded).
+#[component]
+fn Filters(slug: String, members: Vec<String>, filters: TokenFilters) -> impl IntoView {
+    let access = filters.access.clone();
+    view! {
+        <Form method="GET" action=format!("/teams/{slug}/tokens") attr:class="filters">
+            <label>"Owner "
+                <select name="owner">
+                    <option value="" selected=filters.owner.is_empty()>"Anyone"</option>
+                    {members.into_iter().map(|m| {
+                        let selected = m == filters.owner;
+                        view! { <option value=m.clone() selected=selected>{m.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Scope "
+                <select name="access">
+                    <option value="" selected=access.is_empty()>"Any"</option>
+                    <option value="read" selected=access == "read">"read"</option>
+                    <option value="write" selected=access == "write">"read/write"</option>
+                </select>
+            </label>
+            <label class="check"><input type="checkbox" name="unused" checked=filters.unused/>" Unused for 30 days"</label>
+            <label class="check"><input type="checkbox" name="expiring" checked=filters.expiring/>" Expiring within 7 days"</label>
+            <button type="submit" class="button secondary">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn TeamTokenTableRow(row: TeamTokenRow, ask: RwSignal<Option<RevokeAsk>>) -> impl IntoView {
+    let revoke_this = RevokeAsk {
+        id: row.id.clone(),
+        description: row.description.clone(),
+        owner: row.owner.clone(),
+    };
+    let label = format!("Revoke {} of {}", row.description, row.owner);
+    view! {
+        <tr data-token-id=row.id.clone() data-owner=row.owner.clone()>
+            <td>{row.owner.clone()}</td>
+            <td>
+                <span class="desc">{row.description.clone()}</span>
+                {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+                {row.unused.then(|| view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> })}
+                {row.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
+            </td>
+            <td><code class="partial">{row.partial.clone()}</code></td>
+            <td>{if row.write { "read/write" } else { "read" }}</td>
+            <td><span title=row.created_exact.clone()>{row.created.clone()}</span></td>
+            <td>{match row.expires.clone() {
+                Some(date) => view! { <span class:soon=row.expiring_soon title=row.expires_exact.clone()>{date}</span> }.into_any(),
+                None => view! { <span class="never">"never"</span> }.into_any(),
+            }}</td>
+            <td>{match row.last_used.clone() {
+                Some(when) => view! { <span title=row.last_used_exact.clone()>{when}</span> }.into_any(),
+                None => view! { <span class="muted">"Never"</span> }.into_any(),
+            }}</td>
+            <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="actions">
+                <button type="button" class="button danger" aria-label=label
+                    on:click=move |_| ask.set(Some(revoke_this.clone()))>"Revoke"</button>
+            </td>
+        </tr>
+    }
+}
+
+/// The confirmation: names the token and its owner, and takes an optional reason.
+#[component]
+fn RevokeDialog(
+    ask: RwSignal<Option<RevokeAsk>>,
+    revoke: ServerAction<RevokeTeamToken>,
+) -> impl IntoView {
+    let params = use_params_map();
+    let error = action_error(revoke.value());
+    view! {
+        {move || ask.get().map(|a| {
+            let team = params.read_untracked().get("slug").unwrap_or_default();
+            view! {
+                <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" { ask.set(None) }
+                }>
+                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="revoke-title" aria-describedby="revoke-text">
+                        <h2 id="revoke-title">{format!("Revoke “{}” of {}?", a.description, a.owner)}</h2>
+                        <p id="revoke-text">{format!(
+                            "Any script using this token stops working at once. {} will see that you revoked it, and your reason.",
+                            a.owner
+                        )}</p>
+                        <ActionForm action=revoke>
+                            <input type="hidden" name="team" value=team/>
+                            <input type="hidden" name="id" value=a.id.clone()/>
+                            <label for="revoke-reason">"Reason (optional)"</label>
+                            <input id="revoke-reason" name="reason" maxlength="200" autocomplete="off"
+                                aria-describedby="revoke-reason-error"/>
+                            <FieldError error field="reason" id="revoke-reason-error"/>
+                            <FormError error/>
+                            <div class="dialog-actions">
+                                <button type="submit" id="confirm-revoke" class="button danger-solid">"Revoke token"</button>
+                                <button type="button" class="button secondary" on:click=move |_| ask.set(None)>"Cancel"</button>
+                            </div>
+                        </ActionForm>
+                    </div>
+                </div>
+            }
+        })}
+    }
+}

@@ -1,0 +1,273 @@
+//! A team admin's view and control of the tokens that reach the team's data: every live token
+//! scoped to the team, whoever owns it, with filters, and revocation with an optional reason.
+//! The owner sees who revoked their token, when and why (on their token page and in their
+//! activity). See `docs/governance.md`.
+//!
+//! Only the team's admins (and the operator) get past [`teams::admin_team`]; other members are
+//! refused with `Forbidden`, non-members get "team not found" as everywhere else.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::{
+    activity::{self, Actor, Event, Kind},
+    content::Page,
+    db::begin_write,
+    entity::{token, user},
+    error::{Error, Result},
+    names::{TeamSlug, Username},
+    teams,
+    token_format::is_token_id,
+    tokens::TokenInfo,
+};
+
+/// A token counts as unused when nobody has called with it for this many days (a token younger
+/// than that, never used, does not count yet).
+pub const UNUSED_DAYS: i64 = 30;
+
+/// The longest reason an admin may give, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// One of the team's live tokens, as its admins see it: everything but the secret, and whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamToken {
+    pub info: TokenInfo,
+    pub owner: String,
+}
+
+impl TeamToken {
+    /// No call in the last [`UNUSED_DAYS`] days (counting from creation for a token never used).
+    pub fn is_unused(&self, now: DateTime<Utc>) -> bool {
+        let last = self.info.last_used_at.unwrap_or(self.info.created_at);
+        now - last > Duration::days(UNUSED_DAYS)
+    }
+}
+
+/// Read-only tokens, or read/write ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    /// `read` or `write` (as the filters are sent).
+    pub fn parse(text: &str) -> Result<Option<Self>> {
+        match text.trim() {
+            "" | "any" => Ok(None),
+            "read" => Ok(Some(Access::Read)),
+            "write" | "read/write" => Ok(Some(Access::ReadWrite)),
+            other => Err(Error::invalid(
+                "access",
+                format!("{other:?} is not an access filter: use read or write."),
+            )),
+        }
+    }
+}
+
+/// Which of the team's tokens to list. Every filter narrows the list; the default is all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// The owner's username.
+    pub owner: Option<String>,
+    pub access: Option<Access>,
+    /// Only tokens unused for [`UNUSED_DAYS`] days.
+    pub unused: bool,
+    /// Only tokens expiring within [`crate::tokens::EXPIRING_SOON_DAYS`] days.
+    pub expiring: bool,
+}
+
+/// The team's live tokens (not deleted, not expired), newest first, a page at a time.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    filter: &Filter,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<TeamToken>> {
+    let team = teams::admin_team(db, actor, slug, "review the team's tokens").await?;
+    let now = Utc::now();
+    let mut query = token::Entity::find()
+        .filter(token::Column::TeamId.eq(team.id))
+        .filter(token::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(token::Column::ExpiresAt.is_null())
+                .add(token::Column::ExpiresAt.gt(now)),
+        );
+    if let Some(owner) = filter.owner.as_deref().filter(|o| !o.trim().is_empty()) {
+        let owner_id = match Username::parse(owner.trim()) {
+            Ok(name) => crate::users::find(db, &name).await?.map(|u| u.id),
+            Err(_) => None,
+        };
+        // An unknown owner owns nothing: an empty page, not an error.
+        query = query.filter(token::Column::UserId.eq(owner_id.unwrap_or(-1)));
+    }
+    if let Some(access) = filter.access {
+        query = query.filter(token::Column::Write.eq(access == Access::ReadWrite));
+    }
+    if filter.unused {
+        let cutoff = now - Duration::days(UNUSED_DAYS);
+        query = query.filter(
+            Condition::any()
+                .add(token::Column::LastUsedAt.lt(cutoff))
+                .add(
+                    Condition::all()
+                        .add(token::Column::LastUsedAt.is_null())
+                        .add(token::Column::CreatedAt.lt(cutoff)),
+                ),
+        );
+    }
+    if filter.expiring {
+        let soon = now + Duration::days(crate::tokens::EXPIRING_SOON_DAYS);
+        query = query.filter(token::Column::ExpiresAt.lte(soon));
+    }
+    let paginator = query
+        .order_by_desc(token::Column::CreatedAt)
+        .order_by_desc(token::Column::Id)
+        .paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let names = usernames(db, rows.iter().map(|t| t.user_id)).await?;
+    let items = rows
+        .into_iter()
+        .map(|t| TeamToken {
+            owner: names.get(&t.user_id).cloned().unwrap_or_default(),
+            info: TokenInfo::from_model(t, team.slug.clone()),
+        })
+        .collect();
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+/// The names of these users, by id.
+pub(crate) async fn usernames(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Username)
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The reason as stored: trimmed, `None` when empty, at most [`MAX_REASON_CHARS`] characters,
+/// no control characters.
+pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>> {
+    let value = raw.unwrap_or_default().trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > MAX_REASON_CHARS {
+        return Err(Error::invalid(
+            "reason",
+            format!("A reason is at most {MAX_REASON_CHARS} characters long."),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "reason",
+            "A reason cannot contain control characters or line breaks.",
+        ));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// Revokes one of the team's live tokens, whoever owns it: it stops working at once, like a
+/// deletion by its owner, and its owner's activity records who revoked it and why (written in
+/// the same transaction). The edge that calls this also drops the token from its
+/// [`crate::access::CallerCache`].
+pub async fn revoke(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    token_id: &str,
+    reason: Option<&str>,
+    ip: Option<String>,
+) -> Result<TeamToken> {
+    let reason = parse_reason(reason)?;
+    let txn = begin_write(db).await?;
+    let team = teams::admin_team(&txn, actor, slug, "revoke the team's tokens").await?;
+    if !is_token_id(token_id) {
+        return Err(Error::NotFound("token"));
+    }
+    let current = token::Entity::find_by_id(token_id.to_string())
+        .filter(token::Column::TeamId.eq(team.id))
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("token"))?;
+    let owner_id = current.user_id;
+    let mut active: token::ActiveModel = current.into();
+    active.deleted_at = Set(Some(Utc::now()));
+    active.revoked_by = Set(actor.user_id());
+    active.revoke_reason = Set(reason.clone());
+    let model = active.update(&txn).await?;
+    let owner = usernames(&txn, [owner_id].into_iter())
+        .await?
+        .remove(&owner_id)
+        .unwrap_or_default();
+    let info = TokenInfo::from_model(model, team.slug.clone());
+    let mut target = format!("token \"{}\" for team {}", info.description, team.slug);
+    if let Some(reason) = &reason {
+        target.push_str(&format!(": {reason}"));
+    }
+    let event = Event::new(Some(owner_id), actor, Kind::TokenRevokedByAdmin)
+        .ip(ip)
+        .token(info.id.clone())
+        .target(target);
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(TeamToken { info, owner })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_trimmed_optional_and_bounded() {
+        assert_eq!(parse_reason(None).unwrap(), None);
+        assert_eq!(parse_reason(Some("   ")).unwrap(), None);
+        assert_eq!(
+            parse_reason(Some("  leaked in CI logs "))
+                .unwrap()
+                .as_deref(),
+            Some("leaked in CI logs")
+        );
+        assert!(parse_reason(Some(&"x".repeat(MAX_REASON_CHARS))).is_ok());
+        assert!(parse_reason(Some(&"é".repeat(MAX_REASON_CHARS + 1))).is_err());
+        assert!(parse_reason(Some("two\nlines")).is_err());
+    }
+
+    #[test]
+    fn access_filters_parse() {
+        assert_eq!(Access::parse("").unwrap(), None);
+        assert_eq!(Access::parse("read").unwrap(), Some(Access::Read));
+        assert_eq!(Access::parse("write").unwrap(), Some(Access::ReadWrite));
+        assert!(Access::parse("admin").is_err());
+    }
+}

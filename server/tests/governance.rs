@@ -1,0 +1,403 @@
+//! Team token review (docs/governance.md) tried from outside: a team admin lists and revokes
+//! members' tokens through the web app's server functions and the API; everyone else who
+//! tries — writers, readers, other teams' admins, outsiders, the signed-out — is refused, and
+//! no answer ever carries a token's value.
+
+mod support;
+
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use support::{Caller, TestServer, cli, json, ok, token};
+
+/// ops: alice (admin), bob (writer), carol (reader). dev: dave (admin). mallory: no team.
+async fn people(server: &TestServer) -> Vec<Caller<'_>> {
+    let mut callers = Vec::new();
+    for name in ["alice", "bob", "carol", "dave", "mallory"] {
+        let mut caller = Caller::new(server);
+        caller.sign_up(name).await;
+        callers.push(caller);
+    }
+    ok(cli(
+        server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+    ok(cli(
+        server,
+        &["team", "add", "dev", "--owner", "dave"],
+        None,
+    ));
+    for (name, role) in [("bob", "writer"), ("carol", "reader")] {
+        ok(cli(
+            server,
+            &["team", "member", "add", "ops", name, "--role", role],
+            None,
+        ));
+    }
+    callers
+}
+
+fn list_form<'a>(team: &'a str, owner: &'a str, access: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("team", team),
+        ("owner", owner),
+        ("access", access),
+        ("unused", "false"),
+        ("expiring", "false"),
+        ("page", "1"),
+    ]
+}
+
+async fn call_me(http: &Client, server: &TestServer, value: &str) -> (StatusCode, Value) {
+    let response = http
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(value)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn ids(rows: &Value) -> Vec<String> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn team_admins_review_and_revoke_members_tokens_in_the_web_app() {
+    let server = TestServer::start();
+    let mut people = people(&server).await;
+    let (bob_write, bob_write_value) = token(&server, "bob", "ops", "deploy", true);
+    let (bob_read, bob_read_value) = token(&server, "bob", "ops", "metrics", false);
+    let (carol_read, _) = token(&server, "carol", "ops", "dashboards", false);
+    let (dave_dev, _) = token(&server, "dave", "dev", "dev deploy", true);
+    let (gone, _) = token(&server, "carol", "ops", "old", false);
+    ok(cli(&server, &["token", "delete", &gone], None));
+    let alice = &mut people[0];
+
+    // Every live token of ops, whoever owns it; none of dev's, none deleted, no values.
+    let response = alice.call("team_tokens", &list_form("ops", "", "")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(&bob_write_value) && !text.contains(&bob_read_value));
+    let listed: Value = serde_json::from_str(&text).unwrap();
+    let mut listed_ids = ids(&listed["rows"]);
+    listed_ids.sort();
+    let mut expected = vec![bob_write.clone(), bob_read.clone(), carol_read.clone()];
+    expected.sort();
+    assert_eq!(listed_ids, expected, "{listed}");
+    assert_eq!(listed["total"], 3);
+    let row = listed["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == bob_write.as_str())
+        .unwrap();
+    assert_eq!(row["owner"], "bob");
+    assert_eq!(row["write"], true);
+    assert!(
+        row["partial"].as_str().unwrap().starts_with("pdk_…"),
+        "{row}"
+    );
+    let members = listed["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "{listed}");
+
+    // Filters: by owner, by access, and both.
+    let by_bob = json(
+        alice
+            .call("team_tokens", &list_form("ops", "bob", ""))
+            .await,
+    )
+    .await;
+    assert_eq!(by_bob["total"], 2, "{by_bob}");
+    let writes = json(
+        alice
+            .call("team_tokens", &list_form("ops", "", "write"))
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&writes["rows"]), vec![bob_write.clone()]);
+    let carol_writes = json(
+        alice
+            .call("team_tokens", &list_form("ops", "carol", "write"))
+            .await,
+    )
+    .await;
+    assert_eq!(carol_writes["total"], 0);
+    let nobody = json(
+        alice
+            .call("team_tokens", &list_form("ops", "nobody", ""))
+            .await,
+    )
+    .await;
+    assert_eq!(nobody["total"], 0);
+    let response = alice
+        .call("team_tokens", &list_form("ops", "", "admin"))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A reason longer than 200 characters is refused and changes nothing.
+    let long = "r".repeat(201);
+    let response = alice
+        .call(
+            "revoke_team_token",
+            &[("team", "ops"), ("id", &bob_write), ("reason", &long)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let http = Client::new();
+    assert_eq!(
+        call_me(&http, &server, &bob_write_value).await.0,
+        StatusCode::OK
+    );
+
+    // Revoked with a reason: refused at once, with a message that names no reason.
+    let response = alice
+        .call(
+            "revoke_team_token",
+            &[
+                ("team", "ops"),
+                ("id", &bob_write),
+                ("reason", "pasted into a public gist"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let revoked = json(response).await;
+    assert_eq!(revoked["owner"], "bob");
+    assert_eq!(revoked["description"], "deploy");
+    let (status, body) = call_me(&http, &server, &bob_write_value).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "token_revoked");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("admin of team ops"), "{message}");
+    assert!(!message.contains("gist"), "{message}");
+    // Bob's other token is untouched; the revoked one is no longer in the team's list.
+    assert_eq!(
+        call_me(&http, &server, &bob_read_value).await.0,
+        StatusCode::OK
+    );
+    let after = json(alice.call("team_tokens", &list_form("ops", "", "")).await).await;
+    assert!(!ids(&after["rows"]).contains(&bob_write), "{after}");
+
+    // Revoking it again, a dev token through ops, or nonsense: not found.
+    for id in [bob_write.as_str(), dave_dev.as_str(), "tok_nonsense"] {
+        let response = alice
+            .call("revoke_team_token", &[("team", "ops"), ("id", id)])
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id}");
+    }
+
+    // Bob sees who revoked it, when and why: on his token page and in his activity.
+    let bob = &mut people[1];
+    let mine = json(bob.call("list_tokens", &[]).await).await;
+    let row = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == bob_write.as_str())
+        .expect("the revoked token stays on its owner's page");
+    assert_eq!(row["revoked"]["by"], "alice", "{row}");
+    assert_eq!(row["revoked"]["reason"], "pasted into a public gist");
+    assert!(row["revoked"]["at"].as_str().unwrap().ends_with("UTC"));
+    // Bob cannot regenerate or delete what an admin revoked.
+    for function in ["regenerate_token", "delete_token"] {
+        let response = bob.call(function, &[("id", &bob_write)]).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{function}");
+    }
+    let activity = json(bob.call("my_activity", &[("page", "1")]).await).await;
+    let entry = activity["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "token_revoked_by_admin")
+        .expect("an entry for the revocation");
+    assert_eq!(entry["actor"], "alice");
+    assert_eq!(entry["token_id"], bob_write.as_str());
+    let target = entry["target"].as_str().unwrap();
+    assert!(
+        target.contains("deploy") && target.contains("public gist"),
+        "{target}"
+    );
+    // The CLI's list says so too.
+    let out = ok(cli(&server, &["token", "list", "--user", "bob"], None));
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("REVOKED by alice"), "{listing}");
+}
+
+#[tokio::test]
+async fn only_team_admins_may_review_or_revoke() {
+    let server = TestServer::start();
+    let mut people = people(&server).await;
+    let (carol_read, carol_value) = token(&server, "carol", "ops", "dashboards", false);
+    let (bob_write, _) = token(&server, "bob", "ops", "deploy", true);
+    let http = Client::new();
+
+    // bob (writer) and carol (reader) of ops: 403, even for their own tokens. dave (admin of
+    // dev) and mallory (no team): 404, as for any team they are not in.
+    let expected = [
+        (1, StatusCode::FORBIDDEN),
+        (2, StatusCode::FORBIDDEN),
+        (3, StatusCode::NOT_FOUND),
+        (4, StatusCode::NOT_FOUND),
+    ];
+    for (who, status) in expected {
+        let caller = &mut people[who];
+        let response = caller.call("team_tokens", &list_form("ops", "", "")).await;
+        assert_eq!(response.status(), status, "list by #{who}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("dashboards"), "{body}");
+        for id in [&carol_read, &bob_write] {
+            let response = caller
+                .call("revoke_team_token", &[("team", "ops"), ("id", id)])
+                .await;
+            assert_eq!(response.status(), status, "revoke by #{who}");
+        }
+    }
+    // Signed out.
+    let mut anonymous = Caller::new(&server);
+    let response = anonymous
+        .call("team_tokens", &list_form("ops", "", ""))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = anonymous
+        .call("revoke_team_token", &[("team", "ops"), ("id", &carol_read)])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // A removed admin is an outsider at once.
+    ok(cli(
+        &server,
+        &["team", "member", "add", "ops", "dave", "--role", "admin"],
+        None,
+    ));
+    let dave = &mut people[3];
+    let response = dave.call("team_tokens", &list_form("ops", "", "")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    ok(cli(
+        &server,
+        &["team", "member", "remove", "ops", "dave"],
+        None,
+    ));
+    let response = dave
+        .call("revoke_team_token", &[("team", "ops"), ("id", &carol_read)])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // Nothing was revoked by any of them.
+    assert_eq!(
+        call_me(&http, &server, &carol_value).await.0,
+        StatusCode::OK
+    );
+    // The tab itself is not rendered for a writer.
+    let page = people[1].get("/teams/ops/tokens").await;
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("dashboards"), "{html}");
+    let team_page = people[1].get("/teams/ops").await.text().await.unwrap();
+    assert!(
+        !team_page.contains("/teams/ops/tokens"),
+        "writer sees a Tokens tab"
+    );
+    let admin_page = people[0].get("/teams/ops").await.text().await.unwrap();
+    assert!(
+        admin_page.contains("/teams/ops/tokens"),
+        "admin sees no Tokens tab"
+    );
+}
+
+#[tokio::test]
+async fn the_team_tokens_api_for_admins_scripts() {
+    let server = TestServer::start();
+    let _people = people(&server).await;
+    let (_, admin_read) = token(&server, "alice", "ops", "audit", false);
+    let (_, admin_write) = token(&server, "alice", "ops", "audit-revoke", true);
+    let (bob_id, bob_value) = token(&server, "bob", "ops", "deploy", true);
+    let (_, carol_value) = token(&server, "carol", "ops", "dashboards", false);
+    let (_, dave_value) = token(&server, "dave", "dev", "dev", true);
+    let http = Client::new();
+    let get = |value: &str, query: &str| {
+        http.get(server.url(&format!("/api/v1/teams/ops/tokens{query}")))
+            .bearer_auth(value)
+            .send()
+    };
+
+    // An admin's read token lists every live token of the team, a page at a time, no values.
+    let response = get(&admin_read, "?per_page=2").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for secret in [&admin_read, &admin_write, &bob_value, &carol_value] {
+        assert!(!text.contains(secret.as_str()), "a value in {text}");
+    }
+    let page: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(page["total"], 4, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let filtered = json(get(&admin_read, "?owner=bob&access=write").await.unwrap()).await;
+    assert_eq!(filtered["total"], 1, "{filtered}");
+    assert_eq!(filtered["items"][0]["id"], bob_id.as_str());
+    assert_eq!(filtered["items"][0]["owner"], "bob");
+    assert_eq!(filtered["items"][0]["kind"], "personal");
+    for bad in ["?access=admin", "?per_page=0", "?page=x", "?unused=maybe"] {
+        let response = get(&admin_read, bad).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+
+    // Members who are not admins, and other teams' tokens, are refused.
+    for (value, code) in [
+        (&bob_value, "insufficient_role"),
+        (&carol_value, "insufficient_role"),
+        (&dave_value, "wrong_team"),
+    ] {
+        let response = get(value, "").await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(json(response).await["error"]["code"], code);
+    }
+
+    // Revoking needs a write token; with one, it takes effect at once.
+    let delete = |value: &str, id: &str| {
+        http.delete(server.url(&format!(
+            "/api/v1/teams/ops/tokens/{id}?reason=rotating%20CI%20secrets"
+        )))
+        .bearer_auth(value)
+        .send()
+    };
+    let response = delete(&admin_read, &bob_id).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json(response).await["error"]["code"], "read_only_token");
+    let response = delete(&bob_value, &bob_id).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json(response).await["error"]["code"], "insufficient_role");
+    let response = delete(&admin_write, &bob_id).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, body) = call_me(&http, &server, &bob_value).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "token_revoked");
+    let response = delete(&admin_write, &bob_id).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = delete(&admin_write, "tok_0000000000000000").await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // Bob's list says who and why.
+    let out = ok(cli(
+        &server,
+        &["token", "list", "--user", "bob", "--json"],
+        None,
+    ));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["revoked"]["by"], "alice", "{listed}");
+    assert_eq!(listed[0]["revoked"]["reason"], "rotating CI secrets");
+
+    // Both endpoints are in the OpenAPI document.
+    let document = json(
+        http.get(server.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let path = &document["paths"]["/api/v1/teams/{team}/tokens"];
+    assert!(path["get"].is_object(), "{path}");
+    assert!(document["paths"]["/api/v1/teams/{team}/tokens/{id}"]["delete"].is_object());
+}
