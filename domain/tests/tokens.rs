@@ -439,3 +439,158 @@ async fn concurrent_flushes_of_one_token_lose_no_address() {
         );
     }
 }
+
+/// Moves a token's dates, as if it had been created, used and set to expire at these times.
+async fn set_dates(
+    db: &DatabaseConnection,
+    id: &str,
+    created: chrono::DateTime<Utc>,
+    last_used: Option<chrono::DateTime<Utc>>,
+    expires: Option<chrono::DateTime<Utc>>,
+) {
+    use domain::entity::token;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let model = token::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active: token::ActiveModel = model.into();
+    active.created_at = Set(created);
+    active.last_used_at = Set(last_used);
+    active.expires_at = Set(expires);
+    active.update(db).await.unwrap();
+}
+
+#[tokio::test]
+async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them() {
+    use domain::team_tokens::{self, Access, Filter};
+    let w = world().await;
+    let now = Utc::now();
+    let mut ids = std::collections::HashMap::new();
+    for (name, owner) in [
+        ("fresh", w.alice),
+        ("stale", w.alice),
+        ("used long ago", w.alice),
+        ("used lately", w.alice),
+        ("soon", w.alice),
+        ("expired", w.alice),
+        ("bob's", w.bob),
+    ] {
+        let issued = tokens::create(&w.db, owner, request(name, "ops", false), None)
+            .await
+            .unwrap();
+        ids.insert(name, issued.info.id);
+    }
+    let days = Duration::days;
+    set_dates(
+        &w.db,
+        &ids["stale"],
+        now - days(40),
+        None,
+        Some(now + days(60)),
+    )
+    .await;
+    let long_ago = (now - days(60), Some(now - days(31)));
+    set_dates(&w.db, &ids["used long ago"], long_ago.0, long_ago.1, None).await;
+    let lately = (now - days(60), Some(now - days(2)));
+    set_dates(&w.db, &ids["used lately"], lately.0, lately.1, None).await;
+    set_dates(
+        &w.db,
+        &ids["soon"],
+        now - days(1),
+        None,
+        Some(now + days(3)),
+    )
+    .await;
+    set_dates(
+        &w.db,
+        &ids["expired"],
+        now - days(9),
+        None,
+        Some(now - days(1)),
+    )
+    .await;
+
+    let ops = TeamSlug::parse("ops").unwrap();
+    let admin = Actor::User(w.alice);
+    let list = |filter: Filter| {
+        let db = w.db.clone();
+        let ops = ops.clone();
+        async move {
+            let page = team_tokens::list(&db, admin, &ops, &filter, 1, 100)
+                .await
+                .unwrap();
+            let mut names: Vec<String> = page
+                .items
+                .iter()
+                .map(|t| t.info.description.clone())
+                .collect();
+            names.sort();
+            (names, page)
+        }
+    };
+    let (all, page) = list(Filter::default()).await;
+    // Live only: the expired token is not there.
+    assert_eq!(
+        all,
+        [
+            "bob's",
+            "fresh",
+            "soon",
+            "stale",
+            "used lately",
+            "used long ago"
+        ]
+    );
+    let flagged = |name: &str| {
+        let t = page
+            .items
+            .iter()
+            .find(|t| t.info.description == name)
+            .unwrap();
+        (
+            t.is_unused(now),
+            t.info.is_expiring_soon(now),
+            t.owner.clone(),
+        )
+    };
+    assert_eq!(flagged("fresh"), (false, false, "alice".into()));
+    assert_eq!(flagged("stale"), (true, false, "alice".into()));
+    assert_eq!(flagged("used long ago"), (true, false, "alice".into()));
+    assert_eq!(flagged("used lately"), (false, false, "alice".into()));
+    assert_eq!(flagged("soon"), (false, true, "alice".into()));
+    assert_eq!(flagged("bob's"), (false, false, "bob".into()));
+
+    let unused = Filter {
+        unused: true,
+        ..Filter::default()
+    };
+    assert_eq!(list(unused).await.0, ["stale", "used long ago"]);
+    let expiring = Filter {
+        expiring: true,
+        ..Filter::default()
+    };
+    assert_eq!(list(expiring).await.0, ["soon"]);
+    let bobs = Filter {
+        owner: Some("BOB".into()),
+        ..Filter::default()
+    };
+    assert_eq!(list(bobs).await.0, ["bob's"]);
+    let writes = Filter {
+        access: Some(Access::ReadWrite),
+        ..Filter::default()
+    };
+    assert!(list(writes).await.0.is_empty());
+
+    // Bob (a reader of ops) may not look; a stranger to the team is told it does not exist.
+    let err = team_tokens::list(&w.db, Actor::User(w.bob), &ops, &Filter::default(), 1, 20)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let web = TeamSlug::parse("web").unwrap();
+    let err = team_tokens::list(&w.db, Actor::User(w.bob), &web, &Filter::default(), 1, 20)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound("team")), "{err:?}");
+}

@@ -25,6 +25,16 @@ function stops(teamSlug: string, teamName: string): Stop[] {
         await p.getByRole("link", { name: teamName }).click();
       },
     },
+    {
+      url: `/teams/${teamSlug}/tokens`,
+      path: new RegExp(`/teams/${teamSlug}/tokens$`),
+      heading: teamName,
+      go: async (p) => {
+        await nav(p).getByRole("link", { name: "Teams" }).click();
+        await p.getByRole("link", { name: teamName }).click();
+        await p.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Tokens" }).click();
+      },
+    },
     { url: "/activity", path: /\/activity$/, heading: "Activity", go: link("Activity") },
     { url: "/explorer", path: /\/explorer$/, heading: "API explorer", go: link("API explorer") },
   ];

@@ -201,3 +201,41 @@ async fn three_processes_share_one_failed_authentication_budget() {
         "another address is not refused"
     );
 }
+
+/// A team admin's revocation on one process stops the token on the other within a second
+/// (docs/governance.md), even while the token is in use there.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn an_admins_revocation_reaches_every_process() {
+    let database = TempDatabase::create();
+    let (a, b) = start_two(&database.url);
+    alice_owns_ops(&a);
+    ok(cli(
+        &a,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(
+        &a,
+        &["team", "member", "add", "ops", "bob", "--role", "writer"],
+        None,
+    ));
+    let (bob_id, bob_value) = support::token(&a, "bob", "ops", "deploy", true);
+    let (_, admin_value) = support::token(&a, "alice", "ops", "revoker", true);
+    // In use on B (so B has a cached check for it).
+    assert_eq!(
+        me_status(&Client::new(), &b, &bob_value).await.0,
+        StatusCode::OK
+    );
+
+    let response = Client::new()
+        .delete(a.url(&format!("/api/v1/teams/ops/tokens/{bob_id}?reason=leaked")))
+        .bearer_auth(&admin_value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    seen_within_a_second(&b, &bob_value, StatusCode::UNAUTHORIZED).await;
+    let (_, body) = me_status(&Client::new(), &b, &bob_value).await;
+    assert_eq!(body["error"]["code"], "token_revoked");
+}

@@ -1,0 +1,142 @@
+import { test, expect, Browser, Page } from "@playwright/test";
+import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+
+// A team admin reviews the tokens that reach the team and revokes one (docs/governance.md);
+// the member whose token it was sees who revoked it and why; a writer gets no tab, and the
+// tab's server function refuses them over plain HTTP.
+
+async function signIn(browser: Browser, username: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
+  return page;
+}
+
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  return errors;
+}
+
+test("a team admin finds a member's token, revokes it with a reason, and the member sees why", async ({
+  page,
+  browser,
+}) => {
+  const errors = watchErrors(page);
+  const admin = uniqueName("admin");
+  const member = uniqueName("member");
+  const team = uniqueName("gov");
+  await signUp(page, admin);
+  cli(["team", "add", team, "--owner", admin, "--name", "Governed team"]);
+  cli(["user", "add", member], `${PASSWORD}\n`);
+  cli(["team", "member", "add", team, member, "--role", "writer"]);
+  const created = JSON.parse(
+    cli(["token", "create", "--user", member, "--team", team, "--description", "ci deploy", "--write", "--json"]),
+  );
+  const value: string = created.token;
+  rememberSecret(value);
+  const other = JSON.parse(
+    cli(["token", "create", "--user", admin, "--team", team, "--description", "admin audit", "--json"]),
+  );
+  rememberSecret(other.token);
+  expect((await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${value}` } })).status()).toBe(200);
+
+  // From the team page, the Tokens tab: both tokens, with owner, partial value and scope.
+  await page.goto(`/teams/${team}`);
+  await hydrated(page);
+  await page.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Tokens" }).click();
+  await expect(page).toHaveURL(new RegExp(`/teams/${team}/tokens$`));
+  const row = page.locator("tr", { hasText: "ci deploy" });
+  await expect(row).toContainText(member);
+  await expect(row).toContainText("read/write");
+  await expect(row.locator(".partial")).toHaveText(`pdk_…${value.slice(-4)}`);
+  await expect(page.locator("tr", { hasText: "admin audit" })).toBeVisible();
+  await screenshot(page, "team-tokens");
+
+  // Filter to the member's write tokens: only theirs is left, and the URL says so.
+  await page.getByLabel("Owner").selectOption(member);
+  await page.getByLabel("Scope").selectOption("write");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(new RegExp(`owner=${member}`));
+  await expect(page.locator("tr", { hasText: "admin audit" })).toHaveCount(0);
+  await expect(page.getByTestId("token-count")).toHaveText("1 live token");
+
+  // Revoke, with a confirmation naming the token and its owner, and a reason.
+  await row.getByRole("button", { name: `Revoke ci deploy of ${member}` }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText(`Revoke “ci deploy” of ${member}?`);
+  await dialog.getByLabel("Reason (optional)").fill("printed in a public CI log");
+  await screenshot(page, "team-tokens-revoke");
+  await dialog.getByRole("button", { name: "Revoke token" }).click();
+  await expect(page.getByRole("status")).toContainText(`Revoked “ci deploy” of ${member}.`);
+  await expect(page.locator("tr", { hasText: "ci deploy" })).toHaveCount(0);
+
+  // The member's next API call is refused.
+  const refused = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${value}` } });
+  expect(refused.status()).toBe(401);
+  expect((await refused.json()).error.code).toBe("token_revoked");
+  expect(errors).toEqual([]);
+
+  // The member sees who revoked it and why: on the token page and in the activity.
+  const memberPage = await signIn(browser, member);
+  await memberPage.goto("/");
+  await hydrated(memberPage);
+  const revokedRow = memberPage.locator("tr", { hasText: "ci deploy" });
+  await expect(revokedRow.getByTestId("revoked-note")).toContainText(`Revoked by ${admin}`);
+  await expect(revokedRow.getByTestId("revoked-note")).toContainText("printed in a public CI log");
+  await expect(revokedRow.getByRole("button")).toHaveCount(0);
+  await screenshot(memberPage, "token-revoked-by-admin");
+  await memberPage.goto("/activity");
+  const entry = memberPage.locator("tr[data-kind=token_revoked_by_admin]");
+  await expect(entry).toContainText("A team admin revoked your token");
+  await expect(entry).toContainText(admin);
+  await expect(entry).toContainText("printed in a public CI log");
+
+  // The member (a writer) has no Tokens tab, and the server function refuses them.
+  await memberPage.goto(`/teams/${team}`);
+  await hydrated(memberPage);
+  await expect(memberPage.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Tokens" })).toHaveCount(0);
+  const direct = await memberPage.request.post("/rpc/team_tokens", {
+    form: { team, owner: "", access: "", unused: "false", expiring: "false", page: "1" },
+    headers: { Origin: new URL(memberPage.url()).origin },
+  });
+  expect(direct.status()).toBe(403);
+  expect(await direct.text()).not.toContain("admin audit");
+  const revoke = await memberPage.request.post("/rpc/revoke_team_token", {
+    form: { team, id: other.id },
+    headers: { Origin: new URL(memberPage.url()).origin },
+  });
+  expect(revoke.status()).toBe(403);
+  await memberPage.context().close();
+});
+
+test("every page fits a phone: no sideways scrolling at 390 px", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const user = uniqueName("phone");
+  const team = uniqueName("phoneteam");
+  await signUp(page, user);
+  cli(["team", "add", team, "--owner", user, "--name", "Phone team"]);
+  rememberSecret(
+    JSON.parse(cli(["token", "create", "--user", user, "--team", team, "--description", "laptop script", "--json"])).token,
+  );
+  for (const path of ["/", "/teams", `/teams/${team}`, `/teams/${team}/tokens`, "/activity", "/explorer"]) {
+    await page.goto(path);
+    await hydrated(page);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, `${path} scrolls sideways`).toBeLessThanOrEqual(390);
+    const name = path === "/" ? "home" : path.replaceAll("/", "-").replace(/^-/, "").replace(team, "team");
+    await screenshot(page, `phone-${name}`);
+  }
+  // The main menu is all there and usable.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
+  await context.close();
+});
