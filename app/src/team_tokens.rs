@@ -42,6 +42,8 @@ pub struct TeamTokenRow {
     /// Not used for `domain::team_tokens::UNUSED_DAYS` days.
     pub unused: bool,
     pub expiring_soon: bool,
+    /// A write token waiting for an admin's approval.
+    pub pending_approval: bool,
 }
 
 /// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`).
@@ -51,6 +53,7 @@ pub struct TokenFilters {
     pub access: String,
     pub unused: bool,
     pub expiring: bool,
+    pub pending: bool,
 }
 
 impl TokenFilters {
@@ -65,6 +68,7 @@ impl TokenFilters {
             access: query.get("access").unwrap_or_default(),
             unused: on("unused"),
             expiring: on("expiring"),
+            pending: on("pending"),
         }
     }
 
@@ -82,6 +86,9 @@ impl TokenFilters {
         }
         if self.expiring {
             query.push("expiring=on".into());
+        }
+        if self.pending {
+            query.push("pending=on".into());
         }
         format!("/teams/{team}/tokens?{}", query.join("&"))
     }
@@ -123,6 +130,7 @@ pub async fn team_tokens(
     access: String,
     unused: bool,
     expiring: bool,
+    pending: bool,
     page: u64,
 ) -> Result<TeamTokensView, AppError> {
     use domain::{
@@ -139,6 +147,7 @@ pub async fn team_tokens(
         access: rules::Access::parse(&access)?,
         unused,
         expiring,
+        pending,
     };
     let db = db()?;
     let actor = Actor::User(user.id);
@@ -156,6 +165,7 @@ pub async fn team_tokens(
             .map(|t| TeamTokenRow {
                 unused: t.is_unused(now),
                 expiring_soon: t.info.is_expiring_soon(now),
+                pending_approval: t.info.pending_approval,
                 id: t.info.id,
                 owner: t.owner,
                 description: t.info.description,
@@ -176,7 +186,7 @@ pub async fn team_tokens(
     })
 }
 
-/// What the tab says after a revocation.
+/// Whose token an admin decided on (what the tab then says).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokedToken {
     pub description: String,
@@ -210,6 +220,48 @@ pub async fn revoke_team_token(
     })
 }
 
+#[server(prefix = "/rpc", endpoint = "approve_team_token")]
+pub async fn approve_team_token(team: String, id: String) -> Result<RevokedToken, AppError> {
+    use domain::{Actor, names::TeamSlug};
+
+    use crate::session::{client_ip, db, require_user};
+    let user = require_user()?;
+    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let approved =
+        domain::team_tokens::approve(&db()?, Actor::User(user.id), &slug, &id, client_ip()).await?;
+    Ok(RevokedToken {
+        description: approved.info.description,
+        owner: approved.owner,
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "deny_team_token")]
+pub async fn deny_team_token(
+    team: String,
+    id: String,
+    reason: Option<String>,
+) -> Result<RevokedToken, AppError> {
+    use domain::{Actor, names::TeamSlug};
+
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let denied = domain::team_tokens::deny(
+        &db()?,
+        Actor::User(user.id),
+        &slug,
+        &id,
+        reason.as_deref(),
+        client_ip(),
+    )
+    .await?;
+    forget_cached_token(&id);
+    Ok(RevokedToken {
+        description: denied.info.description,
+        owner: denied.owner,
+    })
+}
+
 /// The tab as a lazily loaded route: its code is a wasm chunk of its own (docs/frontend.md).
 pub struct TeamTokensRoute;
 
@@ -230,14 +282,35 @@ struct RevokeAsk {
     id: String,
     description: String,
     owner: String,
+    /// Denying a waiting token rather than revoking a live one.
+    deny: bool,
+}
+
+/// The tab's actions, shared by its parts.
+#[derive(Clone, Copy)]
+struct Decisions {
+    revoke: ServerAction<RevokeTeamToken>,
+    approve: ServerAction<ApproveTeamToken>,
+    deny: ServerAction<DenyTeamToken>,
+    ask: RwSignal<Option<RevokeAsk>>,
 }
 
 #[component]
 pub fn TeamTokensPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let revoke = ServerAction::<RevokeTeamToken>::new();
-    let ask = RwSignal::new(None::<RevokeAsk>);
+    let decisions = Decisions {
+        revoke: ServerAction::new(),
+        approve: ServerAction::new(),
+        deny: ServerAction::new(),
+        ask: RwSignal::new(None),
+    };
+    let Decisions {
+        revoke,
+        approve,
+        deny,
+        ask,
+    } = decisions;
     let source = move || {
         let query = query.read();
         let page = query
@@ -248,26 +321,65 @@ pub fn TeamTokensPage() -> impl IntoView {
             params.read().get("slug").unwrap_or_default(),
             TokenFilters::from_query(&query),
             page,
-            revoke.version().get(),
+            (
+                revoke.version().get(),
+                approve.version().get(),
+                deny.version().get(),
+            ),
         )
     };
     let tokens = Resource::new(source, |(team, f, page, _)| {
-        team_tokens(team, f.owner, f.access, f.unused, f.expiring, page)
+        team_tokens(
+            team, f.owner, f.access, f.unused, f.expiring, f.pending, page,
+        )
     });
     Effect::new(move |_| {
-        if let Some(Ok(_)) = revoke.value().get() {
+        if matches!(revoke.value().get(), Some(Ok(_))) || matches!(deny.value().get(), Some(Ok(_)))
+        {
             ask.set(None);
         }
     });
-    let done = move || match revoke.value().get() {
-        Some(Ok(r)) => Some(format!("Revoked “{}” of {}.", r.description, r.owner)),
-        _ => None,
+    // What the latest decision did (the most recent of the three actions to finish).
+    let last = RwSignal::new(None::<String>);
+    let said = |verb: &'static str| {
+        move |r: &RevokedToken| format!("{verb} “{}” of {}.", r.description, r.owner)
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = revoke.value().get() {
+            last.set(Some(said("Revoked")(&r)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = approve.value().get() {
+            last.set(Some(said("Approved")(&r)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = deny.value().get() {
+            last.set(Some(said("Denied")(&r)));
+        }
+    });
+    let approve_error = action_error(approve.value());
+    // Before hydration (a plain form post), the outcome arrives with the page itself.
+    let done = move || {
+        last.get().or_else(|| {
+            match (
+                revoke.value().get(),
+                approve.value().get(),
+                deny.value().get(),
+            ) {
+                (Some(Ok(r)), _, _) => Some(said("Revoked")(&r)),
+                (_, Some(Ok(r)), _) => Some(said("Approved")(&r)),
+                (_, _, Some(Ok(r))) => Some(said("Denied")(&r)),
+                _ => None,
+            }
+        })
     };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Ok(view) => view! { <LoadedTab view ask filters=TokenFilters::from_query(&query.read_untracked())/> }.into_any(),
+                    Ok(view) => view! { <LoadedTab view decisions filters=TokenFilters::from_query(&query.read_untracked())/> }.into_any(),
                     Err(e) => view! {
                         <Title text="Team tokens"/>
                         <h1>"Team tokens"</h1>
@@ -278,16 +390,13 @@ pub fn TeamTokensPage() -> impl IntoView {
             })}
         </Transition>
         <p class="banner ok" role="status" hidden=move || done().is_none()>{done}</p>
-        <RevokeDialog ask revoke/>
+        <FormError error=approve_error/>
+        <RevokeDialog decisions/>
     }
 }
 
 #[component]
-fn LoadedTab(
-    view: TeamTokensView,
-    ask: RwSignal<Option<RevokeAsk>>,
-    filters: TokenFilters,
-) -> impl IntoView {
+fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) -> impl IntoView {
     let slug = view.slug.clone();
     let has_more = view.has_more();
     let page = view.page;
@@ -327,7 +436,7 @@ fn LoadedTab(
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr></thead>
                     <tbody>
-                        {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row ask/> }).collect_view()}
+                        {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions/> }).collect_view()}
                     </tbody>
                 </table>
                 </div>
@@ -366,19 +475,31 @@ fn Filters(slug: String, members: Vec<String>, filters: TokenFilters) -> impl In
             </label>
             <label class="check"><input type="checkbox" name="unused" checked=filters.unused/>" Unused for 30 days"</label>
             <label class="check"><input type="checkbox" name="expiring" checked=filters.expiring/>" Expiring within 7 days"</label>
+            <label class="check"><input type="checkbox" name="pending" checked=filters.pending/>" Waiting for approval"</label>
             <button type="submit" class="button secondary">"Filter"</button>
         </Form>
     }
 }
 
 #[component]
-fn TeamTokenTableRow(row: TeamTokenRow, ask: RwSignal<Option<RevokeAsk>>) -> impl IntoView {
-    let revoke_this = RevokeAsk {
+fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions) -> impl IntoView {
+    let ask = decisions.ask;
+    let this = RevokeAsk {
         id: row.id.clone(),
         description: row.description.clone(),
         owner: row.owner.clone(),
+        deny: row.pending_approval,
     };
-    let label = format!("Revoke {} of {}", row.description, row.owner);
+    let verb = if row.pending_approval {
+        "Deny"
+    } else {
+        "Revoke"
+    };
+    let label = format!("{verb} {} of {}", row.description, row.owner);
+    let approve_label = format!("Approve {} of {}", row.description, row.owner);
+    let params = use_params_map();
+    let team = params.read_untracked().get("slug").unwrap_or_default();
+    let id = row.id.clone();
     view! {
         <tr data-token-id=row.id.clone() data-owner=row.owner.clone()>
             <td>{row.owner.clone()}</td>
@@ -387,6 +508,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, ask: RwSignal<Option<RevokeAsk>>) -> imp
                 {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
                 {row.unused.then(|| view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> })}
                 {row.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
+                {row.pending_approval.then(|| view! { <span class="badge warn" title="The API refuses it until an admin approves it">"waiting for approval"</span> })}
             </td>
             <td><code class="partial">{row.partial.clone()}</code></td>
             <td>{if row.write { "read/write" } else { "read" }}</td>
@@ -401,21 +523,33 @@ fn TeamTokenTableRow(row: TeamTokenRow, ask: RwSignal<Option<RevokeAsk>>) -> imp
             }}</td>
             <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
+                {row.pending_approval.then(|| view! {
+                    <ActionForm action=decisions.approve>
+                        <input type="hidden" name="team" value=team.clone()/>
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="button" aria-label=approve_label>"Approve"</button>
+                    </ActionForm>
+                })}
                 <button type="button" class="button danger" aria-label=label
-                    on:click=move |_| ask.set(Some(revoke_this.clone()))>"Revoke"</button>
+                    on:click=move |_| ask.set(Some(this.clone()))>{verb}</button>
             </td>
         </tr>
     }
 }
 
-/// The confirmation: names the token and its owner, and takes an optional reason.
+/// The confirmation of a revocation (or a denial): names the token and its owner, and takes an
+/// optional reason.
 #[component]
-fn RevokeDialog(
-    ask: RwSignal<Option<RevokeAsk>>,
-    revoke: ServerAction<RevokeTeamToken>,
-) -> impl IntoView {
+fn RevokeDialog(decisions: Decisions) -> impl IntoView {
+    let Decisions {
+        revoke, deny, ask, ..
+    } = decisions;
     let params = use_params_map();
-    let error = action_error(revoke.value());
+    let error = Signal::derive(move || {
+        action_error(revoke.value())
+            .get()
+            .or_else(|| action_error(deny.value()).get())
+    });
     view! {
         {move || ask.get().map(|a| {
             let team = params.read_untracked().get("slug").unwrap_or_default();
@@ -424,24 +558,48 @@ fn RevokeDialog(
                     if ev.key() == "Escape" { ask.set(None) }
                 }>
                     <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="revoke-title" aria-describedby="revoke-text">
-                        <h2 id="revoke-title">{format!("Revoke “{}” of {}?", a.description, a.owner)}</h2>
-                        <p id="revoke-text">{format!(
-                            "Any script using this token stops working at once. {} will see that you revoked it, and your reason.",
-                            a.owner
-                        )}</p>
-                        <ActionForm action=revoke>
-                            <input type="hidden" name="team" value=team/>
-                            <input type="hidden" name="id" value=a.id.clone()/>
-                            <label for="revoke-reason">"Reason (optional)"</label>
-                            <input id="revoke-reason" name="reason" maxlength="200" autocomplete="off"
-                                aria-describedby="revoke-reason-error"/>
-                            <FieldError error field="reason" id="revoke-reason-error"/>
-                            <FormError error/>
-                            <div class="dialog-actions">
-                                <button type="submit" id="confirm-revoke" class="button danger-solid">"Revoke token"</button>
+                        <h2 id="revoke-title">{format!("{} “{}” of {}?", if a.deny { "Deny" } else { "Revoke" }, a.description, a.owner)}</h2>
+                        <p id="revoke-text">{if a.deny {
+                            format!("The token is deleted without ever having worked. {} will see that you denied it, and your reason.", a.owner)
+                        } else {
+                            format!("Any script using this token stops working at once. {} will see that you revoked it, and your reason.", a.owner)
+                        }}</p>
+                        {
+                            let (team, id) = (team.clone(), a.id.clone());
+                            let fields = move || view! {
+                                <input type="hidden" name="team" value=team.clone()/>
+                                <input type="hidden" name="id" value=id.clone()/>
+                                <label for="revoke-reason">"Reason (optional)"</label>
+                                <input id="revoke-reason" name="reason" maxlength="200" autocomplete="off"
+                                    aria-describedby="revoke-reason-error"/>
+                                <FieldError error field="reason" id="revoke-reason-error"/>
+                                <FormError error/>
+                            };
+                            let cancel = move || view! {
                                 <button type="button" class="button secondary" on:click=move |_| ask.set(None)>"Cancel"</button>
-                            </div>
-                        </ActionForm>
+                            };
+                            if a.deny {
+                                view! {
+                                    <ActionForm action=deny>
+                                        {fields()}
+                                        <div class="dialog-actions">
+                                            <button type="submit" class="button danger-solid">"Deny token"</button>
+                                            {cancel()}
+                                        </div>
+                                    </ActionForm>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <ActionForm action=revoke>
+                                        {fields()}
+                                        <div class="dialog-actions">
+                                            <button type="submit" class="button danger-solid">"Revoke token"</button>
+                                            {cancel()}
+                                        </div>
+                                    </ActionForm>
+                                }.into_any()
+                            }
+                        }
                     </div>
                 </div>
             }

@@ -33,6 +33,8 @@ pub struct TeamDetailView {
     pub name: String,
     pub my_role: Role,
     pub members: Vec<MemberView>,
+    /// New write tokens of members who are not admins wait for an admin's approval.
+    pub require_write_approval: bool,
 }
 
 #[server(prefix = "/rpc", endpoint = "my_teams")]
@@ -86,6 +88,7 @@ pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
         name: team.name,
         // A user (not the operator) always has a role in a team they can see.
         my_role: team.my_role.unwrap_or(Role::Reader),
+        require_write_approval: team.require_write_approval,
         members: team
             .members
             .into_iter()
@@ -156,6 +159,21 @@ pub(crate) fn TeamTabs(slug: String, current: &'static str, is_admin: bool) -> i
             </ul>
         </nav>
     }
+}
+
+/// Turns the team's approval of write tokens on or off (team admins; docs/governance.md).
+#[server(prefix = "/rpc", endpoint = "set_write_approval")]
+pub async fn set_write_approval(team: String, required: Option<String>) -> Result<(), AppError> {
+    use domain::{Actor, names::TeamSlug};
+
+    use crate::session::{client_ip, db, require_user};
+    let user = require_user()?;
+    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    // An HTML checkbox sends its value only when checked.
+    let required = required.is_some_and(|v| !v.is_empty() && v != "false");
+    domain::teams::set_write_approval(&db()?, Actor::User(user.id), &slug, required, client_ip())
+        .await?;
+    Ok(())
 }
 
 /// `<option>`s for every role, with `selected` chosen.
@@ -258,6 +276,7 @@ struct MemberActions {
     add: ServerAction<AddMember>,
     change: ServerAction<SetRole>,
     remove: ServerAction<RemoveMember>,
+    policy: ServerAction<SetWriteApproval>,
 }
 
 /// A team's page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
@@ -283,6 +302,7 @@ pub fn TeamPage() -> impl IntoView {
         add: ServerAction::new(),
         change: ServerAction::new(),
         remove: ServerAction::new(),
+        policy: ServerAction::new(),
     };
     let team = Resource::new(
         move || {
@@ -291,6 +311,7 @@ pub fn TeamPage() -> impl IntoView {
                 actions.add.version().get(),
                 actions.change.version().get(),
                 actions.remove.version().get(),
+                actions.policy.version().get(),
             )
         },
         |(slug, ..)| team_detail(slug),
@@ -350,6 +371,42 @@ fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
             </tbody>
         </table>
         {is_admin.then(|| view! { <AddMemberForm team=slug.clone() add=actions.add/> })}
+        {if is_admin {
+            view! { <TokenPolicyForm team=slug.clone() required=team.require_write_approval policy=actions.policy/> }.into_any()
+        } else if team.require_write_approval {
+            view! { <p class="muted" data-testid="approval-note">"New write tokens for this team wait for an admin's approval."</p> }.into_any()
+        } else {
+            ().into_any()
+        }}
+    }
+}
+
+/// The team's token policy: whether members' write tokens need an admin's approval.
+#[component]
+fn TokenPolicyForm(
+    team: String,
+    required: bool,
+    policy: ServerAction<SetWriteApproval>,
+) -> impl IntoView {
+    let error = action_error(policy.value());
+    view! {
+        <section class="card">
+            <h2>"Token policy"</h2>
+            <ActionForm action=policy>
+                <input type="hidden" name="team" value=team/>
+                <div class="checkbox">
+                    <input type="checkbox" id="require-approval" name="required" value="on" checked=required
+                        aria-describedby="require-approval-help"/>
+                    <label for="require-approval">"Require approval for write tokens"</label>
+                </div>
+                <p class="help" id="require-approval-help">
+                    "A writer's new write token is refused by the API (403 token_pending_approval) until an admin approves it on the Tokens tab. "
+                    "Admins' own tokens need no approval; API explorer tokens of writers are read-only."
+                </p>
+                <FormError error/>
+                <button type="submit" class="button">"Save policy"</button>
+            </ActionForm>
+        </section>
     }
 }
 

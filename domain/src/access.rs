@@ -45,6 +45,10 @@ pub enum Denied {
     RevokedByAdmin(String),
     #[error("This token expired on {0}. Regenerate it on your Access tokens page.")]
     TokenExpired(String),
+    #[error(
+        "This token is waiting for an admin of team {0} to approve it: write tokens of this team need approval."
+    )]
+    PendingApproval(String),
     #[error("This token's owner is no longer a member of team {0}.")]
     NotAMember(String),
     #[error("This token is scoped to team {token_team}, not {path_team}.")]
@@ -204,6 +208,9 @@ async fn authenticate_digest(
         return Err(Denied::InvalidToken.into());
     }
     let team_slug = team_slug(db, found.team_id).await?;
+    if found.pending_approval {
+        return Err(Denied::PendingApproval(team_slug).into());
+    }
     let role = teams::role(db, found.team_id, owner.id)
         .await?
         .ok_or_else(|| Denied::NotAMember(team_slug.clone()))?;

@@ -88,6 +88,12 @@ kinds! {
     TokenDeleted => "token_deleted", "Deleted a token";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "A team admin revoked your token";
+    /// A team admin approved a write token that was waiting (in the owner's log).
+    TokenApproved => "token_approved", "A team admin approved your token";
+    /// A team admin denied a write token that was waiting; it is deleted (in the owner's log).
+    TokenDenied => "token_denied", "A team admin denied your token";
+    /// A team admin changed the team's token policy (approval of write tokens).
+    TeamPolicyChanged => "team_policy_changed", "Changed a team's token policy";
     /// A write made through the API with a token.
     ApiWrite => "api_write", "Changed team content through the API";
     TokenUsedFromNewIp => "token_used_from_new_ip", "Token used from a new IP";

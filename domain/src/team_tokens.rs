@@ -80,6 +80,8 @@ pub struct Filter {
     pub unused: bool,
     /// Only tokens expiring within [`crate::tokens::EXPIRING_SOON_DAYS`] days.
     pub expiring: bool,
+    /// Only write tokens waiting for approval.
+    pub pending: bool,
 }
 
 /// The team's live tokens (not deleted, not expired), newest first, a page at a time.
@@ -123,6 +125,9 @@ pub async fn list(
                         .add(token::Column::CreatedAt.lt(cutoff)),
                 ),
         );
+    }
+    if filter.pending {
+        query = query.filter(token::Column::PendingApproval.eq(true));
     }
     if filter.expiring {
         let soon = now + Duration::days(crate::tokens::EXPIRING_SOON_DAYS);
@@ -208,8 +213,73 @@ pub async fn revoke(
     ip: Option<String>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
+    decide(db, actor, slug, token_id, Decision::Revoke(reason), ip).await
+}
+
+/// Approves a write token that waits for approval: the API accepts it from now on.
+pub async fn approve(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    token_id: &str,
+    ip: Option<String>,
+) -> Result<TeamToken> {
+    decide(db, actor, slug, token_id, Decision::Approve, ip).await
+}
+
+/// Denies a write token that waits for approval: it is deleted, and its owner is told why.
+pub async fn deny(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    token_id: &str,
+    reason: Option<&str>,
+    ip: Option<String>,
+) -> Result<TeamToken> {
+    let reason = parse_reason(reason)?;
+    decide(db, actor, slug, token_id, Decision::Deny(reason), ip).await
+}
+
+/// What a team admin does to one of the team's tokens.
+enum Decision {
+    Revoke(Option<String>),
+    Approve,
+    Deny(Option<String>),
+}
+
+impl Decision {
+    fn kind(&self) -> Kind {
+        match self {
+            Decision::Revoke(_) => Kind::TokenRevokedByAdmin,
+            Decision::Approve => Kind::TokenApproved,
+            Decision::Deny(_) => Kind::TokenDenied,
+        }
+    }
+
+    fn reason(&self) -> Option<&str> {
+        match self {
+            Decision::Revoke(reason) | Decision::Deny(reason) => reason.as_deref(),
+            Decision::Approve => None,
+        }
+    }
+}
+
+/// One decision on one live token of the team, by one of its admins, in one transaction with
+/// its entry in the owner's log. Approving and denying apply to waiting tokens only.
+async fn decide(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    token_id: &str,
+    decision: Decision,
+    ip: Option<String>,
+) -> Result<TeamToken> {
+    let what = match decision {
+        Decision::Revoke(_) => "revoke the team's tokens",
+        Decision::Approve | Decision::Deny(_) => "approve or deny the team's tokens",
+    };
     let txn = begin_write(db).await?;
-    let team = teams::admin_team(&txn, actor, slug, "revoke the team's tokens").await?;
+    let team = teams::admin_team(&txn, actor, slug, what).await?;
     if !is_token_id(token_id) {
         return Err(Error::NotFound("token"));
     }
@@ -220,11 +290,21 @@ pub async fn revoke(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("token"))?;
+    if !matches!(decision, Decision::Revoke(_)) && !current.pending_approval {
+        return Err(Error::Rule(
+            "This token is not waiting for approval (it was approved already).".into(),
+        ));
+    }
     let owner_id = current.user_id;
     let mut active: token::ActiveModel = current.into();
-    active.deleted_at = Set(Some(Utc::now()));
-    active.revoked_by = Set(actor.user_id());
-    active.revoke_reason = Set(reason.clone());
+    match &decision {
+        Decision::Approve => active.pending_approval = Set(false),
+        Decision::Revoke(reason) | Decision::Deny(reason) => {
+            active.deleted_at = Set(Some(Utc::now()));
+            active.revoked_by = Set(actor.user_id());
+            active.revoke_reason = Set(reason.clone());
+        }
+    }
     let model = active.update(&txn).await?;
     let owner = usernames(&txn, [owner_id].into_iter())
         .await?
@@ -232,10 +312,10 @@ pub async fn revoke(
         .unwrap_or_default();
     let info = TokenInfo::from_model(model, team.slug.clone());
     let mut target = format!("token \"{}\" for team {}", info.description, team.slug);
-    if let Some(reason) = &reason {
+    if let Some(reason) = decision.reason() {
         target.push_str(&format!(": {reason}"));
     }
-    let event = Event::new(Some(owner_id), actor, Kind::TokenRevokedByAdmin)
+    let event = Event::new(Some(owner_id), actor, decision.kind())
         .ip(ip)
         .token(info.id.clone())
         .target(target);

@@ -45,6 +45,8 @@ pub struct TeamDetail {
     /// The viewer's role; `None` for the operator.
     pub my_role: Option<Role>,
     pub members: Vec<Member>,
+    /// New write tokens of members who are not admins wait for an admin's approval.
+    pub require_write_approval: bool,
 }
 
 fn role_of(m: &membership::Model) -> Role {
@@ -251,6 +253,7 @@ pub async fn detail(db: &DatabaseConnection, actor: Actor, slug: &TeamSlug) -> R
         name: team.name,
         my_role,
         members,
+        require_write_approval: team.require_write_approval,
     })
 }
 
@@ -465,4 +468,57 @@ pub async fn change_member(
         MemberChange::SetRole(role) => set_role(db, actor, slug, username, role, ip).await,
         MemberChange::Remove => remove_member(db, actor, slug, username, ip).await,
     }
+}
+
+/// Turns the team's approval of write tokens on or off (team admins and the operator). Tokens
+/// already waiting keep waiting for a decision either way; recorded in the actor's log (the
+/// team owner's, for the operator). See docs/governance.md.
+pub async fn set_write_approval(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+    required: bool,
+    ip: Option<String>,
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    let team = admin_team(&txn, actor, slug, "change the team's token policy").await?;
+    let team = team::Entity::find_by_id(team.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    if team.require_write_approval == required {
+        return Ok(());
+    }
+    let log_owner = match actor {
+        Actor::User(id) => id,
+        Actor::Operator => first_admin(&txn, team.id).await?,
+    };
+    let slug_text = team.slug.clone();
+    let mut active: team::ActiveModel = team.into();
+    active.require_write_approval = Set(required);
+    active.update(&txn).await?;
+    let words = if required {
+        "write tokens need an admin's approval"
+    } else {
+        "write tokens need no approval"
+    };
+    let event = Event::new(Some(log_owner), actor, Kind::TeamPolicyChanged)
+        .ip(ip)
+        .target(format!("team {slug_text}: {words}"));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The team's first admin by id (whose log an operator's change to the team goes in).
+async fn first_admin(db: &impl ConnectionTrait, team_id: i64) -> Result<i64> {
+    membership::Entity::find()
+        .filter(membership::Column::TeamId.eq(team_id))
+        .filter(membership::Column::Role.eq(Role::Admin.as_str()))
+        .order_by_asc(membership::Column::UserId)
+        .one(db)
+        .await?
+        .map(|m| m.user_id)
+        .ok_or(Error::NotFound("team"))
 }

@@ -137,6 +137,8 @@ pub struct TokenInfo {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Most recent first; at most five.
     pub last_used_ips: Vec<String>,
+    /// A write token waiting for a team admin's approval: the API refuses it until then.
+    pub pending_approval: bool,
     /// Set when someone other than the owner revoked it (a team admin).
     pub revoked: Option<Revocation>,
 }
@@ -148,6 +150,8 @@ pub struct Revocation {
     pub by: String,
     pub at: DateTime<Utc>,
     pub reason: Option<String>,
+    /// It was waiting for approval, and the admin denied it.
+    pub denied: bool,
 }
 
 /// How long a token revoked by an admin stays on its owner's token page.
@@ -184,6 +188,7 @@ impl TokenInfo {
             expires_at: m.expires_at,
             last_used_at: m.last_used_at,
             last_used_ips,
+            pending_approval: m.pending_approval,
             revoked: None,
         }
     }
@@ -290,6 +295,12 @@ async fn create_as(
     {
         return Err(duplicate_description());
     }
+    // Where the team requires it, a member's write token waits for an admin (the operator's
+    // and admins' own tokens do not).
+    let pending = request.write
+        && team.require_write_approval
+        && actor != Actor::Operator
+        && !role.is_admin();
     let now = Utc::now();
     let issued = insert(
         &txn,
@@ -299,6 +310,7 @@ async fn create_as(
             team,
             description,
             write: request.write,
+            pending,
             kind: request.kind,
             expires_at: request.expiry.expires_at(now),
             now,
@@ -386,7 +398,8 @@ async fn replace_explorer_token(
             owner_id,
             team: team.clone(),
             description: description.to_string(),
-            write: role.can_write(),
+            write: explorer_may_write(team, role),
+            pending: false,
             kind: TokenKind::Explorer,
             expires_at: Some(now + EXPLORER_LIFETIME),
             now,
@@ -396,6 +409,12 @@ async fn replace_explorer_token(
     .await?;
     txn.commit().await?;
     Ok(issued)
+}
+
+/// The explorer's token writes when the owner's role allows it, except in a team that requires
+/// approval of write tokens, where only its admins' explorer tokens write.
+fn explorer_may_write(team: &team::Model, role: Role) -> bool {
+    role.can_write() && (!team.require_write_approval || role.is_admin())
 }
 
 /// The team named by `slug` and the owner's role in it; any team the owner is not in (or that
@@ -420,6 +439,8 @@ struct Row {
     team: team::Model,
     description: String,
     write: bool,
+    /// Waits for a team admin's approval.
+    pending: bool,
     kind: TokenKind,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -447,6 +468,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         deleted_at: Set(None),
         revoked_by: Set(None),
         revoke_reason: Set(None),
+        pending_approval: Set(row.pending),
     }
     .insert(db)
     .await
@@ -517,6 +539,7 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
                     by: admins.get(&by).cloned().unwrap_or_default(),
                     at,
                     reason: t.revoke_reason.clone(),
+                    denied: t.pending_approval,
                 }),
                 _ => None,
             };

@@ -104,7 +104,7 @@ test("a team admin finds a member's token, revokes it with a reason, and the mem
   await hydrated(memberPage);
   await expect(memberPage.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Tokens" })).toHaveCount(0);
   const direct = await memberPage.request.post("/rpc/team_tokens", {
-    form: { team, owner: "", access: "", unused: "false", expiring: "false", page: "1" },
+    form: { team, owner: "", access: "", unused: "false", expiring: "false", pending: "false", page: "1" },
     headers: { Origin: new URL(memberPage.url()).origin },
   });
   expect(direct.status()).toBe(403);
@@ -139,4 +139,84 @@ test("every page fits a phone: no sideways scrolling at 390 px", async ({ browse
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
   await context.close();
+});
+
+test("with approval required, a writer's write token waits until an admin approves it; a denied one is gone", async ({
+  page,
+  browser,
+}) => {
+  const errors = watchErrors(page);
+  const admin = uniqueName("approver");
+  const writer = uniqueName("writer");
+  const team = uniqueName("appr");
+  await signUp(page, admin);
+  cli(["team", "add", team, "--owner", admin, "--name", "Approval team"]);
+  cli(["user", "add", writer], `${PASSWORD}\n`);
+  cli(["team", "member", "add", team, writer, "--role", "writer"]);
+
+  // The admin turns approval on from the team page.
+  await page.goto(`/teams/${team}`);
+  await hydrated(page);
+  await page.getByLabel("Require approval for write tokens").check();
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await expect(page.getByLabel("Require approval for write tokens")).toBeChecked();
+  await page.reload();
+  await expect(page.getByLabel("Require approval for write tokens")).toBeChecked();
+  await screenshot(page, "team-policy");
+
+  // The writer makes a write token: shown once, marked as waiting, refused by the API.
+  const writerPage = await signIn(browser, writer);
+  const makeToken = async (description: string) => {
+    await writerPage.goto("/");
+    await hydrated(writerPage);
+    await writerPage.getByLabel("Description").fill(description);
+    await writerPage.getByLabel("Team").selectOption(team);
+    await writerPage.getByLabel("Enable write access").check();
+    await writerPage.getByRole("button", { name: "Generate token" }).click();
+    await expect(writerPage.getByTestId("pending-note")).toBeVisible();
+    const value = (await writerPage.locator("#new-token-value").textContent())!.trim();
+    rememberSecret(value);
+    return value;
+  };
+  const value = await makeToken("release bot");
+  await expect(writerPage.locator("tr", { hasText: "release bot" }).getByTestId("pending-badge")).toBeVisible();
+  await screenshot(writerPage, "token-pending");
+  const headers = { Authorization: `Bearer ${value}` };
+  const waiting = await writerPage.request.get("/api/v1/me", { headers });
+  expect(waiting.status()).toBe(403);
+  expect((await waiting.json()).error.code).toBe("token_pending_approval");
+
+  // The admin finds it among the waiting tokens and approves it; the same value then writes.
+  await page.goto(`/teams/${team}/tokens?pending=on`);
+  await hydrated(page);
+  const row = page.locator("tr", { hasText: "release bot" });
+  await expect(row).toContainText("waiting for approval");
+  await screenshot(page, "team-tokens-approval");
+  await row.getByRole("button", { name: `Approve release bot of ${writer}` }).click();
+  await expect(page.getByRole("status")).toContainText(`Approved “release bot” of ${writer}.`);
+  const question = { title: "Approved?", body: "The token writes now." };
+  const writes = await page.request.post(`/api/v1/teams/${team}/questions`, { headers, data: question });
+  expect(writes.status()).toBe(201);
+
+  // A second one, denied: it never works, and the writer sees who denied it and why.
+  const denied = await makeToken("wide open bot");
+  await page.goto(`/teams/${team}/tokens?pending=on`);
+  await hydrated(page);
+  await page
+    .locator("tr", { hasText: "wide open bot" })
+    .getByRole("button", { name: `Deny wide open bot of ${writer}` })
+    .click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText(`Deny “wide open bot” of ${writer}?`);
+  await dialog.getByLabel("Reason (optional)").fill("a read token is enough");
+  await dialog.getByRole("button", { name: "Deny token" }).click();
+  await expect(page.getByRole("status")).toContainText(`Denied “wide open bot” of ${writer}.`);
+  const gone = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${denied}` } });
+  expect(gone.status()).toBe(401);
+  await writerPage.goto("/");
+  await expect(writerPage.locator("tr", { hasText: "wide open bot" }).getByTestId("revoked-note")).toContainText(
+    `Denied by ${admin}`,
+  );
+  expect(errors).toEqual([]);
+  await writerPage.context().close();
 });

@@ -10,7 +10,7 @@ mod m20261123_000001_initial;
 mod m20261124_000002_actors_and_description_keys;
 mod m20261124_000003_shared_auth_failures;
 mod m20261124_000004_team_question_counts;
-mod m20261124_000005_token_revocations;
+mod m20261124_000005_token_governance;
 
 pub struct Migrator;
 
@@ -22,7 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_actors_and_description_keys::Migration),
             Box::new(m20261124_000003_shared_auth_failures::Migration),
             Box::new(m20261124_000004_team_question_counts::Migration),
-            Box::new(m20261124_000005_token_revocations::Migration),
+            Box::new(m20261124_000005_token_governance::Migration),
         ]
     }
 }

@@ -395,6 +395,7 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
                     "expired": t.is_expired(now),
                     "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
                     "last_used_ips": t.last_used_ips,
+                    "pending_approval": t.pending_approval,
                     "revoked": t.revoked.as_ref().map(|r| serde_json::json!({
                         "by": r.by,
                         "at": r.at.to_rfc3339(),
@@ -408,7 +409,9 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
     }
     for t in &list {
         let state = match &t.revoked {
+            Some(r) if r.denied => format!("DENIED by {} on {}", r.by, time::date(r.at)),
             Some(r) => format!("REVOKED by {} on {}", r.by, time::date(r.at)),
+            None if t.pending_approval => "PENDING APPROVAL".to_string(),
             None => format!(
                 "expires {}",
                 t.expires_at.map_or("never".into(), time::date)

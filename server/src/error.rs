@@ -119,6 +119,7 @@ impl From<Denied> for ApiError {
             }
             Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
             Denied::NotAMember(_) => (StatusCode::FORBIDDEN, "not_a_member"),
+            Denied::PendingApproval(_) => (StatusCode::FORBIDDEN, "token_pending_approval"),
             Denied::WrongTeam { .. } => (StatusCode::FORBIDDEN, "wrong_team"),
             Denied::ReadOnlyToken => (StatusCode::FORBIDDEN, "read_only_token"),
             Denied::InsufficientRole { .. } => (StatusCode::FORBIDDEN, "insufficient_role"),

@@ -44,6 +44,7 @@ fn list_form<'a>(team: &'a str, owner: &'a str, access: &'a str) -> Vec<(&'a str
         ("access", access),
         ("unused", "false"),
         ("expiring", "false"),
+        ("pending", "false"),
         ("page", "1"),
     ]
 }
@@ -400,4 +401,209 @@ async fn the_team_tokens_api_for_admins_scripts() {
     let path = &document["paths"]["/api/v1/teams/{team}/tokens"];
     assert!(path["get"].is_object(), "{path}");
     assert!(document["paths"]["/api/v1/teams/{team}/tokens/{id}"]["delete"].is_object());
+}
+
+fn new_token<'a>(description: &'a str, write: bool) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("description", description),
+        ("team", "ops"),
+        ("expiration", "30"),
+    ];
+    if write {
+        form.push(("write", "on"));
+    }
+    form
+}
+
+async fn ask_question(http: &Client, server: &TestServer, value: &str) -> (StatusCode, Value) {
+    let response = http
+        .post(server.url("/api/v1/teams/ops/questions"))
+        .bearer_auth(value)
+        .json(&serde_json::json!({"title": "Does it write?", "body": "Let us see."}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
+    let server = TestServer::start();
+    let mut people = people(&server).await;
+    let http = Client::new();
+
+    // Only admins set the policy.
+    for who in [1, 2, 3] {
+        let response = people[who]
+            .call("set_write_approval", &[("team", "ops"), ("required", "on")])
+            .await;
+        assert!(
+            response.status().is_client_error(),
+            "#{who}: {}",
+            response.status()
+        );
+    }
+    let response = people[0]
+        .call("set_write_approval", &[("team", "ops"), ("required", "on")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let detail = json(people[1].call("team_detail", &[("slug", "ops")]).await).await;
+    assert_eq!(detail["require_write_approval"], true, "{detail}");
+
+    // Bob's new write token is shown once, marked as waiting, and refused by the API.
+    let issued = json(
+        people[1]
+            .call("create_token", &new_token("deploy", true))
+            .await,
+    )
+    .await;
+    assert_eq!(issued["pending_approval"], true, "{issued}");
+    let (bob_id, bob_value) = (
+        issued["id"].as_str().unwrap().to_string(),
+        issued["token"].as_str().unwrap().to_string(),
+    );
+    let (status, body) = call_me(&http, &server, &bob_value).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "token_pending_approval");
+    let (status, body) = ask_question(&http, &server, &bob_value).await;
+    assert_eq!(body["error"]["code"], "token_pending_approval", "{status}");
+    let listed = json(people[1].call("list_tokens", &[]).await).await;
+    assert_eq!(listed[0]["pending_approval"], true, "{listed}");
+    // His read token and the admin's own write token need no approval.
+    let read = json(
+        people[1]
+            .call("create_token", &new_token("metrics", false))
+            .await,
+    )
+    .await;
+    assert_eq!(read["pending_approval"], false);
+    assert_eq!(
+        call_me(&http, &server, read["token"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let admins = json(
+        people[0]
+            .call("create_token", &new_token("admin job", true))
+            .await,
+    )
+    .await;
+    assert_eq!(admins["pending_approval"], false);
+    assert_eq!(
+        ask_question(&http, &server, admins["token"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    // The explorer gives bob (a writer) a read-only token now; alice (admin) still writes.
+    let explorer = json(people[1].call("open_explorer", &[("team", "ops")]).await).await;
+    assert_eq!(explorer["write"], false, "{explorer}");
+    let explorer = json(people[0].call("open_explorer", &[("team", "ops")]).await).await;
+    assert_eq!(explorer["write"], true, "{explorer}");
+
+    // The admin sees it among the waiting tokens; others may not approve it.
+    let mut waiting = list_form("ops", "", "");
+    waiting.retain(|(k, _)| *k != "pending");
+    waiting.push(("pending", "true"));
+    let found = json(people[0].call("team_tokens", &waiting).await).await;
+    assert_eq!(ids(&found["rows"]), vec![bob_id.clone()], "{found}");
+    assert_eq!(found["rows"][0]["pending_approval"], true);
+    for (who, status) in [
+        (1, StatusCode::FORBIDDEN),
+        (2, StatusCode::FORBIDDEN),
+        (3, StatusCode::NOT_FOUND),
+    ] {
+        let response = people[who]
+            .call("approve_team_token", &[("team", "ops"), ("id", &bob_id)])
+            .await;
+        assert_eq!(response.status(), status, "#{who}");
+    }
+    assert_eq!(
+        call_me(&http, &server, &bob_value).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Approved: the same value writes at once. Approving twice is a conflict.
+    let response = people[0]
+        .call("approve_team_token", &[("team", "ops"), ("id", &bob_id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        ask_question(&http, &server, &bob_value).await.0,
+        StatusCode::CREATED
+    );
+    let response = people[0]
+        .call("approve_team_token", &[("team", "ops"), ("id", &bob_id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+
+    // Another one, denied with a reason: gone, and bob is told who and why.
+    let second = json(
+        people[1]
+            .call("create_token", &new_token("risky", true))
+            .await,
+    )
+    .await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    let second_value = second["token"].as_str().unwrap().to_string();
+    let response = people[0]
+        .call(
+            "deny_team_token",
+            &[
+                ("team", "ops"),
+                ("id", &second_id),
+                ("reason", "use a read token"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, body) = call_me(&http, &server, &second_value).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "token_revoked");
+    // Denying applies to waiting tokens only: not to the approved one.
+    let response = people[0]
+        .call("deny_team_token", &[("team", "ops"), ("id", &bob_id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let mine = json(people[1].call("list_tokens", &[]).await).await;
+    let denied = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == second_id.as_str())
+        .unwrap();
+    assert_eq!(denied["revoked"]["denied"], true, "{denied}");
+    assert_eq!(denied["revoked"]["reason"], "use a read token");
+    let activity = json(people[1].call("my_activity", &[("page", "1")]).await).await;
+    let kinds: Vec<&str> = activity["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"token_approved") && kinds.contains(&"token_denied"),
+        "{kinds:?}"
+    );
+
+    // Turned off: new write tokens work at once.
+    let response = people[0]
+        .call("set_write_approval", &[("team", "ops")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let third = json(
+        people[1]
+            .call("create_token", &new_token("later", true))
+            .await,
+    )
+    .await;
+    assert_eq!(third["pending_approval"], false);
+    assert_eq!(
+        ask_question(&http, &server, third["token"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 }

@@ -22,6 +22,11 @@ pub fn OnceOnlyPanel(issued: IssuedToken) -> impl IntoView {
                 </button>
                 <span class="visually-hidden" role="status">{move || if copied.get() { "Token copied to the clipboard" } else { "" }}</span>
             </div>
+            {issued.pending_approval.then(|| view! {
+                <p class="banner warn" data-testid="pending-note">
+                    "This team requires approval of write tokens: the token works once a team admin approves it."
+                </p>
+            })}
             <p class="muted">{match issued.expires.clone() {
                 Some(at) => format!("Expires {at}."),
                 None => "This token never expires.".to_string(),

@@ -28,6 +28,8 @@ pub struct TokenRow {
     pub last_used: Option<String>,
     pub last_used_exact: Option<String>,
     pub last_ip: Option<String>,
+    /// Waits for a team admin's approval before the API accepts it.
+    pub pending_approval: bool,
     /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
     pub revoked: Option<RevokedNote>,
 }
@@ -38,6 +40,8 @@ pub struct RevokedNote {
     pub by: String,
     pub at: String,
     pub reason: Option<String>,
+    /// It was waiting for approval, and the admin denied it.
+    pub denied: bool,
 }
 
 /// A team the user may scope a token to, and whether their role allows write access.
@@ -68,6 +72,8 @@ pub struct IssuedToken {
     pub description: String,
     pub token: String,
     pub expires: Option<String>,
+    /// Waits for a team admin's approval before the API accepts it.
+    pub pending_approval: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -92,6 +98,7 @@ pub(crate) mod ssr {
             by: r.by,
             at: time::minute(r.at),
             reason: r.reason,
+            denied: r.denied,
         });
         TokenRow {
             partial: domain::token_format::partial(&t.hint),
@@ -100,6 +107,7 @@ pub(crate) mod ssr {
             expires: t.expires_at.map(time::date),
             expires_exact: t.expires_at.map(time::minute),
             expiring_soon: revoked.is_none() && t.is_expiring_soon(now),
+            pending_approval: t.pending_approval && revoked.is_none(),
             revoked,
             expired: t.is_expired(now),
             last_used: t.last_used_at.map(|at| time::relative(at, now)),
@@ -136,6 +144,7 @@ pub(crate) mod ssr {
             id: issued.info.id,
             description: issued.info.description,
             expires: issued.info.expires_at.map(time::minute),
+            pending_approval: issued.info.pending_approval,
             token: issued.secret.expose().to_string(),
         }
     }

@@ -81,6 +81,10 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
             <td>
                 <span class="desc">{row.description.clone()}</span>
                 {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+                {row.pending_approval.then(|| view! {
+                    <span class="badge warn" data-testid="pending-badge"
+                        title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
+                })}
             </td>
             <td><code>{row.team.clone()}</code></td>
             <td>{if row.write { "read/write" } else { "read" }}</td>
@@ -109,9 +113,10 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
 /// A token a team admin revoked: who, when and why, in place of its expiry and actions.
 #[component]
 fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
+    let what = if note.denied { "Denied" } else { "Revoked" };
     let said = match note.reason {
-        Some(reason) => format!("Revoked by {} on {}: “{reason}”", note.by, note.at),
-        None => format!("Revoked by {} on {} (no reason given)", note.by, note.at),
+        Some(reason) => format!("{what} by {} on {}: “{reason}”", note.by, note.at),
+        None => format!("{what} by {} on {} (no reason given)", note.by, note.at),
     };
     view! {
         <tr data-token-id=row.id.clone() class="revoked-row">

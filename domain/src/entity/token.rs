@@ -24,6 +24,8 @@ pub struct Model {
     pub revoked_by: Option<i64>,
     /// The admin's reason, if they gave one.
     pub revoke_reason: Option<String>,
+    /// A write token waiting for a team admin's approval (the API refuses it until then).
+    pub pending_approval: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

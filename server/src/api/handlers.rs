@@ -390,6 +390,7 @@ pub async fn list_team_tokens(
         access: Access::parse(query.access.as_deref().unwrap_or_default())?,
         unused: query.unused.unwrap_or(false),
         expiring: query.expiring.unwrap_or(false),
+        pending: query.pending.unwrap_or(false),
     };
     let found = domain::team_tokens::list(
         &db,

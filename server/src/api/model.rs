@@ -13,8 +13,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable code: `missing_token`, `malformed_token`, `invalid_token`, `token_revoked`,
-    /// `token_expired`, `wrong_team`, `read_only_token`, `not_a_member`, `insufficient_role`,
-    /// `not_found`, `payload_too_large`, `validation_failed`, `rate_limited`, `internal_error`.
+    /// `token_expired`, `token_pending_approval`, `wrong_team`, `read_only_token`, `not_a_member`,
+    /// `insufficient_role`, `not_found`, `payload_too_large`, `validation_failed`, `rate_limited`, `internal_error`.
     #[schema(example = "read_only_token")]
     pub code: String,
     /// A sentence for people.
@@ -218,6 +218,8 @@ pub struct TeamTokenOut {
     pub unused: bool,
     /// Expires within 7 days.
     pub expiring_soon: bool,
+    /// A write token waiting for an admin's approval (the API refuses it until then).
+    pub pending_approval: bool,
 }
 
 impl TeamTokenOut {
@@ -236,6 +238,7 @@ impl TeamTokenOut {
             last_used_ips: info.last_used_ips.clone(),
             unused: t.is_unused(now),
             expiring_soon: info.is_expiring_soon(now),
+            pending_approval: info.pending_approval,
         }
     }
 }
@@ -267,6 +270,8 @@ pub struct TeamTokenQuery {
     pub unused: Option<bool>,
     /// Only tokens expiring within 7 days.
     pub expiring: Option<bool>,
+    /// Only write tokens waiting for an admin's approval.
+    pub pending: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,7 +1,10 @@
-//! Who revoked a token, when it was not its owner, and why: `tokens.revoked_by` (the team admin
-//! who revoked it; null when the owner deleted it) and `tokens.revoke_reason` (the admin's
-//! optional reason, at most 200 characters). The time is `deleted_at`, as for every deletion.
-//! Also an index on `tokens (team_id)` for a team admin's list of the team's tokens.
+//! What team admins control (docs/governance.md):
+//! - who revoked a token, when it was not its owner, and why: `tokens.revoked_by` (the team
+//!   admin; null when the owner deleted it) and `tokens.revoke_reason` (optional, at most 200
+//!   characters); the time is `deleted_at`, as for every deletion;
+//! - approval of write tokens: `teams.require_write_approval` (off for every team) and
+//!   `tokens.pending_approval` (a write token waiting for an admin; false for every token);
+//! - an index on `tokens (team_id)` for a team admin's list of the team's tokens.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -25,6 +28,22 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table("tokens")
                     .add_column(string_len_null("revoke_reason", 800))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("tokens")
+                    .add_column(boolean("pending_approval").default(false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("teams")
+                    .add_column(boolean("require_write_approval").default(false))
                     .to_owned(),
             )
             .await?;
