@@ -253,6 +253,7 @@ pub fn UserMenu() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <div class="user-menu">
+                            {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
                             <span class="whoami">"Signed in as " <strong>{user.username}</strong></span>
                             <ActionForm action=sign_out>
                                 <button type="submit" class="button secondary">"Sign out"</button>

@@ -11,7 +11,6 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
-use common::EXPLORER_LIFETIME_HOURS;
 
 use crate::{error::AppError, tokens::token_teams};
 
@@ -111,12 +110,12 @@ pub fn ExplorerPage() -> impl IntoView {
     view! {
         <Title text="API explorer"/>
         <h1>"API explorer"</h1>
-        <p class="muted">{format!(
+        <p class="muted">
             "Try every endpoint of the team API from here. Choosing a team gives the explorer a token of \
-             its own for that team: valid for {EXPLORER_LIFETIME_HOURS} hours, read-only unless your role \
-             allows writing, and listed on your token page, where you can delete it. Choosing again \
-             replaces it."
-        )}</p>
+             its own for that team: short-lived (the instance's policy sets how long; the status below \
+             says until when), read-only unless your role allows writing, and listed on your token page, \
+             where you can delete it. Choosing again replaces it."
+        </p>
         <div class="explorer-bar">
             <TeamPicker teams chosen/>
             <p class="explorer-status" role="status" data-testid="explorer-status">

@@ -12,6 +12,7 @@ use leptos_router::{
 };
 
 pub mod activity;
+pub mod admin;
 pub mod auth;
 mod components;
 pub mod error;
@@ -25,7 +26,7 @@ pub mod tokens;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
 /// anything below `/teams/`) to `/signin?next=…`.
-pub const PRIVATE_PATHS: [&str; 4] = ["/", "/teams", "/activity", "/explorer"];
+pub const PRIVATE_PATHS: [&str; 5] = ["/", "/teams", "/activity", "/explorer", "/admin"];
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -108,6 +109,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/explorer") view={Lazy::<explorer::ExplorerRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

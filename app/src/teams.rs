@@ -232,6 +232,7 @@ pub fn TeamsPage() -> impl IntoView {
 #[component]
 fn TeamsTable(teams: Vec<TeamView>) -> impl IntoView {
     view! {
+        <div class="table-wrap">
         <table class="table">
             <thead><tr><th scope="col">"Team"</th><th scope="col">"Slug"</th><th scope="col">"Your role"</th><th scope="col">"Members"</th></tr></thead>
             <tbody>
@@ -245,6 +246,7 @@ fn TeamsTable(teams: Vec<TeamView>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 
@@ -351,6 +353,7 @@ fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
         <p class="muted">"Your role: " <RoleBadge role=team.my_role/></p>
         <FormError error=change_error/>
         <FieldError error=change_error field="username" id="member-error"/>
+        <div class="table-wrap">
         <table class="table members">
             <thead><tr><th scope="col">"Member"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th>
                 {is_admin.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
@@ -370,6 +373,7 @@ fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
         {is_admin.then(|| view! { <AddMemberForm team=slug.clone() add=actions.add/> })}
         {if is_admin {
             view! { <TokenPolicyForm team=slug.clone() required=team.require_write_approval policy=actions.policy/> }.into_any()

@@ -9,8 +9,8 @@ pub const EXPIRING_SOON_DAYS: i64 = 7;
 pub const EXPLORER_LIFETIME_HOURS: i64 = 24;
 
 /// The lifetimes a new token may be given. The token form renders its options from this, the
-/// CLI checks `--expires-in-days` against it, and the domain refuses anything else. (An instance
-/// policy can narrow it; today every instance has [`ExpiryChoices::standard`].)
+/// CLI checks `--expires-in-days` against it, and the domain refuses anything else. The
+/// instance's token policy narrows [`ExpiryChoices::standard`] with [`ExpiryChoices::within`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpiryChoices {
     /// Lifetimes offered as presets, in days, shortest first.
@@ -21,6 +21,12 @@ pub struct ExpiryChoices {
     pub max_custom_days: u32,
     /// Whether a token may never expire.
     pub allow_never: bool,
+    /// The instance policy's maximum lifetime, when it sets one (named in refusals).
+    #[serde(default)]
+    pub policy_max_days: Option<u32>,
+    /// Whether the instance policy requires every token to expire (named in refusals).
+    #[serde(default)]
+    pub policy_requires_expiry: bool,
 }
 
 /// One choice of the form's expiration menu.
@@ -69,7 +75,32 @@ impl ExpiryChoices {
             default_days: 30,
             max_custom_days: 366,
             allow_never: true,
+            policy_max_days: None,
+            policy_requires_expiry: false,
         }
+    }
+
+    /// These choices under an instance policy: presets and custom dates up to `max_days` (the
+    /// maximum itself as the only preset when every standard one is longer), and no "never"
+    /// when there is a maximum or expiry is required.
+    pub fn within(mut self, max_days: Option<u32>, require_expiry: bool) -> Self {
+        if let Some(max) = max_days {
+            self.preset_days.retain(|&days| days <= max);
+            if self.preset_days.is_empty() {
+                self.preset_days.push(max);
+            }
+            if !self.preset_days.contains(&self.default_days) {
+                self.default_days = *self.preset_days.last().unwrap_or(&max);
+            }
+            self.max_custom_days = self.max_custom_days.min(max);
+            self.allow_never = false;
+        }
+        if require_expiry {
+            self.allow_never = false;
+        }
+        self.policy_max_days = max_days;
+        self.policy_requires_expiry = require_expiry;
+        self
     }
 
     /// The form's options, in menu order.
@@ -100,10 +131,18 @@ impl ExpiryChoices {
         }
     }
 
-    /// What the form and the CLI say when a choice is not allowed.
+    /// What the form and the CLI say when a choice is not allowed (naming the instance policy
+    /// when it is what narrowed the choices).
     pub fn refusal(&self) -> String {
+        let policy = match (self.policy_max_days, self.policy_requires_expiry) {
+            (Some(days), _) => {
+                format!("This instance's token policy allows tokens of at most {days} days. ")
+            }
+            (None, true) => "This instance's token policy requires every token to expire. ".into(),
+            (None, false) => String::new(),
+        };
         format!(
-            "Choose {} days, a custom date{}.",
+            "{policy}Choose {} days, a custom date{}.",
             self.presets_in_words(),
             if self.allow_never {
                 ", or no expiry"
@@ -142,6 +181,8 @@ mod tests {
             default_days: 7,
             max_custom_days: 30,
             allow_never: false,
+            policy_max_days: None,
+            policy_requires_expiry: false,
         };
         let values: Vec<String> = choices
             .options()
@@ -150,6 +191,31 @@ mod tests {
             .collect();
         assert_eq!(values, ["7", "custom"]);
         assert_eq!(choices.refusal(), "Choose 7 days, a custom date.");
+    }
+
+    #[test]
+    fn an_instance_policy_narrows_the_standard_choices_and_is_named() {
+        let thirty = ExpiryChoices::standard().within(Some(30), false);
+        let values: Vec<String> = thirty.options().into_iter().map(ExpiryOption::value).collect();
+        assert_eq!(values, ["7", "30", "custom"]);
+        assert_eq!(thirty.max_custom_days, 30);
+        assert_eq!(thirty.default_days, 30);
+        assert!(!thirty.allows_preset(60));
+        assert_eq!(
+            thirty.refusal(),
+            "This instance's token policy allows tokens of at most 30 days. Choose 7 or 30 days, a custom date."
+        );
+        // Shorter than every preset: the maximum is the one preset.
+        let three = ExpiryChoices::standard().within(Some(3), false);
+        assert_eq!(three.preset_days, [3]);
+        assert_eq!(three.default_days, 3);
+        // Expiry required, no maximum: everything but "never".
+        let must = ExpiryChoices::standard().within(None, true);
+        assert_eq!(must.preset_days, [7, 30, 60, 90]);
+        assert!(!must.allow_never);
+        assert!(must.refusal().starts_with("This instance's token policy requires every token to expire."));
+        // No policy: the standard choices.
+        assert_eq!(ExpiryChoices::standard().within(None, false), ExpiryChoices::standard());
     }
 
     #[test]

@@ -92,6 +92,10 @@ kinds! {
     TokenApproved => "token_approved", "A team admin approved your token";
     /// A team admin denied a write token that was waiting; it is deleted (in the owner's log).
     TokenDenied => "token_denied", "A team admin denied your token";
+    /// An instance admin changed the instance's token policy (in the admin's log).
+    InstancePolicyChanged => "instance_policy_changed", "Changed the instance's token policy";
+    /// A tighter instance policy brought a token's expiry forward (in the owner's log).
+    TokenExpiryShortened => "token_expiry_shortened", "The instance policy shortened your token's lifetime";
     /// A team admin changed the team's token policy (approval of write tokens).
     TeamPolicyChanged => "team_policy_changed", "Changed a team's token policy";
     /// A write made through the API with a token.

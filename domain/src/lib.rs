@@ -11,6 +11,7 @@ pub mod entity;
 pub mod error;
 pub mod names;
 pub mod password;
+pub mod policy;
 pub mod secret;
 pub mod sessions;
 pub mod team_tokens;

@@ -20,6 +20,7 @@ use crate::{
     entity::{team, token},
     error::{Error, Result},
     names::{Role, TeamSlug},
+    policy::{self, Policy},
     teams,
     token_format::{TokenSecret, is_token_id, new_token_id},
 };
@@ -35,10 +36,10 @@ pub enum Expiry {
     Never,
 }
 
-/// The lifetimes tokens may be given on this instance: what the form offers, the CLI accepts
-/// and regeneration keeps to. (The one place for an instance policy to narrow them.)
-pub fn expiry_choices() -> ExpiryChoices {
-    ExpiryChoices::standard()
+/// The lifetimes tokens may be given on this instance, under its token policy: what the form
+/// offers, the CLI accepts and regeneration keeps to.
+pub async fn expiry_choices(db: &impl ConnectionTrait) -> Result<ExpiryChoices> {
+    Ok(policy::current(db).await?.expiry_choices())
 }
 
 impl Expiry {
@@ -107,19 +108,24 @@ impl Expiry {
     }
 }
 
-/// A regenerated token keeps its lifetime, counted from now, as far as the choices allow: no
-/// longer than a custom date can reach, and the default preset for a token without expiry
-/// where "never" is not a choice.
+/// A regenerated token keeps its lifetime, counted from now, as far as the policy allows: no
+/// longer than a custom date can reach or the policy's maximum, and the default preset for a
+/// token without expiry where "never" is not a choice.
 fn regenerated_expiry(
     lifetime: Option<Duration>,
     now: DateTime<Utc>,
-    choices: &ExpiryChoices,
+    policy: &Policy,
 ) -> Option<DateTime<Utc>> {
+    let choices = policy.expiry_choices();
     let longest = Duration::days(i64::from(choices.max_custom_days) + 1);
-    match lifetime {
+    let expires = match lifetime {
         Some(lifetime) => Some(now + lifetime.min(longest)),
         None if choices.allow_never => None,
         None => Some(now + Duration::days(i64::from(choices.default_days))),
+    };
+    match (expires, policy.latest_expiry(now)) {
+        (Some(at), Some(latest)) => Some(at.min(latest)),
+        (expires, _) => expires,
     }
 }
 
@@ -302,6 +308,15 @@ async fn create_as(
         && actor != Actor::Operator
         && !role.is_admin();
     let now = Utc::now();
+    // The caller parsed the expiry against the policy it read; this is the policy in force.
+    let expires_at = request.expiry.expires_at(now);
+    let policy = policy::current(&txn).await?;
+    if !policy.allows(now, expires_at) {
+        return Err(Error::invalid(
+            "expiration",
+            policy.expiry_choices().refusal(),
+        ));
+    }
     let issued = insert(
         &txn,
         Row {
@@ -312,7 +327,7 @@ async fn create_as(
             write: request.write,
             pending,
             kind: request.kind,
-            expires_at: request.expiry.expires_at(now),
+            expires_at,
             now,
         },
         ip,
@@ -322,11 +337,8 @@ async fn create_as(
     Ok(issued)
 }
 
-/// How long the API explorer's own token lives.
-pub const EXPLORER_LIFETIME: Duration = Duration::hours(common::EXPLORER_LIFETIME_HOURS);
-
 /// The API explorer's token for one team: deletes the owner's previous explorer token for the
-/// team and creates a new one, "API explorer (<team>)", valid for [`EXPLORER_LIFETIME`], with write access
+/// team and creates a new one, "API explorer (<team>)", valid for the policy's explorer lifetime, with write access
 /// exactly when the owner's role allows it. Both happen in one transaction, so a user has at most
 /// one live explorer token per team.
 pub async fn open_explorer(
@@ -371,6 +383,7 @@ async fn replace_explorer_token(
 ) -> Result<Issued> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
+    let lifetime = policy::current(&txn).await?.explorer_lifetime();
     let previous = token::Entity::find()
         .filter(token::Column::UserId.eq(owner_id))
         .filter(token::Column::TeamId.eq(team.id))
@@ -401,7 +414,7 @@ async fn replace_explorer_token(
             write: explorer_may_write(team, role),
             pending: false,
             kind: TokenKind::Explorer,
-            expires_at: Some(now + EXPLORER_LIFETIME),
+            expires_at: Some(now + lifetime),
             now,
         },
         ip,
@@ -598,7 +611,8 @@ pub async fn regenerate(
     active.secret_digest = Set(secret.digest());
     active.hint = Set(secret.hint());
     active.regenerated_at = Set(Some(now));
-    active.expires_at = Set(regenerated_expiry(lifetime, now, &expiry_choices()));
+    let policy = policy::current(&txn).await?;
+    active.expires_at = Set(regenerated_expiry(lifetime, now, &policy));
     let model = active.update(&txn).await?;
     let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
     let event = Event::own(owner_id, Kind::TokenRegenerated)

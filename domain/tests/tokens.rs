@@ -6,7 +6,7 @@ use domain::{
     db::{self, DatabaseUrl},
     names::{Password, Role, TeamName, TeamSlug, Username},
     teams::{self, Actor},
-    tokens::{self, Expiry, NewToken, TokenKind},
+    tokens::{self, Expiry, ExpiryChoices, NewToken, TokenKind},
     users::{self, Registration},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -157,12 +157,12 @@ fn expiry_choices() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     for days in ["7", "30", "60", "90"] {
         assert!(matches!(
-            Expiry::parse(days, None, today, &tokens::expiry_choices()),
+            Expiry::parse(days, None, today, &ExpiryChoices::standard()),
             Ok(Expiry::Days(_))
         ));
     }
     assert_eq!(
-        Expiry::parse("never", None, today, &tokens::expiry_choices()).unwrap(),
+        Expiry::parse("never", None, today, &ExpiryChoices::standard()).unwrap(),
         Expiry::Never
     );
     for (choice, date) in [
@@ -173,7 +173,7 @@ fn expiry_choices() {
         ("custom", Some("23/12/2026")),
     ] {
         assert!(
-            Expiry::parse(choice, date, today, &tokens::expiry_choices()).is_err(),
+            Expiry::parse(choice, date, today, &ExpiryChoices::standard()).is_err(),
             "{choice} {date:?}"
         );
     }
@@ -181,7 +181,7 @@ fn expiry_choices() {
         "custom",
         Some("2027-11-24"),
         today,
-        &tokens::expiry_choices(),
+        &ExpiryChoices::standard(),
     )
     .unwrap();
     let now = Utc::now();

@@ -4,6 +4,7 @@
 //!   characters); the time is `deleted_at`, as for every deletion;
 //! - approval of write tokens: `teams.require_write_approval` (off for every team) and
 //!   `tokens.pending_approval` (a write token waiting for an admin; false for every token);
+//! - the instance's token policy: `instance_policy`, one row (id 1) once an admin sets it;
 //! - an index on `tokens (team_id)` for a team admin's list of the team's tokens.
 
 use sea_orm_migration::{prelude::*, schema::*};
@@ -44,6 +45,19 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table("teams")
                     .add_column(boolean("require_write_approval").default(false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("instance_policy")
+                    .if_not_exists()
+                    .col(big_integer("id").primary_key())
+                    .col(big_integer_null("max_lifetime_days"))
+                    .col(boolean("require_expiry").default(false))
+                    .col(big_integer("explorer_lifetime_hours").default(24))
+                    .col(timestamp_with_time_zone("updated_at"))
                     .to_owned(),
             )
             .await?;

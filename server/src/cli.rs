@@ -1,5 +1,5 @@
 //! The command line: `patdesk serve` (the default), `patdesk migrate`, and the operator's
-//! `user`, `team` and `token` commands.
+//! `user`, `team`, `token` and `policy` commands.
 //!
 //! The operator's commands call the same domain functions as the web app, as
 //! `Actor::Operator`, so their changes are checked and recorded the same way. Every command exits
@@ -41,8 +41,36 @@ enum Command {
     /// Manage personal access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show or set the instance's token policy (docs/governance.md).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print the API's OpenAPI 3.1 document (as served at /api/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print the policy in force.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the policy; what is not given stays as it is. Tightening it shortens existing
+    /// tokens that exceed the new maximum.
+    Set {
+        /// The longest a token may live, in days (1–366), or `none`.
+        #[arg(long)]
+        max_lifetime_days: Option<String>,
+        /// Every token must expire ("never" is no longer offered).
+        #[arg(long, conflicts_with = "no_require_expiry")]
+        require_expiry: bool,
+        /// Tokens may be made without expiry again (unless a maximum is set).
+        #[arg(long)]
+        no_require_expiry: bool,
+        /// How long the API explorer's own token lives, in hours.
+        #[arg(long)]
+        explorer_lifetime_hours: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,11 +116,12 @@ struct CreateArgs {
     no_expiry: bool,
 }
 
-/// `--expires-in-days`'s help, from the allowed choices.
+/// `--expires-in-days`'s help, from the standard choices (which the instance's token policy
+/// may narrow: `patdesk policy show`).
 fn expires_in_days_help() -> String {
-    let choices = domain::tokens::expiry_choices();
+    let choices = domain::tokens::ExpiryChoices::standard();
     format!(
-        "Lifetime in days: {} (default {})",
+        "Lifetime in days: {} (default {}), within the instance's token policy",
         choices.presets_in_words(),
         choices.default_days
     )
@@ -182,6 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user_command(command).await,
         Command::Team(command) => team_command(command).await,
         Command::Token(command) => token_command(command).await,
+        Command::Policy(command) => policy_command(command).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(crate::api::openapi())?);
             Ok(())
@@ -194,6 +224,74 @@ async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
     let url = Config::database_url_from_env()?;
     domain::db::migrate(&url).await?;
     Ok(domain::db::connect(&url).await?)
+}
+
+async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {
+    use domain::policy::{self, Policy};
+    let db = database().await?;
+    let current = policy::current(&db).await.map_err(operator_error)?;
+    match command {
+        PolicyCommand::Show { json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "max_lifetime_days": current.max_lifetime_days,
+                        "require_expiry": current.require_expiry,
+                        "explorer_lifetime_hours": current.explorer_lifetime_hours,
+                    })
+                );
+            } else {
+                println!(
+                    "max lifetime: {}\nrequire expiry: {}\nAPI explorer tokens: {} hours",
+                    current
+                        .max_lifetime_days
+                        .map_or("none".to_string(), |d| format!("{d} days")),
+                    if current.require_expiry { "yes" } else { "no" },
+                    current.explorer_lifetime_hours
+                );
+            }
+            Ok(())
+        }
+        PolicyCommand::Set {
+            max_lifetime_days,
+            require_expiry,
+            no_require_expiry,
+            explorer_lifetime_hours,
+        } => {
+            let max = match max_lifetime_days.as_deref().map(str::trim) {
+                None => current.max_lifetime_days,
+                Some("none") => None,
+                Some(days) => Some(days.parse::<u32>().map_err(|_| {
+                    anyhow::anyhow!("--max-lifetime-days must be a number of days or none (got {days})")
+                })?),
+            };
+            let require = if require_expiry {
+                true
+            } else if no_require_expiry {
+                false
+            } else {
+                current.require_expiry
+            };
+            // Narrowing the maximum below the explorer's lifetime narrows that too, unless given.
+            let explorer = explorer_lifetime_hours.unwrap_or_else(|| {
+                max.map_or(current.explorer_lifetime_hours, |days| {
+                    current.explorer_lifetime_hours.min(days * 24)
+                })
+            });
+            let new = Policy::new(max, require, explorer).map_err(operator_error)?;
+            let applied = policy::set(&db, domain::Actor::Operator, new, None)
+                .await
+                .map_err(operator_error)?;
+            println!(
+                "policy set: {}; API explorer tokens live {} hours; {} tokens shortened",
+                new.in_words(),
+                new.explorer_lifetime_hours,
+                applied.shortened
+            );
+            Ok(())
+        }
+    }
 }
 
 /// A domain error as the operator should read it: the CLI's one mapping from `domain::Error`.
@@ -320,21 +418,28 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
 
 async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
     use domain::tokens::{self, Expiry, NewToken, TokenKind};
-    let choices = tokens::expiry_choices();
+    let db = database().await?;
+    let choices = tokens::expiry_choices(&db).await.map_err(operator_error)?;
+    let policy = match choices.policy_max_days {
+        Some(max) => format!(": the instance's token policy allows at most {max} days"),
+        None if choices.policy_requires_expiry => {
+            ": the instance's token policy requires every token to expire".to_string()
+        }
+        None => String::new(),
+    };
     let expiry = match (request.no_expiry, request.expires_in_days) {
         (true, _) if choices.allow_never => Expiry::Never,
-        (true, _) => anyhow::bail!("--no-expiry is not allowed: tokens must expire"),
+        (true, _) => anyhow::bail!("--no-expiry is not allowed{policy}"),
         (false, days) => {
             let days = days.unwrap_or(choices.default_days);
             Expiry::days(days, &choices).map_err(|_| {
                 anyhow::anyhow!(
-                    "--expires-in-days must be {} (got {days})",
+                    "--expires-in-days must be {} (got {days}){policy}",
                     choices.presets_in_words()
                 )
             })?
         }
     };
-    let db = database().await?;
     let owner = token_owner(&db, &request.user).await?;
     let new = NewToken {
         description: &request.description,

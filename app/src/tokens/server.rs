@@ -167,9 +167,10 @@ pub async fn token_teams() -> Result<Vec<TeamChoice>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "new_token_options")]
 pub async fn new_token_options() -> Result<NewTokenChoices, AppError> {
+    use crate::session::db;
     Ok(NewTokenChoices {
         teams: ssr::team_choices().await?,
-        expiry: domain::tokens::expiry_choices(),
+        expiry: domain::tokens::expiry_choices(&db()?).await?,
     })
 }
 
@@ -186,7 +187,9 @@ pub async fn create_token(
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let today = chrono::Utc::now().date_naive();
-    let expiry = Expiry::parse(&expiration, expires_on.as_deref(), today, &expiry_choices())?;
+    let db = db()?;
+    let choices = expiry_choices(&db).await?;
+    let expiry = Expiry::parse(&expiration, expires_on.as_deref(), today, &choices)?;
     let request = NewToken {
         description: &description,
         team: &team,
@@ -195,7 +198,7 @@ pub async fn create_token(
         expiry,
         kind: TokenKind::Personal,
     };
-    let issued = domain::tokens::create(&db()?, user.id, request, client_ip()).await?;
+    let issued = domain::tokens::create(&db, user.id, request, client_ip()).await?;
     Ok(ssr::issued(issued))
 }
 

@@ -1,0 +1,164 @@
+//! `/admin`, for instance admins: the instance's token policy (maximum lifetime, whether tokens
+//! must expire, the API explorer's token lifetime). The rules are `domain::policy`; the server
+//! functions refuse everyone else (403).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::{FieldError, FormError, action_error},
+    error::AppError,
+};
+
+/// The policy as the form shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub max_lifetime_days: Option<u32>,
+    pub require_expiry: bool,
+    pub explorer_lifetime_hours: u32,
+}
+
+/// What saving the policy did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySaved {
+    pub shortened: u64,
+    pub summary: String,
+}
+
+/// The signed-in user, if an instance admin; 403 for anyone else.
+#[cfg(feature = "ssr")]
+fn require_instance_admin() -> Result<domain::users::User, AppError> {
+    let user = crate::session::require_user()?;
+    if user.is_admin {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden(
+            "Only instance admins can see or change the token policy.".into(),
+        ))
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "instance_policy")]
+pub async fn instance_policy() -> Result<PolicyView, AppError> {
+    require_instance_admin()?;
+    let policy = domain::policy::current(&crate::session::db()?).await?;
+    Ok(PolicyView {
+        max_lifetime_days: policy.max_lifetime_days,
+        require_expiry: policy.require_expiry,
+        explorer_lifetime_hours: policy.explorer_lifetime_hours,
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "set_instance_policy")]
+pub async fn set_instance_policy(
+    max_lifetime_days: String,
+    require_expiry: Option<String>,
+    explorer_lifetime_hours: String,
+) -> Result<PolicySaved, AppError> {
+    use domain::{Actor, Error, policy::Policy};
+
+    use crate::session::{client_ip, db};
+    let admin = require_instance_admin()?;
+    let max = match max_lifetime_days.trim() {
+        "" | "none" => None,
+        days => Some(days.parse::<u32>().map_err(|_| {
+            Error::invalid(
+                "max_lifetime_days",
+                "Enter a number of days (1 to 366), or leave it empty for no maximum.",
+            )
+        })?),
+    };
+    let hours = explorer_lifetime_hours.trim().parse::<u32>().map_err(|_| {
+        Error::invalid(
+            "explorer_lifetime_hours",
+            "Enter the API explorer's token lifetime in hours.",
+        )
+    })?;
+    // An HTML checkbox sends its value only when checked.
+    let require = require_expiry.is_some_and(|v| !v.is_empty() && v != "false");
+    let policy = Policy::new(max, require, hours)?;
+    let applied =
+        domain::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
+    // A shortened token may sit in a process's check cache for up to its lifetime (500 ms).
+    crate::session::forget_cached_tokens();
+    Ok(PolicySaved {
+        shortened: applied.shortened,
+        summary: policy.in_words(),
+    })
+}
+
+/// The admin area as a lazily loaded route (docs/frontend.md).
+pub struct AdminRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AdminPage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let save = ServerAction::<SetInstancePolicy>::new();
+    let policy = Resource::new(move || save.version().get(), |_| instance_policy());
+    let saved = move || match save.value().get() {
+        Some(Ok(saved)) => Some(match saved.shortened {
+            0 => format!("Policy saved ({}). No tokens shortened.", saved.summary),
+            1 => format!("Policy saved ({}). 1 token shortened.", saved.summary),
+            n => format!("Policy saved ({}). {n} tokens shortened.", saved.summary),
+        }),
+        _ => None,
+    };
+    view! {
+        <Title text="Admin"/>
+        <h1>"Admin"</h1>
+        <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match policy.await {
+                    Ok(policy) => view! { <PolicyForm policy save/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PolicyForm(policy: PolicyView, save: ServerAction<SetInstancePolicy>) -> impl IntoView {
+    let error = action_error(save.value());
+    view! {
+        <section class="card">
+            <h2>"Token policy"</h2>
+            <p class="muted">
+                "Applies to every token on this instance. Tightening it shortens existing tokens that exceed the new maximum "
+                "to their creation time plus the maximum (their owners see it in their activity); loosening it changes no token."
+            </p>
+            <ActionForm action=save>
+                <label for="max-lifetime">"Maximum token lifetime (days)"</label>
+                <input id="max-lifetime" name="max_lifetime_days" type="number" min="1" max="366" inputmode="numeric"
+                    placeholder="No maximum" value=policy.max_lifetime_days.map(|d| d.to_string()).unwrap_or_default()
+                    aria-describedby="max-lifetime-help max-lifetime-error"/>
+                <p class="help" id="max-lifetime-help">"1 to 366, or empty for no maximum. A maximum also rules out tokens that never expire."</p>
+                <FieldError error field="max_lifetime_days" id="max-lifetime-error"/>
+                <div class="checkbox">
+                    <input type="checkbox" id="require-expiry" name="require_expiry" value="on" checked=policy.require_expiry/>
+                    <label for="require-expiry">"Tokens must expire"</label>
+                </div>
+                <label for="explorer-lifetime">"API explorer token lifetime (hours)"</label>
+                <input id="explorer-lifetime" name="explorer_lifetime_hours" type="number" min="1" inputmode="numeric" required
+                    value=policy.explorer_lifetime_hours.to_string() aria-describedby="explorer-lifetime-help explorer-lifetime-error"/>
+                <p class="help" id="explorer-lifetime-help">"Default 24; at most the maximum lifetime."</p>
+                <FieldError error field="explorer_lifetime_hours" id="explorer-lifetime-error"/>
+                <FormError error/>
+                <button type="submit" class="button">"Save policy"</button>
+            </ActionForm>
+        </section>
+    }
+}
