@@ -1,6 +1,8 @@
 //! `/admin`, for instance admins: the instance's token policy (maximum lifetime, whether tokens
-//! must expire, the API explorer's token lifetime). The rules are `domain::policy`; the server
-//! functions refuse everyone else (403).
+//! must expire, the API explorer's token lifetime) at `/admin`, every account with suspension at
+//! `/admin/users`, and every token at `/admin/tokens` (`app::team_tokens`, without a team). The
+//! rules are `domain::policy` and `domain::users`; the server functions refuse everyone else
+//! (403).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,6 +27,76 @@ pub struct PolicyView {
 pub struct PolicySaved {
     pub shortened: u64,
     pub summary: String,
+}
+
+/// An account as the Users tab shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub username: String,
+    pub is_admin: bool,
+    pub suspended: bool,
+    pub created: String,
+    pub live_tokens: u64,
+    /// The signed-in admin's own account (which they cannot suspend).
+    pub is_me: bool,
+}
+
+#[server(prefix = "/rpc", endpoint = "all_accounts")]
+pub async fn all_accounts() -> Result<Vec<AccountRow>, AppError> {
+    use domain::Actor;
+    let user = crate::session::require_user()?;
+    let accounts =
+        domain::users::list_accounts(&crate::session::db()?, Actor::User(user.id)).await?;
+    Ok(accounts
+        .into_iter()
+        .map(|a| AccountRow {
+            is_me: a.id == user.id,
+            username: a.username,
+            is_admin: a.is_admin,
+            suspended: a.suspended,
+            created: domain::time::date(a.created_at),
+            live_tokens: a.live_tokens,
+        })
+        .collect())
+}
+
+/// Suspends (`suspend` = true) or reactivates an account.
+#[server(prefix = "/rpc", endpoint = "set_suspended")]
+pub async fn set_suspended(username: String, suspend: bool) -> Result<(), AppError> {
+    use domain::{Actor, names::Username};
+
+    use crate::session::{client_ip, db, forget_cached_tokens, require_user};
+    let user = require_user()?;
+    let username = Username::parse(&username)?;
+    domain::users::set_suspended(
+        &db()?,
+        Actor::User(user.id),
+        &username,
+        suspend,
+        client_ip(),
+    )
+    .await?;
+    // Their tokens stop at once in this process (others: within the cache's 500 ms).
+    forget_cached_tokens();
+    Ok(())
+}
+
+/// The tabs of the admin area.
+#[component]
+pub(crate) fn AdminTabs(current: &'static str) -> impl IntoView {
+    let tab = move |name: &'static str, label: &'static str, href: &'static str| {
+        let current = (current == name).then_some("page");
+        view! { <li><a href=href aria-current=current>{label}</a></li> }
+    };
+    view! {
+        <nav class="tabs" aria-label="Admin">
+            <ul>
+                {tab("policy", "Token policy", "/admin")}
+                {tab("users", "Users", "/admin/users")}
+                {tab("tokens", "All tokens", "/admin/tokens")}
+            </ul>
+        </nav>
+    }
 }
 
 /// The signed-in user, if an instance admin; 403 for anyone else.
@@ -79,8 +151,7 @@ pub async fn set_instance_policy(
     // An HTML checkbox sends its value only when checked.
     let require = require_expiry.is_some_and(|v| !v.is_empty() && v != "false");
     let policy = Policy::new(max, require, hours)?;
-    let applied =
-        domain::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
+    let applied = domain::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
     // A shortened token may sit in a process's check cache for up to its lifetime (500 ms).
     crate::session::forget_cached_tokens();
     Ok(PolicySaved {
@@ -118,6 +189,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Admin"/>
         <h1>"Admin"</h1>
+        <AdminTabs current="policy"/>
         <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -160,5 +232,95 @@ fn PolicyForm(policy: PolicyView, save: ServerAction<SetInstancePolicy>) -> impl
                 <button type="submit" class="button">"Save policy"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The Users tab as a lazily loaded route (docs/frontend.md).
+pub struct AdminUsersRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminUsersRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AdminUsersPage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let change = ServerAction::<SetSuspended>::new();
+    let accounts = Resource::new(move || change.version().get(), |_| all_accounts());
+    let error = action_error(change.value());
+    view! {
+        <Title text="Users · Admin"/>
+        <h1>"Admin"</h1>
+        <AdminTabs current="users"/>
+        <p class="muted">
+            "Suspending an account ends its sessions and stops its tokens at once; its owner is told at sign-in. Reactivating it lets both work again."
+        </p>
+        <FormError error/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match accounts.await {
+                    Ok(rows) => view! {
+                        <div class="table-wrap">
+                        <table class="table accounts">
+                            <thead><tr>
+                                <th scope="col">"User"</th><th scope="col">"Since"</th><th scope="col">"Live tokens"</th>
+                                <th scope="col">"Status"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|a| view! { <AccountTableRow a change/> }).collect_view()}
+                            </tbody>
+                        </table>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AccountTableRow(a: AccountRow, change: ServerAction<SetSuspended>) -> impl IntoView {
+    let (verb, suspend) = if a.suspended {
+        ("Reactivate", "false")
+    } else {
+        ("Suspend", "true")
+    };
+    let label = format!("{verb} {}", a.username);
+    let username = a.username.clone();
+    let class = if a.suspended {
+        "button secondary"
+    } else {
+        "button danger"
+    };
+    view! {
+        <tr data-user=a.username.clone() class:expired-row=a.suspended>
+            <td>
+                {a.username.clone()}
+                {a.is_admin.then(|| view! { <span class="badge">"instance admin"</span> })}
+            </td>
+            <td>{a.created.clone()}</td>
+            <td>{a.live_tokens}</td>
+            <td>{if a.suspended {
+                view! { <span class="revoked">"suspended"</span> }.into_any()
+            } else {
+                view! { <span>"active"</span> }.into_any()
+            }}</td>
+            <td class="actions">
+                {(!a.is_me).then(|| view! {
+                    <ActionForm action=change>
+                        <input type="hidden" name="username" value=username.clone()/>
+                        <input type="hidden" name="suspend" value=suspend/>
+                        <button type="submit" class=class aria-label=label.clone()>{verb}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
     }
 }

@@ -11,7 +11,6 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
-
 use crate::{error::AppError, tokens::token_teams};
 
 /// The explorer's new token. Only `token` is secret.

@@ -25,7 +25,7 @@ pub mod teams;
 pub mod tokens;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
-/// anything below `/teams/`) to `/signin?next=…`.
+/// anything below `/teams/` and `/admin/`) to `/signin?next=…`.
 pub const PRIVATE_PATHS: [&str; 5] = ["/", "/teams", "/activity", "/explorer", "/admin"];
 
 /// The HTML document the server renders around the app.
@@ -110,6 +110,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/explorer") view={Lazy::<explorer::ExplorerRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view={Lazy::<admin::AdminUsersRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

@@ -1,6 +1,12 @@
 //! A team's Tokens tab (team admins only): every live token scoped to the team, whoever owns it,
-//! with filters, and revocation with an optional reason. The rules are `domain::team_tokens`;
-//! the server functions refuse readers and writers (403) whoever calls them.
+//! with filters, and revocation with an optional reason. The same page at `/admin/tokens` is the
+//! instance admins' inventory of every team's tokens. The rules are `domain::team_tokens`; the
+//! server functions refuse everyone else (403) whoever calls them.
+
+// `team_tokens` takes one argument per field of the filter form, so that scripts can call it
+// with flat form fields; the `#[server]` macro copies them into the browser's function too,
+// where an attribute on the function does not reach.
+#![allow(clippy::too_many_arguments)]
 
 use common::TokenKind;
 use leptos::prelude::*;
@@ -26,6 +32,7 @@ pub const PER_PAGE: u64 = 50;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamTokenRow {
     pub id: String,
+    pub team: String,
     pub owner: String,
     pub description: String,
     pub kind: TokenKind,
@@ -46,9 +53,11 @@ pub struct TeamTokenRow {
     pub pending_approval: bool,
 }
 
-/// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`).
+/// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`,
+/// and `team=…` in the instance inventory).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenFilters {
+    pub team: String,
     pub owner: String,
     pub access: String,
     pub unused: bool,
@@ -64,6 +73,7 @@ impl TokenFilters {
                 .is_some_and(|v| !v.is_empty() && v != "false")
         };
         TokenFilters {
+            team: query.get("team").unwrap_or_default(),
             owner: query.get("owner").unwrap_or_default(),
             access: query.get("access").unwrap_or_default(),
             unused: on("unused"),
@@ -72,9 +82,12 @@ impl TokenFilters {
         }
     }
 
-    /// The query string for page `page` with these filters.
-    fn href(&self, team: &str, page: u64) -> String {
+    /// The link to page `page` of `base` with these filters.
+    fn href(&self, base: &str, page: u64) -> String {
         let mut query = vec![format!("page={page}")];
+        if !self.team.is_empty() {
+            query.push(format!("team={}", urlencoding(&self.team)));
+        }
         if !self.owner.is_empty() {
             query.push(format!("owner={}", urlencoding(&self.owner)));
         }
@@ -90,7 +103,7 @@ impl TokenFilters {
         if self.pending {
             query.push("pending=on".into());
         }
-        format!("/teams/{team}/tokens?{}", query.join("&"))
+        format!("{base}?{}", query.join("&"))
     }
 }
 
@@ -108,10 +121,13 @@ fn urlencoding(value: &str) -> String {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamTokensView {
+    /// The team's slug; empty in the instance inventory.
     pub slug: String,
     pub name: String,
-    /// The team's members, for the owner filter.
+    /// The team's members, for the owner filter (empty in the inventory: a text field there).
     pub members: Vec<String>,
+    /// Every team, for the inventory's team filter (empty on a team's tab).
+    pub teams: Vec<String>,
     pub rows: Vec<TeamTokenRow>,
     pub page: u64,
     pub total: u64,
@@ -126,6 +142,7 @@ impl TeamTokensView {
 #[server(prefix = "/rpc", endpoint = "team_tokens")]
 pub async fn team_tokens(
     team: String,
+    in_team: String,
     owner: String,
     access: String,
     unused: bool,
@@ -140,25 +157,56 @@ pub async fn team_tokens(
 
     use crate::session::{db, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
     let (page, per_page) = page_params(Some(page.max(1)), Some(PER_PAGE))?;
     let filter = rules::Filter {
         owner: Some(owner).filter(|o| !o.is_empty()),
         access: rules::Access::parse(&access)?,
-        unused,
+        unused_days: unused.then_some(rules::UNUSED_DAYS),
         expiring,
         pending,
     };
     let db = db()?;
     let actor = Actor::User(user.id);
-    // The admin check comes first, in `list`: readers and writers learn nothing of the members.
-    let found = rules::list(&db, actor, &slug, &filter, page, per_page).await?;
-    let detail = domain::teams::detail(&db, actor, &slug).await?;
+    let not_found = |_| AppError::NotFound("No such team.".into());
+    // The admin check comes first, in `list`: nobody else learns the members or the teams.
+    let (found, slug, name, members, teams) = if team.is_empty() {
+        let in_team = match in_team.trim() {
+            "" => None,
+            slug => Some(TeamSlug::parse(slug).map_err(not_found)?),
+        };
+        let scope = rules::Scope::Instance {
+            team: in_team.as_ref(),
+        };
+        let found = rules::list(&db, actor, scope, &filter, page, per_page).await?;
+        let teams = domain::teams::all_slugs(&db).await?;
+        (
+            found,
+            String::new(),
+            "All tokens".to_string(),
+            Vec::new(),
+            teams,
+        )
+    } else {
+        let slug = TeamSlug::parse(&team).map_err(not_found)?;
+        let found = rules::list(
+            &db,
+            actor,
+            rules::Scope::Team(&slug),
+            &filter,
+            page,
+            per_page,
+        )
+        .await?;
+        let detail = domain::teams::detail(&db, actor, &slug).await?;
+        let members = detail.members.into_iter().map(|m| m.username).collect();
+        (found, detail.slug, detail.name, members, Vec::new())
+    };
     let now = chrono::Utc::now();
     Ok(TeamTokensView {
-        slug: detail.slug,
-        name: detail.name,
-        members: detail.members.into_iter().map(|m| m.username).collect(),
+        slug,
+        name,
+        members,
+        teams,
         rows: found
             .items
             .into_iter()
@@ -167,6 +215,7 @@ pub async fn team_tokens(
                 expiring_soon: t.info.is_expiring_soon(now),
                 pending_approval: t.info.pending_approval,
                 id: t.info.id,
+                team: t.info.team_slug,
                 owner: t.owner,
                 description: t.info.description,
                 kind: t.info.kind,
@@ -203,11 +252,21 @@ pub async fn revoke_team_token(
 
     use crate::session::{client_ip, db, forget_cached_token, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let slug = match team.as_str() {
+        "" => None,
+        team => {
+            Some(TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))?)
+        }
+    };
+    let scope = match &slug {
+        Some(slug) => domain::team_tokens::Scope::Team(slug),
+        // The instance inventory: instance admins revoke any token.
+        None => domain::team_tokens::Scope::Instance { team: None },
+    };
     let revoked = domain::team_tokens::revoke(
         &db()?,
         Actor::User(user.id),
-        &slug,
+        scope,
         &id,
         reason.as_deref(),
         client_ip(),
@@ -330,7 +389,7 @@ pub fn TeamTokensPage() -> impl IntoView {
     };
     let tokens = Resource::new(source, |(team, f, page, _)| {
         team_tokens(
-            team, f.owner, f.access, f.unused, f.expiring, f.pending, page,
+            team, f.team, f.owner, f.access, f.unused, f.expiring, f.pending, page,
         )
     });
     Effect::new(move |_| {
@@ -398,25 +457,45 @@ pub fn TeamTokensPage() -> impl IntoView {
 #[component]
 fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) -> impl IntoView {
     let slug = view.slug.clone();
+    // The instance inventory (`/admin/tokens`) has no team of its own.
+    let instance = slug.is_empty();
+    let base = if instance {
+        "/admin/tokens".to_string()
+    } else {
+        format!("/teams/{slug}/tokens")
+    };
     let has_more = view.has_more();
     let page = view.page;
     let (prev, next) = (
-        filters.href(&slug, page.saturating_sub(1)),
-        filters.href(&slug, page + 1),
+        filters.href(&base, page.saturating_sub(1)),
+        filters.href(&base, page + 1),
     );
     let summary = match view.total {
         1 => "1 live token".to_string(),
         n => format!("{n} live tokens"),
     };
     view! {
-        <Title text=format!("Tokens · {}", view.name)/>
-        <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " <code>{slug.clone()}</code></p>
-        <h1>{view.name.clone()}</h1>
-        <TeamTabs slug=slug.clone() current="tokens" is_admin=true/>
-        <p class="muted">
-            "Every live token that can reach this team's data, whoever owns it. Revoking one stops it at once; its owner sees who revoked it and why."
-        </p>
-        <Filters slug=slug.clone() members=view.members.clone() filters/>
+        {if instance {
+            view! {
+                <Title text="All tokens · Admin"/>
+                <h1>"Admin"</h1>
+                <crate::admin::AdminTabs current="tokens"/>
+                <p class="muted">
+                    "Every live token of every team, whoever owns it. Revoking one stops it at once; its owner sees who revoked it and why."
+                </p>
+            }.into_any()
+        } else {
+            view! {
+                <Title text=format!("Tokens · {}", view.name)/>
+                <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " <code>{slug.clone()}</code></p>
+                <h1>{view.name.clone()}</h1>
+                <TeamTabs slug=slug.clone() current="tokens" is_admin=true/>
+                <p class="muted">
+                    "Every live token that can reach this team's data, whoever owns it. Revoking one stops it at once; its owner sees who revoked it and why."
+                </p>
+            }.into_any()
+        }}
+        <Filters base=base.clone() members=view.members.clone() teams=view.teams.clone() filters/>
         <p class="muted" data-testid="token-count">{summary}</p>
         {if view.rows.is_empty() {
             view! { <p class="empty">"No tokens match."</p> }.into_any()
@@ -425,6 +504,7 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
                 <div class="table-wrap">
                 <table class="table team-tokens">
                     <thead><tr>
+                        {instance.then(|| view! { <th scope="col">"Team"</th> })}
                         <th scope="col">"Owner"</th>
                         <th scope="col">"Description"</th>
                         <th scope="col">"Token"</th>
@@ -436,7 +516,7 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr></thead>
                     <tbody>
-                        {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions/> }).collect_view()}
+                        {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions instance/> }).collect_view()}
                     </tbody>
                 </table>
                 </div>
@@ -453,19 +533,48 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
 /// The filter bar: a GET form, so that a filtered list has its own URL (and works before the
 /// wasm has loaded).
 #[component]
-fn Filters(slug: String, members: Vec<String>, filters: TokenFilters) -> impl IntoView {
+fn Filters(
+    base: String,
+    members: Vec<String>,
+    teams: Vec<String>,
+    filters: TokenFilters,
+) -> impl IntoView {
     let access = filters.access.clone();
-    view! {
-        <Form method="GET" action=format!("/teams/{slug}/tokens") attr:class="filters">
-            <label>"Owner "
-                <select name="owner">
-                    <option value="" selected=filters.owner.is_empty()>"Anyone"</option>
-                    {members.into_iter().map(|m| {
-                        let selected = m == filters.owner;
-                        view! { <option value=m.clone() selected=selected>{m.clone()}</option> }
+    let owner = filters.owner.clone();
+    // A team's members fit a menu; every user of the instance may not: a text field there.
+    let owner_field = if members.is_empty() {
+        view! { <input name="owner" value=owner placeholder="Anyone" autocomplete="off"/> }
+            .into_any()
+    } else {
+        view! {
+            <select name="owner">
+                <option value="" selected=owner.is_empty()>"Anyone"</option>
+                {members.into_iter().map(|m| {
+                    let selected = m == owner;
+                    view! { <option value=m.clone() selected=selected>{m.clone()}</option> }
+                }).collect_view()}
+            </select>
+        }
+        .into_any()
+    };
+    let team = filters.team.clone();
+    let team_field = (!teams.is_empty()).then(|| {
+        view! {
+            <label>"Team "
+                <select name="team">
+                    <option value="" selected=team.is_empty()>"Any"</option>
+                    {teams.into_iter().map(|t| {
+                        let selected = t == team;
+                        view! { <option value=t.clone() selected=selected>{t.clone()}</option> }
                     }).collect_view()}
                 </select>
             </label>
+        }
+    });
+    view! {
+        <Form method="GET" action=base attr:class="filters">
+            {team_field}
+            <label>"Owner " {owner_field}</label>
             <label>"Scope "
                 <select name="access">
                     <option value="" selected=access.is_empty()>"Any"</option>
@@ -482,19 +591,16 @@ fn Filters(slug: String, members: Vec<String>, filters: TokenFilters) -> impl In
 }
 
 #[component]
-fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions) -> impl IntoView {
+fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) -> impl IntoView {
     let ask = decisions.ask;
     let this = RevokeAsk {
         id: row.id.clone(),
         description: row.description.clone(),
         owner: row.owner.clone(),
-        deny: row.pending_approval,
+        // Approving and denying belong to the team's admins, on the team's tab.
+        deny: row.pending_approval && !instance,
     };
-    let verb = if row.pending_approval {
-        "Deny"
-    } else {
-        "Revoke"
-    };
+    let verb = if this.deny { "Deny" } else { "Revoke" };
     let label = format!("{verb} {} of {}", row.description, row.owner);
     let approve_label = format!("Approve {} of {}", row.description, row.owner);
     let params = use_params_map();
@@ -502,6 +608,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions) -> impl IntoView {
     let id = row.id.clone();
     view! {
         <tr data-token-id=row.id.clone() data-owner=row.owner.clone()>
+            {instance.then(|| view! { <td><code>{row.team.clone()}</code></td> })}
             <td>{row.owner.clone()}</td>
             <td>
                 <span class="desc">{row.description.clone()}</span>
@@ -523,7 +630,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions) -> impl IntoView {
             }}</td>
             <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
-                {row.pending_approval.then(|| view! {
+                {(row.pending_approval && !instance).then(|| view! {
                     <ActionForm action=decisions.approve>
                         <input type="hidden" name="team" value=team.clone()/>
                         <input type="hidden" name="id" value=id/>

@@ -196,7 +196,11 @@ mod tests {
     #[test]
     fn an_instance_policy_narrows_the_standard_choices_and_is_named() {
         let thirty = ExpiryChoices::standard().within(Some(30), false);
-        let values: Vec<String> = thirty.options().into_iter().map(ExpiryOption::value).collect();
+        let values: Vec<String> = thirty
+            .options()
+            .into_iter()
+            .map(ExpiryOption::value)
+            .collect();
         assert_eq!(values, ["7", "30", "custom"]);
         assert_eq!(thirty.max_custom_days, 30);
         assert_eq!(thirty.default_days, 30);
@@ -213,9 +217,15 @@ mod tests {
         let must = ExpiryChoices::standard().within(None, true);
         assert_eq!(must.preset_days, [7, 30, 60, 90]);
         assert!(!must.allow_never);
-        assert!(must.refusal().starts_with("This instance's token policy requires every token to expire."));
+        assert!(
+            must.refusal()
+                .starts_with("This instance's token policy requires every token to expire.")
+        );
         // No policy: the standard choices.
-        assert_eq!(ExpiryChoices::standard().within(None, false), ExpiryChoices::standard());
+        assert_eq!(
+            ExpiryChoices::standard().within(None, false),
+            ExpiryChoices::standard()
+        );
     }
 
     #[test]

@@ -96,6 +96,10 @@ kinds! {
     InstancePolicyChanged => "instance_policy_changed", "Changed the instance's token policy";
     /// A tighter instance policy brought a token's expiry forward (in the owner's log).
     TokenExpiryShortened => "token_expiry_shortened", "The instance policy shortened your token's lifetime";
+    /// An instance admin suspended the account (in its own log).
+    UserSuspended => "user_suspended", "An instance admin suspended your account";
+    /// An instance admin reactivated the account (in its own log).
+    UserReactivated => "user_reactivated", "An instance admin reactivated your account";
     /// A team admin changed the team's token policy (approval of write tokens).
     TeamPolicyChanged => "team_policy_changed", "Changed a team's token policy";
     /// A write made through the API with a token.

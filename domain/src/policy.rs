@@ -14,7 +14,7 @@ use sea_orm::{
 use crate::{
     activity::{self, Actor, Event, Kind},
     db::begin_write,
-    entity::{policy, token, user},
+    entity::{policy, token},
     error::{Error, Result},
 };
 
@@ -141,17 +141,7 @@ pub async fn set(
     ip: Option<String>,
 ) -> Result<Applied> {
     let txn = begin_write(db).await?;
-    if let Actor::User(id) = actor {
-        let is_admin = user::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .is_some_and(|u| u.is_admin && u.is_active);
-        if !is_admin {
-            return Err(Error::Forbidden(
-                "Only instance admins can change the token policy.".into(),
-            ));
-        }
-    }
+    crate::users::require_instance_admin(&txn, actor, "change the token policy").await?;
     let row = policy::ActiveModel {
         id: Set(1),
         max_lifetime_days: Set(new.max_lifetime_days.map(i64::from)),
@@ -208,12 +198,8 @@ async fn shorten_tokens(
         if t.expires_at.is_some_and(|at| at <= latest) {
             continue;
         }
-        let (owner, id, description, was) = (
-            t.user_id,
-            t.id.clone(),
-            t.description.clone(),
-            t.expires_at,
-        );
+        let (owner, id, description, was) =
+            (t.user_id, t.id.clone(), t.description.clone(), t.expires_at);
         let mut active: token::ActiveModel = t.into();
         active.expires_at = Set(Some(latest));
         active.update(txn).await?;

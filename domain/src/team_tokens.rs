@@ -18,7 +18,7 @@ use crate::{
     activity::{self, Actor, Event, Kind},
     content::Page,
     db::begin_write,
-    entity::{token, user},
+    entity::{team, token, user},
     error::{Error, Result},
     names::{TeamSlug, Username},
     teams,
@@ -28,7 +28,7 @@ use crate::{
 
 /// A token counts as unused when nobody has called with it for this many days (a token younger
 /// than that, never used, does not count yet).
-pub const UNUSED_DAYS: i64 = 30;
+pub const UNUSED_DAYS: u32 = 30;
 
 /// The longest reason an admin may give, in characters.
 pub const MAX_REASON_CHARS: usize = 200;
@@ -44,7 +44,7 @@ impl TeamToken {
     /// No call in the last [`UNUSED_DAYS`] days (counting from creation for a token never used).
     pub fn is_unused(&self, now: DateTime<Utc>) -> bool {
         let last = self.info.last_used_at.unwrap_or(self.info.created_at);
-        now - last > Duration::days(UNUSED_DAYS)
+        now - last > Duration::days(i64::from(UNUSED_DAYS))
     }
 }
 
@@ -70,39 +70,64 @@ impl Access {
     }
 }
 
-/// Which of the team's tokens to list. Every filter narrows the list; the default is all.
+/// Whose tokens: one team's (its admins), or every team's (instance admins), optionally
+/// narrowed to one team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Team(&'a TeamSlug),
+    Instance { team: Option<&'a TeamSlug> },
+}
+
+/// Which tokens to list. Every filter narrows the list; the default is all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     /// The owner's username.
     pub owner: Option<String>,
     pub access: Option<Access>,
-    /// Only tokens unused for [`UNUSED_DAYS`] days.
-    pub unused: bool,
+    /// Only tokens not used for this many days (counting from creation for a token never
+    /// used); the tab's checkbox asks for [`UNUSED_DAYS`].
+    pub unused_days: Option<u32>,
     /// Only tokens expiring within [`crate::tokens::EXPIRING_SOON_DAYS`] days.
     pub expiring: bool,
     /// Only write tokens waiting for approval.
     pub pending: bool,
 }
 
-/// The team's live tokens (not deleted, not expired), newest first, a page at a time.
+/// The scope's live tokens (not deleted, not expired), newest first, a page at a time.
 pub async fn list(
     db: &DatabaseConnection,
     actor: Actor,
-    slug: &TeamSlug,
+    scope: Scope<'_>,
     filter: &Filter,
     page: u64,
     per_page: u64,
 ) -> Result<Page<TeamToken>> {
-    let team = teams::admin_team(db, actor, slug, "review the team's tokens").await?;
+    let team_id = match scope {
+        Scope::Team(slug) => Some(
+            teams::admin_team(db, actor, slug, "review the team's tokens")
+                .await?
+                .id,
+        ),
+        Scope::Instance { team } => {
+            crate::users::require_instance_admin(db, actor, "review every token").await?;
+            match team {
+                // An unknown team holds no tokens: an empty page, not an error.
+                Some(slug) => Some(teams::find(db, slug).await?.map_or(-1, |t| t.id)),
+                None => None,
+            }
+        }
+    };
     let now = Utc::now();
     let mut query = token::Entity::find()
-        .filter(token::Column::TeamId.eq(team.id))
         .filter(token::Column::DeletedAt.is_null())
         .filter(
             Condition::any()
                 .add(token::Column::ExpiresAt.is_null())
                 .add(token::Column::ExpiresAt.gt(now)),
         );
+    if let Some(team_id) = team_id {
+        query = query.filter(token::Column::TeamId.eq(team_id));
+    }
     if let Some(owner) = filter.owner.as_deref().filter(|o| !o.trim().is_empty()) {
         let owner_id = match Username::parse(owner.trim()) {
             Ok(name) => crate::users::find(db, &name).await?.map(|u| u.id),
@@ -114,8 +139,8 @@ pub async fn list(
     if let Some(access) = filter.access {
         query = query.filter(token::Column::Write.eq(access == Access::ReadWrite));
     }
-    if filter.unused {
-        let cutoff = now - Duration::days(UNUSED_DAYS);
+    if let Some(days) = filter.unused_days {
+        let cutoff = now - Duration::days(i64::from(days));
         query = query.filter(
             Condition::any()
                 .add(token::Column::LastUsedAt.lt(cutoff))
@@ -140,11 +165,15 @@ pub async fn list(
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
     let names = usernames(db, rows.iter().map(|t| t.user_id)).await?;
+    let slugs = team_slugs(db, rows.iter().map(|t| t.team_id)).await?;
     let items = rows
         .into_iter()
         .map(|t| TeamToken {
             owner: names.get(&t.user_id).cloned().unwrap_or_default(),
-            info: TokenInfo::from_model(t, team.slug.clone()),
+            info: TokenInfo::from_model(
+                t.clone(),
+                slugs.get(&t.team_id).cloned().unwrap_or_default(),
+            ),
         })
         .collect();
     Ok(Page {
@@ -153,6 +182,26 @@ pub async fn list(
         per_page,
         total,
     })
+}
+
+/// The slugs of these teams, by id.
+async fn team_slugs(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(team::Entity::find()
+        .select_only()
+        .column(team::Column::Id)
+        .column(team::Column::Slug)
+        .filter(team::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// The names of these users, by id.
@@ -207,13 +256,13 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>> {
 pub async fn revoke(
     db: &DatabaseConnection,
     actor: Actor,
-    slug: &TeamSlug,
+    scope: Scope<'_>,
     token_id: &str,
     reason: Option<&str>,
     ip: Option<String>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
-    decide(db, actor, slug, token_id, Decision::Revoke(reason), ip).await
+    decide(db, actor, scope, token_id, Decision::Revoke(reason), ip).await
 }
 
 /// Approves a write token that waits for approval: the API accepts it from now on.
@@ -224,7 +273,15 @@ pub async fn approve(
     token_id: &str,
     ip: Option<String>,
 ) -> Result<TeamToken> {
-    decide(db, actor, slug, token_id, Decision::Approve, ip).await
+    decide(
+        db,
+        actor,
+        Scope::Team(slug),
+        token_id,
+        Decision::Approve,
+        ip,
+    )
+    .await
 }
 
 /// Denies a write token that waits for approval: it is deleted, and its owner is told why.
@@ -237,7 +294,15 @@ pub async fn deny(
     ip: Option<String>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
-    decide(db, actor, slug, token_id, Decision::Deny(reason), ip).await
+    decide(
+        db,
+        actor,
+        Scope::Team(slug),
+        token_id,
+        Decision::Deny(reason),
+        ip,
+    )
+    .await
 }
 
 /// What a team admin does to one of the team's tokens.
@@ -269,7 +334,7 @@ impl Decision {
 async fn decide(
     db: &DatabaseConnection,
     actor: Actor,
-    slug: &TeamSlug,
+    scope: Scope<'_>,
     token_id: &str,
     decision: Decision,
     ip: Option<String>,
@@ -279,17 +344,29 @@ async fn decide(
         Decision::Approve | Decision::Deny(_) => "approve or deny the team's tokens",
     };
     let txn = begin_write(db).await?;
-    let team = teams::admin_team(&txn, actor, slug, what).await?;
+    let mut query =
+        token::Entity::find_by_id(token_id.to_string()).filter(token::Column::DeletedAt.is_null());
+    match scope {
+        Scope::Team(slug) => {
+            let team = teams::admin_team(&txn, actor, slug, what).await?;
+            query = query.filter(token::Column::TeamId.eq(team.id));
+        }
+        Scope::Instance { .. } => {
+            crate::users::require_instance_admin(&txn, actor, "revoke any token").await?;
+        }
+    }
     if !is_token_id(token_id) {
         return Err(Error::NotFound("token"));
     }
-    let current = token::Entity::find_by_id(token_id.to_string())
-        .filter(token::Column::TeamId.eq(team.id))
-        .filter(token::Column::DeletedAt.is_null())
+    let current = query
         .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("token"))?;
+    let team_slug = team_slugs(&txn, [current.team_id].into_iter())
+        .await?
+        .remove(&current.team_id)
+        .unwrap_or_default();
     if !matches!(decision, Decision::Revoke(_)) && !current.pending_approval {
         return Err(Error::Rule(
             "This token is not waiting for approval (it was approved already).".into(),
@@ -310,8 +387,8 @@ async fn decide(
         .await?
         .remove(&owner_id)
         .unwrap_or_default();
-    let info = TokenInfo::from_model(model, team.slug.clone());
-    let mut target = format!("token \"{}\" for team {}", info.description, team.slug);
+    let info = TokenInfo::from_model(model, team_slug.clone());
+    let mut target = format!("token \"{}\" for team {team_slug}", info.description);
     if let Some(reason) = decision.reason() {
         target.push_str(&format!(": {reason}"));
     }

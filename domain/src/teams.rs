@@ -522,3 +522,14 @@ async fn first_admin(db: &impl ConnectionTrait, team_id: i64) -> Result<i64> {
         .map(|m| m.user_id)
         .ok_or(Error::NotFound("team"))
 }
+
+/// Every team's slug, in order (for instance admins' filters; the caller has checked who asks).
+pub async fn all_slugs(db: &DatabaseConnection) -> Result<Vec<String>> {
+    Ok(team::Entity::find()
+        .select_only()
+        .column(team::Column::Slug)
+        .order_by_asc(team::Column::Slug)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}

@@ -1,15 +1,19 @@
-//! User accounts: creation (the first user of an empty instance is its admin) and sign-in.
+//! User accounts: creation (the first user of an empty instance is its admin), sign-in, and
+//! the instance admins' inventory: every account, suspension and reactivation
+//! (`docs/governance.md`).
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::{
     activity::{self, Actor, Event, Kind},
     db::begin_write,
-    entity::user,
+    entity::{session, token, user},
     error::{Error, Result},
     names::{Password, Username},
     password,
@@ -97,18 +101,143 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
         .map(User::from))
 }
 
-/// Checks a username and password. Unknown users, inactive users and wrong passwords all give
-/// [`Error::InvalidCredentials`], after the same amount of hashing work.
+/// Checks a username and password. Unknown users and wrong passwords give
+/// [`Error::InvalidCredentials`], after the same amount of hashing work; a suspended account
+/// with the right password is told it is suspended (only someone who knows the password learns
+/// that).
 pub async fn authenticate(db: &DatabaseConnection, username: &str, password: &str) -> Result<User> {
     let account = match Username::parse(username) {
         Ok(username) => find(db, &username).await?,
         Err(_) => None,
-    }
-    .filter(|u| u.is_active);
+    };
     let stored = account.as_ref().map(|u| u.password_hash.clone());
-    if password::verify(password, stored).await {
-        account.map(User::from).ok_or(Error::InvalidCredentials)
-    } else {
-        Err(Error::InvalidCredentials)
+    if !password::verify(password, stored).await {
+        return Err(Error::InvalidCredentials);
     }
+    match account {
+        Some(account) if account.is_active => Ok(User::from(account)),
+        Some(_) => Err(Error::Forbidden(SUSPENDED.into())),
+        None => Err(Error::InvalidCredentials),
+    }
+}
+
+/// What a suspended user is told at sign-in.
+pub const SUSPENDED: &str =
+    "This account is suspended. Ask an instance admin of patdesk to reactivate it.";
+
+/// Instance admins (the `is_admin` flag: the first user, or `patdesk user add --admin`) and the
+/// operator pass; anyone else is refused, saying what only instance admins may do.
+pub async fn require_instance_admin(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    what: &str,
+) -> Result<()> {
+    let Actor::User(id) = actor else {
+        return Ok(());
+    };
+    let admin = user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some_and(|u| u.is_admin && u.is_active);
+    if admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "Only instance admins can {what}."
+        )))
+    }
+}
+
+/// An account as instance admins see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub suspended: bool,
+    pub created_at: DateTime<Utc>,
+    /// Tokens not deleted and not expired.
+    pub live_tokens: u64,
+}
+
+/// Every account, by name, with its number of live tokens (instance admins).
+pub async fn list_accounts(db: &DatabaseConnection, actor: Actor) -> Result<Vec<Account>> {
+    require_instance_admin(db, actor, "see every account").await?;
+    let now = Utc::now();
+    let counts: HashMap<i64, i64> = token::Entity::find()
+        .select_only()
+        .column(token::Column::UserId)
+        .column_as(token::Column::Id.count(), "live")
+        .filter(token::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(token::Column::ExpiresAt.is_null())
+                .add(token::Column::ExpiresAt.gt(now)),
+        )
+        .group_by(token::Column::UserId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| Account {
+            live_tokens: u64::try_from(counts.get(&u.id).copied().unwrap_or(0)).unwrap_or(0),
+            id: u.id,
+            username: u.username,
+            is_admin: u.is_admin,
+            suspended: !u.is_active,
+            created_at: u.created_at,
+        })
+        .collect())
+}
+
+/// Suspends an account (its sessions end, its tokens are refused at once, sign-in says it is
+/// suspended) or reactivates it (sign-in and its tokens work again). Instance admins and the
+/// operator; an admin cannot suspend themselves. Recorded in the account's own log, with the
+/// admin as actor, in the same transaction.
+pub async fn set_suspended(
+    db: &DatabaseConnection,
+    actor: Actor,
+    username: &Username,
+    suspended: bool,
+    ip: Option<String>,
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    require_instance_admin(&txn, actor, "suspend or reactivate accounts").await?;
+    let account = find(&txn, username)
+        .await?
+        .ok_or_else(|| Error::invalid("username", format!("There is no user named {username}.")))?;
+    if suspended && actor.user_id() == Some(account.id) {
+        return Err(Error::Rule("You cannot suspend your own account.".into()));
+    }
+    if account.is_active != suspended {
+        // Already as asked.
+        return Ok(());
+    }
+    let id = account.id;
+    let mut active: user::ActiveModel = account.into();
+    active.is_active = Set(!suspended);
+    active.update(&txn).await?;
+    if suspended {
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    let kind = if suspended {
+        Kind::UserSuspended
+    } else {
+        Kind::UserReactivated
+    };
+    let event = Event::new(Some(id), actor, kind)
+        .ip(ip)
+        .target(format!("user {username}"));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -464,7 +464,7 @@ async fn set_dates(
 
 #[tokio::test]
 async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them() {
-    use domain::team_tokens::{self, Access, Filter};
+    use domain::team_tokens::{self, Access, Filter, Scope};
     let w = world().await;
     let now = Utc::now();
     let mut ids = std::collections::HashMap::new();
@@ -518,7 +518,7 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
         let db = w.db.clone();
         let ops = ops.clone();
         async move {
-            let page = team_tokens::list(&db, admin, &ops, &filter, 1, 100)
+            let page = team_tokens::list(&db, admin, Scope::Team(&ops), &filter, 1, 100)
                 .await
                 .unwrap();
             let mut names: Vec<String> = page
@@ -563,7 +563,7 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
     assert_eq!(flagged("bob's"), (false, false, "bob".into()));
 
     let unused = Filter {
-        unused: true,
+        unused_days: Some(team_tokens::UNUSED_DAYS),
         ..Filter::default()
     };
     assert_eq!(list(unused).await.0, ["stale", "used long ago"]);
@@ -584,13 +584,27 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
     assert!(list(writes).await.0.is_empty());
 
     // Bob (a reader of ops) may not look; a stranger to the team is told it does not exist.
-    let err = team_tokens::list(&w.db, Actor::User(w.bob), &ops, &Filter::default(), 1, 20)
-        .await
-        .unwrap_err();
+    let err = team_tokens::list(
+        &w.db,
+        Actor::User(w.bob),
+        Scope::Team(&ops),
+        &Filter::default(),
+        1,
+        20,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     let web = TeamSlug::parse("web").unwrap();
-    let err = team_tokens::list(&w.db, Actor::User(w.bob), &web, &Filter::default(), 1, 20)
-        .await
-        .unwrap_err();
+    let err = team_tokens::list(
+        &w.db,
+        Actor::User(w.bob),
+        Scope::Team(&web),
+        &Filter::default(),
+        1,
+        20,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::NotFound("team")), "{err:?}");
 }

@@ -83,10 +83,19 @@ enum TokenCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List a user's tokens (never their values).
+    /// List a user's tokens, or with --all every live token (never their values).
     List {
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        user: Option<String>,
+        /// Every live token of every team (with --team, of one team).
         #[arg(long)]
-        user: String,
+        all: bool,
+        /// With --all: only this team's tokens.
+        #[arg(long, requires = "all")]
+        team: Option<String>,
+        /// With --all: only tokens not used for this many days.
+        #[arg(long, requires = "all")]
+        unused_days: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -136,6 +145,10 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Suspend a user: their sessions end, their tokens stop working, sign-in is refused.
+    Suspend { username: String },
+    /// Reactivate a suspended user.
+    Reactivate { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,7 +276,9 @@ async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {
                 None => current.max_lifetime_days,
                 Some("none") => None,
                 Some(days) => Some(days.parse::<u32>().map_err(|_| {
-                    anyhow::anyhow!("--max-lifetime-days must be a number of days or none (got {days})")
+                    anyhow::anyhow!(
+                        "--max-lifetime-days must be a number of days or none (got {days})"
+                    )
                 })?),
             };
             let require = if require_expiry {
@@ -335,7 +350,22 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        UserCommand::Suspend { username } => set_suspended(&username, true).await,
+        UserCommand::Reactivate { username } => set_suspended(&username, false).await,
     }
+}
+
+async fn set_suspended(username: &str, suspend: bool) -> anyhow::Result<()> {
+    let username = domain::names::Username::parse(username).map_err(operator_error)?;
+    let db = database().await?;
+    domain::users::set_suspended(&db, domain::Actor::Operator, &username, suspend, None)
+        .await
+        .map_err(operator_error)?;
+    println!(
+        "{} {username}",
+        if suspend { "suspended" } else { "reactivated" }
+    );
+    Ok(())
 }
 
 async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
@@ -404,7 +434,17 @@ async fn token_owner(
 async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create { request, json } => token_create(request, json).await,
-        TokenCommand::List { user, json } => token_list(&user, json).await,
+        TokenCommand::List {
+            user: Some(user),
+            json,
+            ..
+        } => token_list(&user, json).await,
+        TokenCommand::List {
+            team,
+            unused_days,
+            json,
+            ..
+        } => token_inventory(team.as_deref(), unused_days, json).await,
         TokenCommand::Delete { id } => {
             let db = database().await?;
             let info = domain::tokens::delete_by_id(&db, id.trim())
@@ -467,6 +507,83 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
             issued.info.team_slug,
             access_words(issued.info.write),
             expires_at.as_deref().unwrap_or("never")
+        );
+    }
+    Ok(())
+}
+
+/// `token list --all`: every live token (of one team, or unused for some days), all pages.
+async fn token_inventory(
+    team: Option<&str>,
+    unused_days: Option<u32>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use domain::{
+        names::TeamSlug,
+        team_tokens::{self, Filter, Scope},
+        time,
+        token_format::partial,
+    };
+    let db = database().await?;
+    let team = team
+        .map(TeamSlug::parse)
+        .transpose()
+        .map_err(operator_error)?;
+    let filter = Filter {
+        unused_days,
+        ..Filter::default()
+    };
+    let scope = Scope::Instance {
+        team: team.as_ref(),
+    };
+    let now = chrono::Utc::now();
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let found = team_tokens::list(&db, domain::Actor::Operator, scope, &filter, page, 100)
+            .await
+            .map_err(operator_error)?;
+        let done = page * 100 >= found.total;
+        rows.extend(found.items);
+        if done {
+            break;
+        }
+    }
+    if json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.info.id,
+                    "owner": t.owner,
+                    "team": t.info.team_slug,
+                    "description": t.info.description,
+                    "kind": t.info.kind.as_str(),
+                    "write": t.info.write,
+                    "token": partial(&t.info.hint),
+                    "created_at": t.info.created_at.to_rfc3339(),
+                    "expires_at": t.info.expires_at.map(|at| at.to_rfc3339()),
+                    "last_used_at": t.info.last_used_at.map(|at| at.to_rfc3339()),
+                    "pending_approval": t.info.pending_approval,
+                    "unused": t.is_unused(now),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    for t in &rows {
+        println!(
+            "{}  {:<10}  {:<12}  {:<10}  {}  expires {}  last used {}  {}",
+            t.info.id,
+            t.info.team_slug,
+            t.owner,
+            access_words(t.info.write),
+            partial(&t.info.hint),
+            t.info.expires_at.map_or("never".into(), time::date),
+            t.info
+                .last_used_at
+                .map_or("never".into(), |at| at.to_rfc3339()),
+            t.info.description
         );
     }
     Ok(())

@@ -63,7 +63,7 @@ fn is_exempt(path: &str) -> bool {
 }
 
 fn is_private_page(path: &str) -> bool {
-    app::PRIVATE_PATHS.contains(&path) || path.starts_with("/teams/")
+    app::PRIVATE_PATHS.contains(&path) || path.starts_with("/teams/") || path.starts_with("/admin/")
 }
 
 pub async fn session(

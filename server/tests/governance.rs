@@ -40,6 +40,7 @@ async fn people(server: &TestServer) -> Vec<Caller<'_>> {
 fn list_form<'a>(team: &'a str, owner: &'a str, access: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("team", team),
+        ("in_team", ""),
         ("owner", owner),
         ("access", access),
         ("unused", "false"),
@@ -403,7 +404,7 @@ async fn the_team_tokens_api_for_admins_scripts() {
     assert!(document["paths"]["/api/v1/teams/{team}/tokens/{id}"]["delete"].is_object());
 }
 
-fn new_token<'a>(description: &'a str, write: bool) -> Vec<(&'a str, &'a str)> {
+fn new_token(description: &str, write: bool) -> Vec<(&str, &str)> {
     let mut form = vec![
         ("description", description),
         ("team", "ops"),
@@ -605,5 +606,411 @@ async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
             .await
             .0,
         StatusCode::CREATED
+    );
+}
+
+fn policy_form<'a>(max: &'a str, require: bool, hours: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("max_lifetime_days", max),
+        ("explorer_lifetime_hours", hours),
+    ];
+    if require {
+        form.push(("require_expiry", "on"));
+    }
+    form
+}
+
+#[tokio::test]
+async fn the_instance_policy_caps_lifetimes_everywhere_and_shortens_what_exceeds_it() {
+    let server = TestServer::start();
+    let mut people = people(&server).await;
+    let http = Client::new();
+    // Made before the policy: 90 days, never, and 7 days.
+    let ninety = json(
+        people[1]
+            .call(
+                "create_token",
+                &[
+                    ("description", "ninety"),
+                    ("team", "ops"),
+                    ("expiration", "90"),
+                ],
+            )
+            .await,
+    )
+    .await;
+    let never = json(
+        people[2]
+            .call(
+                "create_token",
+                &[
+                    ("description", "forever"),
+                    ("team", "ops"),
+                    ("expiration", "never"),
+                ],
+            )
+            .await,
+    )
+    .await;
+    let week = json(
+        people[1]
+            .call(
+                "create_token",
+                &[
+                    ("description", "week"),
+                    ("team", "ops"),
+                    ("expiration", "7"),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert!(never["expires"].is_null(), "{never}");
+
+    // Only the instance admin (alice, the first user) may read or set it.
+    for who in [1, 3] {
+        assert_eq!(
+            people[who].call("instance_policy", &[]).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let response = people[who]
+            .call("set_instance_policy", &policy_form("1", true, "1"))
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    let mut anonymous = Caller::new(&server);
+    assert_eq!(
+        anonymous.call("instance_policy", &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let admin = &mut people[0];
+    let policy = json(admin.call("instance_policy", &[]).await).await;
+    assert_eq!(policy["max_lifetime_days"], Value::Null);
+    assert_eq!(policy["explorer_lifetime_hours"], 24);
+
+    // Bad values name their field and change nothing.
+    for (form, field) in [
+        (policy_form("0", false, "24"), "max_lifetime_days"),
+        (policy_form("367", false, "24"), "max_lifetime_days"),
+        (policy_form("soon", false, "24"), "max_lifetime_days"),
+        (policy_form("", false, "0"), "explorer_lifetime_hours"),
+        (policy_form("1", false, "25"), "explorer_lifetime_hours"),
+    ] {
+        let response = admin.call("set_instance_policy", &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{form:?}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.contains(field), "{form:?}: {body}");
+    }
+
+    // Tightened to 30 days: the 90-day and the never-expiring tokens are shortened to creation
+    // + 30 days; the 7-day one is not lengthened.
+    let saved = json(
+        admin
+            .call("set_instance_policy", &policy_form("30", false, "24"))
+            .await,
+    )
+    .await;
+    assert_eq!(saved["shortened"], 2, "{saved}");
+    let listed = |rows: &Value, id: &Value| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == *id)
+            .unwrap()
+            .clone()
+    };
+    let bobs = json(people[1].call("list_tokens", &[]).await).await;
+    let shortened = listed(&bobs, &ninety["id"]);
+    let created =
+        chrono::NaiveDate::parse_from_str(shortened["created"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    let expires =
+        chrono::NaiveDate::parse_from_str(shortened["expires"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    assert_eq!((expires - created).num_days(), 30, "{shortened}");
+    let kept = listed(&bobs, &week["id"]);
+    assert_eq!(
+        kept["expires_exact"], week["expires"],
+        "the 7-day token keeps its expiry"
+    );
+    let carols = json(people[2].call("list_tokens", &[]).await).await;
+    assert!(!listed(&carols, &never["id"])["expires"].is_null());
+    let activity = json(people[1].call("my_activity", &[("page", "1")]).await).await;
+    let entries: Vec<&Value> = activity["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "token_expiry_shortened")
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "one entry per shortened token: {activity}"
+    );
+    assert_eq!(entries[0]["actor"], "alice");
+
+    // The form offers only what the policy allows; the server refuses the rest, naming it.
+    let options = json(people[1].call("new_token_options", &[]).await).await;
+    assert_eq!(options["expiry"]["preset_days"], serde_json::json!([7, 30]));
+    assert_eq!(options["expiry"]["allow_never"], false);
+    for expiration in ["60", "90", "never"] {
+        let response = people[1]
+            .call(
+                "create_token",
+                &[
+                    ("description", "too long"),
+                    ("team", "ops"),
+                    ("expiration", expiration),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{expiration}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.contains("at most 30 days"), "{body}");
+    }
+    let out = cli(
+        &server,
+        &[
+            "token",
+            "create",
+            "--user",
+            "bob",
+            "--team",
+            "ops",
+            "--description",
+            "cli",
+            "--expires-in-days",
+            "60",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let line = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        line.contains("token policy allows at most 30 days"),
+        "{line}"
+    );
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["max_lifetime_days"], 30);
+
+    // Regenerating keeps within the maximum; the explorer follows its own lifetime.
+    let regenerated = json(
+        people[1]
+            .call(
+                "regenerate_token",
+                &[("id", ninety["id"].as_str().unwrap())],
+            )
+            .await,
+    )
+    .await;
+    assert!(regenerated["expires"].is_string());
+    let bobs = json(people[1].call("list_tokens", &[]).await).await;
+    let again = listed(&bobs, &ninety["id"]);
+    let expires =
+        chrono::NaiveDate::parse_from_str(again["expires"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let today = chrono::Utc::now().date_naive();
+    assert!((expires - today).num_days() <= 30, "{again}");
+
+    // Loosened: no token changes; the CLI sets it too (and shortens as the web app does).
+    let saved = json(
+        people[0]
+            .call("set_instance_policy", &policy_form("", true, "2"))
+            .await,
+    )
+    .await;
+    assert_eq!(saved["shortened"], 0);
+    let options = json(people[1].call("new_token_options", &[]).await).await;
+    assert_eq!(
+        options["expiry"]["preset_days"],
+        serde_json::json!([7, 30, 60, 90])
+    );
+    assert_eq!(
+        options["expiry"]["allow_never"], false,
+        "tokens must still expire"
+    );
+    let explorer = json(people[0].call("open_explorer", &[("team", "ops")]).await).await;
+    let value = explorer["token"].as_str().unwrap();
+    let (status, me) = call_me(&http, &server, value).await;
+    assert_eq!(status, StatusCode::OK);
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(me["token"]["expires_at"].as_str().unwrap()).unwrap();
+    let minutes = (expires_at.to_utc() - chrono::Utc::now()).num_minutes();
+    assert!(
+        (110..=120).contains(&minutes),
+        "explorer token lives 2 hours: {minutes} minutes"
+    );
+    let out = ok(cli(
+        &server,
+        &["policy", "set", "--max-lifetime-days", "7"],
+        None,
+    ));
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.contains("tokens shortened"), "{said}");
+}
+
+fn inventory_form(in_team: &str) -> Vec<(&str, &str)> {
+    let mut form = list_form("", "", "");
+    form.retain(|(k, _)| *k != "in_team");
+    form.push(("in_team", in_team));
+    form
+}
+
+#[tokio::test]
+async fn instance_admins_suspend_accounts_and_see_every_token() {
+    let server = TestServer::start();
+    let mut people = people(&server).await;
+    let http = Client::new();
+    let (_, bob_value) = token(&server, "bob", "ops", "deploy", true);
+    let (_, carol_value) = token(&server, "carol", "ops", "dashboards", false);
+    let (dave_id, dave_value) = token(&server, "dave", "dev", "dev deploy", true);
+
+    // Nobody but the instance admin (alice, the first user) gets in, whatever they try.
+    for who in [1, 2, 3] {
+        let caller = &mut people[who];
+        for (function, form) in [
+            ("all_accounts", vec![]),
+            (
+                "set_suspended",
+                vec![("username", "carol"), ("suspend", "true")],
+            ),
+            ("team_tokens", inventory_form("")),
+            (
+                "revoke_team_token",
+                vec![("team", ""), ("id", dave_id.as_str())],
+            ),
+        ] {
+            let response = caller.call(function, &form).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{function} by #{who}"
+            );
+        }
+    }
+    assert_eq!(call_me(&http, &server, &dave_value).await.0, StatusCode::OK);
+
+    let accounts = json(people[0].call("all_accounts", &[]).await).await;
+    let names: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob", "carol", "dave", "mallory"]);
+    assert_eq!(accounts[0]["is_me"], true);
+    assert_eq!(accounts[1]["live_tokens"], 1);
+    let response = people[0]
+        .call(
+            "set_suspended",
+            &[("username", "alice"), ("suspend", "true")],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CONFLICT,
+        "no suspending oneself"
+    );
+
+    // Every team's tokens, or one team's; revoking any of them.
+    let all = json(people[0].call("team_tokens", &inventory_form("")).await).await;
+    assert_eq!(all["total"], 3, "{all}");
+    assert!(all["teams"].as_array().unwrap().len() == 2, "{all}");
+    let dev = json(people[0].call("team_tokens", &inventory_form("dev")).await).await;
+    assert_eq!(ids(&dev["rows"]), vec![dave_id.clone()]);
+    assert_eq!(dev["rows"][0]["team"], "dev");
+    let response = people[0]
+        .call(
+            "revoke_team_token",
+            &[("team", ""), ("id", &dave_id), ("reason", "audit")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        call_me(&http, &server, &dave_value).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Suspending bob: his token stops, his session ends, sign-in says why (only with the
+    // right password).
+    assert_eq!(call_me(&http, &server, &bob_value).await.0, StatusCode::OK);
+    let response = people[0]
+        .call("set_suspended", &[("username", "bob"), ("suspend", "true")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, body) = call_me(&http, &server, &bob_value).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let response = people[1].call("list_tokens", &[]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "the session ended"
+    );
+    let mut again = Caller::new(&server);
+    let response = again.sign_in("bob", "not the password at all").await;
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("suspended"), "{text}");
+    let response = again.sign_in("bob", support::PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("suspended"));
+    assert!(again.cookie.is_none());
+
+    // Reactivated: sign-in and the token work again; bob's log says who did both.
+    let response = people[0]
+        .call(
+            "set_suspended",
+            &[("username", "bob"), ("suspend", "false")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = again.sign_in("bob", support::PASSWORD).await;
+    assert!(again.cookie.is_some(), "{}", response.status());
+    assert_eq!(call_me(&http, &server, &bob_value).await.0, StatusCode::OK);
+    let activity = json(again.call("my_activity", &[("page", "1")]).await).await;
+    for kind in ["user_suspended", "user_reactivated"] {
+        let entry = activity["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind} in {activity}"));
+        assert_eq!(entry["actor"], "alice");
+    }
+
+    // The operator does the same from the command line.
+    ok(cli(&server, &["user", "suspend", "carol"], None));
+    assert_eq!(
+        call_me(&http, &server, &carol_value).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let listed = ok(cli(
+        &server,
+        &["token", "list", "--all", "--team", "ops", "--json"],
+        None,
+    ));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let owners: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["owner"].as_str().unwrap())
+        .collect();
+    assert!(
+        owners.contains(&"bob") && owners.contains(&"carol"),
+        "{listed}"
+    );
+    assert!(!String::from_utf8_lossy(&serde_json::to_vec(&listed).unwrap()).contains(&bob_value));
+    ok(cli(&server, &["user", "reactivate", "carol"], None));
+    assert_eq!(
+        call_me(&http, &server, &carol_value).await.0,
+        StatusCode::OK
     );
 }

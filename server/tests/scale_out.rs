@@ -239,3 +239,52 @@ async fn an_admins_revocation_reaches_every_process() {
     let (_, body) = me_status(&Client::new(), &b, &bob_value).await;
     assert_eq!(body["error"]["code"], "token_revoked");
 }
+
+/// Tightening the instance policy on one process holds on the other at once: B refuses a
+/// lifetime the policy no longer allows, and B's answers carry a shortened token's new expiry
+/// within a second.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn a_tighter_policy_holds_in_every_process() {
+    let database = TempDatabase::create();
+    let (a, b) = start_two(&database.url);
+    alice_owns_ops(&a);
+    let mut on_a = Caller::new(&a);
+    let mut on_b = Caller::new(&b);
+    for caller in [&mut on_a, &mut on_b] {
+        caller.sign_in("alice", PASSWORD).await;
+    }
+    let form = |expiration| {
+        [
+            ("description", "long lived"),
+            ("team", "ops"),
+            ("expiration", expiration),
+        ]
+    };
+    let issued = json(on_b.call("create_token", &form("90")).await).await;
+    let value = issued["token"].as_str().unwrap().to_string();
+    let (status, me) = me_status(&Client::new(), &b, &value).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = me["token"]["expires_at"].clone();
+
+    let saved = json(
+        on_a.call(
+            "set_instance_policy",
+            &[
+                ("max_lifetime_days", "30"),
+                ("explorer_lifetime_hours", "24"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(saved["shortened"], 1, "{saved}");
+    let response = on_b.call("create_token", &form("60")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let http = Client::new();
+    within_a_second("B answers with the shortened expiry", || async {
+        let (_, me) = me_status(&http, &b, &value).await;
+        me["token"]["expires_at"] != before
+    })
+    .await;
+}

@@ -383,19 +383,23 @@ pub async fn list_team_tokens(
     Extension(caller): Extension<TokenCaller>,
     Params(query): Params<TeamTokenQuery>,
 ) -> ApiResult<Json<TeamTokenPage>> {
-    use domain::team_tokens::{Access, Filter};
+    use domain::team_tokens::{Access, Filter, Scope};
     let (page, per_page) = content::page_params(query.page, query.per_page)?;
     let filter = Filter {
         owner: query.owner,
         access: Access::parse(query.access.as_deref().unwrap_or_default())?,
-        unused: query.unused.unwrap_or(false),
+        unused_days: query
+            .unused
+            .unwrap_or(false)
+            .then_some(domain::team_tokens::UNUSED_DAYS),
         expiring: query.expiring.unwrap_or(false),
         pending: query.pending.unwrap_or(false),
     };
+    let team = caller_team(&caller)?;
     let found = domain::team_tokens::list(
         &db,
         caller_actor(&caller),
-        &caller_team(&caller)?,
+        Scope::Team(&team),
         &filter,
         page,
         per_page,
@@ -434,11 +438,13 @@ pub async fn revoke_team_token(
     Ids(ids): Ids<(String, String)>,
     Params(query): Params<RevokeQuery>,
 ) -> ApiResult<StatusCode> {
+    use domain::team_tokens::Scope;
     let (_, id) = ids;
+    let team = caller_team(&caller)?;
     domain::team_tokens::revoke(
         &db,
         caller_actor(&caller),
-        &caller_team(&caller)?,
+        Scope::Team(&team),
         &id,
         query.reason.as_deref(),
         ip_text(ip),
