@@ -313,13 +313,17 @@ fn AccountTableRow(a: AccountRow, change: ServerAction<SetSuspended>) -> impl In
                 view! { <span>"active"</span> }.into_any()
             }}</td>
             <td class="actions">
-                {(!a.is_me).then(|| view! {
-                    <ActionForm action=change>
-                        <input type="hidden" name="username" value=username.clone()/>
-                        <input type="hidden" name="suspend" value=suspend/>
-                        <button type="submit" class=class aria-label=label.clone()>{verb}</button>
-                    </ActionForm>
-                })}
+                {if a.is_me {
+                    view! { <span class="muted">"you"</span> }.into_any()
+                } else {
+                    view! {
+                        <ActionForm action=change>
+                            <input type="hidden" name="username" value=username.clone()/>
+                            <input type="hidden" name="suspend" value=suspend/>
+                            <button type="submit" class=class aria-label=label.clone()>{verb}</button>
+                        </ActionForm>
+                    }.into_any()
+                }}
             </td>
         </tr>
     }
