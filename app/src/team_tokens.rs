@@ -150,10 +150,7 @@ pub async fn team_tokens(
     pending: bool,
     page: u64,
 ) -> Result<TeamTokensView, AppError> {
-    use domain::{
-        Actor, content::page_params, names::TeamSlug, team_tokens as rules, time,
-        token_format::partial,
-    };
+    use domain::{Actor, content::page_params, team_tokens as rules, time, token_format::partial};
 
     use crate::session::{db, require_user};
     let user = require_user()?;
@@ -167,12 +164,11 @@ pub async fn team_tokens(
     };
     let db = db()?;
     let actor = Actor::User(user.id);
-    let not_found = |_| AppError::NotFound("No such team.".into());
     // The admin check comes first, in `list`: nobody else learns the members or the teams.
     let (found, slug, name, members, teams) = if team.is_empty() {
         let in_team = match in_team.trim() {
             "" => None,
-            slug => Some(TeamSlug::parse(slug).map_err(not_found)?),
+            slug => Some(team_slug(slug)?),
         };
         let scope = rules::Scope::Instance {
             team: in_team.as_ref(),
@@ -187,7 +183,7 @@ pub async fn team_tokens(
             teams,
         )
     } else {
-        let slug = TeamSlug::parse(&team).map_err(not_found)?;
+        let slug = team_slug(&team)?;
         let found = rules::list(
             &db,
             actor,
@@ -237,9 +233,25 @@ pub async fn team_tokens(
 
 /// Whose token an admin decided on (what the tab then says).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevokedToken {
+pub struct DecidedToken {
     pub description: String,
     pub owner: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::team_tokens::TeamToken> for DecidedToken {
+    fn from(t: domain::team_tokens::TeamToken) -> Self {
+        DecidedToken {
+            description: t.info.description,
+            owner: t.owner,
+        }
+    }
+}
+
+/// The team a server function names; a slug that cannot be one is a team that does not exist.
+#[cfg(feature = "ssr")]
+fn team_slug(team: &str) -> Result<domain::names::TeamSlug, AppError> {
+    domain::names::TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))
 }
 
 #[server(prefix = "/rpc", endpoint = "revoke_team_token")]
@@ -247,16 +259,14 @@ pub async fn revoke_team_token(
     team: String,
     id: String,
     reason: Option<String>,
-) -> Result<RevokedToken, AppError> {
-    use domain::{Actor, names::TeamSlug};
+) -> Result<DecidedToken, AppError> {
+    use domain::Actor;
 
     use crate::session::{client_ip, db, forget_cached_token, require_user};
     let user = require_user()?;
     let slug = match team.as_str() {
         "" => None,
-        team => {
-            Some(TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))?)
-        }
+        team => Some(team_slug(team)?),
     };
     let scope = match &slug {
         Some(slug) => domain::team_tokens::Scope::Team(slug),
@@ -273,25 +283,19 @@ pub async fn revoke_team_token(
     )
     .await?;
     forget_cached_token(&id);
-    Ok(RevokedToken {
-        description: revoked.info.description,
-        owner: revoked.owner,
-    })
+    Ok(revoked.into())
 }
 
 #[server(prefix = "/rpc", endpoint = "approve_team_token")]
-pub async fn approve_team_token(team: String, id: String) -> Result<RevokedToken, AppError> {
-    use domain::{Actor, names::TeamSlug};
+pub async fn approve_team_token(team: String, id: String) -> Result<DecidedToken, AppError> {
+    use domain::Actor;
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let slug = team_slug(&team)?;
     let approved =
         domain::team_tokens::approve(&db()?, Actor::User(user.id), &slug, &id, client_ip()).await?;
-    Ok(RevokedToken {
-        description: approved.info.description,
-        owner: approved.owner,
-    })
+    Ok(approved.into())
 }
 
 #[server(prefix = "/rpc", endpoint = "deny_team_token")]
@@ -299,12 +303,12 @@ pub async fn deny_team_token(
     team: String,
     id: String,
     reason: Option<String>,
-) -> Result<RevokedToken, AppError> {
-    use domain::{Actor, names::TeamSlug};
+) -> Result<DecidedToken, AppError> {
+    use domain::Actor;
 
     use crate::session::{client_ip, db, forget_cached_token, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let slug = team_slug(&team)?;
     let denied = domain::team_tokens::deny(
         &db()?,
         Actor::User(user.id),
@@ -315,10 +319,7 @@ pub async fn deny_team_token(
     )
     .await?;
     forget_cached_token(&id);
-    Ok(RevokedToken {
-        description: denied.info.description,
-        owner: denied.owner,
-    })
+    Ok(denied.into())
 }
 
 /// The tab as a lazily loaded route: its code is a wasm chunk of its own (docs/frontend.md).
@@ -401,7 +402,7 @@ pub fn TeamTokensPage() -> impl IntoView {
     // What the latest decision did (the most recent of the three actions to finish).
     let last = RwSignal::new(None::<String>);
     let said = |verb: &'static str| {
-        move |r: &RevokedToken| format!("{verb} “{}” of {}.", r.description, r.owner)
+        move |r: &DecidedToken| format!("{verb} “{}” of {}.", r.description, r.owner)
     };
     Effect::new(move |_| {
         if let Some(Ok(r)) = revoke.value().get() {

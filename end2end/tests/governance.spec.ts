@@ -122,12 +122,20 @@ test("every page fits a phone: no sideways scrolling at 390 px", async ({ browse
   const page = await context.newPage();
   const user = uniqueName("phone");
   const team = uniqueName("phoneteam");
-  await signUp(page, user);
+  // An instance admin, so that the admin pages are checked too.
+  cli(["user", "add", user, "--admin"], `${PASSWORD}\n`);
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(user);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
   cli(["team", "add", team, "--owner", user, "--name", "Phone team"]);
   rememberSecret(
     JSON.parse(cli(["token", "create", "--user", user, "--team", team, "--description", "laptop script", "--json"])).token,
   );
-  for (const path of ["/", "/teams", `/teams/${team}`, `/teams/${team}/tokens`, "/activity", "/explorer"]) {
+  const paths = ["/", "/teams", `/teams/${team}`, `/teams/${team}/tokens`, "/activity", "/explorer"];
+  for (const path of [...paths, "/admin", "/admin/users", "/admin/tokens"]) {
     await page.goto(path);
     await hydrated(page);
     const [width, wide] = await page.evaluate(() => {
