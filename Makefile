@@ -12,7 +12,7 @@ LEPTOS_ENV_VARS := LEPTOS_OUTPUT_NAME=patdesk LEPTOS_SITE_ROOT=target/site LEPTO
 CARGO_TEST := $(LEPTOS_ENV_VARS) cargo test --release --locked
 TEST_LOG := target/test-log.txt
 
-.PHONY: run build tools test-tools test test-rust test-rust-postgres test-openapi test-fuzz test-e2e bench lint fmt clean
+.PHONY: run build tools test-tools test test-rust test-rust-postgres test-openapi test-fuzz test-scanners test-e2e bench lint fmt clean
 
 ## run: build everything (release) and serve http://127.0.0.1:3000 on ./data/patdesk.db
 run: build
@@ -38,6 +38,7 @@ test: test-tools build lint
 	$(MAKE) --no-print-directory test-rust-postgres 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-openapi 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-fuzz 2>&1 | tee -a $(TEST_LOG)
+	$(MAKE) --no-print-directory test-scanners 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-e2e 2>&1 | tee -a $(TEST_LOG)
 	@./scripts/summarize-tests.sh $(TEST_LOG)
 
@@ -53,7 +54,7 @@ test-rust-postgres:
 		$(CARGO_TEST) -p migrations -- --ignored && \
 		$(CARGO_TEST) -p server --test faults --test scale_out -- --ignored && \
 		PATDESK_TEST_BACKEND=postgres $(CARGO_TEST) -p server \
-			--test api --test usage --test hardening --test tokens --test accounts --test governance; \
+			--test api --test usage --test hardening --test tokens --test accounts --test governance --test leaks; \
 	elif [ -n "$${PATDESK_REQUIRE_POSTGRES:-}" ]; then \
 		echo "PATDESK_REQUIRE_POSTGRES is set but PATDESK_TEST_POSTGRES_URL is not" >&2; exit 1; \
 	else \
@@ -68,6 +69,11 @@ test-openapi:
 		{ python3 -m venv $(OPENAPI_VENV) && $(OPENAPI_VENV)/bin/pip install -q openapi-spec-validator==0.9.0; }
 	./target/release/patdesk openapi > target/openapi.json
 	$(OPENAPI_VENV)/bin/openapi-spec-validator --schema 3.1 target/openapi.json
+
+# The shipped secret-scanning rules under real scanners (secretlint from npm, detect-secrets
+# from PyPI in a virtualenv under target/), end to end against a running server.
+test-scanners:
+	./scripts/scan-test.sh
 
 # Property-based fuzzing of the API from its OpenAPI document (schemathesis, fixed seed).
 test-fuzz:

@@ -43,6 +43,10 @@ pub enum Denied {
         "This token was revoked by an admin of team {0}. Its owner can see why on their Access tokens page."
     )]
     RevokedByAdmin(String),
+    #[error(
+        "This token was reported as leaked and has been revoked. Create a new one on your Access tokens page."
+    )]
+    ReportedLeaked,
     #[error("This token expired on {0}. Regenerate it on your Access tokens page.")]
     TokenExpired(String),
     #[error(
@@ -73,6 +77,7 @@ impl Denied {
                 | Denied::InvalidToken
                 | Denied::TokenRevoked
                 | Denied::RevokedByAdmin(_)
+                | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
         )
     }
@@ -87,6 +92,7 @@ impl Denied {
             Denied::InvalidToken
                 | Denied::TokenRevoked
                 | Denied::RevokedByAdmin(_)
+                | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
         )
     }
@@ -187,6 +193,7 @@ async fn authenticate_digest(
         .ok_or(Denied::InvalidToken)?;
     if found.deleted_at.is_some() {
         return Err(match found.revoked_by {
+            _ if found.reported_leaked => Denied::ReportedLeaked,
             Some(_) => Denied::RevokedByAdmin(team_slug(db, found.team_id).await?),
             None => Denied::TokenRevoked,
         }

@@ -41,6 +41,8 @@ impl Actor {
 
 /// How the log shows the operator as an actor.
 pub const OPERATOR: &str = "operator";
+/// How the log shows the (anonymous) reporter of a leaked token.
+pub const LEAK_REPORT: &str = "leak report";
 
 /// Declares [`Kind`] with each kind's stored name and its words on the Activity page: one
 /// table, so that a new kind cannot be stored without words or shown without a name.
@@ -88,6 +90,9 @@ kinds! {
     TokenDeleted => "token_deleted", "Deleted a token";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "A team admin revoked your token";
+    /// Someone reported the token's value as leaked and it was revoked (in the owner's log; no
+    /// actor, the reporter's address as IP).
+    TokenReportedLeaked => "token_reported_leaked", "Your token was reported as leaked and revoked";
     /// A team admin approved a write token that was waiting (in the owner's log).
     TokenApproved => "token_approved", "A team admin approved your token";
     /// A team admin denied a write token that was waiting; it is deleted (in the owner's log).
@@ -230,13 +235,14 @@ pub async fn list_for_user(
     let entries = rows
         .into_iter()
         .map(|m| Entry {
+            actor: match m.actor_id {
+                Some(id) => names.get(&id).cloned().unwrap_or_default(),
+                None if m.kind == Kind::TokenReportedLeaked.as_str() => LEAK_REPORT.to_string(),
+                None => OPERATOR.to_string(),
+            },
             id: m.id,
             what: Kind::parse(&m.kind).map_or("Other", Kind::words),
             kind: m.kind,
-            actor: match m.actor_id {
-                Some(id) => names.get(&id).cloned().unwrap_or_default(),
-                None => OPERATOR.to_string(),
-            },
             token_id: m.token_id,
             ip: m.ip,
             target: m.target,

@@ -9,6 +9,7 @@ pub mod content;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod leaks;
 pub mod names;
 pub mod password;
 pub mod policy;

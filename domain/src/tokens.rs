@@ -158,9 +158,12 @@ pub struct Revocation {
     pub reason: Option<String>,
     /// It was waiting for approval, and the admin denied it.
     pub denied: bool,
+    /// Someone reported its value as leaked (`by` is empty, `reason` is what they said of
+    /// where they found it).
+    pub leaked: bool,
 }
 
-/// How long a token revoked by an admin stays on its owner's token page.
+/// How long a token revoked by an admin (or reported as leaked) stays on its owner's token page.
 pub const REVOKED_SHOWN_DAYS: i64 = 30;
 
 impl TokenInfo {
@@ -482,6 +485,8 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         revoked_by: Set(None),
         revoke_reason: Set(None),
         pending_approval: Set(row.pending),
+        reported_leaked: Set(false),
+        leak_source: Set(None),
     }
     .insert(db)
     .await
@@ -524,7 +529,11 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
                 .add(token::Column::DeletedAt.is_null())
                 .add(
                     Condition::all()
-                        .add(token::Column::RevokedBy.is_not_null())
+                        .add(
+                            Condition::any()
+                                .add(token::Column::RevokedBy.is_not_null())
+                                .add(token::Column::ReportedLeaked.eq(true)),
+                        )
                         .add(token::Column::DeletedAt.gt(revoked_since)),
                 ),
         )
@@ -548,11 +557,19 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         .map(|t| {
             let slug = slugs.get(&t.team_id).cloned().unwrap_or_default();
             let revoked = match (t.revoked_by, t.deleted_at) {
+                (_, Some(at)) if t.reported_leaked => Some(Revocation {
+                    by: String::new(),
+                    at,
+                    reason: t.leak_source.clone(),
+                    denied: false,
+                    leaked: true,
+                }),
                 (Some(by), Some(at)) => Some(Revocation {
                     by: admins.get(&by).cloned().unwrap_or_default(),
                     at,
                     reason: t.revoke_reason.clone(),
                     denied: t.pending_approval,
+                    leaked: false,
                 }),
                 _ => None,
             };

@@ -5,6 +5,7 @@
 //! - approval of write tokens: `teams.require_write_approval` (off for every team) and
 //!   `tokens.pending_approval` (a write token waiting for an admin; false for every token);
 //! - the instance's token policy: `instance_policy`, one row (id 1) once an admin sets it;
+//! - leak reports: `tokens.reported_leaked` and `tokens.leak_source` (what the reporter said);
 //! - an index on `tokens (team_id)` for a team admin's list of the team's tokens.
 
 use sea_orm_migration::{prelude::*, schema::*};
@@ -45,6 +46,22 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table("teams")
                     .add_column(boolean("require_write_approval").default(false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("tokens")
+                    .add_column(boolean("reported_leaked").default(false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("tokens")
+                    .add_column(string_len_null("leak_source", 800))
                     .to_owned(),
             )
             .await?;

@@ -101,6 +101,10 @@ enum TokenCommand {
     },
     /// Delete (revoke) a token by id.
     Delete { id: String },
+    /// Say whether a value is a well-formed patdesk token with a valid checksum, offline (for
+    /// secret-scanning pipelines that drop false positives before reporting). Exit status 0 when
+    /// it is, 1 when it is not; whether it is a live token is not checked.
+    Check { value: String },
 }
 
 /// What `token create` asks for.
@@ -445,6 +449,18 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
             json,
             ..
         } => token_inventory(team.as_deref(), unused_days, json).await,
+        TokenCommand::Check { value } => {
+            match domain::token_format::TokenSecret::parse(value.trim()) {
+                Ok(secret) => {
+                    println!(
+                        "valid: {} is a well-formed patdesk token with a valid checksum",
+                        domain::token_format::partial(&secret.hint())
+                    );
+                    Ok(())
+                }
+                Err(reason) => anyhow::bail!("invalid: {reason}"),
+            }
+        }
         TokenCommand::Delete { id } => {
             let db = database().await?;
             let info = domain::tokens::delete_by_id(&db, id.trim())
@@ -622,6 +638,7 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
                         "by": r.by,
                         "at": r.at.to_rfc3339(),
                         "reason": r.reason,
+                        "reported_leaked": r.leaked,
                     })),
                 })
             })
@@ -631,6 +648,7 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
     }
     for t in &list {
         let state = match &t.revoked {
+            Some(r) if r.leaked => format!("REVOKED: reported as leaked on {}", time::date(r.at)),
             Some(r) if r.denied => format!("DENIED by {} on {}", r.by, time::date(r.at)),
             Some(r) => format!("REVOKED by {} on {}", r.by, time::date(r.at)),
             None if t.pending_approval => "PENDING APPROVAL".to_string(),

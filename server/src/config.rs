@@ -22,6 +22,8 @@ pub struct Config {
     /// `PATDESK_AUTH_FAILURES_PER_MINUTE`: failed authentications (API tokens and sign-in) one
     /// IP may make in a minute before it gets 429 `rate_limited`.
     pub auth_failures_per_minute: u32,
+    /// `PATDESK_LEAK_REPORTS_PER_MINUTE`: reports of leaked tokens per client IP a minute.
+    pub leak_reports_per_minute: u32,
     /// `PATDESK_USAGE_FLUSH_MS`: how often noted token uses are written (default 5 s; the
     /// contract asks for at least every 10 s). Tests shorten it to wait less.
     pub usage_flush_interval: Duration,
@@ -37,6 +39,8 @@ pub const DEFAULT_SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 /// The default of `PATDESK_AUTH_FAILURES_PER_MINUTE`: a script with a stale token notices long
 /// before this; a guesser gets 30 tries a minute.
 pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 30;
+/// Leak reports (`POST /api/v1/credentials/revoke`) one address may send a minute.
+pub const DEFAULT_LEAK_REPORTS_PER_MINUTE: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -50,6 +54,8 @@ pub enum ConfigError {
         "PATDESK_AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}"
     )]
     AuthFailures(String),
+    #[error("PATDESK_LEAK_REPORTS_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}")]
+    LeakReports(String),
     #[error(
         "PATDESK_USAGE_FLUSH_MS must be a whole number of milliseconds from 10 to 10000, not {0:?}"
     )]
@@ -86,6 +92,12 @@ impl Config {
             ConfigError::AuthFailures,
         )?
         .unwrap_or(DEFAULT_AUTH_FAILURES_PER_MINUTE);
+        let leak_reports_per_minute = bounded(
+            "PATDESK_LEAK_REPORTS_PER_MINUTE",
+            1..=10_000_000,
+            ConfigError::LeakReports,
+        )?
+        .unwrap_or(DEFAULT_LEAK_REPORTS_PER_MINUTE);
         let usage_flush_interval = bounded(
             "PATDESK_USAGE_FLUSH_MS",
             10..=10_000,
@@ -104,6 +116,7 @@ impl Config {
             site_root: PathBuf::from(site_root),
             trust_forwarded_for,
             auth_failures_per_minute,
+            leak_reports_per_minute,
             usage_flush_interval,
             session_sweep_interval,
         })

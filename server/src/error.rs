@@ -32,6 +32,19 @@ impl ApiError {
         }
     }
 
+    /// Too many leak reports from the caller's IP.
+    pub fn too_many_reports(wait: RetryAfter) -> Self {
+        let seconds = wait.seconds();
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many reports from your address: try again in {seconds} s."),
+            )
+        }
+    }
+
     /// Too many failed authentications from the caller's IP.
     pub fn rate_limited(wait: RetryAfter) -> Self {
         let seconds = wait.seconds();
@@ -114,7 +127,7 @@ impl From<Denied> for ApiError {
             Denied::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
             Denied::MalformedToken(_) => (StatusCode::UNAUTHORIZED, "malformed_token"),
             Denied::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            Denied::TokenRevoked | Denied::RevokedByAdmin(_) => {
+            Denied::TokenRevoked | Denied::RevokedByAdmin(_) | Denied::ReportedLeaked => {
                 (StatusCode::UNAUTHORIZED, "token_revoked")
             }
             Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),

@@ -22,6 +22,8 @@ pub struct Shared {
     pub trust_forwarded_for: bool,
     /// Failed authentications per client IP (API and sign-in), for 429 `rate_limited`.
     pub failed_auth: Arc<FailedAuth>,
+    /// Leak reports per client IP (the same per-address counter, counted separately), for 429.
+    pub leak_reports: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::access::CallerCache`).
     pub callers: Arc<CallerCache>,
 }

@@ -123,6 +123,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             config.auth_failures_per_minute,
             Duration::from_secs(60),
         )),
+        leak_reports: Arc::new(FailedAuth::new(
+            config.leak_reports_per_minute,
+            Duration::from_secs(60),
+        )),
         callers: Arc::new(CallerCache::default()),
     });
     let flusher = tokio::spawn(flush_usage_every(

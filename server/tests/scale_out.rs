@@ -288,3 +288,25 @@ async fn a_tighter_policy_holds_in_every_process() {
     })
     .await;
 }
+
+/// A leak reported to one process stops the token on the other within a second.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn a_leak_report_reaches_every_process() {
+    let database = TempDatabase::create();
+    let (a, b) = start_two(&database.url);
+    alice_owns_ops(&a);
+    let (_, value) = support::token(&a, "alice", "ops", "leaky", false);
+    assert_eq!(
+        me_status(&Client::new(), &b, &value).await.0,
+        StatusCode::OK
+    );
+    let response = Client::new()
+        .post(a.url("/api/v1/credentials/revoke"))
+        .json(&serde_json::json!({"credentials": [value], "source": "a paste"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    seen_within_a_second(&b, &value, StatusCode::UNAUTHORIZED).await;
+}

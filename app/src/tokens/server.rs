@@ -42,6 +42,8 @@ pub struct RevokedNote {
     pub reason: Option<String>,
     /// It was waiting for approval, and the admin denied it.
     pub denied: bool,
+    /// Someone reported the value as leaked (`reason`: where they said they found it).
+    pub leaked: bool,
 }
 
 /// A team the user may scope a token to, and whether their role allows write access.
@@ -99,6 +101,7 @@ pub(crate) mod ssr {
             at: time::minute(r.at),
             reason: r.reason,
             denied: r.denied,
+            leaked: r.leaked,
         });
         TokenRow {
             partial: domain::token_format::partial(&t.hint),

@@ -114,9 +114,16 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
 #[component]
 fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
     let what = if note.denied { "Denied" } else { "Revoked" };
-    let said = match note.reason {
-        Some(reason) => format!("{what} by {} on {}: “{reason}”", note.by, note.at),
-        None => format!("{what} by {} on {} (no reason given)", note.by, note.at),
+    let said = match (note.leaked, note.reason) {
+        (true, Some(source)) => {
+            format!(
+                "Revoked: reported as leaked on {}. Found at: {source}",
+                note.at
+            )
+        }
+        (true, None) => format!("Revoked: reported as leaked on {}", note.at),
+        (false, Some(reason)) => format!("{what} by {} on {}: “{reason}”", note.by, note.at),
+        (false, None) => format!("{what} by {} on {} (no reason given)", note.by, note.at),
     };
     view! {
         <tr data-token-id=row.id.clone() class="revoked-row">

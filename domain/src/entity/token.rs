@@ -26,6 +26,10 @@ pub struct Model {
     pub revoke_reason: Option<String>,
     /// A write token waiting for a team admin's approval (the API refuses it until then).
     pub pending_approval: bool,
+    /// Revoked because someone reported its value as leaked (`domain::leaks`).
+    pub reported_leaked: bool,
+    /// What the reporter said of where they found it.
+    pub leak_source: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,12 +21,12 @@ use sea_orm::DatabaseConnection;
 use super::{
     extract::{Body, Ids, Params},
     model::{
-        AnswerBody, AnswerOut, AnswerPage, ErrorBody, Me, MeToken, MeUser, NewQuestion, PageQuery,
-        QuestionChanges, QuestionOut, QuestionPage, Regenerated, RevokeQuery, TeamTokenOut,
-        TeamTokenPage, TeamTokenQuery,
+        AnswerBody, AnswerOut, AnswerPage, ErrorBody, LeakReport, LeakReportAccepted, Me, MeToken,
+        MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPage, Regenerated,
+        RevokeQuery, TeamTokenOut, TeamTokenPage, TeamTokenQuery,
     },
 };
-use crate::error::ApiError;
+use crate::{error::ApiError, state::AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -452,6 +452,60 @@ pub async fn revoke_team_token(
     .await?;
     callers.forget_token(&id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Anyone who finds patdesk tokens where they should not be (a commit, a log, a paste) reports
+/// them here, without a token: every value that is a live token is revoked, and its owner is
+/// told where it was found. The answer is 202 whatever was sent, and the same whether or not a
+/// value was live: the revocations happen after it.
+#[utoipa::path(
+    post, path = "/api/v1/credentials/revoke", tag = "leaked tokens",
+    request_body = LeakReport,
+    security(()),
+    responses(
+        (status = 202, description = "Received; live tokens among the values are revoked", body = LeakReportAccepted),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Not a report, or more than 1,000 values", body = ErrorBody),
+    )
+)]
+pub async fn report_leaked(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    Body(report): Body<LeakReport>,
+) -> ApiResult<(StatusCode, Json<LeakReportAccepted>)> {
+    use domain::leaks::{Report, revoke_reported};
+    let client = ip.as_ref().map(|Extension(ClientIp(ip))| *ip);
+    if let Some(client) = client {
+        state
+            .leak_reports
+            .check(client)
+            .map_err(ApiError::too_many_reports)?;
+        state.leak_reports.fail(client);
+    }
+    let parsed = Report::parse(&report.credentials, report.source.as_deref())?;
+    let accepted = LeakReportAccepted {
+        received: parsed.received,
+        malformed: parsed.malformed,
+    };
+    // After the answer: its timing says nothing of whether a value was live.
+    let (db, callers, reporter) = (state.db.clone(), state.callers.clone(), ip_text(ip));
+    tokio::spawn(async move {
+        match revoke_reported(&db, &parsed, reporter).await {
+            Ok(revoked) => {
+                for id in &revoked {
+                    callers.forget_token(id);
+                }
+                if !revoked.is_empty() {
+                    tracing::info!(
+                        count = revoked.len(),
+                        "tokens reported as leaked were revoked"
+                    );
+                }
+            }
+            Err(error) => tracing::error!(%error, "revoking reported tokens failed"),
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 fn caller_actor(caller: &TokenCaller) -> domain::Actor {

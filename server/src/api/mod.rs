@@ -41,10 +41,17 @@ fn endpoints() -> OpenApiRouter<AppState> {
         .routes(routes!(h::revoke_team_token))
 }
 
+/// The endpoints that take no token (in the document all the same).
+fn public_endpoints() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handlers::report_leaked))
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
     let (endpoints, _) = endpoints().split_for_parts();
+    let (public, _) = public_endpoints().split_for_parts();
     endpoints
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
+        .merge(public)
         .route("/api/openapi.json", get(openapi_json))
         // Unknown API paths get a JSON 404, not the web app's page.
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
@@ -59,7 +66,7 @@ async fn not_found() -> ApiError {
 pub fn openapi() -> &'static serde_json::Value {
     static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let (_, document) = endpoints().split_for_parts();
+        let (_, document) = endpoints().merge(public_endpoints()).split_for_parts();
         openapi::finish(document)
     })
 }

@@ -191,6 +191,28 @@ pub struct PageQuery {
     pub per_page: Option<u64>,
 }
 
+/// A report of leaked token values (`POST /api/v1/credentials/revoke`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeakReport {
+    /// The values found, at most 1,000 (`pdk_` + 38 letters and digits). Values that are not
+    /// well-formed patdesk tokens are ignored and counted as malformed.
+    #[schema(max_items = 1000, example = json!(["pdk_…"]))]
+    pub credentials: Vec<String>,
+    /// Where they were found: a URL or a few words (at most 200 characters are kept).
+    #[schema(example = "https://git.example.com/acme/app/commit/1a2b3c")]
+    pub source: Option<String>,
+}
+
+/// What a report was taken as. Never which values were live tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeakReportAccepted {
+    /// How many values the report carried.
+    pub received: usize,
+    /// How many of them were not well-formed patdesk tokens (and were ignored).
+    pub malformed: usize,
+}
+
 /// One of the team's live tokens, as the team's admins see it. Never the value: `token` is
 /// the partial value the owner also sees.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,7 +7,7 @@ use utoipa::{
 };
 
 /// Answers every operation can give besides its own: 401 for a missing or bad token (every
-/// operation needs one), 429 when the caller's address has failed to authenticate too often,
+/// operation but the public leak report needs one), 429 when the caller's address has failed to authenticate too often,
 /// 503 while the database is unreachable, 414 and 431 for an oversized request line or headers
 /// (`limits`). Added here once rather than listed on each handler.
 struct CommonResponses;
@@ -73,8 +73,13 @@ impl Modify for CommonResponses {
             .into_iter()
             .flatten()
             {
+                // An operation open to anyone (`security(())`) cannot answer 401.
+                let open = serde_json::to_value(&operation.security)
+                    .is_ok_and(|security| security == serde_json::json!([{}]));
                 let responses = &mut operation.responses.responses;
-                responses.insert("401".into(), RefOr::T(bad_token.clone()));
+                if !open {
+                    responses.insert("401".into(), RefOr::T(bad_token.clone()));
+                }
                 responses.insert("429".into(), RefOr::T(rate_limited.clone()));
                 responses.insert("503".into(), RefOr::T(unavailable.clone()));
                 responses.insert("414".into(), RefOr::T(uri_too_long.clone()));

@@ -1,0 +1,139 @@
+//! Leaked tokens: anyone who finds a patdesk token (in a commit, a log, a paste) reports it with
+//! `POST /api/v1/credentials/revoke`, without authenticating, and every reported value that is a
+//! live token is revoked at once; its owner sees that it was reported, when, from where and what
+//! the reporter said. The answer never says which values were live (`docs/leaks.md`).
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+
+use crate::{
+    activity::{self, Actor, Event, Kind},
+    db::begin_write,
+    entity::token,
+    error::{Error, Result},
+    token_format::TokenSecret,
+};
+
+/// The most values one report may carry.
+pub const MAX_VALUES: usize = 1_000;
+/// The longest `source` kept, in characters (a longer one is cut).
+pub const MAX_SOURCE_CHARS: usize = 200;
+
+/// A report, checked without the database: the digests of the values that are well-formed
+/// tokens, and how many were not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub received: usize,
+    pub malformed: usize,
+    digests: Vec<String>,
+    source: Option<String>,
+}
+
+impl Report {
+    /// Checks shape, length and checksum of every value (no database work): malformed values
+    /// are counted and dropped. More than [`MAX_VALUES`] values is refused whole.
+    pub fn parse(values: &[String], source: Option<&str>) -> Result<Self> {
+        if values.len() > MAX_VALUES {
+            return Err(Error::invalid(
+                "credentials",
+                format!(
+                    "A report carries at most {MAX_VALUES} values ({} sent): split it.",
+                    values.len()
+                ),
+            ));
+        }
+        let mut digests: Vec<String> = values
+            .iter()
+            .filter_map(|value| TokenSecret::parse(value.trim()).ok())
+            .map(|secret| secret.digest())
+            .collect();
+        let well_formed = digests.len();
+        digests.sort_unstable();
+        digests.dedup();
+        let source = source
+            .map(|s| {
+                s.chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_SOURCE_CHARS)
+                    .collect::<String>()
+                    .trim()
+                    .to_string()
+            })
+            .filter(|s| !s.is_empty());
+        Ok(Report {
+            received: values.len(),
+            malformed: values.len() - well_formed,
+            digests,
+            source,
+        })
+    }
+}
+
+/// Revokes every live token among the report's values, in one transaction, with one entry in
+/// each owner's log (the reporter's address and source). Returns the ids revoked, for the
+/// caller's cache; never shown to the reporter.
+pub async fn revoke_reported(
+    db: &DatabaseConnection,
+    report: &Report,
+    reporter_ip: Option<String>,
+) -> Result<Vec<String>> {
+    if report.digests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = begin_write(db).await?;
+    let now = Utc::now();
+    let live = token::Entity::find()
+        .filter(token::Column::SecretDigest.is_in(report.digests.clone()))
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
+    let mut revoked = Vec::with_capacity(live.len());
+    for found in live {
+        let (owner, id, description) = (found.user_id, found.id.clone(), found.description.clone());
+        let mut active: token::ActiveModel = found.into();
+        active.deleted_at = Set(Some(now));
+        active.reported_leaked = Set(true);
+        active.leak_source = Set(report.source.clone());
+        active.update(&txn).await?;
+        let mut target = format!("token \"{description}\"");
+        if let Some(source) = &report.source {
+            target.push_str(&format!(", found at: {source}"));
+        }
+        // Nobody signed in made this change: no actor (the Activity page names the kind).
+        let event = Event::new(Some(owner), Actor::Operator, Kind::TokenReportedLeaked)
+            .ip(reporter_ip.clone())
+            .token(id.clone())
+            .target(target);
+        activity::record(&txn, event).await?;
+        revoked.push(id);
+    }
+    txn.commit().await?;
+    Ok(revoked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_checked_without_the_database() {
+        let good = TokenSecret::generate().expose().to_string();
+        let mut broken = good.clone();
+        broken.pop();
+        broken.push(if good.ends_with('A') { 'B' } else { 'A' });
+        let values = vec![good.clone(), good, broken, "hello".into()];
+        let report = Report::parse(&values, Some("https://example.test/commit/1\n")).unwrap();
+        assert_eq!(report.received, 4);
+        assert_eq!(report.malformed, 2);
+        assert_eq!(report.digests.len(), 1, "the same value twice is one token");
+        assert_eq!(
+            report.source.as_deref(),
+            Some("https://example.test/commit/1")
+        );
+        let too_many = vec![String::new(); MAX_VALUES + 1];
+        assert!(Report::parse(&too_many, None).is_err());
+    }
+}
