@@ -322,7 +322,8 @@ pub async fn deny_team_token(
     Ok(denied.into())
 }
 
-/// The tab as a lazily loaded route: its code is a wasm chunk of its own (docs/frontend.md).
+/// The tab (and `/admin/tokens`, the same page without a team) as a lazily loaded route: its
+/// code is a wasm chunk of its own (docs/frontend.md).
 pub struct TeamTokensRoute;
 
 #[lazy_route]

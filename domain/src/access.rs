@@ -1,8 +1,9 @@
 //! Who is calling the API with this token, and may they do this? The checks of `docs/api.md`,
 //! in order, in one place: format and checksum (before any database access) → lookup by digest
-//! → not deleted → not expired → owner still active → Basic user name matches → owner still a
-//! member of the token's team → the path's team is the token's team → for writes, the token has
-//! `write` and the owner's current role allows writing.
+//! → not deleted (saying whether an admin revoked it or it was reported as leaked) → not expired
+//! → owner still active (not suspended) → Basic user name matches → not waiting for a team
+//! admin's approval → owner still a member of the token's team → the path's team is the token's
+//! team → for writes, the token has `write` and the owner's current role allows writing.
 //!
 //! A token never grants more than its owner can do today: role and membership are read on every
 //! call, not copied into the token.
@@ -37,12 +38,12 @@ pub enum Denied {
     InvalidToken,
     #[error("This token has been deleted. Create a new one on your Access tokens page.")]
     TokenRevoked,
-    /// Revoked by an admin of the token's team. (The admin's reason is for the owner's eyes, on
-    /// their token page, not for whoever holds the value.)
+    /// Revoked by an admin: of the token's team, or of the instance. (Who and why are for the
+    /// owner's eyes, on their token page, not for whoever holds the value.)
     #[error(
-        "This token was revoked by an admin of team {0}. Its owner can see why on their Access tokens page."
+        "This token was revoked by an admin. Its owner can see who and why on their Access tokens page."
     )]
-    RevokedByAdmin(String),
+    RevokedByAdmin,
     #[error(
         "This token was reported as leaked and has been revoked. Create a new one on your Access tokens page."
     )]
@@ -76,7 +77,7 @@ impl Denied {
             Denied::MalformedToken(_)
                 | Denied::InvalidToken
                 | Denied::TokenRevoked
-                | Denied::RevokedByAdmin(_)
+                | Denied::RevokedByAdmin
                 | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
         )
@@ -91,7 +92,7 @@ impl Denied {
             self,
             Denied::InvalidToken
                 | Denied::TokenRevoked
-                | Denied::RevokedByAdmin(_)
+                | Denied::RevokedByAdmin
                 | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
         )
@@ -194,7 +195,7 @@ async fn authenticate_digest(
     if found.deleted_at.is_some() {
         return Err(match found.revoked_by {
             _ if found.reported_leaked => Denied::ReportedLeaked,
-            Some(_) => Denied::RevokedByAdmin(team_slug(db, found.team_id).await?),
+            Some(_) => Denied::RevokedByAdmin,
             None => Denied::TokenRevoked,
         }
         .into());

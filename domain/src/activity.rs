@@ -89,7 +89,7 @@ kinds! {
     TokenRegenerated => "token_regenerated", "Regenerated a token";
     TokenDeleted => "token_deleted", "Deleted a token";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
-    TokenRevokedByAdmin => "token_revoked_by_admin", "A team admin revoked your token";
+    TokenRevokedByAdmin => "token_revoked_by_admin", "An admin revoked your token";
     /// Someone reported the token's value as leaked and it was revoked (in the owner's log; no
     /// actor, the reporter's address as IP).
     TokenReportedLeaked => "token_reported_leaked", "Your token was reported as leaked and revoked";

@@ -95,7 +95,7 @@ test("a team admin finds a member's token, revokes it with a reason, and the mem
   await screenshot(memberPage, "token-revoked-by-admin");
   await memberPage.goto("/activity");
   const entry = memberPage.locator("tr[data-kind=token_revoked_by_admin]");
-  await expect(entry).toContainText("A team admin revoked your token");
+  await expect(entry).toContainText("An admin revoked your token");
   await expect(entry).toContainText(admin);
   await expect(entry).toContainText("printed in a public CI log");
 

@@ -127,7 +127,7 @@ impl From<Denied> for ApiError {
             Denied::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
             Denied::MalformedToken(_) => (StatusCode::UNAUTHORIZED, "malformed_token"),
             Denied::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            Denied::TokenRevoked | Denied::RevokedByAdmin(_) | Denied::ReportedLeaked => {
+            Denied::TokenRevoked | Denied::RevokedByAdmin | Denied::ReportedLeaked => {
                 (StatusCode::UNAUTHORIZED, "token_revoked")
             }
             Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
