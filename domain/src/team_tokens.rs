@@ -18,12 +18,13 @@ use crate::{
     activity::{self, Actor, Event, Kind},
     content::Page,
     db::begin_write,
-    entity::{team, token, user},
+    entity::{team, token},
     error::{Error, Result},
     names::{TeamSlug, Username},
     teams,
     token_format::is_token_id,
     tokens::TokenInfo,
+    users,
 };
 
 /// A token counts as unused when nobody has called with it for this many days (a token younger
@@ -109,7 +110,7 @@ pub async fn list(
                 .id,
         ),
         Scope::Instance { team } => {
-            crate::users::require_instance_admin(db, actor, "review every token").await?;
+            users::require_instance_admin(db, actor, "review every token").await?;
             match team {
                 // An unknown team holds no tokens: an empty page, not an error.
                 Some(slug) => Some(teams::find(db, slug).await?.map_or(-1, |t| t.id)),
@@ -130,7 +131,7 @@ pub async fn list(
     }
     if let Some(owner) = filter.owner.as_deref().filter(|o| !o.trim().is_empty()) {
         let owner_id = match Username::parse(owner.trim()) {
-            Ok(name) => crate::users::find(db, &name).await?.map(|u| u.id),
+            Ok(name) => users::find(db, &name).await?.map(|u| u.id),
             Err(_) => None,
         };
         // An unknown owner owns nothing: an empty page, not an error.
@@ -164,7 +165,7 @@ pub async fn list(
         .paginate(db, per_page);
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
-    let names = usernames(db, rows.iter().map(|t| t.user_id)).await?;
+    let names = users::usernames_by_id(db, rows.iter().map(|t| t.user_id)).await?;
     let slugs = team_slugs(db, rows.iter().map(|t| t.team_id)).await?;
     let items = rows
         .into_iter()
@@ -197,29 +198,6 @@ async fn team_slugs(
         .column(team::Column::Id)
         .column(team::Column::Slug)
         .filter(team::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
-}
-
-/// The names of these users, by id.
-pub(crate) async fn usernames(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Username)
-        .filter(user::Column::Id.is_in(ids))
         .into_tuple::<(i64, String)>()
         .all(db)
         .await?
@@ -352,7 +330,7 @@ async fn decide(
             query = query.filter(token::Column::TeamId.eq(team.id));
         }
         Scope::Instance { .. } => {
-            crate::users::require_instance_admin(&txn, actor, "revoke any token").await?;
+            users::require_instance_admin(&txn, actor, "revoke any token").await?;
         }
     }
     if !is_token_id(token_id) {
@@ -383,7 +361,7 @@ async fn decide(
         }
     }
     let model = active.update(&txn).await?;
-    let owner = usernames(&txn, [owner_id].into_iter())
+    let owner = users::usernames_by_id(&txn, [owner_id].into_iter())
         .await?
         .remove(&owner_id)
         .unwrap_or_default();

@@ -541,7 +541,7 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         .all(db)
         .await?;
     let admins =
-        crate::team_tokens::usernames(db, tokens.iter().filter_map(|t| t.revoked_by)).await?;
+        crate::users::usernames_by_id(db, tokens.iter().filter_map(|t| t.revoked_by)).await?;
     let mut team_ids: Vec<i64> = tokens.iter().map(|t| t.team_id).collect();
     team_ids.sort_unstable();
     team_ids.dedup();
