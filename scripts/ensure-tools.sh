@@ -66,7 +66,8 @@ for file in swagger-ui-bundle.js swagger-ui.css LICENSE; do
 done
 
 if $want_test; then
-  ensure_apt chromium
+  # curl: scripts/scan-test.sh reports what the scanners find to the server under test.
+  ensure_apt chromium curl
   if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
     say "installing the end2end npm packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
