@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{
-    entity::{team, token, user},
+    entity::{token, user},
     error::Error,
     names::Role,
     teams,
@@ -215,7 +215,7 @@ async fn authenticate_digest(
     {
         return Err(Denied::InvalidToken.into());
     }
-    let team_slug = team_slug(db, found.team_id).await?;
+    let team_slug = teams::slug_of(db, found.team_id).await?;
     if found.pending_approval {
         return Err(Denied::PendingApproval(team_slug).into());
     }
@@ -229,14 +229,6 @@ async fn authenticate_digest(
         team_slug,
         role,
     })
-}
-
-async fn team_slug(db: &DatabaseConnection, team_id: i64) -> Result<String, AccessError> {
-    Ok(team::Entity::find_by_id(team_id)
-        .one(db)
-        .await?
-        .map(|t| t.slug)
-        .unwrap_or_default())
 }
 
 /// How long a successful check is reused. Whatever changes elsewhere (another process deletes

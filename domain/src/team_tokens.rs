@@ -6,19 +6,17 @@
 //! Only the team's admins (and the operator) get past [`teams::admin_team`]; other members are
 //! refused with `Forbidden`, non-members get "team not found" as everywhere else.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::{
     activity::{self, Actor, Event, Kind},
     content::Page,
     db::begin_write,
-    entity::{team, token},
+    entity::token,
     error::{Error, Result},
     names::{TeamSlug, Username},
     teams,
@@ -166,7 +164,7 @@ pub async fn list(
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
     let names = users::usernames_by_id(db, rows.iter().map(|t| t.user_id)).await?;
-    let slugs = team_slugs(db, rows.iter().map(|t| t.team_id)).await?;
+    let slugs = teams::slugs_by_id(db, rows.iter().map(|t| t.team_id)).await?;
     let items = rows
         .into_iter()
         .map(|t| TeamToken {
@@ -183,26 +181,6 @@ pub async fn list(
         per_page,
         total,
     })
-}
-
-/// The slugs of these teams, by id.
-async fn team_slugs(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(team::Entity::find()
-        .select_only()
-        .column(team::Column::Id)
-        .column(team::Column::Slug)
-        .filter(team::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// The reason as stored: trimmed, `None` when empty, at most [`MAX_REASON_CHARS`] characters,
@@ -341,10 +319,7 @@ async fn decide(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("token"))?;
-    let team_slug = team_slugs(&txn, [current.team_id].into_iter())
-        .await?
-        .remove(&current.team_id)
-        .unwrap_or_default();
+    let team_slug = teams::slug_of(&txn, current.team_id).await?;
     if !matches!(decision, Decision::Revoke(_)) && !current.pending_approval {
         return Err(Error::Rule(
             "This token is not waiting for approval (it was approved already).".into(),

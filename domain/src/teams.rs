@@ -533,3 +533,32 @@ pub async fn all_slugs(db: &DatabaseConnection) -> Result<Vec<String>> {
         .all(db)
         .await?)
 }
+
+/// The slugs of these teams, by id (one query).
+pub(crate) async fn slugs_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(team::Entity::find()
+        .select_only()
+        .column(team::Column::Id)
+        .column(team::Column::Slug)
+        .filter(team::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// One team's slug (empty if the team is gone).
+pub(crate) async fn slug_of(db: &impl ConnectionTrait, team_id: i64) -> Result<String> {
+    Ok(team::Entity::find_by_id(team_id)
+        .one(db)
+        .await?
+        .map(|t| t.slug)
+        .unwrap_or_default())
+}

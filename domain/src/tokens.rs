@@ -4,8 +4,6 @@
 //! The secret is returned once, by `create` and `regenerate`, as a [`TokenSecret`]; only its
 //! digest and a 4-character hint are stored.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -542,16 +540,7 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         .await?;
     let admins =
         crate::users::usernames_by_id(db, tokens.iter().filter_map(|t| t.revoked_by)).await?;
-    let mut team_ids: Vec<i64> = tokens.iter().map(|t| t.team_id).collect();
-    team_ids.sort_unstable();
-    team_ids.dedup();
-    let slugs: HashMap<i64, String> = team::Entity::find()
-        .filter(team::Column::Id.is_in(team_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.slug))
-        .collect();
+    let slugs = teams::slugs_by_id(db, tokens.iter().map(|t| t.team_id)).await?;
     Ok(tokens
         .into_iter()
         .map(|t| {
@@ -601,14 +590,6 @@ async fn lock_owned(
         .ok_or(Error::NotFound("token"))
 }
 
-async fn team_slug(db: &impl ConnectionTrait, team_id: i64) -> Result<String> {
-    Ok(team::Entity::find_by_id(team_id)
-        .one(db)
-        .await?
-        .map(|t| t.slug)
-        .unwrap_or_default())
-}
-
 /// A new secret for the token: same id and settings, the same lifetime counted from now. The
 /// old secret stops working at once (its digest is replaced).
 pub async fn regenerate(
@@ -631,7 +612,7 @@ pub async fn regenerate(
     let policy = policy::current(&txn).await?;
     active.expires_at = Set(regenerated_expiry(lifetime, now, &policy));
     let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
+    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
     let event = Event::own(owner_id, Kind::TokenRegenerated)
         .ip(ip)
         .token(info.id.clone())
@@ -665,7 +646,7 @@ async fn delete_as(
     let mut active: token::ActiveModel = current.into();
     active.deleted_at = Set(Some(Utc::now()));
     let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, team_slug(&txn, team_id).await?);
+    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
     let event = Event::new(Some(owner_id), actor, Kind::TokenDeleted)
         .ip(ip)
         .token(info.id.clone())

@@ -17,54 +17,33 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite alters one column per statement.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("tokens")
-                    .add_column(big_integer_null("revoked_by"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("tokens")
-                    .add_column(string_len_null("revoke_reason", 800))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("tokens")
-                    .add_column(boolean("pending_approval").default(false))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("teams")
-                    .add_column(boolean("require_write_approval").default(false))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("tokens")
-                    .add_column(boolean("reported_leaked").default(false))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("tokens")
-                    .add_column(string_len_null("leak_source", 800))
-                    .to_owned(),
-            )
-            .await?;
+        let new_columns = [
+            ("tokens", big_integer_null("revoked_by")),
+            ("tokens", string_len_null("revoke_reason", 800)),
+            (
+                "tokens",
+                boolean("pending_approval").default(false).to_owned(),
+            ),
+            (
+                "teams",
+                boolean("require_write_approval").default(false).to_owned(),
+            ),
+            (
+                "tokens",
+                boolean("reported_leaked").default(false).to_owned(),
+            ),
+            ("tokens", string_len_null("leak_source", 800)),
+        ];
+        for (table, mut column) in new_columns {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()

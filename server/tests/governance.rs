@@ -7,7 +7,7 @@ mod support;
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use support::{Caller, TestServer, cli, json, ok, token};
+use support::{Caller, TestServer, cli, json, me_status, ok, token};
 
 /// ops: alice (admin), bob (writer), carol (reader). dev: dave (admin). mallory: no team.
 async fn people(server: &TestServer) -> Vec<Caller<'_>> {
@@ -48,17 +48,6 @@ fn list_form<'a>(team: &'a str, owner: &'a str, access: &'a str) -> Vec<(&'a str
         ("pending", "false"),
         ("page", "1"),
     ]
-}
-
-async fn call_me(http: &Client, server: &TestServer, value: &str) -> (StatusCode, Value) {
-    let response = http
-        .get(server.url("/api/v1/me"))
-        .bearer_auth(value)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn ids(rows: &Value) -> Vec<String> {
@@ -153,7 +142,7 @@ async fn team_admins_review_and_revoke_members_tokens_in_the_web_app() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let http = Client::new();
     assert_eq!(
-        call_me(&http, &server, &bob_write_value).await.0,
+        me_status(&http, &server, &bob_write_value).await.0,
         StatusCode::OK
     );
 
@@ -172,7 +161,7 @@ async fn team_admins_review_and_revoke_members_tokens_in_the_web_app() {
     let revoked = json(response).await;
     assert_eq!(revoked["owner"], "bob");
     assert_eq!(revoked["description"], "deploy");
-    let (status, body) = call_me(&http, &server, &bob_write_value).await;
+    let (status, body) = me_status(&http, &server, &bob_write_value).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "token_revoked");
     let message = body["error"]["message"].as_str().unwrap();
@@ -180,7 +169,7 @@ async fn team_admins_review_and_revoke_members_tokens_in_the_web_app() {
     assert!(!message.contains("gist"), "{message}");
     // Bob's other token is untouched; the revoked one is no longer in the team's list.
     assert_eq!(
-        call_me(&http, &server, &bob_read_value).await.0,
+        me_status(&http, &server, &bob_read_value).await.0,
         StatusCode::OK
     );
     let after = json(alice.call("team_tokens", &list_form("ops", "", "")).await).await;
@@ -291,7 +280,7 @@ async fn only_team_admins_may_review_or_revoke() {
 
     // Nothing was revoked by any of them.
     assert_eq!(
-        call_me(&http, &server, &carol_value).await.0,
+        me_status(&http, &server, &carol_value).await.0,
         StatusCode::OK
     );
     // The tab itself is not rendered for a writer.
@@ -373,7 +362,7 @@ async fn the_team_tokens_api_for_admins_scripts() {
     assert_eq!(json(response).await["error"]["code"], "insufficient_role");
     let response = delete(&admin_write, &bob_id).await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let (status, body) = call_me(&http, &server, &bob_value).await;
+    let (status, body) = me_status(&http, &server, &bob_value).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "token_revoked");
     let response = delete(&admin_write, &bob_id).await.unwrap();
@@ -464,7 +453,7 @@ async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
         issued["id"].as_str().unwrap().to_string(),
         issued["token"].as_str().unwrap().to_string(),
     );
-    let (status, body) = call_me(&http, &server, &bob_value).await;
+    let (status, body) = me_status(&http, &server, &bob_value).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["code"], "token_pending_approval");
     let (status, body) = ask_question(&http, &server, &bob_value).await;
@@ -480,7 +469,7 @@ async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
     .await;
     assert_eq!(read["pending_approval"], false);
     assert_eq!(
-        call_me(&http, &server, read["token"].as_str().unwrap())
+        me_status(&http, &server, read["token"].as_str().unwrap())
             .await
             .0,
         StatusCode::OK
@@ -522,7 +511,7 @@ async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
         assert_eq!(response.status(), status, "#{who}");
     }
     assert_eq!(
-        call_me(&http, &server, &bob_value).await.0,
+        me_status(&http, &server, &bob_value).await.0,
         StatusCode::FORBIDDEN
     );
 
@@ -560,7 +549,7 @@ async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let (status, body) = call_me(&http, &server, &second_value).await;
+    let (status, body) = me_status(&http, &server, &second_value).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "token_revoked");
     // Denying applies to waiting tokens only: not to the approved one.
@@ -839,7 +828,7 @@ async fn the_instance_policy_caps_lifetimes_everywhere_and_shortens_what_exceeds
     );
     let explorer = json(people[0].call("open_explorer", &[("team", "ops")]).await).await;
     let value = explorer["token"].as_str().unwrap();
-    let (status, me) = call_me(&http, &server, value).await;
+    let (status, me) = me_status(&http, &server, value).await;
     assert_eq!(status, StatusCode::OK);
     let expires_at =
         chrono::DateTime::parse_from_rfc3339(me["token"]["expires_at"].as_str().unwrap()).unwrap();
@@ -896,7 +885,10 @@ async fn instance_admins_suspend_accounts_and_see_every_token() {
             );
         }
     }
-    assert_eq!(call_me(&http, &server, &dave_value).await.0, StatusCode::OK);
+    assert_eq!(
+        me_status(&http, &server, &dave_value).await.0,
+        StatusCode::OK
+    );
 
     let accounts = json(people[0].call("all_accounts", &[]).await).await;
     let names: Vec<&str> = accounts
@@ -935,18 +927,21 @@ async fn instance_admins_suspend_accounts_and_see_every_token() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        call_me(&http, &server, &dave_value).await.0,
+        me_status(&http, &server, &dave_value).await.0,
         StatusCode::UNAUTHORIZED
     );
 
     // Suspending bob: his token stops, his session ends, sign-in says why (only with the
     // right password).
-    assert_eq!(call_me(&http, &server, &bob_value).await.0, StatusCode::OK);
+    assert_eq!(
+        me_status(&http, &server, &bob_value).await.0,
+        StatusCode::OK
+    );
     let response = people[0]
         .call("set_suspended", &[("username", "bob"), ("suspend", "true")])
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let (status, body) = call_me(&http, &server, &bob_value).await;
+    let (status, body) = me_status(&http, &server, &bob_value).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let response = people[1].call("list_tokens", &[]).await;
     assert_eq!(
@@ -973,7 +968,10 @@ async fn instance_admins_suspend_accounts_and_see_every_token() {
     assert_eq!(response.status(), StatusCode::OK);
     let response = again.sign_in("bob", support::PASSWORD).await;
     assert!(again.cookie.is_some(), "{}", response.status());
-    assert_eq!(call_me(&http, &server, &bob_value).await.0, StatusCode::OK);
+    assert_eq!(
+        me_status(&http, &server, &bob_value).await.0,
+        StatusCode::OK
+    );
     let activity = json(again.call("my_activity", &[("page", "1")]).await).await;
     for kind in ["user_suspended", "user_reactivated"] {
         let entry = activity["rows"]
@@ -988,7 +986,7 @@ async fn instance_admins_suspend_accounts_and_see_every_token() {
     // The operator does the same from the command line.
     ok(cli(&server, &["user", "suspend", "carol"], None));
     assert_eq!(
-        call_me(&http, &server, &carol_value).await.0,
+        me_status(&http, &server, &carol_value).await.0,
         StatusCode::UNAUTHORIZED
     );
     let listed = ok(cli(
@@ -1010,7 +1008,7 @@ async fn instance_admins_suspend_accounts_and_see_every_token() {
     assert!(!String::from_utf8_lossy(&serde_json::to_vec(&listed).unwrap()).contains(&bob_value));
     ok(cli(&server, &["user", "reactivate", "carol"], None));
     assert_eq!(
-        call_me(&http, &server, &carol_value).await.0,
+        me_status(&http, &server, &carol_value).await.0,
         StatusCode::OK
     );
 

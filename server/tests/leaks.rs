@@ -5,7 +5,9 @@ mod support;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{Caller, PASSWORD, TestServer, alice_owns_ops, cli, eventually, json, ok, token};
+use support::{
+    Caller, PASSWORD, TestServer, alice_owns_ops, cli, eventually, json, me_status, ok, token,
+};
 
 async fn report(http: &Client, server: &TestServer, values: &[&str]) -> (StatusCode, String) {
     let response = http
@@ -15,17 +17,6 @@ async fn report(http: &Client, server: &TestServer, values: &[&str]) -> (StatusC
         .await
         .unwrap();
     (response.status(), response.text().await.unwrap())
-}
-
-async fn status_of(http: &Client, server: &TestServer, value: &str) -> (StatusCode, Value) {
-    let response = http
-        .get(server.url("/api/v1/me"))
-        .bearer_auth(value)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// A value with the right shape whose checksum does not match.
@@ -88,12 +79,12 @@ async fn a_report_revokes_live_tokens_only_and_answers_the_same_whatever_was_liv
     // Every live token reported stops; the one never reported, and the look-alike of it, do not.
     for value in &live_values {
         eventually("the reported token to stop", || async {
-            let (status, body) = status_of(&http, &server, value).await;
+            let (status, body) = me_status(&http, &server, value).await;
             (status == StatusCode::UNAUTHORIZED).then_some(body)
         })
         .await;
     }
-    let (status, body) = status_of(&http, &server, &live_values[0]).await;
+    let (status, body) = me_status(&http, &server, &live_values[0]).await;
     assert_eq!(body["error"]["code"], "token_revoked");
     assert!(
         body["error"]["message"]
@@ -103,7 +94,7 @@ async fn a_report_revokes_live_tokens_only_and_answers_the_same_whatever_was_liv
         "{body}"
     );
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(status_of(&http, &server, &keep).await.0, StatusCode::OK);
+    assert_eq!(me_status(&http, &server, &keep).await.0, StatusCode::OK);
 
     // The owner sees it on the token page (no regenerate) and in the activity, with the source
     // and the reporter's address.
@@ -191,7 +182,7 @@ async fn reports_are_bounded_and_throttled() {
     // Reports do not eat the failed-authentication budget: a good token still works.
     alice_owns_ops(&server);
     let (_, value) = token(&server, "alice", "ops", "fine", false);
-    assert_eq!(status_of(&http, &server, &value).await.0, StatusCode::OK);
+    assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::OK);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use support::{
     Caller, FAST_FLUSH, PASSWORD, TestServer, alice_owns_ops, cli, client_from, eventually, json,
-    ok, postgres::TempDatabase, within_a_second,
+    me_status, ok, postgres::TempDatabase, within_a_second,
 };
 
 /// Both processes start — and apply the migrations to the empty database — at the same moment.
@@ -28,17 +28,6 @@ fn start_together(url: &str, count: usize, envs: &[(&str, &str)]) -> Vec<TestSer
             .collect();
         started.into_iter().map(|s| s.join().unwrap()).collect()
     })
-}
-
-async fn me_status(client: &Client, server: &TestServer, token: &str) -> (StatusCode, Value) {
-    let response = client
-        .get(server.url("/api/v1/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Polls `server` until `token` gets `expected`, which must happen within a second.

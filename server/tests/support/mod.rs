@@ -382,6 +382,22 @@ pub fn ok(out: std::process::Output) -> std::process::Output {
     out
 }
 
+/// `GET /api/v1/me` with `token`: the status and the body (`null` when it is not JSON).
+pub async fn me_status(
+    client: &Client,
+    server: &TestServer,
+    token: &str,
+) -> (reqwest::StatusCode, Value) {
+    let response = client
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 pub async fn json(response: Response) -> Value {
     response.json().await.unwrap()
 }
