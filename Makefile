@@ -52,9 +52,10 @@ test-rust:
 test-rust-postgres:
 	@if [ -n "$${PATDESK_TEST_POSTGRES_URL:-}" ]; then \
 		$(CARGO_TEST) -p migrations -- --ignored && \
-		$(CARGO_TEST) -p server --test faults --test scale_out -- --ignored && \
+		$(CARGO_TEST) -p server --test faults --test scale_out --test notifications -- --ignored && \
 		PATDESK_TEST_BACKEND=postgres $(CARGO_TEST) -p server \
-			--test api --test usage --test hardening --test tokens --test accounts --test governance --test leaks; \
+			--test api --test usage --test hardening --test tokens --test accounts --test governance --test leaks \
+			--test notifications; \
 	elif [ -n "$${PATDESK_REQUIRE_POSTGRES:-}" ]; then \
 		echo "PATDESK_REQUIRE_POSTGRES is set but PATDESK_TEST_POSTGRES_URL is not" >&2; exit 1; \
 	else \

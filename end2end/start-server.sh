@@ -9,4 +9,6 @@ export DATABASE_URL="sqlite://$(pwd)/.tmp/patdesk.db"
 export PATDESK_ADDR="127.0.0.1:${port}"
 export LEPTOS_SITE_ROOT="$(cd .. && pwd)/target/site"
 export RUST_LOG="${RUST_LOG:-info}"
+# Expiry reminders are looked for every second, so that a test sees them without waiting.
+export PATDESK_NOTIFY_INTERVAL_SECONDS=1
 exec ../target/release/patdesk serve 2> .tmp/server.log

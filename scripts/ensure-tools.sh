@@ -72,6 +72,14 @@ if $want_test; then
     say "installing the end2end npm packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
+  # A real SMTP server for the notification tests (aiosmtpd from PyPI, in a virtualenv under
+  # target/): the tests start it on a free loopback port and read the mails it stored.
+  smtp_venv=target/smtp-venv
+  if [[ ! -x "$smtp_venv/bin/aiosmtpd" ]]; then
+    say "installing aiosmtpd (the tests' mail server)"
+    python3 -m venv "$smtp_venv"
+    "$smtp_venv/bin/pip" install -q aiosmtpd==1.4.6
+  fi
 fi
 
 if $want_bench; then

@@ -33,9 +33,10 @@ pub async fn sign_up(
     username: String,
     password: String,
     password_confirmation: String,
+    email: Option<String>,
 ) -> Result<(), AppError> {
     use domain::{
-        names::{Password, Username},
+        names::{Email, Password, Username},
         users::Registration,
     };
 
@@ -50,8 +51,14 @@ pub async fn sign_up(
             "The two passwords do not match.",
         ));
     }
+    let email = match email.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(Email::parse(raw)?),
+    };
     let registration = Registration::SignUp { ip: client_ip() };
-    let user = domain::users::create(&db, &username, &password, registration).await?;
+    let user =
+        domain::users::create_with_email(&db, &username, &password, email.as_ref(), registration)
+            .await?;
     let session = domain::sessions::start(&db, user.id).await?;
     set_session_cookie(&session)?;
     leptos_axum::redirect("/");
@@ -230,6 +237,11 @@ pub fn SignUpPage() -> impl IntoView {
                 <input id="password_confirmation" name="password_confirmation" type="password"
                     autocomplete="new-password" required aria-describedby="password_confirmation-error"/>
                 <FieldError error field="password_confirmation" id="password_confirmation-error"/>
+                <label for="email">"Email address " <span class="muted">"(optional)"</span></label>
+                <input id="email" name="email" type="email" autocomplete="email" maxlength="254"
+                    aria-describedby="email-help email-error"/>
+                <p class="help" id="email-help">"For expiry reminders and security notices. Only you see it."</p>
+                <FieldError error field="email" id="email-error"/>
                 <FormError error/>
                 <button type="submit" class="button">"Create account"</button>
             </ActionForm>
@@ -253,8 +265,11 @@ pub fn UserMenu() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <div class="user-menu">
+                            <crate::notifications::NoticesMenu/>
                             {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
-                            <span class="whoami">"Signed in as " <strong>{user.username}</strong></span>
+                            <a href="/account" class="whoami" title="Your account and notifications">
+                                <span class="signed-in-as">"Signed in as "</span><strong>{user.username}</strong>
+                            </a>
                             <ActionForm action=sign_out>
                                 <button type="submit" class="button secondary">"Sign out"</button>
                             </ActionForm>

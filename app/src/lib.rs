@@ -11,12 +11,14 @@ use leptos_router::{
     path,
 };
 
+pub mod account;
 pub mod activity;
 pub mod admin;
 pub mod auth;
 mod components;
 pub mod error;
 pub mod explorer;
+pub mod notifications;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -26,7 +28,15 @@ pub mod tokens;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
 /// anything below `/teams/` and `/admin/`) to `/signin?next=…`.
-pub const PRIVATE_PATHS: [&str; 5] = ["/", "/teams", "/activity", "/explorer", "/admin"];
+pub const PRIVATE_PATHS: [&str; 7] = [
+    "/",
+    "/teams",
+    "/activity",
+    "/explorer",
+    "/admin",
+    "/account",
+    "/notifications",
+];
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -108,6 +118,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/account") view={Lazy::<account::AccountRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/notifications") view={Lazy::<notifications::NotificationsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/explorer") view={Lazy::<explorer::ExplorerRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<admin::AdminUsersRoute>::new()} ssr=SsrMode::Async/>

@@ -110,6 +110,8 @@ kinds! {
     /// A write made through the API with a token.
     ApiWrite => "api_write", "Changed team content through the API";
     TokenUsedFromNewIp => "token_used_from_new_ip", "Token used from a new IP";
+    /// The user changed their email address or what they want mailed.
+    AccountUpdated => "account_updated", "Changed account settings";
 }
 
 impl Kind {

@@ -13,6 +13,8 @@ use crate::{
     db::begin_write,
     entity::token,
     error::{Error, Result},
+    notifications::{self, Notice, NoticeKind, TokenRef},
+    teams,
     token_format::TokenSecret,
 };
 
@@ -90,8 +92,22 @@ pub async fn revoke_reported(
         .lock_exclusive()
         .all(&txn)
         .await?;
+    let teams = teams::slugs_by_id(&txn, live.iter().map(|t| t.team_id)).await?;
     let mut revoked = Vec::with_capacity(live.len());
     for found in live {
+        let mut detail =
+            "It was reported as leaked, and revoked so that nobody can use it.".to_string();
+        if let Some(source) = &report.source {
+            detail.push_str(&format!(" The report says it was found at: {source}."));
+        }
+        let team = teams.get(&found.team_id).cloned().unwrap_or_default();
+        let notice = Notice::new(
+            NoticeKind::TokenRevoked,
+            found.user_id,
+            TokenRef::of(&found, team),
+        )
+        .detail(detail);
+        notifications::notify(&txn, notice, now).await?;
         let (owner, id, description) = (found.user_id, found.id.clone(), found.description.clone());
         let mut active: token::ActiveModel = found.into();
         active.deleted_at = Set(Some(now));

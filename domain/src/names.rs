@@ -155,6 +155,51 @@ impl fmt::Debug for Password {
 /// A member's role in a team (shared with the browser, see `common`).
 pub use common::Role;
 
+/// An email address: at most 254 characters, one `@`, a local part and a domain that mail
+/// servers accept (checked by lettre's parser, the one that will address the mail). Kept as
+/// entered; [`Email::key`] is the lower-case form that must be unique among accounts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(Error::invalid("email", "Enter an email address."));
+        }
+        let malformed = || Error::invalid("email", "Enter an email address like name@example.com.");
+        if value.chars().count() > 254 {
+            return Err(Error::invalid(
+                "email",
+                "An email address is at most 254 characters long.",
+            ));
+        }
+        // lettre accepts quoted local parts and IP-literal domains; people's addresses have
+        // neither, and a dot-less domain is almost always a typo.
+        let (_, domain) = value.rsplit_once('@').ok_or_else(malformed)?;
+        if value.contains(['"', '[', ']', ' ']) || !domain.contains('.') || domain.ends_with('.') {
+            return Err(malformed());
+        }
+        value.parse::<lettre::Address>().map_err(|_| malformed())?;
+        Ok(Email(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form compared for uniqueness: addresses differing only in case are the same.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl From<common::UnknownRole> for Error {
     fn from(unknown: common::UnknownRole) -> Self {
         Error::invalid("role", unknown.to_string())
@@ -164,6 +209,34 @@ impl From<common::UnknownRole> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_addresses() {
+        let email = Email::parse("  Alice.Smith+ci@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "Alice.Smith+ci@Example.COM");
+        assert_eq!(email.key(), "alice.smith+ci@example.com");
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@localhost",
+            "alice@example.",
+            "a b@example.com",
+            "\"alice\"@example.com",
+            "alice@[127.0.0.1]",
+            "alice@@example.com",
+            "alice@exa mple.com",
+        ] {
+            let error = Email::parse(bad).unwrap_err();
+            assert!(
+                matches!(error, Error::Invalid { field: "email", .. }),
+                "{bad:?} should be refused"
+            );
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
 
     #[test]
     fn usernames() {

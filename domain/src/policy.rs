@@ -16,6 +16,7 @@ use crate::{
     db::begin_write,
     entity::{policy, token},
     error::{Error, Result},
+    notifications::{self, Notice, NoticeKind, TokenRef},
 };
 
 /// The longest maximum lifetime an instance may set, in days (the custom date's reach).
@@ -192,12 +193,21 @@ async fn shorten_tokens(
         )
         .all(txn)
         .await?;
+    let teams = crate::teams::slugs_by_id(txn, candidates.iter().map(|t| t.team_id)).await?;
     let mut shortened = 0;
     for t in candidates {
         let latest = t.created_at + longest;
         if t.expires_at.is_some_and(|at| at <= latest) {
             continue;
         }
+        let team = teams.get(&t.team_id).cloned().unwrap_or_default();
+        let notice = Notice::new(
+            NoticeKind::ExpiryShortened,
+            t.user_id,
+            TokenRef::of(&t, team),
+        )
+        .detail(crate::time::minute(latest));
+        notifications::notify(txn, notice, now).await?;
         let (owner, id, description, was) =
             (t.user_id, t.id.clone(), t.description.clone(), t.expires_at);
         let mut active: token::ActiveModel = t.into();

@@ -19,6 +19,7 @@ use crate::{
     entity::token,
     error::{Error, Result},
     names::{TeamSlug, Username},
+    notifications::{self, Notice, NoticeKind, TokenRef},
     teams,
     token_format::is_token_id,
     tokens::TokenInfo,
@@ -336,10 +337,31 @@ async fn decide(
         }
     }
     let model = active.update(&txn).await?;
-    let owner = users::usernames_by_id(&txn, [owner_id].into_iter())
-        .await?
-        .remove(&owner_id)
-        .unwrap_or_default();
+    let mut names =
+        users::usernames_by_id(&txn, [owner_id].into_iter().chain(actor.user_id())).await?;
+    if let Decision::Revoke(reason) | Decision::Deny(reason) = &decision {
+        let by = actor
+            .user_id()
+            .and_then(|id| names.get(&id).cloned())
+            .unwrap_or_else(|| "the operator".into());
+        let what = if matches!(decision, Decision::Deny(_)) {
+            "Denied (it was waiting for approval)"
+        } else {
+            "Revoked"
+        };
+        let detail = match reason {
+            Some(reason) => format!("{what} by {by}: \"{reason}\"."),
+            None => format!("{what} by {by}."),
+        };
+        let notice = Notice::new(
+            NoticeKind::TokenRevoked,
+            owner_id,
+            TokenRef::of(&model, team_slug.clone()),
+        )
+        .detail(detail);
+        notifications::notify(&txn, notice, Utc::now()).await?;
+    }
+    let owner = names.remove(&owner_id).unwrap_or_default();
     let info = TokenInfo::from_model(model, team_slug.clone());
     let mut target = format!("token \"{}\" for team {team_slug}", info.description);
     if let Some(reason) = decision.reason() {

@@ -18,6 +18,7 @@ use crate::{
     entity::{team, token},
     error::{Error, Result},
     names::{Role, TeamSlug},
+    notifications::{self, Notice, NoticeKind, TokenRef},
     policy::{self, Policy},
     teams,
     token_format::{TokenSecret, is_token_id, new_token_id},
@@ -493,6 +494,14 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         Some(SqlErr::UniqueConstraintViolation(_)) => duplicate_description(),
         _ => Error::Database(e),
     })?;
+    if row.kind != TokenKind::Explorer {
+        let notice = Notice::new(
+            NoticeKind::TokenCreated,
+            row.owner_id,
+            TokenRef::of(&model, row.team.slug.clone()),
+        );
+        notifications::notify(db, notice, row.now).await?;
+    }
     let info = TokenInfo::from_model(model, row.team.slug);
     let event = Event::new(Some(row.owner_id), row.actor, Kind::TokenCreated)
         .ip(ip)

@@ -15,6 +15,8 @@ use crate::{
     db::begin_write,
     entity::token,
     error::Result,
+    notifications::{self, Notice, NoticeKind, TokenRef},
+    teams,
 };
 
 /// How many distinct recent IPs a token keeps.
@@ -136,6 +138,19 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
         serde_json::to_string(&ips).unwrap_or_else(|_| "[]".into()),
     ));
     active.update(&txn).await?;
+    // A token's first use has nothing to compare with: only later new addresses are news.
+    if !stored.is_empty() && current.kind != common::TokenKind::Explorer.as_str() {
+        let team = teams::slug_of(&txn, current.team_id).await?;
+        for ip in &new_ips {
+            let notice = Notice::new(
+                NoticeKind::NewIp,
+                owner,
+                TokenRef::of(&current, team.clone()),
+            )
+            .detail(ip.as_str());
+            notifications::notify(&txn, notice, use_.at).await?;
+        }
+    }
     for ip in new_ips {
         let event = Event::own(owner, Kind::TokenUsedFromNewIp)
             .ip(Some(ip.clone()))

@@ -15,7 +15,7 @@ use crate::{
     db::begin_write,
     entity::{session, token, user},
     error::{Error, Result},
-    names::{Password, Username},
+    names::{Email, Password, Username},
     password,
 };
 
@@ -54,6 +54,17 @@ pub async fn create(
     password: &Password,
     registration: Registration,
 ) -> Result<User> {
+    create_with_email(db, username, password, None, registration).await
+}
+
+/// [`create`], with the address notices are mailed to (docs/notifications.md).
+pub async fn create_with_email(
+    db: &DatabaseConnection,
+    username: &Username,
+    password: &Password,
+    email: Option<&Email>,
+    registration: Registration,
+) -> Result<User> {
     let password_hash = password::hash(password).await?;
     let txn = begin_write(db).await?;
     let first = user::Entity::find().count(&txn).await? == 0;
@@ -64,11 +75,19 @@ pub async fn create(
         is_admin: Set(admin || first),
         is_active: Set(true),
         created_at: Set(Utc::now()),
+        email: Set(email.map(|e| e.as_str().to_string())),
+        email_key: Set(email.map(Email::key)),
+        notify_expiry: Set(true),
+        notify_new_ip: Set(true),
+        notify_new_token: Set(true),
         ..Default::default()
     }
     .insert(&txn)
     .await
     .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("email") => {
+            email_taken()
+        }
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             Error::conflict("username", "That username is taken.")
         }
@@ -263,4 +282,89 @@ pub(crate) async fn usernames_by_id(
         .await?
         .into_iter()
         .collect())
+}
+
+fn email_taken() -> Error {
+    Error::conflict("email", "That email address belongs to another account.")
+}
+
+/// Which notices a user wants mailed (docs/notifications.md); revocation notices always are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MailPreferences {
+    /// Reminders 7 days and 1 day before a token expires, and the notice that it has.
+    pub expiry: bool,
+    /// A token used from an IP address not among its recent ones.
+    pub new_ip: bool,
+    /// A new token created on the account.
+    pub new_token: bool,
+}
+
+impl Default for MailPreferences {
+    fn default() -> Self {
+        MailPreferences {
+            expiry: true,
+            new_ip: true,
+            new_token: true,
+        }
+    }
+}
+
+impl From<&user::Model> for MailPreferences {
+    fn from(u: &user::Model) -> Self {
+        MailPreferences {
+            expiry: u.notify_expiry,
+            new_ip: u.notify_new_ip,
+            new_token: u.notify_new_token,
+        }
+    }
+}
+
+/// A user's own account settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub username: String,
+    pub email: Option<String>,
+    pub mail: MailPreferences,
+}
+
+/// The signed-in user's settings (shown to them only).
+pub async fn settings(db: &impl ConnectionTrait, user_id: i64) -> Result<Settings> {
+    let account = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    Ok(Settings {
+        mail: MailPreferences::from(&account),
+        username: account.username,
+        email: account.email,
+    })
+}
+
+/// Sets the user's email address (`None` removes it) and mail preferences, and records the
+/// change in their log. An address another account has, in any case, is refused.
+pub async fn update_settings(
+    db: &DatabaseConnection,
+    user_id: i64,
+    email: Option<&Email>,
+    mail: MailPreferences,
+    ip: Option<String>,
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    let account = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let mut active: user::ActiveModel = account.into();
+    active.email = Set(email.map(|e| e.as_str().to_string()));
+    active.email_key = Set(email.map(Email::key));
+    active.notify_expiry = Set(mail.expiry);
+    active.notify_new_ip = Set(mail.new_ip);
+    active.notify_new_token = Set(mail.new_token);
+    active.update(&txn).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => email_taken(),
+        _ => Error::Database(e),
+    })?;
+    activity::record(&txn, Event::own(user_id, Kind::AccountUpdated).ip(ip)).await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -37,6 +37,21 @@ function stops(teamSlug: string, teamName: string): Stop[] {
     },
     { url: "/activity", path: /\/activity$/, heading: "Activity", go: link("Activity") },
     { url: "/explorer", path: /\/explorer$/, heading: "API explorer", go: link("API explorer") },
+    {
+      url: "/account",
+      path: /\/account$/,
+      heading: "Account",
+      go: (p) => p.getByRole("link", { name: /Signed in as/ }).click(),
+    },
+    {
+      url: "/notifications",
+      path: /\/notifications$/,
+      heading: "Notifications",
+      go: async (p) => {
+        await p.getByTestId("notices-menu").locator("summary").click();
+        await p.getByRole("link", { name: "See all notifications" }).click();
+      },
+    },
   ];
 }
 
@@ -64,6 +79,8 @@ async function stillMarked(page: Page) {
 }
 
 test("every page loads, hydrates and reaches every other page without a reload", async ({ page }) => {
+  // 8 pages, 56 walks between them.
+  test.setTimeout(120_000);
   const seen = watch(page);
   const user = uniqueName("nav");
   const teamSlug = uniqueName("navteam");

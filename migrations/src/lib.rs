@@ -11,6 +11,7 @@ mod m20261124_000002_actors_and_description_keys;
 mod m20261124_000003_shared_auth_failures;
 mod m20261124_000004_team_question_counts;
 mod m20261124_000005_token_governance;
+mod m20261124_000006_notifications;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_shared_auth_failures::Migration),
             Box::new(m20261124_000004_team_question_counts::Migration),
             Box::new(m20261124_000005_token_governance::Migration),
+            Box::new(m20261124_000006_notifications::Migration),
         ]
     }
 }

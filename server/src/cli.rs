@@ -148,6 +148,9 @@ enum UserCommand {
         /// Make the user an instance admin.
         #[arg(long)]
         admin: bool,
+        /// The address patdesk mails the user's notices to (docs/notifications.md).
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
     },
     /// Suspend a user: their sessions end, their tokens stop working, sign-in is refused.
     Suspend { username: String },
@@ -327,10 +330,19 @@ fn operator_error(error: domain::Error) -> anyhow::Error {
 }
 
 async fn user_command(command: UserCommand) -> anyhow::Result<()> {
-    use domain::names::{Password, Username};
+    use domain::names::{Email, Password, Username};
     match command {
-        UserCommand::Add { username, admin } => {
+        UserCommand::Add {
+            username,
+            admin,
+            email,
+        } => {
             let username = Username::parse(&username).map_err(operator_error)?;
+            let email = email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(operator_error)?;
             let mut line = String::new();
             std::io::stdin().read_line(&mut line).map_err(|e| {
                 anyhow::anyhow!("cannot read the password from standard input: {e}")
@@ -340,9 +352,15 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             let password = Password::parse(typed).map_err(operator_error)?;
             let db = database().await?;
             let registration = domain::users::Registration::ByOperator { admin };
-            let user = domain::users::create(&db, &username, &password, registration)
-                .await
-                .map_err(operator_error)?;
+            let user = domain::users::create_with_email(
+                &db,
+                &username,
+                &password,
+                email.as_ref(),
+                registration,
+            )
+            .await
+            .map_err(operator_error)?;
             println!(
                 "created user {}{}",
                 user.username,

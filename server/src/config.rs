@@ -2,7 +2,11 @@
 
 use std::{net::SocketAddr, ops::RangeInclusive, path::PathBuf, str::FromStr, time::Duration};
 
-use domain::db::{DatabaseUrl, DatabaseUrlError};
+use domain::{
+    db::{DatabaseUrl, DatabaseUrlError},
+    mail::MailSettings,
+};
+use url::Url;
 
 /// Where the server listens when `PATDESK_ADDR` is not set.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -29,12 +33,33 @@ pub struct Config {
     pub usage_flush_interval: Duration,
     /// `PATDESK_SESSION_SWEEP_SECONDS`: how often expired sessions are deleted (default hourly).
     pub session_sweep_interval: Duration,
+    /// `PATDESK_PUBLIC_URL`: where people reach this app (links in mails); `http://` and the
+    /// listening address when unset.
+    pub public_url: Option<Url>,
+    /// `PATDESK_SMTP_URL` (checked): the mail server notices go out through; none when unset
+    /// (notices are then shown in the app only).
+    pub smtp_url: Option<String>,
+    /// `PATDESK_MAIL_FROM`: the mails' sender (default `patdesk <patdesk@localhost>`).
+    pub mail_from: String,
+    /// `PATDESK_NOTIFY_INTERVAL_SECONDS`: how often expiry reminders are looked for (default
+    /// 300; also at start-up).
+    pub notify_interval: Duration,
+    /// `PATDESK_MAIL_RETRY_SECONDS`: the first wait before a failed mail is tried again
+    /// (doubled per attempt; default 30). Tests shorten it.
+    pub mail_retry_base: Duration,
 }
 
 /// The default of `PATDESK_USAGE_FLUSH_MS`.
 pub const DEFAULT_USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// The default of `PATDESK_SESSION_SWEEP_SECONDS`.
 pub const DEFAULT_SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// The default of `PATDESK_NOTIFY_INTERVAL_SECONDS`.
+pub const DEFAULT_NOTIFY_INTERVAL: Duration = Duration::from_secs(300);
+/// The default of `PATDESK_MAIL_RETRY_SECONDS`.
+pub const DEFAULT_MAIL_RETRY_BASE: Duration = Duration::from_secs(30);
+/// The default of `PATDESK_MAIL_FROM`.
+pub const DEFAULT_MAIL_FROM: &str = "patdesk <patdesk@localhost>";
 
 /// The default of `PATDESK_AUTH_FAILURES_PER_MINUTE`: a script with a stale token notices long
 /// before this; a guesser gets 30 tries a minute.
@@ -62,6 +87,16 @@ pub enum ConfigError {
     UsageFlush(String),
     #[error("PATDESK_SESSION_SWEEP_SECONDS must be a whole number from 1 to 86400, not {0:?}")]
     SessionSweep(String),
+    #[error(
+        "PATDESK_PUBLIC_URL must be an http:// or https:// URL like https://patdesk.example.com, not {0:?}"
+    )]
+    PublicUrl(String),
+    #[error("{0}")]
+    Mail(String),
+    #[error("PATDESK_NOTIFY_INTERVAL_SECONDS must be a whole number from 1 to 86400, not {0:?}")]
+    NotifyInterval(String),
+    #[error("PATDESK_MAIL_RETRY_SECONDS must be a whole number from 1 to 3600, not {0:?}")]
+    MailRetry(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -110,7 +145,28 @@ impl Config {
             ConfigError::SessionSweep,
         )?
         .map_or(DEFAULT_SESSION_SWEEP_INTERVAL, Duration::from_secs);
-        Ok(Config {
+        let public_url = match var("PATDESK_PUBLIC_URL")? {
+            None => None,
+            Some(raw) => match Url::parse(raw.trim()) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
+                _ => return Err(ConfigError::PublicUrl(raw)),
+            },
+        };
+        let smtp_url = var("PATDESK_SMTP_URL")?;
+        let mail_from = var("PATDESK_MAIL_FROM")?.unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
+        let notify_interval = bounded(
+            "PATDESK_NOTIFY_INTERVAL_SECONDS",
+            1..=86_400,
+            ConfigError::NotifyInterval,
+        )?
+        .map_or(DEFAULT_NOTIFY_INTERVAL, Duration::from_secs);
+        let mail_retry_base = bounded(
+            "PATDESK_MAIL_RETRY_SECONDS",
+            1..=3_600,
+            ConfigError::MailRetry,
+        )?
+        .map_or(DEFAULT_MAIL_RETRY_BASE, Duration::from_secs);
+        let config = Config {
             database_url,
             addr,
             site_root: PathBuf::from(site_root),
@@ -119,7 +175,31 @@ impl Config {
             leak_reports_per_minute,
             usage_flush_interval,
             session_sweep_interval,
+            public_url,
+            smtp_url,
+            mail_from,
+            notify_interval,
+            mail_retry_base,
+        };
+        // Checked now, so that a wrong mail setting stops the start instead of every mail.
+        config.mail_settings()?;
+        Ok(config)
+    }
+
+    /// Where links in mails point: `PATDESK_PUBLIC_URL`, or the listening address.
+    pub fn public_url(&self) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{}/", self.addr)).expect("an address makes a URL")
         })
+    }
+
+    /// The mail settings, when a mail server is configured.
+    pub fn mail_settings(&self) -> Result<Option<MailSettings>, ConfigError> {
+        self.smtp_url
+            .as_deref()
+            .map(|smtp| MailSettings::parse(smtp, &self.mail_from, &self.public_url()))
+            .transpose()
+            .map_err(ConfigError::Mail)
     }
 
     /// Only the database part, for commands that need nothing else.

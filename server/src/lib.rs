@@ -24,6 +24,7 @@ pub mod guard;
 pub mod headers;
 pub mod health;
 pub mod limits;
+pub mod notices;
 pub mod state;
 pub mod telemetry;
 pub mod web;

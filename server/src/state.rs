@@ -26,6 +26,8 @@ pub struct Shared {
     pub leak_reports: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::access::CallerCache`).
     pub callers: Arc<CallerCache>,
+    /// Whether notices are mailed (`PATDESK_SMTP_URL` is set); the account page says so.
+    pub mail_configured: bool,
 }
 
 impl AppState {

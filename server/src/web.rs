@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
-use domain::{access::CallerCache, throttle::FailedAuth, usage::UsageBuffer};
+use domain::{access::CallerCache, mail::Mailer, throttle::FailedAuth, usage::UsageBuffer};
 use leptos::{
     config::{Env, LeptosOptions},
     prelude::provide_context,
@@ -47,10 +47,12 @@ pub fn router(state: AppState) -> Router {
         let db = state.db.clone();
         let failed_auth = state.failed_auth.clone();
         let callers = state.callers.clone();
+        let mail_configured = app::account::MailConfigured(state.mail_configured);
         move || {
             provide_context(db.clone());
             provide_context(failed_auth.clone());
             provide_context(callers.clone());
+            provide_context(mail_configured);
         }
     };
     Router::new()
@@ -101,7 +103,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens and migrates the database, then serves until SIGINT or SIGTERM.
+/// Opens and migrates the database, starts the background tasks (usage flusher, housekeeping,
+/// notices), then serves until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Installed before anything is announced, so that an early SIGTERM is a graceful stop.
     let shutdown = shutdown_signal()?;
@@ -113,6 +116,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let mut config = config;
     config.addr = addr;
+    let mailer = match config.mail_settings()? {
+        Some(settings) => {
+            tracing::info!(server = %settings.server(), "notices are mailed through {}", settings.server());
+            Some(Mailer::new(&settings).map_err(anyhow::Error::msg)?)
+        }
+        None => {
+            tracing::info!(
+                "PATDESK_SMTP_URL is not set: notices are shown in the app only, no mail is sent"
+            );
+            None
+        }
+    };
     let usage = Arc::new(UsageBuffer::new());
     let state = AppState::new(Shared {
         leptos_options: leptos_options(&config),
@@ -128,6 +143,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Duration::from_secs(60),
         )),
         callers: Arc::new(CallerCache::default()),
+        mail_configured: mailer.is_some(),
     });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,
@@ -138,6 +154,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.session_sweep_interval,
         db.clone(),
         state.failed_auth.window(),
+    ));
+    let notices = tokio::spawn(crate::notices::run(
+        db.clone(),
+        mailer,
+        config.notify_interval,
+        config.mail_retry_base,
     ));
     tracing::info!(%addr, database = %config.database_url, "listening on http://{addr}");
     axum::serve(
@@ -150,6 +172,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("shutting down: in-flight requests finished");
     flusher.abort();
     sweeper.abort();
+    notices.abort();
     match usage.flush(&db).await {
         Ok(written) => tracing::info!(tokens = written, "last-used data written"),
         Err(error) => tracing::error!(%error, "could not write last-used data at shutdown"),

@@ -65,8 +65,12 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
     let expires = match (&row.expires, row.expired) {
         (None, _) => view! { <span class="never" title="This token never expires">"never"</span> }.into_any(),
         (Some(date), true) => view! { <span class="expired" title=row.expires_exact.clone()>{format!("expired {date}")}</span> }.into_any(),
+        (Some(date), false) if row.expiring_soon => view! {
+            <span class="soon" title=row.expires_exact.clone()>{date.clone()}</span>
+            <span class="badge warn" data-testid="expiring-badge">"expires soon"</span>
+        }.into_any(),
         (Some(date), false) => view! {
-            <span class:soon=row.expiring_soon title=row.expires_exact.clone()>{date.clone()}</span>
+            <span title=row.expires_exact.clone()>{date.clone()}</span>
         }.into_any(),
     };
     if let Some(note) = row.revoked.clone() {
@@ -77,7 +81,7 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
         None => view! { <span class="muted">"Never"</span> }.into_any(),
     };
     view! {
-        <tr data-token-id=row.id.clone() class:expired-row=row.expired>
+        <tr id=row.id.clone() data-token-id=row.id.clone() class:expired-row=row.expired class:expiring-row=row.expiring_soon>
             <td>
                 <span class="desc">{row.description.clone()}</span>
                 {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
@@ -126,7 +130,7 @@ fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
         (false, None) => format!("{what} by {} on {} (no reason given)", note.by, note.at),
     };
     view! {
-        <tr data-token-id=row.id.clone() class="revoked-row">
+        <tr id=row.id.clone() data-token-id=row.id.clone() class="revoked-row">
             <td><span class="desc">{row.description.clone()}</span></td>
             <td><code>{row.team.clone()}</code></td>
             <td>{if row.write { "read/write" } else { "read" }}</td>

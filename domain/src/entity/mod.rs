@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod answer;
 pub mod membership;
+pub mod notification;
 pub mod policy;
 pub mod question;
 pub mod session;

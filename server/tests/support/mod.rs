@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod smtp;
 
 use reqwest::{Client, Response, header};
 use serde_json::Value;

@@ -1,0 +1,237 @@
+//! Notices in the app (docs/notifications.md): the bell in the header with the unread count
+//! and the latest notices, and `/notifications` with all of them. Each links to its token's
+//! row on the Access tokens page. The notices themselves are made by `domain::notifications`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// How many notices the header's menu lists.
+pub const IN_MENU: u64 = 8;
+/// How many the Notifications page lists.
+pub const ON_PAGE: u64 = 100;
+
+/// A notice as the app shows it; times are prepared on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeView {
+    pub id: i64,
+    pub kind: String,
+    pub headline: String,
+    pub explanation: String,
+    pub token_id: Option<String>,
+    pub token_partial: Option<String>,
+    pub when: String,
+    pub when_exact: String,
+    pub read: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notices {
+    pub items: Vec<NoticeView>,
+    pub unread: u64,
+}
+
+#[server(prefix = "/rpc", endpoint = "my_notices")]
+pub async fn my_notices(limit: u64) -> Result<Notices, AppError> {
+    use crate::session::{db, require_user};
+    let user = require_user()?;
+    let (items, unread) =
+        domain::notifications::list_for_user(&db()?, user.id, limit.clamp(1, ON_PAGE)).await?;
+    let now = chrono::Utc::now();
+    Ok(Notices {
+        items: items
+            .into_iter()
+            .map(|n| NoticeView {
+                when: domain::time::relative(n.created_at, now),
+                when_exact: domain::time::second(n.created_at),
+                id: n.id,
+                kind: n.kind,
+                headline: n.headline,
+                explanation: n.explanation,
+                token_id: n.token_id,
+                token_partial: n.token_partial,
+                read: n.read,
+            })
+            .collect(),
+        unread,
+    })
+}
+
+/// Marks one notice read (`id`), or all of the user's (no `id`).
+#[server(prefix = "/rpc", endpoint = "mark_notices_read")]
+pub async fn mark_notices_read(id: Option<i64>) -> Result<u64, AppError> {
+    use crate::session::{db, require_user};
+    let user = require_user()?;
+    Ok(domain::notifications::mark_read(&db()?, user.id, id).await?)
+}
+
+/// The link to a notice's token: its row on the Access tokens page (a full load, so that the
+/// browser scrolls to the row and `:target` highlights it).
+fn token_href(token_id: &Option<String>) -> String {
+    match token_id {
+        Some(id) => format!("/#{id}"),
+        None => "/".into(),
+    }
+}
+
+/// The bell in the header: the unread count, and a menu with the latest notices (a
+/// `<details>`, so that it opens without the wasm too).
+#[component]
+pub fn NoticesMenu() -> impl IntoView {
+    let mark = ServerAction::<MarkNoticesRead>::new();
+    // Fetched again after "Mark all read" and on every navigation, so the count keeps up.
+    let location = leptos_router::hooks::use_location();
+    let notices = Resource::new(
+        move || (mark.version().get(), location.pathname.get()),
+        |_| my_notices(IN_MENU),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(found) = notices.await else { return ().into_any() };
+                let unread = found.unread;
+                let label = match unread {
+                    0 => "Notifications".to_string(),
+                    1 => "Notifications, 1 unread".to_string(),
+                    n => format!("Notifications, {n} unread"),
+                };
+                view! {
+                    <details class="notices-menu" data-testid="notices-menu">
+                        <summary aria-label=label.clone() title=label>
+                            <span class="bell" aria-hidden="true">"🔔"</span>
+                            {(unread > 0).then(|| view! {
+                                <span class="count" data-testid="unread-count" aria-hidden="true">
+                                    {if unread > 99 { "99+".to_string() } else { unread.to_string() }}
+                                </span>
+                            })}
+                        </summary>
+                        <div class="notices-panel">
+                            <div class="notices-head">
+                                <strong>"Notifications"</strong>
+                                {(unread > 0).then(|| view! {
+                                    <ActionForm action=mark>
+                                        <button type="submit" class="link-button">"Mark all read"</button>
+                                    </ActionForm>
+                                })}
+                            </div>
+                            {if found.items.is_empty() {
+                                view! { <p class="muted empty-notices">"Nothing yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="notices">
+                                        {found.items.into_iter().map(|n| view! { <NoticeItem n notices/> }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                            <a class="all-notices" href="/notifications">"See all notifications"</a>
+                        </div>
+                    </details>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+/// One notice in the menu: following its link marks it read first (without the wasm, the link
+/// just goes there).
+#[component]
+fn NoticeItem(n: NoticeView, notices: Resource<Result<Notices, AppError>>) -> impl IntoView {
+    let id = n.id;
+    let unread = !n.read;
+    let href = token_href(&n.token_id);
+    let go = href.clone();
+    let follow = move |ev: leptos::ev::MouseEvent| {
+        if !unread {
+            return;
+        }
+        ev.prevent_default();
+        let go = go.clone();
+        leptos::task::spawn_local(async move {
+            // Read or not, the user asked to go to the token. (Going to `/#tok_…` from `/` only
+            // scrolls: the count is fetched again here, not by a navigation.)
+            let _ = mark_notices_read(Some(id)).await;
+            notices.refetch();
+            let _ = window().location().set_href(&go);
+        });
+    };
+    view! {
+        <li class="notice" class:unread=unread data-kind=n.kind.clone()>
+            <a href=href rel="external" on:click=follow>
+                <span class="headline">{n.headline.clone()}</span>
+            </a>
+            <span class="when muted" title=n.when_exact.clone()>{n.when.clone()}</span>
+        </li>
+    }
+}
+
+/// The Notifications page as a lazily loaded route (docs/frontend.md).
+pub struct NotificationsRoute;
+
+#[lazy_route]
+impl LazyRoute for NotificationsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <NotificationsPage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let mark = ServerAction::<MarkNoticesRead>::new();
+    let notices = Resource::new(move || mark.version().get(), |_| my_notices(ON_PAGE));
+    view! {
+        <Title text="Notifications"/>
+        <h1>"Notifications"</h1>
+        <p class="muted">
+            "Expiry reminders, tokens used from new addresses, new and revoked tokens, newest first. "
+            <a href="/account">"Choose which are also mailed to you"</a> "."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match notices.await {
+                    Ok(found) if found.items.is_empty() => view! {
+                        <p class="empty">"No notifications yet."</p>
+                    }.into_any(),
+                    Ok(found) => view! {
+                        {(found.unread > 0).then(|| view! {
+                            <ActionForm action=mark>
+                                <button type="submit" class="button secondary">"Mark all read"</button>
+                            </ActionForm>
+                        })}
+                        <ul class="notice-list">
+                            {found.items.into_iter().map(|n| {
+                                let id = n.id;
+                                view! {
+                                    <li class="card notice" class:unread=!n.read data-kind=n.kind.clone()>
+                                        <p class="headline">
+                                            <a href=token_href(&n.token_id) rel="external">{n.headline.clone()}</a>
+                                            {n.token_partial.clone().map(|p| view! { " " <code class="partial">{p}</code> })}
+                                        </p>
+                                        <p>{n.explanation.clone()}</p>
+                                        <p class="muted">
+                                            <span title=n.when_exact.clone()>{n.when.clone()}</span>
+                                            {(!n.read).then(|| view! {
+                                                " · "
+                                                <ActionForm action=mark attr:class="inline">
+                                                    <input type="hidden" name="id" value=id.to_string()/>
+                                                    <button type="submit" class="link-button">"Mark read"</button>
+                                                </ActionForm>
+                                            })}
+                                        </p>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
