@@ -259,13 +259,16 @@ pub fn UserMenu() -> impl IntoView {
         move || (changes.count.get(), sign_out.version().get()),
         |_| current_user(),
     );
+    let notices = crate::notifications::NoticesFeed::new(move || {
+        changes.count.get() + sign_out.version().get()
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <div class="user-menu">
-                            <crate::notifications::NoticesMenu/>
+                            <crate::notifications::NoticesMenu feed=notices/>
                             {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
                             <a href="/account" class="whoami" title="Your account and notifications">
                                 <span class="signed-in-as">"Signed in as "</span><strong>{user.username}</strong>

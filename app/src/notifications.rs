@@ -34,14 +34,18 @@ pub struct Notices {
     pub unread: u64,
 }
 
+/// The signed-in user's latest `limit` notices; nothing (not an error) for a visitor who is
+/// not signed in, whose header asks all the same.
 #[server(prefix = "/rpc", endpoint = "my_notices")]
-pub async fn my_notices(limit: u64) -> Result<Notices, AppError> {
-    use crate::session::{db, require_user};
-    let user = require_user()?;
+pub async fn my_notices(limit: u64) -> Result<Option<Notices>, AppError> {
+    use crate::session::{current_user, db};
+    let Some(user) = current_user() else {
+        return Ok(None);
+    };
     let (items, unread) =
         domain::notifications::list_for_user(&db()?, user.id, limit.clamp(1, ON_PAGE)).await?;
     let now = chrono::Utc::now();
-    Ok(Notices {
+    Ok(Some(Notices {
         items: items
             .into_iter()
             .map(|n| NoticeView {
@@ -57,7 +61,7 @@ pub async fn my_notices(limit: u64) -> Result<Notices, AppError> {
             })
             .collect(),
         unread,
-    })
+    }))
 }
 
 /// Marks one notice read (`id`), or all of the user's (no `id`).
@@ -77,21 +81,38 @@ fn token_href(token_id: &Option<String>) -> String {
     }
 }
 
+/// The header's notices: the resource and the action that marks them read. Made in the
+/// header's own body, next to the user's resource, so that the server and the browser create
+/// their resources in the same order (a resource made inside another's `Suspend` is not).
+#[derive(Clone, Copy)]
+pub struct NoticesFeed {
+    notices: Resource<Result<Option<Notices>, AppError>>,
+    mark: ServerAction<MarkNoticesRead>,
+}
+
+impl NoticesFeed {
+    /// Fetched again after "Mark all read", on every navigation, and whenever `changes` does
+    /// (sign-in, sign-out), so the count keeps up.
+    pub fn new(changes: impl Fn() -> usize + Send + Sync + 'static) -> Self {
+        let mark = ServerAction::<MarkNoticesRead>::new();
+        let location = leptos_router::hooks::use_location();
+        let notices = Resource::new(
+            move || (mark.version().get(), location.pathname.get(), changes()),
+            |_| my_notices(IN_MENU),
+        );
+        NoticesFeed { notices, mark }
+    }
+}
+
 /// The bell in the header: the unread count, and a menu with the latest notices (a
 /// `<details>`, so that it opens without the wasm too).
 #[component]
-pub fn NoticesMenu() -> impl IntoView {
-    let mark = ServerAction::<MarkNoticesRead>::new();
-    // Fetched again after "Mark all read" and on every navigation, so the count keeps up.
-    let location = leptos_router::hooks::use_location();
-    let notices = Resource::new(
-        move || (mark.version().get(), location.pathname.get()),
-        |_| my_notices(IN_MENU),
-    );
+pub fn NoticesMenu(feed: NoticesFeed) -> impl IntoView {
+    let NoticesFeed { notices, mark } = feed;
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let Ok(found) = notices.await else { return ().into_any() };
+                let Ok(Some(found)) = notices.await else { return ().into_any() };
                 let unread = found.unread;
                 let label = match unread {
                     0 => "Notifications".to_string(),
@@ -138,7 +159,10 @@ pub fn NoticesMenu() -> impl IntoView {
 /// One notice in the menu: following its link marks it read first (without the wasm, the link
 /// just goes there).
 #[component]
-fn NoticeItem(n: NoticeView, notices: Resource<Result<Notices, AppError>>) -> impl IntoView {
+fn NoticeItem(
+    n: NoticeView,
+    notices: Resource<Result<Option<Notices>, AppError>>,
+) -> impl IntoView {
     let id = n.id;
     let unread = !n.read;
     let href = token_href(&n.token_id);
@@ -195,10 +219,11 @@ pub fn NotificationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match notices.await {
-                    Ok(found) if found.items.is_empty() => view! {
+                    Ok(None) => view! { <p class="empty">"Sign in to see your notifications."</p> }.into_any(),
+                    Ok(Some(found)) if found.items.is_empty() => view! {
                         <p class="empty">"No notifications yet."</p>
                     }.into_any(),
-                    Ok(found) => view! {
+                    Ok(Some(found)) => view! {
                         {(found.unread > 0).then(|| view! {
                             <ActionForm action=mark>
                                 <button type="submit" class="button secondary">"Mark all read"</button>
@@ -214,16 +239,15 @@ pub fn NotificationsPage() -> impl IntoView {
                                             {n.token_partial.clone().map(|p| view! { " " <code class="partial">{p}</code> })}
                                         </p>
                                         <p>{n.explanation.clone()}</p>
-                                        <p class="muted">
+                                        <div class="muted notice-foot">
                                             <span title=n.when_exact.clone()>{n.when.clone()}</span>
                                             {(!n.read).then(|| view! {
-                                                " · "
                                                 <ActionForm action=mark attr:class="inline">
                                                     <input type="hidden" name="id" value=id.to_string()/>
                                                     <button type="submit" class="link-button">"Mark read"</button>
                                                 </ActionForm>
                                             })}
-                                        </p>
+                                        </div>
                                     </li>
                                 }
                             }).collect_view()}

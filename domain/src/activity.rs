@@ -112,6 +112,12 @@ kinds! {
     TokenUsedFromNewIp => "token_used_from_new_ip", "Token used from a new IP";
     /// The user changed their email address or what they want mailed.
     AccountUpdated => "account_updated", "Changed account settings";
+    /// A team admin created a service credential (docs/forward-auth.md).
+    ServiceCreated => "service_created", "Created a service credential";
+    /// A team admin revoked a service credential.
+    ServiceDeleted => "service_deleted", "Revoked a service credential";
+    /// The token's first use through a reverse proxy in front of a given service (its host).
+    TokenUsedViaProxy => "token_used_via_proxy", "Token used through a protected service";
 }
 
 impl Kind {

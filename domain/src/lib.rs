@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod password;
 pub mod policy;
 pub mod secret;
+pub mod services;
 pub mod sessions;
 pub mod team_tokens;
 pub mod teams;

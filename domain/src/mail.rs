@@ -158,7 +158,7 @@ impl Mailer {
 fn part(content_type: ContentType, body: String) -> SinglePart {
     SinglePart::builder().header(content_type).body(
         Body::new_with_encoding(body, ContentTransferEncoding::QuotedPrintable)
-            .unwrap_or_else(|body| Body::new(body)),
+            .unwrap_or_else(Body::new),
     )
 }
 

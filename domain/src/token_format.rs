@@ -114,6 +114,58 @@ impl fmt::Debug for TokenSecret {
     }
 }
 
+/// Service credentials (docs/forward-auth.md): `pdks_` + 32 random + 6 checksum characters,
+/// a prefix of their own so that scanners (and people) tell them from tokens.
+pub const SERVICE_PREFIX: &str = "pdks_";
+pub const SERVICE_LEN: usize = SERVICE_PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
+/// Public service credential ids: `svc_` + 16 base62 chars.
+pub const SERVICE_ID_PREFIX: &str = "svc_";
+
+/// A service credential's secret: shown once, stored as its digest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServiceSecret(String);
+
+impl ServiceSecret {
+    pub fn generate() -> Self {
+        let body = format!("{SERVICE_PREFIX}{}", random_base62(RANDOM_LEN));
+        let sum = checksum(&body);
+        ServiceSecret(body + &sum)
+    }
+
+    /// Prefix, length, alphabet and checksum; `None` when any is wrong.
+    pub fn parse(candidate: &str) -> Option<Self> {
+        let rest = candidate.strip_prefix(SERVICE_PREFIX)?;
+        if candidate.len() != SERVICE_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let (body, sum) = candidate.split_at(SERVICE_LEN - CHECKSUM_LEN);
+        (checksum(body) == sum).then(|| ServiceSecret(candidate.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(&self) -> String {
+        digest_hex(&self.0)
+    }
+
+    pub fn hint(&self) -> String {
+        self.0[SERVICE_LEN - 4..].to_string()
+    }
+}
+
+impl fmt::Debug for ServiceSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServiceSecret(pdks_…{})", self.hint())
+    }
+}
+
+/// A new public service credential id.
+pub fn new_service_id() -> String {
+    format!("{SERVICE_ID_PREFIX}{}", random_base62(16))
+}
+
 /// A new public token id.
 pub fn new_token_id() -> String {
     format!("{ID_PREFIX}{}", random_base62(ID_LEN - ID_PREFIX.len()))
@@ -136,6 +188,22 @@ pub fn partial(hint: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_secrets_are_not_tokens_and_check_their_checksum() {
+        let secret = ServiceSecret::generate();
+        let value = secret.expose();
+        assert!(value.starts_with("pdks_") && value.len() == SERVICE_LEN);
+        assert_eq!(ServiceSecret::parse(value), Some(secret.clone()));
+        assert!(TokenSecret::parse(value).is_err());
+        assert!(ServiceSecret::parse(TokenSecret::generate().expose()).is_none());
+        let mut typo = value.to_string();
+        let last = typo.pop().unwrap();
+        typo.push(if last == 'a' { 'b' } else { 'a' });
+        assert!(ServiceSecret::parse(&typo).is_none());
+        assert!(!format!("{secret:?}").contains(&value[5..20]));
+        assert!(new_service_id().starts_with("svc_"));
+    }
 
     #[test]
     fn generated_tokens_have_the_documented_shape() {

@@ -8,12 +8,15 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
+};
 
 use crate::{
     activity::{self, Event, Kind},
     db::begin_write,
-    entity::token,
+    entity::{activity as logged, token},
     error::Result,
     notifications::{self, Notice, NoticeKind, TokenRef},
     teams,
@@ -27,6 +30,20 @@ struct Use {
     at: DateTime<Utc>,
     /// Most recent first, distinct.
     ips: Vec<String>,
+    /// The services (hosts behind a reverse proxy, docs/forward-auth.md) it was used through,
+    /// distinct.
+    services: Vec<String>,
+}
+
+/// How many distinct services one flush notes per token (more is someone sending junk hosts).
+const KEPT_SERVICES: usize = 10;
+
+fn merge_services(into: &mut Vec<String>, more: &[String]) {
+    for service in more {
+        if into.len() < KEPT_SERVICES && !into.contains(service) {
+            into.push(service.clone());
+        }
+    }
 }
 
 /// Uses not yet written, by token id.
@@ -56,11 +73,26 @@ impl UsageBuffer {
 
     /// Notes a use of `token_id` from `ip` (cheap: a map update under a short lock).
     pub fn record(&self, token_id: &str, ip: Option<&str>, at: DateTime<Utc>) {
+        self.record_via(token_id, ip, at, None);
+    }
+
+    /// [`record`](Self::record), for a use through a reverse proxy in front of `service`.
+    pub fn record_via(
+        &self,
+        token_id: &str,
+        ip: Option<&str>,
+        at: DateTime<Utc>,
+        service: Option<&str>,
+    ) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let entry = pending.entry(token_id.to_string()).or_insert_with(|| Use {
             at,
             ips: Vec::new(),
+            services: Vec::new(),
         });
+        if let Some(service) = service {
+            merge_services(&mut entry.services, &[service.to_string()]);
+        }
         if at > entry.at {
             entry.at = at;
         }
@@ -98,6 +130,7 @@ impl UsageBuffer {
                 let entry = pending.entry(token_id).or_insert(use_.clone());
                 entry.at = entry.at.max(use_.at);
                 entry.ips = merge_ips(&entry.ips.clone(), &ips);
+                merge_services(&mut entry.services, &use_.services);
             }
         }
         Ok(written)
@@ -149,6 +182,21 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
             )
             .detail(ip.as_str());
             notifications::notify(&txn, notice, use_.at).await?;
+        }
+    }
+    for service in &use_.services {
+        let seen = logged::Entity::find()
+            .filter(logged::Column::TokenId.eq(token_id))
+            .filter(logged::Column::Kind.eq(Kind::TokenUsedViaProxy.as_str()))
+            .filter(logged::Column::Target.eq(service.as_str()))
+            .count(&txn)
+            .await?;
+        if seen == 0 {
+            let event = Event::own(owner, Kind::TokenUsedViaProxy)
+                .ip(use_.ips.first().cloned())
+                .token(token_id)
+                .target(service.as_str());
+            activity::record_at(&txn, event, use_.at).await?;
         }
     }
     for ip in new_ips {

@@ -12,6 +12,7 @@ mod m20261124_000003_shared_auth_failures;
 mod m20261124_000004_team_question_counts;
 mod m20261124_000005_token_governance;
 mod m20261124_000006_notifications;
+mod m20261124_000007_services;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_team_question_counts::Migration),
             Box::new(m20261124_000005_token_governance::Migration),
             Box::new(m20261124_000006_notifications::Migration),
+            Box::new(m20261124_000007_services::Migration),
         ]
     }
 }

@@ -44,8 +44,38 @@ enum Command {
     /// Show or set the instance's token policy (docs/governance.md).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Manage a team's service credentials, for token introspection (docs/forward-auth.md).
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Print the API's OpenAPI 3.1 document (as served at /api/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServiceCommand {
+    /// Create a credential for one of the team's services; its secret is printed once.
+    Create {
+        #[arg(long)]
+        team: String,
+        /// What the service is (the metrics API, say).
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the team's live service credentials (never their secrets).
+    List {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a service credential: its next introspection is refused.
+    Delete {
+        #[arg(long)]
+        team: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,6 +262,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(command) => team_command(command).await,
         Command::Token(command) => token_command(command).await,
         Command::Policy(command) => policy_command(command).await,
+        Command::Service(command) => service_command(command).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(crate::api::openapi())?);
             Ok(())
@@ -244,6 +275,66 @@ async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
     let url = Config::database_url_from_env()?;
     domain::db::migrate(&url).await?;
     Ok(domain::db::connect(&url).await?)
+}
+
+async fn service_command(command: ServiceCommand) -> anyhow::Result<()> {
+    use domain::{Actor, names::TeamSlug, services};
+    let team_of = |team: &str| TeamSlug::parse(team).map_err(operator_error);
+    let db = database().await?;
+    match command {
+        ServiceCommand::Create { team, name, json } => {
+            let team = team_of(&team)?;
+            let (service, secret) = services::create(&db, Actor::Operator, &team, &name, None)
+                .await
+                .map_err(operator_error)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": service.id, "secret": secret.expose(), "team": service.team, "name": service.name})
+                );
+            } else {
+                println!(
+                    "created service credential {} for {} in team {}\n{}\nThis secret is shown once: store it in the service's configuration now.",
+                    service.id,
+                    service.name,
+                    service.team,
+                    secret.expose()
+                );
+            }
+        }
+        ServiceCommand::List { team, json } => {
+            let list = services::list(&db, Actor::Operator, &team_of(&team)?)
+                .await
+                .map_err(operator_error)?;
+            if json {
+                let rows: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|s| serde_json::json!({"id": s.id, "name": s.name, "partial": format!("pdks_…{}", s.hint), "created_by": s.created_by, "created_at": s.created_at.to_rfc3339()}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else if list.is_empty() {
+                println!("no service credentials");
+            } else {
+                for s in list {
+                    println!(
+                        "{}  pdks_…{}  {}  (by {}, {})",
+                        s.id,
+                        s.hint,
+                        s.name,
+                        s.created_by,
+                        domain::time::date(s.created_at)
+                    );
+                }
+            }
+        }
+        ServiceCommand::Delete { team, id } => {
+            services::delete(&db, Actor::Operator, &team_of(&team)?, &id, None)
+                .await
+                .map_err(operator_error)?;
+            println!("revoked service credential {id}");
+        }
+    }
+    Ok(())
 }
 
 async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {

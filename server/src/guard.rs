@@ -54,9 +54,13 @@ pub async fn client_ip(
     next.run(request).await
 }
 
-/// Paths that need no session: the REST API (token auth), health checks, static files.
+/// Paths that need no session: the REST API (token auth), forward-auth and introspection
+/// (token and service-credential auth, called by proxies and services), health checks, static
+/// files.
 fn is_exempt(path: &str) -> bool {
     path.starts_with("/api/")
+        || path == "/auth/verify"
+        || path == "/oauth/introspect"
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path == "/readyz"

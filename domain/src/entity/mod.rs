@@ -6,6 +6,7 @@ pub mod membership;
 pub mod notification;
 pub mod policy;
 pub mod question;
+pub mod service;
 pub mod session;
 pub mod team;
 pub mod token;

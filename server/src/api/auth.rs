@@ -86,47 +86,30 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let db = &state.db;
     let client_ip = request.extensions().get::<ClientIp>().map(|ip| ip.0);
-    // An IP that has failed too often is refused before anything else, so that guessing
-    // costs the guesser time and the server nothing.
-    if let Some(ip) = client_ip
-        && let Err(wait) = state.failed_auth.check(ip)
-    {
-        return ApiError::rate_limited(wait).into_response();
-    }
-    let credentials = match parse_authorization(request.headers()) {
-        Ok(credentials) => credentials,
-        Err(denied) => return refuse(&state, client_ip, denied).await,
-    };
-    let caller = match access::authenticate_cached(
-        db,
-        &state.callers,
-        &credentials.secret,
-        credentials.basic_user.as_deref(),
-    )
-    .await
-    {
-        Ok(caller) => caller,
-        Err(access::AccessError::Denied(denied)) => return refuse(&state, client_ip, denied).await,
-        Err(access::AccessError::Internal(error)) => return ApiError::from(error).into_response(),
-    };
     let path = request.uri().path().to_string();
     // Team content is written with non-GET methods; the token's own endpoints (regenerate,
     // delete) are allowed to any valid token, so that a read-only token can revoke itself.
     let writes_team_content =
         path_team(&path).is_some() && !matches!(*request.method(), Method::GET | Method::HEAD);
-    if let Err(denied) = caller.authorize(path_team(&path), writes_team_content) {
-        return refuse(&state, client_ip, denied).await;
-    }
+    let caller = match check_token(
+        &state,
+        request.headers(),
+        client_ip,
+        path_team(&path),
+        writes_team_content,
+    )
+    .await
+    {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
     // Noted in memory; written in batches (see domain::usage).
     let ip = client_ip.map(|ip| ip.to_string());
     state
         .usage
         .record(&caller.token.id, ip.as_deref(), chrono::Utc::now());
-    let expiration = caller
-        .expires_at()
-        .map_or_else(|| "never".to_string(), |at| at.to_rfc3339());
+    let expiration = expiration(&caller);
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
     if response.status().is_success()
@@ -137,6 +120,57 @@ pub async fn authenticate(
             .insert("patdesk-token-expiration", value);
     }
     response
+}
+
+/// Every check of `docs/api.md` on the `Authorization` of `headers`, in order: the address's
+/// failure budget, the header's shape and checksum, the token (`domain::access`, cached), then
+/// `team` (when given) and `write`. The refusal is the answer to send, counted against the
+/// address where it counts. The API's middleware and the forward-auth endpoint both use it.
+pub(crate) async fn check_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_ip: Option<IpAddr>,
+    team: Option<&str>,
+    write: bool,
+) -> Result<access::TokenCaller, Response> {
+    // An IP that has failed too often is refused before anything else, so that guessing
+    // costs the guesser time and the server nothing.
+    if let Some(ip) = client_ip
+        && let Err(wait) = state.failed_auth.check(ip)
+    {
+        return Err(ApiError::rate_limited(wait).into_response());
+    }
+    let credentials = match parse_authorization(headers) {
+        Ok(credentials) => credentials,
+        Err(denied) => return Err(refuse(state, client_ip, denied).await),
+    };
+    let caller = match access::authenticate_cached(
+        &state.db,
+        &state.callers,
+        &credentials.secret,
+        credentials.basic_user.as_deref(),
+    )
+    .await
+    {
+        Ok(caller) => caller,
+        Err(access::AccessError::Denied(denied)) => {
+            return Err(refuse(state, client_ip, denied).await);
+        }
+        Err(access::AccessError::Internal(error)) => {
+            return Err(ApiError::from(error).into_response());
+        }
+    };
+    if let Err(denied) = caller.authorize(team, write) {
+        return Err(refuse(state, client_ip, denied).await);
+    }
+    Ok(caller)
+}
+
+/// `Patdesk-Token-Expiration`: RFC 3339, or `never`.
+pub(crate) fn expiration(caller: &access::TokenCaller) -> String {
+    caller
+        .expires_at()
+        .map_or_else(|| "never".to_string(), |at| at.to_rfc3339())
 }
 
 /// The refusal, after counting it against the caller's address where it counts: in this

@@ -43,7 +43,9 @@ fn endpoints() -> OpenApiRouter<AppState> {
 
 /// The endpoints that take no token (in the document all the same).
 fn public_endpoints() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(handlers::report_leaked))
+    OpenApiRouter::new()
+        .routes(routes!(handlers::report_leaked))
+        .routes(routes!(crate::forward_auth::introspect))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -53,6 +55,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
         .merge(public)
         .route("/api/openapi.json", get(openapi_json))
+        // For reverse proxies: not in the document (no body, answers in headers).
+        .route("/auth/verify", get(crate::forward_auth::verify))
         // Unknown API paths get a JSON 404, not the web app's page.
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

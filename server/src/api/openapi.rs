@@ -78,7 +78,10 @@ impl Modify for CommonResponses {
                     .is_ok_and(|security| security == serde_json::json!([{}]));
                 let responses = &mut operation.responses.responses;
                 if !open {
-                    responses.insert("401".into(), RefOr::T(bad_token.clone()));
+                    // Introspection describes its own 401 (a service credential, not a token).
+                    responses
+                        .entry("401".into())
+                        .or_insert_with(|| RefOr::T(bad_token.clone()));
                 }
                 responses.insert("429".into(), RefOr::T(rate_limited.clone()));
                 responses.insert("503".into(), RefOr::T(unavailable.clone()));
@@ -110,6 +113,28 @@ impl Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Basic)
                     .description(Some(
                         "User name: the token's id or its owner's username; password: the token.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "service_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A team's service credential (introspection only): user name svc_…, password pdks_….",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "service_bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A team's service credential: Authorization: Bearer pdks_…",
                     ))
                     .build(),
             ),

@@ -1,0 +1,247 @@
+//! Service credentials and token introspection (docs/forward-auth.md).
+//!
+//! A team's own services that check patdesk tokens themselves call `POST /oauth/introspect`
+//! (RFC 7662) with a *service credential*: `pdks_` + 32 random base62 + 6 of checksum, a prefix
+//! of its own so that secret scanners tell it from a token. A team admin creates one (shown
+//! once), it is stored as a digest like a token, and it may only introspect tokens of its own
+//! team: any other token is simply inactive.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::{
+    Actor,
+    access::{self, AccessError, CallerCache},
+    activity::{self, Event, Kind},
+    db::begin_write,
+    entity::service,
+    error::{Error, Result},
+    names::TeamSlug,
+    teams,
+    token_format::{ServiceSecret, TokenSecret, new_service_id},
+    users,
+};
+
+/// A service credential as its team's admins see it (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub id: String,
+    pub team: String,
+    pub name: String,
+    /// The last four characters, for `pdks_…a1b2`.
+    pub hint: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Error::invalid(
+            "name",
+            "Name the service (the metrics API, say).",
+        ));
+    }
+    if name.chars().count() > 60 {
+        return Err(Error::invalid(
+            "name",
+            "A service name is at most 60 characters long.",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "A service name is one line of text.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Creates a credential for one of the team's services (team admins and the operator); the
+/// secret is returned once, here.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: Actor,
+    team: &TeamSlug,
+    raw_name: &str,
+    ip: Option<String>,
+) -> Result<(Service, ServiceSecret)> {
+    let name = name(raw_name)?;
+    let txn = begin_write(db).await?;
+    let team = teams::admin_team(&txn, actor, team, "manage the team's services").await?;
+    let secret = ServiceSecret::generate();
+    let now = Utc::now();
+    let model = service::ActiveModel {
+        id: Set(new_service_id()),
+        team_id: Set(team.id),
+        name: Set(name.clone()),
+        secret_digest: Set(secret.digest()),
+        hint: Set(secret.hint()),
+        created_by: Set(actor.user_id()),
+        created_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let owner = actor.user_id();
+    if owner.is_some() {
+        let event = Event::new(owner, actor, Kind::ServiceCreated)
+            .ip(ip)
+            .target(format!(
+                "service \"{name}\" ({}) for team {}",
+                model.id, team.slug
+            ));
+        activity::record(&txn, event).await?;
+    }
+    txn.commit().await?;
+    let created_by = match owner {
+        Some(id) => users::usernames_by_id(db, [id].into_iter())
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+        None => activity::OPERATOR.into(),
+    };
+    Ok((
+        Service {
+            id: model.id,
+            team: team.slug,
+            name,
+            hint: model.hint,
+            created_by,
+            created_at: now,
+        },
+        secret,
+    ))
+}
+
+/// The team's live service credentials, newest first (team admins and the operator).
+pub async fn list(db: &DatabaseConnection, actor: Actor, team: &TeamSlug) -> Result<Vec<Service>> {
+    let team = teams::admin_team(db, actor, team, "see the team's services").await?;
+    let rows = service::Entity::find()
+        .filter(service::Column::TeamId.eq(team.id))
+        .filter(service::Column::DeletedAt.is_null())
+        .order_by_desc(service::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let names = users::usernames_by_id(db, rows.iter().filter_map(|s| s.created_by)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| Service {
+            created_by: s
+                .created_by
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| activity::OPERATOR.into()),
+            id: s.id,
+            team: team.slug.clone(),
+            name: s.name,
+            hint: s.hint,
+            created_at: s.created_at,
+        })
+        .collect())
+}
+
+/// Revokes a credential: its next introspection is refused (team admins and the operator).
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: Actor,
+    team: &TeamSlug,
+    id: &str,
+    ip: Option<String>,
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    let team = teams::admin_team(&txn, actor, team, "manage the team's services").await?;
+    let found = service::Entity::find_by_id(id.to_string())
+        .filter(service::Column::TeamId.eq(team.id))
+        .filter(service::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("service"))?;
+    let name = found.name.clone();
+    let mut active: service::ActiveModel = found.into();
+    active.deleted_at = Set(Some(Utc::now()));
+    active.update(&txn).await?;
+    if let Some(owner) = actor.user_id() {
+        let event = Event::new(Some(owner), actor, Kind::ServiceDeleted)
+            .ip(ip)
+            .target(format!("service \"{name}\" ({id}) for team {}", team.slug));
+        activity::record(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A service that presented a live credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub id: String,
+    pub team_id: i64,
+}
+
+/// The live credential with this secret (and this id, when the caller named one), if any.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &ServiceSecret,
+    id: Option<&str>,
+) -> Result<Option<Caller>> {
+    let found = service::Entity::find()
+        .filter(service::Column::SecretDigest.eq(secret.digest()))
+        .filter(service::Column::DeletedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(found
+        .filter(|s| id.is_none_or(|id| id == s.id))
+        .map(|s| Caller {
+            id: s.id,
+            team_id: s.team_id,
+        }))
+}
+
+/// What introspection says of a token (RFC 7662).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Introspection {
+    /// Not usable, for whatever reason: the answer does not say which.
+    Inactive,
+    Active {
+        username: String,
+        token_id: String,
+        team: String,
+        write: bool,
+        expires_at: Option<DateTime<Utc>>,
+        issued_at: DateTime<Utc>,
+    },
+}
+
+/// Whether `raw` is a token the API would accept right now for a read of `service`'s team:
+/// every check of `docs/api.md` (not deleted, not expired, owner active and still a member, not
+/// waiting for approval), and the token's team must be the service's.
+pub async fn introspect(
+    db: &DatabaseConnection,
+    cache: &CallerCache,
+    service: &Caller,
+    raw: &str,
+) -> Result<Introspection> {
+    let Ok(secret) = TokenSecret::parse(raw.trim()) else {
+        return Ok(Introspection::Inactive);
+    };
+    let caller = match access::authenticate_cached(db, cache, &secret, None).await {
+        Ok(caller) => caller,
+        Err(AccessError::Denied(_)) => return Ok(Introspection::Inactive),
+        Err(AccessError::Internal(error)) => return Err(error),
+    };
+    if caller.token.team_id != service.team_id || caller.authorize(None, false).is_err() {
+        return Ok(Introspection::Inactive);
+    }
+    Ok(Introspection::Active {
+        username: caller.username.clone(),
+        token_id: caller.token.id.clone(),
+        team: caller.team_slug.clone(),
+        write: caller.token.write && caller.role.can_write(),
+        expires_at: caller.token.expires_at,
+        issued_at: caller
+            .token
+            .regenerated_at
+            .unwrap_or(caller.token.created_at),
+    })
+}

@@ -1,0 +1,287 @@
+//! patdesk as the auth service of other services (docs/forward-auth.md):
+//!
+//! - `GET /auth/verify?team=<slug>[&access=write]`: for reverse proxies (nginx `auth_request`,
+//!   Caddy `forward_auth`, Traefik `ForwardAuth`). The same checks, cache, throttle and
+//!   last-used recording as the API (`api::auth::check_token`); 200 with `Patdesk-*` headers
+//!   for the proxy to copy upstream, or the API's 401/403 answers.
+//! - `POST /oauth/introspect` (RFC 7662): for services that check tokens themselves, with a
+//!   service credential of their team (`domain::services`).
+
+use axum::{
+    Form,
+    extract::{Query, State, rejection::FormRejection},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use domain::{
+    ClientIp,
+    services::{self, Introspection},
+    token_format::ServiceSecret,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{api::auth, error::ApiError, state::AppState};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VerifyQuery {
+    /// The team whose tokens may pass (set in the proxy's configuration).
+    pub team: Option<String>,
+    /// `write` requires a write token whatever the method.
+    pub access: Option<String>,
+}
+
+/// Methods that only read: everything else needs a write token.
+fn writes(method: Option<&str>) -> bool {
+    !matches!(
+        method.map(str::to_ascii_uppercase).as_deref(),
+        None | Some("GET" | "HEAD" | "OPTIONS")
+    )
+}
+
+/// The original request's method, as the proxy passes it.
+fn original_method(headers: &HeaderMap) -> Option<&str> {
+    ["x-forwarded-method", "x-original-method"]
+        .into_iter()
+        .find_map(|name| headers.get(name)?.to_str().ok())
+        .map(str::trim)
+}
+
+/// The service in front of which the proxy asks (for the activity log's first use per service).
+fn service_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get("x-original-host"))?
+        .to_str()
+        .ok()?
+        .trim();
+    (!host.is_empty() && host.len() <= 200).then(|| host.to_ascii_lowercase())
+}
+
+/// `GET /auth/verify`: 200 and the caller's identity in headers, or the API's refusal.
+pub async fn verify(
+    State(state): State<AppState>,
+    ip: Option<axum::Extension<ClientIp>>,
+    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return bad_configuration("The query is not valid: use /auth/verify?team=<team>.");
+    };
+    let Some(team) = query.team.filter(|t| !t.trim().is_empty()) else {
+        return bad_configuration(
+            "Say which team's tokens may pass: /auth/verify?team=<team> in the proxy's configuration.",
+        );
+    };
+    let force_write = match query.access.as_deref() {
+        None | Some("read") => false,
+        Some("write") => true,
+        Some(_) => return bad_configuration("access= may be read or write."),
+    };
+    // A proxy that passes no method: the method of the check itself (GET, a read).
+    let method = original_method(&headers).unwrap_or(method.as_str());
+    let write = force_write || writes(Some(method));
+    let client_ip = ip.map(|ip| ip.0.0);
+    let caller =
+        match auth::check_token(&state, &headers, client_ip, Some(team.trim()), write).await {
+            Ok(caller) => caller,
+            Err(refusal) => return refusal,
+        };
+    let ip_text = client_ip.map(|ip| ip.to_string());
+    state.usage.record_via(
+        &caller.token.id,
+        ip_text.as_deref(),
+        chrono::Utc::now(),
+        service_host(&headers).as_deref(),
+    );
+    let access = if caller.token.write && caller.role.can_write() {
+        "write"
+    } else {
+        "read"
+    };
+    let mut response = StatusCode::OK.into_response();
+    let out = response.headers_mut();
+    for (name, value) in [
+        ("patdesk-user", caller.username.as_str()),
+        ("patdesk-team", caller.team_slug.as_str()),
+        ("patdesk-token-id", caller.token.id.as_str()),
+        ("patdesk-access", access),
+        ("patdesk-token-expiration", &auth::expiration(&caller)),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            out.insert(HeaderName::from_static(name), value);
+        }
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A proxy configured without what it must say: 400, which proxies pass on as an error.
+fn bad_configuration(message: &str) -> Response {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_verify_request", message).into_response()
+}
+
+/// `token=…` (and `token_type_hint`, which is ignored: patdesk has one kind of token).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IntrospectionRequest {
+    /// The token to check.
+    pub token: String,
+    #[allow(dead_code)]
+    pub token_type_hint: Option<String>,
+}
+
+/// The answer of RFC 7662: `{"active": false}` for anything not usable right now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntrospectionResponse {
+    pub active: bool,
+    /// The token's owner (`sub` and `username`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The token's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `team:<slug>:read` or `team:<slug>:write`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Expiry, seconds since the epoch (absent: the token never expires).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// When the value was issued (created or regenerated), seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+}
+
+impl From<Introspection> for IntrospectionResponse {
+    fn from(found: Introspection) -> Self {
+        match found {
+            Introspection::Inactive => IntrospectionResponse {
+                active: false,
+                sub: None,
+                username: None,
+                client_id: None,
+                scope: None,
+                exp: None,
+                iat: None,
+                token_type: None,
+            },
+            Introspection::Active {
+                username,
+                token_id,
+                team,
+                write,
+                expires_at,
+                issued_at,
+            } => IntrospectionResponse {
+                active: true,
+                sub: Some(username.clone()),
+                username: Some(username),
+                client_id: Some(token_id),
+                scope: Some(format!(
+                    "team:{team}:{}",
+                    if write { "write" } else { "read" }
+                )),
+                exp: expires_at.map(|at| at.timestamp()),
+                iat: Some(issued_at.timestamp()),
+                token_type: Some("Bearer".into()),
+            },
+        }
+    }
+}
+
+/// The service credential: Basic (`svc_…:pdks_…`, RFC 7662's client authentication) or Bearer.
+fn service_credential(headers: &HeaderMap) -> Option<(ServiceSecret, Option<String>)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some((ServiceSecret::parse(rest)?, None));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = String::from_utf8(STANDARD.decode(rest).ok()?).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        let id = (!id.is_empty()).then(|| id.to_string());
+        return Some((ServiceSecret::parse(secret)?, id));
+    }
+    None
+}
+
+/// Whether a token is usable right now (RFC 7662). The caller authenticates with a service
+/// credential of a team (HTTP Basic `svc_…:pdks_…`, or `Bearer pdks_…`); tokens of any other
+/// team, and every token that is not usable (unknown, malformed, deleted, expired, its owner
+/// suspended or no longer a member, waiting for approval), are `{"active": false}`.
+#[utoipa::path(
+    post, path = "/oauth/introspect", tag = "introspection",
+    request_body(content = IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("service_basic" = []), ("service_bearer" = [])),
+    responses(
+        (status = 200, description = "Whether the token is active, and if so whose and for what", body = IntrospectionResponse),
+        (status = 400, description = "No `token` in the form body (`invalid_request`)", body = crate::api::model::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::api::model::ErrorBody),
+        (status = 401, description = "Missing, malformed or revoked service credential (`invalid_client`)", body = crate::api::model::ErrorBody),
+    )
+)]
+pub async fn introspect(
+    State(state): State<AppState>,
+    ip: Option<axum::Extension<ClientIp>>,
+    headers: HeaderMap,
+    form: Result<Form<IntrospectionRequest>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let client_ip = ip.map(|ip| ip.0.0);
+    if let Some(ip) = client_ip
+        && let Err(wait) = state.failed_auth.check(ip)
+    {
+        return Err(ApiError::rate_limited(wait));
+    }
+    let service = match service_credential(&headers) {
+        Some((secret, id)) => services::authenticate(&state.db, &secret, id.as_deref()).await?,
+        None => None,
+    };
+    let Some(service) = service else {
+        if let Some(ip) = client_ip {
+            state.failed_auth.fail(ip);
+        }
+        return Err(invalid_client());
+    };
+    let Ok(Form(request)) = form else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Send the token as a form field: token=pdk_…",
+        ));
+    };
+    let found = services::introspect(&state.db, &state.callers, &service, &request.token).await?;
+    let mut response = axum::Json(IntrospectionResponse::from(found)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn invalid_client() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "Authenticate with one of the team's service credentials: Basic svc_…:pdks_… (a team admin creates one on the team's Services tab).",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_reading_methods_are_reads() {
+        for read in [None, Some("GET"), Some("head"), Some("OPTIONS")] {
+            assert!(!writes(read), "{read:?}");
+        }
+        for write in ["POST", "put", "PATCH", "DELETE", "PROPFIND"] {
+            assert!(writes(Some(write)), "{write}");
+        }
+    }
+}
