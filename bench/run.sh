@@ -183,6 +183,9 @@ print(body + out)')
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" me "$ADDR/api/v1/me" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
+    # Forward-auth (docs/forward-auth.md): what a reverse proxy asks before every request.
+    run "$backend" "$tokens" verify "$ADDR/auth/verify?team=bench" "$bearer"
+    run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" questions "$ADDR/api/v1/teams/bench/questions?per_page=20" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" malformed "$ADDR/api/v1/me" "Authorization: Bearer $bad_checksum"
@@ -265,6 +268,7 @@ for backend, order in runs.items():
         r["baseline_rps"] = round(sum(near) / len(near), 2) if near else b["scenarios"]["baseline"]["rps"]
         b["scenarios"][r["scenario"]] = r
 targets = {"me": {"sqlite": 0.70, "postgres": 0.70},
+           "verify": {"sqlite": 0.70, "postgres": 0.70},
            "malformed": {"sqlite": 0.90, "postgres": 0.90},
            "questions": {"sqlite": 0.25, "postgres": 0.15}}
 print(f"\npatdesk benchmark: wrk, {connections} connections, {duration} s per scenario\n")

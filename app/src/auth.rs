@@ -20,12 +20,34 @@ pub struct UserView {
     pub is_admin: bool,
 }
 
-#[server(prefix = "/rpc", endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<UserView>, AppError> {
-    Ok(crate::session::current_user().map(|u| UserView {
-        username: u.username,
-        is_admin: u.is_admin,
-    }))
+/// What the header shows: who is signed in, and their latest notices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderView {
+    pub user: Option<UserView>,
+    pub notices: Option<crate::notifications::Notices>,
+}
+
+#[server(prefix = "/rpc", endpoint = "header_state")]
+pub async fn header_state() -> Result<HeaderView, AppError> {
+    let Some(user) = crate::session::current_user() else {
+        return Ok(HeaderView {
+            user: None,
+            notices: None,
+        });
+    };
+    let notices = crate::notifications::notices_for(
+        &crate::session::db()?,
+        user.id,
+        crate::notifications::IN_MENU,
+    )
+    .await?;
+    Ok(HeaderView {
+        user: Some(UserView {
+            username: user.username,
+            is_admin: user.is_admin,
+        }),
+        notices: Some(notices),
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_up")]
@@ -255,20 +277,29 @@ pub fn SignUpPage() -> impl IntoView {
 pub fn UserMenu() -> impl IntoView {
     let changes = expect_context::<AuthChanges>();
     let sign_out = changes.sign_out;
-    let user = Resource::new(
-        move || (changes.count.get(), sign_out.version().get()),
-        |_| current_user(),
+    let mark = ServerAction::<crate::notifications::MarkNoticesRead>::new();
+    // Fetched again on sign-in and sign-out, after "Mark all read", and on every navigation
+    // (so that the unread count keeps up).
+    let location = leptos_router::hooks::use_location();
+    let header = Resource::new(
+        move || {
+            (
+                changes.count.get(),
+                sign_out.version().get(),
+                mark.version().get(),
+                location.pathname.get(),
+            )
+        },
+        |_| header_state(),
     );
-    let notices = crate::notifications::NoticesFeed::new(move || {
-        changes.count.get() + sign_out.version().get()
-    });
+    let refresh = Callback::new(move |()| header.refetch());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match user.await {
-                    Ok(Some(user)) => view! {
+                match header.await {
+                    Ok(HeaderView { user: Some(user), notices }) => view! {
                         <div class="user-menu">
-                            <crate::notifications::NoticesMenu feed=notices/>
+                            {notices.map(|found| view! { <crate::notifications::NoticesMenu found mark refresh/> })}
                             {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
                             <a href="/account" class="whoami" title="Your account and notifications">
                                 <span class="signed-in-as">"Signed in as "</span><strong>{user.username}</strong>

@@ -20,6 +20,7 @@ pub mod error;
 pub mod explorer;
 pub mod notifications;
 mod pages;
+pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
 pub mod team_tokens;
@@ -117,6 +118,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/teams") view={Lazy::<teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/teams/:slug/services") view={Lazy::<services::TeamServicesRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/account") view={Lazy::<account::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view={Lazy::<notifications::NotificationsRoute>::new()} ssr=SsrMode::Async/>

@@ -42,10 +42,20 @@ pub async fn my_notices(limit: u64) -> Result<Option<Notices>, AppError> {
     let Some(user) = current_user() else {
         return Ok(None);
     };
+    Ok(Some(notices_for(&db()?, user.id, limit).await?))
+}
+
+/// The user's latest `limit` notices, as the app shows them.
+#[cfg(feature = "ssr")]
+pub(crate) async fn notices_for(
+    db: &sea_orm::DatabaseConnection,
+    user_id: i64,
+    limit: u64,
+) -> Result<Notices, AppError> {
     let (items, unread) =
-        domain::notifications::list_for_user(&db()?, user.id, limit.clamp(1, ON_PAGE)).await?;
+        domain::notifications::list_for_user(db, user_id, limit.clamp(1, ON_PAGE)).await?;
     let now = chrono::Utc::now();
-    Ok(Some(Notices {
+    Ok(Notices {
         items: items
             .into_iter()
             .map(|n| NoticeView {
@@ -61,7 +71,7 @@ pub async fn my_notices(limit: u64) -> Result<Option<Notices>, AppError> {
             })
             .collect(),
         unread,
-    }))
+    })
 }
 
 /// Marks one notice read (`id`), or all of the user's (no `id`).
@@ -81,48 +91,26 @@ fn token_href(token_id: &Option<String>) -> String {
     }
 }
 
-/// The header's notices: the resource and the action that marks them read. Made in the
-/// header's own body, next to the user's resource, so that the server and the browser create
-/// their resources in the same order (a resource made inside another's `Suspend` is not).
-#[derive(Clone, Copy)]
-pub struct NoticesFeed {
-    notices: Resource<Result<Option<Notices>, AppError>>,
-    mark: ServerAction<MarkNoticesRead>,
-}
-
-impl NoticesFeed {
-    /// Fetched again after "Mark all read", on every navigation, and whenever `changes` does
-    /// (sign-in, sign-out), so the count keeps up.
-    pub fn new(changes: impl Fn() -> usize + Send + Sync + 'static) -> Self {
-        let mark = ServerAction::<MarkNoticesRead>::new();
-        let location = leptos_router::hooks::use_location();
-        let notices = Resource::new(
-            move || (mark.version().get(), location.pathname.get(), changes()),
-            |_| my_notices(IN_MENU),
-        );
-        NoticesFeed { notices, mark }
-    }
-}
-
 /// The bell in the header: the unread count, and a menu with the latest notices (a
-/// `<details>`, so that it opens without the wasm too).
+/// `<details>`, so that it opens without the wasm too). The notices come with the header's
+/// user (`auth::header_state`): one resource, so that the header hydrates in one piece;
+/// `refresh` fetches them again (after a notice is followed).
 #[component]
-pub fn NoticesMenu(feed: NoticesFeed) -> impl IntoView {
-    let NoticesFeed { notices, mark } = feed;
+pub fn NoticesMenu(
+    found: Notices,
+    mark: ServerAction<MarkNoticesRead>,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let unread = found.unread;
+    let label = match unread {
+        0 => "Notifications".to_string(),
+        1 => "Notifications, 1 unread".to_string(),
+        n => format!("Notifications, {n} unread"),
+    };
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let Ok(Some(found)) = notices.await else { return ().into_any() };
-                let unread = found.unread;
-                let label = match unread {
-                    0 => "Notifications".to_string(),
-                    1 => "Notifications, 1 unread".to_string(),
-                    n => format!("Notifications, {n} unread"),
-                };
-                view! {
                     <details class="notices-menu" data-testid="notices-menu">
                         <summary aria-label=label.clone() title=label>
-                            <span class="bell" aria-hidden="true">"🔔"</span>
+                            <svg class="bell" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20"><path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z" fill="currentColor"/></svg>
                             {(unread > 0).then(|| view! {
                                 <span class="count" data-testid="unread-count" aria-hidden="true">
                                     {if unread > 99 { "99+".to_string() } else { unread.to_string() }}
@@ -143,26 +131,20 @@ pub fn NoticesMenu(feed: NoticesFeed) -> impl IntoView {
                             } else {
                                 view! {
                                     <ul class="notices">
-                                        {found.items.into_iter().map(|n| view! { <NoticeItem n notices/> }).collect_view()}
+                                        {found.items.into_iter().map(|n| view! { <NoticeItem n refresh/> }).collect_view()}
                                     </ul>
                                 }.into_any()
                             }}
                             <a class="all-notices" href="/notifications">"See all notifications"</a>
                         </div>
                     </details>
-                }.into_any()
-            })}
-        </Transition>
     }
 }
 
 /// One notice in the menu: following its link marks it read first (without the wasm, the link
 /// just goes there).
 #[component]
-fn NoticeItem(
-    n: NoticeView,
-    notices: Resource<Result<Option<Notices>, AppError>>,
-) -> impl IntoView {
+fn NoticeItem(n: NoticeView, refresh: Callback<()>) -> impl IntoView {
     let id = n.id;
     let unread = !n.read;
     let href = token_href(&n.token_id);
@@ -177,12 +159,12 @@ fn NoticeItem(
             // Read or not, the user asked to go to the token. (Going to `/#tok_…` from `/` only
             // scrolls: the count is fetched again here, not by a navigation.)
             let _ = mark_notices_read(Some(id)).await;
-            notices.refetch();
+            refresh.run(());
             let _ = window().location().set_href(&go);
         });
     };
     view! {
-        <li class="notice" class:unread=unread data-kind=n.kind.clone()>
+        <li class="notice-item" class:unread=unread data-kind=n.kind.clone()>
             <a href=href rel="external" on:click=follow>
                 <span class="headline">{n.headline.clone()}</span>
             </a>
@@ -233,7 +215,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             {found.items.into_iter().map(|n| {
                                 let id = n.id;
                                 view! {
-                                    <li class="card notice" class:unread=!n.read data-kind=n.kind.clone()>
+                                    <li class="card notice-item" class:unread=!n.read data-kind=n.kind.clone()>
                                         <p class="headline">
                                             <a href=token_href(&n.token_id) rel="external">{n.headline.clone()}</a>
                                             {n.token_partial.clone().map(|p| view! { " " <code class="partial">{p}</code> })}

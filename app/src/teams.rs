@@ -156,6 +156,7 @@ pub(crate) fn TeamTabs(slug: String, current: &'static str, is_admin: bool) -> i
             <ul>
                 {tab("members", "Members", format!("/teams/{slug}"))}
                 {is_admin.then(|| tab("tokens", "Tokens", format!("/teams/{slug}/tokens")))}
+                {is_admin.then(|| tab("services", "Services", format!("/teams/{slug}/services")))}
             </ul>
         </nav>
     }

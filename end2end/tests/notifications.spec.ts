@@ -53,12 +53,12 @@ test("the bell counts unread notices and each links to its token", async ({ page
   await page.goto("/notifications");
   await hydrated(page);
   await expect(page.getByRole("heading", { level: 1, name: "Notifications" })).toBeVisible();
-  const notices = page.locator(".notice-list .notice");
+  const notices = page.locator(".notice-list .notice-item");
   await expect(notices).toHaveCount(2);
   await expect(notices.first()).toContainText(`pdk_…${created.token.slice(-4)}`);
   await screenshot(page, "notifications-page");
   await page.getByRole("button", { name: "Mark all read" }).click();
-  await expect(page.locator(".notice-list .notice.unread")).toHaveCount(0);
+  await expect(page.locator(".notice-list .notice-item.unread")).toHaveCount(0);
   await page.reload();
   await hydrated(page);
   await expect(await unreadCount(page)).toHaveCount(0);

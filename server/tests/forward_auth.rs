@@ -12,7 +12,7 @@ use std::{
 
 use chrono::{Duration, Utc};
 use reqwest::{Client, StatusCode};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use support::{
     FAST_FLUSH, TestServer, alice_owns_ops, cli, client_from, eventually, ok, token,
@@ -192,12 +192,29 @@ async fn nginx_with_the_readme_configuration_lets_only_the_right_tokens_through(
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
 
     // Last used, from the client's address (the forwarded one).
+    let again = http
+        .get(nginx.url("/other"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
     eventually("the use through nginx recorded", || async {
         let row = listed(&server, "alice", &read_id);
         (row["last_used_at"].is_string() && row["last_used_ips"].to_string().contains("127.0.0.2"))
             .then_some(())
     })
     .await;
+    // The first use through this service is in the owner's activity, once (not every call).
+    let db = server.connect_database().await;
+    let via_proxy = domain::entity::activity::Entity::find()
+        .filter(domain::entity::activity::Column::TokenId.eq(read_id.as_str()))
+        .filter(domain::entity::activity::Column::Kind.eq("token_used_via_proxy"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(via_proxy.len(), 1, "{via_proxy:?}");
+    assert_eq!(via_proxy[0].target.as_deref(), Some("127.0.0.1"));
 
     // Deleted with the CLI (another process): refused within a second.
     ok(cli(&server, &["token", "delete", &read_id], None));

@@ -1,0 +1,211 @@
+//! A team's Services tab (`/teams/<slug>/services`, team admins; docs/forward-auth.md): the
+//! service credentials its own services use for token introspection — create one (its secret
+//! shown once), see who made each, revoke. The rules are `domain::services`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{LazyRoute, hooks::use_params_map, lazy_route};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::{FieldError, FormError, action_error},
+    error::AppError,
+    teams::TeamTabs,
+};
+
+/// A credential as the tab lists it (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRow {
+    pub id: String,
+    pub name: String,
+    /// `pdks_…a1b2`
+    pub partial: String,
+    pub created_by: String,
+    pub created: String,
+}
+
+/// A new credential: its id and secret, in this one answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewService {
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+}
+
+#[cfg(feature = "ssr")]
+fn team_slug(team: &str) -> Result<domain::names::TeamSlug, AppError> {
+    domain::names::TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))
+}
+
+#[server(prefix = "/rpc", endpoint = "team_services")]
+pub async fn team_services(team: String) -> Result<Vec<ServiceRow>, AppError> {
+    use domain::Actor;
+    let user = crate::session::require_user()?;
+    let list = domain::services::list(
+        &crate::session::db()?,
+        Actor::User(user.id),
+        &team_slug(&team)?,
+    )
+    .await?;
+    Ok(list
+        .into_iter()
+        .map(|s| ServiceRow {
+            partial: format!("pdks_…{}", s.hint),
+            id: s.id,
+            name: s.name,
+            created_by: s.created_by,
+            created: domain::time::date(s.created_at),
+        })
+        .collect())
+}
+
+#[server(prefix = "/rpc", endpoint = "create_service")]
+pub async fn create_service(team: String, name: String) -> Result<NewService, AppError> {
+    use domain::Actor;
+
+    use crate::session::{client_ip, db, require_user};
+    let user = require_user()?;
+    let (service, secret) = domain::services::create(
+        &db()?,
+        Actor::User(user.id),
+        &team_slug(&team)?,
+        &name,
+        client_ip(),
+    )
+    .await?;
+    // The secret is in this answer: no cache may keep it.
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(NewService {
+        id: service.id,
+        name: service.name,
+        secret: secret.expose().to_string(),
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "delete_service")]
+pub async fn delete_service(team: String, id: String) -> Result<(), AppError> {
+    use domain::Actor;
+
+    use crate::session::{client_ip, db, require_user};
+    let user = require_user()?;
+    domain::services::delete(
+        &db()?,
+        Actor::User(user.id),
+        &team_slug(&team)?,
+        &id,
+        client_ip(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The Services tab as a lazily loaded route (docs/frontend.md).
+pub struct TeamServicesRoute;
+
+#[lazy_route]
+impl LazyRoute for TeamServicesRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TeamServicesPage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn TeamServicesPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let create = ServerAction::<CreateService>::new();
+    let delete = ServerAction::<DeleteService>::new();
+    let services = Resource::new(
+        move || (slug(), create.version().get(), delete.version().get()),
+        |(team, _, _)| team_services(team),
+    );
+    let create_error = action_error(create.value());
+    let delete_error = action_error(delete.value());
+    view! {
+        <Title text="Services"/>
+        <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " {slug}</p>
+        <h1>{slug}</h1>
+        <TeamTabs slug=slug() current="services" is_admin=true/>
+        <p class="muted">
+            "Your team's own services can check patdesk tokens themselves with introspection (POST /oauth/introspect), "
+            "authenticating with a service credential made here. A credential only sees this team's tokens."
+        </p>
+        {move || match create.value().get() {
+            Some(Ok(new)) => Some(view! {
+                <section class="once-only" role="region" aria-label="New service credential" data-testid="new-service-panel">
+                    <h2>{format!("Service credential for “{}”", new.name)}</h2>
+                    <p class="warning"><strong>"Copy it now: you will not be able to see it again."</strong></p>
+                    <p>"Id: " <code>{new.id.clone()}</code></p>
+                    <div class="token-value-row">
+                        <code class="token-value" data-testid="new-service-secret">{new.secret.clone()}</code>
+                    </div>
+                    <p class="muted">{format!("curl -u \"{}:<secret>\" -d \"token=pdk_…\" <patdesk>/oauth/introspect", new.id)}</p>
+                </section>
+            }),
+            _ => None,
+        }}
+        <FormError error=delete_error/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match services.await {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <p class="empty" data-testid="no-services">"No service credentials yet."</p>
+                    }.into_any(),
+                    Ok(rows) => view! {
+                        <div class="table-wrap">
+                        <table class="table services">
+                            <thead><tr>
+                                <th scope="col">"Service"</th><th scope="col">"Credential"</th><th scope="col">"Created by"</th>
+                                <th scope="col">"Created"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|s| {
+                                    let label = format!("Revoke {}", s.name);
+                                    let id = s.id.clone();
+                                    view! {
+                                        <tr data-service-id=s.id.clone()>
+                                            <td>{s.name.clone()}</td>
+                                            <td><code>{s.id.clone()}</code> " " <code class="partial">{s.partial.clone()}</code></td>
+                                            <td>{s.created_by.clone()}</td>
+                                            <td>{s.created.clone()}</td>
+                                            <td class="actions">
+                                                <ActionForm action=delete>
+                                                    <input type="hidden" name="team" value=slug()/>
+                                                    <input type="hidden" name="id" value=id.clone()/>
+                                                    <button type="submit" class="button danger" aria-label=label>"Revoke"</button>
+                                                </ActionForm>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"New service credential"</h2>
+            <ActionForm action=create>
+                <input type="hidden" name="team" value=slug/>
+                <label for="service-name">"Service name"</label>
+                <input id="service-name" name="name" required maxlength="60" placeholder="e.g. metrics API"
+                    aria-describedby="service-name-error"/>
+                <FieldError error=create_error field="name" id="service-name-error"/>
+                <FormError error=create_error/>
+                <button type="submit" class="button">"Create credential"</button>
+            </ActionForm>
+        </section>
+    }
+}
