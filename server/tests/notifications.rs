@@ -339,6 +339,18 @@ async fn revocations_are_mailed_whatever_the_preferences_and_turned_off_kinds_ar
     // Due for a reminder and new: neither is mailed (both are listed in the app).
     let (deploy, deploy_secret) = token_for(&server, "bob", "ci deploy", 7);
     let (laptop, laptop_secret) = token_for(&server, "bob", "laptop", 30);
+    // The reminder is noticed (in the app) before the token is revoked below.
+    let db = server.connect_database().await;
+    eventually("the 7-day reminder noticed", || async {
+        let noticed = notification::Entity::find()
+            .filter(notification::Column::TokenId.eq(deploy.as_str()))
+            .filter(notification::Column::Kind.eq("expires_in_7_days"))
+            .count(&db)
+            .await
+            .unwrap();
+        (noticed == 1).then_some(())
+    })
+    .await;
 
     // alice revokes one with a reason; someone reports the other as leaked.
     let mut alice = Caller::new(&server);
