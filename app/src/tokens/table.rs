@@ -62,10 +62,12 @@ fn ExpiryBanner(soon: usize) -> impl IntoView {
 fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl IntoView {
     let (id_r, desc_r) = (row.id.clone(), row.description.clone());
     let (id_d, desc_d) = (row.id.clone(), row.description.clone());
+    // Explorer tokens live a day by design, like the reminders, the badge leaves them out.
+    let expiring = row.expiring_soon && row.kind != TokenKind::Explorer;
     let expires = match (&row.expires, row.expired) {
         (None, _) => view! { <span class="never" title="This token never expires">"never"</span> }.into_any(),
         (Some(date), true) => view! { <span class="expired" title=row.expires_exact.clone()>{format!("expired {date}")}</span> }.into_any(),
-        (Some(date), false) if row.expiring_soon => view! {
+        (Some(date), false) if expiring => view! {
             <span class="soon" title=row.expires_exact.clone()>{date.clone()}</span>
             <span class="badge warn" data-testid="expiring-badge">"expires soon"</span>
         }.into_any(),
@@ -81,7 +83,7 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
         None => view! { <span class="muted">"Never"</span> }.into_any(),
     };
     view! {
-        <tr id=row.id.clone() data-token-id=row.id.clone() class:expired-row=row.expired class:expiring-row=row.expiring_soon>
+        <tr id=row.id.clone() data-token-id=row.id.clone() class:expired-row=row.expired class:expiring-row=expiring>
             <td>
                 <span class="desc">{row.description.clone()}</span>
                 {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
