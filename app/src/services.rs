@@ -33,9 +33,7 @@ pub struct NewService {
 }
 
 #[cfg(feature = "ssr")]
-fn team_slug(team: &str) -> Result<domain::names::TeamSlug, AppError> {
-    domain::names::TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))
-}
+use crate::teams::team_slug;
 
 #[server(prefix = "/rpc", endpoint = "team_services")]
 pub async fn team_services(team: String) -> Result<Vec<ServiceRow>, AppError> {

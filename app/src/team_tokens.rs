@@ -248,11 +248,8 @@ impl From<domain::team_tokens::TeamToken> for DecidedToken {
     }
 }
 
-/// The team a server function names; a slug that cannot be one is a team that does not exist.
 #[cfg(feature = "ssr")]
-fn team_slug(team: &str) -> Result<domain::names::TeamSlug, AppError> {
-    domain::names::TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))
-}
+use crate::teams::team_slug;
 
 #[server(prefix = "/rpc", endpoint = "revoke_team_token")]
 pub async fn revoke_team_token(

@@ -77,11 +77,11 @@ pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
 
 #[server(prefix = "/rpc", endpoint = "team_detail")]
 pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
-    use domain::{Actor, names::TeamSlug};
+    use domain::Actor;
 
     use crate::session::{db, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let slug = team_slug(&slug)?;
     let team = domain::teams::detail(&db()?, Actor::User(user.id), &slug).await?;
     Ok(TeamDetailView {
         slug: team.slug,
@@ -109,14 +109,11 @@ async fn change_membership(
     username: &str,
     change: domain::teams::MemberChange,
 ) -> Result<(), AppError> {
-    use domain::{
-        Actor,
-        names::{TeamSlug, Username},
-    };
+    use domain::{Actor, names::Username};
 
     use crate::session::{client_ip, db, forget_cached_tokens, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let slug = team_slug(team)?;
     let username = Username::parse(username)?;
     let actor = Actor::User(user.id);
     domain::teams::change_member(&db()?, actor, &slug, &username, change, client_ip()).await?;
@@ -162,14 +159,20 @@ pub(crate) fn TeamTabs(slug: String, current: &'static str, is_admin: bool) -> i
     }
 }
 
+/// The team a server function names; a slug that cannot be one is a team that does not exist.
+#[cfg(feature = "ssr")]
+pub(crate) fn team_slug(team: &str) -> Result<domain::names::TeamSlug, AppError> {
+    domain::names::TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))
+}
+
 /// Turns the team's approval of write tokens on or off (team admins; docs/governance.md).
 #[server(prefix = "/rpc", endpoint = "set_write_approval")]
 pub async fn set_write_approval(team: String, required: Option<String>) -> Result<(), AppError> {
-    use domain::{Actor, names::TeamSlug};
+    use domain::Actor;
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&team).map_err(|_| AppError::NotFound("No such team.".into()))?;
+    let slug = team_slug(&team)?;
     // An HTML checkbox sends its value only when checked.
     let required = required.is_some_and(|v| !v.is_empty() && v != "false");
     domain::teams::set_write_approval(&db()?, Actor::User(user.id), &slug, required, client_ip())

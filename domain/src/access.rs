@@ -144,6 +144,11 @@ impl TokenCaller {
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.token.expires_at
     }
+
+    /// Whether a write would pass now: a write token, and a role that still allows writing.
+    pub fn can_write(&self) -> bool {
+        self.token.write && self.role.can_write()
+    }
 }
 
 /// The outcome of a check: refused (with the reason), or a database fault.

@@ -167,17 +167,21 @@ impl Event {
 
     /// What was acted on, in words (cut to the column's 200 bytes).
     pub fn target(mut self, target: impl Into<String>) -> Self {
-        let mut target: String = target.into();
-        if target.len() > 200 {
-            let mut cut = 200;
-            while !target.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            target.truncate(cut);
-        }
-        self.target = Some(target);
+        self.target = Some(cut_to_bytes(target.into(), 200));
         self
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary (for bounded columns).
+pub(crate) fn cut_to_bytes(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut at = max;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+    }
+    text
 }
 
 pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<()> {

@@ -20,6 +20,7 @@ use sea_orm::{
 };
 
 use crate::{
+    activity::cut_to_bytes,
     db::begin_write,
     entity::{notification, token, user},
     error::Result,
@@ -243,7 +244,7 @@ pub async fn notify(db: &impl ConnectionTrait, notice: Notice, at: DateTime<Utc>
         token_description: Set(Some(notice.token.description)),
         token_hint: Set(Some(notice.token.hint)),
         token_team: Set(Some(notice.token.team)),
-        detail: Set(notice.detail.map(|d| cut(d, 1000))),
+        detail: Set(notice.detail.map(|d| cut_to_bytes(d, 1000))),
         dedupe_key: Set(notice.dedupe_key),
         created_at: Set(at),
         read_at: Set(None),
@@ -287,17 +288,6 @@ const MAIL_SENT: &str = "sent";
 const MAIL_FAILED: &str = "failed";
 /// Pending mails dropped because the server has no mail server configured.
 const MAIL_SKIPPED: &str = "skipped";
-
-fn cut(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let mut at = max;
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        text.truncate(at);
-    }
-    text
-}
 
 /// Stores the expiry reminders due at `now` that are not stored yet: 7 days and 1 day before
 /// a token expires, and once it has (for a week after). Explorer tokens, deleted tokens and
@@ -548,7 +538,7 @@ pub async fn failed(
         mail_attempts: Set(attempts),
         mail_next_at: Set(Some(Utc::now() + backoff)),
         mail_claimed_until: Set(None),
-        mail_error: Set(Some(cut(error.to_string(), 400))),
+        mail_error: Set(Some(cut_to_bytes(error.to_string(), 400))),
         ..Default::default()
     }
     .update(db)

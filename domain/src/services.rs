@@ -237,7 +237,7 @@ pub async fn introspect(
         username: caller.username.clone(),
         token_id: caller.token.id.clone(),
         team: caller.team_slug.clone(),
-        write: caller.token.write && caller.role.can_write(),
+        write: caller.can_write(),
         expires_at: caller.token.expires_at,
         issued_at: caller
             .token

@@ -96,11 +96,7 @@ pub async fn verify(
         chrono::Utc::now(),
         service_host(&headers).as_deref(),
     );
-    let access = if caller.token.write && caller.role.can_write() {
-        "write"
-    } else {
-        "read"
-    };
+    let access = if caller.can_write() { "write" } else { "read" };
     let mut response = StatusCode::OK.into_response();
     let out = response.headers_mut();
     for (name, value) in [
