@@ -1,9 +1,10 @@
 //! Who is calling the API with this token, and may they do this? The checks of `docs/api.md`,
 //! in order, in one place: format and checksum (before any database access) → lookup by digest
 //! → not deleted (saying whether an admin revoked it or it was reported as leaked) → not expired
-//! → owner still active (not suspended) → Basic user name matches → not waiting for a team
-//! admin's approval → owner still a member of the token's team → the path's team is the token's
-//! team → for writes, the token has `write` and the owner's current role allows writing.
+//! → for a rotated-out value, its overlap not over → owner still active (not suspended) → Basic user name matches → not waiting for a team
+//! admin's approval → owner still a member of the token's team → the caller's address is on the
+//! token's allow-list, if it has one → the path's team is the token's team → for writes, the
+//! token has `write` and the owner's current role allows writing.
 //!
 //! A token never grants more than its owner can do today: role and membership are read on every
 //! call, not copied into the token.
@@ -15,9 +16,11 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use std::net::IpAddr;
 
 use crate::{
+    allow_list::AllowList,
     entity::{token, user},
     error::Error,
     names::Role,
@@ -50,6 +53,14 @@ pub enum Denied {
     ReportedLeaked,
     #[error("This token expired on {0}. Regenerate it on your Access tokens page.")]
     TokenExpired(String),
+    /// A value a rotation replaced, after its overlap window.
+    #[error(
+        "This is an old value of a rotated token: it stopped working on {0}. Use the token's new value."
+    )]
+    TokenRotated(String),
+    /// The token's allow-list does not include the caller's address (named; the list is not).
+    #[error("This token cannot be used from {0}: its owner allows it only from certain addresses.")]
+    IpNotAllowed(String),
     #[error(
         "This token is waiting for an admin of team {0} to approve it: write tokens of this team need approval."
     )]
@@ -80,6 +91,7 @@ impl Denied {
                 | Denied::RevokedByAdmin
                 | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
+                | Denied::TokenRotated(_)
         )
     }
 }
@@ -95,6 +107,7 @@ impl Denied {
                 | Denied::RevokedByAdmin
                 | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
+                | Denied::TokenRotated(_)
         )
     }
 }
@@ -114,9 +127,31 @@ pub struct TokenCaller {
     pub username: String,
     pub team_slug: String,
     pub role: Role,
+    /// The token's allow-list, parsed once per database check.
+    pub allowed: AllowList,
+    /// The call came with the value a rotation replaced (still in its overlap window).
+    pub old_value: bool,
 }
 
 impl TokenCaller {
+    /// The token's allow-list must include the caller's address; with a list, a request whose
+    /// address is unknown is refused.
+    pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), Denied> {
+        if self.allowed.is_any() {
+            return Ok(());
+        }
+        match ip {
+            Some(ip) if self.allowed.allows(ip) => Ok(()),
+            Some(ip) => Err(Denied::IpNotAllowed(ip.to_canonical().to_string())),
+            None => Err(Denied::IpNotAllowed("an unknown address".into())),
+        }
+    }
+
+    /// What can change without a write: the clock (expiry, the old value's overlap).
+    fn check_clock(&self, now: DateTime<Utc>) -> Result<(), Denied> {
+        check_clock(&self.token, self.old_value, now)
+    }
+
     /// The path's team must be the token's; writes need a write token and a writing role.
     pub fn authorize(&self, path_team: Option<&str>, write: bool) -> Result<(), Denied> {
         if let Some(path_team) = path_team
@@ -192,11 +227,17 @@ async fn authenticate_digest(
     digest: &str,
     basic_user: Option<&str>,
 ) -> Result<TokenCaller, AccessError> {
+    // The current value, or the one a rotation replaced (both indexed).
     let found = token::Entity::find()
-        .filter(token::Column::SecretDigest.eq(digest))
+        .filter(
+            Condition::any()
+                .add(token::Column::SecretDigest.eq(digest))
+                .add(token::Column::PreviousDigest.eq(digest)),
+        )
         .one(db)
         .await?
         .ok_or(Denied::InvalidToken)?;
+    let old_value = found.secret_digest != digest;
     if found.deleted_at.is_some() {
         return Err(match found.revoked_by {
             _ if found.reported_leaked => Denied::ReportedLeaked,
@@ -205,11 +246,7 @@ async fn authenticate_digest(
         }
         .into());
     }
-    if let Some(at) = found.expires_at
-        && at <= Utc::now()
-    {
-        return Err(Denied::TokenExpired(crate::time::minute(at)).into());
-    }
+    check_clock(&found, old_value, Utc::now())?;
     let owner = user::Entity::find_by_id(found.user_id)
         .filter(user::Column::IsActive.eq(true))
         .one(db)
@@ -228,17 +265,39 @@ async fn authenticate_digest(
         .await?
         .ok_or_else(|| Denied::NotAMember(team_slug.clone()))?;
     Ok(TokenCaller {
+        allowed: AllowList::from_column(found.allowed_ips.as_deref()),
         token: found,
         user_id: owner.id,
         username: owner.username,
         team_slug,
         role,
+        old_value,
     })
+}
+
+/// Not expired, and for an old value, its overlap not over.
+fn check_clock(token: &token::Model, old_value: bool, now: DateTime<Utc>) -> Result<(), Denied> {
+    if let Some(at) = token.expires_at
+        && at <= now
+    {
+        return Err(Denied::TokenExpired(crate::time::minute(at)));
+    }
+    if old_value {
+        match token.previous_valid_until {
+            Some(until) if until > now => {}
+            until => {
+                let when = until.map_or_else(|| "its rotation".into(), crate::time::minute);
+                return Err(Denied::TokenRotated(when));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How long a successful check is reused. Whatever changes elsewhere (another process deletes
 /// the token, an operator removes the owner from the team, a role changes) takes effect within
-/// this time; deletion and regeneration in this process take effect at once (see
+/// this time; deletion, regeneration, rotation and allow-list changes in this process take
+/// effect at once (see
 /// [`CallerCache::forget_token`]).
 pub const CALLER_CACHE_TTL: Duration = Duration::from_millis(500);
 
@@ -350,11 +409,7 @@ pub async fn authenticate_cached(
         }
     };
     // What can change without a write: the clock, and what this request sent.
-    if let Some(at) = caller.token.expires_at
-        && at <= Utc::now()
-    {
-        return Err(Denied::TokenExpired(crate::time::minute(at)).into());
-    }
+    caller.check_clock(Utc::now())?;
     if let Some(name) = basic_user
         && !(name == caller.token.id || name.eq_ignore_ascii_case(&caller.username))
     {

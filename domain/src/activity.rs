@@ -88,6 +88,9 @@ kinds! {
     TokenCreated => "token_created", "Created a token";
     TokenRegenerated => "token_regenerated", "Regenerated a token";
     TokenDeleted => "token_deleted", "Deleted a token";
+    TokenRotated => "token_rotated", "Rotated a token (the old value works for a while)";
+    TokenOverlapEnded => "token_overlap_ended", "Ended a rotated token's old value";
+    TokenAllowedIpsChanged => "token_allowed_ips_changed", "Changed where a token may be used from";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "An admin revoked your token";
     /// Someone reported the token's value as leaked and it was revoked (in the owner's log; no

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod allow_list;
 pub mod content;
 pub mod db;
 pub mod entity;

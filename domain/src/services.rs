@@ -214,13 +214,15 @@ pub enum Introspection {
 }
 
 /// Whether `raw` is a token the API would accept right now for a read of `service`'s team:
-/// every check of `docs/api.md` (not deleted, not expired, owner active and still a member, not
-/// waiting for approval), and the token's team must be the service's.
+/// every check of `docs/api.md` (not deleted, not expired, a rotated-out value still in its
+/// overlap, owner active and still a member, not waiting for approval, `client_ip` on its
+/// allow-list), and the token's team must be the service's.
 pub async fn introspect(
     db: &DatabaseConnection,
     cache: &CallerCache,
     service: &Caller,
     raw: &str,
+    client_ip: Option<std::net::IpAddr>,
 ) -> Result<Introspection> {
     let Ok(secret) = TokenSecret::parse(raw.trim()) else {
         return Ok(Introspection::Inactive);
@@ -230,7 +232,10 @@ pub async fn introspect(
         Err(AccessError::Denied(_)) => return Ok(Introspection::Inactive),
         Err(AccessError::Internal(error)) => return Err(error),
     };
-    if caller.token.team_id != service.team_id || caller.authorize(None, false).is_err() {
+    if caller.token.team_id != service.team_id
+        || caller.check_ip(client_ip).is_err()
+        || caller.authorize(None, false).is_err()
+    {
         return Ok(Introspection::Inactive);
     }
     Ok(Introspection::Active {

@@ -1,8 +1,9 @@
 //! Personal access tokens: create, list, regenerate, delete — the rules of `docs/tokens.md`,
 //! enforced here whatever the caller (web app, API, CLI) sends.
 //!
-//! The secret is returned once, by `create` and `regenerate`, as a [`TokenSecret`]; only its
-//! digest and a 4-character hint are stored.
+//! The secret is returned once, by `create`, `regenerate` and `rotate`, as a [`TokenSecret`];
+//! only its digest and a 4-character hint are stored (after a rotation, also the old value's,
+//! until the next rotation or regeneration).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
@@ -14,6 +15,7 @@ pub use common::{EXPIRING_SOON_DAYS, ExpiryChoices, ExpiryOption, TokenKind};
 
 use crate::{
     activity::{self, Actor, Event, Kind},
+    allow_list::AllowList,
     db::begin_write,
     entity::{team, token},
     error::{Error, Result},
@@ -146,6 +148,23 @@ pub struct TokenInfo {
     pub pending_approval: bool,
     /// Set when someone other than the owner revoked it (a team admin).
     pub revoked: Option<Revocation>,
+    /// Canonical CIDRs the token may be used from; empty: any address.
+    pub allowed_ips: Vec<String>,
+    /// The value the latest rotation replaced, while it still works.
+    pub old_value: Option<OldValue>,
+    /// The latest use was with the old value.
+    pub last_used_old_value: bool,
+}
+
+/// The value a rotation replaced, during its overlap window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OldValue {
+    /// Its last four characters.
+    pub hint: String,
+    /// It works until then.
+    pub valid_until: DateTime<Utc>,
+    /// Its last use since the rotation.
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// A token's revocation by a team admin, as its owner is shown it.
@@ -184,7 +203,18 @@ impl TokenInfo {
             .as_deref()
             .and_then(|json| serde_json::from_str(json).ok())
             .unwrap_or_default();
+        let old_value = match (&m.previous_hint, m.previous_valid_until) {
+            (Some(hint), Some(until)) if until > Utc::now() => Some(OldValue {
+                hint: hint.clone(),
+                valid_until: until,
+                last_used_at: m.previous_last_used_at,
+            }),
+            _ => None,
+        };
         TokenInfo {
+            allowed_ips: AllowList::from_column(m.allowed_ips.as_deref()).entries(),
+            last_used_old_value: m.last_used_previous,
+            old_value,
             id: m.id,
             description: m.description,
             team_slug,
@@ -241,6 +271,8 @@ pub struct NewToken<'a> {
     pub write: bool,
     pub expiry: Expiry,
     pub kind: TokenKind,
+    /// Where it may be used from ([`AllowList::any`] for anywhere).
+    pub allowed: AllowList,
 }
 
 fn duplicate_description() -> Error {
@@ -330,6 +362,7 @@ async fn create_as(
             pending,
             kind: request.kind,
             expires_at,
+            allowed: request.allowed,
             now,
         },
         ip,
@@ -417,6 +450,8 @@ async fn replace_explorer_token(
             pending: false,
             kind: TokenKind::Explorer,
             expires_at: Some(now + lifetime),
+            // The explorer calls from the browser of whoever opened it.
+            allowed: AllowList::any(),
             now,
         },
         ip,
@@ -458,6 +493,7 @@ struct Row {
     pending: bool,
     kind: TokenKind,
     expires_at: Option<DateTime<Utc>>,
+    allowed: AllowList,
     now: DateTime<Utc>,
 }
 
@@ -486,6 +522,12 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         pending_approval: Set(row.pending),
         reported_leaked: Set(false),
         leak_source: Set(None),
+        allowed_ips: Set(row.allowed.to_column()),
+        previous_digest: Set(None),
+        previous_hint: Set(None),
+        previous_valid_until: Set(None),
+        previous_last_used_at: Set(None),
+        last_used_previous: Set(false),
     }
     .insert(db)
     .await
@@ -600,7 +642,8 @@ async fn lock_owned(
 }
 
 /// A new secret for the token: same id and settings, the same lifetime counted from now. The
-/// old secret stops working at once (its digest is replaced).
+/// old secret stops working at once (its digest is replaced), as does any value an earlier
+/// rotation left working.
 pub async fn regenerate(
     db: &DatabaseConnection,
     owner_id: i64,
@@ -609,26 +652,241 @@ pub async fn regenerate(
 ) -> Result<Issued> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
+    let issued = reissue(&txn, current, None).await?;
+    let event = Event::own(owner_id, Kind::TokenRegenerated)
+        .ip(ip)
+        .token(issued.info.id.clone())
+        .target(format!("token \"{}\"", issued.info.description));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// The longest overlap a rotation may keep the old value working for.
+pub const MAX_OVERLAP: Duration = Duration::days(7);
+
+/// The shortest overlap a rotation may ask for (`PATDESK_MIN_OVERLAP_SECONDS`, default
+/// [`MinOverlap::DEFAULT`]): a window shorter than a deployment takes defeats its purpose, so
+/// only tests lower it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MinOverlap(pub Duration);
+
+impl MinOverlap {
+    pub const DEFAULT: MinOverlap = MinOverlap(Duration::seconds(60));
+}
+
+impl Default for MinOverlap {
+    fn default() -> Self {
+        MinOverlap::DEFAULT
+    }
+}
+
+/// What `rotate` answers: the new value (once) and until when the old one still works.
+#[derive(Debug)]
+pub struct Rotated {
+    pub issued: Issued,
+    pub old_valid_until: DateTime<Utc>,
+}
+
+/// A new value, like [`regenerate`], while the current value keeps working for `overlap`
+/// (between `min_overlap` — `PATDESK_MIN_OVERLAP_SECONDS` — and [`MAX_OVERLAP`], and never past
+/// the token's current expiry), so that the jobs using it can be moved to the new one without
+/// a gap. A value an earlier rotation left working stops at once: there is one old value at a
+/// time.
+pub async fn rotate(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    token_id: &str,
+    overlap: Duration,
+    MinOverlap(min_overlap): MinOverlap,
+    ip: Option<String>,
+) -> Result<Rotated> {
+    if overlap < min_overlap || overlap > MAX_OVERLAP {
+        return Err(Error::invalid(
+            "overlap",
+            format!(
+                "The old value can stay valid for {} to 7 days ({} to {} seconds).",
+                overlap_words(min_overlap),
+                min_overlap.num_seconds(),
+                MAX_OVERLAP.num_seconds()
+            ),
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let current = lock_owned(&txn, owner_id, token_id).await?;
     let now = Utc::now();
-    let issued_at = current.regenerated_at.unwrap_or(current.created_at);
-    let lifetime = current.expires_at.map(|at| at - issued_at);
-    let secret = TokenSecret::generate();
+    if let Some(expires_at) = current.expires_at {
+        let remaining = expires_at - now;
+        if remaining <= Duration::zero() {
+            return Err(Error::invalid(
+                "overlap",
+                "This token has expired, so its value cannot stay valid: regenerate it instead.",
+            ));
+        }
+        if overlap > remaining {
+            return Err(Error::invalid(
+                "overlap",
+                format!(
+                    "The old value cannot outlive the token, which expires in {} ({}): choose a shorter overlap.",
+                    overlap_words(remaining),
+                    crate::time::minute(expires_at)
+                ),
+            ));
+        }
+    }
+    let old_valid_until = now + overlap;
+    let issued = reissue(&txn, current, Some(old_valid_until)).await?;
+    let event = Event::own(owner_id, Kind::TokenRotated)
+        .ip(ip)
+        .token(issued.info.id.clone())
+        .target(format!(
+            "token \"{}\" (old value valid until {})",
+            issued.info.description,
+            crate::time::minute(old_valid_until)
+        ));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(Rotated {
+        issued,
+        old_valid_until,
+    })
+}
+
+/// "1 hour", "7 days", "90 seconds": the largest whole unit.
+fn overlap_words(span: Duration) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    match span.num_seconds() {
+        s if s >= 86_400 => plural(s / 86_400, "day"),
+        s if s >= 3_600 => plural(s / 3_600, "hour"),
+        s if s >= 60 => plural(s / 60, "minute"),
+        s => plural(s, "second"),
+    }
+}
+
+/// Ends a rotation's overlap now: the old value stops working at once.
+pub async fn end_overlap(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    token_id: &str,
+    ip: Option<String>,
+) -> Result<TokenInfo> {
+    let txn = begin_write(db).await?;
+    let current = lock_owned(&txn, owner_id, token_id).await?;
+    let now = Utc::now();
+    if !current
+        .previous_valid_until
+        .is_some_and(|until| until > now)
+    {
+        return Err(Error::Rule(
+            "This token has no old value still working: its overlap has ended already.".into(),
+        ));
+    }
     let team_id = current.team_id;
     let mut active: token::ActiveModel = current.into();
-    active.secret_digest = Set(secret.digest());
-    active.hint = Set(secret.hint());
-    active.regenerated_at = Set(Some(now));
-    let policy = policy::current(&txn).await?;
-    active.expires_at = Set(regenerated_expiry(lifetime, now, &policy));
+    active.previous_valid_until = Set(Some(now));
     let model = active.update(&txn).await?;
     let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
-    let event = Event::own(owner_id, Kind::TokenRegenerated)
+    let event = Event::own(owner_id, Kind::TokenOverlapEnded)
         .ip(ip)
         .token(info.id.clone())
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    Ok(info)
+}
+
+/// Gives the (locked) token a new value with its lifetime counted from now. With `keep_until`,
+/// the current value stays valid until then (a rotation); without, it dies at once (a
+/// regeneration). Either way an older rotated-out value is forgotten.
+async fn reissue(
+    txn: &impl ConnectionTrait,
+    current: token::Model,
+    keep_until: Option<DateTime<Utc>>,
+) -> Result<Issued> {
+    let now = Utc::now();
+    let issued_at = current.regenerated_at.unwrap_or(current.created_at);
+    let lifetime = current.expires_at.map(|at| at - issued_at);
+    let secret = TokenSecret::generate();
+    let team_id = current.team_id;
+    let (old_digest, old_hint) = (current.secret_digest.clone(), current.hint.clone());
+    let mut active: token::ActiveModel = current.into();
+    active.secret_digest = Set(secret.digest());
+    active.hint = Set(secret.hint());
+    active.regenerated_at = Set(Some(now));
+    let policy = policy::current(txn).await?;
+    active.expires_at = Set(regenerated_expiry(lifetime, now, &policy));
+    let kept = keep_until.is_some();
+    active.previous_digest = Set(kept.then_some(old_digest));
+    active.previous_hint = Set(kept.then_some(old_hint));
+    active.previous_valid_until = Set(keep_until);
+    active.previous_last_used_at = Set(None);
+    active.last_used_previous = Set(false);
+    let model = active.update(txn).await?;
+    let info = TokenInfo::from_model(model, teams::slug_of(txn, team_id).await?);
     Ok(Issued { info, secret })
+}
+
+/// Sets where the token may be used from. Its owner may set any list; an admin of the token's
+/// team may only narrow another member's (every new entry inside the current list, and "any
+/// address" only where it already was), so that an admin can contain a token but not open it
+/// up. Anyone else gets "not found". Takes effect at the next call (within the API's
+/// half-second cache in other processes).
+pub async fn set_allowed_ips(
+    db: &DatabaseConnection,
+    actor: Actor,
+    token_id: &str,
+    allowed: AllowList,
+    ip: Option<String>,
+) -> Result<TokenInfo> {
+    if !is_token_id(token_id) {
+        return Err(Error::NotFound("token"));
+    }
+    let txn = begin_write(db).await?;
+    let current = token::Entity::find_by_id(token_id.to_string())
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("token"))?;
+    let owner_id = current.user_id;
+    if let Actor::User(user_id) = actor
+        && user_id != owner_id
+    {
+        let role = teams::role(&txn, current.team_id, user_id).await?;
+        if !role.is_some_and(|r| r.is_admin()) {
+            return Err(Error::NotFound("token"));
+        }
+        let now_allowed = AllowList::from_column(current.allowed_ips.as_deref());
+        if !allowed.is_within(&now_allowed) {
+            return Err(Error::invalid(
+                "allowed_ips",
+                "A team admin can narrow another member's list but not widen it: every entry must lie within the current list.",
+            ));
+        }
+    }
+    let team_id = current.team_id;
+    let mut active: token::ActiveModel = current.into();
+    active.allowed_ips = Set(allowed.to_column());
+    let model = active.update(&txn).await?;
+    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
+    let list = if allowed.is_any() {
+        "any address".to_string()
+    } else {
+        allowed.entries().join(", ")
+    };
+    let event = Event::new(Some(owner_id), actor, Kind::TokenAllowedIpsChanged)
+        .ip(ip)
+        .token(info.id.clone())
+        .target(format!("token \"{}\": {list}", info.description));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(info)
 }
 
 /// Deletes (revokes) the token: API calls with it fail from now on.

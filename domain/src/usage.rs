@@ -33,6 +33,23 @@ struct Use {
     /// The services (hosts behind a reverse proxy, docs/forward-auth.md) it was used through,
     /// distinct.
     services: Vec<String>,
+    /// The latest use (`at`) was with the value a rotation replaced.
+    latest_old: bool,
+    /// The latest use of that old value, if any.
+    old_at: Option<DateTime<Utc>>,
+}
+
+impl Use {
+    /// Folds a use at `at` (with the old value or not) into this one.
+    fn note(&mut self, at: DateTime<Utc>, old_value: bool) {
+        if at >= self.at {
+            self.at = at;
+            self.latest_old = old_value;
+        }
+        if old_value {
+            self.old_at = self.old_at.max(Some(at));
+        }
+    }
 }
 
 /// How many distinct services one flush notes per token (more is someone sending junk hosts).
@@ -71,9 +88,10 @@ impl UsageBuffer {
         Self::default()
     }
 
-    /// Notes a use of `token_id` from `ip` (cheap: a map update under a short lock).
-    pub fn record(&self, token_id: &str, ip: Option<&str>, at: DateTime<Utc>) {
-        self.record_via(token_id, ip, at, None);
+    /// Notes a use of `token_id` from `ip`, with its current value or (`old_value`) the one a
+    /// rotation replaced (cheap: a map update under a short lock).
+    pub fn record(&self, token_id: &str, ip: Option<&str>, at: DateTime<Utc>, old_value: bool) {
+        self.record_via(token_id, ip, at, old_value, None);
     }
 
     /// [`record`](Self::record), for a use through a reverse proxy in front of `service`.
@@ -82,6 +100,7 @@ impl UsageBuffer {
         token_id: &str,
         ip: Option<&str>,
         at: DateTime<Utc>,
+        old_value: bool,
         service: Option<&str>,
     ) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -89,13 +108,13 @@ impl UsageBuffer {
             at,
             ips: Vec::new(),
             services: Vec::new(),
+            latest_old: old_value,
+            old_at: None,
         });
         if let Some(service) = service {
             merge_services(&mut entry.services, &[service.to_string()]);
         }
-        if at > entry.at {
-            entry.at = at;
-        }
+        entry.note(at, old_value);
         if let Some(ip) = ip {
             entry.ips = merge_ips(&[ip.to_string()], &entry.ips);
         }
@@ -128,7 +147,10 @@ impl UsageBuffer {
             for (token_id, use_) in failed {
                 let ips = use_.ips.clone();
                 let entry = pending.entry(token_id).or_insert(use_.clone());
-                entry.at = entry.at.max(use_.at);
+                entry.note(use_.at, use_.latest_old);
+                if let Some(old_at) = use_.old_at {
+                    entry.note(old_at, true);
+                }
                 entry.ips = merge_ips(&entry.ips.clone(), &ips);
                 merge_services(&mut entry.services, &use_.services);
             }
@@ -166,6 +188,14 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
     let mut active: token::ActiveModel = current.clone().into();
     if newer_here {
         active.last_used_at = Set(Some(use_.at));
+        active.last_used_previous = Set(use_.latest_old);
+    }
+    // Only while a rotated-out value is kept (a regeneration since forgets it).
+    if let Some(old_at) = use_.old_at
+        && current.previous_digest.is_some()
+        && current.previous_last_used_at.is_none_or(|at| old_at > at)
+    {
+        active.previous_last_used_at = Set(Some(old_at));
     }
     active.last_used_ips = Set(Some(
         serde_json::to_string(&ips).unwrap_or_else(|_| "[]".into()),
@@ -224,10 +254,28 @@ mod tests {
         );
         let buffer = UsageBuffer::new();
         let now = Utc::now();
-        buffer.record("tok_1", Some("10.0.0.1"), now);
-        buffer.record("tok_1", Some("10.0.0.2"), now);
-        buffer.record("tok_1", Some("10.0.0.1"), now);
+        buffer.record("tok_1", Some("10.0.0.1"), now, false);
+        buffer.record("tok_1", Some("10.0.0.2"), now, false);
+        buffer.record("tok_1", Some("10.0.0.1"), now, false);
         let pending = buffer.pending.lock().unwrap();
         assert_eq!(pending["tok_1"].ips, ips(&["10.0.0.1", "10.0.0.2"]));
+    }
+
+    #[test]
+    fn the_latest_use_says_which_value() {
+        let buffer = UsageBuffer::new();
+        let now = Utc::now();
+        let later = now + chrono::Duration::seconds(1);
+        buffer.record("tok_1", None, later, true);
+        buffer.record("tok_1", None, now, false);
+        {
+            let pending = buffer.pending.lock().unwrap();
+            assert!(pending["tok_1"].latest_old);
+            assert_eq!(pending["tok_1"].old_at, Some(later));
+        }
+        buffer.record("tok_1", None, later + chrono::Duration::seconds(1), false);
+        let pending = buffer.pending.lock().unwrap();
+        assert!(!pending["tok_1"].latest_old);
+        assert_eq!(pending["tok_1"].old_at, Some(later));
     }
 }

@@ -81,6 +81,7 @@ fn request<'a>(description: &'a str, team: &'a str, write: bool) -> NewToken<'a>
         write,
         expiry: Expiry::Days(30),
         kind: TokenKind::Personal,
+        allowed: domain::allow_list::AllowList::any(),
     }
 }
 
@@ -427,8 +428,8 @@ async fn concurrent_flushes_of_one_token_lose_no_address() {
         let id = issued.info.id.clone();
         let (a, b) = (UsageBuffer::new(), UsageBuffer::new());
         let (ip_a, ip_b) = (format!("192.0.2.{round}"), format!("198.51.100.{round}"));
-        a.record(&id, Some(&ip_a), Utc::now());
-        b.record(&id, Some(&ip_b), Utc::now());
+        a.record(&id, Some(&ip_a), Utc::now(), false);
+        b.record(&id, Some(&ip_b), Utc::now(), false);
         let (written_a, written_b) = tokio::join!(a.flush(&w.db), b.flush(&w.db));
         assert_eq!((written_a.unwrap(), written_b.unwrap()), (1, 1));
         let listed = tokens::list(&w.db, w.alice).await.unwrap();

@@ -13,6 +13,7 @@ mod m20261124_000004_team_question_counts;
 mod m20261124_000005_token_governance;
 mod m20261124_000006_notifications;
 mod m20261124_000007_services;
+mod m20261124_000008_token_allow_lists_and_rotation;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_token_governance::Migration),
             Box::new(m20261124_000006_notifications::Migration),
             Box::new(m20261124_000007_services::Migration),
+            Box::new(m20261124_000008_token_allow_lists_and_rotation::Migration),
         ]
     }
 }

@@ -157,6 +157,10 @@ struct CreateArgs {
     /// Never expire.
     #[arg(long)]
     no_expiry: bool,
+    /// Only accept calls from this address or CIDR range (repeat for more, up to 20; IPv4 or
+    /// IPv6, e.g. 10.0.0.0/8 or 2001:db8::/32). Without it, any address.
+    #[arg(long = "allow-ip", value_name = "ADDRESS_OR_RANGE")]
+    allow_ip: Vec<String>,
 }
 
 /// `--expires-in-days`'s help, from the standard choices (which the instance's token policy
@@ -605,6 +609,11 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
             })?
         }
     };
+    let allowed = domain::allow_list::AllowList::parse(request.allow_ip.iter().map(String::as_str))
+        .map_err(|e| match e {
+            domain::Error::Invalid { message, .. } => anyhow::anyhow!("--allow-ip: {message}"),
+            other => operator_error(other),
+        })?;
     let owner = token_owner(&db, &request.user).await?;
     let new = NewToken {
         description: &request.description,
@@ -612,6 +621,7 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
         write: request.write,
         expiry,
         kind: TokenKind::Personal,
+        allowed,
     };
     let issued = tokens::create_by_operator(&db, owner.id, new)
         .await
@@ -622,6 +632,7 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
             "id": issued.info.id,
             "token": issued.secret.expose(),
             "expires_at": expires_at,
+            "allowed_ips": issued.info.allowed_ips,
         });
         println!("{value}");
     } else {
@@ -689,6 +700,7 @@ async fn token_inventory(
                     "expires_at": t.info.expires_at.map(|at| at.to_rfc3339()),
                     "last_used_at": t.info.last_used_at.map(|at| at.to_rfc3339()),
                     "pending_approval": t.info.pending_approval,
+                    "allowed_ips": t.info.allowed_ips,
                     "unused": t.is_unused(now),
                 })
             })
@@ -742,6 +754,13 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
                     "expired": t.is_expired(now),
                     "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
                     "last_used_ips": t.last_used_ips,
+                    "last_used_old_value": t.old_value.is_some() && t.last_used_old_value,
+                    "allowed_ips": t.allowed_ips,
+                    "old_value": t.old_value.as_ref().map(|old| serde_json::json!({
+                        "token": partial(&old.hint),
+                        "valid_until": old.valid_until.to_rfc3339(),
+                        "last_used_at": old.last_used_at.map(|at| at.to_rfc3339()),
+                    })),
                     "pending_approval": t.pending_approval,
                     "revoked": t.revoked.as_ref().map(|r| serde_json::json!({
                         "by": r.by,
@@ -766,8 +785,13 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
                 t.expires_at.map_or("never".into(), time::date)
             ),
         };
+        let allowed = if t.allowed_ips.is_empty() {
+            String::new()
+        } else {
+            format!("  only from {}", t.allowed_ips.join(","))
+        };
         println!(
-            "{}  {:<10}  {:<10}  {}  {}  last used {}  {}",
+            "{}  {:<10}  {:<10}  {}  {}  last used {}  {}{allowed}",
             t.id,
             t.team_slug,
             access_words(t.write),

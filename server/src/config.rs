@@ -47,6 +47,9 @@ pub struct Config {
     /// `PATDESK_MAIL_RETRY_SECONDS`: the first wait before a failed mail is tried again
     /// (doubled per attempt; default 30). Tests shorten it.
     pub mail_retry_base: Duration,
+    /// `PATDESK_MIN_OVERLAP_SECONDS`: the shortest overlap a token rotation may keep the old
+    /// value for (default 60; tests use a few seconds).
+    pub min_overlap: domain::tokens::MinOverlap,
 }
 
 /// The default of `PATDESK_USAGE_FLUSH_MS`.
@@ -97,6 +100,8 @@ pub enum ConfigError {
     NotifyInterval(String),
     #[error("PATDESK_MAIL_RETRY_SECONDS must be a whole number from 1 to 3600, not {0:?}")]
     MailRetry(String),
+    #[error("PATDESK_MIN_OVERLAP_SECONDS must be a whole number from 1 to 604800, not {0:?}")]
+    MinOverlap(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -166,6 +171,14 @@ impl Config {
             ConfigError::MailRetry,
         )?
         .map_or(DEFAULT_MAIL_RETRY_BASE, Duration::from_secs);
+        let min_overlap = bounded(
+            "PATDESK_MIN_OVERLAP_SECONDS",
+            1..=604_800,
+            ConfigError::MinOverlap,
+        )?
+        .map_or(domain::tokens::MinOverlap::DEFAULT, |seconds: i64| {
+            domain::tokens::MinOverlap(chrono::Duration::seconds(seconds))
+        });
         let config = Config {
             database_url,
             addr,
@@ -180,6 +193,7 @@ impl Config {
             mail_from,
             notify_interval,
             mail_retry_base,
+            min_overlap,
         };
         // Checked now, so that a wrong mail setting stops the start instead of every mail.
         config.mail_settings()?;

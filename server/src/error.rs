@@ -81,7 +81,7 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    fn validation_failed(message: impl Into<String>) -> Self {
+    pub(crate) fn validation_failed(message: impl Into<String>) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
@@ -131,6 +131,8 @@ impl From<Denied> for ApiError {
                 (StatusCode::UNAUTHORIZED, "token_revoked")
             }
             Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
+            Denied::TokenRotated(_) => (StatusCode::UNAUTHORIZED, "token_rotated"),
+            Denied::IpNotAllowed(_) => (StatusCode::FORBIDDEN, "ip_not_allowed"),
             Denied::NotAMember(_) => (StatusCode::FORBIDDEN, "not_a_member"),
             Denied::PendingApproval(_) => (StatusCode::FORBIDDEN, "token_pending_approval"),
             Denied::WrongTeam { .. } => (StatusCode::FORBIDDEN, "wrong_team"),

@@ -94,6 +94,7 @@ pub async fn verify(
         &caller.token.id,
         ip_text.as_deref(),
         chrono::Utc::now(),
+        caller.old_value,
         service_host(&headers).as_deref(),
     );
     let access = if caller.can_write() { "write" } else { "read" };
@@ -251,7 +252,16 @@ pub async fn introspect(
             "Send the token as a form field: token=pdk_…",
         ));
     };
-    let found = services::introspect(&state.db, &state.callers, &service, &request.token).await?;
+    // The address checked against the token's allow-list is this request's (the client's, when
+    // the service passes it on in X-Forwarded-For and PATDESK_TRUST_FORWARDED_FOR is set).
+    let found = services::introspect(
+        &state.db,
+        &state.callers,
+        &service,
+        &request.token,
+        client_ip,
+    )
+    .await?;
     let mut response = axum::Json(IntrospectionResponse::from(found)).into_response();
     response
         .headers_mut()

@@ -49,7 +49,11 @@ pub async fn client_ip(
         })
         .flatten();
     if let Some(ip) = forwarded.or(peer) {
-        request.extensions_mut().insert(domain::ClientIp(ip));
+        // A dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`: they are recorded,
+        // shown and matched against allow-lists as the IPv4 address they are.
+        request
+            .extensions_mut()
+            .insert(domain::ClientIp(ip.to_canonical()));
     }
     next.run(request).await
 }

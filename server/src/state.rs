@@ -28,6 +28,8 @@ pub struct Shared {
     pub callers: Arc<CallerCache>,
     /// Whether notices are mailed (`PATDESK_SMTP_URL` is set); the account page says so.
     pub mail_configured: bool,
+    /// `PATDESK_MIN_OVERLAP_SECONDS`, for token rotation (the API and the web app).
+    pub min_overlap: domain::tokens::MinOverlap,
 }
 
 impl AppState {
@@ -54,6 +56,12 @@ impl FromRef<AppState> for LeptosOptions {
 impl FromRef<AppState> for DatabaseConnection {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for domain::tokens::MinOverlap {
+    fn from_ref(state: &AppState) -> Self {
+        state.min_overlap
     }
 }
 

@@ -48,11 +48,13 @@ pub fn router(state: AppState) -> Router {
         let failed_auth = state.failed_auth.clone();
         let callers = state.callers.clone();
         let mail_configured = app::account::MailConfigured(state.mail_configured);
+        let min_overlap = state.min_overlap;
         move || {
             provide_context(db.clone());
             provide_context(failed_auth.clone());
             provide_context(callers.clone());
             provide_context(mail_configured);
+            provide_context(min_overlap);
         }
     };
     Router::new()
@@ -144,6 +146,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )),
         callers: Arc::new(CallerCache::default()),
         mail_configured: mailer.is_some(),
+        min_overlap: config.min_overlap,
     });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,

@@ -605,6 +605,7 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
                 write: false,
                 expiry: Expiry::Days(7),
                 kind: TokenKind::Personal,
+                allowed: domain::allow_list::AllowList::any(),
             };
             let issued = domain::tokens::create_by_operator(&db, user.id, request)
                 .await

@@ -1,23 +1,48 @@
-//! The confirmation dialog for regenerating or deleting a token, naming it.
+//! The confirmation dialog for regenerating, rotating or deleting a token and for ending a
+//! rotation's overlap, naming the token.
 
 use leptos::prelude::*;
 
-use super::server::{DeleteToken, RegenerateToken};
+use super::server::{DeleteToken, EndTokenOverlap, OVERLAP_CHOICES, RegenerateToken, RotateToken};
+use crate::components::{FieldError, FormError, action_error};
 
 /// What the confirmation dialog is asking about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Confirm {
-    Regenerate { id: String, description: String },
-    Delete { id: String, description: String },
+    Regenerate {
+        id: String,
+        description: String,
+    },
+    Rotate {
+        id: String,
+        description: String,
+        /// Seconds until the token expires (`None`: never): longer overlaps are not offered.
+        remaining_seconds: Option<i64>,
+    },
+    EndOverlap {
+        id: String,
+        description: String,
+        /// The old value, `pdk_…a1b2`.
+        old_partial: String,
+    },
+    Delete {
+        id: String,
+        description: String,
+    },
 }
 
-/// The confirmation for regenerate and delete, naming the token.
+/// The dialog's actions, one per kind of confirmation.
+#[derive(Clone, Copy)]
+pub struct TokenActions {
+    pub regenerate: ServerAction<RegenerateToken>,
+    pub rotate: ServerAction<RotateToken>,
+    pub end_overlap: ServerAction<EndTokenOverlap>,
+    pub delete: ServerAction<DeleteToken>,
+}
+
+/// The confirmation, naming the token.
 #[component]
-pub fn ConfirmDialog(
-    confirm: RwSignal<Option<Confirm>>,
-    regenerate: ServerAction<RegenerateToken>,
-    delete: ServerAction<DeleteToken>,
-) -> impl IntoView {
+pub fn ConfirmDialog(confirm: RwSignal<Option<Confirm>>, actions: TokenActions) -> impl IntoView {
     let cancel = move |_| confirm.set(None);
     // Keyboard users land on the confirm button (autofocus only works at page load).
     Effect::new(move |_| {
@@ -27,16 +52,41 @@ pub fn ConfirmDialog(
     });
     view! {
         {move || confirm.get().map(|c| {
-            let (title, text, id, is_delete) = match c {
+            let (title, text, form) = match c {
                 Confirm::Regenerate { id, description } => (
                     format!("Regenerate “{description}”?"),
-                    "A new value replaces the current one, which stops working at once. Scripts using it will need the new value.",
-                    id, false,
+                    "A new value replaces the current one, which stops working at once. Scripts using it will need the new value. To switch them over without a gap, rotate instead.".to_string(),
+                    view! {
+                        <ActionForm action=actions.regenerate>
+                            <input type="hidden" name="id" value=id/>
+                            <button type="submit" id="confirm-action" class="button">"Regenerate token"</button>
+                        </ActionForm>
+                    }.into_any(),
+                ),
+                Confirm::Rotate { id, description, remaining_seconds } => (
+                    format!("Rotate “{description}”?"),
+                    "You get a new value, and the current one keeps working for the time you choose, so that you can move your scripts over. After that only the new value works.".to_string(),
+                    view! { <RotateForm id remaining_seconds action=actions.rotate/> }.into_any(),
+                ),
+                Confirm::EndOverlap { id, description, old_partial } => (
+                    format!("Stop the old value of “{description}” now?"),
+                    format!("The old value {old_partial} stops working at once. Scripts that still use it will fail; the new value keeps working."),
+                    view! {
+                        <ActionForm action=actions.end_overlap>
+                            <input type="hidden" name="id" value=id/>
+                            <button type="submit" id="confirm-action" class="button danger-solid">"Stop old value"</button>
+                        </ActionForm>
+                    }.into_any(),
                 ),
                 Confirm::Delete { id, description } => (
                     format!("Delete “{description}”?"),
-                    "Any script or integration using this token will lose access at once. This cannot be undone.",
-                    id, true,
+                    "Any script or integration using this token will lose access at once. This cannot be undone.".to_string(),
+                    view! {
+                        <ActionForm action=actions.delete>
+                            <input type="hidden" name="id" value=id/>
+                            <button type="submit" id="confirm-action" class="button danger-solid">"Delete token"</button>
+                        </ActionForm>
+                    }.into_any(),
                 ),
             };
             view! {
@@ -47,27 +97,44 @@ pub fn ConfirmDialog(
                         <h2 id="confirm-title">{title}</h2>
                         <p id="confirm-text">{text}</p>
                         <div class="dialog-actions">
-                            {if is_delete {
-                                view! {
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="id" value=id.clone()/>
-                                        <button type="submit" id="confirm-action" class="button danger-solid">"Delete token"</button>
-                                    </ActionForm>
-                                }.into_any()
-                            } else {
-                                view! {
-                                    <ActionForm action=regenerate>
-                                        <input type="hidden" name="id" value=id.clone()/>
-                                        <button type="submit" id="confirm-action" class="button">"Regenerate token"</button>
-                                    </ActionForm>
-                                }.into_any()
-                            }}
+                            {form}
                             <button type="button" class="button secondary" on:click=cancel>"Cancel"</button>
                         </div>
                     </div>
                 </div>
             }
         })}
+    }
+}
+
+/// The overlap choice and the Rotate button. Overlaps past the token's expiry are not offered
+/// (the server refuses them too).
+#[component]
+fn RotateForm(
+    id: String,
+    remaining_seconds: Option<i64>,
+    action: ServerAction<RotateToken>,
+) -> impl IntoView {
+    let error = action_error(action.value());
+    let fits = move |seconds: i64| remaining_seconds.is_none_or(|left| seconds <= left);
+    view! {
+        <ActionForm action attr:class="rotate-form">
+            <input type="hidden" name="id" value=id/>
+            <label for="overlap_seconds">"Keep the old value working for"</label>
+            <select id="overlap_seconds" name="overlap_seconds" aria-describedby="overlap-error">
+                {OVERLAP_CHOICES.iter().map(|(seconds, words)| {
+                    let fits = fits(*seconds);
+                    view! {
+                        <option value=seconds.to_string() disabled=!fits>
+                            {if fits { words.to_string() } else { format!("{words} (longer than the token has left)") }}
+                        </option>
+                    }
+                }).collect_view()}
+            </select>
+            <FieldError error field="overlap" id="overlap-error"/>
+            <FormError error/>
+            <button type="submit" id="confirm-action" class="button">"Rotate token"</button>
+        </ActionForm>
     }
 }
 

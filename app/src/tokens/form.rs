@@ -37,6 +37,14 @@ pub fn NewTokenForm(create: ServerAction<CreateToken>, options: NewTokenChoices)
                 <TeamSelect teams=teams.clone() selected error/>
                 <ExpirySelect choices=expiry error/>
                 <WriteAccess teams selected error/>
+                <label for="allowed_ips">"Allowed IP addresses " <span class="muted">"(optional)"</span></label>
+                <textarea id="allowed_ips" name="allowed_ips" rows="3"
+                    placeholder="203.0.113.7\n10.0.0.0/8\n2001:db8::/32"
+                    aria-describedby="allowed_ips-help allowed_ips-error"></textarea>
+                <p class="help" id="allowed_ips-help">
+                    "Calls from any other address are refused. One address or CIDR range per line, up to 20; leave empty to allow any address."
+                </p>
+                <FieldError error field="allowed_ips" id="allowed_ips-error"/>
                 <FormError error/>
                 <button type="submit" class="button" disabled=no_teams>"Generate token"</button>
             </ActionForm>

@@ -1,13 +1,15 @@
-//! The access-token page (the home page): list, create, show once with copy, regenerate, delete.
+//! The access-token page (the home page): list, create, show once with copy, regenerate, rotate
+//! (with an overlap the owner can end early), edit the IP allow-list, delete.
 //!
-//! The secret value only ever travels in the response to `create_token` or `regenerate_token`
+//! The secret value only ever travels in the response to `create_token`, `regenerate_token` or
+//! `rotate_token`
 //! (marked `Cache-Control: no-store`) and lives in the page's memory until it is left or
 //! reloaded; nothing can fetch it again.
 //!
 //! - [`server`]: the server functions and the values they answer with.
 //! - [`table`]: the token table and the expiry banner.
 //! - [`form`]: the New token form.
-//! - [`dialog`]: the confirmation for regenerate and delete.
+//! - [`dialog`]: the confirmation for regenerate, rotate, ending an overlap and delete.
 //! - [`once_only`]: the new value, shown once, with Copy.
 
 mod dialog;
@@ -22,11 +24,12 @@ use leptos_router::{LazyRoute, lazy_route};
 
 pub use self::server::{TeamChoice, token_teams};
 use self::{
-    dialog::{Confirm, ConfirmDialog},
+    dialog::{Confirm, ConfirmDialog, TokenActions},
     form::NewTokenForm,
     once_only::OnceOnlyPanel,
     server::{
-        CreateToken, DeleteToken, IssuedToken, RegenerateToken, list_tokens, new_token_options,
+        CreateToken, DeleteToken, EndTokenOverlap, IssuedToken, RegenerateToken, RotateToken,
+        list_tokens, new_token_options,
     },
     table::TokenTable,
 };
@@ -50,14 +53,29 @@ impl LazyRoute for TokensRoute {
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
-    let regenerate = ServerAction::<RegenerateToken>::new();
-    let delete = ServerAction::<DeleteToken>::new();
+    let actions = TokenActions {
+        regenerate: ServerAction::<RegenerateToken>::new(),
+        rotate: ServerAction::<RotateToken>::new(),
+        end_overlap: ServerAction::<EndTokenOverlap>::new(),
+        delete: ServerAction::<DeleteToken>::new(),
+    };
+    let TokenActions {
+        regenerate,
+        rotate,
+        end_overlap,
+        delete,
+    } = actions;
+    // Bumped by a row's allow-list form (each row has its own action) when it saves.
+    let row_saved = RwSignal::new(0_u32);
     let tokens = Resource::new(
         move || {
             (
                 create.version().get(),
                 regenerate.version().get(),
+                rotate.version().get(),
+                end_overlap.version().get(),
                 delete.version().get(),
+                row_saved.get(),
             )
         },
         |_| list_tokens(),
@@ -78,23 +96,31 @@ pub fn TokensPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
+        if let Some(Ok(issued)) = rotate.value().get() {
+            shown.set(Some(issued));
+            confirm.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(())))
+            || matches!(end_overlap.value().get(), Some(Ok(())))
+        {
             confirm.set(None);
         }
     });
     // Before hydration (a plain form post), the value arrives with the page itself.
     let issued_now = move || {
-        shown
-            .get()
-            .or_else(|| match (create.value().get(), regenerate.value().get()) {
-                (Some(Ok(issued)), _) | (_, Some(Ok(issued))) => Some(issued),
-                _ => None,
-            })
+        shown.get().or_else(|| {
+            [create.value(), regenerate.value(), rotate.value()]
+                .into_iter()
+                .find_map(|value| value.get().and_then(Result::ok))
+        })
     };
     let row_error = Signal::derive(move || {
         action_error(regenerate.value())
             .get()
             .or_else(|| action_error(delete.value()).get())
+            .or_else(|| action_error(end_overlap.value()).get())
     });
 
     view! {
@@ -113,12 +139,12 @@ pub fn TokensPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Ok(rows) => view! { <TokenTable rows confirm/> }.into_any(),
+                    Ok(rows) => view! { <TokenTable rows confirm row_saved/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
-        <ConfirmDialog confirm regenerate delete/>
+        <ConfirmDialog confirm actions/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match options.await {

@@ -27,6 +27,11 @@ pub fn OnceOnlyPanel(issued: IssuedToken) -> impl IntoView {
                     "This team requires approval of write tokens: the token works once a team admin approves it."
                 </p>
             })}
+            {issued.old_valid_until.clone().map(|until| view! {
+                <p class="banner warn" data-testid="old-value-note">
+                    {format!("The old value keeps working until {until}: move your scripts to this one before then.")}
+                </p>
+            })}
             <p class="muted">{match issued.expires.clone() {
                 Some(at) => format!("Expires {at}."),
                 None => "This token never expires.".to_string(),

@@ -1,5 +1,6 @@
 //! The token page's server functions and what they answer: rows without secrets, the team and
-//! expiry choices of the form, and the once-only value.
+//! expiry choices of the form, and the once-only value; rotation and IP allow-lists
+//! (docs/tokens.md).
 
 use common::{ExpiryChoices, Role, TokenKind};
 use leptos::prelude::*;
@@ -32,7 +33,30 @@ pub struct TokenRow {
     pub pending_approval: bool,
     /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
     pub revoked: Option<RevokedNote>,
+    /// Canonical CIDRs it may be used from; empty: any address.
+    pub allowed_ips: Vec<String>,
+    /// The latest use was with the old value of a rotation.
+    pub last_used_old_value: bool,
+    /// The value a rotation replaced, while it still works.
+    pub old_value: Option<OldValueNote>,
+    /// Seconds until it expires (`None`: never): bounds the rotation's overlap.
+    pub remaining_seconds: Option<i64>,
 }
+
+/// The old value of a rotation under way, as its owner is shown it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OldValueNote {
+    /// `pdk_…a1b2`
+    pub partial: String,
+    pub valid_until: String,
+    /// Relative ("3 minutes ago"); `None`: not used since the rotation.
+    pub last_used: Option<String>,
+    pub last_used_exact: Option<String>,
+}
+
+/// The overlaps the Rotate dialog offers, in seconds, with their words.
+pub const OVERLAP_CHOICES: [(i64, &str); 3] =
+    [(3_600, "1 hour"), (86_400, "24 hours"), (604_800, "7 days")];
 
 /// Who revoked a token, when and why, as its owner is told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +100,8 @@ pub struct IssuedToken {
     pub expires: Option<String>,
     /// Waits for a team admin's approval before the API accepts it.
     pub pending_approval: bool,
+    /// After a rotation: until when the old value still works.
+    pub old_valid_until: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -89,7 +115,7 @@ pub(crate) mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
-    use super::{IssuedToken, RevokedNote, TeamChoice, TokenRow};
+    use super::{IssuedToken, OldValueNote, RevokedNote, TeamChoice, TokenRow};
     use crate::{
         error::AppError,
         session::{db, require_user},
@@ -103,7 +129,17 @@ pub(crate) mod ssr {
             denied: r.denied,
             leaked: r.leaked,
         });
+        let old_value = t.old_value.clone().map(|old| OldValueNote {
+            partial: domain::token_format::partial(&old.hint),
+            valid_until: time::minute(old.valid_until),
+            last_used: old.last_used_at.map(|at| time::relative(at, now)),
+            last_used_exact: old.last_used_at.map(time::minute),
+        });
         TokenRow {
+            remaining_seconds: t.expires_at.map(|at| (at - now).num_seconds().max(0)),
+            allowed_ips: t.allowed_ips.clone(),
+            last_used_old_value: t.last_used_old_value && old_value.is_some(),
+            old_value,
             partial: domain::token_format::partial(&t.hint),
             created: time::date(t.created_at),
             created_exact: time::minute(t.created_at),
@@ -148,6 +184,7 @@ pub(crate) mod ssr {
             description: issued.info.description,
             expires: issued.info.expires_at.map(time::minute),
             pending_approval: issued.info.pending_approval,
+            old_valid_until: None,
             token: issued.secret.expose().to_string(),
         }
     }
@@ -184,8 +221,12 @@ pub async fn create_token(
     expiration: String,
     expires_on: Option<String>,
     write: Option<String>,
+    allowed_ips: Option<String>,
 ) -> Result<IssuedToken, AppError> {
-    use domain::tokens::{Expiry, NewToken, TokenKind, expiry_choices};
+    use domain::{
+        allow_list::AllowList,
+        tokens::{Expiry, NewToken, TokenKind, expiry_choices},
+    };
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
@@ -200,6 +241,7 @@ pub async fn create_token(
         write: write.is_some_and(|v| !v.is_empty() && v != "false"),
         expiry,
         kind: TokenKind::Personal,
+        allowed: AllowList::parse_text(allowed_ips.as_deref().unwrap_or_default())?,
     };
     let issued = domain::tokens::create(&db, user.id, request, client_ip()).await?;
     Ok(ssr::issued(issued))
@@ -212,6 +254,52 @@ pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
     let issued = domain::tokens::regenerate(&db()?, user.id, &id, client_ip()).await?;
     forget_cached_token(&id);
     Ok(ssr::issued(issued))
+}
+
+/// A new value while the current one keeps working for `overlap_seconds`.
+#[server(prefix = "/rpc", endpoint = "rotate_token")]
+pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToken, AppError> {
+    use domain::{time, tokens::MinOverlap};
+
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    let overlap = chrono::Duration::try_seconds(overlap_seconds).ok_or(AppError::Field {
+        field: "overlap".into(),
+        message: "Choose how long the old value keeps working.".into(),
+    })?;
+    let min_overlap = use_context::<MinOverlap>().unwrap_or_default();
+    let rotated =
+        domain::tokens::rotate(&db()?, user.id, &id, overlap, min_overlap, client_ip()).await?;
+    forget_cached_token(&id);
+    Ok(IssuedToken {
+        old_valid_until: Some(time::minute(rotated.old_valid_until)),
+        ..ssr::issued(rotated.issued)
+    })
+}
+
+/// Ends a rotation's overlap: the old value stops working now.
+#[server(prefix = "/rpc", endpoint = "end_token_overlap")]
+pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    domain::tokens::end_overlap(&db()?, user.id, &id, client_ip()).await?;
+    forget_cached_token(&id);
+    Ok(())
+}
+
+/// Replaces a token's IP allow-list: any list on the user's own token, a narrower one on
+/// another member's as an admin of its team (`domain::tokens::set_allowed_ips`).
+#[server(prefix = "/rpc", endpoint = "set_token_allowed_ips")]
+pub async fn set_token_allowed_ips(id: String, allowed_ips: String) -> Result<(), AppError> {
+    use domain::{Actor, allow_list::AllowList};
+
+    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    let user = require_user()?;
+    let allowed = AllowList::parse_text(&allowed_ips)?;
+    domain::tokens::set_allowed_ips(&db()?, Actor::User(user.id), &id, allowed, client_ip())
+        .await?;
+    forget_cached_token(&id);
+    Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_token")]

@@ -1,15 +1,22 @@
-//! The token table, with the banner for tokens about to expire.
+//! The token table, with the banner for tokens about to expire, each token's IP allow-list
+//! (edited in place) and its old value while a rotation's overlap lasts.
 
 use common::{EXPIRING_SOON_DAYS, TokenKind};
 use leptos::prelude::*;
 
 use super::{
     dialog::Confirm,
-    server::{RevokedNote, TokenRow},
+    server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, SetTokenAllowedIps, TokenRow},
 };
+use crate::components::{FieldError, FormError, action_error};
 
 #[component]
-pub fn TokenTable(rows: Vec<TokenRow>, confirm: RwSignal<Option<Confirm>>) -> impl IntoView {
+pub fn TokenTable(
+    rows: Vec<TokenRow>,
+    confirm: RwSignal<Option<Confirm>>,
+    /// Bumped when a row's allow-list is saved, so that the page lists the tokens again.
+    row_saved: RwSignal<u32>,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! {
             <p class="empty" data-testid="no-tokens">"You have no tokens yet. Generate one below."</p>
@@ -35,7 +42,7 @@ pub fn TokenTable(rows: Vec<TokenRow>, confirm: RwSignal<Option<Confirm>>) -> im
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|row| view! { <TokenTableRow row confirm/> }).collect_view()}
+                {rows.into_iter().map(|row| view! { <TokenTableRow row confirm row_saved/> }).collect_view()}
             </tbody>
         </table>
         </div>
@@ -59,9 +66,21 @@ fn ExpiryBanner(soon: usize) -> impl IntoView {
 }
 
 #[component]
-fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl IntoView {
+fn TokenTableRow(
+    row: TokenRow,
+    confirm: RwSignal<Option<Confirm>>,
+    row_saved: RwSignal<u32>,
+) -> impl IntoView {
     let (id_r, desc_r) = (row.id.clone(), row.description.clone());
     let (id_d, desc_d) = (row.id.clone(), row.description.clone());
+    let (id_rot, desc_rot, remaining_seconds) = (
+        row.id.clone(),
+        row.description.clone(),
+        row.remaining_seconds,
+    );
+    // The shortest overlap on offer must fit in what is left of the token's life.
+    let shortest = OVERLAP_CHOICES[0].0;
+    let can_rotate = !row.expired && remaining_seconds.is_none_or(|left| left >= shortest);
     // Explorer tokens live a day by design, like the reminders, the badge leaves them out.
     let expiring = row.expiring_soon && row.kind != TokenKind::Explorer;
     let expires = match (&row.expires, row.expired) {
@@ -78,10 +97,25 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
     if let Some(note) = row.revoked.clone() {
         return view! { <RevokedRow row note/> }.into_any();
     }
+    // While an old value still works, which of the two was used last.
+    let which_value = match (&row.old_value, row.last_used_old_value) {
+        (None, _) => None,
+        (Some(_), true) => Some(
+            view! { <span class="badge warn" data-testid="last-used-value">"old value"</span> },
+        ),
+        (Some(_), false) => {
+            Some(view! { <span class="badge" data-testid="last-used-value">"new value"</span> })
+        }
+    };
     let last_used = match row.last_used.clone() {
-        Some(when) => view! { <span title=row.last_used_exact.clone()>{when}</span> }.into_any(),
+        Some(when) => {
+            view! { <span title=row.last_used_exact.clone()>{when}</span> {which_value} }.into_any()
+        }
         None => view! { <span class="muted">"Never"</span> }.into_any(),
     };
+    let old_value = row.old_value.clone().map(|old| {
+        view! { <OldValueLine id=row.id.clone() description=row.description.clone() old confirm/> }
+    });
     view! {
         <tr id=row.id.clone() data-token-id=row.id.clone() class:expired-row=row.expired class:expiring-row=expiring>
             <td>
@@ -91,6 +125,8 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
                     <span class="badge warn" data-testid="pending-badge"
                         title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
                 })}
+                <AllowListEditor id=row.id.clone() allowed=row.allowed_ips.clone() row_saved/>
+                {old_value}
             </td>
             <td><code>{row.team.clone()}</code></td>
             <td>{if row.write { "read/write" } else { "read" }}</td>
@@ -100,6 +136,21 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
             <td>{last_used}</td>
             <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
+                <button type="button" class="button secondary"
+                    aria-label=format!("Rotate {}", row.description)
+                    disabled=!can_rotate
+                    title=if can_rotate {
+                        "A new value, with the current one still working for a while"
+                    } else {
+                        "This token expires within the hour: regenerate it instead"
+                    }
+                    on:click=move |_| confirm.set(Some(Confirm::Rotate {
+                        id: id_rot.clone(),
+                        description: desc_rot.clone(),
+                        remaining_seconds,
+                    }))>
+                    "Rotate"
+                </button>
                 <button type="button" class="button secondary"
                     aria-label=format!("Regenerate {}", row.description)
                     on:click=move |_| confirm.set(Some(Confirm::Regenerate { id: id_r.clone(), description: desc_r.clone() }))>
@@ -114,6 +165,72 @@ fn TokenTableRow(row: TokenRow, confirm: RwSignal<Option<Confirm>>) -> impl Into
         </tr>
     }
     .into_any()
+}
+
+/// Where the token may be used from, and a form to change it (opened from the line itself, so
+/// that it works before the wasm has loaded too).
+#[component]
+fn AllowListEditor(id: String, allowed: Vec<String>, row_saved: RwSignal<u32>) -> impl IntoView {
+    let save = ServerAction::<SetTokenAllowedIps>::new();
+    let error = action_error(save.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            row_saved.update(|n| *n += 1);
+        }
+    });
+    let summary = if allowed.is_empty() {
+        "Any IP address".to_string()
+    } else {
+        format!("Only from {}", allowed.join(", "))
+    };
+    let field_id = format!("allowed-ips-{id}");
+    view! {
+        <details class="allow-list" open=move || error.get().is_some()>
+            <summary>
+                <span class:limited=!allowed.is_empty() data-testid="allowed-ips">{summary}</span>
+                <span class="edit-link">"Edit"</span>
+            </summary>
+            <ActionForm action=save>
+                <input type="hidden" name="id" value=id.clone()/>
+                <label for=field_id.clone()>"Allowed IP addresses"</label>
+                <textarea id=field_id.clone() name="allowed_ips" rows="3"
+                    placeholder="203.0.113.7\n10.0.0.0/8\n2001:db8::/32">{allowed.join("\n")}</textarea>
+                <p class="help">"One address or CIDR range per line, up to 20. Empty: any address."</p>
+                <FieldError error field="allowed_ips" id="allowed-ips-error"/>
+                <FormError error/>
+                <button type="submit" class="button">"Save"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// The old value of a rotation under way: until when it works, its last use, and ending it now.
+#[component]
+fn OldValueLine(
+    id: String,
+    description: String,
+    old: OldValueNote,
+    confirm: RwSignal<Option<Confirm>>,
+) -> impl IntoView {
+    let used = match (old.last_used, old.last_used_exact) {
+        (Some(when), exact) => view! { "last used " <span title=exact>{when}</span> }.into_any(),
+        (None, _) => view! { "not used since the rotation" }.into_any(),
+    };
+    let old_partial = old.partial.clone();
+    view! {
+        <p class="old-value" data-testid="old-value">
+            "Old value " <code>{old.partial.clone()}</code> " valid until " {old.valid_until.clone()}
+            " · " {used} " "
+            <button type="button" class="link-button"
+                on:click=move |_| confirm.set(Some(Confirm::EndOverlap {
+                    id: id.clone(),
+                    description: description.clone(),
+                    old_partial: old_partial.clone(),
+                }))>
+                "Stop it now"
+            </button>
+        </p>
+    }
 }
 
 /// A token a team admin revoked: who, when and why, in place of its expiry and actions.

@@ -30,6 +30,17 @@ pub struct Model {
     pub reported_leaked: bool,
     /// What the reporter said of where they found it.
     pub leak_source: Option<String>,
+    /// The allow-list (`domain::allow_list`) as a JSON array of canonical CIDRs; `None`: any
+    /// address.
+    pub allowed_ips: Option<String>,
+    /// The value a rotation replaced, working until `previous_valid_until` (docs/tokens.md).
+    pub previous_digest: Option<String>,
+    pub previous_hint: Option<String>,
+    pub previous_valid_until: Option<ChronoDateTimeUtc>,
+    /// The old value's last use since the rotation.
+    pub previous_last_used_at: Option<ChronoDateTimeUtc>,
+    /// Whether the latest use (`last_used_at`) was the old value.
+    pub last_used_previous: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -106,9 +106,12 @@ pub async fn authenticate(
     };
     // Noted in memory; written in batches (see domain::usage).
     let ip = client_ip.map(|ip| ip.to_string());
-    state
-        .usage
-        .record(&caller.token.id, ip.as_deref(), chrono::Utc::now());
+    state.usage.record(
+        &caller.token.id,
+        ip.as_deref(),
+        chrono::Utc::now(),
+        caller.old_value,
+    );
     let expiration = expiration(&caller);
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
@@ -123,8 +126,8 @@ pub async fn authenticate(
 }
 
 /// Every check of `docs/api.md` on the `Authorization` of `headers`, in order: the address's
-/// failure budget, the header's shape and checksum, the token (`domain::access`, cached), then
-/// `team` (when given) and `write`. The refusal is the answer to send, counted against the
+/// failure budget, the header's shape and checksum, the token (`domain::access`, cached), the
+/// token's allow-list against `client_ip`, then `team` (when given) and `write`. The refusal is the answer to send, counted against the
 /// address where it counts. The API's middleware and the forward-auth endpoint both use it.
 pub(crate) async fn check_token(
     state: &AppState,
@@ -160,7 +163,10 @@ pub(crate) async fn check_token(
             return Err(ApiError::from(error).into_response());
         }
     };
-    if let Err(denied) = caller.authorize(team, write) {
+    if let Err(denied) = caller
+        .check_ip(client_ip)
+        .and_then(|()| caller.authorize(team, write))
+    {
         return Err(refuse(state, client_ip, denied).await);
     }
     Ok(caller)

@@ -23,7 +23,7 @@ use super::{
     model::{
         AnswerBody, AnswerOut, AnswerPage, ErrorBody, LeakReport, LeakReportAccepted, Me, MeToken,
         MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPage, Regenerated,
-        RevokeQuery, TeamTokenOut, TeamTokenPage, TeamTokenQuery,
+        RevokeQuery, RotateRequest, Rotated, TeamTokenOut, TeamTokenPage, TeamTokenQuery,
     },
 };
 use crate::{error::ApiError, state::AppState};
@@ -67,6 +67,12 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
             expires_at: t.expires_at.map(|at| at.to_rfc3339()),
             created_at: t.created_at.to_rfc3339(),
             last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
+            allowed_ips: caller.allowed.entries(),
+            old_value: caller.old_value,
+            old_value_valid_until: t
+                .previous_valid_until
+                .filter(|until| *until > chrono::Utc::now())
+                .map(|at| at.to_rfc3339()),
         },
     })
 }
@@ -93,6 +99,63 @@ pub async fn regenerate_self(
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
         expires_at: issued.info.expires_at.map(|at| at.to_rfc3339()),
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A new value for the calling token, like regenerate, while the value used for this call keeps
+/// working for `overlap_seconds` (so that the jobs using it can be moved over without a gap);
+/// after that it gets 401 `token_rotated`. A value an earlier rotation left working stops at
+/// once. Must be called with the token's current value. Allowed to read-only tokens.
+#[utoipa::path(
+    post, path = "/api/v1/tokens/self/rotate", tag = "tokens",
+    request_body = RotateRequest,
+    responses(
+        (status = 200, description = "The new value, shown once", body = Rotated),
+        (status = 403, description = "Not a member of the token's team", body = ErrorBody),
+        (status = 409, description = "Called with the old value of a rotation under way", body = ErrorBody),
+        (status = 422, description = "`overlap_seconds` out of range, or past the token's expiry", body = ErrorBody),
+    )
+)]
+pub async fn rotate_self(
+    State(db): State<DatabaseConnection>,
+    State(callers): State<Arc<CallerCache>>,
+    State(min_overlap): State<domain::tokens::MinOverlap>,
+    ip: Option<Extension<ClientIp>>,
+    Extension(caller): Extension<TokenCaller>,
+    Body(request): Body<RotateRequest>,
+) -> ApiResult<Response> {
+    if caller.old_value {
+        // Only one old value is kept: rotating from it would end it at once, and the value the
+        // current holders use would become the old one.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "This is the old value of a rotated token: rotate with the token's current value.",
+        ));
+    }
+    let overlap = chrono::Duration::try_seconds(request.overlap_seconds)
+        .ok_or_else(|| ApiError::validation_failed("overlap_seconds: out of range"))?;
+    let rotated = domain::tokens::rotate(
+        &db,
+        caller.user_id,
+        &caller.token.id,
+        overlap,
+        min_overlap,
+        ip_text(ip),
+    )
+    .await?;
+    callers.forget_token(&caller.token.id);
+    let issued = rotated.issued;
+    let mut response = Json(Rotated {
+        id: issued.info.id.clone(),
+        token: issued.secret.expose().to_string(),
+        expires_at: issued.info.expires_at.map(|at| at.to_rfc3339()),
+        old_value_valid_until: rotated.old_valid_until.to_rfc3339(),
     })
     .into_response();
     response

@@ -29,6 +29,7 @@ fn endpoints() -> OpenApiRouter<AppState> {
         .routes(routes!(h::me))
         .routes(routes!(h::delete_self))
         .routes(routes!(h::regenerate_self))
+        .routes(routes!(h::rotate_self))
         .routes(routes!(h::list_questions, h::create_question))
         .routes(routes!(
             h::get_question,

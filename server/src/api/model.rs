@@ -13,7 +13,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable code: `missing_token`, `malformed_token`, `invalid_token`, `token_revoked`,
-    /// `token_expired`, `token_pending_approval`, `wrong_team`, `read_only_token`, `not_a_member`,
+    /// `token_expired`, `token_rotated`, `token_pending_approval`, `ip_not_allowed`, `wrong_team`,
+    /// `read_only_token`, `not_a_member`,
     /// `insufficient_role`, `not_found`, `payload_too_large`, `validation_failed`, `rate_limited`, `internal_error`.
     #[schema(example = "read_only_token")]
     pub code: String,
@@ -41,6 +42,15 @@ pub struct MeToken {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
+    /// Where the token may be used from (canonical CIDRs); empty: any address.
+    #[schema(example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
+    pub allowed_ips: Vec<String>,
+    /// This call used the old value of a rotated token, which stops working at
+    /// `old_value_valid_until`: switch to the new value.
+    pub old_value: bool,
+    /// Until when the value a rotation replaced still works (absent: no rotation under way).
+    #[schema(format = DateTime)]
+    pub old_value_valid_until: Option<String>,
 }
 
 /// The caller and the token in use.
@@ -59,6 +69,29 @@ pub struct Regenerated {
     pub token: String,
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
+}
+
+/// How long the current value keeps working after a rotation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// Seconds the old value keeps working: at least the server's minimum (60 unless
+    /// configured lower), at most 604800 (7 days), and never past the token's expiry.
+    #[schema(minimum = 1, maximum = 604800, example = 3600)]
+    pub overlap_seconds: i64,
+}
+
+/// The rotated token's new value (shown once), and until when the old one still works.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rotated {
+    pub id: String,
+    /// The new token value. The old one keeps working until `old_value_valid_until`.
+    #[schema(example = "pdk_…")]
+    pub token: String,
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub old_value_valid_until: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

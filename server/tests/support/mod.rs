@@ -84,13 +84,14 @@ impl TestServer {
         envs: &[(&str, &str)],
     ) -> TestServer {
         let mut command = patdesk(dir.path());
+        // A test may listen elsewhere (`[::]:0` for IPv6 callers).
+        command.env("PATDESK_ADDR", "127.0.0.1:0");
         for (k, v) in envs {
             command.env(k, v);
         }
         let mut child = command
             .arg("serve")
             .env("DATABASE_URL", database_url)
-            .env("PATDESK_ADDR", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

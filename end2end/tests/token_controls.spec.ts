@@ -1,0 +1,117 @@
+import { test, expect, Page } from "@playwright/test";
+import { cli, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+
+// Per-token IP allow-lists and rotation with an overlap (docs/tokens.md), in the browser: create
+// a token limited to some addresses, edit the list, rotate with a 1-hour overlap, see which
+// value was used, and stop the old value early. The browser (and page.request) call from
+// 127.0.0.1.
+
+async function shownToken(page: Page): Promise<string> {
+  const panel = page.getByTestId("new-token-panel");
+  await expect(panel).toBeVisible();
+  const value = (await page.locator("#new-token-value").textContent())!.trim();
+  expect(value).toMatch(/^pdk_[0-9A-Za-z]{38}$/);
+  rememberSecret(value);
+  return value;
+}
+
+async function me(page: Page, value: string) {
+  const response = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${value}` } });
+  return { status: response.status(), body: await response.json() };
+}
+
+test("allow-list on creation and edit, rotation with an overlap ended early", async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  const user = uniqueName("ipuser");
+  const team = uniqueName("ipteam");
+  await signUp(page, user);
+  cli(["team", "add", team, "--owner", user]);
+  await page.goto("/");
+  await hydrated(page);
+
+  // A bad entry is a field error under the list, and no token is made.
+  await page.getByLabel("Description").fill("deploy from CI");
+  await page.getByLabel("Team").selectOption(team);
+  await page.locator("#allowed_ips").fill("127.0.0.1\n10.0.0.0/33");
+  await page.getByRole("button", { name: "Generate token" }).click();
+  await expect(page.locator("#allowed_ips-error")).toContainText("“10.0.0.0/33” has no valid prefix length");
+  await expect(page.getByTestId("no-tokens")).toBeVisible();
+  await screenshot(page, "allow-list-error");
+
+  // Created with a list: shown canonically on the row, and calls from 127.0.0.1 pass.
+  await page.locator("#allowed_ips").fill("127.0.0.1\n10.1.2.3/8");
+  await page.getByRole("button", { name: "Generate token" }).click();
+  const value = await shownToken(page);
+  const row = page.locator("tr", { hasText: "deploy from CI" });
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 127.0.0.1/32, 10.0.0.0/8");
+  expect((await me(page, value)).status).toBe(200);
+  await screenshot(page, "allow-list-created");
+
+  // Edited to a range without 127.0.0.1: the next call is refused, naming the caller's address.
+  await row.locator(".allow-list summary").click();
+  const editor = row.getByLabel("Allowed IP addresses");
+  await expect(editor).toHaveValue("127.0.0.1/32\n10.0.0.0/8");
+  await editor.fill("10.0.0.0/8");
+  await screenshot(page, "allow-list-editing");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 10.0.0.0/8");
+  const refused = await me(page, value);
+  expect(refused.status).toBe(403);
+  expect(refused.body.error.code).toBe("ip_not_allowed");
+  expect(refused.body.error.message).toContain("127.0.0.1");
+  // Emptied: any address again.
+  await row.locator(".allow-list summary").click();
+  await row.getByLabel("Allowed IP addresses").fill("");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Any IP address");
+  expect((await me(page, value)).status).toBe(200);
+
+  // Rotate with a 1-hour overlap: a new value, and the old one still works.
+  await row.getByRole("button", { name: "Rotate deploy from CI" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("Rotate “deploy from CI”?");
+  await dialog.getByLabel("Keep the old value working for").selectOption({ label: "1 hour" });
+  await screenshot(page, "rotate-dialog");
+  await dialog.getByRole("button", { name: "Rotate token" }).click();
+  const rotated = await shownToken(page);
+  expect(rotated).not.toBe(value);
+  await expect(page.getByTestId("old-value-note")).toContainText("The old value keeps working until");
+  await expect(row.locator(".partial")).toHaveText(`pdk_…${rotated.slice(-4)}`);
+  await expect(row.getByTestId("old-value")).toContainText(`Old value pdk_…${value.slice(-4)} valid until`);
+  await expect(row.getByTestId("old-value")).toContainText("not used since the rotation");
+  const withOld = await me(page, value);
+  expect(withOld.status).toBe(200);
+  expect(withOld.body.token.old_value).toBe(true);
+
+  // The page tells which value was used last (uses are written in batches, seconds later).
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByTestId("last-used-value")).toHaveText("old value", { timeout: 1000 });
+  }).toPass({ timeout: 20_000, intervals: [1000] });
+  await hydrated(page);
+  await expect(row.getByTestId("old-value")).toContainText("last used just now");
+  await screenshot(page, "rotation-old-value-used");
+  expect((await me(page, rotated)).status).toBe(200);
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByTestId("last-used-value")).toHaveText("new value", { timeout: 1000 });
+  }).toPass({ timeout: 20_000, intervals: [1000] });
+  await hydrated(page);
+
+  // Stop the old value now: it fails at once, the new one goes on.
+  await row.getByRole("button", { name: "Stop it now" }).click();
+  await expect(dialog).toContainText(`The old value pdk_…${value.slice(-4)} stops working at once`);
+  await dialog.getByRole("button", { name: "Stop old value" }).click();
+  await expect(row.getByTestId("old-value")).toHaveCount(0);
+  const dead = await me(page, value);
+  expect(dead.status).toBe(401);
+  expect(dead.body.error.code).toBe("token_rotated");
+  expect((await me(page, rotated)).status).toBe(200);
+  await screenshot(page, "rotation-ended");
+  expect(errors).toEqual([]);
+});
