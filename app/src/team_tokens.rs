@@ -1,5 +1,5 @@
 //! A team's Tokens tab (team admins only): every live token scoped to the team, whoever owns it,
-//! with filters, and revocation with an optional reason. The same page at `/admin/tokens` is the
+//! with filters, revocation with an optional reason, and narrowing a member's IP allow-list. The same page at `/admin/tokens` is the
 //! instance admins' inventory of every team's tokens. The rules are `domain::team_tokens`; the
 //! server functions refuse everyone else (403) whoever calls them.
 
@@ -23,6 +23,7 @@ use crate::{
     components::{FieldError, FormError, action_error},
     error::AppError,
     teams::TeamTabs,
+    tokens::allow_list::AllowListEditor,
 };
 
 /// Rows per page of the tab.
@@ -51,6 +52,8 @@ pub struct TeamTokenRow {
     pub expiring_soon: bool,
     /// A write token waiting for an admin's approval.
     pub pending_approval: bool,
+    /// Canonical CIDRs it may be used from; empty: any address.
+    pub allowed_ips: Vec<String>,
 }
 
 /// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`,
@@ -210,6 +213,7 @@ pub async fn team_tokens(
                 unused: t.is_unused(now),
                 expiring_soon: t.info.is_expiring_soon(now),
                 pending_approval: t.info.pending_approval,
+                allowed_ips: t.info.allowed_ips,
                 id: t.info.id,
                 team: t.info.team_slug,
                 owner: t.owner,
@@ -351,6 +355,8 @@ struct Decisions {
     approve: ServerAction<ApproveTeamToken>,
     deny: ServerAction<DenyTeamToken>,
     ask: RwSignal<Option<RevokeAsk>>,
+    /// Bumped when a row's allow-list is saved.
+    ips_saved: RwSignal<u32>,
 }
 
 #[component]
@@ -362,12 +368,14 @@ pub fn TeamTokensPage() -> impl IntoView {
         approve: ServerAction::new(),
         deny: ServerAction::new(),
         ask: RwSignal::new(None),
+        ips_saved: RwSignal::new(0),
     };
     let Decisions {
         revoke,
         approve,
         deny,
         ask,
+        ips_saved,
     } = decisions;
     let source = move || {
         let query = query.read();
@@ -383,6 +391,7 @@ pub fn TeamTokensPage() -> impl IntoView {
                 revoke.version().get(),
                 approve.version().get(),
                 deny.version().get(),
+                ips_saved.get(),
             ),
         )
     };
@@ -615,6 +624,17 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
                 {row.unused.then(|| view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> })}
                 {row.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
                 {row.pending_approval.then(|| view! { <span class="badge warn" title="The API refuses it until an admin approves it">"waiting for approval"</span> })}
+                // A team admin may narrow a member's allow-list (on the team's own tab).
+                {if instance {
+                    (!row.allowed_ips.is_empty()).then(|| view! {
+                        <p class="allow-list" data-testid="allowed-ips">{format!("Only from {}", row.allowed_ips.join(", "))}</p>
+                    }).into_any()
+                } else {
+                    view! {
+                        <AllowListEditor id=row.id.clone() allowed=row.allowed_ips.clone() row_saved=decisions.ips_saved
+                            help="You can narrow a member's list (every entry inside the current one); only its owner can widen it."/>
+                    }.into_any()
+                }}
             </td>
             <td><code class="partial">{row.partial.clone()}</code></td>
             <td>{if row.write { "read/write" } else { "read" }}</td>

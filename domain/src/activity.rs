@@ -91,6 +91,7 @@ kinds! {
     TokenRotated => "token_rotated", "Rotated a token (the old value works for a while)";
     TokenOverlapEnded => "token_overlap_ended", "Ended a rotated token's old value";
     TokenAllowedIpsChanged => "token_allowed_ips_changed", "Changed where a token may be used from";
+    OldValueReportedLeaked => "old_value_reported_leaked", "Your rotated token's old value was reported as leaked and stopped";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "An admin revoked your token";
     /// Someone reported the token's value as leaked and it was revoked (in the owner's log; no
@@ -252,7 +253,11 @@ pub async fn list_for_user(
         .map(|m| Entry {
             actor: match m.actor_id {
                 Some(id) => names.get(&id).cloned().unwrap_or_default(),
-                None if m.kind == Kind::TokenReportedLeaked.as_str() => LEAK_REPORT.to_string(),
+                None if m.kind == Kind::TokenReportedLeaked.as_str()
+                    || m.kind == Kind::OldValueReportedLeaked.as_str() =>
+                {
+                    LEAK_REPORT.to_string()
+                }
                 None => OPERATOR.to_string(),
             },
             id: m.id,

@@ -74,8 +74,10 @@ impl Report {
 }
 
 /// Revokes every live token among the report's values, in one transaction, with one entry in
-/// each owner's log (the reporter's address and source). Returns the ids revoked, for the
-/// caller's cache; never shown to the reporter.
+/// each owner's log (the reporter's address and source). A reported value that is the old value
+/// of a rotation still in its overlap stops working at once instead (the overlap ends; the new
+/// value, which was not reported, goes on working). Returns the ids of the tokens changed, for
+/// the caller's cache; never shown to the reporter.
 pub async fn revoke_reported(
     db: &DatabaseConnection,
     report: &Report,
@@ -123,6 +125,37 @@ pub async fn revoke_reported(
             .ip(reporter_ip.clone())
             .token(id.clone())
             .target(target);
+        activity::record(&txn, event).await?;
+        revoked.push(id);
+    }
+    let rotated_out = token::Entity::find()
+        .filter(token::Column::PreviousDigest.is_in(report.digests.clone()))
+        .filter(token::Column::PreviousValidUntil.gt(now))
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
+    for found in rotated_out {
+        let team = teams::slug_of(&txn, found.team_id).await?;
+        let detail = match &report.source {
+            Some(source) => format!("The report says it was found at: {source}."),
+            None => "The report did not say where it was found.".to_string(),
+        };
+        let notice = Notice::new(
+            NoticeKind::OldValueLeaked,
+            found.user_id,
+            TokenRef::of(&found, team),
+        )
+        .detail(detail);
+        notifications::notify(&txn, notice, now).await?;
+        let (owner, id, description) = (found.user_id, found.id.clone(), found.description.clone());
+        let mut active: token::ActiveModel = found.into();
+        active.previous_valid_until = Set(Some(now));
+        active.update(&txn).await?;
+        let event = Event::new(Some(owner), Actor::Operator, Kind::OldValueReportedLeaked)
+            .ip(reporter_ip.clone())
+            .token(id.clone())
+            .target(format!("token \"{description}\""));
         activity::record(&txn, event).await?;
         revoked.push(id);
     }

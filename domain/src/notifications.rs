@@ -67,10 +67,12 @@ pub enum NoticeKind {
     TokenRevoked,
     /// The instance policy brought the token's expiry forward.
     ExpiryShortened,
+    /// The old value of a rotation under way was reported as leaked and stopped at once.
+    OldValueLeaked,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 7] = [
+    pub const ALL: [NoticeKind; 8] = [
         NoticeKind::ExpiresSoon,
         NoticeKind::ExpiresTomorrow,
         NoticeKind::Expired,
@@ -78,6 +80,7 @@ impl NoticeKind {
         NoticeKind::TokenCreated,
         NoticeKind::TokenRevoked,
         NoticeKind::ExpiryShortened,
+        NoticeKind::OldValueLeaked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl NoticeKind {
             NoticeKind::TokenCreated => "token_created",
             NoticeKind::TokenRevoked => "token_revoked",
             NoticeKind::ExpiryShortened => "expiry_shortened",
+            NoticeKind::OldValueLeaked => "old_value_leaked",
         }
     }
 
@@ -105,7 +109,9 @@ impl NoticeKind {
             }
             NoticeKind::NewIp => wants.new_ip,
             NoticeKind::TokenCreated => wants.new_token,
-            NoticeKind::TokenRevoked | NoticeKind::ExpiryShortened => true,
+            NoticeKind::TokenRevoked | NoticeKind::ExpiryShortened | NoticeKind::OldValueLeaked => {
+                true
+            }
         }
     }
 
@@ -128,6 +134,9 @@ impl NoticeKind {
             NoticeKind::TokenRevoked => format!("Your token \"{description}\" was revoked"),
             NoticeKind::ExpiryShortened => {
                 format!("The instance policy shortened your token \"{description}\"")
+            }
+            NoticeKind::OldValueLeaked => {
+                format!("The old value of your token \"{description}\" was reported as leaked")
             }
         }
     }
@@ -155,6 +164,9 @@ impl NoticeKind {
             }
             NoticeKind::ExpiryShortened => format!(
                 "The instance's token policy now allows shorter lifetimes: it expires on {detail}."
+            ),
+            NoticeKind::OldValueLeaked => format!(
+                "{detail} It stopped working at once, before the end of the rotation's overlap; the new value still works. Move anything still using the old value to the new one."
             ),
         }
     }
@@ -603,7 +615,11 @@ mod tests {
             .collect();
         assert_eq!(
             mailed,
-            [NoticeKind::TokenRevoked, NoticeKind::ExpiryShortened]
+            [
+                NoticeKind::TokenRevoked,
+                NoticeKind::ExpiryShortened,
+                NoticeKind::OldValueLeaked
+            ]
         );
         assert!(
             NoticeKind::ALL

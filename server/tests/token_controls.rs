@@ -649,3 +649,40 @@ async fn the_owner_sees_which_value_was_used_and_can_end_the_overlap_early() {
     let response = mallory.call("end_token_overlap", &[("id", &id)]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_leaked_old_value_stops_at_once_and_the_new_one_goes_on() {
+    let server = TestServer::start_env(&[SHORT_OVERLAPS]);
+    alice_owns_ops(&server);
+    let (id, old) = token_allowed(&server, "leaky job", &[]);
+    let (status, rotated) = rotate(&server, &old, json!({"overlap_seconds": 3600})).await;
+    assert_eq!(status, StatusCode::OK);
+    let new = rotated["token"].as_str().unwrap().to_string();
+    assert_eq!(me(&server, &old).await.0, StatusCode::OK);
+
+    let response = client()
+        .post(server.url("/api/v1/credentials/revoke"))
+        .json(&json!({"credentials": [old], "source": "https://paste.example.test/1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body = eventually("the reported old value is refused", || async {
+        let (status, body) = me(&server, &old).await;
+        (status == StatusCode::UNAUTHORIZED).then_some(body)
+    })
+    .await;
+    assert_eq!(body["error"]["code"], "token_rotated");
+    // The token itself was not revoked: its new value was not reported.
+    assert_eq!(me(&server, &new).await.0, StatusCode::OK);
+    assert!(listed(&server, &id)["revoked"].is_null());
+    assert!(listed(&server, &id)["old_value"].is_null());
+    // Its owner is told, with where it was found.
+    let mut alice = alice(&server).await;
+    let notices = json(alice.call("my_notices", &[("limit", "8")]).await).await;
+    let text = notices.to_string();
+    assert!(
+        text.contains("The old value of your token") && text.contains("paste.example.test"),
+        "{text}"
+    );
+}

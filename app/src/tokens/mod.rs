@@ -9,9 +9,11 @@
 //! - [`server`]: the server functions and the values they answer with.
 //! - [`table`]: the token table and the expiry banner.
 //! - [`form`]: the New token form.
+//! - [`allow_list`]: a token's IP allow-list and its editor (also on a team admin's tab).
 //! - [`dialog`]: the confirmation for regenerate, rotate, ending an overlap and delete.
 //! - [`once_only`]: the new value, shown once, with Copy.
 
+pub(crate) mod allow_list;
 mod dialog;
 mod form;
 mod once_only;

@@ -5,10 +5,10 @@ use common::{EXPIRING_SOON_DAYS, TokenKind};
 use leptos::prelude::*;
 
 use super::{
+    allow_list::AllowListEditor,
     dialog::Confirm,
-    server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, SetTokenAllowedIps, TokenRow},
+    server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, TokenRow},
 };
-use crate::components::{FieldError, FormError, action_error};
 
 #[component]
 pub fn TokenTable(
@@ -125,7 +125,8 @@ fn TokenTableRow(
                     <span class="badge warn" data-testid="pending-badge"
                         title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
                 })}
-                <AllowListEditor id=row.id.clone() allowed=row.allowed_ips.clone() row_saved/>
+                <AllowListEditor id=row.id.clone() allowed=row.allowed_ips.clone() row_saved
+                    help="One address or CIDR range per line, up to 20. Empty: any address."/>
                 {old_value}
             </td>
             <td><code>{row.team.clone()}</code></td>
@@ -165,43 +166,6 @@ fn TokenTableRow(
         </tr>
     }
     .into_any()
-}
-
-/// Where the token may be used from, and a form to change it (opened from the line itself, so
-/// that it works before the wasm has loaded too).
-#[component]
-fn AllowListEditor(id: String, allowed: Vec<String>, row_saved: RwSignal<u32>) -> impl IntoView {
-    let save = ServerAction::<SetTokenAllowedIps>::new();
-    let error = action_error(save.value());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = save.value().get() {
-            row_saved.update(|n| *n += 1);
-        }
-    });
-    let summary = if allowed.is_empty() {
-        "Any IP address".to_string()
-    } else {
-        format!("Only from {}", allowed.join(", "))
-    };
-    let field_id = format!("allowed-ips-{id}");
-    view! {
-        <details class="allow-list" open=move || error.get().is_some()>
-            <summary>
-                <span class:limited=!allowed.is_empty() data-testid="allowed-ips">{summary}</span>
-                <span class="edit-link">"Edit"</span>
-            </summary>
-            <ActionForm action=save>
-                <input type="hidden" name="id" value=id.clone()/>
-                <label for=field_id.clone()>"Allowed IP addresses"</label>
-                <textarea id=field_id.clone() name="allowed_ips" rows="3"
-                    placeholder="203.0.113.7\n10.0.0.0/8\n2001:db8::/32">{allowed.join("\n")}</textarea>
-                <p class="help">"One address or CIDR range per line, up to 20. Empty: any address."</p>
-                <FieldError error field="allowed_ips" id="allowed-ips-error"/>
-                <FormError error/>
-                <button type="submit" class="button">"Save"</button>
-            </ActionForm>
-        </details>
-    }
 }
 
 /// The old value of a rotation under way: until when it works, its last use, and ending it now.

@@ -275,6 +275,8 @@ pub struct TeamTokenOut {
     pub expiring_soon: bool,
     /// A write token waiting for an admin's approval (the API refuses it until then).
     pub pending_approval: bool,
+    /// Where it may be used from (canonical CIDRs); empty: any address.
+    pub allowed_ips: Vec<String>,
 }
 
 impl TeamTokenOut {
@@ -294,6 +296,7 @@ impl TeamTokenOut {
             unused: t.is_unused(now),
             expiring_soon: info.is_expiring_soon(now),
             pending_approval: info.pending_approval,
+            allowed_ips: info.allowed_ips.clone(),
         }
     }
 }
