@@ -779,7 +779,10 @@ pub async fn end_overlap(
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
     let now = Utc::now();
-    if current.previous_valid_until.is_none_or(|until| until <= now) {
+    if current
+        .previous_valid_until
+        .is_none_or(|until| until <= now)
+    {
         return Err(Error::Rule(
             "This token has no old value still working: its overlap has ended already.".into(),
         ));

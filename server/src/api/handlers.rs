@@ -95,16 +95,20 @@ pub async fn regenerate_self(
     let issued =
         domain::tokens::regenerate(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
     callers.forget_token(&caller.token.id);
-    let mut response = Json(Regenerated {
+    Ok(never_stored(Json(Regenerated {
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
         expires_at: issued.info.expires_at.map(|at| at.to_rfc3339()),
-    })
-    .into_response();
+    })))
+}
+
+/// An answer carrying a token's value: no browser or proxy may keep it.
+fn never_stored(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 /// A new value for the calling token, like regenerate, while the value used for this call keeps
@@ -151,17 +155,12 @@ pub async fn rotate_self(
     .await?;
     callers.forget_token(&caller.token.id);
     let issued = rotated.issued;
-    let mut response = Json(Rotated {
+    Ok(never_stored(Json(Rotated {
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
         expires_at: issued.info.expires_at.map(|at| at.to_rfc3339()),
         old_value_valid_until: rotated.old_valid_until.to_rfc3339(),
-    })
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    })))
 }
 
 /// The calling token deletes itself; calls with it fail from now on. Allowed to read-only tokens.
