@@ -1,23 +1,24 @@
 //! Who is calling the API with this token, and may they do this? The checks of `docs/api.md`,
 //! in order, in one place: format and checksum (before any database access) → lookup by digest
-//! → not deleted (saying whether an admin revoked it or it was reported as leaked) → not expired
-//! → for a rotated-out value, its overlap not over → owner still active (not suspended) → Basic user name matches → not waiting for a team
-//! admin's approval → owner still a member of the token's team → the caller's address is on the
-//! token's allow-list, if it has one → the path's team is the token's team → for writes, the
-//! token has `write` and the owner's current role allows writing.
+//! (current or rotated-out) → not deleted (saying whether an admin revoked it or it was reported
+//! as leaked) → not expired → for a rotated-out value, its overlap not over → owner still active
+//! (not suspended) → Basic user name matches → not waiting for a team admin's approval → owner
+//! still a member of the token's team → the caller's address is on the token's allow-list, if it
+//! has one → the path's team is the token's team → for writes, the token has `write` and the
+//! owner's current role allows writing.
 //!
 //! A token never grants more than its owner can do today: role and membership are read on every
 //! call, not copied into the token.
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
-use std::net::IpAddr;
 
 use crate::{
     allow_list::AllowList,
