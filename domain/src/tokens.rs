@@ -688,20 +688,22 @@ pub struct Rotated {
     pub old_valid_until: DateTime<Utc>,
 }
 
-/// A new value, like [`regenerate`], while the current value keeps working for `overlap`
-/// (between `min_overlap` — `PATDESK_MIN_OVERLAP_SECONDS` — and [`MAX_OVERLAP`], and never past
-/// the token's current expiry), so that the jobs using it can be moved to the new one without
+/// A new value, like [`regenerate`], while the current value keeps working for
+/// `overlap_seconds` (as the API and the form send it: between `min_overlap` —
+/// `PATDESK_MIN_OVERLAP_SECONDS` — and [`MAX_OVERLAP`], and never past the token's current
+/// expiry), so that the jobs using it can be moved to the new one without
 /// a gap. A value an earlier rotation left working stops at once: there is one old value at a
 /// time.
 pub async fn rotate(
     db: &DatabaseConnection,
     owner_id: i64,
     token_id: &str,
-    overlap: Duration,
+    overlap_seconds: i64,
     MinOverlap(min_overlap): MinOverlap,
     ip: Option<String>,
 ) -> Result<Rotated> {
-    if overlap < min_overlap || overlap > MAX_OVERLAP {
+    // Checked as a number first, so that whatever a caller sends, the Duration cannot overflow.
+    if !(min_overlap.num_seconds()..=MAX_OVERLAP.num_seconds()).contains(&overlap_seconds) {
         return Err(Error::invalid(
             "overlap",
             format!(
@@ -712,6 +714,7 @@ pub async fn rotate(
             ),
         ));
     }
+    let overlap = Duration::seconds(overlap_seconds);
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
     let now = Utc::now();

@@ -81,7 +81,7 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    pub(crate) fn validation_failed(message: impl Into<String>) -> Self {
+    fn validation_failed(message: impl Into<String>) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",

@@ -263,13 +263,16 @@ pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToke
 
     use crate::session::{client_ip, db, forget_cached_token, require_user};
     let user = require_user()?;
-    let overlap = chrono::Duration::try_seconds(overlap_seconds).ok_or(AppError::Field {
-        field: "overlap".into(),
-        message: "Choose how long the old value keeps working.".into(),
-    })?;
     let min_overlap = use_context::<MinOverlap>().unwrap_or_default();
-    let rotated =
-        domain::tokens::rotate(&db()?, user.id, &id, overlap, min_overlap, client_ip()).await?;
+    let rotated = domain::tokens::rotate(
+        &db()?,
+        user.id,
+        &id,
+        overlap_seconds,
+        min_overlap,
+        client_ip(),
+    )
+    .await?;
     forget_cached_token(&id);
     Ok(IssuedToken {
         old_valid_until: Some(time::minute(rotated.old_valid_until)),

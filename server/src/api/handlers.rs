@@ -142,13 +142,11 @@ pub async fn rotate_self(
             "This is the old value of a rotated token: rotate with the token's current value.",
         ));
     }
-    let overlap = chrono::Duration::try_seconds(request.overlap_seconds)
-        .ok_or_else(|| ApiError::validation_failed("overlap_seconds: out of range"))?;
     let rotated = domain::tokens::rotate(
         &db,
         caller.user_id,
         &caller.token.id,
-        overlap,
+        request.overlap_seconds,
         min_overlap,
         ip_text(ip),
     )
