@@ -94,74 +94,86 @@ pub async fn revoke_reported(
         .lock_exclusive()
         .all(&txn)
         .await?;
-    let teams = teams::slugs_by_id(&txn, live.iter().map(|t| t.team_id)).await?;
-    let mut revoked = Vec::with_capacity(live.len());
-    for found in live {
-        let mut detail =
-            "It was reported as leaked, and revoked so that nobody can use it.".to_string();
-        if let Some(source) = &report.source {
-            detail.push_str(&format!(" The report says it was found at: {source}."));
-        }
-        let team = teams.get(&found.team_id).cloned().unwrap_or_default();
-        let notice = Notice::new(
-            NoticeKind::TokenRevoked,
-            found.user_id,
-            TokenRef::of(&found, team),
-        )
-        .detail(detail);
-        notifications::notify(&txn, notice, now).await?;
-        let (owner, id, description) = (found.user_id, found.id.clone(), found.description.clone());
-        let mut active: token::ActiveModel = found.into();
-        active.deleted_at = Set(Some(now));
-        active.reported_leaked = Set(true);
-        active.leak_source = Set(report.source.clone());
-        active.update(&txn).await?;
-        let mut target = format!("token \"{description}\"");
-        if let Some(source) = &report.source {
-            target.push_str(&format!(", found at: {source}"));
-        }
-        // Nobody signed in made this change: no actor (the Activity page names the kind).
-        let event = Event::new(Some(owner), Actor::Operator, Kind::TokenReportedLeaked)
-            .ip(reporter_ip.clone())
-            .token(id.clone())
-            .target(target);
-        activity::record(&txn, event).await?;
-        revoked.push(id);
-    }
-    let rotated_out = token::Entity::find()
+    // A token whose current value was reported too is revoked, which is all it needs.
+    let rotated_out: Vec<token::Model> = token::Entity::find()
         .filter(token::Column::PreviousDigest.is_in(report.digests.clone()))
         .filter(token::Column::PreviousValidUntil.gt(now))
         .filter(token::Column::DeletedAt.is_null())
         .lock_exclusive()
         .all(&txn)
-        .await?;
-    for found in rotated_out {
-        let team = teams::slug_of(&txn, found.team_id).await?;
-        let detail = match &report.source {
-            Some(source) => format!("The report says it was found at: {source}."),
-            None => "The report did not say where it was found.".to_string(),
+        .await?
+        .into_iter()
+        .filter(|old| !live.iter().any(|t| t.id == old.id))
+        .collect();
+    let teams =
+        teams::slugs_by_id(&txn, live.iter().chain(&rotated_out).map(|t| t.team_id)).await?;
+    let found_at = report
+        .source
+        .as_ref()
+        .map(|source| format!("The report says it was found at: {source}."));
+    let reported = (live.into_iter().map(|t| (t, Reported::Token)))
+        .chain(rotated_out.into_iter().map(|t| (t, Reported::OldValue)));
+    let mut changed = Vec::new();
+    for (found, what) in reported {
+        let (notice_kind, event_kind, detail) = match what {
+            Reported::Token => (
+                NoticeKind::TokenRevoked,
+                Kind::TokenReportedLeaked,
+                match &found_at {
+                    Some(found_at) => format!("{REVOKED} {found_at}"),
+                    None => REVOKED.to_string(),
+                },
+            ),
+            Reported::OldValue => (
+                NoticeKind::OldValueLeaked,
+                Kind::OldValueReportedLeaked,
+                found_at
+                    .clone()
+                    .unwrap_or_else(|| "The report did not say where it was found.".into()),
+            ),
         };
-        let notice = Notice::new(
-            NoticeKind::OldValueLeaked,
-            found.user_id,
-            TokenRef::of(&found, team),
-        )
-        .detail(detail);
+        let team = teams.get(&found.team_id).cloned().unwrap_or_default();
+        let notice =
+            Notice::new(notice_kind, found.user_id, TokenRef::of(&found, team)).detail(detail);
         notifications::notify(&txn, notice, now).await?;
-        let (owner, id, description) = (found.user_id, found.id.clone(), found.description.clone());
+        let mut target = format!("token \"{}\"", found.description);
+        let (owner, id) = (found.user_id, found.id.clone());
         let mut active: token::ActiveModel = found.into();
-        active.previous_valid_until = Set(Some(now));
+        match what {
+            Reported::Token => {
+                active.deleted_at = Set(Some(now));
+                active.reported_leaked = Set(true);
+                active.leak_source = Set(report.source.clone());
+                if let Some(source) = &report.source {
+                    target.push_str(&format!(", found at: {source}"));
+                }
+            }
+            Reported::OldValue => active.previous_valid_until = Set(Some(now)),
+        }
         active.update(&txn).await?;
-        let event = Event::new(Some(owner), Actor::Operator, Kind::OldValueReportedLeaked)
+        // Nobody signed in made this change: no actor (the Activity page names the kind).
+        let event = Event::new(Some(owner), Actor::Operator, event_kind)
             .ip(reporter_ip.clone())
             .token(id.clone())
-            .target(format!("token \"{description}\""));
+            .target(target);
         activity::record(&txn, event).await?;
-        revoked.push(id);
+        changed.push(id);
     }
     txn.commit().await?;
-    Ok(revoked)
+    Ok(changed)
 }
+
+/// What a reported value was.
+#[derive(Clone, Copy)]
+enum Reported {
+    /// A token's current value: the token is revoked.
+    Token,
+    /// The old value of a rotation still in its overlap: the overlap ends now.
+    OldValue,
+}
+
+/// What the owner is told of a token revoked by a report.
+const REVOKED: &str = "It was reported as leaked, and revoked so that nobody can use it.";
 
 #[cfg(test)]
 mod tests {
