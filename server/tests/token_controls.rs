@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::process::Output;
+
 use chrono::{DateTime, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -17,24 +19,29 @@ use support::{
 /// Test-sized rotation windows: the server's minimum lowered from 60 s.
 const SHORT_OVERLAPS: (&str, &str) = ("PATDESK_MIN_OVERLAP_SECONDS", "1");
 
-/// `token create` with `--allow-ip` for each entry: (id, value, the printed JSON).
-fn token_allowed(server: &TestServer, description: &str, allow: &[&str]) -> (String, String) {
+/// `patdesk token create --user <user> --team ops --description <description> <more…>`.
+fn create(server: &TestServer, user: &str, description: &str, more: &[&str]) -> Output {
     let mut args = vec![
         "token",
         "create",
         "--user",
-        "alice",
+        user,
         "--team",
         "ops",
         "--description",
         description,
-        "--write",
-        "--json",
     ];
+    args.extend(more);
+    cli(server, &args, None)
+}
+
+/// Alice's write token with `--allow-ip` for each entry: (id, value).
+fn token_allowed(server: &TestServer, description: &str, allow: &[&str]) -> (String, String) {
+    let mut more = vec!["--write", "--json"];
     for entry in allow {
-        args.extend(["--allow-ip", entry]);
+        more.extend(["--allow-ip", entry]);
     }
-    let out = ok(cli(server, &args, None));
+    let out = ok(create(server, "alice", description, &more));
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     (
         created["id"].as_str().unwrap().into(),
@@ -289,22 +296,7 @@ async fn bad_lists_get_field_errors_and_change_nothing() {
 
     // The CLI says which value is wrong, and makes nothing.
     for bad in ["10.0.0.0/33", "999.1.1.1"] {
-        let out = cli(
-            &server,
-            &[
-                "token",
-                "create",
-                "--user",
-                "alice",
-                "--team",
-                "ops",
-                "--description",
-                "cli bad",
-                "--allow-ip",
-                bad,
-            ],
-            None,
-        );
+        let out = create(&server, "alice", "cli bad", &["--allow-ip", bad]);
         assert!(!out.status.success());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -312,21 +304,12 @@ async fn bad_lists_get_field_errors_and_change_nothing() {
             "{stderr}"
         );
     }
-    let mut args = vec![
-        "token",
-        "create",
-        "--user",
-        "alice",
-        "--team",
-        "ops",
-        "--description",
-        "cli many",
-    ];
     let entries: Vec<String> = (1..=21).map(|i| format!("10.0.0.{i}")).collect();
+    let mut more = Vec::new();
     for entry in &entries {
-        args.extend(["--allow-ip", entry]);
+        more.extend(["--allow-ip", entry]);
     }
-    let out = cli(&server, &args, None);
+    let out = create(&server, "alice", "cli many", &more);
     assert!(String::from_utf8_lossy(&out.stderr).contains("at most 20"));
     let out = ok(cli(
         &server,
@@ -352,21 +335,7 @@ async fn team_admins_may_narrow_a_members_list_but_not_widen_it() {
             None,
         ));
     }
-    let out = ok(cli(
-        &server,
-        &[
-            "token",
-            "create",
-            "--user",
-            "bob",
-            "--team",
-            "ops",
-            "--description",
-            "bob's job",
-            "--json",
-        ],
-        None,
-    ));
+    let out = ok(create(&server, "bob", "bob's job", &["--json"]));
     let bobs: Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = bobs["id"].as_str().unwrap();
     let mut alice = alice(&server).await;
@@ -520,23 +489,12 @@ async fn rotation_limits_are_checked() {
     assert_eq!(status, StatusCode::OK);
     assert!(body["token"]["old_value_valid_until"].is_null());
 
-    // Never past the token's expiry: a 1-day token cannot keep its old value for 7 days.
-    let out = ok(cli(
+    // Never past the token's expiry: a 7-day token has less than 7 days left for its old value.
+    let out = ok(create(
         &server,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--team",
-            "ops",
-            "--description",
-            "short",
-            "--expires-in-days",
-            "7",
-            "--json",
-        ],
-        None,
+        "alice",
+        "short",
+        &["--expires-in-days", "7", "--json"],
     ));
     let short: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (status, answer) = rotate(
