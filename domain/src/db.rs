@@ -155,6 +155,9 @@ async fn open(url: &DatabaseUrl, connections: u32) -> Result<DatabaseConnection,
                     .busy_timeout(Duration::from_secs(5))
             });
             options.min_connections(1);
+            // No ping before each use: on SQLite it is a round trip to the connection's
+            // worker thread, for a connection that cannot be dropped by a server.
+            options.test_before_acquire(false);
             options
         }
         DatabaseUrl::Postgres { url } => {
