@@ -23,7 +23,7 @@ use crate::{
     components::{FieldError, FormError, action_error},
     error::AppError,
     teams::TeamTabs,
-    tokens::allow_list::AllowListEditor,
+    tokens::allow_list::{AllowListEditing, AllowListEditor},
 };
 
 /// Rows per page of the tab.
@@ -355,8 +355,8 @@ struct Decisions {
     approve: ServerAction<ApproveTeamToken>,
     deny: ServerAction<DenyTeamToken>,
     ask: RwSignal<Option<RevokeAsk>>,
-    /// Bumped when a row's allow-list is saved.
-    ips_saved: RwSignal<u32>,
+    /// Which row's allow-list form is open; bumped when one is saved.
+    ips: AllowListEditing,
 }
 
 #[component]
@@ -368,14 +368,14 @@ pub fn TeamTokensPage() -> impl IntoView {
         approve: ServerAction::new(),
         deny: ServerAction::new(),
         ask: RwSignal::new(None),
-        ips_saved: RwSignal::new(0),
+        ips: AllowListEditing::from_query(),
     };
     let Decisions {
         revoke,
         approve,
         deny,
         ask,
-        ips_saved,
+        ips,
     } = decisions;
     let source = move || {
         let query = query.read();
@@ -391,7 +391,7 @@ pub fn TeamTokensPage() -> impl IntoView {
                 revoke.version().get(),
                 approve.version().get(),
                 deny.version().get(),
-                ips_saved.get(),
+                ips.saved.get(),
             ),
         )
     };
@@ -631,7 +631,8 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
                     }).into_any()
                 } else {
                     view! {
-                        <AllowListEditor id=row.id.clone() allowed=row.allowed_ips.clone() row_saved=decisions.ips_saved
+                        <AllowListEditor id=row.id.clone() description=row.description.clone()
+                            allowed=row.allowed_ips.clone() editing=decisions.ips
                             help="You can narrow a member's list (every entry inside the current one); only its owner can widen it."/>
                     }.into_any()
                 }}

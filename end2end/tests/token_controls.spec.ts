@@ -54,20 +54,28 @@ test("allow-list on creation and edit, rotation with an overlap ended early", as
   await screenshot(page, "allow-list-created");
 
   // Edited to a range without 127.0.0.1: the next call is refused, naming the caller's address.
-  await row.locator(".allow-list summary").click();
-  const editor = row.getByLabel("Allowed IP addresses");
+  await row.getByRole("link", { name: "Edit the allowed IP addresses of deploy from CI" }).click();
+  const editor = row.getByLabel("Allowed IP addresses", { exact: true });
   await expect(editor).toHaveValue("127.0.0.1/32\n10.0.0.0/8");
+  await expect(editor).toBeFocused();
+  // One form at a time: Cancel closes it unchanged.
+  await row.getByRole("link", { name: "Cancel" }).click();
+  await expect(editor).toHaveCount(0);
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 127.0.0.1/32, 10.0.0.0/8");
+  await row.getByRole("link", { name: "Edit the allowed IP addresses of deploy from CI" }).click();
   await editor.fill("10.0.0.0/8");
   await screenshot(page, "allow-list-editing");
   await row.getByRole("button", { name: "Save" }).click();
   await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 10.0.0.0/8");
+  // Saved: the form closes.
+  await expect(row.getByLabel("Allowed IP addresses", { exact: true })).toHaveCount(0);
   const refused = await me(page, value);
   expect(refused.status).toBe(403);
   expect(refused.body.error.code).toBe("ip_not_allowed");
   expect(refused.body.error.message).toContain("127.0.0.1");
   // Emptied: any address again.
-  await row.locator(".allow-list summary").click();
-  await row.getByLabel("Allowed IP addresses").fill("");
+  await row.getByRole("link", { name: "Edit the allowed IP addresses of deploy from CI" }).click();
+  await row.getByLabel("Allowed IP addresses", { exact: true }).fill("");
   await row.getByRole("button", { name: "Save" }).click();
   await expect(row.getByTestId("allowed-ips")).toHaveText("Any IP address");
   expect((await me(page, value)).status).toBe(200);
@@ -137,8 +145,8 @@ test("a team admin narrows a member's allow-list but cannot widen it", async ({ 
   await hydrated(page);
   const row = page.locator("tr", { hasText: "member job" });
   await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 10.0.0.0/8");
-  await row.locator(".allow-list summary").click();
-  const editor = row.getByLabel("Allowed IP addresses");
+  await row.getByRole("link", { name: "Edit the allowed IP addresses of member job" }).click();
+  const editor = row.getByLabel("Allowed IP addresses", { exact: true });
   // Wider than the member's list: refused, saying why.
   await editor.fill("0.0.0.0/0");
   await row.getByRole("button", { name: "Save" }).click();
@@ -152,4 +160,34 @@ test("a team admin narrows a member's allow-list but cannot widen it", async ({ 
   expect(me.status()).toBe(403);
   await screenshot(page, "allow-list-admin-narrowed");
   expect(errors).toEqual([]);
+});
+
+test("a token's allow-list can be edited before the wasm loads", async ({ browser }) => {
+  const user = uniqueName("ipnojs");
+  const team = uniqueName("ipteam");
+  cli(["user", "add", user], "correct horse battery staple\n");
+  cli(["team", "add", team, "--owner", user]);
+  const created = JSON.parse(
+    cli(["token", "create", "--user", user, "--team", team, "--description", "plain form", "--json"]),
+  );
+  rememberSecret(created.token);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/signin");
+  await page.getByLabel("Username").fill(user);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const row = page.locator("tr", { hasText: "plain form" });
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Any IP address");
+  // No form is rendered until Edit is followed: a link the server answers with the form open.
+  await expect(page.getByLabel("Allowed IP addresses", { exact: true })).toHaveCount(0);
+  await row.getByRole("link", { name: "Edit the allowed IP addresses of plain form" }).click();
+  await expect(page).toHaveURL(/[?&]edit_ips=tok_/);
+  await row.getByLabel("Allowed IP addresses", { exact: true }).fill("10.0.0.0/33");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#allowed-ips-edit-error")).toContainText("has no valid prefix length");
+  await page.locator("#allowed-ips-edit").fill("192.0.2.0/24");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 192.0.2.0/24");
+  await context.close();
 });

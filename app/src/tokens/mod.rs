@@ -26,6 +26,7 @@ use leptos_router::{LazyRoute, lazy_route};
 
 pub use self::server::{TeamChoice, token_teams};
 use self::{
+    allow_list::AllowListEditing,
     dialog::{Confirm, ConfirmDialog, TokenActions},
     form::NewTokenForm,
     once_only::OnceOnlyPanel,
@@ -67,8 +68,7 @@ pub fn TokensPage() -> impl IntoView {
         end_overlap,
         delete,
     } = actions;
-    // Bumped by a row's allow-list form (each row has its own action) when it saves.
-    let row_saved = RwSignal::new(0_u32);
+    let editing = AllowListEditing::from_query();
     let tokens = Resource::new(
         move || {
             (
@@ -77,7 +77,7 @@ pub fn TokensPage() -> impl IntoView {
                 rotate.version().get(),
                 end_overlap.version().get(),
                 delete.version().get(),
-                row_saved.get(),
+                editing.saved.get(),
             )
         },
         |_| list_tokens(),
@@ -141,7 +141,7 @@ pub fn TokensPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Ok(rows) => view! { <TokenTable rows confirm row_saved/> }.into_any(),
+                    Ok(rows) => view! { <TokenTable rows confirm editing/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

@@ -5,7 +5,7 @@ use common::{EXPIRING_SOON_DAYS, TokenKind};
 use leptos::prelude::*;
 
 use super::{
-    allow_list::AllowListEditor,
+    allow_list::{AllowListEditing, AllowListEditor},
     dialog::Confirm,
     server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, TokenRow},
 };
@@ -14,8 +14,7 @@ use super::{
 pub fn TokenTable(
     rows: Vec<TokenRow>,
     confirm: RwSignal<Option<Confirm>>,
-    /// Bumped when a row's allow-list is saved, so that the page lists the tokens again.
-    row_saved: RwSignal<u32>,
+    editing: AllowListEditing,
 ) -> impl IntoView {
     if rows.is_empty() {
         return view! {
@@ -42,7 +41,7 @@ pub fn TokenTable(
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|row| view! { <TokenTableRow row confirm row_saved/> }).collect_view()}
+                {rows.into_iter().map(|row| view! { <TokenTableRow row confirm editing/> }).collect_view()}
             </tbody>
         </table>
         </div>
@@ -69,7 +68,7 @@ fn ExpiryBanner(soon: usize) -> impl IntoView {
 fn TokenTableRow(
     row: TokenRow,
     confirm: RwSignal<Option<Confirm>>,
-    row_saved: RwSignal<u32>,
+    editing: AllowListEditing,
 ) -> impl IntoView {
     let (id_r, desc_r) = (row.id.clone(), row.description.clone());
     let (id_d, desc_d) = (row.id.clone(), row.description.clone());
@@ -125,7 +124,8 @@ fn TokenTableRow(
                     <span class="badge warn" data-testid="pending-badge"
                         title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
                 })}
-                <AllowListEditor id=row.id.clone() allowed=row.allowed_ips.clone() row_saved
+                <AllowListEditor id=row.id.clone() description=row.description.clone()
+                    allowed=row.allowed_ips.clone() editing
                     help="One address or CIDR range per line, up to 20. Empty: any address."/>
                 {old_value}
             </td>
