@@ -1,5 +1,7 @@
 //! Team content served by the API: questions and their answers, always inside one team.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -13,6 +15,7 @@ use crate::{
     db::begin_write,
     entity::{answer, question, team, user},
     error::{Error, Result},
+    question_pages::{PageKey, QuestionPages},
 };
 
 pub const MAX_PER_PAGE: u64 = 100;
@@ -122,7 +125,8 @@ fn question(m: question::Model, author: String) -> Question {
     }
 }
 
-/// A row of a questions page: the question, its author's name and the team's total.
+/// A row of a questions page: the question, its author's name, the team's total and the
+/// team's content version, all read by one statement.
 #[derive(FromQueryResult)]
 struct QuestionRow {
     id: i64,
@@ -132,18 +136,48 @@ struct QuestionRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     total: i64,
+    version: i64,
 }
 
-/// A team's questions, newest first, in one query: the page joined with its authors, each row
-/// carrying the team's question count (kept in `teams.question_count` by every create and
-/// delete, in their transactions, so it is never stale and costs a primary-key read). Only a
-/// page past the end, which has no rows to carry it, reads the count on its own.
+/// A team's questions, newest first. The page stored in `pages` is served when the team's
+/// content version has not moved since it was read (one primary-key read per request;
+/// `question_pages`); otherwise the page is read and stored.
 pub async fn list_questions(
+    db: &DatabaseConnection,
+    pages: &QuestionPages,
+    team_id: i64,
+    page: u64,
+    per_page: u64,
+) -> Result<Arc<Page<Question>>> {
+    let key = PageKey {
+        team_id,
+        page,
+        per_page,
+    };
+    let version = team::Entity::find_by_id(team_id)
+        .select_only()
+        .column(team::Column::ContentVersion)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if let Some(stored) = version.and_then(|version| pages.get(key, version)) {
+        return Ok(stored);
+    }
+    let (found, version) = read_questions(db, team_id, page, per_page).await?;
+    Ok(pages.put(key, version, found))
+}
+
+/// A page in one query: the page joined with its authors, each row carrying the team's
+/// question count (kept in `teams.question_count` by every create and delete, in their
+/// transactions, so it is never stale and costs a primary-key read) and content version, so
+/// that the page and its version come from one snapshot. Only a page past the end, which has no
+/// rows to carry them, reads the two on their own.
+async fn read_questions(
     db: &DatabaseConnection,
     team_id: i64,
     page: u64,
     per_page: u64,
-) -> Result<Page<Question>> {
+) -> Result<(Page<Question>, i64)> {
     let author: RelationDef = question::Entity::belongs_to(user::Entity)
         .from(question::Column::AuthorId)
         .to(user::Column::Id)
@@ -159,8 +193,18 @@ pub async fn list_questions(
         ])
         .column_as(user::Column::Username, "author")
         .expr_as(
-            Expr::SubQuery(None, Box::new(team_question_count(team_id).into())),
+            Expr::SubQuery(
+                None,
+                Box::new(team_column(team_id, team::Column::QuestionCount).into()),
+            ),
             "total",
+        )
+        .expr_as(
+            Expr::SubQuery(
+                None,
+                Box::new(team_column(team_id, team::Column::ContentVersion).into()),
+            ),
+            "version",
         )
         .join(JoinType::LeftJoin, author)
         .filter(question::Column::TeamId.eq(team_id))
@@ -170,15 +214,15 @@ pub async fn list_questions(
         .into_model::<QuestionRow>()
         .all(db)
         .await?;
-    let total = match rows.first() {
-        Some(row) => row.total,
+    let (total, version) = match rows.first() {
+        Some(row) => (row.total, row.version),
         None => team::Entity::find_by_id(team_id)
             .select_only()
-            .column(team::Column::QuestionCount)
-            .into_tuple::<i64>()
+            .columns([team::Column::QuestionCount, team::Column::ContentVersion])
+            .into_tuple::<(i64, i64)>()
             .one(db)
             .await?
-            .unwrap_or(0),
+            .unwrap_or((0, 0)),
     };
     let items = rows
         .into_iter()
@@ -191,30 +235,36 @@ pub async fn list_questions(
             updated_at: row.updated_at,
         })
         .collect();
-    Ok(Page {
+    let page = Page {
         items,
         page,
         per_page,
         total: u64::try_from(total).unwrap_or(0),
-    })
+    };
+    Ok((page, version))
 }
 
-/// `SELECT question_count FROM teams WHERE id = team_id`.
-fn team_question_count(team_id: i64) -> sea_orm::sea_query::SelectStatement {
+/// `SELECT <column> FROM teams WHERE id = team_id`.
+fn team_column(team_id: i64, column: team::Column) -> sea_orm::sea_query::SelectStatement {
     Query::select()
-        .column((team::Entity, team::Column::QuestionCount))
+        .column((team::Entity, column))
         .from(team::Entity)
         .and_where(Expr::col((team::Entity, team::Column::Id)).eq(team_id))
         .to_owned()
 }
 
-/// Adds `change` (+1 or −1) to the team's question count, in the transaction that creates or
-/// deletes the question.
-async fn count_questions(db: &impl ConnectionTrait, team_id: i64, change: i64) -> Result<()> {
+/// Notes a question created (`change` +1), deleted (−1) or edited (0) in the transaction that
+/// makes the change: the team's count, and its content version, which tells stored pages of
+/// questions that they are out of date (`question_pages`).
+async fn note_question_change(db: &impl ConnectionTrait, team_id: i64, change: i64) -> Result<()> {
     team::Entity::update_many()
         .col_expr(
             team::Column::QuestionCount,
             Expr::col(team::Column::QuestionCount).add(change),
+        )
+        .col_expr(
+            team::Column::ContentVersion,
+            Expr::col(team::Column::ContentVersion).add(1),
         )
         .filter(team::Column::Id.eq(team_id))
         .exec(db)
@@ -303,6 +353,7 @@ pub async fn update_question(
     }
     active.updated_at = Set(Utc::now());
     let model = active.update(&txn).await?;
+    note_question_change(&txn, team_id, 0).await?;
     writer.record(&txn, format!("edited question {id}")).await?;
     let question = with_author(&txn, model, |q| q.author_id, question).await?;
     txn.commit().await?;
@@ -324,7 +375,7 @@ pub async fn delete_question(
     if deleted.rows_affected == 0 {
         return Err(Error::NotFound("question"));
     }
-    count_questions(&txn, team_id, -1).await?;
+    note_question_change(&txn, team_id, -1).await?;
     writer
         .record(&txn, format!("deleted question {id}"))
         .await?;
@@ -487,7 +538,7 @@ pub async fn create_question(
     }
     .insert(&txn)
     .await?;
-    count_questions(&txn, team_id, 1).await?;
+    note_question_change(&txn, team_id, 1).await?;
     writer
         .record(&txn, format!("created question {}", model.id))
         .await?;

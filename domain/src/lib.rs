@@ -16,6 +16,7 @@ pub mod names;
 pub mod notifications;
 pub mod password;
 pub mod policy;
+pub mod question_pages;
 pub mod secret;
 pub mod services;
 pub mod sessions;

@@ -14,6 +14,7 @@ mod m20261124_000005_token_governance;
 mod m20261124_000006_notifications;
 mod m20261124_000007_services;
 mod m20261124_000008_token_allow_lists_and_rotation;
+mod m20261125_000009_team_content_versions;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_notifications::Migration),
             Box::new(m20261124_000007_services::Migration),
             Box::new(m20261124_000008_token_allow_lists_and_rotation::Migration),
+            Box::new(m20261125_000009_team_content_versions::Migration),
         ]
     }
 }

@@ -3,7 +3,9 @@
 use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
-use domain::{access::CallerCache, throttle::FailedAuth, usage::UsageBuffer};
+use domain::{
+    access::CallerCache, question_pages::QuestionPages, throttle::FailedAuth, usage::UsageBuffer,
+};
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
@@ -26,6 +28,9 @@ pub struct Shared {
     pub leak_reports: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::access::CallerCache`).
     pub callers: Arc<CallerCache>,
+    /// Pages of team questions with the content version they were read at
+    /// (`domain::question_pages`).
+    pub question_pages: Arc<QuestionPages>,
     /// Whether notices are mailed (`PATDESK_SMTP_URL` is set); the account page says so.
     pub mail_configured: bool,
     /// `PATDESK_MIN_OVERLAP_SECONDS`, for token rotation (the API and the web app).
@@ -68,5 +73,11 @@ impl FromRef<AppState> for domain::tokens::MinOverlap {
 impl FromRef<AppState> for Arc<CallerCache> {
     fn from_ref(state: &AppState) -> Self {
         state.callers.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<QuestionPages> {
+    fn from_ref(state: &AppState) -> Self {
+        state.question_pages.clone()
     }
 }

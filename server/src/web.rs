@@ -145,6 +145,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Duration::from_secs(60),
         )),
         callers: Arc::new(CallerCache::default()),
+        question_pages: Arc::default(),
         mail_configured: mailer.is_some(),
         min_overlap: config.min_overlap,
     });

@@ -839,3 +839,109 @@ async fn question_pages_are_newest_first_with_authors_and_the_team_total() {
     let web = api.get_json("/api/v1/teams/web/questions", &carol).await;
     assert_eq!(web["total"], 1, "{web}");
 }
+
+/// The titles on the first page of ops's questions, and the team's total.
+async fn ops_titles(api: &Api<'_>, token: &str, page: u64) -> (Vec<String>, u64) {
+    let listed = api
+        .get_json(&format!("/api/v1/teams/ops/questions?page={page}"), token)
+        .await;
+    let titles = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["title"].as_str().unwrap().to_string())
+        .collect();
+    (titles, listed["total"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_page_of_questions_read_before_a_write_is_never_served_after_it() {
+    // Pages are kept with the team's content version (domain::question_pages); every read
+    // right after a create, an edit or a delete must show it, with no wait.
+    let server = TestServer::start();
+    world(&server);
+    let api = Api::new(&server);
+    let (_, alice) = token(&server, "alice", "ops", "alice ci", true);
+    let (_, bob) = token(&server, "bob", "ops", "bob ci", false);
+    let write = |method: Method, path: String, body: Value| {
+        let request = api.bearer(method, &path, &alice).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.bytes().await.unwrap()
+        }
+    };
+    let created = write(
+        Method::POST,
+        "/api/v1/teams/ops/questions".into(),
+        json!({"title": "first", "body": "?"}),
+    )
+    .await;
+    let first = serde_json::from_slice::<Value>(&created).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(ops_titles(&api, &bob, 1).await, (vec!["first".into()], 1));
+        assert_eq!(ops_titles(&api, &bob, 2).await, (vec![], 1));
+    }
+
+    write(
+        Method::PATCH,
+        format!("/api/v1/teams/ops/questions/{first}"),
+        json!({"title": "first, edited"}),
+    )
+    .await;
+    assert_eq!(
+        ops_titles(&api, &bob, 1).await,
+        (vec!["first, edited".into()], 1)
+    );
+
+    let created = write(
+        Method::POST,
+        "/api/v1/teams/ops/questions".into(),
+        json!({"title": "second", "body": "?"}),
+    )
+    .await;
+    let second = serde_json::from_slice::<Value>(&created).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        ops_titles(&api, &bob, 1).await,
+        (vec!["second".into(), "first, edited".into()], 2)
+    );
+    // A page past the end carries the total too.
+    assert_eq!(ops_titles(&api, &bob, 2).await, (vec![], 2));
+
+    write(
+        Method::DELETE,
+        format!("/api/v1/teams/ops/questions/{second}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        ops_titles(&api, &bob, 1).await,
+        (vec!["first, edited".into()], 1)
+    );
+    assert_eq!(ops_titles(&api, &bob, 2).await, (vec![], 1));
+
+    // A write that is refused changes nothing, and the page stays as it was.
+    let refused = api
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v1/teams/ops/questions/{first}"),
+            &bob,
+        )
+        .json(&json!({"title": "read-only"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        ops_titles(&api, &bob, 1).await,
+        (vec!["first, edited".into()], 1)
+    );
+}

@@ -8,7 +8,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use support::{
     Caller, FAST_FLUSH, PASSWORD, TestServer, alice_owns_ops, cli, client_from, eventually, json,
-    me_status, ok, postgres::TempDatabase, within_a_second,
+    me_status, ok, postgres::TempDatabase, token, within_a_second,
 };
 
 /// Both processes start — and apply the migrations to the empty database — at the same moment.
@@ -189,6 +189,68 @@ async fn three_processes_share_one_failed_authentication_budget() {
         StatusCode::UNAUTHORIZED,
         "another address is not refused"
     );
+}
+
+/// The titles on the first page of ops's questions as `server` lists them.
+async fn ops_titles(server: &TestServer, token: &str) -> Vec<String> {
+    let response = Client::new()
+        .get(server.url("/api/v1/teams/ops/questions"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let listed = json(response).await;
+    listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A page of questions one process keeps (domain::question_pages) is not served once another
+/// process has changed the team's questions: the very next read shows the change.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn a_question_written_on_one_process_is_in_the_next_list_on_the_other() {
+    let database = TempDatabase::create();
+    let (a, b) = start_two(&database.url);
+    alice_owns_ops(&a);
+    let (_, value) = token(&a, "alice", "ops", "content", true);
+    let http = Client::new();
+    let send = |request: reqwest::RequestBuilder| async {
+        let response = request.bearer_auth(&value).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        json(response).await
+    };
+    assert!(ops_titles(&a, &value).await.is_empty());
+
+    let created = send(
+        http.post(b.url("/api/v1/teams/ops/questions"))
+            .json(&serde_json::json!({"title": "from B", "body": "?"})),
+    )
+    .await;
+    assert_eq!(ops_titles(&a, &value).await, ["from B"]);
+    assert_eq!(ops_titles(&a, &value).await, ["from B"]);
+
+    let id = created["id"].as_i64().unwrap();
+    let path = format!("/api/v1/teams/ops/questions/{id}");
+    send(
+        http.patch(b.url(&path))
+            .json(&serde_json::json!({"title": "edited on B"})),
+    )
+    .await;
+    assert_eq!(ops_titles(&a, &value).await, ["edited on B"]);
+
+    let response = http
+        .delete(b.url(&path))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(ops_titles(&a, &value).await.is_empty());
 }
 
 /// A team admin's revocation on one process stops the token on the other within a second

@@ -15,6 +15,7 @@ use domain::{
     ClientIp,
     access::{CallerCache, TokenCaller},
     content::{self, Writer},
+    question_pages::QuestionPages,
 };
 use sea_orm::DatabaseConnection;
 
@@ -192,12 +193,13 @@ pub async fn delete_self(
 )]
 pub async fn list_questions(
     State(db): State<DatabaseConnection>,
+    State(pages): State<Arc<QuestionPages>>,
     Extension(caller): Extension<TokenCaller>,
     Params(params): Params<PageQuery>,
 ) -> ApiResult<Json<QuestionPage>> {
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
-    let found = content::list_questions(&db, caller.token.team_id, page, per_page).await?;
-    Ok(Json(QuestionPage::from(&found)))
+    let found = content::list_questions(&db, &pages, caller.token.team_id, page, per_page).await?;
+    Ok(Json(QuestionPage::from(found.as_ref())))
 }
 
 /// Asks a question (needs a write token and the writer or admin role).
