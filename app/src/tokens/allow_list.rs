@@ -126,15 +126,12 @@ fn AllowListForm(
             editing.saved.update(|n| *n += 1);
         }
     });
-    let list = NodeRef::<leptos::html::Textarea>::new();
-    list.on_load(|list| {
-        let _ = list.focus();
-    });
+    super::dialog::focus_after_render("allowed-ips-edit");
     view! {
         <ActionForm action=save>
             <input type="hidden" name="id" value=id/>
             <label for="allowed-ips-edit">"Allowed IP addresses"</label>
-            <textarea id="allowed-ips-edit" name="allowed_ips" rows="3" node_ref=list
+            <textarea id="allowed-ips-edit" name="allowed_ips" rows="3"
                 aria-describedby="allowed-ips-edit-error"
                 placeholder="203.0.113.7\n10.0.0.0/8\n2001:db8::/32">{allowed.join("\n")}</textarea>
             <p class="help">{help}</p>

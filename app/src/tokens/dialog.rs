@@ -140,7 +140,7 @@ fn RotateForm(
 
 /// Moves the keyboard focus to the element with `id` once the browser has rendered it.
 #[allow(unused_variables)]
-fn focus_after_render(id: &'static str) {
+pub(crate) fn focus_after_render(id: &'static str) {
     #[cfg(feature = "hydrate")]
     leptos::prelude::request_animation_frame(move || {
         use leptos::wasm_bindgen::JsCast;
