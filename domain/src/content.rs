@@ -140,8 +140,8 @@ struct QuestionRow {
 }
 
 /// A team's questions, newest first. The page stored in `pages` is served when the team's
-/// content version has not moved since it was read (one primary-key read per request;
-/// `question_pages`); otherwise the page is read and stored.
+/// content version has not moved since it was read (counted by this process, or one
+/// primary-key read per request; `question_pages`); otherwise the page is read and stored.
 pub async fn list_questions(
     db: &DatabaseConnection,
     pages: &QuestionPages,
@@ -154,17 +154,25 @@ pub async fn list_questions(
         page,
         per_page,
     };
-    let version = team::Entity::find_by_id(team_id)
-        .select_only()
-        .column(team::Column::ContentVersion)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?;
+    let counted = pages.counted_version(team_id);
+    let version = match counted {
+        Some(version) => Some(version),
+        None => {
+            team::Entity::find_by_id(team_id)
+                .select_only()
+                .column(team::Column::ContentVersion)
+                .into_tuple::<i64>()
+                .one(db)
+                .await?
+        }
+    };
     if let Some(stored) = version.and_then(|version| pages.get(key, version)) {
         return Ok(stored);
     }
-    let (found, version) = read_questions(db, team_id, page, per_page).await?;
-    Ok(pages.put(key, version, found))
+    let (found, read_at) = read_questions(db, team_id, page, per_page).await?;
+    // A counted version is the one looked up before reading: a write that commits during the
+    // read raises it, so these rows, old or new, are never served after that write.
+    Ok(pages.put(key, counted.unwrap_or(read_at), found))
 }
 
 /// A page in one query: the page joined with its authors, each row carrying the team's
@@ -331,6 +339,7 @@ pub async fn get_question(db: &DatabaseConnection, team_id: i64, id: i64) -> Res
 /// Changes the title and/or body; at least one must be given.
 pub async fn update_question(
     db: &DatabaseConnection,
+    pages: &QuestionPages,
     team_id: i64,
     id: i64,
     writer: &Writer<'_>,
@@ -356,12 +365,15 @@ pub async fn update_question(
     note_question_change(&txn, team_id, 0).await?;
     writer.record(&txn, format!("edited question {id}")).await?;
     let question = with_author(&txn, model, |q| q.author_id, question).await?;
-    txn.commit().await?;
+    let committed = txn.commit().await;
+    pages.written(team_id);
+    committed?;
     Ok(question)
 }
 
 pub async fn delete_question(
     db: &DatabaseConnection,
+    pages: &QuestionPages,
     team_id: i64,
     id: i64,
     writer: &Writer<'_>,
@@ -379,7 +391,9 @@ pub async fn delete_question(
     writer
         .record(&txn, format!("deleted question {id}"))
         .await?;
-    txn.commit().await?;
+    let committed = txn.commit().await;
+    pages.written(team_id);
+    committed?;
     Ok(())
 }
 
@@ -518,6 +532,7 @@ pub async fn delete_answer(
 /// Creates a question; the write goes to the activity log with the writer as actor.
 pub async fn create_question(
     db: &DatabaseConnection,
+    pages: &QuestionPages,
     team_id: i64,
     writer: &Writer<'_>,
     title: &str,
@@ -542,6 +557,8 @@ pub async fn create_question(
     writer
         .record(&txn, format!("created question {}", model.id))
         .await?;
-    txn.commit().await?;
+    let committed = txn.commit().await;
+    pages.written(team_id);
+    committed?;
     Ok(question(model, writer.username.to_string()))
 }

@@ -3,7 +3,13 @@
 //! SQLite is the embedded default (a file under `./data/`, WAL mode, foreign keys on);
 //! a `postgres://` URL selects PostgreSQL.
 
-use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    fs::{File, OpenOptions, TryLockError},
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -113,6 +119,71 @@ pub enum ConnectError {
     Migrate { url: String, reason: String },
 }
 
+/// Held by the one `patdesk serve` process of a SQLite database for as long as it runs: an
+/// exclusive lock on `<database>.serve-lock` beside the file, which the operating system
+/// releases when the process ends, however it ends. SQLite is served by one process (several
+/// share a PostgreSQL database); holding this lets that process count what only its own
+/// writes change (`question_pages`). Other commands (the CLI) do not take it.
+#[derive(Debug)]
+pub struct ServeLock {
+    _file: File,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeLockError {
+    #[error(
+        "another patdesk server is serving {database} (it holds {lock}): a SQLite database is served by one process; use PostgreSQL to run several"
+    )]
+    Held { database: String, lock: String },
+    #[error(transparent)]
+    CreateDir(#[from] ConnectError),
+    #[error("cannot open the lock file {lock}: {source}")]
+    Open {
+        lock: String,
+        source: std::io::Error,
+    },
+}
+
+impl ServeLock {
+    /// Takes the lock of the SQLite file `database`, or says who holds it. Creates the
+    /// file's directory when missing, as `connect` would.
+    pub fn take(database: &Path) -> Result<Self, ServeLockError> {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".serve-lock");
+        let lock = PathBuf::from(name);
+        let open_error = |source| ServeLockError::Open {
+            lock: lock.display().to_string(),
+            source,
+        };
+        create_dir_of(database)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .map_err(open_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServeLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(ServeLockError::Held {
+                database: database.display().to_string(),
+                lock: lock.display().to_string(),
+            }),
+            Err(TryLockError::Error(source)) => Err(open_error(source)),
+        }
+    }
+}
+
+/// Creates the directory of the SQLite file `path` when missing.
+fn create_dir_of(path: &Path) -> Result<(), ConnectError> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {
+            dir: dir.display().to_string(),
+            source,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// How many pooled connections to keep: enough to keep both cores busy while some wait on I/O.
 fn pool_size(url: &DatabaseUrl) -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
@@ -140,12 +211,7 @@ async fn open(url: &DatabaseUrl, connections: u32) -> Result<DatabaseConnection,
     let shown = url.to_string();
     let mut options = match url {
         DatabaseUrl::Sqlite { path } => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {
-                    dir: dir.display().to_string(),
-                    source,
-                })?;
-            }
+            create_dir_of(path)?;
             let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
             options.map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)

@@ -4,7 +4,14 @@ use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
-use domain::{access::CallerCache, mail::Mailer, throttle::FailedAuth, usage::UsageBuffer};
+use domain::{
+    access::CallerCache,
+    db::{DatabaseUrl, ServeLock},
+    mail::Mailer,
+    question_pages::QuestionPages,
+    throttle::FailedAuth,
+    usage::UsageBuffer,
+};
 use leptos::{
     config::{Env, LeptosOptions},
     prelude::provide_context,
@@ -110,6 +117,11 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Installed before anything is announced, so that an early SIGTERM is a graceful stop.
     let shutdown = shutdown_signal()?;
+    // Before migrating: a second server must not change the schema under the first.
+    let serve_lock = match &config.database_url {
+        DatabaseUrl::Sqlite { path } => Some(ServeLock::take(path)?),
+        DatabaseUrl::Postgres { .. } => None,
+    };
     domain::db::migrate(&config.database_url).await?;
     let db = domain::db::connect(&config.database_url).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -145,7 +157,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Duration::from_secs(60),
         )),
         callers: Arc::new(CallerCache::default()),
-        question_pages: Arc::default(),
+        // The one server of a SQLite database counts its own writes; processes sharing a
+        // PostgreSQL database read each team's version (`domain::question_pages`).
+        question_pages: Arc::new(match &serve_lock {
+            Some(sole_writer) => QuestionPages::counted_here(sole_writer),
+            None => QuestionPages::checked_in_database(),
+        }),
         mail_configured: mailer.is_some(),
         min_overlap: config.min_overlap,
     });

@@ -224,6 +224,55 @@ async fn page_files_are_hashed_precompressed_and_cached_for_a_year() {
     assert_eq!(missing.headers()["cache-control"], "no-cache");
 }
 
+/// A SQLite database is served by one process (`domain::db::ServeLock`): that process counts
+/// its own writes of questions instead of reading the team's version on every request, which
+/// a second server writing behind its back would make wrong.
+#[tokio::test]
+async fn a_second_server_on_a_served_sqlite_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = support::sqlite_url(dir.path());
+    let first = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
+
+    let second_dir = tempfile::tempdir().unwrap();
+    let mut second = support::patdesk(second_dir.path())
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("PATDESK_ADDR", "127.0.0.1:0")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("a second server started on a database another one serves");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("another patdesk server is serving")
+            && stderr.contains("use PostgreSQL to run several"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one clear line: {stderr}");
+
+    let health = reqwest::get(first.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200, "the first server is untouched");
+
+    // The lock goes with its process, however it ends.
+    first.kill_hard();
+    let third = TestServer::start_in(tempfile::tempdir().unwrap(), &url);
+    assert!(third.terminate().success());
+}
+
 #[test]
 fn a_second_start_on_the_same_database_works() {
     let dir = tempfile::tempdir().unwrap();

@@ -216,12 +216,14 @@ pub async fn list_questions(
 )]
 pub async fn create_question(
     State(db): State<DatabaseConnection>,
+    State(pages): State<Arc<QuestionPages>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Body(new): Body<NewQuestion>,
 ) -> ApiResult<(StatusCode, Json<QuestionOut>)> {
     let question = content::create_question(
         &db,
+        &pages,
         caller.token.team_id,
         &writer(&caller, ip),
         &new.title,
@@ -266,6 +268,7 @@ pub async fn get_question(
 )]
 pub async fn update_question(
     State(db): State<DatabaseConnection>,
+    State(pages): State<Arc<QuestionPages>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64)>,
@@ -274,6 +277,7 @@ pub async fn update_question(
     let (_, id) = ids;
     let question = content::update_question(
         &db,
+        &pages,
         caller.token.team_id,
         id,
         &writer(&caller, ip),
@@ -296,12 +300,13 @@ pub async fn update_question(
 )]
 pub async fn delete_question(
     State(db): State<DatabaseConnection>,
+    State(pages): State<Arc<QuestionPages>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = ids;
-    content::delete_question(&db, caller.token.team_id, id, &writer(&caller, ip)).await?;
+    content::delete_question(&db, &pages, caller.token.team_id, id, &writer(&caller, ip)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
