@@ -35,6 +35,9 @@ async function explorerRows(page: Page, team: string): Promise<Locator> {
 }
 
 test("the explorer mints its own token, and Try it out works at once", async ({ page }) => {
+  // Three sign-ins (each a deliberately slow password hash) and a dozen Swagger UI round
+  // trips: 27–32 s on the 2-core CI machine, past the 30 s default.
+  test.setTimeout(90_000);
   const requested: string[] = [];
   page.on("request", (request) => requested.push(request.url()));
   // Read as they arrive: a body is gone once the page navigates away.

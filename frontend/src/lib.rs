@@ -26,3 +26,12 @@ pub fn hydrate() {
         }
     });
 }
+
+/// Room for wasm-split to lay out each chunk's data: it moves every data symbol into the
+/// module that uses it, padding each module's share to alignment, and when the result is
+/// longer than the original segment it keeps all data in the main module instead (the
+/// "Overlong segment" case of wasm_split_cli_support 0.2.3). This symbol is kept by the
+/// linker but used by no code, so it is left out of every module: its bytes are the room.
+/// docs/frontend.md.
+#[used]
+static SPLIT_DATA_ROOM: [u8; 1024] = [0xA5; 1024];

@@ -224,6 +224,57 @@ async fn page_files_are_hashed_precompressed_and_cached_for_a_year() {
     assert_eq!(missing.headers()["cache-control"], "no-cache");
 }
 
+/// Each page's own text travels in that page's chunk, not in the main module every page loads.
+/// wasm-split keeps all of the app's data in the main module when it runs out of room to lay
+/// the chunks' data out (`SPLIT_DATA_ROOM` in frontend/src/lib.rs, docs/frontend.md): that
+/// once added 19 KB to every page's first load without anyone noticing.
+#[tokio::test]
+async fn a_pages_own_text_is_not_in_what_other_pages_load() {
+    let server = TestServer::start();
+    let client = reqwest::Client::new();
+    let html = client
+        .get(server.url("/signin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The admin page's heading, as its view renders it in the browser.
+    let admin_text = b"<h2>Token policy</h2>";
+    let contains = |haystack: &[u8]| haystack.windows(admin_text.len()).any(|w| w == admin_text);
+    let sign_in_wasm: Vec<_> = pkg_links(&html)
+        .into_iter()
+        .filter(|link| link.ends_with(".wasm"))
+        .collect();
+    assert!(sign_in_wasm.len() > 1, "{sign_in_wasm:?}");
+    for link in &sign_in_wasm {
+        let body = client
+            .get(server.url(link))
+            .header("accept-encoding", "identity")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(!contains(&body), "the admin page's text is in {link}");
+    }
+    let pkg = support::workspace_root().join("target/site/pkg");
+    let in_a_chunk = std::fs::read_dir(&pkg).unwrap().any(|entry| {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        name.starts_with("chunk_")
+            && name.ends_with(".wasm")
+            && contains(&std::fs::read(&path).unwrap())
+    });
+    assert!(
+        in_a_chunk,
+        "the admin page's text is in no chunk under {}",
+        pkg.display()
+    );
+}
+
 /// A SQLite database is served by one process (`domain::db::ServeLock`): that process counts
 /// its own writes of questions instead of reading the team's version on every request, which
 /// a second server writing behind its back would make wrong.
