@@ -140,8 +140,9 @@ struct QuestionRow {
 }
 
 /// A team's questions, newest first. The page stored in `pages` is served when the team's
-/// content version has not moved since it was read (counted by this process, or one
-/// primary-key read per request; `question_pages`); otherwise the page is read and stored.
+/// content version has not moved since it was read (counted by this process, or a
+/// primary-key read that requests waiting together share; `question_pages`); otherwise the
+/// page is read and stored.
 pub async fn list_questions(
     db: &DatabaseConnection,
     pages: &QuestionPages,
@@ -158,11 +159,14 @@ pub async fn list_questions(
     let version = match counted {
         Some(version) => Some(version),
         None => {
-            team::Entity::find_by_id(team_id)
-                .select_only()
-                .column(team::Column::ContentVersion)
-                .into_tuple::<i64>()
-                .one(db)
+            pages
+                .read_version(team_id, || {
+                    team::Entity::find_by_id(team_id)
+                        .select_only()
+                        .column(team::Column::ContentVersion)
+                        .into_tuple::<i64>()
+                        .one(db)
+                })
                 .await?
         }
     };

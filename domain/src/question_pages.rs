@@ -2,12 +2,19 @@
 //! at. A request looks the team's version up and is given the stored page only when the
 //! versions are equal, so a page is never served after a write has committed: the store saves
 //! reading and building the rows, not the check. Where the version comes from depends on who
-//! may write (`Versions`). Measured in bench/README.md.
+//! may write (`Versions`); where it is read from the database, requests waiting at the same
+//! time share reads (`VersionReads`). Measured in bench/README.md.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    future::Future,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
+
+use sea_orm::DbErr;
 
 use crate::content::{Page, Question};
 
@@ -44,30 +51,134 @@ impl Pages {
 }
 
 /// Where a team's content version comes from.
-#[derive(Default)]
 enum Versions {
     /// `teams.content_version`, raised in the transaction of every question created, edited
-    /// or deleted, and read on every request (one primary-key read): right whichever process
-    /// wrote. For PostgreSQL, where any number of processes may share the database.
-    #[default]
-    Database,
+    /// or deleted, and read for every request (one primary-key read, shared with the requests
+    /// that arrived before it started: `VersionReads`): right whichever process wrote. For
+    /// PostgreSQL, where any number of processes may share the database.
+    Database(VersionReads),
     /// Counted by this process, raised after each of its writes commits: no read at all. Only
     /// right while no other process writes questions, which `patdesk serve` makes sure of on
     /// SQLite by holding the database's serve lock (`domain::db::ServeLock`).
     CountedHere(Mutex<HashMap<i64, i64>>),
 }
 
-/// One per process, shared by the API's requests.
+/// Teams' content versions read from the database, one read at a time per team. A request
+/// that comes while a read is under way waits for it to end and then for the next one, which
+/// one of the waiting requests starts and all of them take: so under load the
+/// requests for one team share one primary-key read instead of making one each (bench/README.md),
+/// and still every request gets a version read after it came, never one already under way
+/// when it came, which could miss a write that committed just before.
 #[derive(Default)]
+struct VersionReads {
+    teams: Mutex<HashMap<i64, Arc<TeamVersionReads>>>,
+}
+
+impl VersionReads {
+    fn team(&self, team_id: i64) -> Arc<TeamVersionReads> {
+        let mut teams = self.teams.lock().unwrap_or_else(|e| e.into_inner());
+        teams.entry(team_id).or_default().clone()
+    }
+}
+
+#[derive(Default)]
+struct TeamVersionReads {
+    /// How many reads have started. A request that saw `n` here takes only a read numbered
+    /// above `n`: one that started after it came.
+    started: AtomicU64,
+    state: Mutex<ReadState>,
+    /// Wakes every waiting request at once when a read ends (no hand-off from one request to
+    /// the next, which made a convoy: one slow wake-up held up all that queued behind it).
+    ended: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct ReadState {
+    /// Whether a read is under way.
+    reading: bool,
+    /// The last read to finish: its number and what it found, or how it failed (a request
+    /// that waited for it fails with it, rather than queueing for a read of its own while
+    /// the database is away).
+    finished: Option<(u64, Result<Option<i64>, DbErr>)>,
+}
+
+impl TeamVersionReads {
+    async fn read<F, Fut>(&self, read: F) -> Result<Option<i64>, DbErr>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<i64>, DbErr>>,
+    {
+        let came_after = self.started.load(Ordering::SeqCst);
+        loop {
+            let ended = {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((number, found)) = &state.finished
+                    && *number > came_after
+                {
+                    return found.clone();
+                }
+                if !state.reading {
+                    state.reading = true;
+                    break;
+                }
+                // Made while the state is locked, so the end of the read under way cannot
+                // come between looking and waiting.
+                self.ended.notified()
+            };
+            ended.await;
+        }
+        // Numbered before the query is sent, so that a request that sees this number came
+        // before the read started.
+        let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut reading = Reading {
+            reads: self,
+            finished: None,
+        };
+        let found = read().await;
+        reading.finished = Some((number, found.clone()));
+        found
+    }
+}
+
+/// A read under way. Ends it when dropped, also when its request went away mid-read (then
+/// with nothing found, and the next request in line reads again).
+struct Reading<'a> {
+    reads: &'a TeamVersionReads,
+    finished: Option<(u64, Result<Option<i64>, DbErr>)>,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        {
+            let mut state = self.reads.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.reading = false;
+            if let Some(finished) = self.finished.take() {
+                state.finished = Some(finished);
+            }
+        }
+        self.reads.ended.notify_waiters();
+    }
+}
+
+/// One per process, shared by the API's requests.
 pub struct QuestionPages {
     inner: Mutex<Pages>,
     versions: Versions,
 }
 
+impl Default for QuestionPages {
+    fn default() -> Self {
+        Self::checked_in_database()
+    }
+}
+
 impl QuestionPages {
-    /// Pages checked against `teams.content_version` on every request.
+    /// Pages checked against `teams.content_version` for every request.
     pub fn checked_in_database() -> Self {
-        Self::default()
+        Self {
+            inner: Mutex::default(),
+            versions: Versions::Database(VersionReads::default()),
+        }
     }
 
     /// Pages checked against versions this process counts itself. Only for a process that
@@ -83,11 +194,26 @@ impl QuestionPages {
     /// `teams.content_version`.
     pub fn counted_version(&self, team_id: i64) -> Option<i64> {
         match &self.versions {
-            Versions::Database => None,
+            Versions::Database(_) => None,
             Versions::CountedHere(counts) => {
                 let counts = counts.lock().unwrap_or_else(|e| e.into_inner());
                 Some(counts.get(&team_id).copied().unwrap_or(0))
             }
+        }
+    }
+
+    /// The team's version from `teams.content_version` (`read` reads it), as of a moment after
+    /// this call began: a write that committed before the request came is always seen. The
+    /// read may be one that another request started, once this one was waiting
+    /// (`VersionReads`).
+    pub async fn read_version<F, Fut>(&self, team_id: i64, read: F) -> Result<Option<i64>, DbErr>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<i64>, DbErr>>,
+    {
+        match &self.versions {
+            Versions::Database(reads) => reads.team(team_id).read(read).await,
+            Versions::CountedHere(_) => read().await,
         }
     }
 
@@ -220,5 +346,142 @@ mod tests {
         pages.put(KEY, 5, page("at five"));
         pages.put(KEY, 4, page("at four"));
         assert_eq!(pages.get(KEY, 5).unwrap().items[0].title, "at five");
+    }
+
+    #[tokio::test]
+    async fn requests_share_a_version_read_only_if_it_started_after_they_came() {
+        use std::sync::atomic::AtomicI64;
+        use tokio::sync::oneshot;
+
+        let pages = Arc::new(QuestionPages::checked_in_database());
+        // What the database holds, and how many reads were made.
+        let stored = Arc::new(AtomicI64::new(1));
+        let reads = Arc::new(AtomicU64::new(0));
+        let read = |release: Option<oneshot::Receiver<()>>| {
+            let (stored, reads) = (stored.clone(), reads.clone());
+            move || async move {
+                reads.fetch_add(1, Ordering::SeqCst);
+                // The query's snapshot is taken when it is sent...
+                let seen = stored.load(Ordering::SeqCst);
+                // ...and its answer may take a while.
+                if let Some(release) = release {
+                    release.await.unwrap();
+                }
+                Ok(Some(seen))
+            }
+        };
+
+        // A first read is under way (it saw version 1)...
+        let (release_first, held) = oneshot::channel();
+        let first = tokio::spawn({
+            let (pages, read) = (pages.clone(), read(Some(held)));
+            async move { pages.read_version(KEY.team_id, read).await }
+        });
+        while reads.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...when a write commits, and then three requests come.
+        stored.store(2, Ordering::SeqCst);
+        let later: Vec<_> = (0..3)
+            .map(|_| {
+                let (pages, read) = (pages.clone(), read(None));
+                tokio::spawn(async move { pages.read_version(KEY.team_id, read).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        release_first.send(()).unwrap();
+
+        assert_eq!(first.await.unwrap(), Ok(Some(1)));
+        for request in later {
+            assert_eq!(
+                request.await.unwrap(),
+                Ok(Some(2)),
+                "a request never takes a read that was under way when it came"
+            );
+        }
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            2,
+            "the three later requests shared one read"
+        );
+        // Alone, a request reads for itself.
+        stored.store(3, Ordering::SeqCst);
+        assert_eq!(
+            pages.read_version(KEY.team_id, read(None)).await,
+            Ok(Some(3))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_version_read_fails_the_requests_that_waited_for_it_and_no_later_one() {
+        use tokio::sync::oneshot;
+
+        let pages = Arc::new(QuestionPages::checked_in_database());
+        let lost = || DbErr::Custom("connection lost".into());
+        // A read is under way when a request comes; the next read, which that request waits
+        // for, fails.
+        let (release_first, held) = oneshot::channel::<()>();
+        let (started_first, first_started) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let pages = pages.clone();
+            async move {
+                pages
+                    .read_version(KEY.team_id, || async move {
+                        started_first.send(()).unwrap();
+                        held.await.unwrap();
+                        Ok(Some(1))
+                    })
+                    .await
+            }
+        });
+        first_started.await.unwrap();
+        let waiting: Vec<_> = (0..2)
+            .map(|_| {
+                let pages = pages.clone();
+                tokio::spawn(async move {
+                    pages
+                        .read_version(KEY.team_id, || async { Err(lost()) })
+                        .await
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        release_first.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Ok(Some(1)));
+        for request in waiting {
+            assert_eq!(request.await.unwrap(), Err(lost()));
+        }
+        // A request that comes after the failure reads again.
+        let next = pages
+            .read_version(KEY.team_id, || async { Ok(Some(4)) })
+            .await;
+        assert_eq!(next, Ok(Some(4)));
+    }
+
+    #[tokio::test]
+    async fn a_read_whose_request_went_away_holds_up_no_one() {
+        let pages = Arc::new(QuestionPages::checked_in_database());
+        let (started, read_started) = tokio::sync::oneshot::channel::<()>();
+        let abandoned = tokio::spawn({
+            let pages = pages.clone();
+            async move {
+                pages
+                    .read_version(KEY.team_id, || async move {
+                        started.send(()).unwrap();
+                        std::future::pending::<()>().await;
+                        Ok(Some(1))
+                    })
+                    .await
+            }
+        });
+        read_started.await.unwrap();
+        abandoned.abort();
+        let next = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            pages.read_version(KEY.team_id, || async { Ok(Some(2)) }),
+        )
+        .await
+        .expect("the next request reads instead of waiting for ever");
+        assert_eq!(next, Ok(Some(2)));
     }
 }
