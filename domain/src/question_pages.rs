@@ -63,12 +63,18 @@ enum Versions {
     CountedHere(Mutex<HashMap<i64, i64>>),
 }
 
-/// Teams' content versions read from the database, one read at a time per team. A request
-/// that comes while a read is under way waits for it to end and then for the next one, which
-/// one of the waiting requests starts and all of them take: so under load the
-/// requests for one team share one primary-key read instead of making one each (bench/README.md),
-/// and still every request gets a version read after it came, never one already under way
-/// when it came, which could miss a write that committed just before.
+/// Teams' content versions read from the database, at most `READS_AT_ONCE` reads at a time
+/// per team. A request takes the first read to finish of those that started after it came,
+/// never one already under way when it came, which could miss a write that committed just
+/// before; when none has started and all the places are taken, it waits for a place. So under
+/// load the requests for one team share a few primary-key reads instead of making one each
+/// (bench/README.md), and one slow read holds up nobody: the next one, in the other place,
+/// serves them.
+/// Reads of one team's version under way at once. More than one, so that a read that is slow
+/// to come back (its connection's turn on a busy machine) does not stall every request for
+/// the team behind it: with one at a time, p99 was 47–74 ms at 64 connections (bench/README.md).
+const READS_AT_ONCE: usize = 2;
+
 #[derive(Default)]
 struct VersionReads {
     teams: Mutex<HashMap<i64, Arc<TeamVersionReads>>>,
@@ -94,11 +100,11 @@ struct TeamVersionReads {
 
 #[derive(Default)]
 struct ReadState {
-    /// Whether a read is under way.
-    reading: bool,
-    /// The last read to finish: its number and what it found, or how it failed (a request
-    /// that waited for it fails with it, rather than queueing for a read of its own while
-    /// the database is away).
+    /// How many reads are under way.
+    reading: usize,
+    /// Of the reads that have finished, the one that started last: its number and what it
+    /// found, or how it failed (a request that waited for it fails with it, rather than
+    /// queueing for a read of its own while the database is away).
     finished: Option<(u64, Result<Option<i64>, DbErr>)>,
 }
 
@@ -117,12 +123,12 @@ impl TeamVersionReads {
                 {
                     return found.clone();
                 }
-                if !state.reading {
-                    state.reading = true;
+                if state.reading < READS_AT_ONCE {
+                    state.reading += 1;
                     break;
                 }
-                // Made while the state is locked, so the end of the read under way cannot
-                // come between looking and waiting.
+                // Made while the state is locked, so the end of a read under way cannot come
+                // between looking and waiting.
                 self.ended.notified()
             };
             ended.await;
@@ -151,9 +157,14 @@ impl Drop for Reading<'_> {
     fn drop(&mut self) {
         {
             let mut state = self.reads.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.reading = false;
-            if let Some(finished) = self.finished.take() {
-                state.finished = Some(finished);
+            state.reading -= 1;
+            if let Some((number, found)) = self.finished.take()
+                && state
+                    .finished
+                    .as_ref()
+                    .is_none_or(|(last, _)| number > *last)
+            {
+                state.finished = Some((number, found));
             }
         }
         self.reads.ended.notify_waiters();
@@ -371,14 +382,18 @@ mod tests {
             }
         };
 
-        // A first read is under way (it saw version 1)...
-        let (release_first, held) = oneshot::channel();
-        let first = tokio::spawn({
-            let (pages, read) = (pages.clone(), read(Some(held)));
-            async move { pages.read_version(KEY.team_id, read).await }
-        });
-        while reads.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
+        // As many reads as may run at once are under way (they saw version 1)...
+        let mut under_way = Vec::new();
+        for n in 1..=READS_AT_ONCE {
+            let (release, held) = oneshot::channel();
+            let task = tokio::spawn({
+                let (pages, read) = (pages.clone(), read(Some(held)));
+                async move { pages.read_version(KEY.team_id, read).await }
+            });
+            while reads.load(Ordering::SeqCst) < n as u64 {
+                tokio::task::yield_now().await;
+            }
+            under_way.push((release, task));
         }
         // ...when a write commits, and then three requests come.
         stored.store(2, Ordering::SeqCst);
@@ -389,9 +404,11 @@ mod tests {
             })
             .collect();
         tokio::task::yield_now().await;
-        release_first.send(()).unwrap();
-
-        assert_eq!(first.await.unwrap(), Ok(Some(1)));
+        // The last to start ends first: it started before the three came, so they do not take it.
+        for (release, task) in under_way.into_iter().rev() {
+            release.send(()).unwrap();
+            assert_eq!(task.await.unwrap(), Ok(Some(1)));
+        }
         for request in later {
             assert_eq!(
                 request.await.unwrap(),
@@ -401,7 +418,7 @@ mod tests {
         }
         assert_eq!(
             reads.load(Ordering::SeqCst),
-            2,
+            READS_AT_ONCE as u64 + 1,
             "the three later requests shared one read"
         );
         // Alone, a request reads for itself.
@@ -483,5 +500,41 @@ mod tests {
         .await
         .expect("the next request reads instead of waiting for ever");
         assert_eq!(next, Ok(Some(2)));
+    }
+
+    #[tokio::test]
+    async fn a_slow_read_holds_up_no_one_who_came_after_it() {
+        let pages = Arc::new(QuestionPages::checked_in_database());
+        let (started, read_started) = tokio::sync::oneshot::channel::<()>();
+        let (release, held) = tokio::sync::oneshot::channel::<()>();
+        let slow = tokio::spawn({
+            let pages = pages.clone();
+            async move {
+                pages
+                    .read_version(KEY.team_id, || async move {
+                        started.send(()).unwrap();
+                        held.await.unwrap();
+                        Ok(Some(1))
+                    })
+                    .await
+            }
+        });
+        read_started.await.unwrap();
+        let next = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            pages.read_version(KEY.team_id, || async { Ok(Some(2)) }),
+        )
+        .await
+        .expect("a request that came during a slow read gets another read");
+        assert_eq!(next, Ok(Some(2)));
+        release.send(()).unwrap();
+        assert_eq!(slow.await.unwrap(), Ok(Some(1)));
+        assert_eq!(
+            pages
+                .read_version(KEY.team_id, || async { Ok(Some(3)) })
+                .await,
+            Ok(Some(3)),
+            "the slow read, ending last, does not pass for a newer one"
+        );
     }
 }
