@@ -429,45 +429,69 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_failed_version_read_fails_the_requests_that_waited_for_it_and_no_later_one() {
-        use tokio::sync::oneshot;
-
-        let pages = Arc::new(QuestionPages::checked_in_database());
-        let lost = || DbErr::Custom("connection lost".into());
-        // A read is under way when a request comes; the next read, which that request waits
-        // for, fails.
-        let (release_first, held) = oneshot::channel::<()>();
-        let (started_first, first_started) = oneshot::channel::<()>();
-        let first = tokio::spawn({
+    /// A request whose read of the version has begun and answers `found` once released.
+    async fn read_held_open(
+        pages: &Arc<QuestionPages>,
+        found: i64,
+    ) -> (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<Option<i64>, DbErr>>,
+    ) {
+        let (started, read_started) = tokio::sync::oneshot::channel::<()>();
+        let (release, held) = tokio::sync::oneshot::channel::<()>();
+        let request = tokio::spawn({
             let pages = pages.clone();
             async move {
                 pages
                     .read_version(KEY.team_id, || async move {
-                        started_first.send(()).unwrap();
-                        held.await.unwrap();
-                        Ok(Some(1))
+                        started.send(()).unwrap();
+                        let _ = held.await;
+                        Ok(Some(found))
                     })
                     .await
             }
         });
-        first_started.await.unwrap();
+        read_started.await.unwrap();
+        (release, request)
+    }
+
+    #[tokio::test]
+    async fn a_failed_version_read_fails_the_requests_that_waited_for_it_and_no_later_one() {
+        let pages = Arc::new(QuestionPages::checked_in_database());
+        let lost = || DbErr::Custom("connection lost".into());
+        // Every place is taken by a read under way when two requests come...
+        let under_way: Vec<_> = {
+            let mut v = Vec::new();
+            for found in 1..=READS_AT_ONCE as i64 {
+                v.push(read_held_open(&pages, found).await);
+            }
+            v
+        };
+        let failing_reads = Arc::new(AtomicU64::new(0));
         let waiting: Vec<_> = (0..2)
             .map(|_| {
-                let pages = pages.clone();
+                let (pages, failing_reads) = (pages.clone(), failing_reads.clone());
                 tokio::spawn(async move {
                     pages
-                        .read_version(KEY.team_id, || async { Err(lost()) })
+                        .read_version(KEY.team_id, || async move {
+                            failing_reads.fetch_add(1, Ordering::SeqCst);
+                            Err(lost())
+                        })
                         .await
                 })
             })
             .collect();
         tokio::task::yield_now().await;
-        release_first.send(()).unwrap();
-        assert_eq!(first.await.unwrap(), Ok(Some(1)));
+        // ...and when a place frees, the read one of them starts fails: the other, which
+        // waited for the same read, fails with it instead of reading again.
+        for (release, request) in under_way.into_iter().rev() {
+            release.send(()).unwrap();
+            request.await.unwrap().unwrap();
+        }
         for request in waiting {
             assert_eq!(request.await.unwrap(), Err(lost()));
         }
+        assert_eq!(failing_reads.load(Ordering::SeqCst), 1);
         // A request that comes after the failure reads again.
         let next = pages
             .read_version(KEY.team_id, || async { Ok(Some(4)) })
@@ -478,48 +502,25 @@ mod tests {
     #[tokio::test]
     async fn a_read_whose_request_went_away_holds_up_no_one() {
         let pages = Arc::new(QuestionPages::checked_in_database());
-        let (started, read_started) = tokio::sync::oneshot::channel::<()>();
-        let abandoned = tokio::spawn({
-            let pages = pages.clone();
-            async move {
-                pages
-                    .read_version(KEY.team_id, || async move {
-                        started.send(()).unwrap();
-                        std::future::pending::<()>().await;
-                        Ok(Some(1))
-                    })
-                    .await
-            }
-        });
-        read_started.await.unwrap();
-        abandoned.abort();
+        let mut abandoned = Vec::new();
+        for found in 1..=READS_AT_ONCE as i64 {
+            let (release, request) = read_held_open(&pages, found).await;
+            request.abort();
+            abandoned.push(release);
+        }
         let next = tokio::time::timeout(
             std::time::Duration::from_secs(10),
-            pages.read_version(KEY.team_id, || async { Ok(Some(2)) }),
+            pages.read_version(KEY.team_id, || async { Ok(Some(5)) }),
         )
         .await
         .expect("the next request reads instead of waiting for ever");
-        assert_eq!(next, Ok(Some(2)));
+        assert_eq!(next, Ok(Some(5)));
     }
 
     #[tokio::test]
     async fn a_slow_read_holds_up_no_one_who_came_after_it() {
         let pages = Arc::new(QuestionPages::checked_in_database());
-        let (started, read_started) = tokio::sync::oneshot::channel::<()>();
-        let (release, held) = tokio::sync::oneshot::channel::<()>();
-        let slow = tokio::spawn({
-            let pages = pages.clone();
-            async move {
-                pages
-                    .read_version(KEY.team_id, || async move {
-                        started.send(()).unwrap();
-                        held.await.unwrap();
-                        Ok(Some(1))
-                    })
-                    .await
-            }
-        });
-        read_started.await.unwrap();
+        let (release, slow) = read_held_open(&pages, 1).await;
         let next = tokio::time::timeout(
             std::time::Duration::from_secs(10),
             pages.read_version(KEY.team_id, || async { Ok(Some(2)) }),
