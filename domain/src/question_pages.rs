@@ -63,6 +63,11 @@ enum Versions {
     CountedHere(Mutex<HashMap<i64, i64>>),
 }
 
+/// Reads of one team's version under way at once. More than one, so that a read that is slow
+/// to come back (its connection's turn on a busy machine) does not stall every request for
+/// the team behind it: with one at a time, p99 was 47–74 ms at 64 connections (bench/README.md).
+const READS_AT_ONCE: usize = 2;
+
 /// Teams' content versions read from the database, at most `READS_AT_ONCE` reads at a time
 /// per team. A request takes the first read to finish of those that started after it came,
 /// never one already under way when it came, which could miss a write that committed just
@@ -70,11 +75,6 @@ enum Versions {
 /// load the requests for one team share a few primary-key reads instead of making one each
 /// (bench/README.md), and one slow read holds up nobody: the next one, in the other place,
 /// serves them.
-/// Reads of one team's version under way at once. More than one, so that a read that is slow
-/// to come back (its connection's turn on a busy machine) does not stall every request for
-/// the team behind it: with one at a time, p99 was 47–74 ms at 64 connections (bench/README.md).
-const READS_AT_ONCE: usize = 2;
-
 #[derive(Default)]
 struct VersionReads {
     teams: Mutex<HashMap<i64, Arc<TeamVersionReads>>>,
