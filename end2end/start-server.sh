@@ -11,4 +11,6 @@ export LEPTOS_SITE_ROOT="$(cd .. && pwd)/target/site"
 export RUST_LOG="${RUST_LOG:-info}"
 # Expiry reminders are looked for every second, so that a test sees them without waiting.
 export PATDESK_NOTIFY_INTERVAL_SECONDS=1
+# The suite signs up many accounts from 127.0.0.1 within a minute.
+export PATDESK_SIGN_UPS_PER_MINUTE=100000
 exec ../target/release/patdesk serve 2> .tmp/server.log

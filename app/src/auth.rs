@@ -50,6 +50,10 @@ pub async fn header_state() -> Result<HeaderView, AppError> {
     })
 }
 
+/// What sign-up says of an email address it cannot take: the same whether another account has
+/// it or not, so that the form cannot be used to find out who has an account.
+pub const EMAIL_NOT_USABLE: &str = "This email address cannot be used for a new account. Sign up without it and add an address on your Account page, or use another.";
+
 #[server(prefix = "/rpc", endpoint = "sign_up")]
 pub async fn sign_up(
     username: String,
@@ -62,7 +66,7 @@ pub async fn sign_up(
         users::Registration,
     };
 
-    use crate::session::{client_ip, db, set_session_cookie};
+    use crate::session::{client_ip, db, reserve_sign_up, set_session_cookie};
 
     let db = db()?;
     let username = Username::parse(&username)?;
@@ -77,10 +81,19 @@ pub async fn sign_up(
         None | Some("") => None,
         Some(raw) => Some(Email::parse(raw)?),
     };
+    // Counted once the input is known to be good: what costs is the password's hash.
+    reserve_sign_up()?;
     let registration = Registration::SignUp { ip: client_ip() };
     let user =
         domain::users::create_with_email(&db, &username, &password, email.as_ref(), registration)
-            .await?;
+            .await
+            .map_err(|error| match error {
+                // Whether an address has an account is not for anyone who asks to know.
+                domain::Error::Conflict { field: "email", .. } => {
+                    AppError::field("email", EMAIL_NOT_USABLE)
+                }
+                other => other.into(),
+            })?;
     let session = domain::sessions::start(&db, user.id).await?;
     set_session_cookie(&session)?;
     leptos_axum::redirect("/");
@@ -94,11 +107,11 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::session::{
-        check_auth_throttle, client_ip, db, note_auth_failure, safe_next, session_cookie,
+        client_ip, db, forgive_sign_in_attempt, reserve_sign_in_attempt, safe_next, session_cookie,
         set_session_cookie,
     };
 
-    check_auth_throttle()?;
+    reserve_sign_in_attempt().await?;
     let replaced = session_cookie();
     let signed_in = domain::sessions::sign_in(
         &db()?,
@@ -110,13 +123,15 @@ pub async fn sign_in(
     .await;
     match signed_in {
         Ok((_, session)) => {
+            forgive_sign_in_attempt().await;
             set_session_cookie(&session)?;
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
         Err(error) => {
-            if matches!(error, domain::Error::InvalidCredentials) {
-                note_auth_failure();
+            // Only a wrong username or password stays counted.
+            if !matches!(error, domain::Error::InvalidCredentials) {
+                forgive_sign_in_attempt().await;
             }
             Err(error.into())
         }

@@ -8,7 +8,7 @@
 //! 400 for arguments that do not decode). Only our own faults stay 500s.
 
 use leptos::server_fn::{
-    Bytes, Encodes,
+    Bytes, Decodes, Encodes,
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
@@ -31,6 +31,9 @@ pub enum AppError {
     /// Too many failed sign-ins from this address.
     #[error("Too many failed attempts from your address: try again in {retry_after} s.")]
     RateLimited { retry_after: u64 },
+    /// Too many passwords are being checked right now (a burst of sign-ins).
+    #[error("patdesk is busy checking passwords. Please try again in a moment.")]
+    Busy,
     /// The database cannot be reached right now.
     #[error("patdesk cannot reach its database right now. Please try again in a moment.")]
     Unavailable,
@@ -49,11 +52,40 @@ impl FromServerFnError for AppError {
 
     fn ser(&self) -> Bytes {
         #[cfg(feature = "ssr")]
+        if let Some(bound) = self.bound_for_url() {
+            return bound;
+        }
+        #[cfg(feature = "ssr")]
         self.set_response_status();
         // Our variants always serialize; were one not to, the browser still gets an answer.
         <JsonEncoding as Encodes<Self>>::encode(self)
             .unwrap_or_else(|_| Bytes::from_static(br#""Internal""#))
     }
+
+    fn de(data: Bytes) -> Self {
+        // An error that came back through the URL carries its binding; the server's
+        // `guard::form_errors` has checked it before the page was served.
+        if let Ok(bound) = <JsonEncoding as Decodes<BoundError>>::decode(data.clone()) {
+            return bound.error;
+        }
+        <JsonEncoding as Decodes<Self>>::decode(data).unwrap_or_else(|e| {
+            AppError::ServerFn(ServerFnErrorErr::Deserialization(e.to_string()))
+        })
+    }
+}
+
+/// A server function's error on its way back to the form through the URL (a plain HTML form
+/// post, before the wasm has loaded: leptos redirects to the form's page with the error in
+/// `?__err=`). Anyone can write such a URL, so the error is bound to the browser that posted the
+/// form: `bound_to` is a digest of the error and a random value in that browser's `HttpOnly`
+/// form cookie, and the server shows only errors whose binding matches the cookie of the
+/// browser asking (docs/threat-model.md).
+#[derive(Serialize, Deserialize)]
+struct BoundError {
+    // Checked on the server only.
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    bound_to: String,
+    error: AppError,
 }
 
 impl AppError {
@@ -93,7 +125,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Rule(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::ServerFn(
                 ServerFnErrorErr::Args(_)
                 | ServerFnErrorErr::Deserialization(_)
@@ -103,6 +135,36 @@ impl AppError {
         }
     }
 
+    /// For a plain HTML form post: the error bound to this browser ([`BoundError`]), setting the
+    /// browser's form cookie first if it has none. `None` for any other call.
+    fn bound_for_url(&self) -> Option<Bytes> {
+        use leptos::prelude::{provide_context, use_context};
+        if !is_plain_form_post() {
+            return None;
+        }
+        let parts = use_context::<http::request::Parts>()?;
+        let secure = crate::session::over_https(&parts.uri, &parts.headers);
+        // `ser` runs twice for one error (the body, then the URL): one value for both.
+        let nonce = match use_context::<FormNonce>() {
+            Some(FormNonce(nonce)) => nonce,
+            None => {
+                let nonce = form_cookie(&parts.headers, secure).unwrap_or_else(|| {
+                    let fresh = domain::secret::hex(&domain::secret::random_bytes::<32>());
+                    set_form_cookie(&fresh, secure);
+                    fresh
+                });
+                provide_context(FormNonce(nonce.clone()));
+                nonce
+            }
+        };
+        let error = <JsonEncoding as Encodes<Self>>::encode(self).ok()?;
+        let bound = BoundError {
+            bound_to: binding(&nonce, &error),
+            error: self.clone(),
+        };
+        <JsonEncoding as Encodes<BoundError>>::encode(&bound).ok()
+    }
+
     /// Gives the response this error's status (and `Retry-After` for 429). Not for a plain HTML
     /// form post: that one is answered with a redirect back to the form, carrying the error in
     /// the URL, which a status would override.
@@ -110,24 +172,110 @@ impl AppError {
         use http::{HeaderValue, header};
         use leptos::prelude::use_context;
         use leptos_axum::ResponseOptions;
-        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
-        });
         let Some(response) = use_context::<ResponseOptions>() else {
             return;
         };
-        if plain_form_post {
+        if is_plain_form_post() {
             return;
         }
         response.set_status(self.status());
-        if let AppError::RateLimited { retry_after } = self {
-            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        match self {
+            AppError::RateLimited { retry_after } => {
+                response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            AppError::Busy => {
+                response.insert_header(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
         }
     }
+}
+
+/// Whether the server function was called by a plain HTML form post (it accepts HTML): its
+/// answer is a redirect back to the form.
+#[cfg(feature = "ssr")]
+fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// This request's form-cookie value, once read or made.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+struct FormNonce(String);
+
+/// The form cookie's name (with the `__Host-` prefix over HTTPS).
+#[cfg(feature = "ssr")]
+fn form_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-patdesk_form"
+    } else {
+        "patdesk_form"
+    }
+}
+
+/// The browser's form-cookie value, if it has one.
+#[cfg(feature = "ssr")]
+pub fn form_cookie(headers: &http::HeaderMap, secure: bool) -> Option<String> {
+    let wanted = form_cookie_name(secure);
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == wanted && value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| value.to_string())
+        })
+}
+
+#[cfg(feature = "ssr")]
+fn set_form_cookie(nonce: &str, secure: bool) {
+    use leptos::prelude::use_context;
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let value = format!(
+        "{}={nonce}; Path=/; HttpOnly; SameSite=Lax{}",
+        form_cookie_name(secure),
+        if secure { "; Secure" } else { "" }
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&value) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// The digest that binds an encoded error to a browser's form cookie.
+#[cfg(feature = "ssr")]
+fn binding(nonce: &str, encoded_error: &[u8]) -> String {
+    domain::secret::digest_hex(&format!(
+        "patdesk form error\n{nonce}\n{}",
+        String::from_utf8_lossy(encoded_error)
+    ))
+}
+
+/// Whether an error from a URL's `__err` (decoded from base64) was made by this server for the
+/// browser whose request carries `headers`: its binding matches the browser's form cookie.
+#[cfg(feature = "ssr")]
+pub fn url_error_is_for(decoded: &[u8], headers: &http::HeaderMap, secure: bool) -> bool {
+    let Some(nonce) = form_cookie(headers, secure) else {
+        return false;
+    };
+    let Ok(bound) = <JsonEncoding as Decodes<BoundError>>::decode(Bytes::copy_from_slice(decoded))
+    else {
+        return false;
+    };
+    let Ok(error) = <JsonEncoding as Encodes<AppError>>::encode(&bound.error) else {
+        return false;
+    };
+    // Not a secret comparison in the sense of a password: the digest is in the URL already.
+    bound.bound_to == binding(&nonce, &error)
 }
 
 #[cfg(feature = "ssr")]
@@ -143,6 +291,7 @@ impl From<domain::Error> for AppError {
             E::Forbidden(message) => AppError::Forbidden(message),
             E::NotFound(what) => AppError::NotFound(format!("No such {what}.")),
             E::Rule(message) => AppError::Rule(message),
+            E::Busy => AppError::Busy,
             unavailable if unavailable.is_unavailable() => {
                 tracing::warn!(error = %unavailable, "server function: database unreachable");
                 AppError::Unavailable

@@ -44,15 +44,64 @@ fn client_addr() -> Option<std::net::IpAddr> {
     parts().and_then(|p| p.extensions.get::<domain::ClientIp>().map(|ip| ip.0))
 }
 
-/// Refuses the attempt if the client's IP has failed to authenticate too often (the same
-/// per-IP count the API uses, see `domain::throttle`).
-pub fn check_auth_throttle() -> Result<(), AppError> {
+/// The sign-up budget per client address, apart from the failed-authentication one
+/// (`PATDESK_SIGN_UPS_PER_MINUTE`): every sign-up hashes a password.
+#[derive(Clone)]
+pub struct SignUps(pub Arc<FailedAuth>);
+
+fn rate_limited(wait: domain::throttle::RetryAfter) -> AppError {
+    AppError::RateLimited {
+        retry_after: wait.seconds(),
+    }
+}
+
+/// Counts a sign-in attempt against the client's address *before* the password is checked, so
+/// that attempts sent at once cannot all pass before the first has failed; refuses it when the
+/// address has no attempts left: in this process, and on PostgreSQL in the budget every
+/// process shares (`domain::throttle`). A sign-in that succeeds gives its attempt back
+/// ([`forgive_sign_in_attempt`]).
+pub async fn reserve_sign_in_attempt() -> Result<(), AppError> {
     let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) else {
         return Ok(());
     };
-    throttle.check(ip).map_err(|wait| AppError::RateLimited {
-        retry_after: wait.seconds(),
-    })
+    throttle.reserve(ip).map_err(rate_limited)?;
+    // `count_shared_failure` says "wait" once its count reaches the limit it is given; this
+    // attempt is counted before it has failed, so the limit itself is still allowed.
+    let shared = domain::throttle::count_shared_failure(
+        &db()?,
+        ip,
+        throttle.limit().saturating_add(1),
+        throttle.window(),
+    )
+    .await?;
+    if let Some(wait) = shared {
+        throttle.block(ip, wait.0);
+        return Err(rate_limited(wait));
+    }
+    Ok(())
+}
+
+/// Gives back the attempt [`reserve_sign_in_attempt`] counted: the sign-in did not fail on
+/// its password (it succeeded, the account is suspended, or the server was busy).
+pub async fn forgive_sign_in_attempt() {
+    let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) else {
+        return;
+    };
+    throttle.forgive(ip);
+    if let Ok(db) = db()
+        && let Err(error) = domain::throttle::forgive_shared_failure(&db, ip).await
+    {
+        tracing::warn!(%error, "could not take back a counted sign-in attempt");
+    }
+}
+
+/// Counts a sign-up against the client's address, refusing it when the address has made too
+/// many this minute.
+pub fn reserve_sign_up() -> Result<(), AppError> {
+    let (Some(SignUps(throttle)), Some(ip)) = (use_context::<SignUps>(), client_addr()) else {
+        return Ok(());
+    };
+    throttle.reserve(ip).map_err(rate_limited)
 }
 
 /// Makes a deleted or regenerated token fail at once in this process (the API reuses a token
@@ -70,33 +119,34 @@ pub fn forget_cached_tokens() {
     }
 }
 
-/// Counts a failed sign-in against the client's IP.
-pub fn note_auth_failure() {
-    if let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) {
-        throttle.fail(ip);
-    }
-}
-
 /// The session id in the request's cookie, if any.
 pub fn session_cookie() -> Option<String> {
     let parts = parts()?;
-    parts
-        .headers
+    session_cookie_of(&parts.uri, &parts.headers)
+}
+
+/// The session id in a request's cookie (the `__Host-` one over HTTPS), if any: the one
+/// reading of it, for the server's session guard and the server functions alike.
+pub fn session_cookie_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<String> {
+    let secure = over_https(uri, headers);
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|h| domain::sessions::cookie_value(h).map(str::to_string))
+        .find_map(|h| domain::sessions::cookie_value(h, secure).map(str::to_string))
 }
 
-/// Whether the page was requested over HTTPS (directly, or through a proxy that says so).
+/// Whether a request came over HTTPS (directly, or through a proxy that says so).
+pub fn over_https(uri: &http::Uri, headers: &http::HeaderMap) -> bool {
+    uri.scheme_str() == Some("https")
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
 fn is_https() -> bool {
-    parts().is_some_and(|p| {
-        p.uri.scheme_str() == Some("https")
-            || p.headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-    })
+    parts().is_some_and(|p| over_https(&p.uri, &p.headers))
 }
 
 fn append_set_cookie(value: String) -> Result<(), AppError> {

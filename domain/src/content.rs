@@ -16,6 +16,7 @@ use crate::{
     entity::{answer, question, team, user},
     error::{Error, Result},
     question_pages::{PageKey, QuestionPages},
+    text::Lines,
 };
 
 pub const MAX_PER_PAGE: u64 = 100;
@@ -60,8 +61,9 @@ pub fn page_params(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64
     Ok((page, per_page))
 }
 
-fn text(field: &'static str, raw: &str, max: usize) -> Result<String> {
+fn text(field: &'static str, raw: &str, max: usize, lines: Lines) -> Result<String> {
     let value = raw.trim();
+    crate::text::check(field, value, lines)?;
     if value.is_empty() {
         return Err(Error::invalid(field, format!("{field} is required.")));
     }
@@ -353,8 +355,12 @@ pub async fn update_question(
     if title.is_none() && body.is_none() {
         return Err(Error::invalid("body", "Send a title, a body, or both."));
     }
-    let title = title.map(|t| text("title", t, MAX_TITLE)).transpose()?;
-    let body = body.map(|b| text("body", b, MAX_BODY)).transpose()?;
+    let title = title
+        .map(|t| text("title", t, MAX_TITLE, Lines::One))
+        .transpose()?;
+    let body = body
+        .map(|b| text("body", b, MAX_BODY, Lines::Many))
+        .transpose()?;
     let txn = begin_write(db).await?;
     let current = lock_team_question(&txn, team_id, id).await?;
     let mut active: question::ActiveModel = current.into();
@@ -452,7 +458,7 @@ pub async fn create_answer(
     writer: &Writer<'_>,
     body: &str,
 ) -> Result<Answer> {
-    let body = text("body", body, MAX_BODY)?;
+    let body = text("body", body, MAX_BODY, Lines::Many)?;
     let txn = begin_write(db).await?;
     lock_team_question(&txn, team_id, question_id).await?;
     let now = Utc::now();
@@ -501,7 +507,7 @@ pub async fn update_answer(
     writer: &Writer<'_>,
     body: &str,
 ) -> Result<Answer> {
-    let body = text("body", body, MAX_BODY)?;
+    let body = text("body", body, MAX_BODY, Lines::Many)?;
     let txn = begin_write(db).await?;
     let current = lock_team_answer(&txn, team_id, question_id, answer_id).await?;
     let mut active: answer::ActiveModel = current.into();
@@ -542,8 +548,8 @@ pub async fn create_question(
     title: &str,
     body: &str,
 ) -> Result<Question> {
-    let title = text("title", title, MAX_TITLE)?;
-    let body = text("body", body, MAX_BODY)?;
+    let title = text("title", title, MAX_TITLE, Lines::One)?;
+    let body = text("body", body, MAX_BODY, Lines::Many)?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let model = question::ActiveModel {

@@ -93,14 +93,66 @@ impl fmt::Display for DatabaseUrl {
         match self {
             DatabaseUrl::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
             DatabaseUrl::Postgres { url } => {
+                // The password may be in the user part or in the query (`?password=`, which
+                // libpq and sqlx both read): neither is ever shown.
                 let mut shown = url.clone();
                 if shown.password().is_some() {
                     let _ = shown.set_password(Some("***"));
+                }
+                if url.query().is_some() {
+                    let pairs: Vec<(String, String)> = url
+                        .query_pairs()
+                        .map(|(key, value)| {
+                            let hidden = key.eq_ignore_ascii_case("password")
+                                || key.eq_ignore_ascii_case("passfile");
+                            let value = if hidden {
+                                "***".into()
+                            } else {
+                                value.into_owned()
+                            };
+                            (key.into_owned(), value)
+                        })
+                        .collect();
+                    shown.query_pairs_mut().clear().extend_pairs(pairs);
                 }
                 write!(f, "{shown}")
             }
         }
     }
+}
+
+impl DatabaseUrl {
+    /// `text` (an error from the driver, say) with any password of this URL replaced by `***`.
+    pub fn hide_secrets(&self, text: &str) -> String {
+        let DatabaseUrl::Postgres { url } = self else {
+            return text.to_string();
+        };
+        let mut secrets: Vec<String> = url
+            .query_pairs()
+            .filter(|(key, _)| key.eq_ignore_ascii_case("password"))
+            .map(|(_, value)| value.into_owned())
+            .collect();
+        if let Some(password) = url.password() {
+            secrets.push(password.to_string());
+            if let Ok(decoded) = urlencoding_decode(password) {
+                secrets.push(decoded);
+            }
+        }
+        let mut text = text.to_string();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret.as_str(), "***");
+        }
+        text
+    }
+}
+
+/// A percent-encoded URL part, decoded.
+fn urlencoding_decode(part: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={part}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes)
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -252,7 +304,7 @@ async fn open(url: &DatabaseUrl, connections: u32) -> Result<DatabaseConnection,
         .await
         .map_err(|e| ConnectError::Open {
             url: shown,
-            reason: one_line(&e),
+            reason: url.hide_secrets(&one_line(&e)),
         })
 }
 
@@ -285,7 +337,7 @@ pub async fn migrate(url: &DatabaseUrl) -> Result<(), ConnectError> {
     let _ = own.close().await;
     outcome.map_err(|e| ConnectError::Migrate {
         url: url.to_string(),
-        reason: one_line(&e),
+        reason: url.hide_secrets(&one_line(&e)),
     })
 }
 
@@ -361,5 +413,15 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("me:***@127.0.0.1"), "{shown}");
         assert!(!format!("{url:?}").contains("s3cret"));
+        let in_query: DatabaseUrl = "postgres://me@127.0.0.1/pd?sslmode=disable&password=s3cret"
+            .parse()
+            .unwrap();
+        let shown = in_query.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("sslmode=disable"), "{shown}");
+        assert_eq!(
+            in_query.hide_secrets("failed for postgres://me:s3cret@x and s%33cret"),
+            "failed for postgres://me:***@x and s%33cret"
+        );
     }
 }

@@ -33,6 +33,10 @@ pub enum Error {
     /// A rule that protects the data's consistency (e.g. a team keeps at least one admin).
     #[error("{0}")]
     Rule(String),
+    /// Too many passwords are being checked right now (`password::HashLimit`): try again in a
+    /// moment.
+    #[error("busy checking passwords")]
+    Busy,
     /// Something broke below us. The message is for logs only, never for users.
     #[error("database error: {0}")]
     Database(#[from] DbErr),

@@ -54,14 +54,13 @@ impl Report {
         let well_formed = digests.len();
         digests.sort_unstable();
         digests.dedup();
+        // Anyone may send a report, and its source lands in the owner's notice and mail:
+        // control and invisible formatting characters (a right-to-left override making
+        // "exe.txt" read "txt.exe", say) are written out, never passed on.
         let source = source
             .map(|s| {
-                s.chars()
-                    .filter(|c| !c.is_control())
-                    .take(MAX_SOURCE_CHARS)
-                    .collect::<String>()
-                    .trim()
-                    .to_string()
+                let kept: String = s.trim().chars().take(MAX_SOURCE_CHARS).collect();
+                crate::text::escape_invisible(&kept)
             })
             .filter(|s| !s.is_empty());
         Ok(Report {
@@ -193,6 +192,11 @@ mod tests {
         assert_eq!(
             report.source.as_deref(),
             Some("https://example.test/commit/1")
+        );
+        let disguised = Report::parse(&values, Some("ci-log\u{202E}txt.exe\u{0}")).unwrap();
+        assert_eq!(
+            disguised.source.as_deref(),
+            Some("ci-log<U+202E>txt.exe<U+0000>")
         );
         let too_many = vec![String::new(); MAX_VALUES + 1];
         assert!(Report::parse(&too_many, None).is_err());

@@ -22,6 +22,7 @@ pub mod services;
 pub mod sessions;
 pub mod team_tokens;
 pub mod teams;
+pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod token_format;

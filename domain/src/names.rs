@@ -85,7 +85,7 @@ impl fmt::Display for TeamSlug {
     }
 }
 
-/// A team's display name: 1–100 chars, no control characters.
+/// A team's display name: 1–100 chars, no control or invisible formatting characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamName(String);
 
@@ -107,6 +107,7 @@ impl TeamName {
                 "A team name cannot contain control characters.",
             ));
         }
+        crate::text::check_visible("name", value)?;
         Ok(TeamName(value.to_string()))
     }
 
@@ -167,6 +168,7 @@ impl Email {
         if value.is_empty() {
             return Err(Error::invalid("email", "Enter an email address."));
         }
+        crate::text::check("email", value, crate::text::Lines::One)?;
         let malformed = || Error::invalid("email", "Enter an email address like name@example.com.");
         if value.chars().count() > 254 {
             return Err(Error::invalid(

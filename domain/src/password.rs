@@ -1,7 +1,16 @@
 //! Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), run on the
 //! blocking pool so that the async runtime keeps serving while a hash is computed.
+//!
+//! Hashes are bounded ([`HashLimit`]): at most so many run at once and so many wait; a hash
+//! beyond that is refused with [`Error::Busy`] (503 with `Retry-After`) at once, so that a burst
+//! of sign-ins cannot take the server's memory (19 MiB each) or its blocking pool.
 
-use std::sync::LazyLock;
+use std::sync::{
+    LazyLock, OnceLock,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use argon2::{
     Algorithm, Argon2, Params, Version,
@@ -9,6 +18,69 @@ use argon2::{
 };
 
 use crate::{error::Error, names::Password, secret::random_bytes};
+
+/// How many password hashes run at once, and how many may wait for a turn.
+#[derive(Debug)]
+pub struct HashLimit {
+    running: Semaphore,
+    at_once: usize,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl HashLimit {
+    /// Two per core at once (a hash is one core's work for a few tens of milliseconds), and up
+    /// to 32 waiting.
+    pub fn default_for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        HashLimit::new(cores * 2, 32)
+    }
+
+    pub fn new(at_once: usize, max_waiting: usize) -> Self {
+        HashLimit {
+            running: Semaphore::new(at_once.max(1)),
+            at_once: at_once.max(1),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+        }
+    }
+
+    /// How many hashes run at once.
+    pub fn at_once(&self) -> usize {
+        self.at_once
+    }
+
+    /// How many may wait for a turn.
+    pub fn max_waiting(&self) -> usize {
+        self.max_waiting
+    }
+
+    /// A turn to hash, or [`Error::Busy`] when every turn is taken and the queue is full.
+    async fn turn(&self) -> Result<SemaphorePermit<'_>, Error> {
+        if let Ok(permit) = self.running.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::Busy);
+        }
+        let permit = self.running.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        permit.map_err(|_| Error::Busy)
+    }
+}
+
+static LIMIT: OnceLock<HashLimit> = OnceLock::new();
+
+/// Sets the limit for this process (the server does, from its configuration, before serving);
+/// without it, [`HashLimit::default_for_this_machine`]. Later calls change nothing.
+pub fn set_limit(limit: HashLimit) {
+    let _ = LIMIT.set(limit);
+}
+
+fn limit() -> &'static HashLimit {
+    LIMIT.get_or_init(HashLimit::default_for_this_machine)
+}
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
@@ -33,8 +105,9 @@ fn verify_blocking(password: &str, stored: &str) -> bool {
     }
 }
 
-/// A hash for a password, in PHC string form.
+/// A hash for a password, in PHC string form; [`Error::Busy`] when hashing is at its limit.
 pub async fn hash(password: &Password) -> Result<String, Error> {
+    let _turn = limit().turn().await?;
     let password = password.expose().to_string();
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
@@ -42,18 +115,20 @@ pub async fn hash(password: &Password) -> Result<String, Error> {
 }
 
 /// Whether `password` matches `stored`. With `stored = None` (unknown user) a dummy hash is
-/// checked instead, so that both cases take the same time.
-pub async fn verify(password: &str, stored: Option<String>) -> bool {
+/// checked instead, so that both cases take the same time. [`Error::Busy`] when hashing is at
+/// its limit.
+pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, Error> {
     static DUMMY: LazyLock<String> =
         LazyLock::new(|| hash_blocking("not a real password, only for timing").unwrap_or_default());
+    let _turn = limit().turn().await?;
     let password = password.to_string();
     let known = stored.is_some();
-    tokio::task::spawn_blocking(move || {
+    Ok(tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY.clone());
         verify_blocking(&password, &stored) && known
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -69,8 +144,31 @@ mod tests {
             "{stored}"
         );
         assert!(!stored.contains("horse"));
-        assert!(verify("correct horse battery", Some(stored.clone())).await);
-        assert!(!verify("correct horse batterY", Some(stored)).await);
-        assert!(!verify("not a real password, only for timing", None).await);
+        assert!(
+            verify("correct horse battery", Some(stored.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!verify("correct horse batterY", Some(stored)).await.unwrap());
+        assert!(
+            !verify("not a real password, only for timing", None)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn turns_beyond_the_running_and_waiting_limits_are_refused_at_once() {
+        let limit: &'static HashLimit = Box::leak(Box::new(HashLimit::new(1, 1)));
+        let running = limit.turn().await.unwrap();
+        // One may wait for the running hash...
+        let waiter = tokio::spawn(async move { limit.turn().await.map(|_| ()) });
+        while limit.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...a third, with the queue full, is refused at once.
+        assert!(matches!(limit.turn().await, Err(Error::Busy)));
+        drop(running);
+        assert!(waiter.await.unwrap().is_ok());
     }
 }

@@ -56,6 +56,7 @@ fn name(raw: &str) -> Result<String> {
             "A service name is one line of text.",
         ));
     }
+    crate::text::check_visible("name", name)?;
     Ok(name.to_string())
 }
 

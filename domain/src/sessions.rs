@@ -178,14 +178,29 @@ pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64> {
         .rows_affected)
 }
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP.
 pub const COOKIE_NAME: &str = "patdesk_session";
 
-/// The session id in a `Cookie` request header, if any.
-pub fn cookie_value(cookie_header: &str) -> Option<&str> {
+/// Its name over HTTPS: with the `__Host-` prefix, browsers accept it only from this host,
+/// `Secure`, for the whole site, so no sibling subdomain can plant a session cookie for it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-patdesk_session";
+
+/// The session cookie's name when served over HTTPS (`secure`) or not.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
+
+/// The session id in a `Cookie` request header, if any: over HTTPS only the `__Host-` cookie
+/// counts.
+pub fn cookie_value(cookie_header: &str, secure: bool) -> Option<&str> {
+    let wanted = cookie_name(secure);
     cookie_header.split(';').find_map(|pair| {
         let (name, value) = pair.trim().split_once('=')?;
-        (name == COOKIE_NAME).then_some(value.trim())
+        (name == wanted).then_some(value.trim())
     })
 }
 
@@ -194,7 +209,8 @@ pub fn cookie_value(cookie_header: &str) -> Option<&str> {
 /// `Max-Age` beyond the session's own lifetime.
 pub fn set_cookie(id: &SessionId, secure: bool) -> String {
     format!(
-        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        cookie_name(secure),
         id.expose(),
         MAX_LIFETIME.num_seconds(),
         if secure { "; Secure" } else { "" }
@@ -204,7 +220,8 @@ pub fn set_cookie(id: &SessionId, secure: bool) -> String {
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> String {
     format!(
-        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -215,16 +232,31 @@ mod tests {
 
     #[test]
     fn cookies() {
-        assert_eq!(cookie_value("a=1; patdesk_session=abc; b=2"), Some("abc"));
-        assert_eq!(cookie_value("patdesk_sessionx=abc"), None);
+        assert_eq!(
+            cookie_value("a=1; patdesk_session=abc; b=2", false),
+            Some("abc")
+        );
+        assert_eq!(cookie_value("patdesk_sessionx=abc", false), None);
+        // Over HTTPS only the __Host- cookie counts (a plain one may come from a subdomain).
+        assert_eq!(cookie_value("patdesk_session=abc", true), None);
+        assert_eq!(
+            cookie_value("patdesk_session=abc; __Host-patdesk_session=def", true),
+            Some("def")
+        );
         let id = SessionId("f".repeat(64));
         let header = set_cookie(&id, true);
         assert!(
-            header.contains("HttpOnly")
+            header.starts_with("__Host-patdesk_session=")
+                && header.contains("Path=/;")
+                && header.contains("HttpOnly")
                 && header.contains("SameSite=Lax")
                 && header.ends_with("Secure")
+                && !header.contains("Domain"),
+            "{header}"
         );
+        assert!(set_cookie(&id, false).starts_with("patdesk_session="));
         assert!(!set_cookie(&id, false).contains("Secure"));
         assert!(clear_cookie(false).contains("Max-Age=0"));
+        assert!(clear_cookie(true).starts_with("__Host-patdesk_session=;"));
     }
 }

@@ -69,12 +69,38 @@ impl FailedAuth {
 
     /// `Err` when `ip` has used up its failures for the current window.
     pub fn check(&self, ip: IpAddr) -> Result<(), RetryAfter> {
-        self.check_at(ip, Instant::now())
+        self.check_at(throttle_key(ip), Instant::now())
     }
 
     /// Counts one failed attempt from `ip`.
     pub fn fail(&self, ip: IpAddr) {
-        self.fail_at(ip, Instant::now());
+        self.fail_at(throttle_key(ip), Instant::now());
+    }
+
+    /// Counts an attempt as failed *before* its costly check (a password hash), so that many
+    /// attempts at once cannot all pass [`FailedAuth::check`] before the first has failed:
+    /// `Err` when `ip` has none left. An attempt that succeeds is taken back with
+    /// [`FailedAuth::forgive`].
+    pub fn reserve(&self, ip: IpAddr) -> Result<(), RetryAfter> {
+        let key = throttle_key(ip);
+        let now = Instant::now();
+        // Checked and counted under one lock: two attempts at once cannot both take the last.
+        let mut ips = self.ips();
+        if let Some(a) = ips.get(&key)
+            && a.failures >= self.limit
+            && now < a.since + self.window
+        {
+            return Err(RetryAfter(a.since + self.window - now));
+        }
+        self.count_failure(&mut ips, key, now);
+        Ok(())
+    }
+
+    /// Takes back one attempt counted by [`FailedAuth::reserve`] (it succeeded).
+    pub fn forgive(&self, ip: IpAddr) {
+        if let Some(a) = self.ips().get_mut(&throttle_key(ip)) {
+            a.failures = a.failures.saturating_sub(1);
+        }
     }
 
     /// How many failures an address may make per window.
@@ -89,7 +115,7 @@ impl FailedAuth {
     /// Refuses `ip` for `wait` from now, whatever this process has counted itself: the
     /// processes together have seen it fail too often.
     pub fn block(&self, ip: IpAddr, wait: Duration) {
-        self.block_at(ip, wait, Instant::now());
+        self.block_at(throttle_key(ip), wait, Instant::now());
     }
 
     fn block_at(&self, ip: IpAddr, wait: Duration, now: Instant) {
@@ -127,6 +153,10 @@ impl FailedAuth {
 
     fn fail_at(&self, ip: IpAddr, now: Instant) {
         let mut ips = self.ips();
+        self.count_failure(&mut ips, ip, now);
+    }
+
+    fn count_failure(&self, ips: &mut HashMap<IpAddr, Attempts>, ip: IpAddr, now: Instant) {
         if ips.len() >= MAX_TRACKED_IPS && !ips.contains_key(&ip) {
             let window = self.window;
             ips.retain(|_, a| now < a.since + window);
@@ -148,6 +178,33 @@ impl FailedAuth {
         }
         entry.failures = entry.failures.saturating_add(1);
     }
+}
+
+/// The address an attempt is counted against: an IPv4 address itself, an IPv6 address's /64
+/// (one subscriber's network, which holds more addresses than any count could track).
+pub fn throttle_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
+/// Takes back one failure counted by [`count_shared_failure`] for an attempt that succeeded
+/// (sign-in counts before it hashes). Nothing to do on SQLite.
+pub async fn forgive_shared_failure(db: &DatabaseConnection, ip: IpAddr) -> Result<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "UPDATE auth_failures SET failures = failures - 1 WHERE ip = $1 AND failures > 0",
+        [throttle_key(ip).to_string().into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Counts one failed token authentication from `ip` in the table every process on this
@@ -179,7 +236,7 @@ pub async fn count_shared_failure(
                                         ELSE auth_failures.window_started_ms END \
              RETURNING window_started_ms, failures",
             [
-                ip.to_string().into(),
+                throttle_key(ip).to_string().into(),
                 now_ms.into(),
                 now_ms.saturating_sub(window_ms).into(),
             ],
@@ -271,6 +328,42 @@ mod tests {
             throttle
                 .check_at(ip(1), start + Duration::from_secs(10))
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn attempts_reserved_before_checking_are_counted_at_once() {
+        let throttle = FailedAuth::new(3, Duration::from_secs(60));
+        // Three attempts under way at once, none finished: the fourth is refused.
+        for _ in 0..3 {
+            assert!(throttle.reserve(ip(1)).is_ok());
+        }
+        assert!(throttle.reserve(ip(1)).is_err());
+        // One of them succeeded: its place is free again.
+        throttle.forgive(ip(1));
+        assert!(throttle.reserve(ip(1)).is_ok());
+    }
+
+    #[test]
+    fn ipv6_callers_are_counted_per_64() {
+        let throttle = FailedAuth::new(2, Duration::from_secs(60));
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        throttle.fail(a);
+        throttle.fail(b);
+        assert!(throttle.check(a).is_err(), "the same /64");
+        assert!(
+            throttle
+                .check("2001:db8:1:2:dead::beef".parse().unwrap())
+                .is_err()
+        );
+        assert!(throttle.check(other).is_ok(), "another /64");
+        assert_eq!(throttle_key(ip(9)), ip(9));
+        assert_eq!(
+            throttle_key("::ffff:127.0.0.9".parse().unwrap()),
+            ip(9),
+            "IPv4 through a dual-stack socket is the IPv4 address"
         );
     }
 

@@ -239,7 +239,7 @@ pub struct Issued {
     pub secret: TokenSecret,
 }
 
-/// A description: 1–100 characters, no control characters, trimmed.
+/// A description: 1–100 characters, no control or invisible formatting characters, trimmed.
 pub fn parse_description(raw: &str) -> Result<String> {
     let value = raw.trim();
     if value.is_empty() {
@@ -260,6 +260,7 @@ pub fn parse_description(raw: &str) -> Result<String> {
             "A description cannot contain control characters.",
         ));
     }
+    crate::text::check_visible("description", value)?;
     Ok(value.to_string())
 }
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::{
@@ -36,6 +36,10 @@ impl From<user::Model> for User {
         }
     }
 }
+
+/// The PostgreSQL advisory lock key that serialises account creation (any fixed number that no
+/// other lock of patdesk's uses; `db::migrate` has its own).
+const FIRST_ACCOUNT_LOCK: i64 = 0x7061_7464_5f75_7372; // "patd_usr"
 
 /// How an account comes to be.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +71,15 @@ pub async fn create_with_email(
 ) -> Result<User> {
     let password_hash = password::hash(password).await?;
     let txn = begin_write(db).await?;
+    // "Is this the first account?" and the insert must not interleave with another sign-up's:
+    // on SQLite `begin_write` already holds the write lock; on PostgreSQL (READ COMMITTED) two
+    // sign-ups would both count zero, so they queue on a lock held until the commit.
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({FIRST_ACCOUNT_LOCK})"
+        ))
+        .await?;
+    }
     let first = user::Entity::find().count(&txn).await? == 0;
     let admin = matches!(registration, Registration::ByOperator { admin: true });
     let inserted = user::ActiveModel {
@@ -130,7 +143,7 @@ pub async fn authenticate(db: &DatabaseConnection, username: &str, password: &st
         Err(_) => None,
     };
     let stored = account.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify(password, stored).await {
+    if !password::verify(password, stored).await? {
         return Err(Error::InvalidCredentials);
     }
     match account {

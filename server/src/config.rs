@@ -19,15 +19,21 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `LEPTOS_SITE_ROOT`: the directory holding `pkg/` (wasm, js, css) built by cargo-leptos.
     pub site_root: PathBuf,
-    /// `PATDESK_TRUST_FORWARDED_FOR=true`: behind a reverse proxy, take the client's IP from the
-    /// last `X-Forwarded-For` entry (the one the proxy added). Off by default: a client could
-    /// otherwise claim any address.
-    pub trust_forwarded_for: bool,
+    /// `PATDESK_TRUST_FORWARDED_FOR=true`: behind a reverse proxy, take the client's IP from
+    /// `X-Forwarded-For`, but only from the proxies of `PATDESK_TRUSTED_PROXIES` (default
+    /// loopback). Off by default: a client could otherwise claim any address.
+    pub forwarded_for: crate::guard::ForwardedFor,
     /// `PATDESK_AUTH_FAILURES_PER_MINUTE`: failed authentications (API tokens and sign-in) one
     /// IP may make in a minute before it gets 429 `rate_limited`.
     pub auth_failures_per_minute: u32,
     /// `PATDESK_LEAK_REPORTS_PER_MINUTE`: reports of leaked tokens per client IP a minute.
     pub leak_reports_per_minute: u32,
+    /// `PATDESK_SIGN_UPS_PER_MINUTE`: sign-ups per client IP a minute (each hashes a password).
+    pub sign_ups_per_minute: u32,
+    /// `PATDESK_PASSWORD_HASHES_AT_ONCE` and `PATDESK_PASSWORD_HASH_QUEUE`: how many password
+    /// hashes run at once (default two per core) and how many may wait (default 32); beyond
+    /// that a sign-in or sign-up is answered 503 with `Retry-After`. `None`: the defaults.
+    pub password_hashes: (Option<usize>, Option<usize>),
     /// `PATDESK_USAGE_FLUSH_MS`: how often noted token uses are written (default 5 s; the
     /// contract asks for at least every 10 s). Tests shorten it to wait less.
     pub usage_flush_interval: Duration,
@@ -69,6 +75,8 @@ pub const DEFAULT_MAIL_FROM: &str = "patdesk <patdesk@localhost>";
 pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 30;
 /// Leak reports (`POST /api/v1/credentials/revoke`) one address may send a minute.
 pub const DEFAULT_LEAK_REPORTS_PER_MINUTE: u32 = 20;
+/// The default of `PATDESK_SIGN_UPS_PER_MINUTE`.
+pub const DEFAULT_SIGN_UPS_PER_MINUTE: u32 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -84,6 +92,12 @@ pub enum ConfigError {
     AuthFailures(String),
     #[error("PATDESK_LEAK_REPORTS_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}")]
     LeakReports(String),
+    #[error("PATDESK_SIGN_UPS_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}")]
+    SignUps(String),
+    #[error("PATDESK_PASSWORD_HASHES_AT_ONCE must be a whole number from 1 to 256, not {0:?}")]
+    HashesAtOnce(String),
+    #[error("PATDESK_PASSWORD_HASH_QUEUE must be a whole number from 0 to 100000, not {0:?}")]
+    HashQueue(String),
     #[error(
         "PATDESK_USAGE_FLUSH_MS must be a whole number of milliseconds from 10 to 10000, not {0:?}"
     )]
@@ -102,6 +116,10 @@ pub enum ConfigError {
     MailRetry(String),
     #[error("PATDESK_MIN_OVERLAP_SECONDS must be a whole number from 1 to 604800, not {0:?}")]
     MinOverlap(String),
+    #[error(
+        "PATDESK_TRUSTED_PROXIES holds {0:?}, which is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)"
+    )]
+    TrustedProxies(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -126,6 +144,16 @@ impl Config {
                 _ => return Err(ConfigError::TrustForwardedFor(v)),
             },
         };
+        let proxies_text = var("PATDESK_TRUSTED_PROXIES")?;
+        let forwarded_for = crate::guard::ForwardedFor {
+            trusted: trust_forwarded_for,
+            proxies: crate::guard::ForwardedFor::parse_proxies(
+                proxies_text
+                    .as_deref()
+                    .unwrap_or(crate::guard::ForwardedFor::DEFAULT_PROXIES),
+            )
+            .map_err(ConfigError::TrustedProxies)?,
+        };
         let auth_failures_per_minute = bounded(
             "PATDESK_AUTH_FAILURES_PER_MINUTE",
             1..=10_000_000,
@@ -138,6 +166,24 @@ impl Config {
             ConfigError::LeakReports,
         )?
         .unwrap_or(DEFAULT_LEAK_REPORTS_PER_MINUTE);
+        let sign_ups_per_minute = bounded(
+            "PATDESK_SIGN_UPS_PER_MINUTE",
+            1..=10_000_000,
+            ConfigError::SignUps,
+        )?
+        .unwrap_or(DEFAULT_SIGN_UPS_PER_MINUTE);
+        let password_hashes = (
+            bounded(
+                "PATDESK_PASSWORD_HASHES_AT_ONCE",
+                1..=256,
+                ConfigError::HashesAtOnce,
+            )?,
+            bounded(
+                "PATDESK_PASSWORD_HASH_QUEUE",
+                0..=100_000,
+                ConfigError::HashQueue,
+            )?,
+        );
         let usage_flush_interval = bounded(
             "PATDESK_USAGE_FLUSH_MS",
             10..=10_000,
@@ -183,9 +229,11 @@ impl Config {
             database_url,
             addr,
             site_root: PathBuf::from(site_root),
-            trust_forwarded_for,
+            forwarded_for,
             auth_failures_per_minute,
             leak_reports_per_minute,
+            sign_ups_per_minute,
+            password_hashes,
             usage_flush_interval,
             session_sweep_interval,
             public_url,

@@ -77,11 +77,35 @@ impl ApiError {
         )
     }
 
+    /// A body over `limits::MAX_BODY_BYTES`.
+    pub fn payload_too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "The request body is larger than {} bytes.",
+                crate::limits::MAX_BODY_BYTES
+            ),
+        )
+    }
+
+    /// Password hashing is at its limit: the caller may retry in a moment.
+    pub fn busy(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The server is busy checking passwords. Please try again in a moment.",
+            )
+        }
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    fn validation_failed(message: impl Into<String>) -> Self {
+    pub(crate) fn validation_failed(message: impl Into<String>) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
@@ -94,14 +118,7 @@ impl ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "The request body is larger than {} bytes.",
-                    crate::limits::MAX_BODY_BYTES
-                ),
-            )
+            ApiError::payload_too_large()
         } else {
             ApiError::validation_failed(format!("body: {}", rejection.body_text()))
         }
@@ -156,6 +173,7 @@ impl From<domain::Error> for ApiError {
             }
             E::Rule(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::InvalidCredentials | E::Unauthenticated => Denied::InvalidToken.into(),
+            E::Busy => ApiError::busy(1),
             unavailable if unavailable.is_unavailable() => {
                 tracing::warn!(error = %unavailable, "request: database unreachable");
                 ApiError::unavailable()

@@ -32,20 +32,38 @@ pub struct VerifyQuery {
     pub access: Option<String>,
 }
 
-/// Methods that only read: everything else needs a write token.
-fn writes(method: Option<&str>) -> bool {
-    !matches!(
-        method.map(str::to_ascii_uppercase).as_deref(),
-        None | Some("GET" | "HEAD" | "OPTIONS")
+/// Whether a method only reads: everything else needs a write token.
+fn reads(method: &str) -> bool {
+    matches!(
+        method.trim().to_ascii_uppercase().as_str(),
+        "GET" | "HEAD" | "OPTIONS"
     )
 }
 
-/// The original request's method, as the proxy passes it.
-fn original_method(headers: &HeaderMap) -> Option<&str> {
-    ["x-forwarded-method", "x-original-method"]
+/// The headers a proxy names the original request's method in. A proxy sets the one it relies
+/// on, but may pass on any other the client sent (nginx passes every client header to its
+/// `auth_request` subrequest), so no one of them may be trusted over the others.
+const METHOD_HEADERS: [&str; 2] = ["x-original-method", "x-forwarded-method"];
+
+/// Whether the original request writes, from every method header present: it does when any of
+/// them names a writing method (or is not readable text), or when they disagree. With none, the
+/// method of the check itself decides (a proxy that passes no method sends a GET: a read).
+fn original_request_writes(headers: &HeaderMap, own_method: &Method) -> bool {
+    // `None` for a value that is not text: not a method anyone reads.
+    let mut named = METHOD_HEADERS
         .into_iter()
-        .find_map(|name| headers.get(name)?.to_str().ok())
-        .map(str::trim)
+        .flat_map(|name| headers.get_all(name))
+        .map(|value| value.to_str().ok().map(|v| v.trim().to_ascii_uppercase()));
+    let Some(first) = named.next() else {
+        return !reads(own_method.as_str());
+    };
+    let Some(first) = first else {
+        return true;
+    };
+    if !reads(&first) {
+        return true;
+    }
+    named.any(|other| other.as_deref() != Some(first.as_str()))
 }
 
 /// The service in front of which the proxy asks (for the activity log's first use per service).
@@ -80,9 +98,7 @@ pub async fn verify(
         Some("write") => true,
         Some(_) => return bad_configuration("access= may be read or write."),
     };
-    // A proxy that passes no method: the method of the check itself (GET, a read).
-    let method = original_method(&headers).unwrap_or(method.as_str());
-    let write = force_write || writes(Some(method));
+    let write = force_write || original_request_writes(&headers, &method);
     let client_ip = ip.map(|ip| ip.0.0);
     let caller =
         match auth::check_token(&state, &headers, client_ip, Some(team.trim()), write).await {
@@ -235,13 +251,23 @@ pub async fn introspect(
     {
         return Err(ApiError::rate_limited(wait));
     }
-    let service = match service_credential(&headers) {
+    // Too large is said first, whatever else is wrong (413, as for every body over the limit).
+    if let Err(rejection) = &form
+        && rejection.status() == StatusCode::PAYLOAD_TOO_LARGE
+    {
+        return Err(ApiError::payload_too_large());
+    }
+    let credential = service_credential(&headers);
+    // A well-formed credential costs a lookup, so its failure counts in the budget every
+    // process shares; a malformed one only in this process (as for the API's tokens).
+    let looked_up = credential.is_some();
+    let service = match credential {
         Some((secret, id)) => services::authenticate(&state.db, &secret, id.as_deref()).await?,
         None => None,
     };
     let Some(service) = service else {
         if let Some(ip) = client_ip {
-            state.failed_auth.fail(ip);
+            auth::count_failed_attempt(&state, ip, looked_up).await;
         }
         return Err(invalid_client());
     };
@@ -281,13 +307,56 @@ fn invalid_client() -> ApiError {
 mod tests {
     use super::*;
 
+    fn method_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
     #[test]
     fn only_reading_methods_are_reads() {
-        for read in [None, Some("GET"), Some("head"), Some("OPTIONS")] {
-            assert!(!writes(read), "{read:?}");
+        for read in ["GET", "head", "OPTIONS", " get "] {
+            assert!(reads(read), "{read}");
         }
-        for write in ["POST", "put", "PATCH", "DELETE", "PROPFIND"] {
-            assert!(writes(Some(write)), "{write}");
+        for write in ["POST", "put", "PATCH", "DELETE", "PROPFIND", ""] {
+            assert!(!reads(write), "{write}");
         }
+    }
+
+    #[test]
+    fn a_request_writes_when_any_method_header_says_so_or_they_disagree() {
+        let get = Method::GET;
+        let writes =
+            |pairs: &[(&'static str, &str)]| original_request_writes(&method_headers(pairs), &get);
+        assert!(!writes(&[]), "no header: the check's own GET");
+        assert!(original_request_writes(&HeaderMap::new(), &Method::POST));
+        assert!(!writes(&[("x-original-method", "GET")]));
+        assert!(!writes(&[("x-forwarded-method", "head")]));
+        assert!(writes(&[("x-original-method", "POST")]));
+        // The attack: the proxy's header says POST, the client's own says GET.
+        assert!(writes(&[
+            ("x-original-method", "POST"),
+            ("x-forwarded-method", "GET")
+        ]));
+        assert!(writes(&[
+            ("x-forwarded-method", "GET"),
+            ("x-original-method", "DELETE")
+        ]));
+        // Two reads that disagree: one of them is not the proxy's, so it is not a read.
+        assert!(writes(&[
+            ("x-original-method", "GET"),
+            ("x-forwarded-method", "HEAD")
+        ]));
+        // The same header twice.
+        assert!(writes(&[
+            ("x-original-method", "GET"),
+            ("x-original-method", "PUT")
+        ]));
+        assert!(!writes(&[
+            ("x-original-method", "GET"),
+            ("x-forwarded-method", "get")
+        ]));
     }
 }

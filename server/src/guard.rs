@@ -11,7 +11,10 @@
 //!   (or, lacking that, `Referer`) is not this site, so no other site can make a signed-in
 //!   browser call our server functions.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -19,6 +22,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use ipnet::IpNet;
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -26,9 +30,99 @@ use crate::{
     limits::{MAX_HEADER_BYTES, MAX_URI_BYTES},
 };
 
-/// The peer's address, or (when the operator trusts a proxy) the last `X-Forwarded-For` entry.
+/// Where the client's address comes from (`PATDESK_TRUST_FORWARDED_FOR`,
+/// `PATDESK_TRUSTED_PROXIES`; docs/threat-model.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardedFor {
+    /// Whether `X-Forwarded-For` is read at all.
+    pub trusted: bool,
+    /// The proxies whose `X-Forwarded-For` is believed: the header is read only when the peer
+    /// is one of them, and entries they appended are walked past.
+    pub proxies: Vec<IpNet>,
+}
+
+impl ForwardedFor {
+    /// The default `PATDESK_TRUSTED_PROXIES`: a proxy on this machine.
+    pub const DEFAULT_PROXIES: &'static str = "127.0.0.0/8, ::1/128";
+
+    /// The peer's address alone: `X-Forwarded-For` is never read.
+    pub fn ignored() -> Self {
+        ForwardedFor {
+            trusted: false,
+            proxies: Vec::new(),
+        }
+    }
+
+    /// `PATDESK_TRUSTED_PROXIES`: addresses or CIDR ranges, separated by commas or spaces.
+    pub fn parse_proxies(text: &str) -> Result<Vec<IpNet>, String> {
+        text.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| entry.to_string())
+            })
+            .collect()
+    }
+
+    fn is_proxy(&self, ip: IpAddr) -> bool {
+        self.proxies.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address: the peer's, unless the peer is a trusted proxy; then the
+    /// `X-Forwarded-For` entries are walked from the right (the last one is the one the peer
+    /// appended) past every trusted proxy, as nginx's `real_ip_recursive` does. An entry that
+    /// is not an address (`unknown`, garbage) stops the walk at the peer: an earlier entry is
+    /// the client's own word, never taken on its own.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = peer.to_canonical();
+        if !self.trusted || !self.is_proxy(peer) {
+            return peer;
+        }
+        let entries: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.to_str().unwrap_or(""))
+            .flat_map(|value| value.split(','))
+            .collect();
+        let mut client = peer;
+        for entry in entries.into_iter().rev() {
+            let Some(ip) = forwarded_address(entry) else {
+                return peer;
+            };
+            client = ip;
+            if !self.is_proxy(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, or an address with a port as some proxies write
+/// it (`203.0.113.5:4711`, `[2001:db8::1]:4711`, `[2001:db8::1]`).
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    let ip = entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')?
+                .strip_suffix(']')?
+                .parse::<IpAddr>()
+                .ok()
+        })?;
+    Some(ip.to_canonical())
+}
+
+/// Puts the client's address ([`ForwardedFor::client`]) into the request as a
+/// `domain::ClientIp`, for everything that records or throttles by address.
 pub async fn client_ip(
-    State(trust_forwarded_for): State<bool>,
+    State(forwarded): State<Arc<ForwardedFor>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -36,26 +130,52 @@ pub async fn client_ip(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let forwarded = trust_forwarded_for
-        .then(|| {
-            request
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-                .next_back()
-        })
-        .flatten();
-    if let Some(ip) = forwarded.or(peer) {
+    if let Some(peer) = peer {
         // A dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`: they are recorded,
         // shown and matched against allow-lists as the IPv4 address they are.
-        request
-            .extensions_mut()
-            .insert(domain::ClientIp(ip.to_canonical()));
+        let ip = forwarded.client(peer, request.headers());
+        request.extensions_mut().insert(domain::ClientIp(ip));
     }
     next.run(request).await
+}
+
+/// Pages asked for with a server function's error in the URL (`?__path=…&__err=…`, where a
+/// plain HTML form post is sent back to its form) are served only when the error was made for
+/// this browser (`app::error::url_error_is_for`); otherwise the browser is sent to the same page
+/// without it, so nobody can put a sentence of their own under a form with a link.
+pub async fn form_errors(request: Request, next: Next) -> Response {
+    let Some(query) = request.uri().query() else {
+        return next.run(request).await;
+    };
+    let carries_error = url::form_urlencoded::parse(query.as_bytes())
+        .any(|(name, _)| name == "__err" || name == "__path");
+    if !carries_error || request.method() != Method::GET || is_exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let secure = app::session::over_https(request.uri(), request.headers());
+    let ours = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "__err")
+        .and_then(|(_, err)| {
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE, err.as_bytes()).ok()
+        })
+        .is_some_and(|decoded| app::error::url_error_is_for(&decoded, request.headers(), secure));
+    if ours {
+        return next.run(request).await;
+    }
+    let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name != "__err" && name != "__path")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let mut location = request.uri().path().to_string();
+    if !kept.is_empty() {
+        location.push('?');
+        location.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish(),
+        );
+    }
+    Redirect::to(&location).into_response()
 }
 
 /// Paths that need no session: the REST API (token auth), forward-auth and introspection
@@ -83,13 +203,7 @@ pub async fn session(
     if is_exempt(&path) {
         return next.run(request).await;
     }
-    let cookie = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(domain::sessions::cookie_value)
-        .map(str::to_string);
+    let cookie = app::session::session_cookie_of(request.uri(), request.headers());
     let user = match cookie {
         Some(value) => match domain::sessions::resolve(&db, &value).await {
             Ok(user) => user,
@@ -189,6 +303,87 @@ mod tests {
             map.insert(*k, v.parse().unwrap());
         }
         map
+    }
+
+    fn forwarded(proxies: &str) -> ForwardedFor {
+        ForwardedFor {
+            trusted: true,
+            proxies: ForwardedFor::parse_proxies(proxies).unwrap(),
+        }
+    }
+
+    fn client(policy: &ForwardedFor, peer: &str, xff: &[&str]) -> String {
+        let mut map = HeaderMap::new();
+        for value in xff {
+            map.append("x-forwarded-for", value.parse().unwrap());
+        }
+        policy.client(peer.parse().unwrap(), &map).to_string()
+    }
+
+    #[test]
+    fn the_last_forwarded_entry_decides_even_when_it_carries_a_port() {
+        let local = forwarded(ForwardedFor::DEFAULT_PROXIES);
+        assert_eq!(client(&local, "127.0.0.1", &["10.1.2.3"]), "10.1.2.3");
+        // The bypass: the client's own 10.1.2.3, then what the proxy appended.
+        assert_eq!(
+            client(&local, "127.0.0.1", &["10.1.2.3, 203.0.113.5:4711"]),
+            "203.0.113.5"
+        );
+        assert_eq!(
+            client(&local, "127.0.0.1", &["10.1.2.3, [2001:db8::7]:4711"]),
+            "2001:db8::7"
+        );
+        assert_eq!(
+            client(&local, "127.0.0.1", &["10.1.2.3", "[2001:db8::7]"]),
+            "2001:db8::7"
+        );
+        assert_eq!(
+            client(&local, "::1", &["::ffff:198.51.100.4"]),
+            "198.51.100.4"
+        );
+        // Not an address: the peer, never the earlier entry.
+        for last in ["unknown", "", "10.1.2.3:x", "_hidden"] {
+            assert_eq!(
+                client(&local, "127.0.0.1", &[&format!("10.1.2.3, {last}")]),
+                "127.0.0.1",
+                "{last:?}"
+            );
+        }
+        assert_eq!(client(&local, "127.0.0.1", &[]), "127.0.0.1");
+    }
+
+    #[test]
+    fn only_trusted_proxies_are_believed_and_walked_past() {
+        let proxies = forwarded("192.0.2.0/24, 127.0.0.1");
+        // A direct client (not a proxy) names any address it likes: ignored.
+        assert_eq!(
+            client(&proxies, "198.51.100.9", &["10.1.2.3"]),
+            "198.51.100.9"
+        );
+        // Two proxies in a row: both walked past.
+        assert_eq!(
+            client(
+                &proxies,
+                "127.0.0.1",
+                &["10.9.9.9, 203.0.113.5, 192.0.2.10"]
+            ),
+            "203.0.113.5"
+        );
+        // Every entry a proxy: the leftmost.
+        assert_eq!(
+            client(&proxies, "127.0.0.1", &["192.0.2.1, 192.0.2.2"]),
+            "192.0.2.1"
+        );
+        // Trust switched off: the peer alone.
+        let off = ForwardedFor {
+            trusted: false,
+            ..proxies
+        };
+        assert_eq!(client(&off, "127.0.0.1", &["10.1.2.3"]), "127.0.0.1");
+        assert_eq!(
+            ForwardedFor::parse_proxies("10.0.0.0/8 ::1, bad"),
+            Err("bad".to_string())
+        );
     }
 
     #[test]

@@ -20,10 +20,13 @@ pub struct Shared {
     pub db: DatabaseConnection,
     /// Token uses not yet written to the database.
     pub usage: Arc<UsageBuffer>,
-    /// Whether `X-Forwarded-For` names the client (see `Config::trust_forwarded_for`).
-    pub trust_forwarded_for: bool,
+    /// Whether, and from which proxies, `X-Forwarded-For` names the client
+    /// (`Config::forwarded_for`).
+    pub forwarded_for: Arc<crate::guard::ForwardedFor>,
     /// Failed authentications per client IP (API and sign-in), for 429 `rate_limited`.
     pub failed_auth: Arc<FailedAuth>,
+    /// Sign-ups per client IP (`PATDESK_SIGN_UPS_PER_MINUTE`), for 429.
+    pub sign_ups: Arc<FailedAuth>,
     /// Leak reports per client IP (the same per-address counter, counted separately), for 429.
     pub leak_reports: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::access::CallerCache`).

@@ -53,12 +53,14 @@ pub fn router(state: AppState) -> Router {
     let server_fn_context = {
         let db = state.db.clone();
         let failed_auth = state.failed_auth.clone();
+        let sign_ups = app::session::SignUps(state.sign_ups.clone());
         let callers = state.callers.clone();
         let mail_configured = app::account::MailConfigured(state.mail_configured);
         let min_overlap = state.min_overlap;
         move || {
             provide_context(db.clone());
             provide_context(failed_auth.clone());
+            provide_context(sign_ups.clone());
             provide_context(callers.clone());
             provide_context(mail_configured);
             provide_context(min_overlap);
@@ -85,9 +87,10 @@ pub fn router(state: AppState) -> Router {
             state.db.clone(),
             guard::session,
         ))
+        .layer(middleware::from_fn(guard::form_errors))
         .layer(middleware::from_fn(guard::same_origin))
         .layer(middleware::from_fn_with_state(
-            state.trust_forwarded_for,
+            state.forwarded_for.clone(),
             guard::client_ip,
         ))
         .layer(middleware::from_fn(guard::request_size))
@@ -142,14 +145,26 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             None
         }
     };
+    let hashes = domain::password::HashLimit::default_for_this_machine();
+    domain::password::set_limit(match config.password_hashes {
+        (None, None) => hashes,
+        (at_once, queue) => domain::password::HashLimit::new(
+            at_once.unwrap_or_else(|| hashes.at_once()),
+            queue.unwrap_or_else(|| hashes.max_waiting()),
+        ),
+    });
     let usage = Arc::new(UsageBuffer::new());
     let state = AppState::new(Shared {
         leptos_options: leptos_options(&config),
         db: db.clone(),
         usage: usage.clone(),
-        trust_forwarded_for: config.trust_forwarded_for,
+        forwarded_for: Arc::new(config.forwarded_for.clone()),
         failed_auth: Arc::new(FailedAuth::new(
             config.auth_failures_per_minute,
+            Duration::from_secs(60),
+        )),
+        sign_ups: Arc::new(FailedAuth::new(
+            config.sign_ups_per_minute,
             Duration::from_secs(60),
         )),
         leak_reports: Arc::new(FailedAuth::new(

@@ -177,6 +177,17 @@ async fn nginx_with_the_readme_configuration_lets_only_the_right_tokens_through(
             .send()
     };
     assert_eq!(post(&read).await.unwrap().status(), StatusCode::FORBIDDEN);
+    // A method header of the client's own cannot turn the POST into a read.
+    for header in ["X-Forwarded-Method", "X-Original-Method"] {
+        let disguised = http
+            .post(nginx.url("/metrics/reset"))
+            .bearer_auth(&read)
+            .header(header, "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(disguised.status(), StatusCode::FORBIDDEN, "{header}: GET");
+    }
     let written = post(&write).await.unwrap();
     assert_eq!(written.status(), StatusCode::OK);
     let seen: Value = written.json().await.unwrap();

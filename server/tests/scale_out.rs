@@ -191,6 +191,73 @@ async fn three_processes_share_one_failed_authentication_budget() {
     );
 }
 
+/// Wrong passwords and wrong service credentials are counted in the same shared budget
+/// (docs/threat-model.md): 12 attempts from one address spread over three processes with a
+/// limit of 6 are refused after about 6, not after 18 (6 per process).
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn sign_ins_and_service_credentials_share_the_budget_across_processes() {
+    let database = TempDatabase::create();
+    let servers = start_together(
+        &database.url,
+        3,
+        &[("PATDESK_AUTH_FAILURES_PER_MINUTE", "6")],
+    );
+    alice_owns_ops(&servers[0]);
+    let guesser = client_from(9);
+    let mut answers = Vec::new();
+    for attempt in 0..12 {
+        let server = &servers[attempt % servers.len()];
+        let response = guesser
+            .post(server.url("/rpc/sign_in"))
+            .header(reqwest::header::ORIGIN, &server.base)
+            .form(&[("username", "alice"), ("password", "not her password")])
+            .send()
+            .await
+            .unwrap();
+        answers.push(response.status());
+    }
+    let wrong = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert!(
+        (6..=8).contains(&wrong),
+        "{wrong} sign-ins were checked: {answers:?}"
+    );
+    assert!(
+        answers[answers.len() - 3..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "every process refuses at the end: {answers:?}"
+    );
+
+    // Service credentials, from another address.
+    let prober = client_from(10);
+    let mut answers = Vec::new();
+    for attempt in 0..12 {
+        let server = &servers[attempt % servers.len()];
+        let unknown = domain::token_format::ServiceSecret::generate();
+        let response = prober
+            .post(server.url("/oauth/introspect"))
+            .bearer_auth(unknown.expose())
+            .form(&[("token", "pdk_x")])
+            .send()
+            .await
+            .unwrap();
+        answers.push(response.status());
+    }
+    let refused = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        (6..=8).contains(&refused),
+        "{refused} answered 401: {answers:?}"
+    );
+    assert_eq!(answers.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+}
+
 /// The titles on the first page of ops's questions as `server` lists them.
 async fn ops_titles(server: &TestServer, token: &str) -> Vec<String> {
     let response = Client::new()

@@ -186,20 +186,26 @@ async fn refuse(state: &AppState, client_ip: Option<IpAddr>, denied: Denied) -> 
     if let Some(ip) = client_ip
         && denied.counts_as_failed_attempt()
     {
-        let throttle = &state.failed_auth;
-        throttle.fail(ip);
-        if denied.counts_across_processes() {
-            let shared =
-                throttle::count_shared_failure(&state.db, ip, throttle.limit(), throttle.window());
-            match shared.await {
-                Ok(Some(wait)) => throttle.block(ip, wait.0),
-                Ok(None) => {}
-                // The refusal stands; only the shared count is missing.
-                Err(error) => tracing::warn!(%error, "could not count a failed authentication"),
-            }
-        }
+        count_failed_attempt(state, ip, denied.counts_across_processes()).await;
     }
     ApiError::from(denied).into_response()
+}
+
+/// Counts a failed authentication from `ip` in this process and, when `across_processes`, in
+/// the budget every process on the database shares; blocks the address when that is used up.
+pub(crate) async fn count_failed_attempt(state: &AppState, ip: IpAddr, across_processes: bool) {
+    let throttle = &state.failed_auth;
+    throttle.fail(ip);
+    if across_processes {
+        let shared =
+            throttle::count_shared_failure(&state.db, ip, throttle.limit(), throttle.window());
+        match shared.await {
+            Ok(Some(wait)) => throttle.block(ip, wait.0),
+            Ok(None) => {}
+            // The refusal stands; only the shared count is missing.
+            Err(error) => tracing::warn!(%error, "could not count a failed authentication"),
+        }
+    }
 }
 
 #[cfg(test)]

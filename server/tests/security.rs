@@ -1,0 +1,629 @@
+//! The security review's findings (docs/threat-model.md), each tried as an attacker would,
+//! against the real binary: forwarded addresses, the first account, control and invisible
+//! characters, errors written into URLs, password-hashing load, introspection's body limit,
+//! the `__Host-` cookie and the database password in logs. (The forward-auth method confusion
+//! is tried through the real nginx in `forward_auth.rs`.)
+
+mod support;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE};
+use reqwest::{Client, StatusCode, header};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use support::{
+    Caller, PASSWORD, TestServer, alice_owns_ops, cli, client, client_from, json, ok, token,
+};
+
+/// Alice's write token for ops, allowed from `allow` only: (id, value).
+fn token_allowed_from(server: &TestServer, allow: &str) -> String {
+    let out = ok(cli(
+        server,
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--team",
+            "ops",
+            "--description",
+            "office only",
+            "--write",
+            "--allow-ip",
+            allow,
+            "--json",
+        ],
+        None,
+    ));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    created["token"].as_str().unwrap().to_string()
+}
+
+async fn me_forwarded(server: &TestServer, from: &Client, token: &str, xff: &str) -> StatusCode {
+    from.get(server.url("/api/v1/me"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", xff)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_last_forwarded_entry_decides_and_a_client_entry_before_it_never_does() {
+    let server = TestServer::start_env(&[("PATDESK_TRUST_FORWARDED_FOR", "true")]);
+    alice_owns_ops(&server);
+    let office = token_allowed_from(&server, "10.0.0.0/8");
+    let http = client();
+    // The proxy (loopback, trusted by default) appended the real client with a port; the
+    // client's own 10.1.2.3 before it counts for nothing.
+    for xff in [
+        "10.1.2.3, 203.0.113.5:4711",
+        "10.1.2.3, [2001:db8::5]:4711",
+        "10.1.2.3, unknown",
+        "10.1.2.3, ",
+    ] {
+        assert_eq!(
+            me_forwarded(&server, &http, &office, xff).await,
+            StatusCode::FORBIDDEN,
+            "{xff}"
+        );
+    }
+    // The last entry in the office, with or without a port: allowed.
+    for xff in ["203.0.113.5, 10.1.2.3:4711", "10.9.8.7"] {
+        assert_eq!(
+            me_forwarded(&server, &http, &office, xff).await,
+            StatusCode::OK,
+            "{xff}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_is_not_a_trusted_proxy_cannot_rotate_its_address_past_the_throttle() {
+    let limit = 5;
+    let server = TestServer::start_env(&[
+        ("PATDESK_TRUST_FORWARDED_FOR", "true"),
+        ("PATDESK_TRUSTED_PROXIES", "127.0.0.1"),
+        ("PATDESK_AUTH_FAILURES_PER_MINUTE", "5"),
+    ]);
+    alice_owns_ops(&server);
+    let office = token_allowed_from(&server, "10.0.0.0/8");
+    // 127.0.0.2 is not the trusted proxy: its header is ignored, whatever it says.
+    let direct = client_from(2);
+    assert_eq!(
+        me_forwarded(&server, &direct, &office, "10.1.2.3").await,
+        StatusCode::FORBIDDEN
+    );
+    let mut statuses = Vec::new();
+    for guess in 0..(limit + 3) {
+        let unknown = domain::token_format::TokenSecret::generate();
+        let xff = format!("198.51.100.{guess}");
+        statuses.push(me_forwarded(&server, &direct, unknown.expose(), &xff).await);
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "a fresh X-Forwarded-For per guess dodged the throttle: {statuses:?}"
+    );
+    // The trusted proxy's header is still believed.
+    assert_eq!(
+        me_forwarded(&server, &client(), &office, "10.1.2.3").await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn sixteen_simultaneous_first_sign_ups_make_one_instance_admin() {
+    let server = TestServer::start();
+    let sign_ups = (0..16).map(|i| {
+        let server = &server;
+        async move {
+            let mut caller = Caller::new(server);
+            let name = format!("founder{i}");
+            let response = caller
+                .call(
+                    "sign_up",
+                    &[
+                        ("username", name.as_str()),
+                        ("password", PASSWORD),
+                        ("password_confirmation", PASSWORD),
+                    ],
+                )
+                .await;
+            response.status()
+        }
+    });
+    let statuses = futures_join_all(sign_ups).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.is_success() || s.is_redirection()),
+        "{statuses:?}"
+    );
+    let db = server.connect_database().await;
+    use domain::entity::user;
+    let accounts = user::Entity::find().count(&db).await.unwrap();
+    let admins = user::Entity::find()
+        .filter(user::Column::IsAdmin.eq(true))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!((accounts, admins), (16, 1));
+}
+
+/// Runs the futures concurrently and gives their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
+    // Poll all of them together (a tiny join_all, so as not to add a dependency).
+    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, future) in pinned.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => done[i] = Some(out),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.extend(done.into_iter().map(Option::unwrap));
+    outputs
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_with_422_naming_the_field_on_every_backend() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let (_, write) = token(&server, "alice", "ops", "writer", true);
+    let http = Client::new();
+    let questions = server.url("/api/v1/teams/ops/questions");
+    for (body, field) in [
+        (json!({"title": "a\u{0}b", "body": "fine"}), "title"),
+        (json!({"title": "fine", "body": "nul \u{0} inside"}), "body"),
+        (json!({"title": "bell\u{7}", "body": "fine"}), "title"),
+        (json!({"title": "two\nlines", "body": "fine"}), "title"),
+    ] {
+        let response = http
+            .post(&questions)
+            .bearer_auth(&write)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        let refused: Value = response.json().await.unwrap();
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    // Tabs and line breaks in a body of several lines are text like any other.
+    let created = http
+        .post(&questions)
+        .bearer_auth(&write)
+        .json(&json!({"title": "Deploy steps", "body": "1.\tbuild\r\n2.\tship\n"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    // Nothing half-written: the one question is the good one.
+    let listed: Value = http
+        .get(&questions)
+        .bearer_auth(&write)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 1, "{listed}");
+    // A query parameter too.
+    let (_, admin) = token(&server, "alice", "ops", "admin view", true);
+    let response = http
+        .get(server.url("/api/v1/teams/ops/tokens?owner=al%00ice"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("owner"));
+}
+
+#[tokio::test]
+async fn invisible_formatting_characters_are_refused_in_names_and_escaped_from_reporters() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let mut alice = Caller::new(&server);
+    alice.sign_in("alice", PASSWORD).await;
+    for (function, fields, field) in [
+        (
+            "create_token",
+            vec![
+                ("description", "ci\u{202E}exe.txt"),
+                ("team", "ops"),
+                ("expiration", "30"),
+            ],
+            "description",
+        ),
+        (
+            "create_token",
+            vec![
+                ("description", "deploy\u{200B}"),
+                ("team", "ops"),
+                ("expiration", "30"),
+            ],
+            "description",
+        ),
+        (
+            "create_team",
+            vec![("slug", "web"), ("name", "We\u{2066}b")],
+            "name",
+        ),
+        (
+            "create_team",
+            vec![("slug", "web"), ("name", "Web\u{0}")],
+            "name",
+        ),
+    ] {
+        let response = alice.call(function, &fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        assert_eq!(json(response).await["Field"]["field"], field, "{fields:?}");
+    }
+    let mut mallory = Caller::new(&server);
+    let refused = mallory
+        .call(
+            "sign_up",
+            &[
+                ("username", "adm\u{202E}in"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A leak report's source is anyone's text: it reaches the owner written out.
+    let (_, leaked) = token(&server, "alice", "ops", "leaky", false);
+    let reported = Client::new()
+        .post(server.url("/api/v1/credentials/revoke"))
+        .json(&json!({"credentials": [leaked], "source": "build-log\u{202E}txt.exe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), StatusCode::ACCEPTED);
+    // Revoked after the answer: polled, with a generous deadline.
+    let started = std::time::Instant::now();
+    let text = loop {
+        let listed = json(alice.call("my_notices", &[("limit", "8")]).await).await;
+        if listed.to_string().contains("build-log") {
+            break listed.to_string();
+        }
+        assert!(
+            started.elapsed() < support::GENEROUS,
+            "no notice of the leak: {listed}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(text.contains("build-log<U+202E>txt.exe"), "{text}");
+    assert!(!text.contains('\u{202E}'), "{text}");
+}
+
+/// A no-JavaScript form post, as a browser sends it: the form's page as Referer, HTML accepted.
+async fn plain_form_post(
+    server: &TestServer,
+    function: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client()
+        .post(server.url(&format!("/rpc/{function}")))
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, &server.base)
+        .header(header::REFERER, server.url("/signin"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_sign_in_page_shows_only_errors_made_for_this_browser() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let http = client();
+
+    // The real round trip: a wrong password, back on the form with the app's message.
+    let posted = plain_form_post(
+        &server,
+        "sign_in",
+        &[("username", "alice"), ("password", "not the password")],
+    )
+    .await;
+    assert!(posted.status().is_redirection(), "{}", posted.status());
+    let back = posted.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(back.contains("__err="), "{back}");
+    let cookie = posted.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("patdesk_form="), "{cookie}");
+    let page = http
+        .get(&back)
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password.")
+    );
+
+    // The same URL in another browser (sent a link to it): the page without the error.
+    let elsewhere = http.get(&back).send().await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::SEE_OTHER);
+    assert_eq!(elsewhere.headers()[header::LOCATION], "/signin");
+
+    // A sentence of the attacker's own, in the error's format, bound or not: never shown.
+    let lure = "Wrong password. Reset it at https://evil.example/reset";
+    let forged_field = json!({"Field": {"field": "password", "message": lure}});
+    let forged_bound = json!({"bound_to": "0".repeat(64), "error": forged_field});
+    for forged in [forged_field, forged_bound] {
+        let err = URL_SAFE.encode(forged.to_string());
+        let url = server.url(&format!(
+            "/signin?next=%2Fteams&__path=%2Frpc%2Fsign_in&__err={err}"
+        ));
+        let refused = http
+            .get(&url)
+            .header(header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::SEE_OTHER, "{forged}");
+        let location = refused.headers()[header::LOCATION].to_str().unwrap();
+        assert_eq!(location, "/signin?next=%2Fteams");
+        let page = http
+            .get(server.url(location))
+            .header(header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("evil.example"));
+    }
+}
+
+#[tokio::test]
+async fn simultaneous_failed_sign_ins_are_counted_before_their_passwords_are_hashed() {
+    let server = TestServer::start_env(&[("PATDESK_AUTH_FAILURES_PER_MINUTE", "10")]);
+    alice_owns_ops(&server);
+    let attempts = (0..16).map(|_| {
+        let server = &server;
+        async move {
+            let mut caller = Caller::new(server);
+            caller.sign_in("alice", "wrong password!!").await.status()
+        }
+    });
+    let statuses = futures_join_all(attempts).await;
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((wrong, throttled), (10, 6), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_beyond_the_hashing_limit_gets_503_with_retry_after() {
+    let server = TestServer::start_env(&[
+        ("PATDESK_PASSWORD_HASHES_AT_ONCE", "1"),
+        ("PATDESK_PASSWORD_HASH_QUEUE", "0"),
+    ]);
+    alice_owns_ops(&server);
+    // From 16 addresses, so that no per-address throttle is what answers.
+    let attempts = (0..16u8).map(|i| {
+        let server = &server;
+        async move {
+            let response = client_from(20 + i)
+                .post(server.url("/rpc/sign_in"))
+                .header(header::ORIGIN, &server.base)
+                .form(&[("username", "alice"), ("password", "wrong password!!")])
+                .send()
+                .await
+                .unwrap();
+            let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+            (response.status(), retry_after)
+        }
+    });
+    let answers = futures_join_all(attempts).await;
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s == StatusCode::UNPROCESSABLE_ENTITY
+                || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{answers:?}"
+    );
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(!busy.is_empty(), "no sign-in was refused: {answers:?}");
+    assert!(busy.iter().all(|(_, retry)| retry.is_some()), "{busy:?}");
+    // The server recovers at once: one sign-in on its own is checked.
+    let mut alice = Caller::new(&server);
+    let signed_in = alice.sign_in("alice", PASSWORD).await;
+    assert!(alice.cookie.is_some(), "{}", signed_in.status());
+}
+
+#[tokio::test]
+async fn sign_ups_are_throttled_per_address() {
+    let server = TestServer::start_env(&[("PATDESK_SIGN_UPS_PER_MINUTE", "3")]);
+    for i in 0..3 {
+        Caller::new(&server).sign_up(&format!("user{i}")).await;
+    }
+    let refused = Caller::new(&server)
+        .call(
+            "sign_up",
+            &[
+                ("username", "user3"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key(header::RETRY_AFTER));
+    // Another address signs up.
+    let other = client_from(3)
+        .post(server.url("/rpc/sign_up"))
+        .header(header::ORIGIN, &server.base)
+        .form(&[
+            ("username", "user4"),
+            ("password", PASSWORD),
+            ("password_confirmation", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        other.status().is_success() || other.status().is_redirection(),
+        "{}",
+        other.status()
+    );
+}
+
+#[tokio::test]
+async fn introspection_bodies_over_64_kib_get_413() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let out = ok(cli(
+        &server,
+        &[
+            "service", "create", "--team", "ops", "--name", "metrics", "--json",
+        ],
+        None,
+    ));
+    let service: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (id, secret) = (
+        service["id"].as_str().unwrap(),
+        service["secret"].as_str().unwrap(),
+    );
+    let body = format!("token={}", "a".repeat(70 * 1024));
+    let response = Client::new()
+        .post(server.url("/oauth/introspect"))
+        .basic_auth(id, Some(secret))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let refused: Value = response.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_has_the_host_prefix_and_only_it_counts() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let http = client();
+    let signed_in = http
+        .post(server.url("/rpc/sign_in"))
+        .header(header::ORIGIN, &server.base)
+        .header("x-forwarded-proto", "https")
+        .form(&[("username", "alice"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = signed_in
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.contains("patdesk_session="))
+        .expect("a session cookie");
+    assert!(
+        set_cookie.starts_with("__Host-patdesk_session=")
+            && set_cookie.contains("; Secure")
+            && set_cookie.contains("Path=/")
+            && !set_cookie.contains("Domain"),
+        "{set_cookie}"
+    );
+    let value = set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1;
+    let settings = |cookie: String| {
+        http.post(server.url("/rpc/account_settings"))
+            .header(header::ORIGIN, &server.base)
+            .header("x-forwarded-proto", "https")
+            .header(header::COOKIE, cookie)
+            .send()
+    };
+    let ok_status = settings(format!("__Host-patdesk_session={value}"))
+        .await
+        .unwrap();
+    assert_eq!(ok_status.status(), StatusCode::OK);
+    assert_eq!(json(ok_status).await["username"], "alice");
+    // The same value without the prefix (as a sibling subdomain could set it): no session.
+    let plain = settings(format!("patdesk_session={value}")).await.unwrap();
+    assert_eq!(plain.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_password_in_database_url_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        "postgres://patdesk:hunter2userpart@127.0.0.1:1/patdesk",
+        "postgres://patdesk@127.0.0.1:1/patdesk?sslmode=disable&password=hunter2querypart",
+    ] {
+        let out = support::run(
+            dir.path(),
+            &["serve"],
+            &[("DATABASE_URL", url), ("PATDESK_ADDR", "127.0.0.1:0")],
+        );
+        assert!(!out.status.success(), "nothing listens on port 1");
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            log.contains("127.0.0.1:1"),
+            "the log names the database: {log}"
+        );
+        assert!(!log.contains("hunter2"), "{log}");
+    }
+}
