@@ -70,6 +70,18 @@ pub async fn create_with_email(
     registration: Registration,
 ) -> Result<User> {
     let password_hash = password::hash(password).await?;
+    create_with_hash(db, username, password_hash, email, registration).await
+}
+
+/// [`create_with_email`] with the password already hashed (`password::hash`, the slow part,
+/// done before the transaction): the account's row and its activity, in one transaction.
+pub async fn create_with_hash(
+    db: &DatabaseConnection,
+    username: &Username,
+    password_hash: String,
+    email: Option<&Email>,
+    registration: Registration,
+) -> Result<User> {
     let txn = begin_write(db).await?;
     // "Is this the first account?" and the insert must not interleave with another sign-up's:
     // on SQLite `begin_write` already holds the write lock; on PostgreSQL (READ COMMITTED) two
