@@ -178,6 +178,49 @@ pub async fn form_errors(request: Request, next: Next) -> Response {
     Redirect::to(&location).into_response()
 }
 
+/// The largest server function form body read (axum's default body limit).
+const MAX_SERVER_FUNCTION_BODY: usize = 2 * 1024 * 1024;
+
+/// Server functions' form fields with a control character other than tab and line breaks are
+/// refused before the function runs: 422 with the field's name, as the function's own errors
+/// are (`AppError::Field`). Each domain value then checks its own rules (`domain::text`), so
+/// NUL never reaches the database, whatever field it is sent in (docs/threat-model.md).
+pub async fn server_function_text(request: Request, next: Next) -> Response {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if request.method() != Method::POST || !request.uri().path().starts_with("/rpc/") || !is_form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_SERVER_FUNCTION_BODY).await else {
+        return ApiError::payload_too_large().into_response();
+    };
+    let refused = url::form_urlencoded::parse(&bytes).find_map(|(name, value)| {
+        use domain::text::{Lines, control_message, is_refused_control};
+        let c = value
+            .chars()
+            .find(|&c| is_refused_control(c, Lines::Many))?;
+        Some(app::error::AppError::field(
+            &name,
+            control_message(&name, c, Lines::Many),
+        ))
+    });
+    if let Some(error) = refused {
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
 /// Paths that need no session: the REST API (token auth), forward-auth and introspection
 /// (token and service-credential auth, called by proxies and services), health checks, static
 /// files.

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             state.db.clone(),
             guard::session,
         ))
+        .layer(middleware::from_fn(guard::server_function_text))
         .layer(middleware::from_fn(guard::form_errors))
         .layer(middleware::from_fn(guard::same_origin))
         .layer(middleware::from_fn_with_state(

@@ -273,6 +273,26 @@ async fn control_characters_are_refused_with_422_naming_the_field_on_every_backe
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.text().await.unwrap().contains("owner"));
+    // And a server function's field, even one the function only filters by.
+    let mut alice = Caller::new(&server);
+    alice.sign_in("alice", PASSWORD).await;
+    let refused = alice
+        .call(
+            "team_tokens",
+            &[
+                ("team", "ops"),
+                ("in_team", ""),
+                ("owner", "al\u{0}ice"),
+                ("access", ""),
+                ("unused", "false"),
+                ("expiring", "false"),
+                ("pending", "false"),
+                ("page", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(refused).await["Field"]["field"], "owner");
 }
 
 #[tokio::test]
