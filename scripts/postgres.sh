@@ -40,6 +40,10 @@ for _ in $(seq 1 30); do
 done
 as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$ROLE'\"" | grep -q 1 ||
   as_postgres "psql -qc \"CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'\""
+# The tests drop their databases WITH (FORCE), which must end every session on them; one that
+# an autovacuum worker holds belongs to no role the test role is a member of, and the drop
+# failed ("must be a member of the role whose process is being terminated").
+as_postgres "psql -qc \"GRANT pg_signal_backend TO $ROLE\"" >/dev/null
 as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='$DATABASE'\"" | grep -q 1 ||
   as_postgres "createdb -O $ROLE $DATABASE"
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:5432/$DATABASE" >&3

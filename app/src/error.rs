@@ -6,6 +6,10 @@
 //! to write the error into the response, sets the status that says what happened through
 //! `ResponseOptions` (422 for bad input, 401, 403, 404, 409, 429 with `Retry-After`, 503, and
 //! 400 for arguments that do not decode). Only our own faults stay 500s.
+//!
+//! For a plain HTML form post, whose error travels back to the form in the URL, `ser` binds the
+//! error to the posting browser ([`BoundError`]) and [`url_error_is_for`] is the check the
+//! server's `guard::form_errors` makes before serving a page with such an error.
 
 use leptos::server_fn::{
     Bytes, Decodes, Encodes,
@@ -143,7 +147,7 @@ impl AppError {
             return None;
         }
         let parts = use_context::<http::request::Parts>()?;
-        let secure = crate::session::over_https(&parts.uri, &parts.headers);
+        let secure = crate::request::over_https(&parts.uri, &parts.headers);
         // `ser` runs twice for one error (the body, then the URL): one value for both.
         let nonce = match use_context::<FormNonce>() {
             Some(FormNonce(nonce)) => nonce,

@@ -20,6 +20,8 @@ pub mod error;
 pub mod explorer;
 pub mod notifications;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod request;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;

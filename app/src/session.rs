@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use sea_orm::DatabaseConnection;
 
-use crate::error::AppError;
+use crate::{error::AppError, request::over_https};
 
 pub fn db() -> Result<DatabaseConnection, AppError> {
     use_context::<DatabaseConnection>().ok_or_else(|| {
@@ -134,15 +134,6 @@ pub fn session_cookie_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<S
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|h| domain::sessions::cookie_value(h, secure).map(str::to_string))
-}
-
-/// Whether a request came over HTTPS (directly, or through a proxy that says so).
-pub fn over_https(uri: &http::Uri, headers: &http::HeaderMap) -> bool {
-    uri.scheme_str() == Some("https")
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 fn is_https() -> bool {

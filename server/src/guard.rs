@@ -152,7 +152,7 @@ pub async fn form_errors(request: Request, next: Next) -> Response {
     if !carries_error || request.method() != Method::GET || is_exempt(request.uri().path()) {
         return next.run(request).await;
     }
-    let secure = app::session::over_https(request.uri(), request.headers());
+    let secure = app::request::over_https(request.uri(), request.headers());
     let ours = url::form_urlencoded::parse(query.as_bytes())
         .find(|(name, _)| name == "__err")
         .and_then(|(_, err)| {
