@@ -45,14 +45,6 @@ impl ForwardedFor {
     /// The default `PATDESK_TRUSTED_PROXIES`: a proxy on this machine.
     pub const DEFAULT_PROXIES: &'static str = "127.0.0.0/8, ::1/128";
 
-    /// The peer's address alone: `X-Forwarded-For` is never read.
-    pub fn ignored() -> Self {
-        ForwardedFor {
-            trusted: false,
-            proxies: Vec::new(),
-        }
-    }
-
     /// `PATDESK_TRUSTED_PROXIES`: addresses or CIDR ranges, separated by commas or spaces.
     pub fn parse_proxies(text: &str) -> Result<Vec<IpNet>, String> {
         text.split(|c: char| c == ',' || c.is_whitespace())
