@@ -231,12 +231,9 @@ pub fn form_cookie(headers: &http::HeaderMap, secure: bool) -> Option<String> {
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == wanted && value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| value.to_string())
-        })
+        .filter_map(|h| domain::sessions::cookie_named(h, wanted))
+        .find(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string)
 }
 
 #[cfg(feature = "ssr")]

@@ -23,36 +23,31 @@ use crate::{error::Error, names::Password, secret::random_bytes};
 #[derive(Debug)]
 pub struct HashLimit {
     running: Semaphore,
-    at_once: usize,
     waiting: AtomicUsize,
     max_waiting: usize,
 }
 
 impl HashLimit {
-    /// Two per core at once (a hash is one core's work for a few tens of milliseconds), and up
-    /// to 32 waiting.
+    /// How many may wait for a turn unless configured.
+    pub const DEFAULT_WAITING: usize = 32;
+
+    /// How many run at once unless configured: two per core (a hash is one core's work for a
+    /// few tens of milliseconds).
+    pub fn default_at_once() -> usize {
+        std::thread::available_parallelism().map_or(2, usize::from) * 2
+    }
+
+    /// The defaults: [`HashLimit::default_at_once`], [`HashLimit::DEFAULT_WAITING`].
     pub fn default_for_this_machine() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        HashLimit::new(cores * 2, 32)
+        HashLimit::new(Self::default_at_once(), Self::DEFAULT_WAITING)
     }
 
     pub fn new(at_once: usize, max_waiting: usize) -> Self {
         HashLimit {
             running: Semaphore::new(at_once.max(1)),
-            at_once: at_once.max(1),
             waiting: AtomicUsize::new(0),
             max_waiting,
         }
-    }
-
-    /// How many hashes run at once.
-    pub fn at_once(&self) -> usize {
-        self.at_once
-    }
-
-    /// How many may wait for a turn.
-    pub fn max_waiting(&self) -> usize {
-        self.max_waiting
     }
 
     /// A turn to hash, or [`Error::Busy`] when every turn is taken and the queue is full.

@@ -197,7 +197,11 @@ pub fn cookie_name(secure: bool) -> &'static str {
 /// The session id in a `Cookie` request header, if any: over HTTPS only the `__Host-` cookie
 /// counts.
 pub fn cookie_value(cookie_header: &str, secure: bool) -> Option<&str> {
-    let wanted = cookie_name(secure);
+    cookie_named(cookie_header, cookie_name(secure))
+}
+
+/// The value of the cookie called `wanted` in a `Cookie` request header, if any.
+pub fn cookie_named<'a>(cookie_header: &'a str, wanted: &str) -> Option<&'a str> {
     cookie_header.split(';').find_map(|pair| {
         let (name, value) = pair.trim().split_once('=')?;
         (name == wanted).then_some(value.trim())

@@ -20,7 +20,7 @@ pub enum Lines {
 }
 
 /// Whether `c` is a control character that text of `lines` may not hold.
-pub fn is_refused_control(c: char, lines: Lines) -> bool {
+fn is_refused_control(c: char, lines: Lines) -> bool {
     c.is_control() && !(lines == Lines::Many && matches!(c, '\t' | '\n' | '\r'))
 }
 
@@ -48,23 +48,25 @@ fn code_point(c: char) -> String {
 
 /// Refuses control characters (tab and line breaks allowed in `Lines::Many`), naming `field`.
 pub fn check(field: &'static str, value: &str, lines: Lines) -> Result<()> {
-    match value.chars().find(|&c| is_refused_control(c, lines)) {
+    match refused_control(field, value, lines) {
         None => Ok(()),
-        Some(c) => Err(Error::invalid(field, control_message(field, c, lines))),
+        Some(message) => Err(Error::invalid(field, message)),
     }
 }
 
-/// The message for a refused control character in `field` (also used by the API's body and
-/// query checks, whose field names are not known in advance).
-pub fn control_message(field: &str, c: char, lines: Lines) -> String {
+/// What is wrong with `value` in `field` when it holds a control character `lines` does not
+/// allow (the first one), or `None`: [`check`]'s rule for fields whose names are not known in
+/// advance (the API's bodies and queries, server functions' form fields).
+pub fn refused_control(field: &str, value: &str, lines: Lines) -> Option<String> {
+    let c = value.chars().find(|&c| is_refused_control(c, lines))?;
     let allowed = match lines {
         Lines::One => "it is one line of text",
         Lines::Many => "only tabs and line breaks are allowed",
     };
-    format!(
+    Some(format!(
         "{field} contains the control character {} ({allowed}).",
         code_point(c)
-    )
+    ))
 }
 
 /// [`check`] for one line, and refuses invisible formatting characters too: for names and

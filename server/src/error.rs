@@ -77,15 +77,12 @@ impl ApiError {
         )
     }
 
-    /// A body over `limits::MAX_BODY_BYTES`.
-    pub fn payload_too_large() -> Self {
+    /// A body over `limit` bytes (`limits::MAX_BODY_BYTES` for the API).
+    pub fn payload_too_large(limit: usize) -> Self {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!(
-                "The request body is larger than {} bytes.",
-                crate::limits::MAX_BODY_BYTES
-            ),
+            format!("The request body is larger than {limit} bytes."),
         )
     }
 
@@ -118,7 +115,7 @@ impl ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large()
+            ApiError::payload_too_large(crate::limits::MAX_BODY_BYTES)
         } else {
             ApiError::validation_failed(format!("body: {}", rejection.body_text()))
         }

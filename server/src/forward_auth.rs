@@ -255,7 +255,7 @@ pub async fn introspect(
     if let Err(rejection) = &form
         && rejection.status() == StatusCode::PAYLOAD_TOO_LARGE
     {
-        return Err(ApiError::payload_too_large());
+        return Err(ApiError::payload_too_large(crate::limits::MAX_BODY_BYTES));
     }
     let credential = service_credential(&headers);
     // A well-formed credential costs a lookup, so its failure counts in the budget every

@@ -73,14 +73,13 @@ impl ForwardedFor {
         if !self.trusted || !self.is_proxy(peer) {
             return peer;
         }
-        let entries: Vec<&str> = headers
+        let entries = headers
             .get_all("x-forwarded-for")
             .iter()
             .map(|value| value.to_str().unwrap_or(""))
-            .flat_map(|value| value.split(','))
-            .collect();
+            .flat_map(|value| value.split(','));
         let mut client = peer;
-        for entry in entries.into_iter().rev() {
+        for entry in entries.rev() {
             let Some(ip) = forwarded_address(entry) else {
                 return peer;
             };
@@ -136,12 +135,14 @@ pub async fn client_ip(
 /// this browser (`app::error::url_error_is_for`); otherwise the browser is sent to the same page
 /// without it, so nobody can put a sentence of their own under a form with a link.
 pub async fn form_errors(request: Request, next: Next) -> Response {
-    let Some(query) = request.uri().query() else {
-        return next.run(request).await;
+    // Cheap checks first: the API's GETs (exempt) never have their query parsed here.
+    let query = match request.uri().query() {
+        Some(query) if request.method() == Method::GET && !is_exempt(request.uri().path()) => query,
+        _ => return next.run(request).await,
     };
     let carries_error = url::form_urlencoded::parse(query.as_bytes())
         .any(|(name, _)| name == "__err" || name == "__path");
-    if !carries_error || request.method() != Method::GET || is_exempt(request.uri().path()) {
+    if !carries_error {
         return next.run(request).await;
     }
     let secure = app::request::over_https(request.uri(), request.headers());
@@ -188,17 +189,11 @@ pub async fn server_function_text(request: Request, next: Next) -> Response {
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_SERVER_FUNCTION_BODY).await else {
-        return ApiError::payload_too_large().into_response();
+        return ApiError::payload_too_large(MAX_SERVER_FUNCTION_BODY).into_response();
     };
     let refused = url::form_urlencoded::parse(&bytes).find_map(|(name, value)| {
-        use domain::text::{Lines, control_message, is_refused_control};
-        let c = value
-            .chars()
-            .find(|&c| is_refused_control(c, Lines::Many))?;
-        Some(app::error::AppError::field(
-            &name,
-            control_message(&name, c, Lines::Many),
-        ))
+        let message = domain::text::refused_control(&name, &value, domain::text::Lines::Many)?;
+        Some(app::error::AppError::field(&name, message))
     });
     if let Some(error) = refused {
         let body = serde_json::to_string(&error).unwrap_or_default();

@@ -8,6 +8,7 @@ use domain::{
     access::CallerCache,
     db::{DatabaseUrl, ServeLock},
     mail::Mailer,
+    password::HashLimit,
     question_pages::QuestionPages,
     throttle::FailedAuth,
     usage::UsageBuffer,
@@ -146,14 +147,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             None
         }
     };
-    let hashes = domain::password::HashLimit::default_for_this_machine();
-    domain::password::set_limit(match config.password_hashes {
-        (None, None) => hashes,
-        (at_once, queue) => domain::password::HashLimit::new(
-            at_once.unwrap_or_else(|| hashes.at_once()),
-            queue.unwrap_or_else(|| hashes.max_waiting()),
-        ),
-    });
+    let (at_once, waiting) = config.password_hashes;
+    domain::password::set_limit(HashLimit::new(
+        at_once.unwrap_or_else(HashLimit::default_at_once),
+        waiting.unwrap_or(HashLimit::DEFAULT_WAITING),
+    ));
     let usage = Arc::new(UsageBuffer::new());
     let state = AppState::new(Shared {
         leptos_options: leptos_options(&config),

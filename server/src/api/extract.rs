@@ -11,7 +11,7 @@ use axum::{
     extract::{FromRequest, FromRequestParts, Request},
     http::request::Parts,
 };
-use domain::text::{Lines, control_message, is_refused_control};
+use domain::text::{Lines, refused_control};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -29,7 +29,9 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(value) = axum::Json::<Value>::from_request(request, state).await?;
-        refuse_controls_in_json(&value, "body")?;
+        if let Some((path, text)) = text_with_control(&value) {
+            refuse_controls(text, &format!("body{path}"))?;
+        }
         serde_json::from_value(value)
             .map(Body)
             .map_err(|e| ApiError::validation_failed(format!("body: {e}")))
@@ -63,30 +65,28 @@ where
 }
 
 fn refuse_controls(text: &str, field: &str) -> Result<(), ApiError> {
-    match text.chars().find(|&c| is_refused_control(c, Lines::Many)) {
+    match refused_control(field, text, Lines::Many) {
         None => Ok(()),
-        Some(c) => Err(ApiError::validation_failed(control_message(
-            field,
-            c,
-            Lines::Many,
-        ))),
+        Some(message) => Err(ApiError::validation_failed(message)),
     }
 }
 
-/// Every string in the body, keys included, named by its path (`body.title`, `body.items[2]`).
-fn refuse_controls_in_json(value: &Value, path: &str) -> Result<(), ApiError> {
+/// The first string in the body (keys included) that holds a refused control character, with
+/// its path below the body (`.title`, `.items[2]`). The path is built only for that one string.
+fn text_with_control(value: &Value) -> Option<(String, &str)> {
+    let refused = |text: &str| refused_control("", text, Lines::Many).is_some();
     match value {
-        Value::String(text) => refuse_controls(text, path),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, item)| refuse_controls_in_json(item, &format!("{path}[{i}]"))),
-        Value::Object(fields) => fields.iter().try_for_each(|(name, item)| {
-            let path = format!("{path}.{name}");
-            refuse_controls(name, &path)?;
-            refuse_controls_in_json(item, &path)
+        Value::String(text) => refused(text).then(|| (String::new(), text.as_str())),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            text_with_control(item).map(|(rest, text)| (format!("[{i}]{rest}"), text))
         }),
-        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+        Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            if refused(name) {
+                return Some((format!(".{name}"), name.as_str()));
+            }
+            text_with_control(item).map(|(rest, text)| (format!(".{name}{rest}"), text))
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
     }
 }
 
@@ -96,8 +96,12 @@ mod tests {
 
     #[test]
     fn control_characters_anywhere_in_a_body_are_named_by_their_path() {
+        let refused_body = |body: &Value| {
+            let (path, text) = text_with_control(body)?;
+            refuse_controls(text, &format!("body{path}")).err()
+        };
         let body = serde_json::json!({"title": "ok", "items": ["fine\n", "bad\u{0}"]});
-        let refused = refuse_controls_in_json(&body, "body").unwrap_err();
+        let refused = refused_body(&body).unwrap();
         assert!(
             refused.message.contains("body.items[1]"),
             "{}",
@@ -105,8 +109,8 @@ mod tests {
         );
         assert!(refused.message.contains("U+0000"), "{}", refused.message);
         let fine = serde_json::json!({"body": "line one\r\n\tline two", "n": 1});
-        assert!(refuse_controls_in_json(&fine, "body").is_ok());
+        assert!(refused_body(&fine).is_none());
         let key = serde_json::json!({"a\u{1b}": 1});
-        assert!(refuse_controls_in_json(&key, "body").is_err());
+        assert!(refused_body(&key).is_some());
     }
 }
