@@ -1,5 +1,5 @@
 //! `/account`: the signed-in user's email address and which notices patdesk mails them
-//! (docs/notifications.md). Shown to the user only; the rules are `domain::users`.
+//! (docs/notifications.md). Shown to the user only; the rules are `domain::identity::users`.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,7 +27,7 @@ pub struct AccountView {
 pub async fn account_settings() -> Result<AccountView, AppError> {
     use crate::session::{db, require_user};
     let user = require_user()?;
-    let settings = domain::users::settings(&db()?, user.id).await?;
+    let settings = domain::identity::users::settings(&db()?, user.id).await?;
     Ok(AccountView {
         username: settings.username,
         email: settings.email,
@@ -51,7 +51,7 @@ pub async fn save_account(
     mail_new_ip: Option<String>,
     mail_new_token: Option<String>,
 ) -> Result<(), AppError> {
-    use domain::{names::Email, users::MailPreferences};
+    use domain::{identity::names::Email, identity::users::MailPreferences};
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
@@ -65,7 +65,8 @@ pub async fn save_account(
         new_ip: checked(mail_new_ip),
         new_token: checked(mail_new_token),
     };
-    domain::users::update_settings(&db()?, user.id, email.as_ref(), mail, client_ip()).await?;
+    domain::identity::users::update_settings(&db()?, user.id, email.as_ref(), mail, client_ip())
+        .await?;
     Ok(())
 }
 

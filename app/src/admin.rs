@@ -1,7 +1,7 @@
 //! `/admin`, for instance admins: the instance's token policy (maximum lifetime, whether tokens
 //! must expire, the API explorer's token lifetime) at `/admin`, every account with suspension at
 //! `/admin/users`, and every token at `/admin/tokens` (`app::team_tokens`, without a team). The
-//! rules are `domain::policy` and `domain::users`; the server functions refuse everyone else
+//! rules are `domain::tokens::policy` and `domain::identity::users`; the server functions refuse everyone else
 //! (403).
 
 use leptos::prelude::*;
@@ -46,7 +46,8 @@ pub async fn all_accounts() -> Result<Vec<AccountRow>, AppError> {
     use domain::Actor;
     let user = crate::session::require_user()?;
     let accounts =
-        domain::users::list_accounts(&crate::session::db()?, Actor::User(user.id)).await?;
+        domain::identity::users::list_accounts(&crate::session::db()?, Actor::User(user.id))
+            .await?;
     Ok(accounts
         .into_iter()
         .map(|a| AccountRow {
@@ -63,12 +64,12 @@ pub async fn all_accounts() -> Result<Vec<AccountRow>, AppError> {
 /// Suspends (`suspend` = true) or reactivates an account.
 #[server(prefix = "/rpc", endpoint = "set_suspended")]
 pub async fn set_suspended(username: String, suspend: bool) -> Result<(), AppError> {
-    use domain::{Actor, names::Username};
+    use domain::{Actor, identity::names::Username};
 
     use crate::session::{client_ip, db, forget_cached_tokens, require_user};
     let user = require_user()?;
     let username = Username::parse(&username)?;
-    domain::users::set_suspended(
+    domain::identity::users::set_suspended(
         &db()?,
         Actor::User(user.id),
         &username,
@@ -101,7 +102,7 @@ pub(crate) fn AdminTabs(current: &'static str) -> impl IntoView {
 
 /// The signed-in user, if an instance admin; 403 for anyone else.
 #[cfg(feature = "ssr")]
-fn require_instance_admin() -> Result<domain::users::User, AppError> {
+fn require_instance_admin() -> Result<domain::identity::users::User, AppError> {
     let user = crate::session::require_user()?;
     if user.is_admin {
         Ok(user)
@@ -115,7 +116,7 @@ fn require_instance_admin() -> Result<domain::users::User, AppError> {
 #[server(prefix = "/rpc", endpoint = "instance_policy")]
 pub async fn instance_policy() -> Result<PolicyView, AppError> {
     require_instance_admin()?;
-    let policy = domain::policy::current(&crate::session::db()?).await?;
+    let policy = domain::tokens::policy::current(&crate::session::db()?).await?;
     Ok(PolicyView {
         max_lifetime_days: policy.max_lifetime_days,
         require_expiry: policy.require_expiry,
@@ -129,7 +130,7 @@ pub async fn set_instance_policy(
     require_expiry: Option<String>,
     explorer_lifetime_hours: String,
 ) -> Result<PolicySaved, AppError> {
-    use domain::{Actor, Error, policy::Policy};
+    use domain::{Actor, Error, tokens::policy::Policy};
 
     use crate::session::{client_ip, db};
     let admin = require_instance_admin()?;
@@ -151,7 +152,8 @@ pub async fn set_instance_policy(
     // An HTML checkbox sends its value only when checked.
     let require = require_expiry.is_some_and(|v| !v.is_empty() && v != "false");
     let policy = Policy::new(max, require, hours)?;
-    let applied = domain::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
+    let applied =
+        domain::tokens::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
     // A shortened token may sit in a process's check cache for up to its lifetime (500 ms).
     crate::session::forget_cached_tokens();
     Ok(PolicySaved {

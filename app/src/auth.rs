@@ -62,8 +62,8 @@ pub async fn sign_up(
     email: Option<String>,
 ) -> Result<(), AppError> {
     use domain::{
-        names::{Email, Password, Username},
-        users::Registration,
+        identity::names::{Email, Password, Username},
+        identity::users::Registration,
     };
 
     use crate::session::{client_ip, db, reserve_sign_up, set_session_cookie};
@@ -84,17 +84,22 @@ pub async fn sign_up(
     // Counted once the input is known to be good: what costs is the password's hash.
     reserve_sign_up()?;
     let registration = Registration::SignUp { ip: client_ip() };
-    let user =
-        domain::users::create_with_email(&db, &username, &password, email.as_ref(), registration)
-            .await
-            .map_err(|error| match error {
-                // Whether an address has an account is not for anyone who asks to know.
-                domain::Error::Conflict { field: "email", .. } => {
-                    AppError::field("email", EMAIL_NOT_USABLE)
-                }
-                other => other.into(),
-            })?;
-    let session = domain::sessions::start(&db, user.id).await?;
+    let user = domain::identity::users::create_with_email(
+        &db,
+        &username,
+        &password,
+        email.as_ref(),
+        registration,
+    )
+    .await
+    .map_err(|error| match error {
+        // Whether an address has an account is not for anyone who asks to know.
+        domain::Error::Conflict { field: "email", .. } => {
+            AppError::field("email", EMAIL_NOT_USABLE)
+        }
+        other => other.into(),
+    })?;
+    let session = domain::identity::sessions::start(&db, user.id).await?;
     set_session_cookie(&session)?;
     leptos_axum::redirect("/");
     Ok(())
@@ -113,7 +118,7 @@ pub async fn sign_in(
 
     reserve_sign_in_attempt().await?;
     let replaced = session_cookie();
-    let signed_in = domain::sessions::sign_in(
+    let signed_in = domain::identity::sessions::sign_in(
         &db()?,
         &username,
         &password,
@@ -143,7 +148,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     use crate::session::{clear_session_cookie, client_ip, db, session_cookie};
 
     if let Some(id) = session_cookie() {
-        domain::sessions::sign_out(&db()?, &id, client_ip()).await?;
+        domain::identity::sessions::sign_out(&db()?, &id, client_ip()).await?;
     }
     clear_session_cookie()?;
     leptos_axum::redirect("/signin");

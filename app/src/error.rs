@@ -231,7 +231,7 @@ pub fn form_cookie(headers: &http::HeaderMap, secure: bool) -> Option<String> {
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|h| domain::sessions::cookie_named(h, wanted))
+        .filter_map(|h| domain::identity::sessions::cookie_named(h, wanted))
         .find(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_string)
 }

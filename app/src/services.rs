@@ -1,6 +1,6 @@
 //! A team's Services tab (`/teams/<slug>/services`, team admins; docs/forward-auth.md): the
 //! service credentials its own services use for token introspection — create one (its secret
-//! shown once), see who made each, revoke. The rules are `domain::services`.
+//! shown once), see who made each, revoke. The rules are `domain::tokens::services`.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,7 +39,7 @@ use crate::teams::team_slug;
 pub async fn team_services(team: String) -> Result<Vec<ServiceRow>, AppError> {
     use domain::Actor;
     let user = crate::session::require_user()?;
-    let list = domain::services::list(
+    let list = domain::tokens::services::list(
         &crate::session::db()?,
         Actor::User(user.id),
         &team_slug(&team)?,
@@ -63,7 +63,7 @@ pub async fn create_service(team: String, name: String) -> Result<NewService, Ap
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
-    let (service, secret) = domain::services::create(
+    let (service, secret) = domain::tokens::services::create(
         &db()?,
         Actor::User(user.id),
         &team_slug(&team)?,
@@ -91,7 +91,7 @@ pub async fn delete_service(team: String, id: String) -> Result<(), AppError> {
 
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
-    domain::services::delete(
+    domain::tokens::services::delete(
         &db()?,
         Actor::User(user.id),
         &team_slug(&team)?,

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use domain::{access::CallerCache, throttle::FailedAuth, users::User};
+use domain::{identity::users::User, throttle::FailedAuth, tokens::access::CallerCache};
 use http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -105,7 +105,7 @@ pub fn reserve_sign_up() -> Result<(), AppError> {
 }
 
 /// Makes a deleted or regenerated token fail at once in this process (the API reuses a token
-/// check for half a second, see `domain::access::CallerCache`).
+/// check for half a second, see `domain::tokens::access::CallerCache`).
 pub fn forget_cached_token(token_id: &str) {
     if let Some(callers) = use_context::<Arc<CallerCache>>() {
         callers.forget_token(token_id);
@@ -133,7 +133,7 @@ pub fn session_cookie_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<S
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|h| domain::sessions::cookie_value(h, secure).map(str::to_string))
+        .find_map(|h| domain::identity::sessions::cookie_value(h, secure).map(str::to_string))
 }
 
 fn is_https() -> bool {
@@ -147,12 +147,12 @@ fn append_set_cookie(value: String) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn set_session_cookie(id: &domain::sessions::SessionId) -> Result<(), AppError> {
-    append_set_cookie(domain::sessions::set_cookie(id, is_https()))
+pub fn set_session_cookie(id: &domain::identity::sessions::SessionId) -> Result<(), AppError> {
+    append_set_cookie(domain::identity::sessions::set_cookie(id, is_https()))
 }
 
 pub fn clear_session_cookie() -> Result<(), AppError> {
-    append_set_cookie(domain::sessions::clear_cookie(is_https()))
+    append_set_cookie(domain::identity::sessions::clear_cookie(is_https()))
 }
 
 /// Where to go after signing in: only paths on this site (no `//host` or `https://…`).

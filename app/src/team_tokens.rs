@@ -1,6 +1,6 @@
 //! A team's Tokens tab (team admins only): every live token scoped to the team, whoever owns it,
 //! with filters, revocation with an optional reason, and narrowing a member's IP allow-list. The same page at `/admin/tokens` is the
-//! instance admins' inventory of every team's tokens. The rules are `domain::team_tokens`; the
+//! instance admins' inventory of every team's tokens. The rules are `domain::tokens::governance`; the
 //! server functions refuse everyone else (403) whoever calls them.
 
 // `team_tokens` takes one argument per field of the filter form, so that scripts can call it
@@ -47,7 +47,7 @@ pub struct TeamTokenRow {
     pub last_used: Option<String>,
     pub last_used_exact: Option<String>,
     pub last_ip: Option<String>,
-    /// Not used for `domain::team_tokens::UNUSED_DAYS` days.
+    /// Not used for `domain::tokens::governance::UNUSED_DAYS` days.
     pub unused: bool,
     pub expiring_soon: bool,
     /// A write token waiting for an admin's approval.
@@ -153,7 +153,9 @@ pub async fn team_tokens(
     pending: bool,
     page: u64,
 ) -> Result<TeamTokensView, AppError> {
-    use domain::{Actor, content::page_params, team_tokens as rules, time, token_format::partial};
+    use domain::{
+        Actor, content::page_params, time, tokens::format::partial, tokens::governance as rules,
+    };
 
     use crate::session::{db, require_user};
     let user = require_user()?;
@@ -243,8 +245,8 @@ pub struct DecidedToken {
 }
 
 #[cfg(feature = "ssr")]
-impl From<domain::team_tokens::TeamToken> for DecidedToken {
-    fn from(t: domain::team_tokens::TeamToken) -> Self {
+impl From<domain::tokens::governance::TeamToken> for DecidedToken {
+    fn from(t: domain::tokens::governance::TeamToken) -> Self {
         DecidedToken {
             description: t.info.description,
             owner: t.owner,
@@ -270,11 +272,11 @@ pub async fn revoke_team_token(
         team => Some(team_slug(team)?),
     };
     let scope = match &slug {
-        Some(slug) => domain::team_tokens::Scope::Team(slug),
+        Some(slug) => domain::tokens::governance::Scope::Team(slug),
         // The instance inventory: instance admins revoke any token.
-        None => domain::team_tokens::Scope::Instance { team: None },
+        None => domain::tokens::governance::Scope::Instance { team: None },
     };
-    let revoked = domain::team_tokens::revoke(
+    let revoked = domain::tokens::governance::revoke(
         &db()?,
         Actor::User(user.id),
         scope,
@@ -295,7 +297,8 @@ pub async fn approve_team_token(team: String, id: String) -> Result<DecidedToken
     let user = require_user()?;
     let slug = team_slug(&team)?;
     let approved =
-        domain::team_tokens::approve(&db()?, Actor::User(user.id), &slug, &id, client_ip()).await?;
+        domain::tokens::governance::approve(&db()?, Actor::User(user.id), &slug, &id, client_ip())
+            .await?;
     Ok(approved.into())
 }
 
@@ -310,7 +313,7 @@ pub async fn deny_team_token(
     use crate::session::{client_ip, db, forget_cached_token, require_user};
     let user = require_user()?;
     let slug = team_slug(&team)?;
-    let denied = domain::team_tokens::deny(
+    let denied = domain::tokens::governance::deny(
         &db()?,
         Actor::User(user.id),
         &slug,

@@ -57,7 +57,7 @@ pub async fn my_teams() -> Result<Vec<TeamView>, AppError> {
 pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
     use domain::{
         Actor,
-        names::{TeamName, TeamSlug},
+        identity::names::{TeamName, TeamSlug},
     };
 
     use crate::session::{client_ip, db, require_user};
@@ -109,7 +109,7 @@ async fn change_membership(
     username: &str,
     change: domain::teams::MemberChange,
 ) -> Result<(), AppError> {
-    use domain::{Actor, names::Username};
+    use domain::{Actor, identity::names::Username};
 
     use crate::session::{client_ip, db, forget_cached_tokens, require_user};
     let user = require_user()?;
@@ -161,8 +161,9 @@ pub(crate) fn TeamTabs(slug: String, current: &'static str, is_admin: bool) -> i
 
 /// The team a server function names; a slug that cannot be one is a team that does not exist.
 #[cfg(feature = "ssr")]
-pub(crate) fn team_slug(team: &str) -> Result<domain::names::TeamSlug, AppError> {
-    domain::names::TeamSlug::parse(team).map_err(|_| AppError::NotFound("No such team.".into()))
+pub(crate) fn team_slug(team: &str) -> Result<domain::identity::names::TeamSlug, AppError> {
+    domain::identity::names::TeamSlug::parse(team)
+        .map_err(|_| AppError::NotFound("No such team.".into()))
 }
 
 /// Turns the team's approval of write tokens on or off (team admins; docs/governance.md).

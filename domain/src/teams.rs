@@ -17,8 +17,8 @@ use crate::{
     db::begin_write,
     entity::{membership, team, user},
     error::{Error, Result},
-    names::{Role, TeamName, TeamSlug, Username},
-    users,
+    identity::names::{Role, TeamName, TeamSlug, Username},
+    identity::users,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]

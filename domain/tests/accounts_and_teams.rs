@@ -3,10 +3,10 @@
 use domain::{
     Error, activity,
     db::{self, DatabaseUrl},
-    names::{Password, Role, TeamName, TeamSlug, Username},
-    sessions,
+    identity::names::{Password, Role, TeamName, TeamSlug, Username},
+    identity::sessions,
+    identity::users::{self, Registration},
     teams::{self, Actor},
-    users::{self, Registration},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 

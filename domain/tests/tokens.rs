@@ -4,10 +4,10 @@ use chrono::{Duration, NaiveDate, Utc};
 use domain::{
     Error,
     db::{self, DatabaseUrl},
-    names::{Password, Role, TeamName, TeamSlug, Username},
+    identity::names::{Password, Role, TeamName, TeamSlug, Username},
+    identity::users::{self, Registration},
     teams::{self, Actor},
     tokens::{self, Expiry, ExpiryChoices, NewToken, TokenKind},
-    users::{self, Registration},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
@@ -81,7 +81,7 @@ fn request<'a>(description: &'a str, team: &'a str, write: bool) -> NewToken<'a>
         write,
         expiry: Expiry::Days(30),
         kind: TokenKind::Personal,
-        allowed: domain::allow_list::AllowList::any(),
+        allowed: domain::tokens::allow_list::AllowList::any(),
     }
 }
 
@@ -348,7 +348,7 @@ async fn concurrent_calls_with_one_token_share_one_database_check() {
         atomic::{AtomicUsize, Ordering},
     };
 
-    use domain::access::{CallerCache, authenticate_cached};
+    use domain::tokens::access::{CallerCache, authenticate_cached};
 
     let mut w = world().await;
     let issued = tokens::create(&w.db, w.alice, request("CI", "ops", true), None)
@@ -417,7 +417,7 @@ async fn descriptions_that_differ_only_by_case_conflict_in_any_script() {
 /// write could overwrite the first with what it had read before it).
 #[tokio::test]
 async fn concurrent_flushes_of_one_token_lose_no_address() {
-    use domain::usage::UsageBuffer;
+    use domain::tokens::usage::UsageBuffer;
     let w = world().await;
     for round in 0..10u8 {
         // A token of its own each round: a token keeps only its five latest addresses.
@@ -465,7 +465,7 @@ async fn set_dates(
 
 #[tokio::test]
 async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them() {
-    use domain::team_tokens::{self, Access, Filter, Scope};
+    use domain::tokens::governance::{self, Access, Filter, Scope};
     let w = world().await;
     let now = Utc::now();
     let mut ids = std::collections::HashMap::new();
@@ -519,7 +519,7 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
         let db = w.db.clone();
         let ops = ops.clone();
         async move {
-            let page = team_tokens::list(&db, admin, Scope::Team(&ops), &filter, 1, 100)
+            let page = governance::list(&db, admin, Scope::Team(&ops), &filter, 1, 100)
                 .await
                 .unwrap();
             let mut names: Vec<String> = page
@@ -564,7 +564,7 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
     assert_eq!(flagged("bob's"), (false, false, "bob".into()));
 
     let unused = Filter {
-        unused_days: Some(team_tokens::UNUSED_DAYS),
+        unused_days: Some(governance::UNUSED_DAYS),
         ..Filter::default()
     };
     assert_eq!(list(unused).await.0, ["stale", "used long ago"]);
@@ -585,7 +585,7 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
     assert!(list(writes).await.0.is_empty());
 
     // Bob (a reader of ops) may not look; a stranger to the team is told it does not exist.
-    let err = team_tokens::list(
+    let err = governance::list(
         &w.db,
         Actor::User(w.bob),
         Scope::Team(&ops),
@@ -597,7 +597,7 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
     .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     let web = TeamSlug::parse("web").unwrap();
-    let err = team_tokens::list(
+    let err = governance::list(
         &w.db,
         Actor::User(w.bob),
         Scope::Team(&web),

@@ -1,6 +1,6 @@
 //! `teams.content_version`: raised in the same transaction as every question created, edited or
 //! deleted, so that a page of questions read at one version is known to be current while the
-//! version is unchanged (`domain::question_pages`).
+//! version is unchanged (`domain::content::pages`).
 
 use sea_orm_migration::{prelude::*, schema::*};
 

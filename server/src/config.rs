@@ -4,7 +4,7 @@ use std::{net::SocketAddr, ops::RangeInclusive, path::PathBuf, str::FromStr, tim
 
 use domain::{
     db::{DatabaseUrl, DatabaseUrlError},
-    mail::MailSettings,
+    notifications::mail::MailSettings,
 };
 use url::Url;
 

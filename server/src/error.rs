@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use domain::{access::Denied, throttle::RetryAfter};
+use domain::{throttle::RetryAfter, tokens::access::Denied};
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -183,11 +183,11 @@ impl From<domain::Error> for ApiError {
     }
 }
 
-impl From<domain::access::AccessError> for ApiError {
-    fn from(error: domain::access::AccessError) -> Self {
+impl From<domain::tokens::access::AccessError> for ApiError {
+    fn from(error: domain::tokens::access::AccessError) -> Self {
         match error {
-            domain::access::AccessError::Denied(denied) => denied.into(),
-            domain::access::AccessError::Internal(error) => error.into(),
+            domain::tokens::access::AccessError::Denied(denied) => denied.into(),
+            domain::tokens::access::AccessError::Internal(error) => error.into(),
         }
     }
 }

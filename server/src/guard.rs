@@ -1,7 +1,7 @@
 //! Request guards for the web app (not the token API, which authenticates each call itself):
 //!
 //! - [`session`]: resolves the session cookie once per request and puts the signed-in
-//!   [`domain::users::User`] into the request's extensions, where pages and server functions read
+//!   [`domain::identity::users::User`] into the request's extensions, where pages and server functions read
 //!   it; sends signed-out visitors of private pages to `/signin?next=…`.
 //! - [`client_ip`]: works out the client's IP once and puts a [`domain::ClientIp`] into the
 //!   request's extensions.
@@ -235,7 +235,7 @@ pub async fn session(
     }
     let cookie = app::session::session_cookie_of(request.uri(), request.headers());
     let user = match cookie {
-        Some(value) => match domain::sessions::resolve(&db, &value).await {
+        Some(value) => match domain::identity::sessions::resolve(&db, &value).await {
             Ok(user) => user,
             Err(error) => return ApiError::from(error).into_response(),
         },

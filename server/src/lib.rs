@@ -20,7 +20,6 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod forward_auth;
 pub mod guard;
 pub mod headers;
 pub mod health;

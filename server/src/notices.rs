@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use domain::{mail::Mailer, notifications};
+use domain::{notifications, notifications::mail::Mailer};
 use sea_orm::DatabaseConnection;
 
 /// Mails claimed at a time.

@@ -4,7 +4,8 @@ use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use domain::{
-    access::CallerCache, question_pages::QuestionPages, throttle::FailedAuth, usage::UsageBuffer,
+    content::pages::QuestionPages, throttle::FailedAuth, tokens::access::CallerCache,
+    tokens::usage::UsageBuffer,
 };
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -29,10 +30,10 @@ pub struct Shared {
     pub sign_ups: Arc<FailedAuth>,
     /// Leak reports per client IP (the same per-address counter, counted separately), for 429.
     pub leak_reports: Arc<FailedAuth>,
-    /// Recently authenticated tokens (see `domain::access::CallerCache`).
+    /// Recently authenticated tokens (see `domain::tokens::access::CallerCache`).
     pub callers: Arc<CallerCache>,
     /// Pages of team questions with the content version they were read at
-    /// (`domain::question_pages`).
+    /// (`domain::content::pages`).
     pub question_pages: Arc<QuestionPages>,
     /// Whether notices are mailed (`PATDESK_SMTP_URL` is set); the account page says so.
     pub mail_configured: bool,

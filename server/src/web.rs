@@ -5,13 +5,13 @@ use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
 use domain::{
-    access::CallerCache,
+    content::pages::QuestionPages,
     db::{DatabaseUrl, ServeLock},
-    mail::Mailer,
-    password::HashLimit,
-    question_pages::QuestionPages,
+    identity::password::HashLimit,
+    notifications::mail::Mailer,
     throttle::FailedAuth,
-    usage::UsageBuffer,
+    tokens::access::CallerCache,
+    tokens::usage::UsageBuffer,
 };
 use leptos::{
     config::{Env, LeptosOptions},
@@ -148,7 +148,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     };
     let (at_once, waiting) = config.password_hashes;
-    domain::password::set_limit(HashLimit::new(
+    domain::identity::password::set_limit(HashLimit::new(
         at_once.unwrap_or_else(HashLimit::default_at_once),
         waiting.unwrap_or(HashLimit::DEFAULT_WAITING),
     ));
@@ -172,7 +172,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )),
         callers: Arc::new(CallerCache::default()),
         // The one server of a SQLite database counts its own writes; processes sharing a
-        // PostgreSQL database read each team's version (`domain::question_pages`).
+        // PostgreSQL database read each team's version (`domain::content::pages`).
         question_pages: Arc::new(match &serve_lock {
             Some(sole_writer) => QuestionPages::counted_here(sole_writer),
             None => QuestionPages::checked_in_database(),
@@ -251,7 +251,7 @@ async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match domain::sessions::purge_expired(&db).await {
+        match domain::identity::sessions::purge_expired(&db).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
             Err(error) => tracing::warn!(%error, "could not delete expired sessions"),

@@ -170,7 +170,7 @@ async fn every_bad_token_gets_its_own_401() {
     bad_checksum[10] = if bad_checksum[10] == b'a' { b'b' } else { b'a' };
     let bad_checksum = String::from_utf8(bad_checksum).unwrap();
     // Well-formed, right checksum, but never issued.
-    let unknown = domain::token_format::TokenSecret::generate()
+    let unknown = domain::tokens::format::TokenSecret::generate()
         .expose()
         .to_string();
 
@@ -304,7 +304,7 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
     // Demoted to reader (by another process): the write token stops writing within the second,
     // but still reads.
     {
-        use domain::names::{Role, TeamSlug, Username};
+        use domain::identity::names::{Role, TeamSlug, Username};
         use domain::teams::{self, Actor};
         let url = server.database_url();
         let db = sea_orm::Database::connect(url).await.unwrap();
@@ -856,7 +856,7 @@ async fn ops_titles(api: &Api<'_>, token: &str, page: u64) -> (Vec<String>, u64)
 
 #[tokio::test]
 async fn a_page_of_questions_read_before_a_write_is_never_served_after_it() {
-    // Pages are kept with the team's content version (domain::question_pages); every read
+    // Pages are kept with the team's content version (domain::content::pages); every read
     // right after a create, an edit or a delete must show it, with no wait.
     let server = TestServer::start();
     world(&server);

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use domain::{access::Denied, token_format::TokenSecret};
+use domain::{tokens::access::Denied, tokens::format::TokenSecret};
 use proptest::prelude::*;
 use server::api::auth::{Credentials, parse_authorization};
 

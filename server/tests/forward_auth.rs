@@ -395,7 +395,7 @@ async fn introspection_answers_per_rfc_7662_for_every_state() {
         ("malformed", "pdk_nope"),
         (
             "unknown",
-            domain::token_format::TokenSecret::generate().expose(),
+            domain::tokens::format::TokenSecret::generate().expose(),
         ),
     ] {
         let (status, body) = introspect(&server, cred, value).await;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use domain::token_format::TokenSecret;
+use domain::tokens::format::TokenSecret;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde_json::Value;
 use support::{PASSWORD, TestServer, alice_owns_ops, client_from, test_database, token};

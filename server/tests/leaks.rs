@@ -32,7 +32,7 @@ async fn a_report_revokes_live_tokens_only_and_answers_the_same_whatever_was_liv
     let server = TestServer::start();
     alice_owns_ops(&server);
     let http = Client::new();
-    let unknown = domain::token_format::TokenSecret::generate()
+    let unknown = domain::tokens::format::TokenSecret::generate()
         .expose()
         .to_string();
     let (deleted_id, deleted) = token(&server, "alice", "ops", "old", false);
@@ -188,7 +188,7 @@ async fn reports_are_bounded_and_throttled() {
 #[test]
 fn the_cli_checks_values_offline() {
     let dir = tempfile::tempdir().unwrap();
-    let good = domain::token_format::TokenSecret::generate()
+    let good = domain::tokens::format::TokenSecret::generate()
         .expose()
         .to_string();
     let out = support::run(dir.path(), &["token", "check", &good], &[]);

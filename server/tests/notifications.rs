@@ -545,8 +545,8 @@ async fn a_mail_server_that_is_down_delays_mail_but_never_loses_or_repeats_it() 
 #[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
 async fn two_processes_mail_each_of_200_reminders_exactly_once() {
     use domain::{
+        identity::users::MailPreferences,
         tokens::{Expiry, NewToken, TokenKind},
-        users::MailPreferences,
     };
 
     let smtp = SmtpSink::start();
@@ -584,16 +584,20 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
         .unwrap();
     let mut ids = Vec::new();
     for owner in &owners {
-        let user = domain::users::find(&db, &domain::names::Username::parse(owner).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let email = domain::names::Email::parse(&format!("{owner}@example.test")).unwrap();
+        let user = domain::identity::users::find(
+            &db,
+            &domain::identity::names::Username::parse(owner).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let email =
+            domain::identity::names::Email::parse(&format!("{owner}@example.test")).unwrap();
         let mail = MailPreferences {
             new_token: false,
             ..MailPreferences::default()
         };
-        domain::users::update_settings(&db, user.id, Some(&email), mail, None)
+        domain::identity::users::update_settings(&db, user.id, Some(&email), mail, None)
             .await
             .unwrap();
         for i in 0..50 {
@@ -604,7 +608,7 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
                 write: false,
                 expiry: Expiry::Days(7),
                 kind: TokenKind::Personal,
-                allowed: domain::allow_list::AllowList::any(),
+                allowed: domain::tokens::allow_list::AllowList::any(),
             };
             let issued = domain::tokens::create_by_operator(&db, user.id, request)
                 .await

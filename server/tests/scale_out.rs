@@ -160,7 +160,7 @@ async fn three_processes_share_one_failed_authentication_budget() {
     let mut answers = Vec::new();
     for attempt in 0..40 {
         let server = &servers[attempt % servers.len()];
-        let guess = domain::token_format::TokenSecret::generate();
+        let guess = domain::tokens::format::TokenSecret::generate();
         let (status, _) = me_status(&guesser, server, guess.expose()).await;
         assert!(
             status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
@@ -182,7 +182,7 @@ async fn three_processes_share_one_failed_authentication_budget() {
             .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
         "every process refuses at the end: {answers:?}"
     );
-    let other = domain::token_format::TokenSecret::generate();
+    let other = domain::tokens::format::TokenSecret::generate();
     let (status, _) = me_status(&client_from(8), &servers[0], other.expose()).await;
     assert_eq!(
         status,
@@ -237,7 +237,7 @@ async fn sign_ins_and_service_credentials_share_the_budget_across_processes() {
     let mut answers = Vec::new();
     for attempt in 0..12 {
         let server = &servers[attempt % servers.len()];
-        let unknown = domain::token_format::ServiceSecret::generate();
+        let unknown = domain::tokens::format::ServiceSecret::generate();
         let response = prober
             .post(server.url("/oauth/introspect"))
             .bearer_auth(unknown.expose())
@@ -276,7 +276,7 @@ async fn ops_titles(server: &TestServer, token: &str) -> Vec<String> {
         .collect()
 }
 
-/// A page of questions one process keeps (domain::question_pages) is not served once another
+/// A page of questions one process keeps (domain::content::pages) is not served once another
 /// process has changed the team's questions: the very next read shows the change.
 #[tokio::test]
 #[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]

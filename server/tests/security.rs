@@ -96,7 +96,7 @@ async fn a_client_that_is_not_a_trusted_proxy_cannot_rotate_its_address_past_the
     );
     let mut statuses = Vec::new();
     for guess in 0..(limit + 3) {
-        let unknown = domain::token_format::TokenSecret::generate();
+        let unknown = domain::tokens::format::TokenSecret::generate();
         let xff = format!("198.51.100.{guess}");
         statuses.push(me_forwarded(&server, &direct, unknown.expose(), &xff).await);
     }
@@ -161,18 +161,21 @@ async fn sixteen_accounts_created_at_once_on_an_empty_database_make_one_admin() 
     let url: domain::db::DatabaseUrl = database.url.parse().unwrap();
     domain::db::migrate(&url).await.unwrap();
     let db = domain::db::connect(&url).await.unwrap();
-    let hash = domain::password::hash(&domain::names::Password::parse(PASSWORD).unwrap())
-        .await
-        .unwrap();
+    let hash = domain::identity::password::hash(
+        &domain::identity::names::Password::parse(PASSWORD).unwrap(),
+    )
+    .await
+    .unwrap();
     let start = std::sync::Arc::new(tokio::sync::Barrier::new(16));
     let creations: Vec<_> = (0..16)
         .map(|i| {
             let (db, hash, start) = (db.clone(), hash.clone(), start.clone());
             tokio::spawn(async move {
-                let name = domain::names::Username::parse(&format!("racer{i}")).unwrap();
+                let name = domain::identity::names::Username::parse(&format!("racer{i}")).unwrap();
                 start.wait().await;
-                let registration = domain::users::Registration::SignUp { ip: None };
-                domain::users::create_with_hash(&db, &name, hash, None, registration).await
+                let registration = domain::identity::users::Registration::SignUp { ip: None };
+                domain::identity::users::create_with_hash(&db, &name, hash, None, registration)
+                    .await
             })
         })
         .collect();

@@ -130,7 +130,7 @@ pub(crate) mod ssr {
             leaked: r.leaked,
         });
         let old_value = t.old_value.clone().map(|old| OldValueNote {
-            partial: domain::token_format::partial(&old.hint),
+            partial: domain::tokens::format::partial(&old.hint),
             valid_until: time::minute(old.valid_until),
             last_used: old.last_used_at.map(|at| time::relative(at, now)),
             last_used_exact: old.last_used_at.map(time::minute),
@@ -140,7 +140,7 @@ pub(crate) mod ssr {
             allowed_ips: t.allowed_ips.clone(),
             last_used_old_value: t.last_used_old_value && old_value.is_some(),
             old_value,
-            partial: domain::token_format::partial(&t.hint),
+            partial: domain::tokens::format::partial(&t.hint),
             created: time::date(t.created_at),
             created_exact: time::minute(t.created_at),
             expires: t.expires_at.map(time::date),
@@ -224,7 +224,7 @@ pub async fn create_token(
     allowed_ips: Option<String>,
 ) -> Result<IssuedToken, AppError> {
     use domain::{
-        allow_list::AllowList,
+        tokens::allow_list::AllowList,
         tokens::{Expiry, NewToken, TokenKind, expiry_choices},
     };
 
@@ -294,7 +294,7 @@ pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
 /// another member's as an admin of its team (`domain::tokens::set_allowed_ips`).
 #[server(prefix = "/rpc", endpoint = "set_token_allowed_ips")]
 pub async fn set_token_allowed_ips(id: String, allowed_ips: String) -> Result<(), AppError> {
-    use domain::{Actor, allow_list::AllowList};
+    use domain::{Actor, tokens::allow_list::AllowList};
 
     use crate::session::{client_ip, db, forget_cached_token, require_user};
     let user = require_user()?;

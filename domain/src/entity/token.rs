@@ -26,11 +26,11 @@ pub struct Model {
     pub revoke_reason: Option<String>,
     /// A write token waiting for a team admin's approval (the API refuses it until then).
     pub pending_approval: bool,
-    /// Revoked because someone reported its value as leaked (`domain::leaks`).
+    /// Revoked because someone reported its value as leaked (`domain::tokens::leaks`).
     pub reported_leaked: bool,
     /// What the reporter said of where they found it.
     pub leak_source: Option<String>,
-    /// The allow-list (`domain::allow_list`) as a JSON array of canonical CIDRs; `None`: any
+    /// The allow-list (`domain::tokens::allow_list`) as a JSON array of canonical CIDRs; `None`: any
     /// address.
     pub allowed_ips: Option<String>,
     /// The value a rotation replaced, working until `previous_valid_until` (docs/tokens.md).

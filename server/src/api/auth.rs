@@ -12,10 +12,9 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use std::net::IpAddr;
 
 use domain::{
-    ClientIp,
-    access::{self, Denied},
-    throttle,
-    token_format::TokenSecret,
+    ClientIp, throttle,
+    tokens::access::{self, Denied},
+    tokens::format::TokenSecret,
 };
 
 use crate::{error::ApiError, state::AppState};
@@ -104,7 +103,7 @@ pub async fn authenticate(
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    // Noted in memory; written in batches (see domain::usage).
+    // Noted in memory; written in batches (see domain::tokens::usage).
     let ip = client_ip.map(|ip| ip.to_string());
     state.usage.record(
         &caller.token.id,
@@ -126,7 +125,7 @@ pub async fn authenticate(
 }
 
 /// Every check of `docs/api.md` on the `Authorization` of `headers`, in order: the address's
-/// failure budget, the header's shape and checksum, the token (`domain::access`, cached), the
+/// failure budget, the header's shape and checksum, the token (`domain::tokens::access`, cached), the
 /// token's allow-list against `client_ip`, then `team` (when given) and `write`. The refusal is the answer to send, counted against the
 /// address where it counts. The API's middleware and the forward-auth endpoint both use it.
 pub(crate) async fn check_token(

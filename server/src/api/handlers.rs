@@ -13,9 +13,9 @@ use axum::{
 };
 use domain::{
     ClientIp,
-    access::{CallerCache, TokenCaller},
+    content::pages::QuestionPages,
     content::{self, Writer},
-    question_pages::QuestionPages,
+    tokens::access::{CallerCache, TokenCaller},
 };
 use sea_orm::DatabaseConnection;
 
@@ -450,7 +450,7 @@ pub async fn list_team_tokens(
     Extension(caller): Extension<TokenCaller>,
     Params(query): Params<TeamTokenQuery>,
 ) -> ApiResult<Json<TeamTokenPage>> {
-    use domain::team_tokens::{Access, Filter, Scope};
+    use domain::tokens::governance::{Access, Filter, Scope};
     let (page, per_page) = content::page_params(query.page, query.per_page)?;
     let filter = Filter {
         owner: query.owner,
@@ -458,12 +458,12 @@ pub async fn list_team_tokens(
         unused_days: query
             .unused
             .unwrap_or(false)
-            .then_some(domain::team_tokens::UNUSED_DAYS),
+            .then_some(domain::tokens::governance::UNUSED_DAYS),
         expiring: query.expiring.unwrap_or(false),
         pending: query.pending.unwrap_or(false),
     };
     let team = caller_team(&caller)?;
-    let found = domain::team_tokens::list(
+    let found = domain::tokens::governance::list(
         &db,
         caller_actor(&caller),
         Scope::Team(&team),
@@ -505,10 +505,10 @@ pub async fn revoke_team_token(
     Ids(ids): Ids<(String, String)>,
     Params(query): Params<RevokeQuery>,
 ) -> ApiResult<StatusCode> {
-    use domain::team_tokens::Scope;
+    use domain::tokens::governance::Scope;
     let (_, id) = ids;
     let team = caller_team(&caller)?;
-    domain::team_tokens::revoke(
+    domain::tokens::governance::revoke(
         &db,
         caller_actor(&caller),
         Scope::Team(&team),
@@ -540,7 +540,7 @@ pub async fn report_leaked(
     ip: Option<Extension<ClientIp>>,
     Body(report): Body<LeakReport>,
 ) -> ApiResult<(StatusCode, Json<LeakReportAccepted>)> {
-    use domain::leaks::{Report, revoke_reported};
+    use domain::tokens::leaks::{Report, revoke_reported};
     let client = ip.as_ref().map(|Extension(ClientIp(ip))| *ip);
     if let Some(client) = client {
         state
@@ -580,6 +580,6 @@ fn caller_actor(caller: &TokenCaller) -> domain::Actor {
 }
 
 /// The token's team (which the middleware has checked is the path's).
-fn caller_team(caller: &TokenCaller) -> ApiResult<domain::names::TeamSlug> {
-    Ok(domain::names::TeamSlug::parse(&caller.team_slug)?)
+fn caller_team(caller: &TokenCaller) -> ApiResult<domain::identity::names::TeamSlug> {
+    Ok(domain::identity::names::TeamSlug::parse(&caller.team_slug)?)
 }

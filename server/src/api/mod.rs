@@ -1,8 +1,10 @@
 //! The token-authenticated REST API under `/api/v1` (`docs/api.md`).
 //!
-//! - [`auth`]: reads `Authorization`, runs every check of the auth rules (via `domain::access`)
+//! - [`auth`]: reads `Authorization`, runs every check of the auth rules (via `domain::tokens::access`)
 //!   in one middleware, and adds `Patdesk-Token-Expiration` to successful answers.
 //! - [`handlers`]: the endpoints, each defined once by its `#[utoipa::path]` annotation.
+//! - [`forward_auth`]: the same token checks for other services: `/auth/verify` for reverse
+//!   proxies and `/oauth/introspect` (RFC 7662) for services that check tokens themselves.
 //! - [`extract`]: request extractors that answer malformed requests with an `ApiError`.
 //! - [`model`]: request and response bodies.
 //! - [`openapi`]: the OpenAPI 3.1 document's own parts (`/api/openapi.json`).
@@ -12,6 +14,7 @@
 
 pub mod auth;
 pub mod extract;
+pub mod forward_auth;
 pub mod handlers;
 pub mod model;
 pub mod openapi;
@@ -46,7 +49,7 @@ fn endpoints() -> OpenApiRouter<AppState> {
 fn public_endpoints() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::report_leaked))
-        .routes(routes!(crate::forward_auth::introspect))
+        .routes(routes!(forward_auth::introspect))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -57,7 +60,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(public)
         .route("/api/openapi.json", get(openapi_json))
         // For reverse proxies: not in the document (no body, answers in headers).
-        .route("/auth/verify", get(crate::forward_auth::verify))
+        .route("/auth/verify", get(forward_auth::verify))
         // Unknown API paths get a JSON 404, not the web app's page.
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -280,14 +280,17 @@ pub struct TeamTokenOut {
 }
 
 impl TeamTokenOut {
-    pub fn new(t: &domain::team_tokens::TeamToken, now: chrono::DateTime<chrono::Utc>) -> Self {
+    pub fn new(
+        t: &domain::tokens::governance::TeamToken,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
         let info = &t.info;
         TeamTokenOut {
             id: info.id.clone(),
             owner: t.owner.clone(),
             description: info.description.clone(),
             kind: info.kind.as_str().to_string(),
-            token: domain::token_format::partial(&info.hint),
+            token: domain::tokens::format::partial(&info.hint),
             write: info.write,
             created_at: info.created_at.to_rfc3339(),
             expires_at: info.expires_at.map(|at| at.to_rfc3339()),

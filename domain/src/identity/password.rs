@@ -17,7 +17,7 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
 };
 
-use crate::{error::Error, names::Password, secret::random_bytes};
+use crate::{error::Error, identity::names::Password, secret::random_bytes};
 
 /// How many password hashes run at once, and how many may wait for a turn.
 #[derive(Debug)]

@@ -142,7 +142,7 @@ pub async fn set(
     ip: Option<String>,
 ) -> Result<Applied> {
     let txn = begin_write(db).await?;
-    crate::users::require_instance_admin(&txn, actor, "change the token policy").await?;
+    crate::identity::users::require_instance_admin(&txn, actor, "change the token policy").await?;
     let row = policy::ActiveModel {
         id: Set(1),
         max_lifetime_days: Set(new.max_lifetime_days.map(i64::from)),

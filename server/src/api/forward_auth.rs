@@ -5,7 +5,7 @@
 //!   last-used recording as the API (`api::auth::check_token`); 200 with `Patdesk-*` headers
 //!   for the proxy to copy upstream, or the API's 401/403 answers.
 //! - `POST /oauth/introspect` (RFC 7662): for services that check tokens themselves, with a
-//!   service credential of their team (`domain::services`).
+//!   service credential of their team (`domain::tokens::services`).
 
 use axum::{
     Form,
@@ -16,13 +16,14 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use domain::{
     ClientIp,
-    services::{self, Introspection},
-    token_format::ServiceSecret,
+    tokens::format::ServiceSecret,
+    tokens::services::{self, Introspection},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{api::auth, error::ApiError, state::AppState};
+use super::auth;
+use crate::{error::ApiError, state::AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct VerifyQuery {

@@ -5,6 +5,15 @@
 //! only its digest and a 4-character hint are stored (after a rotation, also the old value's,
 //! until the next rotation or regeneration).
 
+pub mod access;
+pub mod allow_list;
+pub mod format;
+pub mod governance;
+pub mod leaks;
+pub mod policy;
+pub mod services;
+pub mod usage;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -15,15 +24,15 @@ pub use common::{EXPIRING_SOON_DAYS, ExpiryChoices, ExpiryOption, TokenKind};
 
 use crate::{
     activity::{self, Actor, Event, Kind},
-    allow_list::AllowList,
     db::begin_write,
     entity::{team, token},
     error::{Error, Result},
-    names::{Role, TeamSlug},
+    identity::names::{Role, TeamSlug},
     notifications::{self, Notice, NoticeKind, TokenRef},
-    policy::{self, Policy},
     teams,
-    token_format::{TokenSecret, is_token_id, new_token_id},
+    tokens::allow_list::AllowList,
+    tokens::format::{TokenSecret, is_token_id, new_token_id},
+    tokens::policy::Policy,
 };
 
 /// How long a new token lives.
@@ -591,7 +600,8 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         .all(db)
         .await?;
     let admins =
-        crate::users::usernames_by_id(db, tokens.iter().filter_map(|t| t.revoked_by)).await?;
+        crate::identity::users::usernames_by_id(db, tokens.iter().filter_map(|t| t.revoked_by))
+            .await?;
     let slugs = teams::slugs_by_id(db, tokens.iter().map(|t| t.team_id)).await?;
     Ok(tokens
         .into_iter()

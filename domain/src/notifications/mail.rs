@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::{
     notifications::{NoticeKind, Outgoing},
-    token_format::partial,
+    tokens::format::partial,
 };
 
 /// How long one delivery may wait on the mail server (connecting, each reply).

@@ -12,6 +12,8 @@
 //!   for a lease; [`delivered`] and [`failed`] settle them. A refused or unreachable mail
 //!   server means a retry with backoff; the rows survive restarts.
 
+pub mod mail;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -24,9 +26,9 @@ use crate::{
     db::begin_write,
     entity::{notification, token, user},
     error::Result,
+    identity::users::MailPreferences,
     teams,
-    token_format::partial,
-    users::MailPreferences,
+    tokens::format::partial,
 };
 
 /// Reminders go out this long before a token expires …

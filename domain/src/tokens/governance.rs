@@ -18,12 +18,12 @@ use crate::{
     db::begin_write,
     entity::token,
     error::{Error, Result},
-    names::{TeamSlug, Username},
+    identity::names::{TeamSlug, Username},
+    identity::users,
     notifications::{self, Notice, NoticeKind, TokenRef},
     teams,
-    token_format::is_token_id,
     tokens::TokenInfo,
-    users,
+    tokens::format::is_token_id,
 };
 
 /// A token counts as unused when nobody has called with it for this many days (a token younger
@@ -209,7 +209,7 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>> {
 /// Revokes one of the team's live tokens, whoever owns it: it stops working at once, like a
 /// deletion by its owner, and its owner's activity records who revoked it and why (written in
 /// the same transaction). The edge that calls this also drops the token from its
-/// [`crate::access::CallerCache`].
+/// [`crate::tokens::access::CallerCache`].
 pub async fn revoke(
     db: &DatabaseConnection,
     actor: Actor,

@@ -1,5 +1,13 @@
 //! Team content served by the API: questions and their answers, always inside one team.
 
+pub mod model;
+pub mod pages;
+
+pub use model::{
+    Answer, DEFAULT_PER_PAGE, MAX_BODY, MAX_PAGE, MAX_PER_PAGE, MAX_TITLE, Page, Question,
+    page_params,
+};
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -12,54 +20,12 @@ use sea_orm::{
 
 use crate::{
     activity::{self, Event, Kind},
+    content::pages::{PageKey, QuestionPages},
     db::begin_write,
     entity::{answer, question, team, user},
     error::{Error, Result},
-    question_pages::{PageKey, QuestionPages},
     text::Lines,
 };
-
-pub const MAX_PER_PAGE: u64 = 100;
-pub const DEFAULT_PER_PAGE: u64 = 20;
-/// Beyond any real team's content; keeps the SQL offset far inside an `i64` (a larger page
-/// once made the database driver panic — found by the API fuzzer).
-pub const MAX_PAGE: u64 = 1_000_000;
-pub const MAX_TITLE: usize = 200;
-pub const MAX_BODY: usize = 20_000;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Question {
-    pub id: i64,
-    pub title: String,
-    pub body: String,
-    pub author: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub page: u64,
-    pub per_page: u64,
-    pub total: u64,
-}
-
-/// Page numbers start at 1; `per_page` is 1–100.
-pub fn page_params(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64)> {
-    let page = page.unwrap_or(1);
-    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if page == 0 || page > MAX_PAGE {
-        return Err(Error::invalid("page", format!("page is 1 to {MAX_PAGE}.")));
-    }
-    if per_page == 0 || per_page > MAX_PER_PAGE {
-        return Err(Error::invalid(
-            "per_page",
-            format!("per_page is 1 to {MAX_PER_PAGE}."),
-        ));
-    }
-    Ok((page, per_page))
-}
 
 fn text(field: &'static str, raw: &str, max: usize, lines: Lines) -> Result<String> {
     let value = raw.trim();
@@ -405,16 +371,6 @@ pub async fn delete_question(
     pages.written(team_id);
     committed?;
     Ok(())
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
-    pub id: i64,
-    pub question_id: i64,
-    pub body: String,
-    pub author: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 fn answer(m: answer::Model, author: String) -> Answer {

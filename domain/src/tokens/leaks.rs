@@ -15,7 +15,7 @@ use crate::{
     error::{Error, Result},
     notifications::{self, Notice, NoticeKind, TokenRef},
     teams,
-    token_format::TokenSecret,
+    tokens::format::TokenSecret,
 };
 
 /// The most values one report may carry.

@@ -13,15 +13,15 @@ use sea_orm::{
 
 use crate::{
     Actor,
-    access::{self, AccessError, CallerCache},
     activity::{self, Event, Kind},
     db::begin_write,
     entity::service,
     error::{Error, Result},
-    names::TeamSlug,
+    identity::names::TeamSlug,
+    identity::users,
     teams,
-    token_format::{ServiceSecret, TokenSecret, new_service_id},
-    users,
+    tokens::access::{self, AccessError, CallerCache},
+    tokens::format::{ServiceSecret, TokenSecret, new_service_id},
 };
 
 /// A service credential as its team's admins see it (never the secret).

@@ -15,8 +15,8 @@ use crate::{
     db::begin_write,
     entity::{session, token, user},
     error::{Error, Result},
-    names::{Email, Password, Username},
-    password,
+    identity::names::{Email, Password, Username},
+    identity::password,
 };
 
 /// A user as the rest of the app sees them: never with the password hash.

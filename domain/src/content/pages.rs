@@ -16,7 +16,7 @@ use std::{
 
 use sea_orm::DbErr;
 
-use crate::content::{Page, Question};
+use super::model::{Page, Question};
 
 /// What the stored pages may hold in titles, bodies and names together before they are all
 /// dropped (a page of 100 questions at the longest body is 2 MB).

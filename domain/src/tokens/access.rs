@@ -21,12 +21,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{
-    allow_list::AllowList,
     entity::{token, user},
     error::Error,
-    names::Role,
+    identity::names::Role,
     teams,
-    token_format::{FormatError, TokenSecret},
+    tokens::allow_list::AllowList,
+    tokens::format::{FormatError, TokenSecret},
 };
 
 /// Why a call is refused. Each maps to one status and error code at the HTTP edge.

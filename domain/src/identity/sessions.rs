@@ -15,9 +15,9 @@ use crate::{
     db::begin_write,
     entity::session,
     error::{Error, Result},
-    names::Username,
+    identity::names::Username,
+    identity::users::{self, User},
     secret::{digest_hex, hex, random_bytes},
-    users::{self, User},
 };
 
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);

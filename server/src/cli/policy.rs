@@ -1,0 +1,100 @@
+//! `patdesk policy`: the instance's token policy.
+
+use clap::Subcommand;
+
+use super::{database, operator_error};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PolicyCommand {
+    /// Print the policy in force.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the policy; what is not given stays as it is. Tightening it shortens existing
+    /// tokens that exceed the new maximum.
+    Set {
+        /// The longest a token may live, in days (1–366), or `none`.
+        #[arg(long)]
+        max_lifetime_days: Option<String>,
+        /// Every token must expire ("never" is no longer offered).
+        #[arg(long, conflicts_with = "no_require_expiry")]
+        require_expiry: bool,
+        /// Tokens may be made without expiry again (unless a maximum is set).
+        #[arg(long)]
+        no_require_expiry: bool,
+        /// How long the API explorer's own token lives, in hours.
+        #[arg(long)]
+        explorer_lifetime_hours: Option<u32>,
+    },
+}
+
+pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {
+    use domain::tokens::policy::{self, Policy};
+    let db = database().await?;
+    let current = policy::current(&db).await.map_err(operator_error)?;
+    match command {
+        PolicyCommand::Show { json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "max_lifetime_days": current.max_lifetime_days,
+                        "require_expiry": current.require_expiry,
+                        "explorer_lifetime_hours": current.explorer_lifetime_hours,
+                    })
+                );
+            } else {
+                println!(
+                    "max lifetime: {}\nrequire expiry: {}\nAPI explorer tokens: {} hours",
+                    current
+                        .max_lifetime_days
+                        .map_or("none".to_string(), |d| format!("{d} days")),
+                    if current.require_expiry { "yes" } else { "no" },
+                    current.explorer_lifetime_hours
+                );
+            }
+            Ok(())
+        }
+        PolicyCommand::Set {
+            max_lifetime_days,
+            require_expiry,
+            no_require_expiry,
+            explorer_lifetime_hours,
+        } => {
+            let max = match max_lifetime_days.as_deref().map(str::trim) {
+                None => current.max_lifetime_days,
+                Some("none") => None,
+                Some(days) => Some(days.parse::<u32>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "--max-lifetime-days must be a number of days or none (got {days})"
+                    )
+                })?),
+            };
+            let require = if require_expiry {
+                true
+            } else if no_require_expiry {
+                false
+            } else {
+                current.require_expiry
+            };
+            // Narrowing the maximum below the explorer's lifetime narrows that too, unless given.
+            let explorer = explorer_lifetime_hours.unwrap_or_else(|| {
+                max.map_or(current.explorer_lifetime_hours, |days| {
+                    current.explorer_lifetime_hours.min(days * 24)
+                })
+            });
+            let new = Policy::new(max, require, explorer).map_err(operator_error)?;
+            let applied = policy::set(&db, domain::Actor::Operator, new, None)
+                .await
+                .map_err(operator_error)?;
+            println!(
+                "policy set: {}; API explorer tokens live {} hours; {} tokens shortened",
+                new.in_words(),
+                new.explorer_lifetime_hours,
+                applied.shortened
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `patdesk service`: a team's service credentials, for token introspection.
+
+use clap::Subcommand;
+
+use super::{database, operator_error};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ServiceCommand {
+    /// Create a credential for one of the team's services; its secret is printed once.
+    Create {
+        #[arg(long)]
+        team: String,
+        /// What the service is (the metrics API, say).
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the team's live service credentials (never their secrets).
+    List {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a service credential: its next introspection is refused.
+    Delete {
+        #[arg(long)]
+        team: String,
+        id: String,
+    },
+}
+
+pub(super) async fn service_command(command: ServiceCommand) -> anyhow::Result<()> {
+    use domain::{Actor, identity::names::TeamSlug, tokens::services};
+    let team_of = |team: &str| TeamSlug::parse(team).map_err(operator_error);
+    let db = database().await?;
+    match command {
+        ServiceCommand::Create { team, name, json } => {
+            let team = team_of(&team)?;
+            let (service, secret) = services::create(&db, Actor::Operator, &team, &name, None)
+                .await
+                .map_err(operator_error)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": service.id, "secret": secret.expose(), "team": service.team, "name": service.name})
+                );
+            } else {
+                println!(
+                    "created service credential {} for {} in team {}\n{}\nThis secret is shown once: store it in the service's configuration now.",
+                    service.id,
+                    service.name,
+                    service.team,
+                    secret.expose()
+                );
+            }
+        }
+        ServiceCommand::List { team, json } => {
+            let list = services::list(&db, Actor::Operator, &team_of(&team)?)
+                .await
+                .map_err(operator_error)?;
+            if json {
+                let rows: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|s| serde_json::json!({"id": s.id, "name": s.name, "partial": format!("pdks_…{}", s.hint), "created_by": s.created_by, "created_at": s.created_at.to_rfc3339()}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else if list.is_empty() {
+                println!("no service credentials");
+            } else {
+                for s in list {
+                    println!(
+                        "{}  pdks_…{}  {}  (by {}, {})",
+                        s.id,
+                        s.hint,
+                        s.name,
+                        s.created_by,
+                        domain::time::date(s.created_at)
+                    );
+                }
+            }
+        }
+        ServiceCommand::Delete { team, id } => {
+            services::delete(&db, Actor::Operator, &team_of(&team)?, &id, None)
+                .await
+                .map_err(operator_error)?;
+            println!("revoked service credential {id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `patdesk team`: teams and their members.
+
+use clap::Subcommand;
+
+use super::{database, operator_error};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum TeamCommand {
+    /// Create a team with an existing user as its admin.
+    Add {
+        slug: String,
+        /// The user who becomes the team's admin.
+        #[arg(long)]
+        owner: String,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Manage a team's members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum MemberCommand {
+    /// Add a user to a team with a role.
+    Add {
+        slug: String,
+        username: String,
+        /// reader, writer or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Remove a user from a team.
+    Remove { slug: String, username: String },
+}
+
+pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
+    use domain::{
+        Actor,
+        identity::names::{Role, TeamName, TeamSlug, Username},
+        teams,
+    };
+    match command {
+        TeamCommand::Add { slug, owner, name } => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let owner = Username::parse(&owner).map_err(operator_error)?;
+            let name = TeamName::parse(name.as_deref().unwrap_or(slug.as_str()))
+                .map_err(operator_error)?;
+            let db = database().await?;
+            let owner_account = domain::identity::users::find(&db, &owner)
+                .await
+                .map_err(operator_error)?
+                .ok_or_else(|| anyhow::anyhow!("There is no user named {owner}."))?;
+            let owner_id = owner_account.id;
+            teams::create(&db, Actor::Operator, owner_id, &slug, &name, None)
+                .await
+                .map_err(operator_error)?;
+            println!("created team {slug} with {owner} as admin");
+            Ok(())
+        }
+        TeamCommand::Member(MemberCommand::Add {
+            slug,
+            username,
+            role,
+        }) => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let role = Role::parse(&role).map_err(|e| operator_error(e.into()))?;
+            let db = database().await?;
+            teams::add_member(&db, Actor::Operator, &slug, &username, role, None)
+                .await
+                .map_err(operator_error)?;
+            println!("added {username} to {slug} as {role}");
+            Ok(())
+        }
+        TeamCommand::Member(MemberCommand::Remove { slug, username }) => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let db = database().await?;
+            teams::remove_member(&db, Actor::Operator, &slug, &username, None)
+                .await
+                .map_err(operator_error)?;
+            println!("removed {username} from {slug}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! `patdesk user`: accounts: create, suspend and reactivate, make admins.
+
+use clap::Subcommand;
+
+use super::{database, operator_error};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UserCommand {
+    /// Create a user; the password is read from standard input (first line).
+    Add {
+        username: String,
+        /// Make the user an instance admin.
+        #[arg(long)]
+        admin: bool,
+        /// The address patdesk mails the user's notices to (docs/notifications.md).
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
+    },
+    /// Suspend a user: their sessions end, their tokens stop working, sign-in is refused.
+    Suspend { username: String },
+    /// Reactivate a suspended user.
+    Reactivate { username: String },
+}
+
+pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
+    use domain::identity::names::{Email, Password, Username};
+    match command {
+        UserCommand::Add {
+            username,
+            admin,
+            email,
+        } => {
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let email = email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(operator_error)?;
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                anyhow::anyhow!("cannot read the password from standard input: {e}")
+            })?;
+            let typed = line.strip_suffix('\n').unwrap_or(&line);
+            let typed = typed.strip_suffix('\r').unwrap_or(typed);
+            let password = Password::parse(typed).map_err(operator_error)?;
+            let db = database().await?;
+            let registration = domain::identity::users::Registration::ByOperator { admin };
+            let user = domain::identity::users::create_with_email(
+                &db,
+                &username,
+                &password,
+                email.as_ref(),
+                registration,
+            )
+            .await
+            .map_err(operator_error)?;
+            println!(
+                "created user {}{}",
+                user.username,
+                if user.is_admin {
+                    " (instance admin)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        UserCommand::Suspend { username } => set_suspended(&username, true).await,
+        UserCommand::Reactivate { username } => set_suspended(&username, false).await,
+    }
+}
+
+async fn set_suspended(username: &str, suspend: bool) -> anyhow::Result<()> {
+    let username = domain::identity::names::Username::parse(username).map_err(operator_error)?;
+    let db = database().await?;
+    domain::identity::users::set_suspended(&db, domain::Actor::Operator, &username, suspend, None)
+        .await
+        .map_err(operator_error)?;
+    println!(
+        "{} {username}",
+        if suspend { "suspended" } else { "reactivated" }
+    );
+    Ok(())
+}
