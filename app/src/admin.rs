@@ -66,7 +66,7 @@ pub async fn all_accounts() -> Result<Vec<AccountRow>, AppError> {
 pub async fn set_suspended(username: String, suspend: bool) -> Result<(), AppError> {
     use domain::{Actor, identity::names::Username};
 
-    use crate::session::{client_ip, db, forget_cached_tokens, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let username = Username::parse(&username)?;
     domain::identity::users::set_suspended(
@@ -77,8 +77,6 @@ pub async fn set_suspended(username: String, suspend: bool) -> Result<(), AppErr
         client_ip(),
     )
     .await?;
-    // Their tokens stop at once in this process (others: within the cache's 500 ms).
-    forget_cached_tokens();
     Ok(())
 }
 
@@ -154,8 +152,6 @@ pub async fn set_instance_policy(
     let policy = Policy::new(max, require, hours)?;
     let applied =
         domain::tokens::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
-    // A shortened token may sit in a process's check cache for up to its lifetime (500 ms).
-    crate::session::forget_cached_tokens();
     Ok(PolicySaved {
         shortened: applied.shortened,
         summary: policy.in_words(),

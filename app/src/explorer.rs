@@ -43,8 +43,6 @@ pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
     use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let issued = domain::tokens::open_explorer(&db()?, user.id, &team, client_ip()).await?;
-    // The previous explorer token for the team is gone: no cached check may outlive it.
-    crate::session::forget_cached_tokens();
     let (team, write) = (issued.info.team_slug.clone(), issued.info.write);
     // Marks the response `no-store`.
     let carried = crate::tokens::server::ssr::issued(issued);

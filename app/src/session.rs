@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use domain::{identity::users::User, throttle::FailedAuth, tokens::access::CallerCache};
+use domain::{identity::users::User, throttle::FailedAuth};
 use http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -102,21 +102,6 @@ pub fn reserve_sign_up() -> Result<(), AppError> {
         return Ok(());
     };
     throttle.reserve(ip).map_err(rate_limited)
-}
-
-/// Makes a deleted or regenerated token fail at once in this process (the API reuses a token
-/// check for half a second, see `domain::tokens::access::CallerCache`).
-pub fn forget_cached_token(token_id: &str) {
-    if let Some(callers) = use_context::<Arc<CallerCache>>() {
-        callers.forget_token(token_id);
-    }
-}
-
-/// Makes a membership or role change count at once for every token in this process.
-pub fn forget_cached_tokens() {
-    if let Some(callers) = use_context::<Arc<CallerCache>>() {
-        callers.clear();
-    }
 }
 
 /// The session id in the request's cookie, if any.

@@ -265,7 +265,7 @@ pub async fn revoke_team_token(
 ) -> Result<DecidedToken, AppError> {
     use domain::Actor;
 
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let slug = match team.as_str() {
         "" => None,
@@ -285,7 +285,6 @@ pub async fn revoke_team_token(
         client_ip(),
     )
     .await?;
-    forget_cached_token(&id);
     Ok(revoked.into())
 }
 
@@ -310,7 +309,7 @@ pub async fn deny_team_token(
 ) -> Result<DecidedToken, AppError> {
     use domain::Actor;
 
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let slug = team_slug(&team)?;
     let denied = domain::tokens::governance::deny(
@@ -322,7 +321,6 @@ pub async fn deny_team_token(
         client_ip(),
     )
     .await?;
-    forget_cached_token(&id);
     Ok(denied.into())
 }
 

@@ -102,7 +102,7 @@ pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
 }
 
 /// A membership change by the signed-in user: the team and member parsed, the change made (and
-/// recorded) by the domain, and every cached token check dropped so that it counts at once.
+/// recorded) by the domain, which also makes it count at once for the member's tokens.
 #[cfg(feature = "ssr")]
 async fn change_membership(
     team: &str,
@@ -111,13 +111,12 @@ async fn change_membership(
 ) -> Result<(), AppError> {
     use domain::{Actor, identity::names::Username};
 
-    use crate::session::{client_ip, db, forget_cached_tokens, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let slug = team_slug(team)?;
     let username = Username::parse(username)?;
     let actor = Actor::User(user.id);
     domain::teams::change_member(&db()?, actor, &slug, &username, change, client_ip()).await?;
-    forget_cached_tokens();
     Ok(())
 }
 

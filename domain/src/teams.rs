@@ -412,6 +412,7 @@ pub async fn set_role(
     )
     .await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(())
 }
 
@@ -442,6 +443,7 @@ pub async fn remove_member(
     )
     .await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(())
 }
 

@@ -348,7 +348,7 @@ async fn concurrent_calls_with_one_token_share_one_database_check() {
         atomic::{AtomicUsize, Ordering},
     };
 
-    use domain::tokens::access::{CallerCache, authenticate_cached};
+    use domain::tokens::access::{AccessRequest, CallerCache, Presented, TeamScope, check};
 
     let mut w = world().await;
     let issued = tokens::create(&w.db, w.alice, request("CI", "ops", true), None)
@@ -365,11 +365,19 @@ async fn concurrent_calls_with_one_token_share_one_database_check() {
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..32 {
         let (db, cache, secret) = (w.db.clone(), cache.clone(), issued.secret.clone());
-        calls.spawn(async move { authenticate_cached(&db, &cache, &secret, None).await });
+        calls.spawn(async move {
+            let request = AccessRequest {
+                presented: Presented::Value(secret.expose()),
+                client_ip: None,
+                team: TeamScope::Any,
+                write: false,
+            };
+            check(&db, &cache, request).await
+        });
     }
     while let Some(outcome) = calls.join_next().await {
         let caller = outcome.unwrap().unwrap();
-        assert_eq!(caller.token.id, issued.info.id);
+        assert_eq!(caller.token().id, issued.info.id);
     }
     assert_eq!(lookups.load(Ordering::SeqCst), 1);
 }

@@ -55,14 +55,12 @@ pub fn router(state: AppState) -> Router {
         let db = state.db.clone();
         let failed_auth = state.failed_auth.clone();
         let sign_ups = app::session::SignUps(state.sign_ups.clone());
-        let callers = state.callers.clone();
         let mail_configured = app::account::MailConfigured(state.mail_configured);
         let min_overlap = state.min_overlap;
         move || {
             provide_context(db.clone());
             provide_context(failed_auth.clone());
             provide_context(sign_ups.clone());
-            provide_context(callers.clone());
             provide_context(mail_configured);
             provide_context(min_overlap);
         }

@@ -234,6 +234,16 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
     let question: Value = created.json().await.unwrap();
     assert_eq!(question["author"], "bob");
     let qid = question["id"].as_i64().unwrap();
+    let (_, me) = support::me_status(&api.http, &server, &bob_write).await;
+    assert_eq!(
+        (&me["token"]["write"], &me["token"]["can_write"]),
+        (&json!(true), &json!(true))
+    );
+    let (_, me) = support::me_status(&api.http, &server, &alice_read).await;
+    assert_eq!(
+        (&me["token"]["write"], &me["token"]["can_write"]),
+        (&json!(false), &json!(false))
+    );
 
     // Read with a read-only token; page through.
     let listed = api
@@ -336,6 +346,11 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // `/me` says both: what was granted, and what the token can do now.
+    let (status, me) = support::me_status(&api.http, &server, &bob_write).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["token"]["write"], true, "{me}");
+    assert_eq!(me["token"]["can_write"], false, "{me}");
 
     // Removed from the team (with the CLI): not_a_member within the second.
     ok(cli(

@@ -6,11 +6,23 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use domain::{tokens::access::Denied, tokens::format::TokenSecret};
+use domain::tokens::{
+    access::{Credentials, Denied, Presented},
+    format::TokenSecret,
+};
 use proptest::prelude::*;
-use server::api::auth::{Credentials, parse_authorization};
 
 const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// What `domain::tokens::access::check` reads of a request's `Authorization` headers.
+fn parse_authorization(map: &HeaderMap) -> Result<Credentials, Denied> {
+    let values: Vec<&[u8]> = map
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    Presented::Authorization(&values).credentials()
+}
 
 fn parse(text: &str) -> Result<Credentials, Denied> {
     let mut map = HeaderMap::new();
@@ -83,8 +95,8 @@ proptest! {
     fn bearer_with_a_valid_token_is_accepted(scheme in spelled("bearer")) {
         let token = TokenSecret::generate().expose().to_string();
         let parsed = parse(&format!("{scheme}{token} ")).unwrap();
-        prop_assert_eq!(parsed.secret.expose(), token.as_str());
-        prop_assert_eq!(parsed.basic_user, None);
+        prop_assert_eq!(parsed.secret().expose(), token.as_str());
+        prop_assert_eq!(parsed.basic_user(), None);
     }
 
     /// Any one character changed, removed or added: refused as malformed (prefix, length,
@@ -111,8 +123,8 @@ proptest! {
         let token = TokenSecret::generate().expose().to_string();
         let encoded = STANDARD.encode(format!("{user}:{token}"));
         let parsed = parse(&format!("{scheme}{encoded}")).unwrap();
-        prop_assert_eq!(parsed.secret.expose(), token.as_str());
-        prop_assert_eq!(parsed.basic_user.as_deref(), Some(user.as_str()));
+        prop_assert_eq!(parsed.secret().expose(), token.as_str());
+        prop_assert_eq!(parsed.basic_user(), Some(user.as_str()));
     }
 
     /// Basic with a mistyped token as the password: malformed, whatever the user name.

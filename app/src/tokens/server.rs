@@ -249,10 +249,9 @@ pub async fn create_token(
 
 #[server(prefix = "/rpc", endpoint = "regenerate_token")]
 pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let issued = domain::tokens::regenerate(&db()?, user.id, &id, client_ip()).await?;
-    forget_cached_token(&id);
     Ok(ssr::issued(issued))
 }
 
@@ -261,7 +260,7 @@ pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
 pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToken, AppError> {
     use domain::{time, tokens::MinOverlap};
 
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let min_overlap = use_context::<MinOverlap>().unwrap_or_default();
     let rotated = domain::tokens::rotate(
@@ -273,7 +272,6 @@ pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToke
         client_ip(),
     )
     .await?;
-    forget_cached_token(&id);
     Ok(IssuedToken {
         old_valid_until: Some(time::minute(rotated.old_valid_until)),
         ..ssr::issued(rotated.issued)
@@ -283,10 +281,9 @@ pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToke
 /// Ends a rotation's overlap: the old value stops working now.
 #[server(prefix = "/rpc", endpoint = "end_token_overlap")]
 pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     domain::tokens::end_overlap(&db()?, user.id, &id, client_ip()).await?;
-    forget_cached_token(&id);
     Ok(())
 }
 
@@ -296,20 +293,18 @@ pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
 pub async fn set_token_allowed_ips(id: String, allowed_ips: String) -> Result<(), AppError> {
     use domain::{Actor, tokens::allow_list::AllowList};
 
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     let allowed = AllowList::parse_text(&allowed_ips)?;
     domain::tokens::set_allowed_ips(&db()?, Actor::User(user.id), &id, allowed, client_ip())
         .await?;
-    forget_cached_token(&id);
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_token")]
 pub async fn delete_token(id: String) -> Result<(), AppError> {
-    use crate::session::{client_ip, db, forget_cached_token, require_user};
+    use crate::session::{client_ip, db, require_user};
     let user = require_user()?;
     domain::tokens::delete(&db()?, user.id, &id, client_ip()).await?;
-    forget_cached_token(&id);
     Ok(())
 }

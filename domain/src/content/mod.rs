@@ -25,6 +25,7 @@ use crate::{
     entity::{answer, question, team, user},
     error::{Error, Result},
     text::Lines,
+    tokens::access::WriteGrant,
 };
 
 fn text(field: &'static str, raw: &str, max: usize, lines: Lines) -> Result<String> {
@@ -252,24 +253,14 @@ async fn note_question_change(db: &impl ConnectionTrait, team_id: i64, change: i
     Ok(())
 }
 
-/// Who writes, through which token, from where: every API write is recorded with it, in the
-/// write's own transaction (the change and its activity entry happen together or not at all).
-#[derive(Clone, Debug)]
-pub struct Writer<'a> {
-    pub user_id: i64,
-    pub username: &'a str,
-    pub token_id: Option<&'a str>,
-    pub ip: Option<String>,
-}
-
-impl Writer<'_> {
-    async fn record(&self, db: &impl ConnectionTrait, target: String) -> Result<()> {
-        let mut event = Event::own(self.user_id, Kind::ApiWrite)
-            .ip(self.ip.clone())
-            .target(target);
-        event.token_id = self.token_id.map(str::to_string);
-        activity::record(db, event).await
-    }
+/// Records an API write in the write's own transaction (the change and its activity entry
+/// happen together or not at all): who wrote, through which token, from where.
+async fn record_write(grant: &WriteGrant, db: &impl ConnectionTrait, target: String) -> Result<()> {
+    let mut event = Event::own(grant.user_id(), Kind::ApiWrite)
+        .ip(grant.ip().map(|ip| ip.to_string()))
+        .target(target);
+    event.token_id = Some(grant.token_id().to_string());
+    activity::record(db, event).await
 }
 
 fn select_team_question(team_id: i64, id: i64) -> Select<question::Entity> {
@@ -312,12 +303,12 @@ pub async fn get_question(db: &DatabaseConnection, team_id: i64, id: i64) -> Res
 pub async fn update_question(
     db: &DatabaseConnection,
     pages: &QuestionPages,
-    team_id: i64,
     id: i64,
-    writer: &Writer<'_>,
+    grant: &WriteGrant,
     title: Option<&str>,
     body: Option<&str>,
 ) -> Result<Question> {
+    let team_id = grant.team_id();
     if title.is_none() && body.is_none() {
         return Err(Error::invalid("body", "Send a title, a body, or both."));
     }
@@ -339,7 +330,7 @@ pub async fn update_question(
     active.updated_at = Set(Utc::now());
     let model = active.update(&txn).await?;
     note_question_change(&txn, team_id, 0).await?;
-    writer.record(&txn, format!("edited question {id}")).await?;
+    record_write(grant, &txn, format!("edited question {id}")).await?;
     let question = with_author(&txn, model, |q| q.author_id, question).await?;
     let committed = txn.commit().await;
     pages.written(team_id);
@@ -350,10 +341,10 @@ pub async fn update_question(
 pub async fn delete_question(
     db: &DatabaseConnection,
     pages: &QuestionPages,
-    team_id: i64,
     id: i64,
-    writer: &Writer<'_>,
+    grant: &WriteGrant,
 ) -> Result<()> {
+    let team_id = grant.team_id();
     let txn = begin_write(db).await?;
     let deleted = question::Entity::delete_many()
         .filter(question::Column::Id.eq(id))
@@ -364,9 +355,7 @@ pub async fn delete_question(
         return Err(Error::NotFound("question"));
     }
     note_question_change(&txn, team_id, -1).await?;
-    writer
-        .record(&txn, format!("deleted question {id}"))
-        .await?;
+    record_write(grant, &txn, format!("deleted question {id}")).await?;
     let committed = txn.commit().await;
     pages.written(team_id);
     committed?;
@@ -409,18 +398,18 @@ pub async fn list_answers(
 
 pub async fn create_answer(
     db: &DatabaseConnection,
-    team_id: i64,
     question_id: i64,
-    writer: &Writer<'_>,
+    grant: &WriteGrant,
     body: &str,
 ) -> Result<Answer> {
+    let team_id = grant.team_id();
     let body = text("body", body, MAX_BODY, Lines::Many)?;
     let txn = begin_write(db).await?;
     lock_team_question(&txn, team_id, question_id).await?;
     let now = Utc::now();
     let model = answer::ActiveModel {
         question_id: Set(question_id),
-        author_id: Set(writer.user_id),
+        author_id: Set(grant.user_id()),
         body: Set(body),
         created_at: Set(now),
         updated_at: Set(now),
@@ -428,14 +417,14 @@ pub async fn create_answer(
     }
     .insert(&txn)
     .await?;
-    writer
-        .record(
-            &txn,
-            format!("answered question {question_id} (answer {})", model.id),
-        )
-        .await?;
+    record_write(
+        grant,
+        &txn,
+        format!("answered question {question_id} (answer {})", model.id),
+    )
+    .await?;
     txn.commit().await?;
-    Ok(answer(model, writer.username.to_string()))
+    Ok(answer(model, grant.username().to_string()))
 }
 
 /// An answer of one of the team's questions, locked like [`lock_team_question`] (with its
@@ -457,12 +446,12 @@ async fn lock_team_answer(
 
 pub async fn update_answer(
     db: &DatabaseConnection,
-    team_id: i64,
     question_id: i64,
     answer_id: i64,
-    writer: &Writer<'_>,
+    grant: &WriteGrant,
     body: &str,
 ) -> Result<Answer> {
+    let team_id = grant.team_id();
     let body = text("body", body, MAX_BODY, Lines::Many)?;
     let txn = begin_write(db).await?;
     let current = lock_team_answer(&txn, team_id, question_id, answer_id).await?;
@@ -470,9 +459,7 @@ pub async fn update_answer(
     active.body = Set(body);
     active.updated_at = Set(Utc::now());
     let model = active.update(&txn).await?;
-    writer
-        .record(&txn, format!("edited answer {answer_id}"))
-        .await?;
+    record_write(grant, &txn, format!("edited answer {answer_id}")).await?;
     let answer = with_author(&txn, model, |a| a.author_id, answer).await?;
     txn.commit().await?;
     Ok(answer)
@@ -480,17 +467,15 @@ pub async fn update_answer(
 
 pub async fn delete_answer(
     db: &DatabaseConnection,
-    team_id: i64,
     question_id: i64,
     answer_id: i64,
-    writer: &Writer<'_>,
+    grant: &WriteGrant,
 ) -> Result<()> {
+    let team_id = grant.team_id();
     let txn = begin_write(db).await?;
     lock_team_answer(&txn, team_id, question_id, answer_id).await?;
     answer::Entity::delete_by_id(answer_id).exec(&txn).await?;
-    writer
-        .record(&txn, format!("deleted answer {answer_id}"))
-        .await?;
+    record_write(grant, &txn, format!("deleted answer {answer_id}")).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -499,18 +484,18 @@ pub async fn delete_answer(
 pub async fn create_question(
     db: &DatabaseConnection,
     pages: &QuestionPages,
-    team_id: i64,
-    writer: &Writer<'_>,
+    grant: &WriteGrant,
     title: &str,
     body: &str,
 ) -> Result<Question> {
+    let team_id = grant.team_id();
     let title = text("title", title, MAX_TITLE, Lines::One)?;
     let body = text("body", body, MAX_BODY, Lines::Many)?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let model = question::ActiveModel {
         team_id: Set(team_id),
-        author_id: Set(writer.user_id),
+        author_id: Set(grant.user_id()),
         title: Set(title),
         body: Set(body),
         created_at: Set(now),
@@ -520,11 +505,9 @@ pub async fn create_question(
     .insert(&txn)
     .await?;
     note_question_change(&txn, team_id, 1).await?;
-    writer
-        .record(&txn, format!("created question {}", model.id))
-        .await?;
+    record_write(grant, &txn, format!("created question {}", model.id)).await?;
     let committed = txn.commit().await;
     pages.written(team_id);
     committed?;
-    Ok(question(model, writer.username.to_string()))
+    Ok(question(model, grant.username().to_string()))
 }

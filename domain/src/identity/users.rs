@@ -283,6 +283,7 @@ pub async fn set_suspended(
         .target(format!("user {username}"));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(())
 }
 

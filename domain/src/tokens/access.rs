@@ -1,22 +1,29 @@
-//! Who is calling the API with this token, and may they do this? The checks of `docs/api.md`,
-//! in order, in one place: format and checksum (before any database access) → lookup by digest
-//! (current or rotated-out) → not deleted (saying whether an admin revoked it or it was reported
-//! as leaked) → not expired → for a rotated-out value, its overlap not over → owner still active
-//! (not suspended) → Basic user name matches → not waiting for a team admin's approval → owner
-//! still a member of the token's team → the caller's address is on the token's allow-list, if it
-//! has one → the path's team is the token's team → for writes, the token has `write` and the
-//! owner's current role allows writing.
+//! Who is calling with this token, and may they do this? [`check`] runs every check of
+//! `docs/api.md`, in order, for the API, `/auth/verify` and `/oauth/introspect` alike:
+//! the `Authorization` header's shape → format and checksum (before any database access) →
+//! lookup by digest (current or rotated-out) → not deleted (saying whether an admin revoked it or
+//! it was reported as leaked) → not expired → for a rotated-out value, its overlap not over →
+//! owner still active (not suspended) → Basic user name matches → not waiting for a team admin's
+//! approval → owner still a member of the token's team → the caller's address is on the token's
+//! allow-list, if it has one → the asked-for team is the token's team → for writes, the token has
+//! `write` and the owner's current role allows writing, which yields a [`WriteGrant`].
 //!
 //! A token never grants more than its owner can do today: role and membership are read on every
-//! call, not copied into the token.
+//! check (or taken from a check of the last [`CALLER_CACHE_TTL`]), not copied into the token. A
+//! domain function that takes rights away calls [`rights_changed`], which empties every cache in
+//! the process at once.
 
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
+use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -119,62 +126,253 @@ impl From<FormatError> for Denied {
     }
 }
 
-/// An authenticated API caller: the token in use, its owner, the token's team and the owner's
-/// role in it today.
+/// How a client presents a token.
+#[derive(Clone, Copy, Debug)]
+pub enum Presented<'a> {
+    /// Every `Authorization` header of the request, as sent: `Bearer <token>`, or `Basic`
+    /// with the token as the password and its id or its owner's username as the user.
+    Authorization(&'a [&'a [u8]]),
+    /// A token value on its own (introspection's `token=` field).
+    Value(&'a str),
+}
+
+/// What an `Authorization` header says, read for its scheme only (the token and the service
+/// credential are parsed by their own rules).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Scheme<'a> {
+    Bearer(&'a str),
+    Basic { user: String, password: String },
+}
+
+/// The scheme of one `Authorization` value; the refusal says what is wrong with it.
+pub fn read_scheme(value: &[u8]) -> Result<Scheme<'_>, Denied> {
+    let text = std::str::from_utf8(value)
+        .ok()
+        .filter(|text| {
+            text.bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        })
+        .ok_or_else(|| {
+            Denied::MalformedToken("The Authorization header is not plain text.".into())
+        })?
+        .trim();
+    let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Scheme::Bearer(rest));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD
+            .decode(rest)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                Denied::MalformedToken("The Basic credentials are not valid base64 text.".into())
+            })?;
+        let (user, password) = decoded
+            .split_once(':')
+            .ok_or_else(|| Denied::MalformedToken("Basic credentials are user:token.".into()))?;
+        return Ok(Scheme::Basic {
+            user: user.to_string(),
+            password: password.to_string(),
+        });
+    }
+    Err(Denied::MalformedToken(
+        "Use the Bearer scheme (Authorization: Bearer <token>) or Basic with the token as the password.".into(),
+    ))
+}
+
+/// A token, well-formed and with a good checksum, and the Basic user name sent with it.
+#[derive(Debug)]
+pub struct Credentials {
+    secret: TokenSecret,
+    basic_user: Option<String>,
+}
+
+impl Credentials {
+    pub fn secret(&self) -> &TokenSecret {
+        &self.secret
+    }
+
+    /// The Basic user name, if Basic was used.
+    pub fn basic_user(&self) -> Option<&str> {
+        self.basic_user.as_deref()
+    }
+}
+
+impl Presented<'_> {
+    /// The first two checks: the header's shape, then the token's format and checksum.
+    pub fn credentials(self) -> Result<Credentials, Denied> {
+        let values = match self {
+            Presented::Value(raw) => {
+                return Ok(Credentials {
+                    secret: TokenSecret::parse(raw.trim())?,
+                    basic_user: None,
+                });
+            }
+            Presented::Authorization(values) => values,
+        };
+        let value = match values {
+            [] => return Err(Denied::MissingToken),
+            [value] => value,
+            _ => {
+                return Err(Denied::MalformedToken(
+                    "Send one Authorization header, not several.".into(),
+                ));
+            }
+        };
+        Ok(match read_scheme(value)? {
+            Scheme::Bearer(token) => Credentials {
+                secret: TokenSecret::parse(token)?,
+                basic_user: None,
+            },
+            Scheme::Basic { user, password } => Credentials {
+                secret: TokenSecret::parse(&password)?,
+                basic_user: Some(user),
+            },
+        })
+    }
+}
+
+/// Which team the token must be scoped to.
+#[derive(Clone, Copy, Debug)]
+pub enum TeamScope<'a> {
+    /// Any: the call names no team (`/api/v1/me`, the token's own endpoints).
+    Any,
+    /// The team a path or a proxy's configuration names, by slug (any case).
+    Slug(&'a str),
+    /// A team by id: the team of the service that introspects.
+    Id(i64),
+}
+
+/// One call to check: how the token came, from where, for which team, to read or to write.
+#[derive(Clone, Copy, Debug)]
+pub struct AccessRequest<'a> {
+    pub presented: Presented<'a>,
+    pub client_ip: Option<IpAddr>,
+    pub team: TeamScope<'a>,
+    pub write: bool,
+}
+
+/// The token a call came with, as the checks found it (never its secret or digest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInUse {
+    pub id: String,
+    pub description: String,
+    pub team_id: i64,
+    /// What the token was granted; [`TokenCaller::can_write`] says whether it may write today.
+    pub write: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// When the value was issued: created, or last regenerated or rotated.
+    pub issued_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Until when the value a rotation replaced still works (a time in the past: not any more).
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+impl TokenInUse {
+    fn of(token: &token::Model) -> Self {
+        TokenInUse {
+            id: token.id.clone(),
+            description: token.description.clone(),
+            team_id: token.team_id,
+            write: token.write,
+            expires_at: token.expires_at,
+            created_at: token.created_at,
+            issued_at: token.regenerated_at.unwrap_or(token.created_at),
+            last_used_at: token.last_used_at,
+            previous_valid_until: token.previous_valid_until,
+        }
+    }
+}
+
+/// The permission to write team content, as a value: made only by [`check`] for a call that
+/// asked to write and passed every check, so that `domain::content`'s writes cannot be reached
+/// any other way. It carries who writes, in which team, with which token, from where.
+#[derive(Clone, Debug)]
+pub struct WriteGrant {
+    user_id: i64,
+    username: String,
+    team_id: i64,
+    token_id: String,
+    ip: Option<IpAddr>,
+}
+
+impl WriteGrant {
+    /// The team the write may change (the token's).
+    pub fn team_id(&self) -> i64 {
+        self.team_id
+    }
+
+    /// The token's owner, who is recorded as the author.
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub fn token_id(&self) -> &str {
+        &self.token_id
+    }
+
+    /// The address the write came from (checked against the token's allow-list).
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
+    }
+}
+
+/// An authenticated caller: the token in use, its owner, the token's team and the owner's
+/// role in it today. Made only by [`check`].
 #[derive(Debug, Clone)]
 pub struct TokenCaller {
-    pub token: token::Model,
-    pub user_id: i64,
-    pub username: String,
-    pub team_slug: String,
-    pub role: Role,
-    /// The token's allow-list, parsed once per database check.
-    pub allowed: AllowList,
-    /// The call came with the value a rotation replaced (still in its overlap window).
-    pub old_value: bool,
+    token: TokenInUse,
+    user_id: i64,
+    username: String,
+    team_slug: String,
+    role: Role,
+    allowed: AllowList,
+    old_value: bool,
+    write_grant: Option<WriteGrant>,
 }
 
 impl TokenCaller {
-    /// The token's allow-list must include the caller's address; with a list, a request whose
-    /// address is unknown is refused.
-    pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), Denied> {
-        if self.allowed.is_any() {
-            return Ok(());
-        }
-        match ip {
-            Some(ip) if self.allowed.allows(ip) => Ok(()),
-            Some(ip) => Err(Denied::IpNotAllowed(ip.to_canonical().to_string())),
-            None => Err(Denied::IpNotAllowed("an unknown address".into())),
-        }
+    pub fn token(&self) -> &TokenInUse {
+        &self.token
     }
 
-    /// What can change without a write: the clock (expiry, the old value's overlap).
-    fn check_clock(&self, now: DateTime<Utc>) -> Result<(), Denied> {
-        check_clock(&self.token, self.old_value, now)
+    pub fn user_id(&self) -> i64 {
+        self.user_id
     }
 
-    /// The path's team must be the token's; writes need a write token and a writing role.
-    pub fn authorize(&self, path_team: Option<&str>, write: bool) -> Result<(), Denied> {
-        if let Some(path_team) = path_team
-            && !path_team.eq_ignore_ascii_case(&self.team_slug)
-        {
-            return Err(Denied::WrongTeam {
-                token_team: self.team_slug.clone(),
-                path_team: path_team.to_string(),
-            });
-        }
-        if write {
-            if !self.token.write {
-                return Err(Denied::ReadOnlyToken);
-            }
-            if !self.role.can_write() {
-                return Err(Denied::InsufficientRole {
-                    team: self.team_slug.clone(),
-                    role: self.role,
-                });
-            }
-        }
-        Ok(())
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub fn team_slug(&self) -> &str {
+        &self.team_slug
+    }
+
+    /// The owner's role in the token's team today.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The token's allow-list.
+    pub fn allowed(&self) -> &AllowList {
+        &self.allowed
+    }
+
+    /// The call came with the value a rotation replaced (still in its overlap window).
+    pub fn old_value(&self) -> bool {
+        self.old_value
+    }
+
+    /// The permission to write, when the call asked to write and may.
+    pub fn write_grant(&self) -> Option<&WriteGrant> {
+        self.write_grant.as_ref()
     }
 
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
@@ -182,6 +380,7 @@ impl TokenCaller {
     }
 
     /// Whether a write would pass now: a write token, and a role that still allows writing.
+    /// (A token waiting for approval is refused before it gets here.)
     pub fn can_write(&self) -> bool {
         self.token.write && self.role.can_write()
     }
@@ -212,22 +411,108 @@ impl From<Error> for AccessError {
     }
 }
 
-/// Checks a token (already parsed, so well-formed) and, for Basic auth, the user name that came
-/// with it: the token's id or its owner's username.
-pub async fn authenticate(
-    db: &DatabaseConnection,
-    secret: &TokenSecret,
-    basic_user: Option<&str>,
-) -> Result<TokenCaller, AccessError> {
-    authenticate_digest(db, &secret.digest(), basic_user).await
+/// What the database says of a token that is live, unexpired, and whose owner is active:
+/// the part of a check that [`CallerCache`] keeps.
+#[derive(Debug, Clone)]
+struct Found {
+    token: token::Model,
+    /// Looked up by the value a rotation replaced.
+    old_value: bool,
+    user_id: i64,
+    username: String,
+    team_slug: String,
+    /// `None`: the owner is no longer a member of the token's team.
+    role: Option<Role>,
+    allowed: AllowList,
 }
 
-/// [`authenticate`] by the secret's digest (which is all the database knows of it).
-async fn authenticate_digest(
+impl Found {
+    /// Kept for reuse only when it would pass: not waiting for approval, owner a member.
+    fn passes(&self) -> bool {
+        !self.token.pending_approval && self.role.is_some()
+    }
+}
+
+/// Every check of the module's documentation, in order; the caller, with a [`WriteGrant`] when
+/// `request.write` passed, or the refusal.
+pub async fn check(
     db: &DatabaseConnection,
-    digest: &str,
-    basic_user: Option<&str>,
+    cache: &CallerCache,
+    request: AccessRequest<'_>,
 ) -> Result<TokenCaller, AccessError> {
+    let credentials = request.presented.credentials()?;
+    let found = cache.found(db, &credentials.secret.digest()).await?;
+    // What can change without a write: the clock (checked again for a reused check).
+    check_clock(&found.token, found.old_value, Utc::now())?;
+    if let Some(name) = &credentials.basic_user
+        && !(*name == found.token.id || name.eq_ignore_ascii_case(&found.username))
+    {
+        return Err(Denied::InvalidToken.into());
+    }
+    if found.token.pending_approval {
+        return Err(Denied::PendingApproval(found.team_slug).into());
+    }
+    let Some(role) = found.role else {
+        return Err(Denied::NotAMember(found.team_slug).into());
+    };
+    if !found.allowed.is_any() {
+        match request.client_ip {
+            Some(ip) if found.allowed.allows(ip) => {}
+            Some(ip) => return Err(Denied::IpNotAllowed(ip.to_canonical().to_string()).into()),
+            None => return Err(Denied::IpNotAllowed("an unknown address".into()).into()),
+        }
+    }
+    let other_team = match request.team {
+        TeamScope::Any => None,
+        TeamScope::Slug(slug) => {
+            (!slug.eq_ignore_ascii_case(&found.team_slug)).then(|| slug.to_string())
+        }
+        TeamScope::Id(id) => (id != found.token.team_id).then(|| "another team".to_string()),
+    };
+    if let Some(path_team) = other_team {
+        return Err(Denied::WrongTeam {
+            token_team: found.team_slug,
+            path_team,
+        }
+        .into());
+    }
+    let write_grant = if request.write {
+        if !found.token.write {
+            return Err(Denied::ReadOnlyToken.into());
+        }
+        if !role.can_write() {
+            return Err(Denied::InsufficientRole {
+                team: found.team_slug,
+                role,
+            }
+            .into());
+        }
+        Some(WriteGrant {
+            user_id: found.user_id,
+            username: found.username.clone(),
+            team_id: found.token.team_id,
+            token_id: found.token.id.clone(),
+            ip: request.client_ip,
+        })
+    } else {
+        None
+    };
+    Ok(TokenCaller {
+        token: TokenInUse::of(&found.token),
+        user_id: found.user_id,
+        username: found.username,
+        team_slug: found.team_slug,
+        role,
+        allowed: found.allowed,
+        old_value: found.old_value,
+        write_grant,
+    })
+}
+
+/// The database's part of a check, by the secret's digest (which is all the database knows of
+/// it): the token (current or rotated-out value) → not deleted → clock → owner active; then
+/// what the later checks read (approval, membership and role, allow-list).
+async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessError> {
     // The current value, or the one a rotation replaced (both indexed).
     let found = token::Entity::find()
         .filter(
@@ -253,26 +538,20 @@ async fn authenticate_digest(
         .one(db)
         .await?
         .ok_or(Denied::InvalidToken)?;
-    if let Some(name) = basic_user
-        && !(name == found.id || name.eq_ignore_ascii_case(&owner.username))
-    {
-        return Err(Denied::InvalidToken.into());
-    }
     let team_slug = teams::slug_of(db, found.team_id).await?;
-    if found.pending_approval {
-        return Err(Denied::PendingApproval(team_slug).into());
-    }
-    let role = teams::role(db, found.team_id, owner.id)
-        .await?
-        .ok_or_else(|| Denied::NotAMember(team_slug.clone()))?;
-    Ok(TokenCaller {
+    let role = if found.pending_approval {
+        None
+    } else {
+        teams::role(db, found.team_id, owner.id).await?
+    };
+    Ok(Found {
         allowed: AllowList::from_column(found.allowed_ips.as_deref()),
         token: found,
+        old_value,
         user_id: owner.id,
         username: owner.username,
         team_slug,
         role,
-        old_value,
     })
 }
 
@@ -295,33 +574,59 @@ fn check_clock(token: &token::Model, old_value: bool, now: DateTime<Utc>) -> Res
     Ok(())
 }
 
-/// How long a successful check is reused. Whatever changes elsewhere (another process deletes
-/// the token, an operator removes the owner from the team, a role changes) takes effect within
-/// this time; deletion, regeneration, rotation and allow-list changes in this process take
-/// effect at once (see
-/// [`CallerCache::forget_token`]).
+/// Bumped by every change that can take rights away (see [`rights_changed`]); a cached check
+/// made before the latest bump is not reused.
+static RIGHTS_VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// Says that rights may have been taken away: a token deleted, regenerated, rotated, revoked
+/// or given an allow-list, a member removed or demoted, an account suspended, the policy
+/// shortened. Every [`CallerCache`] in the process stops reusing its checks at once. The domain
+/// function that makes such a change calls this after its commit; callers never need to.
+pub(crate) fn rights_changed() {
+    RIGHTS_VERSION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// How long a successful check is reused. Whatever changes in another process (which deletes
+/// the token, removes the owner from the team, changes a role) takes effect within this time;
+/// changes in this process take effect at once ([`rights_changed`]).
 pub const CALLER_CACHE_TTL: Duration = Duration::from_millis(500);
 
 /// Entries beyond this are swept (and, if all are fresh, dropped) before a new one is added.
 const CALLER_CACHE_MAX: usize = 10_000;
 
-/// Recently authenticated tokens, by digest: a script calling in a loop costs a map lookup
-/// instead of four queries per call. Only successes are kept; expiry and the Basic user name are
-/// checked on every call all the same.
-#[derive(Debug, Default)]
+/// A check's database part, kept with when it was made and the rights version it saw.
+#[derive(Debug)]
+struct Entry {
+    at: Instant,
+    rights: u64,
+    found: Found,
+}
+
+type Checks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// Recently checked tokens, by digest: a script calling in a loop costs a map lookup instead of
+/// four queries per call. Only checks that pass are kept; the clock, the Basic user name, the
+/// address, the team and write access are checked on every call all the same.
+#[derive(Debug)]
 pub struct CallerCache {
-    entries: Mutex<HashMap<String, (Instant, TokenCaller)>>,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Entry>>,
     /// One database check per digest at a time: when a busy token's entry runs out, the
     /// requests that arrive during its check wait for that one check instead of each making
-    /// their own (which, at 64 concurrent calls, queued hundreds of queries on the pool every
-    /// [`CALLER_CACHE_TTL`] and made the slowest calls several times slower).
-    checks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// their own and queueing on the connection pool.
+    checks: Checks,
+}
+
+impl Default for CallerCache {
+    fn default() -> Self {
+        CallerCache::with_ttl(CALLER_CACHE_TTL)
+    }
 }
 
 /// A turn at checking one digest; leaving it (even by cancellation) removes the digest's lock
 /// from the map once nobody else holds it.
 struct CheckTurn<'a> {
-    checks: &'a Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    checks: &'a Checks,
     digest: &'a str,
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -341,23 +646,35 @@ impl Drop for CheckTurn<'_> {
 }
 
 impl CallerCache {
-    fn get(&self, digest: &str) -> Option<TokenCaller> {
+    /// A cache that reuses a check for `ttl` (tests use a long one, so that only
+    /// [`rights_changed`] can end an entry).
+    pub fn with_ttl(ttl: Duration) -> Self {
+        CallerCache {
+            ttl,
+            entries: Mutex::default(),
+            checks: Mutex::default(),
+        }
+    }
+
+    fn get(&self, digest: &str) -> Option<Found> {
+        let rights = RIGHTS_VERSION.load(Ordering::SeqCst);
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(digest)
-            .filter(|(at, _)| at.elapsed() < CALLER_CACHE_TTL)
-            .map(|(_, caller)| caller.clone())
+            .filter(|entry| entry.at.elapsed() < self.ttl && entry.rights == rights)
+            .map(|entry| entry.found.clone())
     }
 
-    fn put(&self, digest: String, caller: TokenCaller) {
+    fn put(&self, digest: String, rights: u64, found: Found) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CALLER_CACHE_MAX {
-            entries.retain(|_, (at, _)| at.elapsed() < CALLER_CACHE_TTL);
+            entries.retain(|_, entry| entry.at.elapsed() < self.ttl);
             if entries.len() >= CALLER_CACHE_MAX {
                 entries.clear();
             }
         }
-        entries.insert(digest, (Instant::now(), caller));
+        let at = Instant::now();
+        entries.insert(digest, Entry { at, rights, found });
     }
 
     fn check_turn<'a>(&'a self, digest: &'a str) -> CheckTurn<'a> {
@@ -370,51 +687,78 @@ impl CallerCache {
         }
     }
 
-    /// Drops the token's entry: called when it is deleted or regenerated in this process.
-    pub fn forget_token(&self, token_id: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, (_, caller)| caller.token.id != token_id);
-    }
-
-    /// Drops every entry: called when a membership or role changes in this process.
-    pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+    /// The database's part of a check: reused from the last `ttl` when no right was taken away
+    /// since, or looked up (once, however many calls wait for it).
+    async fn found(&self, db: &DatabaseConnection, digest: &str) -> Result<Found, AccessError> {
+        if let Some(found) = self.get(digest) {
+            return Ok(found);
+        }
+        let turn = self.check_turn(digest);
+        let _checking = turn.lock.lock().await;
+        // Whoever held the lock before us may just have checked this token.
+        if let Some(found) = self.get(digest) {
+            return Ok(found);
+        }
+        // Read before the lookup: a change committed during it leaves the entry already stale.
+        let rights = RIGHTS_VERSION.load(Ordering::SeqCst);
+        let found = look_up(db, digest).await?;
+        if found.passes() {
+            self.put(digest.to_string(), rights, found.clone());
+        }
+        Ok(found)
     }
 }
 
-/// [`authenticate`], reusing a success from the last [`CALLER_CACHE_TTL`].
-pub async fn authenticate_cached(
-    db: &DatabaseConnection,
-    cache: &CallerCache,
-    secret: &TokenSecret,
-    basic_user: Option<&str>,
-) -> Result<TokenCaller, AccessError> {
-    let digest = secret.digest();
-    let caller = match cache.get(&digest) {
-        Some(caller) => caller,
-        None => {
-            let turn = cache.check_turn(&digest);
-            let _checking = turn.lock.lock().await;
-            // Whoever held the lock before us may just have checked this token.
-            match cache.get(&digest) {
-                Some(caller) => caller,
-                None => {
-                    let caller = authenticate_digest(db, &digest, basic_user).await?;
-                    cache.put(digest.clone(), caller.clone());
-                    return Ok(caller);
-                }
-            }
-        }
-    };
-    // What can change without a write: the clock, and what this request sent.
-    caller.check_clock(Utc::now())?;
-    if let Some(name) = basic_user
-        && !(name == caller.token.id || name.eq_ignore_ascii_case(&caller.username))
-    {
-        return Err(Denied::InvalidToken.into());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &str) -> Result<Credentials, Denied> {
+        Presented::Authorization(&[value.as_bytes()]).credentials()
     }
-    Ok(caller)
+
+    #[test]
+    fn schemes_and_shapes() {
+        let token = TokenSecret::generate();
+        let value = token.expose();
+        assert!(
+            parse(&format!("Bearer {value}"))
+                .unwrap()
+                .basic_user()
+                .is_none()
+        );
+        assert!(parse(&format!("bearer  {value} ")).is_ok());
+        let basic = STANDARD.encode(format!("tok_x:{value}"));
+        let parsed = parse(&format!("Basic {basic}")).unwrap();
+        assert_eq!(parsed.basic_user(), Some("tok_x"));
+        assert_eq!(
+            Presented::Authorization(&[]).credentials().unwrap_err(),
+            Denied::MissingToken
+        );
+        for bad in [
+            "Bearer",
+            "Bearer nope",
+            "Token abc",
+            "Basic !!!",
+            &format!("Bearer {}", &value[..41]),
+        ] {
+            assert!(
+                matches!(parse(bad), Err(Denied::MalformedToken(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_value_on_its_own_is_read_like_a_bearer_one() {
+        let token = TokenSecret::generate();
+        let parsed = Presented::Value(&format!(" {} ", token.expose()))
+            .credentials()
+            .unwrap();
+        assert_eq!(parsed.secret().expose(), token.expose());
+        assert!(matches!(
+            Presented::Value("pdk_nope").credentials(),
+            Err(Denied::MalformedToken(_))
+        ));
+    }
 }

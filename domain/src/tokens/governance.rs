@@ -373,6 +373,7 @@ async fn decide(
         .target(target);
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(TeamToken { info, owner })
 }
 

@@ -159,6 +159,7 @@ pub async fn revoke_reported(
         changed.push(id);
     }
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(changed)
 }
 

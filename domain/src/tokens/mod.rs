@@ -468,6 +468,7 @@ async fn replace_explorer_token(
     )
     .await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(issued)
 }
 
@@ -670,6 +671,7 @@ pub async fn regenerate(
         .target(format!("token \"{}\"", issued.info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(issued)
 }
 
@@ -760,6 +762,7 @@ pub async fn rotate(
         ));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(Rotated {
         issued,
         old_valid_until,
@@ -812,6 +815,7 @@ pub async fn end_overlap(
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(info)
 }
 
@@ -900,6 +904,7 @@ pub async fn set_allowed_ips(
         .target(format!("token \"{}\": {list}", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(info)
 }
 
@@ -934,6 +939,7 @@ async fn delete_as(
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(info)
 }
 

@@ -170,6 +170,7 @@ pub async fn set(
         activity::record(&txn, event).await?;
     }
     txn.commit().await?;
+    crate::tokens::access::rights_changed();
     Ok(Applied { shortened })
 }
 

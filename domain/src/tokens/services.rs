@@ -20,8 +20,8 @@ use crate::{
     identity::names::TeamSlug,
     identity::users,
     teams,
-    tokens::access::{self, AccessError, CallerCache},
-    tokens::format::{ServiceSecret, TokenSecret, new_service_id},
+    tokens::access::{self, AccessError, AccessRequest, CallerCache, Presented, Scheme, TeamScope},
+    tokens::format::{ServiceSecret, new_service_id},
 };
 
 /// A service credential as its team's admins see it (never the secret).
@@ -180,6 +180,18 @@ pub struct Caller {
     pub team_id: i64,
 }
 
+/// The service credential in an `Authorization` value: Basic (`svc_…:pdks_…`, RFC 7662's client
+/// authentication) or Bearer `pdks_…`; with Basic, the credential's id when one was named.
+pub fn credential_from_authorization(value: &[u8]) -> Option<(ServiceSecret, Option<String>)> {
+    match access::read_scheme(value).ok()? {
+        Scheme::Bearer(secret) => Some((ServiceSecret::parse(secret)?, None)),
+        Scheme::Basic { user, password } => {
+            let id = (!user.is_empty()).then_some(user);
+            Some((ServiceSecret::parse(&password)?, id))
+        }
+    }
+}
+
 /// The live credential with this secret (and this id, when the caller named one), if any.
 pub async fn authenticate(
     db: &DatabaseConnection,
@@ -215,9 +227,8 @@ pub enum Introspection {
 }
 
 /// Whether `raw` is a token the API would accept right now for a read of `service`'s team:
-/// every check of `docs/api.md` (not deleted, not expired, a rotated-out value still in its
-/// overlap, owner active and still a member, not waiting for approval, `client_ip` on its
-/// allow-list), and the token's team must be the service's.
+/// every check of [`access::check`] (with `client_ip` against the token's allow-list), and the
+/// token's team must be the service's. Why a token is not active is not said.
 pub async fn introspect(
     db: &DatabaseConnection,
     cache: &CallerCache,
@@ -225,29 +236,24 @@ pub async fn introspect(
     raw: &str,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<Introspection> {
-    let Ok(secret) = TokenSecret::parse(raw.trim()) else {
-        return Ok(Introspection::Inactive);
+    let request = AccessRequest {
+        presented: Presented::Value(raw),
+        client_ip,
+        team: TeamScope::Id(service.team_id),
+        write: false,
     };
-    let caller = match access::authenticate_cached(db, cache, &secret, None).await {
+    let caller = match access::check(db, cache, request).await {
         Ok(caller) => caller,
         Err(AccessError::Denied(_)) => return Ok(Introspection::Inactive),
         Err(AccessError::Internal(error)) => return Err(error),
     };
-    if caller.token.team_id != service.team_id
-        || caller.check_ip(client_ip).is_err()
-        || caller.authorize(None, false).is_err()
-    {
-        return Ok(Introspection::Inactive);
-    }
+    let token = caller.token();
     Ok(Introspection::Active {
-        username: caller.username.clone(),
-        token_id: caller.token.id.clone(),
-        team: caller.team_slug.clone(),
+        username: caller.username().to_string(),
+        token_id: token.id.clone(),
+        team: caller.team_slug().to_string(),
         write: caller.can_write(),
-        expires_at: caller.token.expires_at,
-        issued_at: caller
-            .token
-            .regenerated_at
-            .unwrap_or(caller.token.created_at),
+        expires_at: token.expires_at,
+        issued_at: token.issued_at,
     })
 }

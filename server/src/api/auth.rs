@@ -1,6 +1,7 @@
 //! API authentication: `Authorization: Bearer <token>` or `Basic base64(<user>:<token>)`, where
-//! `<user>` is the token's id or its owner's username. Malformed values and bad checksums are
-//! refused before any database access.
+//! `<user>` is the token's id or its owner's username, checked by `domain::tokens::access::check`
+//! (malformed values and bad checksums are refused before any database access); here, the
+//! failed-attempt throttle around it and the answer to a refusal.
 
 use axum::{
     extract::{Request, State},
@@ -8,67 +9,14 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use base64::{Engine, engine::general_purpose::STANDARD};
 use std::net::IpAddr;
 
 use domain::{
     ClientIp, throttle,
-    tokens::access::{self, Denied},
-    tokens::format::TokenSecret,
+    tokens::access::{self, AccessError, AccessRequest, Denied, Presented, TeamScope},
 };
 
 use crate::{error::ApiError, state::AppState};
-
-/// What the `Authorization` header carries, checked for shape and checksum only.
-#[derive(Debug)]
-pub struct Credentials {
-    pub secret: TokenSecret,
-    /// The Basic user name, if Basic was used.
-    pub basic_user: Option<String>,
-}
-
-pub fn parse_authorization(headers: &HeaderMap) -> Result<Credentials, Denied> {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let Some(value) = values.next() else {
-        return Err(Denied::MissingToken);
-    };
-    if values.next().is_some() {
-        return Err(Denied::MalformedToken(
-            "Send one Authorization header, not several.".into(),
-        ));
-    }
-    let text = value
-        .to_str()
-        .map_err(|_| Denied::MalformedToken("The Authorization header is not plain text.".into()))?
-        .trim();
-    let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
-    let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(Credentials {
-            secret: TokenSecret::parse(rest)?,
-            basic_user: None,
-        });
-    }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = STANDARD
-            .decode(rest)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| {
-                Denied::MalformedToken("The Basic credentials are not valid base64 text.".into())
-            })?;
-        let (user, password) = decoded
-            .split_once(':')
-            .ok_or_else(|| Denied::MalformedToken("Basic credentials are user:token.".into()))?;
-        return Ok(Credentials {
-            secret: TokenSecret::parse(password)?,
-            basic_user: Some(user.to_string()),
-        });
-    }
-    Err(Denied::MalformedToken(
-        "Use the Bearer scheme (Authorization: Bearer <token>) or Basic with the token as the password.".into(),
-    ))
-}
 
 /// The `{team}` of a `/api/v1/teams/{team}/…` path.
 fn path_team(path: &str) -> Option<&str> {
@@ -106,10 +54,10 @@ pub async fn authenticate(
     // Noted in memory; written in batches (see domain::tokens::usage).
     let ip = client_ip.map(|ip| ip.to_string());
     state.usage.record(
-        &caller.token.id,
+        &caller.token().id,
         ip.as_deref(),
         chrono::Utc::now(),
-        caller.old_value,
+        caller.old_value(),
     );
     let expiration = expiration(&caller);
     request.extensions_mut().insert(caller);
@@ -124,9 +72,9 @@ pub async fn authenticate(
     response
 }
 
-/// Every check of `docs/api.md` on the `Authorization` of `headers`, in order: the address's
-/// failure budget, the header's shape and checksum, the token (`domain::tokens::access`, cached), the
-/// token's allow-list against `client_ip`, then `team` (when given) and `write`. The refusal is the answer to send, counted against the
+/// Every check of `docs/api.md` on the `Authorization` of `headers` (`domain::tokens::access::check`,
+/// cached), after the address's failure budget; `team` (when given) is the team asked for, and
+/// `write` whether the call writes. The refusal is the answer to send, counted against the
 /// address where it counts. The API's middleware and the forward-auth endpoint both use it.
 pub(crate) async fn check_token(
     state: &AppState,
@@ -142,33 +90,22 @@ pub(crate) async fn check_token(
     {
         return Err(ApiError::rate_limited(wait).into_response());
     }
-    let credentials = match parse_authorization(headers) {
-        Ok(credentials) => credentials,
-        Err(denied) => return Err(refuse(state, client_ip, denied).await),
+    let authorization: Vec<&[u8]> = headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    let request = AccessRequest {
+        presented: Presented::Authorization(&authorization),
+        client_ip,
+        team: team.map_or(TeamScope::Any, TeamScope::Slug),
+        write,
     };
-    let caller = match access::authenticate_cached(
-        &state.db,
-        &state.callers,
-        &credentials.secret,
-        credentials.basic_user.as_deref(),
-    )
-    .await
-    {
-        Ok(caller) => caller,
-        Err(access::AccessError::Denied(denied)) => {
-            return Err(refuse(state, client_ip, denied).await);
-        }
-        Err(access::AccessError::Internal(error)) => {
-            return Err(ApiError::from(error).into_response());
-        }
-    };
-    if let Err(denied) = caller
-        .check_ip(client_ip)
-        .and_then(|()| caller.authorize(team, write))
-    {
-        return Err(refuse(state, client_ip, denied).await);
+    match access::check(&state.db, &state.callers, request).await {
+        Ok(caller) => Ok(caller),
+        Err(AccessError::Denied(denied)) => Err(refuse(state, client_ip, denied).await),
+        Err(AccessError::Internal(error)) => Err(ApiError::from(error).into_response()),
     }
-    Ok(caller)
 }
 
 /// `Patdesk-Token-Expiration`: RFC 3339, or `never`.
@@ -211,46 +148,10 @@ pub(crate) async fn count_failed_attempt(state: &AppState, ip: IpAddr, across_pr
 mod tests {
     use super::*;
 
-    fn headers(value: &str) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        map.insert(header::AUTHORIZATION, value.parse().unwrap());
-        map
-    }
-
     #[test]
-    fn schemes_and_shapes() {
-        let token = TokenSecret::generate();
-        let value = token.expose();
-        assert!(
-            parse_authorization(&headers(&format!("Bearer {value}")))
-                .unwrap()
-                .basic_user
-                .is_none()
-        );
-        assert!(parse_authorization(&headers(&format!("bearer  {value} "))).is_ok());
-        let basic = STANDARD.encode(format!("tok_x:{value}"));
-        let parsed = parse_authorization(&headers(&format!("Basic {basic}"))).unwrap();
-        assert_eq!(parsed.basic_user.as_deref(), Some("tok_x"));
-        assert_eq!(
-            parse_authorization(&HeaderMap::new()).unwrap_err(),
-            Denied::MissingToken
-        );
-        for bad in [
-            "Bearer",
-            "Bearer nope",
-            "Token abc",
-            "Basic !!!",
-            &format!("Bearer {}", &value[..41]),
-        ] {
-            assert!(
-                matches!(
-                    parse_authorization(&headers(bad)),
-                    Err(Denied::MalformedToken(_))
-                ),
-                "{bad}"
-            );
-        }
+    fn the_team_of_a_path() {
         assert_eq!(path_team("/api/v1/teams/ops/questions"), Some("ops"));
+        assert_eq!(path_team("/api/v1/teams//questions"), None);
         assert_eq!(path_team("/api/v1/me"), None);
     }
 }

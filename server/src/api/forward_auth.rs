@@ -13,10 +13,8 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use base64::{Engine, engine::general_purpose::STANDARD};
 use domain::{
     ClientIp,
-    tokens::format::ServiceSecret,
     tokens::services::{self, Introspection},
 };
 use serde::{Deserialize, Serialize};
@@ -108,19 +106,19 @@ pub async fn verify(
         };
     let ip_text = client_ip.map(|ip| ip.to_string());
     state.usage.record_via(
-        &caller.token.id,
+        &caller.token().id,
         ip_text.as_deref(),
         chrono::Utc::now(),
-        caller.old_value,
+        caller.old_value(),
         service_host(&headers).as_deref(),
     );
     let access = if caller.can_write() { "write" } else { "read" };
     let mut response = StatusCode::OK.into_response();
     let out = response.headers_mut();
     for (name, value) in [
-        ("patdesk-user", caller.username.as_str()),
-        ("patdesk-team", caller.team_slug.as_str()),
-        ("patdesk-token-id", caller.token.id.as_str()),
+        ("patdesk-user", caller.username()),
+        ("patdesk-team", caller.team_slug()),
+        ("patdesk-token-id", caller.token().id.as_str()),
         ("patdesk-access", access),
         ("patdesk-token-expiration", &auth::expiration(&caller)),
     ] {
@@ -208,23 +206,6 @@ impl From<Introspection> for IntrospectionResponse {
     }
 }
 
-/// The service credential: Basic (`svc_…:pdks_…`, RFC 7662's client authentication) or Bearer.
-fn service_credential(headers: &HeaderMap) -> Option<(ServiceSecret, Option<String>)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, rest) = value.split_once(' ')?;
-    let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Some((ServiceSecret::parse(rest)?, None));
-    }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = String::from_utf8(STANDARD.decode(rest).ok()?).ok()?;
-        let (id, secret) = decoded.split_once(':')?;
-        let id = (!id.is_empty()).then(|| id.to_string());
-        return Some((ServiceSecret::parse(secret)?, id));
-    }
-    None
-}
-
 /// Whether a token is usable right now (RFC 7662). The caller authenticates with a service
 /// credential of a team (HTTP Basic `svc_…:pdks_…`, or `Bearer pdks_…`); tokens of any other
 /// team, and every token that is not usable (unknown, malformed, deleted, expired, its owner
@@ -258,7 +239,9 @@ pub async fn introspect(
     {
         return Err(ApiError::payload_too_large(crate::limits::MAX_BODY_BYTES));
     }
-    let credential = service_credential(&headers);
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| services::credential_from_authorization(value.as_bytes()));
     // A well-formed credential costs a lookup, so its failure counts in the budget every
     // process shares; a malformed one only in this process (as for the API's tokens).
     let looked_up = credential.is_some();

@@ -12,10 +12,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::{
-    ClientIp,
+    ClientIp, content,
     content::pages::QuestionPages,
-    content::{self, Writer},
-    tokens::access::{CallerCache, TokenCaller},
+    tokens::access::{Denied, TokenCaller, WriteGrant},
 };
 use sea_orm::DatabaseConnection;
 
@@ -35,13 +34,12 @@ fn ip_text(ip: Option<Extension<ClientIp>>) -> Option<String> {
     ip.map(|Extension(ClientIp(ip))| ip.to_string())
 }
 
-fn writer(caller: &TokenCaller, ip: Option<Extension<ClientIp>>) -> Writer<'_> {
-    Writer {
-        user_id: caller.user_id,
-        username: &caller.username,
-        token_id: Some(&caller.token.id),
-        ip: ip_text(ip),
-    }
+/// The permission to write that the middleware obtained for this call: every write of team
+/// content is checked with `write` (`auth::authenticate`), so a read-only token never has one.
+fn grant(caller: &TokenCaller) -> ApiResult<&WriteGrant> {
+    caller
+        .write_grant()
+        .ok_or_else(|| ApiError::from(Denied::ReadOnlyToken))
 }
 
 /// The caller and the token in use.
@@ -54,22 +52,23 @@ fn writer(caller: &TokenCaller, ip: Option<Extension<ClientIp>>) -> Writer<'_> {
     )
 )]
 pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
-    let t = &caller.token;
+    let t = caller.token();
     Json(Me {
         user: MeUser {
-            id: caller.user_id,
-            username: caller.username.clone(),
+            id: caller.user_id(),
+            username: caller.username().to_string(),
         },
         token: MeToken {
             id: t.id.clone(),
             description: t.description.clone(),
-            team: caller.team_slug.clone(),
+            team: caller.team_slug().to_string(),
             write: t.write,
+            can_write: caller.can_write(),
             expires_at: t.expires_at.map(|at| at.to_rfc3339()),
             created_at: t.created_at.to_rfc3339(),
             last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
-            allowed_ips: caller.allowed.entries(),
-            old_value: caller.old_value,
+            allowed_ips: caller.allowed().entries(),
+            old_value: caller.old_value(),
             old_value_valid_until: t
                 .previous_valid_until
                 .filter(|until| *until > chrono::Utc::now())
@@ -89,13 +88,11 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
 )]
 pub async fn regenerate_self(
     State(db): State<DatabaseConnection>,
-    State(callers): State<Arc<CallerCache>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<Response> {
     let issued =
-        domain::tokens::regenerate(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
-    callers.forget_token(&caller.token.id);
+        domain::tokens::regenerate(&db, caller.user_id(), &caller.token().id, ip_text(ip)).await?;
     Ok(never_stored(Json(Regenerated {
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
@@ -128,13 +125,12 @@ fn never_stored(body: impl IntoResponse) -> Response {
 )]
 pub async fn rotate_self(
     State(db): State<DatabaseConnection>,
-    State(callers): State<Arc<CallerCache>>,
     State(min_overlap): State<domain::tokens::MinOverlap>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Body(request): Body<RotateRequest>,
 ) -> ApiResult<Response> {
-    if caller.old_value {
+    if caller.old_value() {
         // Only one old value is kept: rotating from it would end it at once, and the value the
         // current holders use would become the old one.
         return Err(ApiError::new(
@@ -145,14 +141,13 @@ pub async fn rotate_self(
     }
     let rotated = domain::tokens::rotate(
         &db,
-        caller.user_id,
-        &caller.token.id,
+        caller.user_id(),
+        &caller.token().id,
         request.overlap_seconds,
         min_overlap,
         ip_text(ip),
     )
     .await?;
-    callers.forget_token(&caller.token.id);
     let issued = rotated.issued;
     Ok(never_stored(Json(Rotated {
         id: issued.info.id.clone(),
@@ -172,12 +167,10 @@ pub async fn rotate_self(
 )]
 pub async fn delete_self(
     State(db): State<DatabaseConnection>,
-    State(callers): State<Arc<CallerCache>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<StatusCode> {
-    domain::tokens::delete(&db, caller.user_id, &caller.token.id, ip_text(ip)).await?;
-    callers.forget_token(&caller.token.id);
+    domain::tokens::delete(&db, caller.user_id(), &caller.token().id, ip_text(ip)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -198,7 +191,8 @@ pub async fn list_questions(
     Params(params): Params<PageQuery>,
 ) -> ApiResult<Json<QuestionPage>> {
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
-    let found = content::list_questions(&db, &pages, caller.token.team_id, page, per_page).await?;
+    let found =
+        content::list_questions(&db, &pages, caller.token().team_id, page, per_page).await?;
     Ok(Json(QuestionPage::from(found.as_ref())))
 }
 
@@ -217,19 +211,11 @@ pub async fn list_questions(
 pub async fn create_question(
     State(db): State<DatabaseConnection>,
     State(pages): State<Arc<QuestionPages>>,
-    ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Body(new): Body<NewQuestion>,
 ) -> ApiResult<(StatusCode, Json<QuestionOut>)> {
-    let question = content::create_question(
-        &db,
-        &pages,
-        caller.token.team_id,
-        &writer(&caller, ip),
-        &new.title,
-        &new.body,
-    )
-    .await?;
+    let question =
+        content::create_question(&db, &pages, grant(&caller)?, &new.title, &new.body).await?;
     Ok((StatusCode::CREATED, Json(QuestionOut::from(&question))))
 }
 
@@ -249,7 +235,7 @@ pub async fn get_question(
     Ids(ids): Ids<(String, i64)>,
 ) -> ApiResult<Json<QuestionOut>> {
     let (_, id) = ids;
-    let question = content::get_question(&db, caller.token.team_id, id).await?;
+    let question = content::get_question(&db, caller.token().team_id, id).await?;
     Ok(Json(QuestionOut::from(&question)))
 }
 
@@ -269,7 +255,6 @@ pub async fn get_question(
 pub async fn update_question(
     State(db): State<DatabaseConnection>,
     State(pages): State<Arc<QuestionPages>>,
-    ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64)>,
     Body(changes): Body<QuestionChanges>,
@@ -278,9 +263,8 @@ pub async fn update_question(
     let question = content::update_question(
         &db,
         &pages,
-        caller.token.team_id,
         id,
-        &writer(&caller, ip),
+        grant(&caller)?,
         changes.title.as_deref(),
         changes.body.as_deref(),
     )
@@ -301,12 +285,11 @@ pub async fn update_question(
 pub async fn delete_question(
     State(db): State<DatabaseConnection>,
     State(pages): State<Arc<QuestionPages>>,
-    ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = ids;
-    content::delete_question(&db, &pages, caller.token.team_id, id, &writer(&caller, ip)).await?;
+    content::delete_question(&db, &pages, id, grant(&caller)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -329,7 +312,7 @@ pub async fn list_answers(
 ) -> ApiResult<Json<AnswerPage>> {
     let (_, id) = ids;
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
-    let found = content::list_answers(&db, caller.token.team_id, id, page, per_page).await?;
+    let found = content::list_answers(&db, caller.token().team_id, id, page, per_page).await?;
     Ok(Json(AnswerPage::from(&found)))
 }
 
@@ -348,20 +331,12 @@ pub async fn list_answers(
 )]
 pub async fn create_answer(
     State(db): State<DatabaseConnection>,
-    ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64)>,
     Body(new): Body<AnswerBody>,
 ) -> ApiResult<(StatusCode, Json<AnswerOut>)> {
     let (_, id) = ids;
-    let answer = content::create_answer(
-        &db,
-        caller.token.team_id,
-        id,
-        &writer(&caller, ip),
-        &new.body,
-    )
-    .await?;
+    let answer = content::create_answer(&db, id, grant(&caller)?, &new.body).await?;
     Ok((StatusCode::CREATED, Json(AnswerOut::from(&answer))))
 }
 
@@ -384,21 +359,13 @@ pub async fn create_answer(
 )]
 pub async fn update_answer(
     State(db): State<DatabaseConnection>,
-    ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64, i64)>,
     Body(changes): Body<AnswerBody>,
 ) -> ApiResult<Json<AnswerOut>> {
     let (_, question_id, answer_id) = ids;
-    let answer = content::update_answer(
-        &db,
-        caller.token.team_id,
-        question_id,
-        answer_id,
-        &writer(&caller, ip),
-        &changes.body,
-    )
-    .await?;
+    let answer =
+        content::update_answer(&db, question_id, answer_id, grant(&caller)?, &changes.body).await?;
     Ok(Json(AnswerOut::from(&answer)))
 }
 
@@ -418,19 +385,11 @@ pub async fn update_answer(
 )]
 pub async fn delete_answer(
     State(db): State<DatabaseConnection>,
-    ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, i64, i64)>,
 ) -> ApiResult<StatusCode> {
     let (_, question_id, answer_id) = ids;
-    content::delete_answer(
-        &db,
-        caller.token.team_id,
-        question_id,
-        answer_id,
-        &writer(&caller, ip),
-    )
-    .await?;
+    content::delete_answer(&db, question_id, answer_id, grant(&caller)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -499,7 +458,6 @@ pub async fn list_team_tokens(
 )]
 pub async fn revoke_team_token(
     State(db): State<DatabaseConnection>,
-    State(callers): State<Arc<CallerCache>>,
     ip: Option<Extension<ClientIp>>,
     Extension(caller): Extension<TokenCaller>,
     Ids(ids): Ids<(String, String)>,
@@ -517,7 +475,6 @@ pub async fn revoke_team_token(
         ip_text(ip),
     )
     .await?;
-    callers.forget_token(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -555,20 +512,16 @@ pub async fn report_leaked(
         malformed: parsed.malformed,
     };
     // After the answer: its timing says nothing of whether a value was live.
-    let (db, callers, reporter) = (state.db.clone(), state.callers.clone(), ip_text(ip));
+    let (db, reporter) = (state.db.clone(), ip_text(ip));
     tokio::spawn(async move {
         match revoke_reported(&db, &parsed, reporter).await {
-            Ok(revoked) => {
-                for id in &revoked {
-                    callers.forget_token(id);
-                }
-                if !revoked.is_empty() {
-                    tracing::info!(
-                        count = revoked.len(),
-                        "tokens reported as leaked were revoked"
-                    );
-                }
+            Ok(revoked) if !revoked.is_empty() => {
+                tracing::info!(
+                    count = revoked.len(),
+                    "tokens reported as leaked were revoked"
+                );
             }
+            Ok(_) => {}
             Err(error) => tracing::error!(%error, "revoking reported tokens failed"),
         }
     });
@@ -576,10 +529,12 @@ pub async fn report_leaked(
 }
 
 fn caller_actor(caller: &TokenCaller) -> domain::Actor {
-    domain::Actor::User(caller.user_id)
+    domain::Actor::User(caller.user_id())
 }
 
 /// The token's team (which the middleware has checked is the path's).
 fn caller_team(caller: &TokenCaller) -> ApiResult<domain::identity::names::TeamSlug> {
-    Ok(domain::identity::names::TeamSlug::parse(&caller.team_slug)?)
+    Ok(domain::identity::names::TeamSlug::parse(
+        &caller.team_slug(),
+    )?)
 }

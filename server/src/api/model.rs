@@ -35,7 +35,12 @@ pub struct MeToken {
     pub description: String,
     /// The team's slug.
     pub team: String,
+    /// Whether the token was granted write access (as created).
     pub write: bool,
+    /// Whether a write with this token would pass now: granted write access, and the owner's
+    /// current role in the team still allows writing (a demoted writer's token: `write` true,
+    /// `can_write` false).
+    pub can_write: bool,
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     #[schema(format = DateTime)]

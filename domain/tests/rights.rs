@@ -1,0 +1,318 @@
+//! Every domain change that takes rights away counts at once in the process that makes it,
+//! however long a token check may be reused: the change itself ends the cached checks
+//! (`domain::tokens::access::rights_changed`), no caller has to remember to. The cache here
+//! keeps a check for an hour, so a change that forgot would leave the old answer in place.
+
+use std::{net::IpAddr, time::Duration};
+
+use domain::{
+    Actor,
+    db::{self, DatabaseUrl},
+    identity::{
+        names::{Password, Role, TeamName, TeamSlug, Username},
+        users::{self, Registration},
+    },
+    teams,
+    tokens::{
+        self, Expiry, Issued, MinOverlap, NewToken, TokenKind,
+        access::{AccessError, AccessRequest, CallerCache, Denied, Presented, TeamScope, check},
+        allow_list::AllowList,
+        governance::{self, Scope},
+        leaks::{self, Report},
+        policy::{self, Policy},
+    },
+};
+use sea_orm::DatabaseConnection;
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: DatabaseConnection,
+    cache: CallerCache,
+    /// Instance admin and admin of team `ops`.
+    admin: i64,
+    /// A writer in `ops`.
+    writer: i64,
+}
+
+fn name(text: &str) -> Username {
+    Username::parse(text).unwrap()
+}
+
+fn ops() -> TeamSlug {
+    TeamSlug::parse("ops").unwrap()
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::Sqlite {
+        path: dir.path().join("t.db"),
+    };
+    db::migrate(&url).await.unwrap();
+    let db = db::connect(&url).await.unwrap();
+    let password = Password::parse("a long enough password").unwrap();
+    let sign_up = Registration::SignUp { ip: None };
+    let admin = users::create(&db, &name("alice"), &password, sign_up.clone())
+        .await
+        .unwrap()
+        .id;
+    let writer = users::create(&db, &name("bob"), &password, sign_up)
+        .await
+        .unwrap()
+        .id;
+    let team = TeamName::parse("ops").unwrap();
+    teams::create(&db, Actor::User(admin), admin, &ops(), &team, None)
+        .await
+        .unwrap();
+    teams::add_member(
+        &db,
+        Actor::Operator,
+        &ops(),
+        &name("bob"),
+        Role::Writer,
+        None,
+    )
+    .await
+    .unwrap();
+    World {
+        _dir: dir,
+        db,
+        cache: CallerCache::with_ttl(Duration::from_secs(3600)),
+        admin,
+        writer,
+    }
+}
+
+impl World {
+    async fn token(&self, owner: i64, description: &str) -> Issued {
+        let request = NewToken {
+            description,
+            team: "ops",
+            write: true,
+            expiry: Expiry::Days(30),
+            kind: TokenKind::Personal,
+            allowed: AllowList::any(),
+        };
+        tokens::create(&self.db, owner, request, None)
+            .await
+            .unwrap()
+    }
+
+    /// A write to `ops` from 192.0.2.1 with `value`: the check's answer.
+    async fn write_with(&self, value: &str) -> Result<domain::tokens::access::TokenCaller, Denied> {
+        let request = AccessRequest {
+            presented: Presented::Value(value),
+            client_ip: Some(IpAddr::from([192, 0, 2, 1])),
+            team: TeamScope::Slug("ops"),
+            write: true,
+        };
+        match check(&self.db, &self.cache, request).await {
+            Ok(caller) => Ok(caller),
+            Err(AccessError::Denied(denied)) => Err(denied),
+            Err(AccessError::Internal(error)) => panic!("{error}"),
+        }
+    }
+
+    /// Checks `issued` (so that the cache holds a passing check), then asserts that after
+    /// `change` the same check is refused as `expected` says.
+    async fn refused_after<F: Future<Output = ()>>(
+        &self,
+        value: &str,
+        change: F,
+        expected: impl Fn(&Denied) -> bool,
+        what: &str,
+    ) {
+        let before = self.write_with(value).await;
+        assert!(before.is_ok(), "{what}: before the change: {before:?}");
+        change.await;
+        let after = self.write_with(value).await;
+        assert!(
+            after.as_ref().is_err_and(&expected),
+            "{what}: after the change the cached check was reused: {after:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_change_that_takes_rights_away_counts_at_once() {
+    let w = world().await;
+    let (db, admin, writer) = (&w.db, w.admin, w.writer);
+
+    let t = w.token(writer, "deleted").await;
+    let change = async {
+        tokens::delete(db, writer, &t.info.id, None).await.unwrap();
+    };
+    w.refused_after(
+        t.secret.expose(),
+        change,
+        |d| *d == Denied::TokenRevoked,
+        "delete",
+    )
+    .await;
+
+    let t = w.token(writer, "regenerated").await;
+    let change = async {
+        tokens::regenerate(db, writer, &t.info.id, None)
+            .await
+            .unwrap();
+    };
+    w.refused_after(
+        t.secret.expose(),
+        change,
+        |d| *d == Denied::InvalidToken,
+        "regenerate",
+    )
+    .await;
+
+    let t = w.token(writer, "rotated, then its overlap ended").await;
+    let rotated = tokens::rotate(db, writer, &t.info.id, 3600, MinOverlap::DEFAULT, None)
+        .await
+        .unwrap();
+    assert!(rotated.issued.secret.expose() != t.secret.expose());
+    let change = async {
+        tokens::end_overlap(db, writer, &t.info.id, None)
+            .await
+            .unwrap();
+    };
+    let rotated_out = |d: &Denied| matches!(d, Denied::TokenRotated(_));
+    w.refused_after(t.secret.expose(), change, rotated_out, "end_overlap")
+        .await;
+
+    let t = w.token(writer, "allow-listed").await;
+    let change = async {
+        let allowed = AllowList::parse(["10.0.0.0/8"]).unwrap();
+        tokens::set_allowed_ips(db, Actor::User(writer), &t.info.id, allowed, None)
+            .await
+            .unwrap();
+    };
+    let not_here = |d: &Denied| matches!(d, Denied::IpNotAllowed(_));
+    w.refused_after(t.secret.expose(), change, not_here, "set_allowed_ips")
+        .await;
+
+    let t = w.token(writer, "revoked by an admin").await;
+    let change = async {
+        let team = ops();
+        governance::revoke(
+            db,
+            Actor::User(admin),
+            Scope::Team(&team),
+            &t.info.id,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    };
+    w.refused_after(
+        t.secret.expose(),
+        change,
+        |d| *d == Denied::RevokedByAdmin,
+        "revoke",
+    )
+    .await;
+
+    let t = w.token(writer, "leaked").await;
+    let change = async {
+        let report = Report::parse(&[t.secret.expose().to_string()], None).unwrap();
+        let revoked = leaks::revoke_reported(db, &report, None).await.unwrap();
+        assert_eq!(revoked, [t.info.id.clone()]);
+    };
+    w.refused_after(
+        t.secret.expose(),
+        change,
+        |d| *d == Denied::ReportedLeaked,
+        "leak report",
+    )
+    .await;
+
+    let first = tokens::open_explorer(db, writer, "ops", None)
+        .await
+        .unwrap();
+    let change = async {
+        tokens::open_explorer(db, writer, "ops", None)
+            .await
+            .unwrap();
+    };
+    let gone = |d: &Denied| *d == Denied::TokenRevoked;
+    w.refused_after(first.secret.expose(), change, gone, "a new explorer token")
+        .await;
+
+    let t = w.token(writer, "demoted").await;
+    let change = async {
+        teams::set_role(
+            db,
+            Actor::User(admin),
+            &ops(),
+            &name("bob"),
+            Role::Reader,
+            None,
+        )
+        .await
+        .unwrap();
+    };
+    let reader = |d: &Denied| {
+        matches!(
+            d,
+            Denied::InsufficientRole {
+                role: Role::Reader,
+                ..
+            }
+        )
+    };
+    w.refused_after(t.secret.expose(), change, reader, "set_role")
+        .await;
+    teams::set_role(
+        db,
+        Actor::User(admin),
+        &ops(),
+        &name("bob"),
+        Role::Writer,
+        None,
+    )
+    .await
+    .unwrap();
+
+    let t = w.token(writer, "removed from the team").await;
+    let change = async {
+        teams::remove_member(db, Actor::User(admin), &ops(), &name("bob"), None)
+            .await
+            .unwrap();
+    };
+    let gone = |d: &Denied| matches!(d, Denied::NotAMember(_));
+    w.refused_after(t.secret.expose(), change, gone, "remove_member")
+        .await;
+
+    let t = w.token(admin, "suspended").await;
+    let change = async {
+        users::set_suspended(db, Actor::Operator, &name("alice"), true, None)
+            .await
+            .unwrap();
+    };
+    w.refused_after(
+        t.secret.expose(),
+        change,
+        |d| *d == Denied::InvalidToken,
+        "suspend",
+    )
+    .await;
+}
+
+/// Tightening the policy shortens live tokens: a reused check would go on saying the old
+/// expiry (the API's `Patdesk-Token-Expiration`).
+#[tokio::test]
+async fn a_tightened_policy_shows_in_the_next_check_at_once() {
+    let w = world().await;
+    let t = w.token(w.writer, "long-lived").await;
+    let before = w.write_with(t.secret.expose()).await.unwrap();
+    let policy = Policy::new(Some(1), false, 8).unwrap();
+    let applied = policy::set(&w.db, Actor::User(w.admin), policy, None)
+        .await
+        .unwrap();
+    assert_eq!(applied.shortened, 1);
+    let after = w.write_with(t.secret.expose()).await.unwrap();
+    assert!(
+        after.expires_at() < before.expires_at(),
+        "{:?} then {:?}",
+        before.expires_at(),
+        after.expires_at()
+    );
+}
