@@ -150,7 +150,10 @@ pub async fn list_for_user(db: &DatabaseConnection, user_id: i64) -> Result<Vec<
     Ok(teams)
 }
 
-pub async fn find(db: &impl ConnectionTrait, slug: &TeamSlug) -> Result<Option<team::Model>> {
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    slug: &TeamSlug,
+) -> Result<Option<team::Model>> {
     Ok(team::Entity::find()
         .filter(team::Column::Slug.eq(slug.as_str()))
         .one(db)
@@ -265,7 +268,7 @@ fn member_user_relation() -> RelationDef {
 }
 
 async fn member_user(db: &impl ConnectionTrait, username: &Username) -> Result<user::Model> {
-    users::find(db, username)
+    users::find_row(db, username)
         .await?
         .ok_or_else(|| Error::invalid("username", format!("There is no user named {username}.")))
 }

@@ -457,18 +457,12 @@ async fn set_dates(
     last_used: Option<chrono::DateTime<Utc>>,
     expires: Option<chrono::DateTime<Utc>>,
 ) {
-    use domain::entity::token;
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    let model = token::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut active: token::ActiveModel = model.into();
-    active.created_at = Set(created);
-    active.last_used_at = Set(last_used);
-    active.expires_at = Set(expires);
-    active.update(db).await.unwrap();
+    let update = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE tokens SET created_at = $1, last_used_at = $2, expires_at = $3 WHERE id = $4",
+        [created.into(), last_used.into(), expires.into(), id.into()],
+    );
+    assert_eq!(db.execute_raw(update).await.unwrap().rows_affected(), 1);
 }
 
 #[tokio::test]

@@ -130,7 +130,16 @@ pub async fn create_with_hash(
     Ok(inserted.into())
 }
 
-pub async fn find(db: &impl ConnectionTrait, username: &Username) -> Result<Option<user::Model>> {
+/// The account with this username, if any (suspended or not).
+pub async fn find(db: &impl ConnectionTrait, username: &Username) -> Result<Option<User>> {
+    Ok(find_row(db, username).await?.map(User::from))
+}
+
+/// [`find`], as the row (for the domain's own rules: the hash, whether it is active).
+pub(crate) async fn find_row(
+    db: &impl ConnectionTrait,
+    username: &Username,
+) -> Result<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Username.eq(username.as_str()))
         .one(db)
@@ -151,7 +160,7 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
 /// that).
 pub async fn authenticate(db: &DatabaseConnection, username: &str, password: &str) -> Result<User> {
     let account = match Username::parse(username) {
-        Ok(username) => find(db, &username).await?,
+        Ok(username) => find_row(db, &username).await?,
         Err(_) => None,
     };
     let stored = account.as_ref().map(|u| u.password_hash.clone());
@@ -253,7 +262,7 @@ pub async fn set_suspended(
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     require_instance_admin(&txn, actor, "suspend or reactivate accounts").await?;
-    let account = find(&txn, username)
+    let account = find_row(&txn, username)
         .await?
         .ok_or_else(|| Error::invalid("username", format!("There is no user named {username}.")))?;
     if suspended && actor.user_id() == Some(account.id) {

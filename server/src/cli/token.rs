@@ -78,7 +78,7 @@ fn expires_in_days_help() -> String {
 async fn token_owner(
     db: &sea_orm::DatabaseConnection,
     username: &str,
-) -> anyhow::Result<domain::entity::user::Model> {
+) -> anyhow::Result<domain::identity::users::User> {
     let username = domain::identity::names::Username::parse(username).map_err(operator_error)?;
     domain::identity::users::find(db, &username)
         .await
