@@ -87,7 +87,7 @@ pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
         slug: team.slug,
         name: team.name,
         // A user (not the operator) always has a role in a team they can see.
-        my_role: team.my_role.unwrap_or(Role::Reader),
+        my_role: team.my_role.ok_or(domain::Error::NotFound("team"))?,
         require_write_approval: team.require_write_approval,
         members: team
             .members

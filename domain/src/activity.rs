@@ -261,7 +261,8 @@ pub async fn list_for_user(
                 None => OPERATOR.to_string(),
             },
             id: m.id,
-            what: Kind::parse(&m.kind).map_or("Other", Kind::words),
+            what: crate::db::known("activity.kind", &m.kind, Kind::parse)
+                .map_or("Other", Kind::words),
             kind: m.kind,
             token_id: m.token_id,
             ip: m.ip,

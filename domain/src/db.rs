@@ -425,3 +425,28 @@ mod tests {
         );
     }
 }
+
+/// A value read back from a column that only the domain writes (a role, a token's kind): one
+/// that `parse` does not know is a fault, logged and answered as an internal error, never
+/// quietly read as some other value.
+pub(crate) fn stored<T>(
+    column: &'static str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> crate::Result<T> {
+    parse(text).ok_or_else(|| {
+        tracing::error!(column, value = text, "an unknown value is stored");
+        crate::Error::Internal(format!("unknown value {text:?} stored in {column}"))
+    })
+}
+
+/// [`stored`] for a value that is only shown (a notice's or an activity entry's kind): an
+/// unknown one is logged, and the caller shows the stored text as it is rather than failing
+/// the whole list for one row.
+pub(crate) fn known<T>(
+    column: &'static str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    stored(column, text, parse).ok()
+}

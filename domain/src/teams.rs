@@ -49,13 +49,13 @@ pub struct TeamDetail {
     pub require_write_approval: bool,
 }
 
-fn role_of(m: &membership::Model) -> Role {
+fn role_of(m: &membership::Model) -> Result<Role> {
     stored_role(&m.role)
 }
 
 /// A role as stored: the column is only ever written from `Role::as_str`.
-fn stored_role(text: &str) -> Role {
-    Role::parse(text).unwrap_or(Role::Reader)
+fn stored_role(text: &str) -> Result<Role> {
+    crate::db::stored("memberships.role", text, |t| Role::parse(t).ok())
 }
 
 /// Creates a team with `owner_id` as its admin (a user creating their own team, or the operator
@@ -137,15 +137,15 @@ pub async fn list_for_user(db: &DatabaseConnection, user_id: i64) -> Result<Vec<
         .iter()
         .filter_map(|m| {
             let t = teams_by_id.get(&m.team_id)?;
-            Some(TeamSummary {
+            Some(role_of(m).map(|role| TeamSummary {
                 id: t.id,
                 slug: t.slug.clone(),
                 name: t.name.clone(),
-                role: role_of(m),
+                role,
                 member_count: member_counts.get(&t.id).copied().unwrap_or(0) as u64,
-            })
+            }))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     teams.sort_by(|a, b| a.slug.cmp(&b.slug));
     Ok(teams)
 }
@@ -166,7 +166,8 @@ pub async fn role(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> Resu
         .one(db)
         .await?
         .as_ref()
-        .map(role_of))
+        .map(role_of)
+        .transpose()?)
 }
 
 /// The team and the caller's role in it. Non-members get `NotFound`, as if the team did not
@@ -245,12 +246,14 @@ pub async fn detail(db: &DatabaseConnection, actor: Actor, slug: &TeamSlug) -> R
         .all(db)
         .await?
         .into_iter()
-        .map(|row| Member {
-            role: stored_role(&row.role),
-            username: row.username,
-            joined_at: row.created_at,
+        .map(|row| {
+            Ok(Member {
+                role: stored_role(&row.role)?,
+                username: row.username,
+                joined_at: row.created_at,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(TeamDetail {
         slug: team.slug,
         name: team.name,
@@ -393,7 +396,7 @@ pub async fn set_role(
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
-    if role_of(&current) == Role::Admin
+    if role_of(&current)? == Role::Admin
         && new_role != Role::Admin
         && admin_count(&txn, team.id).await? <= 1
     {
@@ -428,7 +431,7 @@ pub async fn remove_member(
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
-    if role_of(&current) == Role::Admin && admin_count(&txn, team.id).await? <= 1 {
+    if role_of(&current)? == Role::Admin && admin_count(&txn, team.id).await? <= 1 {
         return Err(Error::Rule(format!(
             "{username} is the last admin of {slug} and cannot be removed."
         )));

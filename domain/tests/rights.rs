@@ -316,3 +316,39 @@ async fn a_tightened_policy_shows_in_the_next_check_at_once() {
         after.expires_at()
     );
 }
+
+/// A role or a token kind that the domain never writes is a fault, logged and refused, never
+/// quietly read as a reader or a personal token.
+#[tokio::test]
+async fn an_unknown_stored_role_or_kind_is_an_error_not_a_guess() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let w = world().await;
+    let t = w.token(w.writer, "stored kinds").await;
+    let corrupt = |sql: &str| Statement::from_string(w.db.get_database_backend(), sql.to_string());
+    w.db.execute_raw(corrupt("UPDATE memberships SET role = 'superuser'"))
+        .await
+        .unwrap();
+    let ops_id = 1; // the only team
+    let team = teams::role(&w.db, ops_id, w.writer).await;
+    assert!(matches!(team, Err(domain::Error::Internal(_))), "{team:?}");
+    let request = AccessRequest {
+        presented: Presented::Value(t.secret.expose()),
+        client_ip: None,
+        team: TeamScope::Any,
+        write: false,
+    };
+    let checked = check(&w.db, &w.cache, request).await;
+    assert!(
+        matches!(checked, Err(AccessError::Internal(_))),
+        "{checked:?}"
+    );
+
+    w.db.execute_raw(corrupt("UPDATE tokens SET kind = 'robot'"))
+        .await
+        .unwrap();
+    let listed = tokens::list(&w.db, w.writer).await;
+    assert!(
+        matches!(listed, Err(domain::Error::Internal(_))),
+        "{listed:?}"
+    );
+}

@@ -173,7 +173,7 @@ pub struct Letter {
 impl Letter {
     pub fn of(outgoing: &Outgoing, public_url: &Url) -> Letter {
         let n = &outgoing.notice;
-        let kind = NoticeKind::parse(&n.kind);
+        let kind = crate::db::known("notifications.kind", &n.kind, NoticeKind::parse);
         let description = n.token_description.clone().unwrap_or_default();
         let subject = kind.map_or_else(|| "patdesk".to_string(), |k| k.headline(&description));
         let explanation = kind

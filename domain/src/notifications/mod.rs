@@ -378,7 +378,7 @@ pub struct Shown {
 
 impl From<notification::Model> for Shown {
     fn from(n: notification::Model) -> Self {
-        let kind = NoticeKind::parse(&n.kind);
+        let kind = crate::db::known("notifications.kind", &n.kind, NoticeKind::parse);
         let description = n.token_description.clone().unwrap_or_default();
         let detail = n.detail.clone().unwrap_or_default();
         Shown {
@@ -489,7 +489,7 @@ pub async fn claim_due(
         let owner = owners.get(&notice.user_id);
         let wanted = owner.is_some_and(|o| {
             o.is_active
-                && NoticeKind::parse(&notice.kind)
+                && crate::db::known("notifications.kind", &notice.kind, NoticeKind::parse)
                     .is_some_and(|k| k.mailed_to(MailPreferences::from(o)))
         });
         match owner.and_then(|o| o.email.clone()) {

@@ -168,14 +168,16 @@ pub async fn list(
     let slugs = teams::slugs_by_id(db, rows.iter().map(|t| t.team_id)).await?;
     let items = rows
         .into_iter()
-        .map(|t| TeamToken {
-            owner: names.get(&t.user_id).cloned().unwrap_or_default(),
-            info: TokenInfo::from_model(
-                t.clone(),
-                slugs.get(&t.team_id).cloned().unwrap_or_default(),
-            ),
+        .map(|t| {
+            Ok(TeamToken {
+                owner: names.get(&t.user_id).cloned().unwrap_or_default(),
+                info: TokenInfo::from_model(
+                    t.clone(),
+                    slugs.get(&t.team_id).cloned().unwrap_or_default(),
+                )?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Page {
         items,
         page,
@@ -362,7 +364,7 @@ async fn decide(
         notifications::notify(&txn, notice, Utc::now()).await?;
     }
     let owner = names.remove(&owner_id).unwrap_or_default();
-    let info = TokenInfo::from_model(model, team_slug.clone());
+    let info = TokenInfo::from_model(model, team_slug.clone())?;
     let mut target = format!("token \"{}\" for team {team_slug}", info.description);
     if let Some(reason) = decision.reason() {
         target.push_str(&format!(": {reason}"));

@@ -206,7 +206,7 @@ impl TokenInfo {
                 .is_some_and(|at| at - now <= Duration::days(EXPIRING_SOON_DAYS))
     }
 
-    pub(crate) fn from_model(m: token::Model, team_slug: String) -> Self {
+    pub(crate) fn from_model(m: token::Model, team_slug: String) -> Result<Self> {
         let last_used_ips = m
             .last_used_ips
             .as_deref()
@@ -220,7 +220,7 @@ impl TokenInfo {
             }),
             _ => None,
         };
-        TokenInfo {
+        Ok(TokenInfo {
             allowed_ips: AllowList::from_column(m.allowed_ips.as_deref()).entries(),
             last_used_old_value: m.last_used_previous,
             old_value,
@@ -229,7 +229,7 @@ impl TokenInfo {
             team_slug,
             write: m.write,
             // The column is only ever written from `TokenKind::as_str`.
-            kind: TokenKind::parse(&m.kind).unwrap_or(TokenKind::Personal),
+            kind: crate::db::stored("tokens.kind", &m.kind, TokenKind::parse)?,
             hint: m.hint,
             created_at: m.created_at,
             expires_at: m.expires_at,
@@ -237,7 +237,7 @@ impl TokenInfo {
             last_used_ips,
             pending_approval: m.pending_approval,
             revoked: None,
-        }
+        })
     }
 }
 
@@ -398,7 +398,10 @@ pub async fn open_explorer(
     let personal_namesake = live_namesakes(db, owner_id, &description)
         .await?
         .iter()
-        .any(|t| TokenKind::parse(&t.kind) != Some(TokenKind::Explorer));
+        .try_fold(false, |found, t| {
+            let kind = crate::db::stored("tokens.kind", &t.kind, TokenKind::parse)?;
+            Ok::<_, Error>(found || kind != TokenKind::Explorer)
+        })?;
     if personal_namesake {
         return Err(Error::Rule(format!(
             "You have a token described as \"{description}\", the name the explorer gives its \
@@ -555,7 +558,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Resu
         );
         notifications::notify(db, notice, row.now).await?;
     }
-    let info = TokenInfo::from_model(model, row.team.slug);
+    let info = TokenInfo::from_model(model, row.team.slug)?;
     let event = Event::new(Some(row.owner_id), row.actor, Kind::TokenCreated)
         .ip(ip)
         .token(info.id.clone())
@@ -625,12 +628,12 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
                 }),
                 _ => None,
             };
-            TokenInfo {
+            Ok(TokenInfo {
                 revoked,
-                ..TokenInfo::from_model(t, slug)
-            }
+                ..TokenInfo::from_model(t, slug)?
+            })
         })
-        .collect())
+        .collect::<Result<_>>()?)
 }
 
 /// One of the owner's live tokens, locked until the write transaction it is read in ends (so a
@@ -808,7 +811,7 @@ pub async fn end_overlap(
     let mut active: token::ActiveModel = current.into();
     active.previous_valid_until = Set(Some(now));
     let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
+    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
     let event = Event::own(owner_id, Kind::TokenOverlapEnded)
         .ip(ip)
         .token(info.id.clone())
@@ -846,7 +849,7 @@ async fn reissue(
     active.previous_last_used_at = Set(None);
     active.last_used_previous = Set(false);
     let model = active.update(txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(txn, team_id).await?);
+    let info = TokenInfo::from_model(model, teams::slug_of(txn, team_id).await?)?;
     Ok(Issued { info, secret })
 }
 
@@ -892,7 +895,7 @@ pub async fn set_allowed_ips(
     let mut active: token::ActiveModel = current.into();
     active.allowed_ips = Set(allowed.to_column());
     let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
+    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
     let list = if allowed.is_any() {
         "any address".to_string()
     } else {
@@ -932,7 +935,7 @@ async fn delete_as(
     let mut active: token::ActiveModel = current.into();
     active.deleted_at = Set(Some(Utc::now()));
     let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?);
+    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
     let event = Event::new(Some(owner_id), actor, Kind::TokenDeleted)
         .ip(ip)
         .token(info.id.clone())
