@@ -4,6 +4,7 @@
 //! rules are `domain::tokens::policy` and `domain::identity::users`; the server functions refuse everyone else
 //! (403).
 
+use common::MAX_LIFETIME_DAYS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
@@ -137,7 +138,9 @@ pub async fn set_instance_policy(
         days => Some(days.parse::<u32>().map_err(|_| {
             Error::invalid(
                 "max_lifetime_days",
-                "Enter a number of days (1 to 366), or leave it empty for no maximum.",
+                format!(
+                    "Enter a number of days (1 to {MAX_LIFETIME_DAYS}), or leave it empty for no maximum."
+                ),
             )
         })?),
     };
@@ -212,10 +215,10 @@ fn PolicyForm(policy: PolicyView, save: ServerAction<SetInstancePolicy>) -> impl
             </p>
             <ActionForm action=save>
                 <label for="max-lifetime">"Maximum token lifetime (days)"</label>
-                <input id="max-lifetime" name="max_lifetime_days" type="number" min="1" max="366" inputmode="numeric"
+                <input id="max-lifetime" name="max_lifetime_days" type="number" min="1" max=MAX_LIFETIME_DAYS.to_string() inputmode="numeric"
                     placeholder="No maximum" value=policy.max_lifetime_days.map(|d| d.to_string()).unwrap_or_default()
                     aria-describedby="max-lifetime-help max-lifetime-error"/>
-                <p class="help" id="max-lifetime-help">"1 to 366, or empty for no maximum. A maximum also rules out tokens that never expire."</p>
+                <p class="help" id="max-lifetime-help">{format!("1 to {MAX_LIFETIME_DAYS}, or empty for no maximum. A maximum also rules out tokens that never expire.")}</p>
                 <FieldError error field="max_lifetime_days" id="max-lifetime-error"/>
                 <div class="checkbox">
                     <input type="checkbox" id="require-expiry" name="require_expiry" value="on" checked=policy.require_expiry/>

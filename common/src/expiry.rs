@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 /// Tokens expiring within this many days are flagged, and the token page says so in a banner.
 pub const EXPIRING_SOON_DAYS: i64 = 7;
 
+/// The longest a token may live, in days: how far ahead a custom date may be, and the largest
+/// maximum lifetime an instance policy may set. The one definition the form, the CLI and the
+/// domain read.
+pub const MAX_LIFETIME_DAYS: u32 = 366;
+
 /// How long the API explorer's own token lives.
 pub const EXPLORER_LIFETIME_HOURS: i64 = 24;
 
@@ -68,12 +73,12 @@ impl ExpiryOption {
 }
 
 impl ExpiryChoices {
-    /// 7, 30, 60 or 90 days (30 by default), a date up to 366 days ahead, or never.
+    /// 7, 30, 60 or 90 days (30 by default), a date up to [`MAX_LIFETIME_DAYS`] ahead, or never.
     pub fn standard() -> Self {
         ExpiryChoices {
             preset_days: vec![7, 30, 60, 90],
             default_days: 30,
-            max_custom_days: 366,
+            max_custom_days: MAX_LIFETIME_DAYS,
             allow_never: true,
             policy_max_days: None,
             policy_requires_expiry: false,

@@ -8,7 +8,9 @@
 mod expiry;
 mod kinds;
 
-pub use expiry::{EXPIRING_SOON_DAYS, EXPLORER_LIFETIME_HOURS, ExpiryChoices, ExpiryOption};
+pub use expiry::{
+    EXPIRING_SOON_DAYS, EXPLORER_LIFETIME_HOURS, ExpiryChoices, ExpiryOption, MAX_LIFETIME_DAYS,
+};
 pub use kinds::{Role, TokenKind, UnknownRole};
 mod description;
 

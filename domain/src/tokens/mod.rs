@@ -127,6 +127,7 @@ fn regenerated_expiry(
     policy: &Policy,
 ) -> Option<DateTime<Utc>> {
     let choices = policy.expiry_choices();
+    // A custom date counts through the end of its day: up to a day past its reach in days.
     let longest = Duration::days(i64::from(choices.max_custom_days) + 1);
     let expires = match lifetime {
         Some(lifetime) => Some(now + lifetime.min(longest)),

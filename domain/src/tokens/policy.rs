@@ -19,8 +19,7 @@ use crate::{
     notifications::{self, Notice, NoticeKind, TokenRef},
 };
 
-/// The longest maximum lifetime an instance may set, in days (the custom date's reach).
-pub const MAX_LIFETIME_DAYS: u32 = 366;
+pub use common::MAX_LIFETIME_DAYS;
 /// The explorer's token lifetime when nobody has set one.
 pub const DEFAULT_EXPLORER_HOURS: u32 = common::EXPLORER_LIFETIME_HOURS as u32;
 
@@ -73,6 +72,22 @@ impl Policy {
             require_expiry,
             explorer_lifetime_hours,
         })
+    }
+
+    /// This policy changed as an operator asks (`patdesk policy set`): the explorer's lifetime,
+    /// when not given, stays as it is but narrows to a new maximum.
+    pub fn changed(
+        self,
+        max_lifetime_days: Option<u32>,
+        require_expiry: bool,
+        explorer_lifetime_hours: Option<u32>,
+    ) -> Result<Self> {
+        let explorer = explorer_lifetime_hours.unwrap_or_else(|| {
+            max_lifetime_days.map_or(self.explorer_lifetime_hours, |days| {
+                self.explorer_lifetime_hours.min(days.saturating_mul(24))
+            })
+        });
+        Policy::new(max_lifetime_days, require_expiry, explorer)
     }
 
     /// The lifetimes a new token may be given under this policy: the standard choices, narrowed.

@@ -14,8 +14,7 @@ pub(super) enum PolicyCommand {
     /// Change the policy; what is not given stays as it is. Tightening it shortens existing
     /// tokens that exceed the new maximum.
     Set {
-        /// The longest a token may live, in days (1–366), or `none`.
-        #[arg(long)]
+        #[arg(long, help = max_lifetime_help())]
         max_lifetime_days: Option<String>,
         /// Every token must expire ("never" is no longer offered).
         #[arg(long, conflicts_with = "no_require_expiry")]
@@ -30,7 +29,7 @@ pub(super) enum PolicyCommand {
 }
 
 pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {
-    use domain::tokens::policy::{self, Policy};
+    use domain::tokens::policy;
     let db = database().await?;
     let current = policy::current(&db).await.map_err(operator_error)?;
     match command {
@@ -78,13 +77,9 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             } else {
                 current.require_expiry
             };
-            // Narrowing the maximum below the explorer's lifetime narrows that too, unless given.
-            let explorer = explorer_lifetime_hours.unwrap_or_else(|| {
-                max.map_or(current.explorer_lifetime_hours, |days| {
-                    current.explorer_lifetime_hours.min(days * 24)
-                })
-            });
-            let new = Policy::new(max, require, explorer).map_err(operator_error)?;
+            let new = current
+                .changed(max, require, explorer_lifetime_hours)
+                .map_err(operator_error)?;
             let applied = policy::set(&db, domain::Actor::Operator, new, None)
                 .await
                 .map_err(operator_error)?;
@@ -97,4 +92,11 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+fn max_lifetime_help() -> String {
+    format!(
+        "The longest a token may live, in days (1 to {}), or `none`",
+        domain::tokens::policy::MAX_LIFETIME_DAYS
+    )
 }
