@@ -281,7 +281,7 @@ async fn open(url: &DatabaseUrl, connections: u32) -> Result<DatabaseConnection,
         DatabaseUrl::Postgres { url } => {
             let mut options = ConnectOptions::new(url.as_str());
             // sqlx pings a connection before handing it out: a second round trip for a
-            // one-query request (questions: +12 % req/s without it, bench/README.md). Only a
+            // one-query request. Only a
             // connection that has sat unused may have been dropped by the server (a restart,
             // a proxy's idle timeout), so only those are pinged; sqlx also pings each one on
             // its way back to the pool and closes it if that fails.
@@ -367,6 +367,31 @@ fn one_line(e: &DbErr) -> String {
     text.lines().next().unwrap_or_default().to_string()
 }
 
+/// A value read back from a column that only the domain writes (a role, a token's kind): one
+/// that `parse` does not know is a fault, logged and answered as an internal error, never
+/// quietly read as some other value.
+pub(crate) fn stored<T>(
+    column: &'static str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> crate::Result<T> {
+    parse(text).ok_or_else(|| {
+        tracing::error!(column, value = text, "an unknown value is stored");
+        crate::Error::Internal(format!("unknown value {text:?} stored in {column}"))
+    })
+}
+
+/// [`stored`] for a value that is only shown (a notice's or an activity entry's kind): an
+/// unknown one is logged, and the caller shows the stored text as it is rather than failing
+/// the whole list for one row.
+pub(crate) fn known<T>(
+    column: &'static str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    stored(column, text, parse).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,29 +449,4 @@ mod tests {
             "failed for postgres://me:***@x and s%33cret"
         );
     }
-}
-
-/// A value read back from a column that only the domain writes (a role, a token's kind): one
-/// that `parse` does not know is a fault, logged and answered as an internal error, never
-/// quietly read as some other value.
-pub(crate) fn stored<T>(
-    column: &'static str,
-    text: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> crate::Result<T> {
-    parse(text).ok_or_else(|| {
-        tracing::error!(column, value = text, "an unknown value is stored");
-        crate::Error::Internal(format!("unknown value {text:?} stored in {column}"))
-    })
-}
-
-/// [`stored`] for a value that is only shown (a notice's or an activity entry's kind): an
-/// unknown one is logged, and the caller shows the stored text as it is rather than failing
-/// the whole list for one row.
-pub(crate) fn known<T>(
-    column: &'static str,
-    text: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Option<T> {
-    stored(column, text, parse).ok()
 }

@@ -162,12 +162,12 @@ pub(crate) async fn find(
 
 /// `user_id`'s role in `team_id`, if a member.
 pub async fn role(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> Result<Option<Role>> {
-    Ok(membership::Entity::find_by_id((team_id, user_id))
+    membership::Entity::find_by_id((team_id, user_id))
         .one(db)
         .await?
         .as_ref()
         .map(role_of)
-        .transpose()?)
+        .transpose()
 }
 
 /// The team and the caller's role in it. Non-members get `NotFound`, as if the team did not
@@ -418,7 +418,7 @@ pub async fn set_role(
     )
     .await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(())
 }
 
@@ -449,7 +449,7 @@ pub async fn remove_member(
     )
     .await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(())
 }
 

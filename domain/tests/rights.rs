@@ -1,6 +1,6 @@
 //! Every domain change that takes rights away counts at once in the process that makes it,
 //! however long a token check may be reused: the change itself ends the cached checks
-//! (`domain::tokens::access::rights_changed`), no caller has to remember to. The cache here
+//! (`domain::tokens::rights`), no caller has to remember to. The cache here
 //! keeps a check for an hour, so a change that forgot would leave the old answer in place.
 
 use std::{net::IpAddr, time::Duration};
@@ -214,7 +214,7 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
     let change = async {
         let report = Report::parse(&[t.secret.expose().to_string()], None).unwrap();
         let revoked = leaks::revoke_reported(db, &report, None).await.unwrap();
-        assert_eq!(revoked, [t.info.id.clone()]);
+        assert_eq!(revoked, std::slice::from_ref(&t.info.id));
     };
     w.refused_after(
         t.secret.expose(),

@@ -2,8 +2,8 @@
 //! Used on the owner's token page and on a team admin's Tokens tab; the server decides who may
 //! set what (`domain::tokens::set_allowed_ips`).
 //!
-//! At most one row's form is open at a time ([`AllowListEditing`]): a form in every row made
-//! the 100-row token page twice as slow to render (bench/README.md). The Edit link is a real
+//! At most one row's form is open at a time ([`AllowListEditing`]), so that a page of many
+//! tokens renders one form, not one per row. The Edit link is a real
 //! link (`?edit_ips=<id>`), which the server answers with that row's form open, so editing works
 //! before the wasm has loaded too; once it has, the link opens the form in place.
 

@@ -3,7 +3,7 @@
 //! versions are equal, so a page is never served after a write has committed: the store saves
 //! reading and building the rows, not the check. Where the version comes from depends on who
 //! may write (`Versions`); where it is read from the database, requests waiting at the same
-//! time share reads (`VersionReads`). Measured in bench/README.md.
+//! time share reads (`VersionReads`).
 
 use std::{
     collections::HashMap,
@@ -65,15 +65,15 @@ enum Versions {
 
 /// Reads of one team's version under way at once. More than one, so that a read that is slow
 /// to come back (its connection's turn on a busy machine) does not stall every request for
-/// the team behind it: with one at a time, p99 was 47–74 ms at 64 connections (bench/README.md).
+/// the team behind it.
 const READS_AT_ONCE: usize = 2;
 
 /// Teams' content versions read from the database, at most `READS_AT_ONCE` reads at a time
 /// per team. A request takes the first read to finish of those that started after it came,
 /// never one already under way when it came, which could miss a write that committed just
 /// before; when none has started and all the places are taken, it waits for a place. So under
-/// load the requests for one team share a few primary-key reads instead of making one each
-/// (bench/README.md), and one slow read holds up nobody: the next one, in the other place,
+/// load the requests for one team share a few primary-key reads instead of making one each,
+/// and one slow read holds up nobody: the next one, in the other place,
 /// serves them.
 #[derive(Default)]
 struct VersionReads {

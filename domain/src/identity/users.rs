@@ -292,7 +292,7 @@ pub async fn set_suspended(
         .target(format!("user {username}"));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(())
 }
 

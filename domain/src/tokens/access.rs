@@ -10,16 +10,13 @@
 //!
 //! A token never grants more than its owner can do today: role and membership are read on every
 //! check (or taken from a check of the last [`CALLER_CACHE_TTL`]), not copied into the token. A
-//! domain function that takes rights away calls [`rights_changed`], which empties every cache in
-//! the process at once.
+//! domain function that takes rights away calls [`rights::changed`], which ends every cached check
+//! in the process at once.
 
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -32,8 +29,11 @@ use crate::{
     error::Error,
     identity::names::Role,
     teams,
-    tokens::allow_list::AllowList,
-    tokens::format::{FormatError, TokenSecret},
+    tokens::{
+        allow_list::AllowList,
+        format::{FormatError, TokenSecret},
+        rights,
+    },
 };
 
 /// Why a call is refused. Each maps to one status and error code at the HTTP edge.
@@ -574,21 +574,9 @@ fn check_clock(token: &token::Model, old_value: bool, now: DateTime<Utc>) -> Res
     Ok(())
 }
 
-/// Bumped by every change that can take rights away (see [`rights_changed`]); a cached check
-/// made before the latest bump is not reused.
-static RIGHTS_VERSION: AtomicU64 = AtomicU64::new(0);
-
-/// Says that rights may have been taken away: a token deleted, regenerated, rotated, revoked
-/// or given an allow-list, a member removed or demoted, an account suspended, the policy
-/// shortened. Every [`CallerCache`] in the process stops reusing its checks at once. The domain
-/// function that makes such a change calls this after its commit; callers never need to.
-pub(crate) fn rights_changed() {
-    RIGHTS_VERSION.fetch_add(1, Ordering::SeqCst);
-}
-
 /// How long a successful check is reused. Whatever changes in another process (which deletes
 /// the token, removes the owner from the team, changes a role) takes effect within this time;
-/// changes in this process take effect at once ([`rights_changed`]).
+/// changes in this process take effect at once ([`rights::changed`]).
 pub const CALLER_CACHE_TTL: Duration = Duration::from_millis(500);
 
 /// Entries beyond this are swept (and, if all are fresh, dropped) before a new one is added.
@@ -647,7 +635,7 @@ impl Drop for CheckTurn<'_> {
 
 impl CallerCache {
     /// A cache that reuses a check for `ttl` (tests use a long one, so that only
-    /// [`rights_changed`] can end an entry).
+    /// [`rights::changed`] can end an entry).
     pub fn with_ttl(ttl: Duration) -> Self {
         CallerCache {
             ttl,
@@ -657,7 +645,7 @@ impl CallerCache {
     }
 
     fn get(&self, digest: &str) -> Option<Found> {
-        let rights = RIGHTS_VERSION.load(Ordering::SeqCst);
+        let rights = rights::version();
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(digest)
@@ -700,7 +688,7 @@ impl CallerCache {
             return Ok(found);
         }
         // Read before the lookup: a change committed during it leaves the entry already stale.
-        let rights = RIGHTS_VERSION.load(Ordering::SeqCst);
+        let rights = rights::version();
         let found = look_up(db, digest).await?;
         if found.passes() {
             self.put(digest.to_string(), rights, found.clone());

@@ -375,7 +375,7 @@ async fn decide(
         .target(target);
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(TeamToken { info, owner })
 }
 

@@ -159,7 +159,7 @@ pub async fn revoke_reported(
         changed.push(id);
     }
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(changed)
 }
 

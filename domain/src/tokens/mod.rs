@@ -11,6 +11,7 @@ pub mod format;
 pub mod governance;
 pub mod leaks;
 pub mod policy;
+pub mod rights;
 pub mod services;
 pub mod usage;
 
@@ -472,7 +473,7 @@ async fn replace_explorer_token(
     )
     .await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(issued)
 }
 
@@ -608,7 +609,7 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
         crate::identity::users::usernames_by_id(db, tokens.iter().filter_map(|t| t.revoked_by))
             .await?;
     let slugs = teams::slugs_by_id(db, tokens.iter().map(|t| t.team_id)).await?;
-    Ok(tokens
+    tokens
         .into_iter()
         .map(|t| {
             let slug = slugs.get(&t.team_id).cloned().unwrap_or_default();
@@ -634,7 +635,7 @@ pub async fn list(db: &DatabaseConnection, owner_id: i64) -> Result<Vec<TokenInf
                 ..TokenInfo::from_model(t, slug)?
             })
         })
-        .collect::<Result<_>>()?)
+        .collect()
 }
 
 /// One of the owner's live tokens, locked until the write transaction it is read in ends (so a
@@ -675,7 +676,7 @@ pub async fn regenerate(
         .target(format!("token \"{}\"", issued.info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(issued)
 }
 
@@ -766,7 +767,7 @@ pub async fn rotate(
         ));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(Rotated {
         issued,
         old_valid_until,
@@ -819,7 +820,7 @@ pub async fn end_overlap(
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(info)
 }
 
@@ -908,7 +909,7 @@ pub async fn set_allowed_ips(
         .target(format!("token \"{}\": {list}", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(info)
 }
 
@@ -943,7 +944,7 @@ async fn delete_as(
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(info)
 }
 

@@ -185,7 +185,7 @@ pub async fn set(
         activity::record(&txn, event).await?;
     }
     txn.commit().await?;
-    crate::tokens::access::rights_changed();
+    crate::tokens::rights::changed();
     Ok(Applied { shortened })
 }
 

@@ -535,6 +535,6 @@ fn caller_actor(caller: &TokenCaller) -> domain::Actor {
 /// The token's team (which the middleware has checked is the path's).
 fn caller_team(caller: &TokenCaller) -> ApiResult<domain::identity::names::TeamSlug> {
     Ok(domain::identity::names::TeamSlug::parse(
-        &caller.team_slug(),
+        caller.team_slug(),
     )?)
 }
