@@ -1,5 +1,6 @@
 //! Extractors whose rejection is an [`ApiError`]: a handler takes `Body<T>`, `Ids<T>` or
-//! `Params<T>` and never sees a malformed request (413/422 for bodies and queries, 404 for path
+//! `Params<T>` (and the infallible `Client`, the caller's address) and never sees a malformed
+//! request (413/422 for bodies and queries, 404 for path
 //! ids that are not numbers; see the conversions in `crate::error`).
 //!
 //! Bodies and queries are also refused (422, naming the field) when a text in them holds a
@@ -11,9 +12,13 @@ use axum::{
     extract::{FromRequest, FromRequestParts, Request},
     http::request::Parts,
 };
-use domain::text::{Lines, refused_control};
+use domain::{
+    ClientIp,
+    text::{Lines, refused_control},
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::net::IpAddr;
 
 use crate::error::ApiError;
 
@@ -35,6 +40,17 @@ where
         serde_json::from_value(value)
             .map(Body)
             .map_err(|e| ApiError::validation_failed(format!("body: {e}")))
+    }
+}
+
+/// The client's address as `guard::client_ip` determined it (none where that guard did not run).
+pub struct Client(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client(parts.extensions.get::<ClientIp>().map(|ip| ip.0)))
     }
 }
 

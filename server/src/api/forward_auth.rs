@@ -13,14 +13,11 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use domain::{
-    ClientIp,
-    tokens::services::{self, Introspection},
-};
+use domain::tokens::services::{self, Introspection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth;
+use super::{auth, extract::Client};
 use crate::{error::ApiError, state::AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -79,7 +76,7 @@ fn service_host(headers: &HeaderMap) -> Option<String> {
 /// `GET /auth/verify`: 200 and the caller's identity in headers, or the API's refusal.
 pub async fn verify(
     State(state): State<AppState>,
-    ip: Option<axum::Extension<ClientIp>>,
+    Client(client_ip): Client,
     query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
     method: Method,
     headers: HeaderMap,
@@ -98,7 +95,6 @@ pub async fn verify(
         Some(_) => return bad_configuration("access= may be read or write."),
     };
     let write = force_write || original_request_writes(&headers, &method);
-    let client_ip = ip.map(|ip| ip.0.0);
     let caller =
         match auth::check_token(&state, &headers, client_ip, Some(team.trim()), write).await {
             Ok(caller) => caller,
@@ -223,11 +219,10 @@ impl From<Introspection> for IntrospectionResponse {
 )]
 pub async fn introspect(
     State(state): State<AppState>,
-    ip: Option<axum::Extension<ClientIp>>,
+    Client(client_ip): Client,
     headers: HeaderMap,
     form: Result<Form<IntrospectionRequest>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let client_ip = ip.map(|ip| ip.0.0);
     if let Some(ip) = client_ip
         && let Err(wait) = state.failed_auth.check(ip)
     {

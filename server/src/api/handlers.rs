@@ -3,7 +3,7 @@
 //! the token's team. Each `#[utoipa::path]` annotation is the endpoint's one definition: `api::router`
 //! mounts the handlers with `routes!`, which also puts them into the OpenAPI document.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::{
     Extension, Json,
@@ -12,26 +12,30 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::{
-    ClientIp, content,
+    content,
     content::pages::QuestionPages,
     tokens::access::{Denied, TokenCaller, WriteGrant},
 };
 use sea_orm::DatabaseConnection;
 
 use super::{
-    extract::{Body, Ids, Params},
+    extract::{Body, Client, Ids, Params},
     model::{
-        AnswerBody, AnswerOut, AnswerPage, ErrorBody, LeakReport, LeakReportAccepted, Me, MeToken,
-        MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPage, Regenerated,
-        RevokeQuery, RotateRequest, Rotated, TeamTokenOut, TeamTokenPage, TeamTokenQuery,
+        AnswerBody, AnswerOut, AnswerPage, AnswerPath, ErrorBody, LeakReport, LeakReportAccepted,
+        Me, MeToken, MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPage,
+        QuestionPath, Regenerated, RevokeQuery, RotateRequest, Rotated, TeamPath, TeamTokenOut,
+        TeamTokenPage, TeamTokenPath, TeamTokenQuery,
+    },
+    openapi::answers::{
+        BadPage, BodyRefused, NoSuchAnswer, NoSuchQuestion, NotAMember, ReadRefused, WriteRefused,
     },
 };
 use crate::{error::ApiError, state::AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn ip_text(ip: Option<Extension<ClientIp>>) -> Option<String> {
-    ip.map(|Extension(ClientIp(ip))| ip.to_string())
+fn ip_text(ip: Option<IpAddr>) -> Option<String> {
+    ip.map(|ip| ip.to_string())
 }
 
 /// The permission to write that the middleware obtained for this call: every write of team
@@ -48,7 +52,7 @@ fn grant(caller: &TokenCaller) -> ApiResult<&WriteGrant> {
     responses(
         (status = 200, description = "The caller and the token", body = Me,
             headers(("Patdesk-Token-Expiration" = String, description = "RFC 3339, or `never`"))),
-        (status = 403, description = "The owner is no longer a member of the token's team", body = ErrorBody),
+        NotAMember,
     )
 )]
 pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
@@ -83,12 +87,12 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
     post, path = "/api/v1/tokens/self/regenerate", tag = "tokens",
     responses(
         (status = 200, description = "The new value, shown once", body = Regenerated),
-        (status = 403, description = "Not a member of the token's team", body = ErrorBody),
+        NotAMember,
     )
 )]
 pub async fn regenerate_self(
     State(db): State<DatabaseConnection>,
-    ip: Option<Extension<ClientIp>>,
+    Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<Response> {
     let issued =
@@ -118,7 +122,7 @@ fn never_stored(body: impl IntoResponse) -> Response {
     request_body = RotateRequest,
     responses(
         (status = 200, description = "The new value, shown once", body = Rotated),
-        (status = 403, description = "Not a member of the token's team", body = ErrorBody),
+        NotAMember,
         (status = 409, description = "Called with the old value of a rotation under way", body = ErrorBody),
         (status = 422, description = "`overlap_seconds` out of range, or past the token's expiry", body = ErrorBody),
     )
@@ -126,7 +130,7 @@ fn never_stored(body: impl IntoResponse) -> Response {
 pub async fn rotate_self(
     State(db): State<DatabaseConnection>,
     State(min_overlap): State<domain::tokens::MinOverlap>,
-    ip: Option<Extension<ClientIp>>,
+    Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
     Body(request): Body<RotateRequest>,
 ) -> ApiResult<Response> {
@@ -162,12 +166,12 @@ pub async fn rotate_self(
     delete, path = "/api/v1/tokens/self", tag = "tokens",
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not a member of the token's team", body = ErrorBody),
+        NotAMember,
     )
 )]
 pub async fn delete_self(
     State(db): State<DatabaseConnection>,
-    ip: Option<Extension<ClientIp>>,
+    Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<StatusCode> {
     domain::tokens::delete(&db, caller.user_id(), &caller.token().id, ip_text(ip)).await?;
@@ -177,11 +181,11 @@ pub async fn delete_self(
 /// The team's questions, newest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops"), PageQuery),
+    params(TeamPath, PageQuery),
     responses(
         (status = 200, description = "A page of questions", body = QuestionPage),
-        (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
-        (status = 422, description = "Bad `page` or `per_page`", body = ErrorBody),
+        ReadRefused,
+        BadPage,
     )
 )]
 pub async fn list_questions(
@@ -199,13 +203,12 @@ pub async fn list_questions(
 /// Asks a question (needs a write token and the writer or admin role).
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops")),
+    params(TeamPath),
     request_body = NewQuestion,
     responses(
         (status = 201, description = "Created", body = QuestionOut),
-        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; the message names it", body = ErrorBody),
+        WriteRefused,
+        BodyRefused,
     )
 )]
 pub async fn create_question(
@@ -222,19 +225,19 @@ pub async fn create_question(
 /// One question.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
+    params(QuestionPath),
     responses(
         (status = 200, description = "The question", body = QuestionOut),
-        (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
-        (status = 404, description = "No such question in this team", body = ErrorBody),
+        ReadRefused,
+        NoSuchQuestion,
     )
 )]
 pub async fn get_question(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64)>,
+    Ids(path): Ids<QuestionPath>,
 ) -> ApiResult<Json<QuestionOut>> {
-    let (_, id) = ids;
+    let id = path.id;
     let question = content::get_question(&db, caller.token().team_id, id).await?;
     Ok(Json(QuestionOut::from(&question)))
 }
@@ -242,24 +245,23 @@ pub async fn get_question(
 /// Edits a question's title and/or body.
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
+    params(QuestionPath),
     request_body = QuestionChanges,
     responses(
         (status = 200, description = "The edited question", body = QuestionOut),
-        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
-        (status = 404, description = "No such question in this team", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field; the message names it", body = ErrorBody),
+        WriteRefused,
+        NoSuchQuestion,
+        BodyRefused,
     )
 )]
 pub async fn update_question(
     State(db): State<DatabaseConnection>,
     State(pages): State<Arc<QuestionPages>>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64)>,
+    Ids(path): Ids<QuestionPath>,
     Body(changes): Body<QuestionChanges>,
 ) -> ApiResult<Json<QuestionOut>> {
-    let (_, id) = ids;
+    let id = path.id;
     let question = content::update_question(
         &db,
         &pages,
@@ -275,20 +277,20 @@ pub async fn update_question(
 /// Deletes a question and its answers.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
+    params(QuestionPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
-        (status = 404, description = "No such question in this team", body = ErrorBody),
+        WriteRefused,
+        NoSuchQuestion,
     )
 )]
 pub async fn delete_question(
     State(db): State<DatabaseConnection>,
     State(pages): State<Arc<QuestionPages>>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64)>,
+    Ids(path): Ids<QuestionPath>,
 ) -> ApiResult<StatusCode> {
-    let (_, id) = ids;
+    let id = path.id;
     content::delete_question(&db, &pages, id, grant(&caller)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -296,21 +298,21 @@ pub async fn delete_question(
 /// A question's answers, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1), PageQuery),
+    params(QuestionPath, PageQuery),
     responses(
         (status = 200, description = "A page of answers", body = AnswerPage),
-        (status = 403, description = "`wrong_team` or `not_a_member`", body = ErrorBody),
-        (status = 404, description = "No such question in this team", body = ErrorBody),
-        (status = 422, description = "Bad `page` or `per_page`", body = ErrorBody),
+        ReadRefused,
+        NoSuchQuestion,
+        BadPage,
     )
 )]
 pub async fn list_answers(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64)>,
+    Ids(path): Ids<QuestionPath>,
     Params(params): Params<PageQuery>,
 ) -> ApiResult<Json<AnswerPage>> {
-    let (_, id) = ids;
+    let id = path.id;
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
     let found = content::list_answers(&db, caller.token().team_id, id, page, per_page).await?;
     Ok(Json(AnswerPage::from(&found)))
@@ -319,23 +321,22 @@ pub async fn list_answers(
 /// Answers a question.
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = i64, Path, description = "Question id", example = 1)),
+    params(QuestionPath),
     request_body = AnswerBody,
     responses(
         (status = 201, description = "Created", body = AnswerOut),
-        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
-        (status = 404, description = "No such question in this team", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field; the message names it", body = ErrorBody),
+        WriteRefused,
+        NoSuchQuestion,
+        BodyRefused,
     )
 )]
 pub async fn create_answer(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64)>,
+    Ids(path): Ids<QuestionPath>,
     Body(new): Body<AnswerBody>,
 ) -> ApiResult<(StatusCode, Json<AnswerOut>)> {
-    let (_, id) = ids;
+    let id = path.id;
     let answer = content::create_answer(&db, id, grant(&caller)?, &new.body).await?;
     Ok((StatusCode::CREATED, Json(AnswerOut::from(&answer))))
 }
@@ -343,27 +344,22 @@ pub async fn create_answer(
 /// Edits an answer.
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
-    params(
-        ("team" = String, Path, description = "The team's slug", example = "ops"),
-        ("id" = i64, Path, description = "Question id", example = 1),
-        ("answer_id" = i64, Path, description = "Answer id", example = 1),
-    ),
+    params(AnswerPath),
     request_body = AnswerBody,
     responses(
         (status = 200, description = "The edited answer", body = AnswerOut),
-        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
-        (status = 404, description = "No such answer in this team", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid field; the message names it", body = ErrorBody),
+        WriteRefused,
+        NoSuchAnswer,
+        BodyRefused,
     )
 )]
 pub async fn update_answer(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64, i64)>,
+    Ids(path): Ids<AnswerPath>,
     Body(changes): Body<AnswerBody>,
 ) -> ApiResult<Json<AnswerOut>> {
-    let (_, question_id, answer_id) = ids;
+    let (question_id, answer_id) = (path.id, path.answer_id);
     let answer =
         content::update_answer(&db, question_id, answer_id, grant(&caller)?, &changes.body).await?;
     Ok(Json(AnswerOut::from(&answer)))
@@ -372,23 +368,19 @@ pub async fn update_answer(
 /// Deletes an answer.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
-    params(
-        ("team" = String, Path, description = "The team's slug", example = "ops"),
-        ("id" = i64, Path, description = "Question id", example = 1),
-        ("answer_id" = i64, Path, description = "Answer id", example = 1),
-    ),
+    params(AnswerPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`", body = ErrorBody),
-        (status = 404, description = "No such answer in this team", body = ErrorBody),
+        WriteRefused,
+        NoSuchAnswer,
     )
 )]
 pub async fn delete_answer(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, i64, i64)>,
+    Ids(path): Ids<AnswerPath>,
 ) -> ApiResult<StatusCode> {
-    let (_, question_id, answer_id) = ids;
+    let (question_id, answer_id) = (path.id, path.answer_id);
     content::delete_answer(&db, question_id, answer_id, grant(&caller)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -397,7 +389,7 @@ pub async fn delete_answer(
 /// Never returns a token's value.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/tokens", tag = "team tokens",
-    params(("team" = String, Path, description = "The team's slug (must be the token's team)", example = "ops"), TeamTokenQuery),
+    params(TeamPath, TeamTokenQuery),
     responses(
         (status = 200, description = "A page of the team's tokens", body = TeamTokenPage),
         (status = 403, description = "`wrong_team`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
@@ -448,7 +440,7 @@ pub async fn list_team_tokens(
 /// stops working at once; its owner sees who revoked it, when, and the reason.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/tokens/{id}", tag = "team tokens",
-    params(("team" = String, Path, description = "The team's slug", example = "ops"), ("id" = String, Path, description = "Token id", example = "tok_0123456789abcdef"), RevokeQuery),
+    params(TeamTokenPath, RevokeQuery),
     responses(
         (status = 204, description = "Revoked"),
         (status = 403, description = "`wrong_team`, `read_only_token`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
@@ -458,13 +450,13 @@ pub async fn list_team_tokens(
 )]
 pub async fn revoke_team_token(
     State(db): State<DatabaseConnection>,
-    ip: Option<Extension<ClientIp>>,
+    Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
-    Ids(ids): Ids<(String, String)>,
+    Ids(path): Ids<TeamTokenPath>,
     Params(query): Params<RevokeQuery>,
 ) -> ApiResult<StatusCode> {
     use domain::tokens::governance::Scope;
-    let (_, id) = ids;
+    let id = path.id;
     let team = caller_team(&caller)?;
     domain::tokens::governance::revoke(
         &db,
@@ -494,12 +486,11 @@ pub async fn revoke_team_token(
 )]
 pub async fn report_leaked(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    Client(ip): Client,
     Body(report): Body<LeakReport>,
 ) -> ApiResult<(StatusCode, Json<LeakReportAccepted>)> {
     use domain::tokens::leaks::{Report, revoke_reported};
-    let client = ip.as_ref().map(|Extension(ClientIp(ip))| *ip);
-    if let Some(client) = client {
+    if let Some(client) = ip {
         state
             .leak_reports
             .check(client)

@@ -2,7 +2,7 @@
 
 use domain::content::{Answer, Page, Question};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// Every error: `{"error":{"code","message"}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -346,4 +346,52 @@ pub struct RevokeQuery {
     /// Why (at most 200 characters): the token's owner sees it on their token page.
     #[param(max_length = 200)]
     pub reason: Option<String>,
+}
+
+/// `/api/v1/teams/{team}/…`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TeamPath {
+    /// The team's slug (must be the token's team).
+    #[param(example = "ops")]
+    pub team: String,
+}
+
+/// `/api/v1/teams/{team}/questions/{id}…`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct QuestionPath {
+    /// The team's slug (must be the token's team).
+    #[param(example = "ops")]
+    pub team: String,
+    /// Question id.
+    #[param(example = 1)]
+    pub id: i64,
+}
+
+/// `/api/v1/teams/{team}/questions/{id}/answers/{answer_id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AnswerPath {
+    /// The team's slug (must be the token's team).
+    #[param(example = "ops")]
+    pub team: String,
+    /// Question id.
+    #[param(example = 1)]
+    pub id: i64,
+    /// Answer id.
+    #[param(example = 1)]
+    pub answer_id: i64,
+}
+
+/// `/api/v1/teams/{team}/tokens/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TeamTokenPath {
+    /// The team's slug (must be the token's team).
+    #[param(example = "ops")]
+    pub team: String,
+    /// Token id.
+    #[param(example = "tok_0123456789abcdef")]
+    pub id: String,
 }

@@ -259,3 +259,56 @@ fn add_created_links(document: &mut serde_json::Value) {
         created.insert("links".into(), Value::Object(links));
     }
 }
+
+/// The answers that several operations share, each described once (`responses(...)` in a
+/// handler's `#[utoipa::path]` names them).
+pub mod answers {
+    use utoipa::IntoResponses;
+
+    use crate::api::model::ErrorBody;
+
+    /// A read of team content refused for the token's team or membership.
+    #[derive(IntoResponses)]
+    #[response(status = 403, description = "`wrong_team` or `not_a_member`")]
+    pub struct ReadRefused(pub ErrorBody);
+
+    /// A write of team content refused for the team, the token or the owner's role.
+    #[derive(IntoResponses)]
+    #[response(
+        status = 403,
+        description = "`wrong_team`, `read_only_token`, `not_a_member` or `insufficient_role`"
+    )]
+    pub struct WriteRefused(pub ErrorBody);
+
+    /// The calling token's own endpoints: open to any valid token whose owner is still a member.
+    #[derive(IntoResponses)]
+    #[response(
+        status = 403,
+        description = "The owner is no longer a member of the token's team"
+    )]
+    pub struct NotAMember(pub ErrorBody);
+
+    #[derive(IntoResponses)]
+    #[response(status = 404, description = "No such question in this team")]
+    pub struct NoSuchQuestion(pub ErrorBody);
+
+    #[derive(IntoResponses)]
+    #[response(status = 404, description = "No such answer in this team")]
+    pub struct NoSuchAnswer(pub ErrorBody);
+
+    /// A JSON body that is too large or does not hold what the operation needs.
+    #[derive(IntoResponses)]
+    pub enum BodyRefused {
+        #[response(status = 413, description = "Body over 64 KiB")]
+        TooLarge(ErrorBody),
+        #[response(
+            status = 422,
+            description = "A field is missing or invalid; the message names it"
+        )]
+        Invalid(ErrorBody),
+    }
+
+    #[derive(IntoResponses)]
+    #[response(status = 422, description = "Bad `page` or `per_page`")]
+    pub struct BadPage(pub ErrorBody);
+}
