@@ -23,7 +23,10 @@ use crate::{
     components::{FieldError, FormError, action_error},
     error::AppError,
     teams::TeamTabs,
-    tokens::allow_list::{AllowListEditing, AllowListEditor},
+    tokens::{
+        allow_list::{AllowListEditing, AllowListEditor},
+        view::TokenView,
+    },
 };
 
 /// Rows per page of the tab.
@@ -32,28 +35,10 @@ pub const PER_PAGE: u64 = 50;
 /// One of the team's tokens as its admins see it. Times are prepared on the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamTokenRow {
-    pub id: String,
-    pub team: String,
+    pub token: TokenView,
     pub owner: String,
-    pub description: String,
-    pub kind: TokenKind,
-    /// `pdk_…a1b2`
-    pub partial: String,
-    pub write: bool,
-    pub created: String,
-    pub created_exact: String,
-    pub expires: Option<String>,
-    pub expires_exact: Option<String>,
-    pub last_used: Option<String>,
-    pub last_used_exact: Option<String>,
-    pub last_ip: Option<String>,
     /// Not used for `domain::tokens::governance::UNUSED_DAYS` days.
     pub unused: bool,
-    pub expiring_soon: bool,
-    /// A write token waiting for an admin's approval.
-    pub pending_approval: bool,
-    /// Canonical CIDRs it may be used from; empty: any address.
-    pub allowed_ips: Vec<String>,
 }
 
 /// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`,
@@ -153,9 +138,7 @@ pub async fn team_tokens(
     pending: bool,
     page: u64,
 ) -> Result<TeamTokensView, AppError> {
-    use domain::{
-        Actor, content::page_params, time, tokens::format::partial, tokens::governance as rules,
-    };
+    use domain::{Actor, content::page_params, tokens::governance as rules};
 
     use crate::session::{db, require_user};
     let user = require_user()?;
@@ -213,23 +196,8 @@ pub async fn team_tokens(
             .into_iter()
             .map(|t| TeamTokenRow {
                 unused: t.is_unused(now),
-                expiring_soon: t.info.is_expiring_soon(now),
-                pending_approval: t.info.pending_approval,
-                allowed_ips: t.info.allowed_ips,
-                id: t.info.id,
-                team: t.info.team_slug,
+                token: TokenView::of(&t.info, now),
                 owner: t.owner,
-                description: t.info.description,
-                kind: t.info.kind,
-                partial: partial(&t.info.hint),
-                write: t.info.write,
-                created: time::date(t.info.created_at),
-                created_exact: time::minute(t.info.created_at),
-                expires: t.info.expires_at.map(time::date),
-                expires_exact: t.info.expires_at.map(time::minute),
-                last_used: t.info.last_used_at.map(|at| time::relative(at, now)),
-                last_used_exact: t.info.last_used_at.map(time::minute),
-                last_ip: t.info.last_used_ips.first().cloned(),
             })
             .collect(),
         page: found.page,
@@ -603,55 +571,55 @@ fn Filters(
 fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) -> impl IntoView {
     let ask = decisions.ask;
     let this = RevokeAsk {
-        id: row.id.clone(),
-        description: row.description.clone(),
+        id: row.token.id.clone(),
+        description: row.token.description.clone(),
         owner: row.owner.clone(),
         // Approving and denying belong to the team's admins, on the team's tab.
-        deny: row.pending_approval && !instance,
+        deny: row.token.pending_approval && !instance,
     };
     let verb = if this.deny { "Deny" } else { "Revoke" };
-    let label = format!("{verb} {} of {}", row.description, row.owner);
-    let approve_label = format!("Approve {} of {}", row.description, row.owner);
+    let label = format!("{verb} {} of {}", row.token.description, row.owner);
+    let approve_label = format!("Approve {} of {}", row.token.description, row.owner);
     let params = use_params_map();
     let team = params.read_untracked().get("slug").unwrap_or_default();
-    let id = row.id.clone();
+    let id = row.token.id.clone();
     view! {
-        <tr data-token-id=row.id.clone() data-owner=row.owner.clone()>
-            {instance.then(|| view! { <td><code>{row.team.clone()}</code></td> })}
+        <tr data-token-id=row.token.id.clone() data-owner=row.owner.clone()>
+            {instance.then(|| view! { <td><code>{row.token.team.clone()}</code></td> })}
             <td>{row.owner.clone()}</td>
             <td>
-                <span class="desc">{row.description.clone()}</span>
-                {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+                <span class="desc">{row.token.description.clone()}</span>
+                {(row.token.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
                 {row.unused.then(|| view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> })}
-                {row.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
-                {row.pending_approval.then(|| view! { <span class="badge warn" title="The API refuses it until an admin approves it">"waiting for approval"</span> })}
+                {row.token.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
+                {row.token.pending_approval.then(|| view! { <span class="badge warn" title="The API refuses it until an admin approves it">"waiting for approval"</span> })}
                 // A team admin may narrow a member's allow-list (on the team's own tab).
                 {if instance {
-                    (!row.allowed_ips.is_empty()).then(|| view! {
-                        <p class="allow-list" data-testid="allowed-ips">{format!("Only from {}", row.allowed_ips.join(", "))}</p>
+                    (!row.token.allowed_ips.is_empty()).then(|| view! {
+                        <p class="allow-list" data-testid="allowed-ips">{format!("Only from {}", row.token.allowed_ips.join(", "))}</p>
                     }).into_any()
                 } else {
                     view! {
-                        <AllowListEditor id=row.id.clone() description=row.description.clone()
-                            allowed=row.allowed_ips.clone() editing=decisions.ips
+                        <AllowListEditor id=row.token.id.clone() description=row.token.description.clone()
+                            allowed=row.token.allowed_ips.clone() editing=decisions.ips
                             help="You can narrow a member's list (every entry inside the current one); only its owner can widen it."/>
                     }.into_any()
                 }}
             </td>
-            <td><code class="partial">{row.partial.clone()}</code></td>
-            <td>{if row.write { "read/write" } else { "read" }}</td>
-            <td><span title=row.created_exact.clone()>{row.created.clone()}</span></td>
-            <td>{match row.expires.clone() {
-                Some(date) => view! { <span class:soon=row.expiring_soon title=row.expires_exact.clone()>{date}</span> }.into_any(),
+            <td><code class="partial">{row.token.partial.clone()}</code></td>
+            <td>{if row.token.write { "read/write" } else { "read" }}</td>
+            <td><span title=row.token.created_exact.clone()>{row.token.created.clone()}</span></td>
+            <td>{match row.token.expires.clone() {
+                Some(date) => view! { <span class:soon=row.token.expiring_soon title=row.token.expires_exact.clone()>{date}</span> }.into_any(),
                 None => view! { <span class="never">"never"</span> }.into_any(),
             }}</td>
-            <td>{match row.last_used.clone() {
-                Some(when) => view! { <span title=row.last_used_exact.clone()>{when}</span> }.into_any(),
+            <td>{match row.token.last_used.clone() {
+                Some(when) => view! { <span title=row.token.last_used_exact.clone()>{when}</span> }.into_any(),
                 None => view! { <span class="muted">"Never"</span> }.into_any(),
             }}</td>
-            <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            <td>{row.token.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
-                {(row.pending_approval && !instance).then(|| view! {
+                {(row.token.pending_approval && !instance).then(|| view! {
                     <ActionForm action=decisions.approve>
                         <input type="hidden" name="team" value=team.clone()/>
                         <input type="hidden" name="id" value=id/>

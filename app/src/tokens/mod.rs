@@ -19,6 +19,7 @@ mod form;
 mod once_only;
 pub mod server;
 mod table;
+pub mod view;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

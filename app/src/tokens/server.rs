@@ -2,39 +2,20 @@
 //! expiry choices of the form, and the once-only value; rotation and IP allow-lists
 //! (docs/tokens.md).
 
-use common::{ExpiryChoices, Role, TokenKind};
+use common::{ExpiryChoices, Role};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::view::TokenView;
 use crate::error::AppError;
 
-/// A token row as the table shows it. Times are prepared on the server (relative and exact).
+/// A row of the owner's token table: the token, and what only its owner is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRow {
-    pub id: String,
-    pub description: String,
-    pub team: String,
-    pub write: bool,
-    pub kind: TokenKind,
-    /// `pdk_…a1b2`
-    pub partial: String,
-    pub created: String,
-    pub created_exact: String,
-    /// `None`: never expires.
-    pub expires: Option<String>,
-    pub expires_exact: Option<String>,
+    pub token: TokenView,
     pub expired: bool,
-    pub expiring_soon: bool,
-    /// `None`: never used.
-    pub last_used: Option<String>,
-    pub last_used_exact: Option<String>,
-    pub last_ip: Option<String>,
-    /// Waits for a team admin's approval before the API accepts it.
-    pub pending_approval: bool,
     /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
     pub revoked: Option<RevokedNote>,
-    /// Canonical CIDRs it may be used from; empty: any address.
-    pub allowed_ips: Vec<String>,
     /// The latest use was with the old value of a rotation.
     pub last_used_old_value: bool,
     /// The value a rotation replaced, while it still works.
@@ -115,7 +96,7 @@ pub(crate) mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
-    use super::{IssuedToken, OldValueNote, RevokedNote, TeamChoice, TokenRow};
+    use super::{IssuedToken, OldValueNote, RevokedNote, TeamChoice, TokenRow, TokenView};
     use crate::{
         error::AppError,
         session::{db, require_user},
@@ -135,28 +116,17 @@ pub(crate) mod ssr {
             last_used: old.last_used_at.map(|at| time::relative(at, now)),
             last_used_exact: old.last_used_at.map(time::minute),
         });
+        let mut token = TokenView::of(&t, now);
+        // A revoked token is neither about to expire nor waiting for anything.
+        token.expiring_soon &= revoked.is_none();
+        token.pending_approval &= revoked.is_none();
         TokenRow {
+            token,
             remaining_seconds: t.expires_at.map(|at| (at - now).num_seconds().max(0)),
-            allowed_ips: t.allowed_ips.clone(),
             last_used_old_value: t.last_used_old_value && old_value.is_some(),
             old_value,
-            partial: domain::tokens::format::partial(&t.hint),
-            created: time::date(t.created_at),
-            created_exact: time::minute(t.created_at),
-            expires: t.expires_at.map(time::date),
-            expires_exact: t.expires_at.map(time::minute),
-            expiring_soon: revoked.is_none() && t.is_expiring_soon(now),
-            pending_approval: t.pending_approval && revoked.is_none(),
             revoked,
             expired: t.is_expired(now),
-            last_used: t.last_used_at.map(|at| time::relative(at, now)),
-            last_used_exact: t.last_used_at.map(time::minute),
-            last_ip: t.last_used_ips.first().cloned(),
-            kind: t.kind,
-            id: t.id,
-            description: t.description,
-            team: t.team_slug,
-            write: t.write,
         }
     }
 

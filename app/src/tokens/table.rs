@@ -22,7 +22,7 @@ pub fn TokenTable(
         }
         .into_any();
     }
-    let soon = rows.iter().filter(|r| r.expiring_soon).count();
+    let soon = rows.iter().filter(|r| r.token.expiring_soon).count();
     view! {
         <ExpiryBanner soon/>
         <div class="table-wrap">
@@ -70,27 +70,27 @@ fn TokenTableRow(
     confirm: RwSignal<Option<Confirm>>,
     editing: AllowListEditing,
 ) -> impl IntoView {
-    let (id_r, desc_r) = (row.id.clone(), row.description.clone());
-    let (id_d, desc_d) = (row.id.clone(), row.description.clone());
+    let (id_r, desc_r) = (row.token.id.clone(), row.token.description.clone());
+    let (id_d, desc_d) = (row.token.id.clone(), row.token.description.clone());
     let (id_rot, desc_rot, remaining_seconds) = (
-        row.id.clone(),
-        row.description.clone(),
+        row.token.id.clone(),
+        row.token.description.clone(),
         row.remaining_seconds,
     );
     // The shortest overlap on offer must fit in what is left of the token's life.
     let shortest = OVERLAP_CHOICES[0].0;
     let can_rotate = !row.expired && remaining_seconds.is_none_or(|left| left >= shortest);
     // Explorer tokens live a day by design, like the reminders, the badge leaves them out.
-    let expiring = row.expiring_soon && row.kind != TokenKind::Explorer;
-    let expires = match (&row.expires, row.expired) {
+    let expiring = row.token.expiring_soon && row.token.kind != TokenKind::Explorer;
+    let expires = match (&row.token.expires, row.expired) {
         (None, _) => view! { <span class="never" title="This token never expires">"never"</span> }.into_any(),
-        (Some(date), true) => view! { <span class="expired" title=row.expires_exact.clone()>{format!("expired {date}")}</span> }.into_any(),
+        (Some(date), true) => view! { <span class="expired" title=row.token.expires_exact.clone()>{format!("expired {date}")}</span> }.into_any(),
         (Some(date), false) if expiring => view! {
-            <span class="soon" title=row.expires_exact.clone()>{date.clone()}</span>
+            <span class="soon" title=row.token.expires_exact.clone()>{date.clone()}</span>
             <span class="badge warn" data-testid="expiring-badge">"expires soon"</span>
         }.into_any(),
         (Some(date), false) => view! {
-            <span title=row.expires_exact.clone()>{date.clone()}</span>
+            <span title=row.token.expires_exact.clone()>{date.clone()}</span>
         }.into_any(),
     };
     if let Some(note) = row.revoked.clone() {
@@ -106,39 +106,40 @@ fn TokenTableRow(
             Some(view! { <span class="badge" data-testid="last-used-value">"new value"</span> })
         }
     };
-    let last_used = match row.last_used.clone() {
+    let last_used = match row.token.last_used.clone() {
         Some(when) => {
-            view! { <span title=row.last_used_exact.clone()>{when}</span> {which_value} }.into_any()
+            view! { <span title=row.token.last_used_exact.clone()>{when}</span> {which_value} }
+                .into_any()
         }
         None => view! { <span class="muted">"Never"</span> }.into_any(),
     };
     let old_value = row.old_value.clone().map(|old| {
-        view! { <OldValueLine id=row.id.clone() description=row.description.clone() old confirm/> }
+        view! { <OldValueLine id=row.token.id.clone() description=row.token.description.clone() old confirm/> }
     });
     view! {
-        <tr id=row.id.clone() data-token-id=row.id.clone() class:expired-row=row.expired class:expiring-row=expiring>
+        <tr id=row.token.id.clone() data-token-id=row.token.id.clone() class:expired-row=row.expired class:expiring-row=expiring>
             <td>
-                <span class="desc">{row.description.clone()}</span>
-                {(row.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
-                {row.pending_approval.then(|| view! {
+                <span class="desc">{row.token.description.clone()}</span>
+                {(row.token.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+                {row.token.pending_approval.then(|| view! {
                     <span class="badge warn" data-testid="pending-badge"
                         title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
                 })}
-                <AllowListEditor id=row.id.clone() description=row.description.clone()
-                    allowed=row.allowed_ips.clone() editing
+                <AllowListEditor id=row.token.id.clone() description=row.token.description.clone()
+                    allowed=row.token.allowed_ips.clone() editing
                     help="One address or CIDR range per line, up to 20. Empty: any address."/>
                 {old_value}
             </td>
-            <td><code>{row.team.clone()}</code></td>
-            <td>{if row.write { "read/write" } else { "read" }}</td>
-            <td><code class="partial">{row.partial.clone()}</code></td>
-            <td><span title=row.created_exact.clone()>{row.created.clone()}</span></td>
+            <td><code>{row.token.team.clone()}</code></td>
+            <td>{if row.token.write { "read/write" } else { "read" }}</td>
+            <td><code class="partial">{row.token.partial.clone()}</code></td>
+            <td><span title=row.token.created_exact.clone()>{row.token.created.clone()}</span></td>
             <td>{expires}</td>
             <td>{last_used}</td>
-            <td>{row.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            <td>{row.token.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
                 <button type="button" class="button secondary"
-                    aria-label=format!("Rotate {}", row.description)
+                    aria-label=format!("Rotate {}", row.token.description)
                     disabled=!can_rotate
                     title=if can_rotate {
                         "A new value, with the current one still working for a while"
@@ -153,12 +154,12 @@ fn TokenTableRow(
                     "Rotate"
                 </button>
                 <button type="button" class="button secondary"
-                    aria-label=format!("Regenerate {}", row.description)
+                    aria-label=format!("Regenerate {}", row.token.description)
                     on:click=move |_| confirm.set(Some(Confirm::Regenerate { id: id_r.clone(), description: desc_r.clone() }))>
                     "Regenerate"
                 </button>
                 <button type="button" class="button danger"
-                    aria-label=format!("Delete {}", row.description)
+                    aria-label=format!("Delete {}", row.token.description)
                     on:click=move |_| confirm.set(Some(Confirm::Delete { id: id_d.clone(), description: desc_d.clone() }))>
                     "Delete"
                 </button>
@@ -213,12 +214,12 @@ fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
         (false, None) => format!("{what} by {} on {} (no reason given)", note.by, note.at),
     };
     view! {
-        <tr id=row.id.clone() data-token-id=row.id.clone() class="revoked-row">
-            <td><span class="desc">{row.description.clone()}</span></td>
-            <td><code>{row.team.clone()}</code></td>
-            <td>{if row.write { "read/write" } else { "read" }}</td>
-            <td><code class="partial">{row.partial.clone()}</code></td>
-            <td><span title=row.created_exact.clone()>{row.created.clone()}</span></td>
+        <tr id=row.token.id.clone() data-token-id=row.token.id.clone() class="revoked-row">
+            <td><span class="desc">{row.token.description.clone()}</span></td>
+            <td><code>{row.token.team.clone()}</code></td>
+            <td>{if row.token.write { "read/write" } else { "read" }}</td>
+            <td><code class="partial">{row.token.partial.clone()}</code></td>
+            <td><span title=row.token.created_exact.clone()>{row.token.created.clone()}</span></td>
             <td colspan="4"><span class="revoked" data-testid="revoked-note">{said}</span></td>
         </tr>
     }
