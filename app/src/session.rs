@@ -36,11 +36,7 @@ pub fn require_user() -> Result<User, AppError> {
 }
 
 /// The client's IP address as the server worked it out (see the server's `guard::client_ip`).
-pub fn client_ip() -> Option<String> {
-    client_addr().map(|ip| ip.to_string())
-}
-
-fn client_addr() -> Option<std::net::IpAddr> {
+pub fn client_ip() -> Option<std::net::IpAddr> {
     parts().and_then(|p| p.extensions.get::<domain::ClientIp>().map(|ip| ip.0))
 }
 
@@ -61,7 +57,7 @@ fn rate_limited(wait: domain::throttle::RetryAfter) -> AppError {
 /// process shares (`domain::throttle`). A sign-in that succeeds gives its attempt back
 /// ([`forgive_sign_in_attempt`]).
 pub async fn reserve_sign_in_attempt() -> Result<(), AppError> {
-    let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) else {
+    let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_ip()) else {
         return Ok(());
     };
     throttle.reserve(ip).map_err(rate_limited)?;
@@ -84,7 +80,7 @@ pub async fn reserve_sign_in_attempt() -> Result<(), AppError> {
 /// Gives back the attempt [`reserve_sign_in_attempt`] counted: the sign-in did not fail on
 /// its password (it succeeded, the account is suspended, or the server was busy).
 pub async fn forgive_sign_in_attempt() {
-    let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_addr()) else {
+    let (Some(throttle), Some(ip)) = (use_context::<Arc<FailedAuth>>(), client_ip()) else {
         return;
     };
     throttle.forgive(ip);
@@ -98,7 +94,7 @@ pub async fn forgive_sign_in_attempt() {
 /// Counts a sign-up against the client's address, refusing it when the address has made too
 /// many this minute.
 pub fn reserve_sign_up() -> Result<(), AppError> {
-    let (Some(SignUps(throttle)), Some(ip)) = (use_context::<SignUps>(), client_addr()) else {
+    let (Some(SignUps(throttle)), Some(ip)) = (use_context::<SignUps>(), client_ip()) else {
         return Ok(());
     };
     throttle.reserve(ip).map_err(rate_limited)

@@ -159,7 +159,13 @@ impl Event {
         Event::new(Some(user_id), Actor::User(user_id), kind)
     }
 
-    pub fn ip(mut self, ip: Option<String>) -> Self {
+    pub fn ip(mut self, ip: Option<std::net::IpAddr>) -> Self {
+        self.ip = ip.map(|ip| ip.to_string());
+        self
+    }
+
+    /// [`Event::ip`] for an address already kept as text (the usage buffer's).
+    pub fn ip_text(mut self, ip: Option<String>) -> Self {
         self.ip = ip;
         self
     }

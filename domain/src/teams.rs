@@ -1,6 +1,8 @@
 //! Teams and memberships. The creator of a team is its admin; team admins add and remove members
 //! and change roles; a team always keeps at least one admin.
 
+use std::net::IpAddr;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -66,7 +68,7 @@ pub async fn create(
     owner_id: i64,
     slug: &TeamSlug,
     name: &TeamName,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TeamSummary> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
@@ -291,7 +293,7 @@ pub async fn add_member(
     slug: &TeamSlug,
     username: &Username,
     role: Role,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let team = locked_team(&txn, actor, slug).await?;
@@ -359,7 +361,7 @@ async fn record_member_change(
     member_id: i64,
     kind: Kind,
     target: String,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let event = Event::new(Some(actor.log_owner(member_id)), actor, kind)
         .ip(ip)
@@ -392,7 +394,7 @@ pub async fn set_role(
     slug: &TeamSlug,
     username: &Username,
     new_role: Role,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
@@ -427,7 +429,7 @@ pub async fn remove_member(
     actor: Actor,
     slug: &TeamSlug,
     username: &Username,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
@@ -469,7 +471,7 @@ pub async fn change_member(
     slug: &TeamSlug,
     username: &Username,
     change: MemberChange,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     match change {
         MemberChange::Add(role) => add_member(db, actor, slug, username, role, ip).await,
@@ -486,7 +488,7 @@ pub async fn set_write_approval(
     actor: Actor,
     slug: &TeamSlug,
     required: bool,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let team = admin_team(&txn, actor, slug, "change the team's token policy").await?;

@@ -357,15 +357,15 @@ async fn member_changes_by_an_admin_are_in_the_admins_activity_only_when_made() 
     )
     .await
     .unwrap();
-    let ip = Some("192.0.2.7".to_string());
-    teams::add_member(&db, admin, &ops, &name("bob"), Role::Reader, ip.clone())
+    let ip = Some(std::net::IpAddr::from([192, 0, 2, 7]));
+    teams::add_member(&db, admin, &ops, &name("bob"), Role::Reader, ip)
         .await
         .unwrap();
     // Refused: bob is already a member, and alice is the last admin.
-    teams::add_member(&db, admin, &ops, &name("bob"), Role::Writer, ip.clone())
+    teams::add_member(&db, admin, &ops, &name("bob"), Role::Writer, ip)
         .await
         .unwrap_err();
-    teams::set_role(&db, admin, &ops, &name("alice"), Role::Reader, ip.clone())
+    teams::set_role(&db, admin, &ops, &name("alice"), Role::Reader, ip)
         .await
         .unwrap_err();
     let (entries, _) = activity::list_for_user(&db, alice.id, 1, 50).await.unwrap();
@@ -435,13 +435,13 @@ async fn signing_in_replaces_the_old_session_and_is_recorded() {
     .await
     .unwrap();
     let first = sessions::start(&db, alice.id).await.unwrap();
-    let ip = Some("192.0.2.1".to_string());
+    let ip = Some(std::net::IpAddr::from([192, 0, 2, 1]));
     let (user, second) = sessions::sign_in(
         &db,
         "Alice",
         "a long enough password",
         Some(first.expose()),
-        ip.clone(),
+        ip,
     )
     .await
     .unwrap();
@@ -458,7 +458,7 @@ async fn signing_in_replaces_the_old_session_and_is_recorded() {
             .unwrap()
             .is_some()
     );
-    let err = sessions::sign_in(&db, "alice", "wrong password!", None, ip.clone())
+    let err = sessions::sign_in(&db, "alice", "wrong password!", None, ip)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidCredentials));

@@ -257,7 +257,7 @@ async fn note_question_change(db: &impl ConnectionTrait, team_id: i64, change: i
 /// happen together or not at all): who wrote, through which token, from where.
 async fn record_write(grant: &WriteGrant, db: &impl ConnectionTrait, target: String) -> Result<()> {
     let mut event = Event::own(grant.user_id(), Kind::ApiWrite)
-        .ip(grant.ip().map(|ip| ip.to_string()))
+        .ip(grant.ip())
         .target(target);
     event.token_id = Some(grant.token_id().to_string());
     activity::record(db, event).await

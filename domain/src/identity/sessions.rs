@@ -2,6 +2,8 @@
 //! SHA-256. A session ends at sign-out, after 12 hours without a request, or 7 days after
 //! sign-in, whichever comes first.
 
+use std::net::IpAddr;
+
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
@@ -103,7 +105,7 @@ pub async fn sign_in(
     username: &str,
     password: &str,
     replaced: Option<&str>,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<(User, SessionId)> {
     match users::authenticate(db, username, password).await {
         Ok(user) => {
@@ -141,7 +143,7 @@ pub async fn sign_in(
 pub async fn sign_out(
     db: &DatabaseConnection,
     cookie_value: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     if !well_formed(cookie_value) {
         return Ok(());

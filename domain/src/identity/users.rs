@@ -2,6 +2,8 @@
 //! the instance admins' inventory: every account, suspension and reactivation
 //! (`docs/governance.md`).
 
+use std::net::IpAddr;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -45,7 +47,7 @@ const FIRST_ACCOUNT_LOCK: i64 = 0x7061_7464_5f75_7372; // "patd_usr"
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Registration {
     /// Someone signed up in the web app, from this address.
-    SignUp { ip: Option<String> },
+    SignUp { ip: Option<IpAddr> },
     /// The operator ran `patdesk user add` (with `--admin`: an instance admin).
     ByOperator { admin: bool },
 }
@@ -258,7 +260,7 @@ pub async fn set_suspended(
     actor: Actor,
     username: &Username,
     suspended: bool,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     require_instance_admin(&txn, actor, "suspend or reactivate accounts").await?;
@@ -382,7 +384,7 @@ pub async fn update_settings(
     user_id: i64,
     email: Option<&Email>,
     mail: MailPreferences,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let account = user::Entity::find_by_id(user_id)

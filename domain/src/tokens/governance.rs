@@ -6,6 +6,8 @@
 //! Only the team's admins (and the operator) get past [`teams::admin_team`]; other members are
 //! refused with `Forbidden`, non-members get "team not found" as everywhere else.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -218,7 +220,7 @@ pub async fn revoke(
     scope: Scope<'_>,
     token_id: &str,
     reason: Option<&str>,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
     decide(db, actor, scope, token_id, Decision::Revoke(reason), ip).await
@@ -230,7 +232,7 @@ pub async fn approve(
     actor: Actor,
     slug: &TeamSlug,
     token_id: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
     decide(
         db,
@@ -250,7 +252,7 @@ pub async fn deny(
     slug: &TeamSlug,
     token_id: &str,
     reason: Option<&str>,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
     decide(
@@ -296,7 +298,7 @@ async fn decide(
     scope: Scope<'_>,
     token_id: &str,
     decision: Decision,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
     let what = match decision {
         Decision::Revoke(_) => "revoke the team's tokens",

@@ -3,6 +3,8 @@
 //! live token is revoked at once; its owner sees that it was reported, when, from where and what
 //! the reporter said. The answer never says which values were live (`docs/leaks.md`).
 
+use std::net::IpAddr;
+
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -80,7 +82,7 @@ impl Report {
 pub async fn revoke_reported(
     db: &DatabaseConnection,
     report: &Report,
-    reporter_ip: Option<String>,
+    reporter_ip: Option<IpAddr>,
 ) -> Result<Vec<String>> {
     if report.digests.is_empty() {
         return Ok(Vec::new());
@@ -152,7 +154,7 @@ pub async fn revoke_reported(
         active.update(&txn).await?;
         // Nobody signed in made this change: no actor (the Activity page names the kind).
         let event = Event::new(Some(owner), Actor::Operator, event_kind)
-            .ip(reporter_ip.clone())
+            .ip(reporter_ip)
             .token(id.clone())
             .target(target);
         activity::record(&txn, event).await?;

@@ -15,6 +15,8 @@ pub mod rights;
 pub mod services;
 pub mod usage;
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -314,7 +316,7 @@ pub async fn create(
     db: &DatabaseConnection,
     owner_id: i64,
     request: NewToken<'_>,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Issued> {
     create_as(db, Actor::User(owner_id), owner_id, request, ip).await
 }
@@ -333,7 +335,7 @@ async fn create_as(
     actor: Actor,
     owner_id: i64,
     request: NewToken<'_>,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Issued> {
     let description = parse_description(request.description)?;
     let txn = begin_write(db).await?;
@@ -392,7 +394,7 @@ pub async fn open_explorer(
     db: &DatabaseConnection,
     owner_id: i64,
     team: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Issued> {
     let (team, role) = member_team(db, owner_id, team).await?;
     let description = format!("API explorer ({})", team.slug);
@@ -416,7 +418,7 @@ pub async fn open_explorer(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match replace_explorer_token(db, owner_id, &team, role, &description, ip.clone()).await {
+        match replace_explorer_token(db, owner_id, &team, role, &description, ip).await {
             Err(Error::Conflict { .. }) if attempts < 3 => continue,
             outcome => return outcome,
         }
@@ -429,7 +431,7 @@ async fn replace_explorer_token(
     team: &team::Model,
     role: Role,
     description: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Issued> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
@@ -447,7 +449,7 @@ async fn replace_explorer_token(
         active.deleted_at = Set(Some(now));
         active.update(&txn).await?;
         let event = Event::own(owner_id, Kind::TokenDeleted)
-            .ip(ip.clone())
+            .ip(ip)
             .token(old_id)
             .target(format!(
                 "token \"{description}\" (replaced by a new explorer token)"
@@ -515,7 +517,7 @@ struct Row {
 
 /// Stores a new token with a fresh secret and records its creation (in the caller's
 /// transaction).
-async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<String>) -> Result<Issued> {
+async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<IpAddr>) -> Result<Issued> {
     let secret = TokenSecret::generate();
     let model = token::ActiveModel {
         id: Set(new_token_id()),
@@ -665,7 +667,7 @@ pub async fn regenerate(
     db: &DatabaseConnection,
     owner_id: i64,
     token_id: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Issued> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
@@ -718,7 +720,7 @@ pub async fn rotate(
     token_id: &str,
     overlap_seconds: i64,
     MinOverlap(min_overlap): MinOverlap,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Rotated> {
     // Checked as a number first, so that whatever a caller sends, the Duration cannot overflow.
     if !(min_overlap.num_seconds()..=MAX_OVERLAP.num_seconds()).contains(&overlap_seconds) {
@@ -796,7 +798,7 @@ pub async fn end_overlap(
     db: &DatabaseConnection,
     owner_id: i64,
     token_id: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
@@ -865,7 +867,7 @@ pub async fn set_allowed_ips(
     actor: Actor,
     token_id: &str,
     allowed: AllowList,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
     if !is_token_id(token_id) {
         return Err(Error::NotFound("token"));
@@ -918,7 +920,7 @@ pub async fn delete(
     db: &DatabaseConnection,
     owner_id: i64,
     token_id: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
     delete_as(db, Actor::User(owner_id), owner_id, token_id, ip).await
 }
@@ -929,7 +931,7 @@ async fn delete_as(
     actor: Actor,
     owner_id: i64,
     token_id: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;

@@ -4,6 +4,8 @@
 //! ([`Policy::expiry_choices`]); tightening it shortens existing tokens. See
 //! `docs/governance.md`.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use common::ExpiryChoices;
 use sea_orm::{
@@ -154,7 +156,7 @@ pub async fn set(
     db: &DatabaseConnection,
     actor: Actor,
     new: Policy,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<Applied> {
     let txn = begin_write(db).await?;
     crate::identity::users::require_instance_admin(&txn, actor, "change the token policy").await?;
@@ -171,7 +173,7 @@ pub async fn set(
         row.insert(&txn).await?;
     }
     let shortened = match new.max_lifetime_days {
-        Some(days) => shorten_tokens(&txn, actor, days, ip.clone()).await?,
+        Some(days) => shorten_tokens(&txn, actor, days, ip).await?,
         None => 0,
     };
     if let Some(admin) = actor.user_id() {
@@ -194,7 +196,7 @@ async fn shorten_tokens(
     txn: &impl ConnectionTrait,
     actor: Actor,
     days: u32,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<u64> {
     let now = Utc::now();
     let longest = Duration::days(i64::from(days));
@@ -231,7 +233,7 @@ async fn shorten_tokens(
         active.update(txn).await?;
         let was = was.map_or("never".to_string(), crate::time::minute);
         let event = Event::new(Some(owner), actor, Kind::TokenExpiryShortened)
-            .ip(ip.clone())
+            .ip(ip)
             .token(id)
             .target(format!(
                 "token \"{description}\": expires {} instead of {was} (instance policy: at most {days} days)",

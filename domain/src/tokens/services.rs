@@ -6,6 +6,8 @@
 //! once), it is stored as a digest like a token, and it may only introspect tokens of its own
 //! team: any other token is simply inactive.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -67,7 +69,7 @@ pub async fn create(
     actor: Actor,
     team: &TeamSlug,
     raw_name: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<(Service, ServiceSecret)> {
     let name = name(raw_name)?;
     let txn = begin_write(db).await?;
@@ -149,7 +151,7 @@ pub async fn delete(
     actor: Actor,
     team: &TeamSlug,
     id: &str,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let team = teams::admin_team(&txn, actor, team, "manage the team's services").await?;

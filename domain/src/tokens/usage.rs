@@ -223,7 +223,7 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
             .await?;
         if seen == 0 {
             let event = Event::own(owner, Kind::TokenUsedViaProxy)
-                .ip(use_.ips.first().cloned())
+                .ip_text(use_.ips.first().cloned())
                 .token(token_id)
                 .target(service.as_str());
             activity::record_at(&txn, event, use_.at).await?;
@@ -231,7 +231,7 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, use_: &Use) -> Resul
     }
     for ip in new_ips {
         let event = Event::own(owner, Kind::TokenUsedFromNewIp)
-            .ip(Some(ip.clone()))
+            .ip_text(Some(ip.clone()))
             .token(token_id)
             .target(format!("token \"{}\"", current.description));
         activity::record_at(&txn, event, use_.at).await?;

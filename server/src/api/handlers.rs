@@ -3,7 +3,7 @@
 //! the token's team. Each `#[utoipa::path]` annotation is the endpoint's one definition: `api::router`
 //! mounts the handlers with `routes!`, which also puts them into the OpenAPI document.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Extension, Json,
@@ -33,10 +33,6 @@ use super::{
 use crate::{error::ApiError, state::AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn ip_text(ip: Option<IpAddr>) -> Option<String> {
-    ip.map(|ip| ip.to_string())
-}
 
 /// The permission to write that the middleware obtained for this call: every write of team
 /// content is checked with `write` (`auth::authenticate`), so a read-only token never has one.
@@ -95,8 +91,7 @@ pub async fn regenerate_self(
     Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<Response> {
-    let issued =
-        domain::tokens::regenerate(&db, caller.user_id(), &caller.token().id, ip_text(ip)).await?;
+    let issued = domain::tokens::regenerate(&db, caller.user_id(), &caller.token().id, ip).await?;
     Ok(never_stored(Json(Regenerated {
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
@@ -149,7 +144,7 @@ pub async fn rotate_self(
         &caller.token().id,
         request.overlap_seconds,
         min_overlap,
-        ip_text(ip),
+        ip,
     )
     .await?;
     let issued = rotated.issued;
@@ -174,7 +169,7 @@ pub async fn delete_self(
     Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<StatusCode> {
-    domain::tokens::delete(&db, caller.user_id(), &caller.token().id, ip_text(ip)).await?;
+    domain::tokens::delete(&db, caller.user_id(), &caller.token().id, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -464,7 +459,7 @@ pub async fn revoke_team_token(
         Scope::Team(&team),
         &id,
         query.reason.as_deref(),
-        ip_text(ip),
+        ip,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -503,7 +498,7 @@ pub async fn report_leaked(
         malformed: parsed.malformed,
     };
     // After the answer: its timing says nothing of whether a value was live.
-    let (db, reporter) = (state.db.clone(), ip_text(ip));
+    let (db, reporter) = (state.db.clone(), ip);
     tokio::spawn(async move {
         match revoke_reported(&db, &parsed, reporter).await {
             Ok(revoked) if !revoked.is_empty() => {
