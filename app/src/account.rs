@@ -7,7 +7,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, Loaded, action_error},
     error::AppError,
 };
 
@@ -93,14 +93,7 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Account"/>
         <h1>"Account"</h1>
         <p class="banner ok" role="status" data-testid="account-saved" hidden=move || !saved()>"Saved."</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match account.await {
-                    Ok(account) => view! { <AccountForm account save/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=account render=move |account| view! { <AccountForm account save/> }/>
     }
 }
 

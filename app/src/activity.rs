@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{components::Loaded, error::AppError};
 
 pub const PER_PAGE: u64 = 25;
 
@@ -88,45 +88,40 @@ pub fn ActivityPage() -> impl IntoView {
         <Title text="Activity"/>
         <h1>"Activity"</h1>
         <p class="muted">"Your sign-ins, token changes and API writes, newest first."</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match activity.await {
-                    Ok(found) if found.rows.is_empty() => view! {
-                        <p class="empty">"Nothing here yet."</p>
-                    }.into_any(),
-                    Ok(found) => {
-                        let page = found.page;
-                        view! {
-                            <div class="table-wrap">
-                            <table class="table activity">
-                                <thead><tr>
-                                    <th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Actor"</th>
-                                    <th scope="col">"Token"</th><th scope="col">"IP"</th><th scope="col">"Target"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {found.rows.into_iter().map(|r| view! {
-                                        <tr data-kind=r.kind.clone()>
-                                            <td><span title=r.when_exact.clone()>{r.when.clone()}</span></td>
-                                            <td>{r.what.clone()}</td>
-                                            <td>{r.actor.clone()}</td>
-                                            <td>{r.token_id.clone().map(|t| view! { <code>{t}</code> })}</td>
-                                            <td>{r.ip.clone().unwrap_or_default()}</td>
-                                            <td>{r.target.clone().unwrap_or_default()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            </div>
-                            <nav class="pager" aria-label="Activity pages">
-                                {(page > 1).then(|| view! { <a href=format!("/activity?page={}", page - 1)>"← Newer"</a> })}
-                                <span class="muted">{format!("Page {page}")}</span>
-                                {found.has_older.then(|| view! { <a href=format!("/activity?page={}", page + 1)>"Older →"</a> })}
-                            </nav>
-                        }.into_any()
-                    }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=activity render=move |loaded| match loaded {
+            found if found.rows.is_empty() => view! {
+                <p class="empty">"Nothing here yet."</p>
+            }.into_any(),
+            found => {
+                let page = found.page;
+                view! {
+                    <div class="table-wrap">
+                    <table class="table activity">
+                        <thead><tr>
+                            <th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Actor"</th>
+                            <th scope="col">"Token"</th><th scope="col">"IP"</th><th scope="col">"Target"</th>
+                        </tr></thead>
+                        <tbody>
+                            {found.rows.into_iter().map(|r| view! {
+                                <tr data-kind=r.kind.clone()>
+                                    <td><span title=r.when_exact.clone()>{r.when.clone()}</span></td>
+                                    <td>{r.what.clone()}</td>
+                                    <td>{r.actor.clone()}</td>
+                                    <td>{r.token_id.clone().map(|t| view! { <code>{t}</code> })}</td>
+                                    <td>{r.ip.clone().unwrap_or_default()}</td>
+                                    <td>{r.target.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                    <nav class="pager" aria-label="Activity pages">
+                        {(page > 1).then(|| view! { <a href=format!("/activity?page={}", page - 1)>"← Newer"</a> })}
+                        <span class="muted">{format!("Page {page}")}</span>
+                        {found.has_older.then(|| view! { <a href=format!("/activity?page={}", page + 1)>"Older →"</a> })}
+                    </nav>
+                }.into_any()
+            }
+        }/>
     }
 }

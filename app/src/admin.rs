@@ -11,7 +11,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, Loaded, action_error},
     error::AppError,
 };
 
@@ -192,14 +192,7 @@ pub fn AdminPage() -> impl IntoView {
         <h1>"Admin"</h1>
         <AdminTabs current="policy"/>
         <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match policy.await {
-                    Ok(policy) => view! { <PolicyForm policy save/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=policy render=move |policy| view! { <PolicyForm policy save/> }/>
     }
 }
 
@@ -263,10 +256,7 @@ pub fn AdminUsersPage() -> impl IntoView {
             "Suspending an account ends its sessions and stops its tokens at once; its owner is told at sign-in. Reactivating it lets both work again."
         </p>
         <FormError error/>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match accounts.await {
-                    Ok(rows) => view! {
+        <Loaded resource=accounts render=move |rows| view! {
                         <div class="table-wrap">
                         <table class="table accounts">
                             <thead><tr>
@@ -278,11 +268,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                             </tbody>
                         </table>
                         </div>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                    }/>
     }
 }
 

@@ -1,6 +1,7 @@
-//! Small pieces shared by the forms.
+//! Small pieces shared by the pages and forms.
 
 use leptos::prelude::*;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::AppError;
 
@@ -36,5 +37,35 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
         <p class="form-error" role="alert" hidden=move || message().is_none()>
             {message}
         </p>
+    }
+}
+
+/// A resource's value, drawn by `render` once loaded: "Loading…" until then, and the error as an
+/// alert if loading failed. Every page that loads its data this way says it the same way.
+#[component]
+pub fn Loaded<T, F, V>(
+    resource: Resource<Result<T, AppError>>,
+    render: F,
+    /// What is said while it loads.
+    #[prop(default = "Loading…")]
+    loading: &'static str,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="muted">{loading}</p> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(value) => render(value).into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{components::Loaded, error::AppError};
 
 /// How many notices the header's menu lists.
 pub const IN_MENU: u64 = 8;
@@ -198,46 +198,41 @@ pub fn NotificationsPage() -> impl IntoView {
             "Expiry reminders, tokens used from new addresses, new and revoked tokens, newest first. "
             <a href="/account">"Choose which are also mailed to you"</a> "."
         </p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match notices.await {
-                    Ok(None) => view! { <p class="empty">"Sign in to see your notifications."</p> }.into_any(),
-                    Ok(Some(found)) if found.items.is_empty() => view! {
-                        <p class="empty">"No notifications yet."</p>
-                    }.into_any(),
-                    Ok(Some(found)) => view! {
-                        {(found.unread > 0).then(|| view! {
-                            <ActionForm action=mark>
-                                <button type="submit" class="button secondary">"Mark all read"</button>
-                            </ActionForm>
-                        })}
-                        <ul class="notice-list">
-                            {found.items.into_iter().map(|n| {
-                                let id = n.id;
-                                view! {
-                                    <li class="card notice-item" class:unread=!n.read data-kind=n.kind.clone()>
-                                        <p class="headline">
-                                            <a href=token_href(&n.token_id) rel="external">{n.headline.clone()}</a>
-                                            {n.token_partial.clone().map(|p| view! { " " <code class="partial">{p}</code> })}
-                                        </p>
-                                        <p>{n.explanation.clone()}</p>
-                                        <div class="muted notice-foot">
-                                            <span title=n.when_exact.clone()>{n.when.clone()}</span>
-                                            {(!n.read).then(|| view! {
-                                                <ActionForm action=mark attr:class="inline">
-                                                    <input type="hidden" name="id" value=id.to_string()/>
-                                                    <button type="submit" class="link-button">"Mark read"</button>
-                                                </ActionForm>
-                                            })}
-                                        </div>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=notices render=move |loaded| match loaded {
+            None => view! { <p class="empty">"Sign in to see your notifications."</p> }.into_any(),
+            Some(found) if found.items.is_empty() => view! {
+                <p class="empty">"No notifications yet."</p>
+            }.into_any(),
+            Some(found) => view! {
+                {(found.unread > 0).then(|| view! {
+                    <ActionForm action=mark>
+                        <button type="submit" class="button secondary">"Mark all read"</button>
+                    </ActionForm>
+                })}
+                <ul class="notice-list">
+                    {found.items.into_iter().map(|n| {
+                        let id = n.id;
+                        view! {
+                            <li class="card notice-item" class:unread=!n.read data-kind=n.kind.clone()>
+                                <p class="headline">
+                                    <a href=token_href(&n.token_id) rel="external">{n.headline.clone()}</a>
+                                    {n.token_partial.clone().map(|p| view! { " " <code class="partial">{p}</code> })}
+                                </p>
+                                <p>{n.explanation.clone()}</p>
+                                <div class="muted notice-foot">
+                                    <span title=n.when_exact.clone()>{n.when.clone()}</span>
+                                    {(!n.read).then(|| view! {
+                                        <ActionForm action=mark attr:class="inline">
+                                            <input type="hidden" name="id" value=id.to_string()/>
+                                            <button type="submit" class="link-button">"Mark read"</button>
+                                        </ActionForm>
+                                    })}
+                                </div>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+        }/>
     }
 }

@@ -8,7 +8,7 @@ use leptos_router::{LazyRoute, hooks::use_params_map, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, Loaded, action_error},
     error::AppError,
     teams::TeamTabs,
 };
@@ -152,47 +152,42 @@ pub fn TeamServicesPage() -> impl IntoView {
             _ => None,
         }}
         <FormError error=delete_error/>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match services.await {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <p class="empty" data-testid="no-services">"No service credentials yet."</p>
-                    }.into_any(),
-                    Ok(rows) => view! {
-                        <div class="table-wrap">
-                        <table class="table services">
-                            <thead><tr>
-                                <th scope="col">"Service"</th><th scope="col">"Credential"</th><th scope="col">"Created by"</th>
-                                <th scope="col">"Created"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|s| {
-                                    let label = format!("Revoke {}", s.name);
-                                    let id = s.id.clone();
-                                    view! {
-                                        <tr data-service-id=s.id.clone()>
-                                            <td>{s.name.clone()}</td>
-                                            <td><code>{s.id.clone()}</code> " " <code class="partial">{s.partial.clone()}</code></td>
-                                            <td>{s.created_by.clone()}</td>
-                                            <td>{s.created.clone()}</td>
-                                            <td class="actions">
-                                                <ActionForm action=delete>
-                                                    <input type="hidden" name="team" value=slug()/>
-                                                    <input type="hidden" name="id" value=id.clone()/>
-                                                    <button type="submit" class="button danger" aria-label=label>"Revoke"</button>
-                                                </ActionForm>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        </div>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=services render=move |loaded| match loaded {
+            rows if rows.is_empty() => view! {
+                <p class="empty" data-testid="no-services">"No service credentials yet."</p>
+            }.into_any(),
+            rows => view! {
+                <div class="table-wrap">
+                <table class="table services">
+                    <thead><tr>
+                        <th scope="col">"Service"</th><th scope="col">"Credential"</th><th scope="col">"Created by"</th>
+                        <th scope="col">"Created"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|s| {
+                            let label = format!("Revoke {}", s.name);
+                            let id = s.id.clone();
+                            view! {
+                                <tr data-service-id=s.id.clone()>
+                                    <td>{s.name.clone()}</td>
+                                    <td><code>{s.id.clone()}</code> " " <code class="partial">{s.partial.clone()}</code></td>
+                                    <td>{s.created_by.clone()}</td>
+                                    <td>{s.created.clone()}</td>
+                                    <td class="actions">
+                                        <ActionForm action=delete>
+                                            <input type="hidden" name="team" value=slug()/>
+                                            <input type="hidden" name="id" value=id.clone()/>
+                                            <button type="submit" class="button danger" aria-label=label>"Revoke"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                </div>
+            }.into_any(),
+        }/>
         <section class="card">
             <h2>"New service credential"</h2>
             <ActionForm action=create>

@@ -7,7 +7,7 @@ use leptos_router::{LazyRoute, hooks::use_params_map, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, Loaded, action_error},
     error::AppError,
 };
 
@@ -218,17 +218,12 @@ pub fn TeamsPage() -> impl IntoView {
     view! {
         <Title text="Teams"/>
         <h1>"Teams"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match teams.await {
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="muted">"You are not in any team yet. Create one below, or ask a team admin to add you."</p>
-                    }.into_any(),
-                    Ok(list) => view! { <TeamsTable teams=list/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=teams render=move |loaded| match loaded {
+            list if list.is_empty() => view! {
+                <p class="muted">"You are not in any team yet. Create one below, or ask a team admin to add you."</p>
+            }.into_any(),
+            list => view! { <TeamsTable teams=list/> }.into_any(),
+        }/>
         <CreateTeamForm create/>
     }
 }

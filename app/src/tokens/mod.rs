@@ -37,7 +37,7 @@ use self::{
     },
     table::TokenTable,
 };
-use crate::components::{FormError, action_error};
+use crate::components::{FormError, Loaded, action_error};
 
 /// The token page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
 /// the page is shown (docs/frontend.md).
@@ -139,14 +139,8 @@ pub fn TokensPage() -> impl IntoView {
         </p>
         {move || issued_now().map(|issued| view! { <OnceOnlyPanel issued/> })}
         <FormError error=row_error/>
-        <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
-            {move || Suspend::new(async move {
-                match tokens.await {
-                    Ok(rows) => view! { <TokenTable rows confirm editing/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=tokens loading="Loading tokens…"
+            render=move |rows| view! { <TokenTable rows confirm editing/> }/>
         <ConfirmDialog confirm actions/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
