@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -70,18 +69,9 @@ pub async fn save_account(
     Ok(())
 }
 
-/// The account page as a lazily loaded route (docs/frontend.md).
-pub struct AccountRoute;
-
-#[lazy_route]
-impl LazyRoute for AccountRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AccountPage/> }.into_any()
-    }
+lazy_page! {
+    /// The account page as a lazily loaded route (docs/frontend.md).
+    AccountRoute => AccountPage
 }
 
 #[component]

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{components::Loaded, error::AppError};
@@ -57,19 +57,10 @@ pub async fn my_activity(page: u64) -> Result<ActivityPage, AppError> {
     })
 }
 
-/// The activity page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct ActivityRoute;
-
-#[lazy_route]
-impl LazyRoute for ActivityRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <ActivityPage/> }.into_any()
-    }
+lazy_page! {
+    /// The activity page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    ActivityRoute => ActivityPage
 }
 
 #[component]

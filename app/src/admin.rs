@@ -7,7 +7,6 @@
 use common::MAX_LIFETIME_DAYS;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -161,18 +160,9 @@ pub async fn set_instance_policy(
     })
 }
 
-/// The admin area as a lazily loaded route (docs/frontend.md).
-pub struct AdminRoute;
-
-#[lazy_route]
-impl LazyRoute for AdminRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AdminPage/> }.into_any()
-    }
+lazy_page! {
+    /// The admin area as a lazily loaded route (docs/frontend.md).
+    AdminRoute => AdminPage
 }
 
 #[component]
@@ -229,18 +219,9 @@ fn PolicyForm(policy: PolicyView, save: ServerAction<SetInstancePolicy>) -> impl
     }
 }
 
-/// The Users tab as a lazily loaded route (docs/frontend.md).
-pub struct AdminUsersRoute;
-
-#[lazy_route]
-impl LazyRoute for AdminUsersRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AdminUsersPage/> }.into_any()
-    }
+lazy_page! {
+    /// The Users tab as a lazily loaded route (docs/frontend.md).
+    AdminUsersRoute => AdminUsersPage
 }
 
 #[component]

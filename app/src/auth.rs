@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, hooks::use_query_map, lazy_route};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -195,19 +195,10 @@ impl AuthChanges {
     }
 }
 
-/// The sign-in page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct SignInRoute;
-
-#[lazy_route]
-impl LazyRoute for SignInRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <SignInPage/> }.into_any()
-    }
+lazy_page! {
+    /// The sign-in page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    SignInRoute => SignInPage
 }
 
 #[component]
@@ -239,19 +230,10 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// The sign-up page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct SignUpRoute;
-
-#[lazy_route]
-impl LazyRoute for SignUpRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <SignUpPage/> }.into_any()
-    }
+lazy_page! {
+    /// The sign-up page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    SignUpRoute => SignUpPage
 }
 
 #[component]

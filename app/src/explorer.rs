@@ -8,7 +8,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{error::AppError, tokens::token_teams};
@@ -59,19 +58,10 @@ pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
 #[cfg(feature = "hydrate")]
 const REMEMBERED_TEAM: &str = "patdesk.explorer.team";
 
-/// The API explorer as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct ExplorerRoute;
-
-#[lazy_route]
-impl LazyRoute for ExplorerRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <ExplorerPage/> }.into_any()
-    }
+lazy_page! {
+    /// The API explorer as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    ExplorerRoute => ExplorerPage
 }
 
 #[component]

@@ -11,6 +11,27 @@ use leptos_router::{
     path,
 };
 
+/// A page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+/// the page is shown (docs/frontend.md). `lazy_page!(TokensRoute => TokensPage)` makes the route
+/// type that `Lazy::<TokensRoute>` mounts, drawing the component `TokensPage`.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:ident) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> leptos::prelude::AnyView {
+                leptos::prelude::IntoAny::into_any(leptos::prelude::view! { <$page/> })
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod activity;
 pub mod admin;

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 use serde::{Deserialize, Serialize};
 
 use crate::{components::Loaded, error::AppError};
@@ -173,18 +172,9 @@ fn NoticeItem(n: NoticeView, refresh: Callback<()>) -> impl IntoView {
     }
 }
 
-/// The Notifications page as a lazily loaded route (docs/frontend.md).
-pub struct NotificationsRoute;
-
-#[lazy_route]
-impl LazyRoute for NotificationsRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <NotificationsPage/> }.into_any()
-    }
+lazy_page! {
+    /// The Notifications page as a lazily loaded route (docs/frontend.md).
+    NotificationsRoute => NotificationsPage
 }
 
 #[component]

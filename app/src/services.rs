@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, hooks::use_params_map, lazy_route};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -102,18 +102,9 @@ pub async fn delete_service(team: String, id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The Services tab as a lazily loaded route (docs/frontend.md).
-pub struct TeamServicesRoute;
-
-#[lazy_route]
-impl LazyRoute for TeamServicesRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <TeamServicesPage/> }.into_any()
-    }
+lazy_page! {
+    /// The Services tab as a lazily loaded route (docs/frontend.md).
+    TeamServicesRoute => TeamServicesPage
 }
 
 #[component]

@@ -12,10 +12,8 @@ use common::TokenKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    LazyRoute,
     components::Form,
     hooks::{use_params_map, use_query_map},
-    lazy_route,
 };
 use serde::{Deserialize, Serialize};
 
@@ -292,19 +290,10 @@ pub async fn deny_team_token(
     Ok(denied.into())
 }
 
-/// The tab (and `/admin/tokens`, the same page without a team) as a lazily loaded route: its
-/// code is a wasm chunk of its own (docs/frontend.md).
-pub struct TeamTokensRoute;
-
-#[lazy_route]
-impl LazyRoute for TeamTokensRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <TeamTokensPage/> }.into_any()
-    }
+lazy_page! {
+    /// The tab (and `/admin/tokens`, the same page without a team) as a lazily loaded route: its
+    /// code is a wasm chunk of its own (docs/frontend.md).
+    TeamTokensRoute => TeamTokensPage
 }
 
 /// The token the revoke dialog asks about.

@@ -3,7 +3,7 @@
 use common::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, hooks::use_params_map, lazy_route};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -196,19 +196,10 @@ fn RoleBadge(role: Role) -> impl IntoView {
     view! { <span class=format!("role role-{role}")>{role.as_str()}</span> }
 }
 
-/// The list of my teams as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct TeamsRoute;
-
-#[lazy_route]
-impl LazyRoute for TeamsRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <TeamsPage/> }.into_any()
-    }
+lazy_page! {
+    /// The list of my teams as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    TeamsRoute => TeamsPage
 }
 
 #[component]
@@ -280,19 +271,10 @@ struct MemberActions {
     policy: ServerAction<SetWriteApproval>,
 }
 
-/// A team's page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct TeamRoute;
-
-#[lazy_route]
-impl LazyRoute for TeamRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <TeamPage/> }.into_any()
-    }
+lazy_page! {
+    /// A team's page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    TeamRoute => TeamPage
 }
 
 #[component]

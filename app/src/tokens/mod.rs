@@ -23,7 +23,6 @@ pub mod view;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 
 pub use self::server::{TeamChoice, token_teams};
 use self::{
@@ -39,19 +38,10 @@ use self::{
 };
 use crate::components::{FormError, Loaded, action_error};
 
-/// The token page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
-/// the page is shown (docs/frontend.md).
-pub struct TokensRoute;
-
-#[lazy_route]
-impl LazyRoute for TokensRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <TokensPage/> }.into_any()
-    }
+lazy_page! {
+    /// The token page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
+    /// the page is shown (docs/frontend.md).
+    TokensRoute => TokensPage
 }
 
 #[component]
