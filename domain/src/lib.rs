@@ -6,10 +6,7 @@
 pub mod activity;
 pub mod content;
 pub mod db;
-#[cfg(not(feature = "test-support"))]
 mod entity;
-#[cfg(feature = "test-support")]
-pub mod entity;
 pub mod error;
 pub mod identity;
 pub mod notifications;

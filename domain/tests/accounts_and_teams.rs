@@ -1,49 +1,24 @@
 //! Users, sessions and team membership rules, on a real SQLite database.
 
+mod support;
+
 use domain::{
     Error, activity,
-    db::{self, DatabaseUrl},
-    identity::names::{Password, Role, TeamName, TeamSlug, Username},
+    identity::names::{Role, TeamName, TeamSlug},
     identity::sessions,
     identity::users::{self, Registration},
     teams::{self, Actor},
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-
-async fn fresh_db() -> (tempfile::TempDir, DatabaseConnection) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite {
-        path: dir.path().join("t.db"),
-    };
-    db::migrate(&url).await.unwrap();
-    let db = db::connect(&url).await.unwrap();
-    (dir, db)
-}
-
-fn name(s: &str) -> Username {
-    Username::parse(s).unwrap()
-}
-
-fn pw() -> Password {
-    Password::parse("a long enough password").unwrap()
-}
+use sea_orm::{ConnectionTrait, Statement};
+use support::{fresh_db, name, pw, user};
 
 #[tokio::test]
 async fn first_user_is_admin_and_usernames_are_case_insensitive() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(
-        &db,
-        &name("Alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
+    let alice = user(&db, "Alice").await;
     assert!(alice.is_admin);
     assert_eq!(alice.username, "alice");
-    let bob = users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
-        .await
-        .unwrap();
+    let bob = user(&db, "bob").await;
     assert!(!bob.is_admin);
     let err = users::create(
         &db,
@@ -68,14 +43,7 @@ async fn first_user_is_admin_and_usernames_are_case_insensitive() {
 #[tokio::test]
 async fn sign_in_fails_the_same_way_for_unknown_users_and_wrong_passwords() {
     let (_dir, db) = fresh_db().await;
-    users::create(
-        &db,
-        &name("alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
+    user(&db, "alice").await;
     assert!(
         users::authenticate(&db, "ALICE", "a long enough password")
             .await
@@ -94,14 +62,7 @@ async fn sign_in_fails_the_same_way_for_unknown_users_and_wrong_passwords() {
 #[tokio::test]
 async fn sessions_resolve_until_ended_and_store_only_digests() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(
-        &db,
-        &name("alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
+    let alice = user(&db, "alice").await;
     let id = sessions::start(&db, alice.id).await.unwrap();
     let found = sessions::resolve(&db, id.expose()).await.unwrap().unwrap();
     assert_eq!(found.id, alice.id);
@@ -124,17 +85,8 @@ async fn sessions_resolve_until_ended_and_store_only_digests() {
 #[tokio::test]
 async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(
-        &db,
-        &name("alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
-    let bob = users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
-        .await
-        .unwrap();
+    let alice = user(&db, "alice").await;
+    let bob = user(&db, "bob").await;
     let ops = TeamSlug::parse("ops").unwrap();
     teams::create(
         &db,
@@ -283,9 +235,7 @@ async fn operator_changes_are_in_the_affected_users_activity() {
     )
     .await
     .unwrap();
-    let bob = users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
-        .await
-        .unwrap();
+    let bob = user(&db, "bob").await;
     let ops = TeamSlug::parse("ops").unwrap();
     let team_name = TeamName::parse("Ops").unwrap();
     teams::create(&db, Actor::Operator, alice.id, &ops, &team_name, None)
@@ -334,17 +284,8 @@ async fn operator_changes_are_in_the_affected_users_activity() {
 #[tokio::test]
 async fn member_changes_by_an_admin_are_in_the_admins_activity_only_when_made() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(
-        &db,
-        &name("alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
-    users::create(&db, &name("bob"), &pw(), Registration::SignUp { ip: None })
-        .await
-        .unwrap();
+    let alice = user(&db, "alice").await;
+    user(&db, "bob").await;
     let ops = TeamSlug::parse("ops").unwrap();
     let admin = Actor::User(alice.id);
     teams::create(
@@ -387,14 +328,7 @@ async fn member_changes_by_an_admin_are_in_the_admins_activity_only_when_made() 
 #[tokio::test]
 async fn expired_sessions_are_purged_and_live_ones_kept() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(
-        &db,
-        &name("alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
+    let alice = user(&db, "alice").await;
     let expired = sessions::start(&db, alice.id).await.unwrap();
     let live = sessions::start(&db, alice.id).await.unwrap();
     db.execute_raw(Statement::from_string(
@@ -426,14 +360,7 @@ async fn expired_sessions_are_purged_and_live_ones_kept() {
 #[tokio::test]
 async fn signing_in_replaces_the_old_session_and_is_recorded() {
     let (_dir, db) = fresh_db().await;
-    let alice = users::create(
-        &db,
-        &name("alice"),
-        &pw(),
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap();
+    let alice = user(&db, "alice").await;
     let first = sessions::start(&db, alice.id).await.unwrap();
     let ip = Some(std::net::IpAddr::from([192, 0, 2, 1]));
     let (user, second) = sessions::sign_in(

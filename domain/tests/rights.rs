@@ -5,12 +5,13 @@
 
 use std::{net::IpAddr, time::Duration};
 
+mod support;
+
 use domain::{
     Actor,
-    db::{self, DatabaseUrl},
     identity::{
-        names::{Password, Role, TeamName, TeamSlug, Username},
-        users::{self, Registration},
+        names::{Role, TeamSlug},
+        users,
     },
     teams,
     tokens::{
@@ -23,6 +24,7 @@ use domain::{
     },
 };
 use sea_orm::DatabaseConnection;
+use support::{add_member, fresh_db, name, sign_up, slug, team};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -34,45 +36,16 @@ struct World {
     writer: i64,
 }
 
-fn name(text: &str) -> Username {
-    Username::parse(text).unwrap()
-}
-
 fn ops() -> TeamSlug {
-    TeamSlug::parse("ops").unwrap()
+    slug("ops")
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite {
-        path: dir.path().join("t.db"),
-    };
-    db::migrate(&url).await.unwrap();
-    let db = db::connect(&url).await.unwrap();
-    let password = Password::parse("a long enough password").unwrap();
-    let sign_up = Registration::SignUp { ip: None };
-    let admin = users::create(&db, &name("alice"), &password, sign_up.clone())
-        .await
-        .unwrap()
-        .id;
-    let writer = users::create(&db, &name("bob"), &password, sign_up)
-        .await
-        .unwrap()
-        .id;
-    let team = TeamName::parse("ops").unwrap();
-    teams::create(&db, Actor::User(admin), admin, &ops(), &team, None)
-        .await
-        .unwrap();
-    teams::add_member(
-        &db,
-        Actor::Operator,
-        &ops(),
-        &name("bob"),
-        Role::Writer,
-        None,
-    )
-    .await
-    .unwrap();
+    let (dir, db) = fresh_db().await;
+    let admin = sign_up(&db, "alice").await;
+    let writer = sign_up(&db, "bob").await;
+    team(&db, admin, "ops").await;
+    add_member(&db, "ops", "bob", Role::Writer).await;
     World {
         _dir: dir,
         db,

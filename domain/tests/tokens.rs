@@ -1,15 +1,15 @@
 //! The token rules of docs/tokens.md, on a real SQLite database: whatever the caller sends.
 
 use chrono::{Duration, NaiveDate, Utc};
+mod support;
+
 use domain::{
-    Error,
-    db::{self, DatabaseUrl},
-    identity::names::{Password, Role, TeamName, TeamSlug, Username},
-    identity::users::{self, Registration},
-    teams::{self, Actor},
+    Actor, Error,
+    identity::names::{Role, TeamSlug},
     tokens::{self, Expiry, ExpiryChoices, NewToken, TokenKind},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use support::{add_member, fresh_db, sign_up, team};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -19,53 +19,13 @@ struct World {
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite {
-        path: dir.path().join("t.db"),
-    };
-    db::migrate(&url).await.unwrap();
-    let db = db::connect(&url).await.unwrap();
-    let pw = Password::parse("a long enough password").unwrap();
-    let alice = users::create(
-        &db,
-        &Username::parse("alice").unwrap(),
-        &pw,
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap()
-    .id;
-    let bob = users::create(
-        &db,
-        &Username::parse("bob").unwrap(),
-        &pw,
-        Registration::SignUp { ip: None },
-    )
-    .await
-    .unwrap()
-    .id;
+    let (dir, db) = fresh_db().await;
+    let alice = sign_up(&db, "alice").await;
+    let bob = sign_up(&db, "bob").await;
     for slug in ["ops", "web"] {
-        teams::create(
-            &db,
-            Actor::User(alice),
-            alice,
-            &TeamSlug::parse(slug).unwrap(),
-            &TeamName::parse(slug).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+        team(&db, alice, slug).await;
     }
-    teams::add_member(
-        &db,
-        Actor::Operator,
-        &TeamSlug::parse("ops").unwrap(),
-        &Username::parse("bob").unwrap(),
-        Role::Reader,
-        None,
-    )
-    .await
-    .unwrap();
+    add_member(&db, "ops", "bob", Role::Reader).await;
     World {
         _dir: dir,
         db,

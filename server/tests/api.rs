@@ -152,20 +152,13 @@ async fn every_bad_token_gets_its_own_401() {
     let (deleted_id, deleted) = token(&server, "alice", "ops", "gone", false);
     ok(cli(&server, &["token", "delete", &deleted_id], None));
     let (expired_id, expired) = token(&server, "alice", "ops", "old", false);
-    {
-        use domain::entity::token;
-        use sea_orm::{ActiveModelTrait, Database, EntityTrait, Set};
-        let url = server.database_url();
-        let db = Database::connect(url).await.unwrap();
-        let model = token::Entity::find_by_id(expired_id)
-            .one(&db)
-            .await
-            .unwrap()
-            .unwrap();
-        let mut active: token::ActiveModel = model.into();
-        active.expires_at = Set(Some(chrono::Utc::now() - chrono::Duration::hours(1)));
-        active.update(&db).await.unwrap();
-    }
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    support::set_token_expiry(
+        &server.connect_database().await,
+        &expired_id,
+        Some(an_hour_ago),
+    )
+    .await;
     let mut bad_checksum = value.clone().into_bytes();
     bad_checksum[10] = if bad_checksum[10] == b'a' { b'b' } else { b'a' };
     let bad_checksum = String::from_utf8(bad_checksum).unwrap();

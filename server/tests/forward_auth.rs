@@ -12,7 +12,6 @@ use std::{
 
 use chrono::{Duration, Utc};
 use reqwest::{Client, StatusCode};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use support::{
     FAST_FLUSH, TestServer, alice_owns_ops, cli, client_from, eventually, ok, token,
@@ -218,14 +217,13 @@ async fn nginx_with_the_readme_configuration_lets_only_the_right_tokens_through(
     .await;
     // The first use through this service is in the owner's activity, once (not every call).
     let db = server.connect_database().await;
-    let via_proxy = domain::entity::activity::Entity::find()
-        .filter(domain::entity::activity::Column::TokenId.eq(read_id.as_str()))
-        .filter(domain::entity::activity::Column::Kind.eq("token_used_via_proxy"))
-        .all(&db)
-        .await
-        .unwrap();
-    assert_eq!(via_proxy.len(), 1, "{via_proxy:?}");
-    assert_eq!(via_proxy[0].target.as_deref(), Some("127.0.0.1"));
+    let via_proxy = "SELECT COUNT(*) AS n FROM activity WHERE token_id = $1 AND kind = $2";
+    let kind = "token_used_via_proxy";
+    let via_proxy = support::count(&db, via_proxy, [read_id.as_str().into(), kind.into()]).await;
+    assert_eq!(via_proxy, 1);
+    let target = "SELECT target AS v FROM activity WHERE token_id = $1 AND kind = $2";
+    let target = support::text(&db, target, [read_id.as_str().into(), kind.into()]).await;
+    assert_eq!(target.as_deref(), Some("127.0.0.1"));
 
     // Deleted with the CLI (another process): refused within a second.
     ok(cli(&server, &["token", "delete", &read_id], None));
@@ -363,14 +361,8 @@ async fn introspection_answers_per_rfc_7662_for_every_state() {
     let (_, other_team) = token(&server, "alice", "dev", "other team", false);
     ok(cli(&server, &["token", "delete", &deleted_id], None));
     let db = server.connect_database().await;
-    domain::entity::token::ActiveModel {
-        id: Set(expired_id.clone()),
-        expires_at: Set(Some(Utc::now() - Duration::minutes(1))),
-        ..Default::default()
-    }
-    .update(&db)
-    .await
-    .unwrap();
+    let a_minute_ago = Utc::now() - Duration::minutes(1);
+    support::set_token_expiry(&db, &expired_id, Some(a_minute_ago)).await;
 
     let (status, body) = introspect(&server, cred, &live).await;
     assert_eq!(status, StatusCode::OK);

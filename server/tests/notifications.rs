@@ -6,9 +6,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use domain::entity::{notification, token};
 use reqwest::{Client, StatusCode};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use support::{
     Caller, FAST_FLUSH, PASSWORD, TestServer, cli, eventually, json, ok,
@@ -74,26 +72,15 @@ fn token_for(server: &TestServer, user: &str, description: &str, days: u32) -> (
 
 /// Moves a token's expiry (what no interface offers: time passing).
 async fn set_expiry(server: &TestServer, id: &str, at: chrono::DateTime<Utc>) {
-    let db = server.connect_database().await;
-    token::ActiveModel {
-        id: Set(id.to_string()),
-        expires_at: Set(Some(at)),
-        ..Default::default()
-    }
-    .update(&db)
-    .await
-    .unwrap();
+    support::set_token_expiry(&server.connect_database().await, id, Some(at)).await;
 }
 
 /// Waits until no mail is pending (all sent, or given up), so that counting mails is final.
 async fn outbox_drained(server: &TestServer) {
     let db = server.connect_database().await;
     eventually("every pending mail sent", || async {
-        let pending = notification::Entity::find()
-            .filter(notification::Column::MailState.eq("pending"))
-            .count(&db)
-            .await
-            .unwrap();
+        let pending = "SELECT COUNT(*) AS n FROM notifications WHERE mail_state = 'pending'";
+        let pending = support::count(&db, pending, []).await;
         (pending == 0).then_some(())
     })
     .await;
@@ -222,24 +209,18 @@ async fn a_new_ip_is_mailed_once_an_hour_and_listed_every_time() {
         }
     };
     let stored_ips = || async {
-        token::Entity::find_by_id(id.clone())
-            .one(&db)
+        let ips = "SELECT last_used_ips AS v FROM tokens WHERE id = $1";
+        support::text(&db, ips, [id.as_str().into()])
             .await
-            .unwrap()
-            .unwrap()
-            .last_used_ips
             .unwrap_or_default()
     };
     let notices_of = |kind: &'static str| {
         let db = db.clone();
         let id = id.clone();
         async move {
-            notification::Entity::find()
-                .filter(notification::Column::TokenId.eq(id))
-                .filter(notification::Column::Kind.eq(kind))
-                .count(&db)
-                .await
-                .unwrap()
+            let notices =
+                "SELECT COUNT(*) AS n FROM notifications WHERE token_id = $1 AND kind = $2";
+            support::count(&db, notices, [id.into(), kind.into()]).await
         }
     };
 
@@ -342,12 +323,9 @@ async fn revocations_are_mailed_whatever_the_preferences_and_turned_off_kinds_ar
     // The reminder is noticed (in the app) before the token is revoked below.
     let db = server.connect_database().await;
     eventually("the 7-day reminder noticed", || async {
-        let noticed = notification::Entity::find()
-            .filter(notification::Column::TokenId.eq(deploy.as_str()))
-            .filter(notification::Column::Kind.eq("expires_in_7_days"))
-            .count(&db)
-            .await
-            .unwrap();
+        let noticed = "SELECT COUNT(*) AS n FROM notifications WHERE token_id = $1 AND kind = $2";
+        let values = [deploy.as_str().into(), "expires_in_7_days".into()];
+        let noticed = support::count(&db, noticed, values).await;
         (noticed == 1).then_some(())
     })
     .await;
@@ -515,17 +493,11 @@ async fn a_mail_server_that_is_down_delays_mail_but_never_loses_or_repeats_it() 
     let db = server.connect_database().await;
     // Every mail tried at least once, and refused.
     eventually("every mail tried while the mail server is down", || async {
-        let untried = notification::Entity::find()
-            .filter(notification::Column::MailState.eq("pending"))
-            .filter(notification::Column::MailAttempts.eq(0))
-            .count(&db)
-            .await
-            .unwrap();
-        let failed_tries = notification::Entity::find()
-            .filter(notification::Column::MailAttempts.gt(0))
-            .count(&db)
-            .await
-            .unwrap();
+        let untried = "SELECT COUNT(*) AS n FROM notifications \
+            WHERE mail_state = 'pending' AND mail_attempts = 0";
+        let untried = support::count(&db, untried, []).await;
+        let failed_tries = "SELECT COUNT(*) AS n FROM notifications WHERE mail_attempts > 0";
+        let failed_tries = support::count(&db, failed_tries, []).await;
         (untried == 0 && failed_tries == 10).then_some(())
     })
     .await;

@@ -496,3 +496,50 @@ pub fn alice_owns_ops(server: &TestServer) {
         None,
     ));
 }
+
+/// Rows that `sql` (a `SELECT COUNT(*) AS n …` with `$1`, `$2`… for `values`) counts: how the
+/// tests look at what no interface shows, in plain SQL on either database.
+pub async fn count(
+    db: &sea_orm::DatabaseConnection,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let row = db.query_one_raw(statement).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// One text column of one row (`sql` selects it as `v`), `None` when no row or a null.
+pub async fn text(
+    db: &sea_orm::DatabaseConnection,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Option<String> {
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let row = db.query_one_raw(statement).await.unwrap()?;
+    row.try_get::<Option<String>>("", "v").unwrap()
+}
+
+/// Runs a change no interface offers (time passing: a token's expiry moved); the rows it
+/// changed.
+pub async fn execute(
+    db: &sea_orm::DatabaseConnection,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> u64 {
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    db.execute_raw(statement).await.unwrap().rows_affected()
+}
+
+/// Moves a token's expiry (what no interface offers: time passing).
+pub async fn set_token_expiry(
+    db: &sea_orm::DatabaseConnection,
+    id: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let sql = "UPDATE tokens SET expires_at = $1 WHERE id = $2";
+    assert_eq!(execute(db, sql, [at.into(), id.into()]).await, 1);
+}
