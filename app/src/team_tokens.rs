@@ -33,6 +33,8 @@ pub const PER_PAGE: u64 = 50;
 /// One of the team's tokens as its admins see it. Times are prepared on the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamTokenRow {
+    /// Flattened: the rows keep the flat JSON shape the server functions have always answered.
+    #[serde(flatten)]
     pub token: TokenView,
     pub owner: String,
     /// Not used for `domain::tokens::governance::UNUSED_DAYS` days.

@@ -12,6 +12,8 @@ use crate::error::AppError;
 /// A row of the owner's token table: the token, and what only its owner is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRow {
+    /// Flattened: the rows keep the flat JSON shape the server functions have always answered.
+    #[serde(flatten)]
     pub token: TokenView,
     pub expired: bool,
     /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
