@@ -8,7 +8,6 @@
 // where an attribute on the function does not reach.
 #![allow(clippy::too_many_arguments)]
 
-use common::TokenKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -23,7 +22,7 @@ use crate::{
     teams::TeamTabs,
     tokens::{
         allow_list::{AllowListEditing, AllowListEditor},
-        view::TokenView,
+        view::{TokenTableFrame, TokenView},
     },
 };
 
@@ -469,25 +468,11 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
             view! { <p class="empty">"No tokens match."</p> }.into_any()
         } else {
             view! {
-                <div class="table-wrap">
-                <table class="table team-tokens">
-                    <thead><tr>
-                        {instance.then(|| view! { <th scope="col">"Team"</th> })}
-                        <th scope="col">"Owner"</th>
-                        <th scope="col">"Description"</th>
-                        <th scope="col">"Token"</th>
-                        <th scope="col">"Scope"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"Last IP"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr></thead>
-                    <tbody>
-                        {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions instance/> }).collect_view()}
-                    </tbody>
-                </table>
-                </div>
+                <TokenTableFrame class="team-tokens" columns=instance.then_some("Team").into_iter()
+                    .chain(["Owner", "Description", "Token", "Scope", "Created", "Expires", "Last used", "Last IP"])
+                    .collect()>
+                    {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions instance/> }).collect_view()}
+                </TokenTableFrame>
             }.into_any()
         }}
         <nav class="pager" aria-label="Token pages">
@@ -580,7 +565,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
             <td>{row.owner.clone()}</td>
             <td>
                 <span class="desc">{row.token.description.clone()}</span>
-                {(row.token.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+                {row.token.explorer_badge()}
                 {row.unused.then(|| view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> })}
                 {row.token.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
                 {row.token.pending_approval.then(|| view! { <span class="badge warn" title="The API refuses it until an admin approves it">"waiting for approval"</span> })}
@@ -597,9 +582,9 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
                     }.into_any()
                 }}
             </td>
-            <td><code class="partial">{row.token.partial.clone()}</code></td>
-            <td>{if row.token.write { "read/write" } else { "read" }}</td>
-            <td><span title=row.token.created_exact.clone()>{row.token.created.clone()}</span></td>
+            {row.token.partial_cell()}
+            {row.token.scope_cell()}
+            {row.token.created_cell()}
             <td>{match row.token.expires.clone() {
                 Some(date) => view! { <span class:soon=row.token.expiring_soon title=row.token.expires_exact.clone()>{date}</span> }.into_any(),
                 None => view! { <span class="never">"never"</span> }.into_any(),
@@ -608,7 +593,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
                 Some(when) => view! { <span title=row.token.last_used_exact.clone()>{when}</span> }.into_any(),
                 None => view! { <span class="muted">"Never"</span> }.into_any(),
             }}</td>
-            <td>{row.token.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            {row.token.last_ip_cell()}
             <td class="actions">
                 {(row.token.pending_approval && !instance).then(|| view! {
                     <ActionForm action=decisions.approve>

@@ -8,6 +8,7 @@ use super::{
     allow_list::{AllowListEditing, AllowListEditor},
     dialog::Confirm,
     server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, TokenRow},
+    view::TokenTableFrame,
 };
 
 #[component]
@@ -25,26 +26,11 @@ pub fn TokenTable(
     let soon = rows.iter().filter(|r| r.token.expiring_soon).count();
     view! {
         <ExpiryBanner soon/>
-        <div class="table-wrap">
-        <table class="table tokens">
-            <thead>
-                <tr>
-                    <th scope="col">"Description"</th>
-                    <th scope="col">"Team"</th>
-                    <th scope="col">"Scope"</th>
-                    <th scope="col">"Token"</th>
-                    <th scope="col">"Created"</th>
-                    <th scope="col">"Expires"</th>
-                    <th scope="col">"Last used"</th>
-                    <th scope="col">"Last IP"</th>
-                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows.into_iter().map(|row| view! { <TokenTableRow row confirm editing/> }).collect_view()}
-            </tbody>
-        </table>
-        </div>
+        <TokenTableFrame class="tokens" columns=vec![
+            "Description", "Team", "Scope", "Token", "Created", "Expires", "Last used", "Last IP",
+        ]>
+            {rows.into_iter().map(|row| view! { <TokenTableRow row confirm editing/> }).collect_view()}
+        </TokenTableFrame>
     }
     .into_any()
 }
@@ -120,7 +106,7 @@ fn TokenTableRow(
         <tr id=row.token.id.clone() data-token-id=row.token.id.clone() class:expired-row=row.expired class:expiring-row=expiring>
             <td>
                 <span class="desc">{row.token.description.clone()}</span>
-                {(row.token.kind == TokenKind::Explorer).then(|| view! { <span class="badge">"API explorer"</span> })}
+                {row.token.explorer_badge()}
                 {row.token.pending_approval.then(|| view! {
                     <span class="badge warn" data-testid="pending-badge"
                         title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
@@ -131,12 +117,12 @@ fn TokenTableRow(
                 {old_value}
             </td>
             <td><code>{row.token.team.clone()}</code></td>
-            <td>{if row.token.write { "read/write" } else { "read" }}</td>
-            <td><code class="partial">{row.token.partial.clone()}</code></td>
-            <td><span title=row.token.created_exact.clone()>{row.token.created.clone()}</span></td>
+            {row.token.scope_cell()}
+            {row.token.partial_cell()}
+            {row.token.created_cell()}
             <td>{expires}</td>
             <td>{last_used}</td>
-            <td>{row.token.last_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            {row.token.last_ip_cell()}
             <td class="actions">
                 <button type="button" class="button secondary"
                     aria-label=format!("Rotate {}", row.token.description)
@@ -217,9 +203,9 @@ fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
         <tr id=row.token.id.clone() data-token-id=row.token.id.clone() class="revoked-row">
             <td><span class="desc">{row.token.description.clone()}</span></td>
             <td><code>{row.token.team.clone()}</code></td>
-            <td>{if row.token.write { "read/write" } else { "read" }}</td>
-            <td><code class="partial">{row.token.partial.clone()}</code></td>
-            <td><span title=row.token.created_exact.clone()>{row.token.created.clone()}</span></td>
+            {row.token.scope_cell()}
+            {row.token.partial_cell()}
+            {row.token.created_cell()}
             <td colspan="4"><span class="revoked" data-testid="revoked-note">{said}</span></td>
         </tr>
     }

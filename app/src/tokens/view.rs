@@ -4,6 +4,7 @@
 //! and after the wasm loads.
 
 use common::TokenKind;
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,5 +55,54 @@ impl TokenView {
             pending_approval: t.pending_approval,
             allowed_ips: t.allowed_ips.clone(),
         }
+    }
+}
+
+/// The frame both token tables share: the scrolling wrapper, the header (`columns`, then the
+/// actions column) and the rows.
+#[component]
+pub fn TokenTableFrame(
+    /// The table's own class beside `table` (`tokens`, `team-tokens`).
+    class: &'static str,
+    columns: Vec<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+        <table class=format!("table {class}")>
+            <thead>
+                <tr>
+                    {columns.into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>{children()}</tbody>
+        </table>
+        </div>
+    }
+}
+
+/// The cells that say the same of a token in every table.
+impl TokenView {
+    pub fn scope_cell(&self) -> impl IntoView + use<> {
+        view! { <td>{if self.write { "read/write" } else { "read" }}</td> }
+    }
+
+    pub fn partial_cell(&self) -> impl IntoView + use<> {
+        view! { <td><code class="partial">{self.partial.clone()}</code></td> }
+    }
+
+    pub fn created_cell(&self) -> impl IntoView + use<> {
+        view! { <td><span title=self.created_exact.clone()>{self.created.clone()}</span></td> }
+    }
+
+    pub fn last_ip_cell(&self) -> impl IntoView + use<> {
+        view! { <td>{self.last_ip.clone().unwrap_or_else(|| "—".into())}</td> }
+    }
+
+    /// "API explorer" for the explorer's own token.
+    pub fn explorer_badge(&self) -> impl IntoView + use<> {
+        (self.kind == TokenKind::Explorer)
+            .then(|| view! { <span class="badge">"API explorer"</span> })
     }
 }
