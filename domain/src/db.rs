@@ -175,7 +175,7 @@ pub enum ConnectError {
 /// exclusive lock on `<database>.serve-lock` beside the file, which the operating system
 /// releases when the process ends, however it ends. SQLite is served by one process (several
 /// share a PostgreSQL database); holding this lets that process count what only its own
-/// writes change (`question_pages`). Other commands (the CLI) do not take it.
+/// writes change (`content::pages`). Other commands (the CLI) do not take it.
 #[derive(Debug)]
 pub struct ServeLock {
     _file: File,

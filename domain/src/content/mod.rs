@@ -110,7 +110,7 @@ struct QuestionRow {
 
 /// A team's questions, newest first. The page stored in `pages` is served when the team's
 /// content version has not moved since it was read (counted by this process, or a
-/// primary-key read that requests waiting together share; `question_pages`); otherwise the
+/// primary-key read that requests waiting together share; `content::pages`); otherwise the
 /// page is read and stored.
 pub async fn list_questions(
     db: &DatabaseConnection,
@@ -236,7 +236,7 @@ fn team_column(team_id: i64, column: team::Column) -> sea_orm::sea_query::Select
 
 /// Notes a question created (`change` +1), deleted (−1) or edited (0) in the transaction that
 /// makes the change: the team's count, and its content version, which tells stored pages of
-/// questions that they are out of date (`question_pages`).
+/// questions that they are out of date (`content::pages`).
 async fn note_question_change(db: &impl ConnectionTrait, team_id: i64, change: i64) -> Result<()> {
     team::Entity::update_many()
         .col_expr(

@@ -10,7 +10,7 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     /// Kept with every question created or deleted (`content`).
     pub question_count: i64,
-    /// Raised with every question created, edited or deleted (`content`, `question_pages`).
+    /// Raised with every question created, edited or deleted (`content`, `content::pages`).
     pub content_version: i64,
     /// New write tokens of members who are not admins wait for an admin's approval.
     pub require_write_approval: bool,
