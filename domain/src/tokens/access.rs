@@ -355,11 +355,6 @@ impl TokenCaller {
         &self.team_slug
     }
 
-    /// The owner's role in the token's team today.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     /// The token's allow-list.
     pub fn allowed(&self) -> &AllowList {
         &self.allowed
@@ -415,7 +410,10 @@ impl From<Error> for AccessError {
 /// the part of a check that [`CallerCache`] keeps.
 #[derive(Debug, Clone)]
 struct Found {
-    token: token::Model,
+    /// What the caller is given of the token, kept as it will be handed on (so a reused check
+    /// clones it once).
+    token: TokenInUse,
+    pending_approval: bool,
     /// Looked up by the value a rotation replaced.
     old_value: bool,
     user_id: i64,
@@ -429,7 +427,7 @@ struct Found {
 impl Found {
     /// Kept for reuse only when it would pass: not waiting for approval, owner a member.
     fn passes(&self) -> bool {
-        !self.token.pending_approval && self.role.is_some()
+        !self.pending_approval && self.role.is_some()
     }
 }
 
@@ -449,7 +447,7 @@ pub async fn check(
     {
         return Err(Denied::InvalidToken.into());
     }
-    if found.token.pending_approval {
+    if found.pending_approval {
         return Err(Denied::PendingApproval(found.team_slug).into());
     }
     let Some(role) = found.role else {
@@ -498,7 +496,7 @@ pub async fn check(
         None
     };
     Ok(TokenCaller {
-        token: TokenInUse::of(&found.token),
+        token: found.token,
         user_id: found.user_id,
         username: found.username,
         team_slug: found.team_slug,
@@ -532,7 +530,8 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
         }
         .into());
     }
-    check_clock(&found, old_value, Utc::now())?;
+    let token = TokenInUse::of(&found);
+    check_clock(&token, old_value, Utc::now())?;
     let owner = user::Entity::find_by_id(found.user_id)
         .filter(user::Column::IsActive.eq(true))
         .one(db)
@@ -546,7 +545,8 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
     };
     Ok(Found {
         allowed: AllowList::from_column(found.allowed_ips.as_deref()),
-        token: found,
+        pending_approval: found.pending_approval,
+        token,
         old_value,
         user_id: owner.id,
         username: owner.username,
@@ -556,7 +556,7 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
 }
 
 /// Not expired, and for an old value, its overlap not over.
-fn check_clock(token: &token::Model, old_value: bool, now: DateTime<Utc>) -> Result<(), Denied> {
+fn check_clock(token: &TokenInUse, old_value: bool, now: DateTime<Utc>) -> Result<(), Denied> {
     if let Some(at) = token.expires_at
         && at <= now
     {
