@@ -2,7 +2,8 @@
 //!
 //! The same migrations run on SQLite (the embedded default) and PostgreSQL. `patdesk serve`
 //! applies them at start-up and `patdesk migrate` applies them and exits. A migration that has
-//! landed is never edited: schema changes come as new files.
+//! landed never changes what it does: schema changes come as new files. The steps they share
+//! are in `steps`.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -15,6 +16,7 @@ mod m20261124_000006_notifications;
 mod m20261124_000007_services;
 mod m20261124_000008_token_allow_lists_and_rotation;
 mod m20261125_000009_team_content_versions;
+mod steps;
 
 pub struct Migrator;
 
@@ -32,5 +34,28 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_token_allow_lists_and_rotation::Migration),
             Box::new(m20261125_000009_team_content_versions::Migration),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration's name is what databases record as applied; `forward_only!` must keep
+    /// naming each one after its file, or every existing database would run them all again.
+    #[test]
+    fn each_migration_is_named_after_its_file() {
+        let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
+            .filter(|stem| stem.starts_with('m'))
+            .collect();
+        files.sort();
+        let names: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|migration| migration.name().to_owned())
+            .collect();
+        assert_eq!(names, files);
     }
 }

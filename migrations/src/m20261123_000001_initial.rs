@@ -5,6 +5,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::steps::{Unique, cascade_fk, create_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -51,21 +53,19 @@ impl MigrationTrait for Migration {
                     .col(string_len("role", 16))
                     .col(timestamp_with_time_zone("created_at"))
                     .primary_key(Index::create().col("team_id").col("user_id"))
-                    .foreign_key(&mut cascade_fk("memberships", "team_id", "teams"))
-                    .foreign_key(&mut cascade_fk("memberships", "user_id", "users"))
+                    .foreign_key(&mut named_cascade_fk("memberships", "team_id", "teams"))
+                    .foreign_key(&mut named_cascade_fk("memberships", "user_id", "users"))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_memberships_user")
-                    .table("memberships")
-                    .col("user_id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_memberships_user",
+            "memberships",
+            &["user_id"],
+            Unique::No,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -91,21 +91,19 @@ impl MigrationTrait for Migration {
                     // JSON array of the five most recent distinct client IPs, newest first.
                     .col(text_null("last_used_ips"))
                     .col(timestamp_with_time_zone_null("deleted_at"))
-                    .foreign_key(&mut cascade_fk("tokens", "user_id", "users"))
-                    .foreign_key(&mut cascade_fk("tokens", "team_id", "teams"))
+                    .foreign_key(&mut named_cascade_fk("tokens", "user_id", "users"))
+                    .foreign_key(&mut named_cascade_fk("tokens", "team_id", "teams"))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_tokens_user")
-                    .table("tokens")
-                    .col("user_id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_tokens_user",
+            "tokens",
+            &["user_id"],
+            Unique::No,
+        )
+        .await?;
         // A description is unique, ignoring case, among the owner's tokens that are not deleted.
         // sea-query cannot express a partial expression index; this SQL is valid on both backends.
         manager
@@ -128,22 +126,19 @@ impl MigrationTrait for Migration {
                     .col(text("body"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut cascade_fk("questions", "team_id", "teams"))
-                    .foreign_key(&mut cascade_fk("questions", "author_id", "users"))
+                    .foreign_key(&mut named_cascade_fk("questions", "team_id", "teams"))
+                    .foreign_key(&mut named_cascade_fk("questions", "author_id", "users"))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_questions_team")
-                    .table("questions")
-                    .col("team_id")
-                    .col("id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_questions_team",
+            "questions",
+            &["team_id", "id"],
+            Unique::No,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -156,22 +151,19 @@ impl MigrationTrait for Migration {
                     .col(text("body"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut cascade_fk("answers", "question_id", "questions"))
-                    .foreign_key(&mut cascade_fk("answers", "author_id", "users"))
+                    .foreign_key(&mut named_cascade_fk("answers", "question_id", "questions"))
+                    .foreign_key(&mut named_cascade_fk("answers", "author_id", "users"))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_answers_question")
-                    .table("answers")
-                    .col("question_id")
-                    .col("id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_answers_question",
+            "answers",
+            &["question_id", "id"],
+            Unique::No,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -184,20 +176,18 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("last_seen_at"))
                     .col(timestamp_with_time_zone("expires_at"))
-                    .foreign_key(&mut cascade_fk("sessions", "user_id", "users"))
+                    .foreign_key(&mut named_cascade_fk("sessions", "user_id", "users"))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_user")
-                    .table("sessions")
-                    .col("user_id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_sessions_user",
+            "sessions",
+            &["user_id"],
+            Unique::No,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -215,21 +205,18 @@ impl MigrationTrait for Migration {
                     // What was acted on, in words: `team ops`, `question 12`, …
                     .col(string_len_null("target", 200))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut cascade_fk("activity", "user_id", "users"))
+                    .foreign_key(&mut named_cascade_fk("activity", "user_id", "users"))
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_activity_user")
-                    .table("activity")
-                    .col("user_id")
-                    .col("id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_activity_user",
+            "activity",
+            &["user_id", "id"],
+            Unique::No,
+        )
+        .await?;
         Ok(())
     }
 
@@ -252,16 +239,14 @@ impl MigrationTrait for Migration {
     }
 }
 
-/// A foreign key from `table.column` to `target.id` that deletes the row with its target.
-fn cascade_fk(
+/// The first migration named its foreign keys `fk_<table>_<column>`; later ones leave the name
+/// to the database.
+fn named_cascade_fk(
     table: &'static str,
     column: &'static str,
     target: &'static str,
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
+    cascade_fk(table, column, target)
         .name(format!("fk_{table}_{column}"))
-        .from(table, column)
-        .to(target, "id")
-        .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
 }

@@ -16,8 +16,7 @@ use sea_orm_migration::{
     sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder},
 };
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use crate::steps::{add_columns, forward_only};
 
 #[derive(FromQueryResult)]
 struct TokenRow {
@@ -27,47 +26,29 @@ struct TokenRow {
     live: bool,
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("activity")
-                    .add_column(big_integer_null("actor_id"))
-                    .to_owned(),
-            )
-            .await?;
-        let db = manager.get_connection();
-        db.execute_unprepared("UPDATE activity SET actor_id = user_id")
-            .await?;
-
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("tokens")
-                    .add_column(text("description_key").default(""))
-                    .to_owned(),
-            )
-            .await?;
-        db.execute_unprepared("DROP INDEX IF EXISTS idx_tokens_user_description")
-            .await?;
-        fill_description_keys(db).await?;
-        // Partial index: deleted tokens free their description. Valid SQL on both backends.
-        db.execute_unprepared(
-            "CREATE UNIQUE INDEX IF NOT EXISTS idx_tokens_user_description_key \
-             ON tokens (user_id, description_key) WHERE deleted_at IS NULL",
-        )
+forward_only!(|manager| {
+    add_columns(manager, "activity", [big_integer_null("actor_id")]).await?;
+    let db = manager.get_connection();
+    db.execute_unprepared("UPDATE activity SET actor_id = user_id")
         .await?;
-        Ok(())
-    }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "patdesk's migrations are forward-only".into(),
-        ))
-    }
-}
+    add_columns(
+        manager,
+        "tokens",
+        [text("description_key").default("").to_owned()],
+    )
+    .await?;
+    db.execute_unprepared("DROP INDEX IF EXISTS idx_tokens_user_description")
+        .await?;
+    fill_description_keys(db).await?;
+    // Partial index: deleted tokens free their description. Valid SQL on both backends.
+    db.execute_unprepared(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_tokens_user_description_key \
+         ON tokens (user_id, description_key) WHERE deleted_at IS NULL",
+    )
+    .await?;
+    Ok(())
+});
 
 /// Computes every token's key. Two live tokens of one owner that the old index let through
 /// (possible on SQLite) both stay: the later one's key gets its id appended, so it conflicts

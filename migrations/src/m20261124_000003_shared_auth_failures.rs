@@ -5,28 +5,18 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use crate::steps::forward_only;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table("auth_failures")
-                    .if_not_exists()
-                    .col(string_len("ip", 45).primary_key())
-                    .col(big_integer("window_started_ms"))
-                    .col(integer("failures"))
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "patdesk's migrations are forward-only".into(),
-        ))
-    }
-}
+forward_only!(|manager| {
+    manager
+        .create_table(
+            Table::create()
+                .table("auth_failures")
+                .if_not_exists()
+                .col(string_len("ip", 45).primary_key())
+                .col(big_integer("window_started_ms"))
+                .col(integer("failures"))
+                .to_owned(),
+        )
+        .await
+});

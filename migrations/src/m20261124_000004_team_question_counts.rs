@@ -4,33 +4,21 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use crate::steps::{add_columns, forward_only};
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("teams")
-                    .add_column(big_integer("question_count").default(0))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "UPDATE teams SET question_count = \
-                 (SELECT COUNT(*) FROM questions WHERE questions.team_id = teams.id)",
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "patdesk's migrations are forward-only".into(),
-        ))
-    }
-}
+forward_only!(|manager| {
+    add_columns(
+        manager,
+        "teams",
+        [big_integer("question_count").default(0).to_owned()],
+    )
+    .await?;
+    manager
+        .get_connection()
+        .execute_unprepared(
+            "UPDATE teams SET question_count = \
+             (SELECT COUNT(*) FROM questions WHERE questions.team_id = teams.id)",
+        )
+        .await?;
+    Ok(())
+});

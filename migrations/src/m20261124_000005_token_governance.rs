@@ -10,69 +10,39 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use crate::steps::{Unique, add_columns, create_index, forward_only};
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite alters one column per statement.
-        let new_columns = [
-            ("tokens", big_integer_null("revoked_by")),
-            ("tokens", string_len_null("revoke_reason", 800)),
-            (
-                "tokens",
-                boolean("pending_approval").default(false).to_owned(),
-            ),
-            (
-                "teams",
-                boolean("require_write_approval").default(false).to_owned(),
-            ),
-            (
-                "tokens",
-                boolean("reported_leaked").default(false).to_owned(),
-            ),
-            ("tokens", string_len_null("leak_source", 800)),
-        ];
-        for (table, mut column) in new_columns {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        manager
-            .create_table(
-                Table::create()
-                    .table("instance_policy")
-                    .if_not_exists()
-                    .col(big_integer("id").primary_key())
-                    .col(big_integer_null("max_lifetime_days"))
-                    .col(boolean("require_expiry").default(false))
-                    .col(big_integer("explorer_lifetime_hours").default(24))
-                    .col(timestamp_with_time_zone("updated_at"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_tokens_team")
-                    .table("tokens")
-                    .col("team_id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "patdesk's migrations are forward-only".into(),
-        ))
-    }
-}
+forward_only!(|manager| {
+    let tokens = [
+        big_integer_null("revoked_by"),
+        string_len_null("revoke_reason", 800),
+        boolean("pending_approval").default(false).to_owned(),
+        boolean("reported_leaked").default(false).to_owned(),
+        string_len_null("leak_source", 800),
+    ];
+    add_columns(manager, "tokens", tokens).await?;
+    let teams = [boolean("require_write_approval").default(false).to_owned()];
+    add_columns(manager, "teams", teams).await?;
+    manager
+        .create_table(
+            Table::create()
+                .table("instance_policy")
+                .if_not_exists()
+                .col(big_integer("id").primary_key())
+                .col(big_integer_null("max_lifetime_days"))
+                .col(boolean("require_expiry").default(false))
+                .col(big_integer("explorer_lifetime_hours").default(24))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+    create_index(
+        manager,
+        "idx_tokens_team",
+        "tokens",
+        &["team_id"],
+        Unique::No,
+    )
+    .await?;
+    Ok(())
+});

@@ -10,47 +10,25 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use crate::steps::{Unique, add_columns, create_index, forward_only};
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite alters one column per statement.
-        let new_columns = [
-            text_null("allowed_ips"),
-            string_len_null("previous_digest", 64),
-            string_len_null("previous_hint", 8),
-            timestamp_with_time_zone_null("previous_valid_until"),
-            timestamp_with_time_zone_null("previous_last_used_at"),
-            boolean("last_used_previous").default(false).to_owned(),
-        ];
-        for mut column in new_columns {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("tokens")
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_tokens_previous_digest")
-                    .table("tokens")
-                    .col("previous_digest")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "patdesk's migrations are forward-only".into(),
-        ))
-    }
-}
+forward_only!(|manager| {
+    let columns = [
+        text_null("allowed_ips"),
+        string_len_null("previous_digest", 64),
+        string_len_null("previous_hint", 8),
+        timestamp_with_time_zone_null("previous_valid_until"),
+        timestamp_with_time_zone_null("previous_last_used_at"),
+        boolean("last_used_previous").default(false).to_owned(),
+    ];
+    add_columns(manager, "tokens", columns).await?;
+    create_index(
+        manager,
+        "idx_tokens_previous_digest",
+        "tokens",
+        &["previous_digest"],
+        Unique::No,
+    )
+    .await?;
+    Ok(())
+});

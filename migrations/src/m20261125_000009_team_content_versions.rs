@@ -4,25 +4,13 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use crate::steps::{add_columns, forward_only};
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("teams")
-                    .add_column(big_integer("content_version").default(0))
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "patdesk's migrations are forward-only".into(),
-        ))
-    }
-}
+forward_only!(|manager| {
+    add_columns(
+        manager,
+        "teams",
+        [big_integer("content_version").default(0).to_owned()],
+    )
+    .await
+});
