@@ -1,6 +1,7 @@
 //! The API's request and response bodies, with the schemas the OpenAPI document gives them.
 
 use domain::content::{Answer, Page, Question};
+use domain::tokens::{TokenInfo, governance::TeamToken};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -251,15 +252,15 @@ pub struct LeakReportAccepted {
     pub malformed: usize,
 }
 
-/// One of the team's live tokens, as the team's admins see it. Never the value: `token` is
-/// the partial value the owner also sees.
+/// A token as the team API and the CLI's JSON show it (`TokenInfo` rendered once). Never the
+/// value: `token` is the partial value the owner also sees.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TeamTokenOut {
+pub struct TokenOut {
     #[schema(example = "tok_0123456789abcdef")]
     pub id: String,
-    /// The owner's username.
-    pub owner: String,
     pub description: String,
+    /// The team's slug.
+    pub team: String,
     /// `personal` or `explorer` (the API explorer's own token).
     #[schema(example = "personal")]
     pub kind: String,
@@ -274,26 +275,19 @@ pub struct TeamTokenOut {
     pub last_used_at: Option<String>,
     /// Most recent first; at most five.
     pub last_used_ips: Vec<String>,
-    /// Not used for 30 days (counting from creation for a token never used).
-    pub unused: bool,
-    /// Expires within 7 days.
-    pub expiring_soon: bool,
     /// A write token waiting for an admin's approval (the API refuses it until then).
     pub pending_approval: bool,
     /// Where it may be used from (canonical CIDRs); empty: any address.
+    #[schema(example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
     pub allowed_ips: Vec<String>,
 }
 
-impl TeamTokenOut {
-    pub fn new(
-        t: &domain::tokens::governance::TeamToken,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Self {
-        let info = &t.info;
-        TeamTokenOut {
+impl From<&TokenInfo> for TokenOut {
+    fn from(info: &TokenInfo) -> Self {
+        TokenOut {
             id: info.id.clone(),
-            owner: t.owner.clone(),
             description: info.description.clone(),
+            team: info.team_slug.clone(),
             kind: info.kind.as_str().to_string(),
             token: domain::tokens::format::partial(&info.hint),
             write: info.write,
@@ -301,10 +295,32 @@ impl TeamTokenOut {
             expires_at: info.expires_at.map(|at| at.to_rfc3339()),
             last_used_at: info.last_used_at.map(|at| at.to_rfc3339()),
             last_used_ips: info.last_used_ips.clone(),
-            unused: t.is_unused(now),
-            expiring_soon: info.is_expiring_soon(now),
             pending_approval: info.pending_approval,
             allowed_ips: info.allowed_ips.clone(),
+        }
+    }
+}
+
+/// One of the team's live tokens, as the team's admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamTokenOut {
+    #[serde(flatten)]
+    pub token: TokenOut,
+    /// The owner's username.
+    pub owner: String,
+    /// Not used for 30 days (counting from creation for a token never used).
+    pub unused: bool,
+    /// Expires within 7 days.
+    pub expiring_soon: bool,
+}
+
+impl TeamTokenOut {
+    pub fn new(t: &TeamToken, now: chrono::DateTime<chrono::Utc>) -> Self {
+        TeamTokenOut {
+            token: TokenOut::from(&t.info),
+            owner: t.owner.clone(),
+            unused: t.is_unused(now),
+            expiring_soon: t.info.is_expiring_soon(now),
         }
     }
 }

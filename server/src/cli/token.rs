@@ -1,8 +1,11 @@
 //! `patdesk token`: create, list and inventory personal access tokens.
 
 use clap::Subcommand;
+use domain::tokens::TokenInfo;
+use serde::Serialize;
 
 use super::{database, operator_error};
+use crate::api::model::TokenOut;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum TokenCommand {
@@ -227,21 +230,8 @@ async fn token_inventory(
         let rows: Vec<_> = rows
             .iter()
             .map(|t| {
-                serde_json::json!({
-                    "id": t.info.id,
-                    "owner": t.owner,
-                    "team": t.info.team_slug,
-                    "description": t.info.description,
-                    "kind": t.info.kind.as_str(),
-                    "write": t.info.write,
-                    "token": partial(&t.info.hint),
-                    "created_at": t.info.created_at.to_rfc3339(),
-                    "expires_at": t.info.expires_at.map(|at| at.to_rfc3339()),
-                    "last_used_at": t.info.last_used_at.map(|at| at.to_rfc3339()),
-                    "pending_approval": t.info.pending_approval,
-                    "allowed_ips": t.info.allowed_ips,
-                    "unused": t.is_unused(now),
-                })
+                let more = serde_json::json!({"owner": t.owner, "unused": t.is_unused(now)});
+                token_json(&t.info, more)
             })
             .collect();
         println!("{}", serde_json::Value::Array(rows));
@@ -265,6 +255,23 @@ async fn token_inventory(
     Ok(())
 }
 
+/// A token's JSON: the API's [`TokenOut`] and the fields this listing adds (`more`, an object).
+fn token_json(info: &TokenInfo, more: serde_json::Value) -> serde_json::Value {
+    #[derive(Serialize)]
+    struct Row {
+        #[serde(flatten)]
+        token: TokenOut,
+        #[serde(flatten)]
+        more: serde_json::Value,
+    }
+    let row = Row {
+        token: TokenOut::from(info),
+        more,
+    };
+    // Strings, numbers and an object of them: serializing cannot fail.
+    serde_json::to_value(row).expect("a token's JSON serializes")
+}
+
 fn access_words(write: bool) -> &'static str {
     if write { "read/write" } else { "read" }
 }
@@ -281,33 +288,22 @@ async fn token_list(user: &str, json: bool) -> anyhow::Result<()> {
         let rows: Vec<_> = list
             .iter()
             .map(|t| {
-                serde_json::json!({
-                    "id": t.id,
-                    "description": t.description,
-                    "team": t.team_slug,
-                    "write": t.write,
-                    "kind": t.kind.as_str(),
-                    "token": partial(&t.hint),
-                    "created_at": t.created_at.to_rfc3339(),
-                    "expires_at": t.expires_at.map(|at| at.to_rfc3339()),
+                let more = serde_json::json!({
                     "expired": t.is_expired(now),
-                    "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
-                    "last_used_ips": t.last_used_ips,
                     "last_used_old_value": t.old_value.is_some() && t.last_used_old_value,
-                    "allowed_ips": t.allowed_ips,
                     "old_value": t.old_value.as_ref().map(|old| serde_json::json!({
                         "token": partial(&old.hint),
                         "valid_until": old.valid_until.to_rfc3339(),
                         "last_used_at": old.last_used_at.map(|at| at.to_rfc3339()),
                     })),
-                    "pending_approval": t.pending_approval,
                     "revoked": t.revoked.as_ref().map(|r| serde_json::json!({
                         "by": r.by,
                         "at": r.at.to_rfc3339(),
                         "reason": r.reason,
                         "reported_leaked": r.leaked,
                     })),
-                })
+                });
+                token_json(t, more)
             })
             .collect();
         println!("{}", serde_json::Value::Array(rows));
