@@ -22,7 +22,7 @@ use crate::{
     teams::TeamTabs,
     tokens::{
         allow_list::{AllowListEditing, AllowListEditor},
-        view::{TokenTableFrame, TokenView},
+        view::{SHARED_COLUMNS, TokenTableFrame, TokenTableRow, TokenView},
     },
 };
 
@@ -469,8 +469,7 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
         } else {
             view! {
                 <TokenTableFrame class="team-tokens" columns=instance.then_some("Team").into_iter()
-                    .chain(["Owner", "Description", "Token", "Scope", "Created", "Expires", "Last used", "Last IP"])
-                    .collect()>
+                    .chain(["Owner", "Description"]).chain(SHARED_COLUMNS).collect()>
                     {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions instance/> }).collect_view()}
                 </TokenTableFrame>
             }.into_any()
@@ -545,68 +544,81 @@ fn Filters(
 
 #[component]
 fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) -> impl IntoView {
+    let TeamTokenRow {
+        token,
+        owner,
+        unused,
+    } = row;
     let ask = decisions.ask;
     let this = RevokeAsk {
-        id: row.token.id.clone(),
-        description: row.token.description.clone(),
-        owner: row.owner.clone(),
+        id: token.id.clone(),
+        description: token.description.clone(),
+        owner: owner.clone(),
         // Approving and denying belong to the team's admins, on the team's tab.
-        deny: row.token.pending_approval && !instance,
+        deny: token.pending_approval && !instance,
     };
     let verb = if this.deny { "Deny" } else { "Revoke" };
-    let label = format!("{verb} {} of {}", row.token.description, row.owner);
-    let approve_label = format!("Approve {} of {}", row.token.description, row.owner);
+    let label = format!("{verb} {} of {}", token.description, owner);
+    let approve_label = format!("Approve {} of {}", token.description, owner);
     let params = use_params_map();
     let team = params.read_untracked().get("slug").unwrap_or_default();
-    let id = row.token.id.clone();
-    view! {
-        <tr data-token-id=row.token.id.clone() data-owner=row.owner.clone()>
-            {instance.then(|| view! { <td><code>{row.token.team.clone()}</code></td> })}
-            <td>{row.owner.clone()}</td>
-            <td>
-                <span class="desc">{row.token.description.clone()}</span>
-                {row.token.explorer_badge()}
-                {row.unused.then(|| view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> })}
-                {row.token.expiring_soon.then(|| view! { <span class="badge warn" title="Expires within 7 days">"expiring"</span> })}
-                {row.token.pending_approval.then(|| view! { <span class="badge warn" title="The API refuses it until an admin approves it">"waiting for approval"</span> })}
-                // A team admin may narrow a member's allow-list (on the team's own tab).
-                {if instance {
-                    (!row.token.allowed_ips.is_empty()).then(|| view! {
-                        <p class="allow-list" data-testid="allowed-ips">{format!("Only from {}", row.token.allowed_ips.join(", "))}</p>
-                    }).into_any()
-                } else {
-                    view! {
-                        <AllowListEditor id=row.token.id.clone() description=row.token.description.clone()
-                            allowed=row.token.allowed_ips.clone() editing=decisions.ips
-                            help="You can narrow a member's list (every entry inside the current one); only its owner can widen it."/>
-                    }.into_any()
-                }}
-            </td>
-            {row.token.partial_cell()}
-            {row.token.scope_cell()}
-            {row.token.created_cell()}
-            <td>{match row.token.expires.clone() {
-                Some(date) => view! { <span class:soon=row.token.expiring_soon title=row.token.expires_exact.clone()>{date}</span> }.into_any(),
-                None => view! { <span class="never">"never"</span> }.into_any(),
-            }}</td>
-            <td>{match row.token.last_used.clone() {
-                Some(when) => view! { <span title=row.token.last_used_exact.clone()>{when}</span> }.into_any(),
-                None => view! { <span class="muted">"Never"</span> }.into_any(),
-            }}</td>
-            {row.token.last_ip_cell()}
-            <td class="actions">
-                {(row.token.pending_approval && !instance).then(|| view! {
-                    <ActionForm action=decisions.approve>
-                        <input type="hidden" name="team" value=team.clone()/>
-                        <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="button" aria-label=approve_label>"Approve"</button>
-                    </ActionForm>
-                })}
-                <button type="button" class="button danger" aria-label=label
-                    on:click=move |_| ask.set(Some(this.clone()))>{verb}</button>
-            </td>
-        </tr>
-    }
+    let approvable = token.pending_approval && !instance;
+    let id = token.id.clone();
+    let lead = {
+        let (team, owner) = (token.team.clone(), owner.clone());
+        move || {
+            view! {
+                {instance.then(|| view! { <td><code>{team.clone()}</code></td> })}
+                <td>{owner.clone()}</td>
+            }
+        }
+    };
+    let badges = move || {
+        unused.then(
+            || view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> },
+        )
+    };
+    let detail = {
+        let (id, description, allowed) = (
+            token.id.clone(),
+            token.description.clone(),
+            token.allowed_ips.clone(),
+        );
+        move || {
+            // A team admin may narrow a member's allow-list (on the team's own tab).
+            if instance {
+                (!allowed.is_empty()).then(|| view! {
+                    <p class="allow-list" data-testid="allowed-ips">{format!("Only from {}", allowed.join(", "))}</p>
+                }).into_any()
+            } else {
+                view! {
+                    <AllowListEditor id=id.clone() description=description.clone()
+                        allowed=allowed.clone() editing=decisions.ips
+                        help="You can narrow a member's list (every entry inside the current one); only its owner can widen it."/>
+                }.into_any()
+            }
+        }
+    };
+    let actions = move || {
+        let (this, team, id, approve_label) = (
+            this.clone(),
+            team.clone(),
+            id.clone(),
+            approve_label.clone(),
+        );
+        view! {
+            {approvable.then(|| view! {
+                <ActionForm action=decisions.approve>
+                    <input type="hidden" name="team" value=team/>
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" class="button" aria-label=approve_label>"Approve"</button>
+                </ActionForm>
+            })}
+            <button type="button" class="button danger" aria-label=label.clone()
+                on:click=move |_| ask.set(Some(this.clone()))>{verb}</button>
+        }
+    };
+    view! { <TokenTableRow token owner lead badges detail actions/> }
 }
 
 /// The confirmation of a revocation (or a denial): names the token and its owner, and takes an

@@ -15,7 +15,6 @@ pub struct TokenRow {
     /// Flattened: the rows keep the flat JSON shape the server functions have always answered.
     #[serde(flatten)]
     pub token: TokenView,
-    pub expired: bool,
     /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
     pub revoked: Option<RevokedNote>,
     /// The latest use was with the old value of a rotation.
@@ -128,7 +127,6 @@ pub(crate) mod ssr {
             last_used_old_value: t.last_used_old_value && old_value.is_some(),
             old_value,
             revoked,
-            expired: t.is_expired(now),
         }
     }
 

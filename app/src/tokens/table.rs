@@ -1,14 +1,14 @@
 //! The token table, with the banner for tokens about to expire, each token's IP allow-list
 //! (edited in place) and its old value while a rotation's overlap lasts.
 
-use common::{EXPIRING_SOON_DAYS, TokenKind};
+use common::EXPIRING_SOON_DAYS;
 use leptos::prelude::*;
 
 use super::{
     allow_list::{AllowListEditing, AllowListEditor},
     dialog::Confirm,
     server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, TokenRow},
-    view::TokenTableFrame,
+    view::{SHARED_COLUMNS, TokenTableFrame, TokenTableRow},
 };
 
 #[component]
@@ -26,10 +26,8 @@ pub fn TokenTable(
     let soon = rows.iter().filter(|r| r.token.expiring_soon).count();
     view! {
         <ExpiryBanner soon/>
-        <TokenTableFrame class="tokens" columns=vec![
-            "Description", "Team", "Scope", "Token", "Created", "Expires", "Last used", "Last IP",
-        ]>
-            {rows.into_iter().map(|row| view! { <TokenTableRow row confirm editing/> }).collect_view()}
+        <TokenTableFrame class="tokens" columns=["Description", "Team"].into_iter().chain(SHARED_COLUMNS).collect()>
+            {rows.into_iter().map(|row| view! { <OwnTokenRow row confirm editing/> }).collect_view()}
         </TokenTableFrame>
     }
     .into_any()
@@ -51,106 +49,91 @@ fn ExpiryBanner(soon: usize) -> impl IntoView {
 }
 
 #[component]
-fn TokenTableRow(
+fn OwnTokenRow(
     row: TokenRow,
     confirm: RwSignal<Option<Confirm>>,
     editing: AllowListEditing,
 ) -> impl IntoView {
-    let (id_r, desc_r) = (row.token.id.clone(), row.token.description.clone());
-    let (id_d, desc_d) = (row.token.id.clone(), row.token.description.clone());
-    let (id_rot, desc_rot, remaining_seconds) = (
-        row.token.id.clone(),
-        row.token.description.clone(),
-        row.remaining_seconds,
-    );
-    // The shortest overlap on offer must fit in what is left of the token's life.
-    let shortest = OVERLAP_CHOICES[0].0;
-    let can_rotate = !row.expired && remaining_seconds.is_none_or(|left| left >= shortest);
-    // Explorer tokens live a day by design, like the reminders, the badge leaves them out.
-    let expiring = row.token.expiring_soon && row.token.kind != TokenKind::Explorer;
-    let expires = match (&row.token.expires, row.expired) {
-        (None, _) => view! { <span class="never" title="This token never expires">"never"</span> }.into_any(),
-        (Some(date), true) => view! { <span class="expired" title=row.token.expires_exact.clone()>{format!("expired {date}")}</span> }.into_any(),
-        (Some(date), false) if expiring => view! {
-            <span class="soon" title=row.token.expires_exact.clone()>{date.clone()}</span>
-            <span class="badge warn" data-testid="expiring-badge">"expires soon"</span>
-        }.into_any(),
-        (Some(date), false) => view! {
-            <span title=row.token.expires_exact.clone()>{date.clone()}</span>
-        }.into_any(),
-    };
     if let Some(note) = row.revoked.clone() {
         return view! { <RevokedRow row note/> }.into_any();
     }
-    // While an old value still works, which of the two was used last.
-    let which_value = match (&row.old_value, row.last_used_old_value) {
-        (None, _) => None,
-        (Some(_), true) => Some(
-            view! { <span class="badge warn" data-testid="last-used-value">"old value"</span> },
-        ),
-        (Some(_), false) => {
-            Some(view! { <span class="badge" data-testid="last-used-value">"new value"</span> })
-        }
-    };
-    let last_used = match row.token.last_used.clone() {
-        Some(when) => {
-            view! { <span title=row.token.last_used_exact.clone()>{when}</span> {which_value} }
-                .into_any()
-        }
-        None => view! { <span class="muted">"Never"</span> }.into_any(),
-    };
-    let old_value = row.old_value.clone().map(|old| {
-        view! { <OldValueLine id=row.token.id.clone() description=row.token.description.clone() old confirm/> }
-    });
-    view! {
-        <tr id=row.token.id.clone() data-token-id=row.token.id.clone() class:expired-row=row.expired class:expiring-row=expiring>
-            <td>
-                <span class="desc">{row.token.description.clone()}</span>
-                {row.token.explorer_badge()}
-                {row.token.pending_approval.then(|| view! {
-                    <span class="badge warn" data-testid="pending-badge"
-                        title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
-                })}
-                <AllowListEditor id=row.token.id.clone() description=row.token.description.clone()
-                    allowed=row.token.allowed_ips.clone() editing
+    let TokenRow {
+        token,
+        last_used_old_value,
+        old_value,
+        remaining_seconds,
+        ..
+    } = row;
+    let (id, description) = (token.id.clone(), token.description.clone());
+    // The shortest overlap on offer must fit in what is left of the token's life.
+    let shortest = OVERLAP_CHOICES[0].0;
+    let can_rotate = !token.expired && remaining_seconds.is_none_or(|left| left >= shortest);
+    let team = token.team.clone();
+    let has_old_value = old_value.is_some();
+    let detail = {
+        let (id, description, allowed) =
+            (id.clone(), description.clone(), token.allowed_ips.clone());
+        move || {
+            let old_value = old_value.clone().map(|old| {
+                view! { <OldValueLine id=id.clone() description=description.clone() old confirm/> }
+            });
+            view! {
+                <AllowListEditor id=id.clone() description=description.clone()
+                    allowed=allowed.clone() editing
                     help="One address or CIDR range per line, up to 20. Empty: any address."/>
                 {old_value}
-            </td>
-            <td><code>{row.token.team.clone()}</code></td>
-            {row.token.scope_cell()}
-            {row.token.partial_cell()}
-            {row.token.created_cell()}
-            <td>{expires}</td>
-            <td>{last_used}</td>
-            {row.token.last_ip_cell()}
-            <td class="actions">
-                <button type="button" class="button secondary"
-                    aria-label=format!("Rotate {}", row.token.description)
-                    disabled=!can_rotate
-                    title=if can_rotate {
-                        "A new value, with the current one still working for a while"
-                    } else {
-                        "This token expires within the hour: regenerate it instead"
-                    }
-                    on:click=move |_| confirm.set(Some(Confirm::Rotate {
-                        id: id_rot.clone(),
-                        description: desc_rot.clone(),
-                        remaining_seconds,
-                    }))>
-                    "Rotate"
-                </button>
-                <button type="button" class="button secondary"
-                    aria-label=format!("Regenerate {}", row.token.description)
-                    on:click=move |_| confirm.set(Some(Confirm::Regenerate { id: id_r.clone(), description: desc_r.clone() }))>
-                    "Regenerate"
-                </button>
-                <button type="button" class="button danger"
-                    aria-label=format!("Delete {}", row.token.description)
-                    on:click=move |_| confirm.set(Some(Confirm::Delete { id: id_d.clone(), description: desc_d.clone() }))>
-                    "Delete"
-                </button>
-            </td>
-        </tr>
+            }
+        }
+    };
+    // While an old value still works, which of the two was used last.
+    let which_value = move || match (has_old_value, last_used_old_value) {
+        (false, _) => None,
+        (true, true) => Some(
+            view! { <span class="badge warn" data-testid="last-used-value">"old value"</span> }
+                .into_any(),
+        ),
+        (true, false) => Some(
+            view! { <span class="badge" data-testid="last-used-value">"new value"</span> }
+                .into_any(),
+        ),
+    };
+    let actions = move || {
+        let ask = |what: fn(String, String) -> Confirm| {
+            let (id, description) = (id.clone(), description.clone());
+            move |_| confirm.set(Some(what(id.clone(), description.clone())))
+        };
+        let (id_rot, desc_rot) = (id.clone(), description.clone());
+        view! {
+            <button type="button" class="button secondary"
+                aria-label=format!("Rotate {description}")
+                disabled=!can_rotate
+                title=if can_rotate {
+                    "A new value, with the current one still working for a while"
+                } else {
+                    "This token expires within the hour: regenerate it instead"
+                }
+                on:click=move |_| confirm.set(Some(Confirm::Rotate {
+                    id: id_rot.clone(),
+                    description: desc_rot.clone(),
+                    remaining_seconds,
+                }))>
+                "Rotate"
+            </button>
+            <button type="button" class="button secondary"
+                aria-label=format!("Regenerate {description}")
+                on:click=ask(|id, description| Confirm::Regenerate { id, description })>
+                "Regenerate"
+            </button>
+            <button type="button" class="button danger"
+                aria-label=format!("Delete {description}")
+                on:click=ask(|id, description| Confirm::Delete { id, description })>
+                "Delete"
+            </button>
+        }
+    };
+    view! {
+        <TokenTableRow token detail last_used_note=which_value actions
+            after=move || view! { <td><code>{team.clone()}</code></td> }/>
     }
     .into_any()
 }

@@ -22,6 +22,7 @@ pub struct TokenView {
     /// `None`: never expires.
     pub expires: Option<String>,
     pub expires_exact: Option<String>,
+    pub expired: bool,
     pub expiring_soon: bool,
     /// `None`: never used.
     pub last_used: Option<String>,
@@ -48,6 +49,7 @@ impl TokenView {
             created_exact: time::minute(t.created_at),
             expires: t.expires_at.map(time::date),
             expires_exact: t.expires_at.map(time::minute),
+            expired: t.is_expired(now),
             expiring_soon: t.is_expiring_soon(now),
             last_used: t.last_used_at.map(|at| time::relative(at, now)),
             last_used_exact: t.last_used_at.map(time::minute),
@@ -82,8 +84,107 @@ pub fn TokenTableFrame(
     }
 }
 
+/// A token's row in either table: `lead` cells, the description with the badges every table
+/// shows (and the table's own `badges`) above its `detail`, `after` cells, then the cells every
+/// table shows (scope, partial value, created, expires, last used, last IP) and the `actions`.
+#[component]
+pub fn TokenTableRow(
+    token: TokenView,
+    /// Cells before the description (the team's tab: team, owner).
+    #[prop(optional, into)]
+    lead: ViewFn,
+    /// Badges of this table's own after the shared ones.
+    #[prop(optional, into)]
+    badges: ViewFn,
+    /// Below the description: the allow-list, a rotation's old value.
+    #[prop(optional, into)]
+    detail: ViewFn,
+    /// Cells between the description and the shared ones (the owner's page: the team).
+    #[prop(optional, into)]
+    after: ViewFn,
+    /// Said after the last use's time (the owner's page: which value was used).
+    #[prop(optional, into)]
+    last_used_note: ViewFn,
+    /// The `data-owner` attribute (the team's tab).
+    #[prop(optional)]
+    owner: Option<String>,
+    /// The actions cell's content.
+    #[prop(into)]
+    actions: ViewFn,
+) -> impl IntoView {
+    let expiring = token.shows_expiring();
+    let last_used = match token.last_used.clone() {
+        Some(when) => view! {
+            <span title=token.last_used_exact.clone()>{when}</span> {last_used_note.run()}
+        }
+        .into_any(),
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+    };
+    view! {
+        <tr id=token.id.clone() data-token-id=token.id.clone() data-owner=owner
+            class:expired-row=token.expired class:expiring-row=expiring>
+            {lead.run()}
+            <td>
+                <span class="desc">{token.description.clone()}</span>
+                {token.explorer_badge()}
+                {token.pending_approval.then(|| view! {
+                    <span class="badge warn" data-testid="pending-badge"
+                        title="The API refuses this token until a team admin approves it">"waiting for approval"</span>
+                })}
+                {badges.run()}
+                {detail.run()}
+            </td>
+            {after.run()}
+            {token.scope_cell()}
+            {token.partial_cell()}
+            {token.created_cell()}
+            {token.expires_cell()}
+            <td>{last_used}</td>
+            {token.last_ip_cell()}
+            <td class="actions">{actions.run()}</td>
+        </tr>
+    }
+}
+
+/// The columns of the cells every table shows, in [`TokenTableRow`]'s order.
+pub const SHARED_COLUMNS: [&str; 6] = [
+    "Scope",
+    "Token",
+    "Created",
+    "Expires",
+    "Last used",
+    "Last IP",
+];
+
 /// The cells that say the same of a token in every table.
 impl TokenView {
+    /// Whether to mark it as expiring soon. Explorer tokens live a day by design: like the
+    /// reminders, the mark leaves them out.
+    pub fn shows_expiring(&self) -> bool {
+        self.expiring_soon && !self.expired && self.kind != TokenKind::Explorer
+    }
+
+    pub fn expires_cell(&self) -> impl IntoView + use<> {
+        let exact = self.expires_exact.clone();
+        let cell = match (self.expires.clone(), self.expired) {
+            (None, _) => {
+                view! { <span class="never" title="This token never expires">"never"</span> }
+                    .into_any()
+            }
+            (Some(date), true) => {
+                view! { <span class="expired" title=exact>{format!("expired {date}")}</span> }
+                    .into_any()
+            }
+            (Some(date), false) if self.shows_expiring() => view! {
+                <span class="soon" title=exact>{date}</span>
+                <span class="badge warn" data-testid="expiring-badge">"expires soon"</span>
+            }
+            .into_any(),
+            (Some(date), false) => view! { <span title=exact>{date}</span> }.into_any(),
+        };
+        view! { <td>{cell}</td> }
+    }
+
     pub fn scope_cell(&self) -> impl IntoView + use<> {
         view! { <td>{if self.write { "read/write" } else { "read" }}</td> }
     }
