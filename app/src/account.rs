@@ -52,7 +52,7 @@ pub async fn save_account(
 ) -> Result<(), AppError> {
     use domain::{identity::names::Email, identity::users::MailPreferences};
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let email = match email.trim() {
         "" => None,
@@ -64,8 +64,7 @@ pub async fn save_account(
         new_ip: checked(mail_new_ip),
         new_token: checked(mail_new_token),
     };
-    domain::identity::users::update_settings(&db()?, user.id, email.as_ref(), mail, client_ip())
-        .await?;
+    domain::identity::users::update_settings(&db()?, origin(&user), email.as_ref(), mail).await?;
     Ok(())
 }
 

@@ -64,19 +64,13 @@ pub async fn all_accounts() -> Result<Vec<AccountRow>, AppError> {
 /// Suspends (`suspend` = true) or reactivates an account.
 #[server(prefix = "/rpc", endpoint = "set_suspended")]
 pub async fn set_suspended(username: String, suspend: bool) -> Result<(), AppError> {
-    use domain::{Actor, identity::names::Username};
+    use domain::identity::names::Username;
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let username = Username::parse(&username)?;
-    domain::identity::users::set_suspended(
-        &db()?,
-        Actor::User(user.id),
-        &username,
-        suspend,
-        client_ip(),
-    )
-    .await?;
+    domain::identity::users::set_suspended(&db()?, origin(&user).into(), &username, suspend)
+        .await?;
     Ok(())
 }
 
@@ -128,9 +122,9 @@ pub async fn set_instance_policy(
     require_expiry: Option<String>,
     explorer_lifetime_hours: String,
 ) -> Result<PolicySaved, AppError> {
-    use domain::{Actor, Error, tokens::policy::Policy};
+    use domain::{Error, tokens::policy::Policy};
 
-    use crate::session::{client_ip, db};
+    use crate::session::{db, origin};
     let admin = require_instance_admin()?;
     let max = match max_lifetime_days.trim() {
         "" | "none" => None,
@@ -152,8 +146,7 @@ pub async fn set_instance_policy(
     // An HTML checkbox sends its value only when checked.
     let require = require_expiry.is_some_and(|v| !v.is_empty() && v != "false");
     let policy = Policy::new(max, require, hours)?;
-    let applied =
-        domain::tokens::policy::set(&db()?, Actor::User(admin.id), policy, client_ip()).await?;
+    let applied = domain::tokens::policy::set(&db()?, origin(&admin).into(), policy).await?;
     Ok(PolicySaved {
         shortened: applied.shortened,
         summary: policy.in_words(),

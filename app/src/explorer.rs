@@ -39,9 +39,9 @@ enum Status {
 
 #[server(prefix = "/rpc", endpoint = "open_explorer")]
 pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    let issued = domain::tokens::open_explorer(&db()?, user.id, &team, client_ip()).await?;
+    let issued = domain::tokens::open_explorer(&db()?, origin(&user), &team).await?;
     let (team, write) = (issued.info.team_slug.clone(), issued.info.write);
     // Marks the response `no-store`.
     let carried = crate::tokens::server::ssr::issued(issued);

@@ -59,18 +59,11 @@ pub async fn team_services(team: String) -> Result<Vec<ServiceRow>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "create_service")]
 pub async fn create_service(team: String, name: String) -> Result<NewService, AppError> {
-    use domain::Actor;
-
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    let (service, secret) = domain::tokens::services::create(
-        &db()?,
-        Actor::User(user.id),
-        &team_slug(&team)?,
-        &name,
-        client_ip(),
-    )
-    .await?;
+    let (service, secret) =
+        domain::tokens::services::create(&db()?, origin(&user).into(), &team_slug(&team)?, &name)
+            .await?;
     // The secret is in this answer: no cache may keep it.
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.insert_header(
@@ -87,18 +80,9 @@ pub async fn create_service(team: String, name: String) -> Result<NewService, Ap
 
 #[server(prefix = "/rpc", endpoint = "delete_service")]
 pub async fn delete_service(team: String, id: String) -> Result<(), AppError> {
-    use domain::Actor;
-
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    domain::tokens::services::delete(
-        &db()?,
-        Actor::User(user.id),
-        &team_slug(&team)?,
-        &id,
-        client_ip(),
-    )
-    .await?;
+    domain::tokens::services::delete(&db()?, origin(&user).into(), &team_slug(&team)?, &id).await?;
     Ok(())
 }
 

@@ -35,6 +35,11 @@ pub fn require_user() -> Result<User, AppError> {
     current_user().ok_or(AppError::Unauthenticated)
 }
 
+/// `user`, signed in, acting from the client's address: what the activity log records.
+pub fn origin(user: &User) -> domain::Origin<i64> {
+    domain::Origin::new(user.id, client_ip())
+}
+
 /// The client's IP address as the server worked it out (see the server's `guard::client_ip`).
 pub fn client_ip() -> Option<std::net::IpAddr> {
     parts().and_then(|p| p.extensions.get::<domain::ClientIp>().map(|ip| ip.0))

@@ -230,9 +230,7 @@ pub async fn revoke_team_token(
     id: String,
     reason: Option<String>,
 ) -> Result<DecidedToken, AppError> {
-    use domain::Actor;
-
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let slug = match team.as_str() {
         "" => None,
@@ -245,11 +243,10 @@ pub async fn revoke_team_token(
     };
     let revoked = domain::tokens::governance::revoke(
         &db()?,
-        Actor::User(user.id),
+        origin(&user).into(),
         scope,
         &id,
         reason.as_deref(),
-        client_ip(),
     )
     .await?;
     Ok(revoked.into())
@@ -257,14 +254,11 @@ pub async fn revoke_team_token(
 
 #[server(prefix = "/rpc", endpoint = "approve_team_token")]
 pub async fn approve_team_token(team: String, id: String) -> Result<DecidedToken, AppError> {
-    use domain::Actor;
-
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let slug = team_slug(&team)?;
     let approved =
-        domain::tokens::governance::approve(&db()?, Actor::User(user.id), &slug, &id, client_ip())
-            .await?;
+        domain::tokens::governance::approve(&db()?, origin(&user).into(), &slug, &id).await?;
     Ok(approved.into())
 }
 
@@ -274,18 +268,15 @@ pub async fn deny_team_token(
     id: String,
     reason: Option<String>,
 ) -> Result<DecidedToken, AppError> {
-    use domain::Actor;
-
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let slug = team_slug(&team)?;
     let denied = domain::tokens::governance::deny(
         &db()?,
-        Actor::User(user.id),
+        origin(&user).into(),
         &slug,
         &id,
         reason.as_deref(),
-        client_ip(),
     )
     .await?;
     Ok(denied.into())

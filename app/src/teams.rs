@@ -55,12 +55,9 @@ pub async fn my_teams() -> Result<Vec<TeamView>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "create_team")]
 pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
-    use domain::{
-        Actor,
-        identity::names::{TeamName, TeamSlug},
-    };
+    use domain::identity::names::{TeamName, TeamSlug};
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let slug = TeamSlug::parse(&slug)?;
     // An empty display name defaults to the slug.
@@ -69,8 +66,7 @@ pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
     } else {
         TeamName::parse(&name)?
     };
-    let actor = Actor::User(user.id);
-    let team = domain::teams::create(&db()?, actor, user.id, &slug, &name, client_ip()).await?;
+    let team = domain::teams::create(&db()?, origin(&user).into(), user.id, &slug, &name).await?;
     leptos_axum::redirect(&format!("/teams/{}", team.slug));
     Ok(())
 }
@@ -109,14 +105,13 @@ async fn change_membership(
     username: &str,
     change: domain::teams::MemberChange,
 ) -> Result<(), AppError> {
-    use domain::{Actor, identity::names::Username};
+    use domain::identity::names::Username;
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let slug = team_slug(team)?;
     let username = Username::parse(username)?;
-    let actor = Actor::User(user.id);
-    domain::teams::change_member(&db()?, actor, &slug, &username, change, client_ip()).await?;
+    domain::teams::change_member(&db()?, origin(&user).into(), &slug, &username, change).await?;
     Ok(())
 }
 
@@ -168,15 +163,12 @@ pub(crate) fn team_slug(team: &str) -> Result<domain::identity::names::TeamSlug,
 /// Turns the team's approval of write tokens on or off (team admins; docs/governance.md).
 #[server(prefix = "/rpc", endpoint = "set_write_approval")]
 pub async fn set_write_approval(team: String, required: Option<String>) -> Result<(), AppError> {
-    use domain::Actor;
-
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let slug = team_slug(&team)?;
     // An HTML checkbox sends its value only when checked.
     let required = required.is_some_and(|v| !v.is_empty() && v != "false");
-    domain::teams::set_write_approval(&db()?, Actor::User(user.id), &slug, required, client_ip())
-        .await?;
+    domain::teams::set_write_approval(&db()?, origin(&user).into(), &slug, required).await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! transaction: the change and its entry are stored together or not at all, whichever edge (web
 //! app, API, CLI) asked for it. See `docs/activity.md`.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, net::IpAddr};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -36,6 +36,35 @@ impl Actor {
     /// acting user's own, or the subject's when the operator acted (the operator has no log).
     pub fn log_owner(self, subject: i64) -> i64 {
         self.user_id().unwrap_or(subject)
+    }
+}
+
+/// Who made a change and from which address: what an activity entry records of its origin.
+/// `Who` is an [`Actor`], or (`Origin<i64>`) the id of a user acting on their own things.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin<Who = Actor> {
+    pub who: Who,
+    /// The client's address; `None` at the command line.
+    pub ip: Option<IpAddr>,
+}
+
+impl<Who> Origin<Who> {
+    pub fn new(who: Who, ip: Option<IpAddr>) -> Self {
+        Origin { who, ip }
+    }
+}
+
+impl Origin {
+    /// The operator at the command line (no address).
+    pub const OPERATOR: Origin = Origin {
+        who: Actor::Operator,
+        ip: None,
+    };
+}
+
+impl From<Origin<i64>> for Origin {
+    fn from(own: Origin<i64>) -> Self {
+        Origin::new(Actor::User(own.who), own.ip)
     }
 }
 
@@ -159,7 +188,18 @@ impl Event {
         Event::new(Some(user_id), Actor::User(user_id), kind)
     }
 
-    pub fn ip(mut self, ip: Option<std::net::IpAddr>) -> Self {
+    /// An entry in `owner`'s log of what `by` did.
+    pub fn by(by: impl Into<Origin>, owner: Option<i64>, kind: Kind) -> Self {
+        let by = by.into();
+        Event::new(owner, by.who, kind).ip(by.ip)
+    }
+
+    /// Something a user did to their own things, from `own.ip`.
+    pub fn own_by(own: Origin<i64>, kind: Kind) -> Self {
+        Event::own(own.who, kind).ip(own.ip)
+    }
+
+    pub fn ip(mut self, ip: Option<IpAddr>) -> Self {
         self.ip = ip.map(|ip| ip.to_string());
         self
     }

@@ -17,7 +17,7 @@ pub mod throttle;
 pub mod time;
 pub mod tokens;
 
-pub use activity::Actor;
+pub use activity::{Actor, Origin};
 pub use error::{Error, Result};
 
 /// The client's address as the server determined it (see the server's `guard::client_ip`):

@@ -1,8 +1,6 @@
 //! Teams and memberships. The creator of a team is its admin; team admins add and remove members
 //! and change roles; a team always keeps at least one admin.
 
-use std::net::IpAddr;
-
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +13,7 @@ use sea_orm::{
 
 pub use crate::activity::Actor;
 use crate::{
+    Origin,
     activity::{self, Event, Kind},
     db::begin_write,
     entity::{membership, team, user},
@@ -64,12 +63,12 @@ fn stored_role(text: &str) -> Result<Role> {
 /// creating one for them).
 pub async fn create(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     owner_id: i64,
     slug: &TeamSlug,
     name: &TeamName,
-    ip: Option<IpAddr>,
 ) -> Result<TeamSummary> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     let now = Utc::now();
     let team = team::ActiveModel {
@@ -95,8 +94,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let event = Event::new(Some(actor.log_owner(owner_id)), actor, Kind::TeamCreated)
-        .ip(ip)
+    let event = Event::by(by, Some(actor.log_owner(owner_id)), Kind::TeamCreated)
         .target(format!("team {slug}"));
     activity::record(&txn, event).await?;
     txn.commit().await?;
@@ -289,12 +287,12 @@ async fn admin_count(db: &impl ConnectionTrait, team_id: i64) -> Result<u64> {
 /// Adds `username` to the team with `role` (team admins and the operator).
 pub async fn add_member(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     username: &Username,
     role: Role,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     let team = locked_team(&txn, actor, slug).await?;
     let user = member_user(&txn, username).await?;
@@ -321,11 +319,10 @@ pub async fn add_member(
     })?;
     record_member_change(
         &txn,
-        actor,
+        by,
         user.id,
         Kind::MemberAdded,
         format!("{username} in team {slug} as {role}"),
-        ip,
     )
     .await?;
     txn.commit().await?;
@@ -357,15 +354,13 @@ async fn locked_team(
 /// made it.
 async fn record_member_change(
     txn: &DatabaseTransaction,
-    actor: Actor,
+    by: Origin,
     member_id: i64,
     kind: Kind,
     target: String,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
-    let event = Event::new(Some(actor.log_owner(member_id)), actor, kind)
-        .ip(ip)
-        .target(target);
+    let actor = by.who;
+    let event = Event::by(by, Some(actor.log_owner(member_id)), kind).target(target);
     activity::record(txn, event).await
 }
 
@@ -390,12 +385,12 @@ async fn managed_membership(
 
 pub async fn set_role(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     username: &Username,
     new_role: Role,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
     if role_of(&current)? == Role::Admin
@@ -412,11 +407,10 @@ pub async fn set_role(
     active.update(&txn).await?;
     record_member_change(
         &txn,
-        actor,
+        by,
         member_id,
         Kind::MemberRoleChanged,
         format!("{username} in team {slug} to {new_role}"),
-        ip,
     )
     .await?;
     txn.commit().await?;
@@ -426,11 +420,11 @@ pub async fn set_role(
 
 pub async fn remove_member(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     username: &Username,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     let (team, current) = managed_membership(&txn, actor, slug, username).await?;
     if role_of(&current)? == Role::Admin && admin_count(&txn, team.id).await? <= 1 {
@@ -443,11 +437,10 @@ pub async fn remove_member(
         .await?;
     record_member_change(
         &txn,
-        actor,
+        by,
         current.user_id,
         Kind::MemberRemoved,
         format!("{username} in team {slug}"),
-        ip,
     )
     .await?;
     txn.commit().await?;
@@ -467,16 +460,15 @@ pub enum MemberChange {
 /// [`remove_member`]).
 pub async fn change_member(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     username: &Username,
     change: MemberChange,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
     match change {
-        MemberChange::Add(role) => add_member(db, actor, slug, username, role, ip).await,
-        MemberChange::SetRole(role) => set_role(db, actor, slug, username, role, ip).await,
-        MemberChange::Remove => remove_member(db, actor, slug, username, ip).await,
+        MemberChange::Add(role) => add_member(db, by, slug, username, role).await,
+        MemberChange::SetRole(role) => set_role(db, by, slug, username, role).await,
+        MemberChange::Remove => remove_member(db, by, slug, username).await,
     }
 }
 
@@ -485,11 +477,11 @@ pub async fn change_member(
 /// team owner's, for the operator). See docs/governance.md.
 pub async fn set_write_approval(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     required: bool,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     let team = admin_team(&txn, actor, slug, "change the team's token policy").await?;
     let team = team::Entity::find_by_id(team.id)
@@ -513,8 +505,7 @@ pub async fn set_write_approval(
     } else {
         "write tokens need no approval"
     };
-    let event = Event::new(Some(log_owner), actor, Kind::TeamPolicyChanged)
-        .ip(ip)
+    let event = Event::by(by, Some(log_owner), Kind::TeamPolicyChanged)
         .target(format!("team {slug_text}: {words}"));
     activity::record(&txn, event).await?;
     txn.commit().await?;

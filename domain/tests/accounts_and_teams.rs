@@ -90,21 +90,19 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     let ops = TeamSlug::parse("ops").unwrap();
     teams::create(
         &db,
-        Actor::User(alice.id),
+        domain::Origin::new(Actor::User(alice.id), None),
         alice.id,
         &ops,
         &TeamName::parse("Ops").unwrap(),
-        None,
     )
     .await
     .unwrap();
     let dup = teams::create(
         &db,
-        Actor::User(bob.id),
+        domain::Origin::new(Actor::User(bob.id), None),
         bob.id,
         &ops,
         &TeamName::parse("Other").unwrap(),
-        None,
     )
     .await
     .unwrap_err();
@@ -118,11 +116,10 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
 
     teams::add_member(
         &db,
-        Actor::User(alice.id),
+        domain::Origin::new(Actor::User(alice.id), None),
         &ops,
         &name("bob"),
         Role::Reader,
-        None,
     )
     .await
     .unwrap();
@@ -133,11 +130,10 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     let web = TeamSlug::parse("web").unwrap();
     teams::create(
         &db,
-        Actor::User(bob.id),
+        domain::Origin::new(Actor::User(bob.id), None),
         bob.id,
         &web,
         &TeamName::parse("Web").unwrap(),
-        None,
     )
     .await
     .unwrap();
@@ -158,44 +154,51 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
     // A reader cannot manage members.
     let err = teams::set_role(
         &db,
-        Actor::User(bob.id),
+        domain::Origin::new(Actor::User(bob.id), None),
         &ops,
         &name("bob"),
         Role::Admin,
-        None,
     )
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));
-    let err = teams::remove_member(&db, Actor::User(bob.id), &ops, &name("alice"), None)
-        .await
-        .unwrap_err();
+    let err = teams::remove_member(
+        &db,
+        domain::Origin::new(Actor::User(bob.id), None),
+        &ops,
+        &name("alice"),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));
 
     // The last admin can be neither demoted nor removed.
     let err = teams::set_role(
         &db,
-        Actor::User(alice.id),
+        domain::Origin::new(Actor::User(alice.id), None),
         &ops,
         &name("alice"),
         Role::Writer,
-        None,
     )
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Rule(_)));
-    let err = teams::remove_member(&db, Actor::User(alice.id), &ops, &name("alice"), None)
-        .await
-        .unwrap_err();
+    let err = teams::remove_member(
+        &db,
+        domain::Origin::new(Actor::User(alice.id), None),
+        &ops,
+        &name("alice"),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Rule(_)));
 
     teams::set_role(
         &db,
-        Actor::User(alice.id),
+        domain::Origin::new(Actor::User(alice.id), None),
         &ops,
         &name("bob"),
         Role::Writer,
-        None,
     )
     .await
     .unwrap();
@@ -203,19 +206,23 @@ async fn team_admins_manage_members_and_a_team_keeps_an_admin() {
         teams::role(&db, 1, bob.id).await.unwrap(),
         Some(Role::Writer)
     );
-    teams::remove_member(&db, Actor::User(alice.id), &ops, &name("bob"), None)
-        .await
-        .unwrap();
+    teams::remove_member(
+        &db,
+        domain::Origin::new(Actor::User(alice.id), None),
+        &ops,
+        &name("bob"),
+    )
+    .await
+    .unwrap();
     assert_eq!(teams::role(&db, 1, bob.id).await.unwrap(), None);
 
     // Unknown users are named in the error.
     let err = teams::add_member(
         &db,
-        Actor::Operator,
+        domain::Origin::OPERATOR,
         &ops,
         &name("carol"),
         Role::Reader,
-        None,
     )
     .await
     .unwrap_err();
@@ -238,13 +245,19 @@ async fn operator_changes_are_in_the_affected_users_activity() {
     let bob = user(&db, "bob").await;
     let ops = TeamSlug::parse("ops").unwrap();
     let team_name = TeamName::parse("Ops").unwrap();
-    teams::create(&db, Actor::Operator, alice.id, &ops, &team_name, None)
+    teams::create(&db, domain::Origin::OPERATOR, alice.id, &ops, &team_name)
         .await
         .unwrap();
-    teams::add_member(&db, Actor::Operator, &ops, &name("bob"), Role::Writer, None)
-        .await
-        .unwrap();
-    teams::remove_member(&db, Actor::Operator, &ops, &name("bob"), None)
+    teams::add_member(
+        &db,
+        domain::Origin::OPERATOR,
+        &ops,
+        &name("bob"),
+        Role::Writer,
+    )
+    .await
+    .unwrap();
+    teams::remove_member(&db, domain::Origin::OPERATOR, &ops, &name("bob"))
         .await
         .unwrap();
 
@@ -290,25 +303,42 @@ async fn member_changes_by_an_admin_are_in_the_admins_activity_only_when_made() 
     let admin = Actor::User(alice.id);
     teams::create(
         &db,
-        admin,
+        domain::Origin::new(admin, None),
         alice.id,
         &ops,
         &TeamName::parse("Ops").unwrap(),
-        None,
     )
     .await
     .unwrap();
     let ip = Some(std::net::IpAddr::from([192, 0, 2, 7]));
-    teams::add_member(&db, admin, &ops, &name("bob"), Role::Reader, ip)
-        .await
-        .unwrap();
+    teams::add_member(
+        &db,
+        domain::Origin::new(admin, ip),
+        &ops,
+        &name("bob"),
+        Role::Reader,
+    )
+    .await
+    .unwrap();
     // Refused: bob is already a member, and alice is the last admin.
-    teams::add_member(&db, admin, &ops, &name("bob"), Role::Writer, ip)
-        .await
-        .unwrap_err();
-    teams::set_role(&db, admin, &ops, &name("alice"), Role::Reader, ip)
-        .await
-        .unwrap_err();
+    teams::add_member(
+        &db,
+        domain::Origin::new(admin, ip),
+        &ops,
+        &name("bob"),
+        Role::Writer,
+    )
+    .await
+    .unwrap_err();
+    teams::set_role(
+        &db,
+        domain::Origin::new(admin, ip),
+        &ops,
+        &name("alice"),
+        Role::Reader,
+    )
+    .await
+    .unwrap_err();
     let (entries, _) = activity::list_for_user(&db, alice.id, 1, 50).await.unwrap();
     let kinds: Vec<(&str, &str, Option<&str>)> = entries
         .iter()

@@ -65,7 +65,7 @@ impl World {
             kind: TokenKind::Personal,
             allowed: AllowList::any(),
         };
-        tokens::create(&self.db, owner, request, None)
+        tokens::create(&self.db, domain::Origin::new(owner, None), request)
             .await
             .unwrap()
     }
@@ -112,7 +112,9 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
 
     let t = w.token(writer, "deleted").await;
     let change = async {
-        tokens::delete(db, writer, &t.info.id, None).await.unwrap();
+        tokens::delete(db, domain::Origin::new(writer, None), &t.info.id)
+            .await
+            .unwrap();
     };
     w.refused_after(
         t.secret.expose(),
@@ -124,7 +126,7 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
 
     let t = w.token(writer, "regenerated").await;
     let change = async {
-        tokens::regenerate(db, writer, &t.info.id, None)
+        tokens::regenerate(db, domain::Origin::new(writer, None), &t.info.id)
             .await
             .unwrap();
     };
@@ -137,12 +139,18 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
     .await;
 
     let t = w.token(writer, "rotated, then its overlap ended").await;
-    let rotated = tokens::rotate(db, writer, &t.info.id, 3600, MinOverlap::DEFAULT, None)
-        .await
-        .unwrap();
+    let rotated = tokens::rotate(
+        db,
+        domain::Origin::new(writer, None),
+        &t.info.id,
+        3600,
+        MinOverlap::DEFAULT,
+    )
+    .await
+    .unwrap();
     assert!(rotated.issued.secret.expose() != t.secret.expose());
     let change = async {
-        tokens::end_overlap(db, writer, &t.info.id, None)
+        tokens::end_overlap(db, domain::Origin::new(writer, None), &t.info.id)
             .await
             .unwrap();
     };
@@ -153,9 +161,14 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
     let t = w.token(writer, "allow-listed").await;
     let change = async {
         let allowed = AllowList::parse(["10.0.0.0/8"]).unwrap();
-        tokens::set_allowed_ips(db, Actor::User(writer), &t.info.id, allowed, None)
-            .await
-            .unwrap();
+        tokens::set_allowed_ips(
+            db,
+            domain::Origin::new(Actor::User(writer), None),
+            &t.info.id,
+            allowed,
+        )
+        .await
+        .unwrap();
     };
     let not_here = |d: &Denied| matches!(d, Denied::IpNotAllowed(_));
     w.refused_after(t.secret.expose(), change, not_here, "set_allowed_ips")
@@ -166,10 +179,9 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
         let team = ops();
         governance::revoke(
             db,
-            Actor::User(admin),
+            domain::Origin::new(Actor::User(admin), None),
             Scope::Team(&team),
             &t.info.id,
-            None,
             None,
         )
         .await
@@ -197,11 +209,11 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
     )
     .await;
 
-    let first = tokens::open_explorer(db, writer, "ops", None)
+    let first = tokens::open_explorer(db, domain::Origin::new(writer, None), "ops")
         .await
         .unwrap();
     let change = async {
-        tokens::open_explorer(db, writer, "ops", None)
+        tokens::open_explorer(db, domain::Origin::new(writer, None), "ops")
             .await
             .unwrap();
     };
@@ -213,11 +225,10 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
     let change = async {
         teams::set_role(
             db,
-            Actor::User(admin),
+            domain::Origin::new(Actor::User(admin), None),
             &ops(),
             &name("bob"),
             Role::Reader,
-            None,
         )
         .await
         .unwrap();
@@ -235,20 +246,24 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
         .await;
     teams::set_role(
         db,
-        Actor::User(admin),
+        domain::Origin::new(Actor::User(admin), None),
         &ops(),
         &name("bob"),
         Role::Writer,
-        None,
     )
     .await
     .unwrap();
 
     let t = w.token(writer, "removed from the team").await;
     let change = async {
-        teams::remove_member(db, Actor::User(admin), &ops(), &name("bob"), None)
-            .await
-            .unwrap();
+        teams::remove_member(
+            db,
+            domain::Origin::new(Actor::User(admin), None),
+            &ops(),
+            &name("bob"),
+        )
+        .await
+        .unwrap();
     };
     let gone = |d: &Denied| matches!(d, Denied::NotAMember(_));
     w.refused_after(t.secret.expose(), change, gone, "remove_member")
@@ -256,7 +271,7 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
 
     let t = w.token(admin, "suspended").await;
     let change = async {
-        users::set_suspended(db, Actor::Operator, &name("alice"), true, None)
+        users::set_suspended(db, domain::Origin::OPERATOR, &name("alice"), true)
             .await
             .unwrap();
     };
@@ -277,9 +292,13 @@ async fn a_tightened_policy_shows_in_the_next_check_at_once() {
     let t = w.token(w.writer, "long-lived").await;
     let before = w.write_with(t.secret.expose()).await.unwrap();
     let policy = Policy::new(Some(1), false, 8).unwrap();
-    let applied = policy::set(&w.db, Actor::User(w.admin), policy, None)
-        .await
-        .unwrap();
+    let applied = policy::set(
+        &w.db,
+        domain::Origin::new(Actor::User(w.admin), None),
+        policy,
+    )
+    .await
+    .unwrap();
     assert_eq!(applied.shortened, 1);
     let after = w.write_with(t.secret.expose()).await.unwrap();
     assert!(

@@ -56,17 +56,29 @@ fn field(err: &Error) -> &'static str {
 async fn descriptions_are_required_bounded_and_unique_ignoring_case() {
     let w = world().await;
     for bad in ["", "   ", &"d".repeat(101), "tab\there"] {
-        let err = tokens::create(&w.db, w.alice, request(bad, "ops", false), None)
-            .await
-            .unwrap_err();
-        assert_eq!(field(&err), "description", "{bad:?}");
-    }
-    tokens::create(&w.db, w.alice, request("Backup job", "ops", false), None)
-        .await
-        .unwrap();
-    let err = tokens::create(&w.db, w.alice, request("backup JOB", "web", false), None)
+        let err = tokens::create(
+            &w.db,
+            domain::Origin::new(w.alice, None),
+            request(bad, "ops", false),
+        )
         .await
         .unwrap_err();
+        assert_eq!(field(&err), "description", "{bad:?}");
+    }
+    tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("Backup job", "ops", false),
+    )
+    .await
+    .unwrap();
+    let err = tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("backup JOB", "web", false),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(
         err,
         Error::Conflict {
@@ -75,41 +87,71 @@ async fn descriptions_are_required_bounded_and_unique_ignoring_case() {
         }
     ));
     // Another user may use the same description.
-    tokens::create(&w.db, w.bob, request("Backup job", "ops", false), None)
-        .await
-        .unwrap();
+    tokens::create(
+        &w.db,
+        domain::Origin::new(w.bob, None),
+        request("Backup job", "ops", false),
+    )
+    .await
+    .unwrap();
     // Deleting frees the description.
     let id = tokens::list(&w.db, w.alice).await.unwrap()[0].id.clone();
-    tokens::delete(&w.db, w.alice, &id, None).await.unwrap();
-    tokens::create(&w.db, w.alice, request("BACKUP job", "ops", false), None)
+    tokens::delete(&w.db, domain::Origin::new(w.alice, None), &id)
         .await
         .unwrap();
+    tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("BACKUP job", "ops", false),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
 async fn team_and_write_follow_membership_and_role() {
     let w = world().await;
     // Bob is a reader in ops and not in web.
-    let err = tokens::create(&w.db, w.bob, request("x", "web", false), None)
-        .await
-        .unwrap_err();
+    let err = tokens::create(
+        &w.db,
+        domain::Origin::new(w.bob, None),
+        request("x", "web", false),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field(&err), "team");
-    let err = tokens::create(&w.db, w.bob, request("x", "no-such-team", false), None)
-        .await
-        .unwrap_err();
+    let err = tokens::create(
+        &w.db,
+        domain::Origin::new(w.bob, None),
+        request("x", "no-such-team", false),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field(&err), "team");
-    let err = tokens::create(&w.db, w.bob, request("x", "ops", true), None)
-        .await
-        .unwrap_err();
+    let err = tokens::create(
+        &w.db,
+        domain::Origin::new(w.bob, None),
+        request("x", "ops", true),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field(&err), "write");
     assert!(err.to_string().contains("reader"), "{err}");
-    let read = tokens::create(&w.db, w.bob, request("x", "ops", false), None)
-        .await
-        .unwrap();
+    let read = tokens::create(
+        &w.db,
+        domain::Origin::new(w.bob, None),
+        request("x", "ops", false),
+    )
+    .await
+    .unwrap();
     assert!(!read.info.write);
-    let write = tokens::create(&w.db, w.alice, request("y", "ops", true), None)
-        .await
-        .unwrap();
+    let write = tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("y", "ops", true),
+    )
+    .await
+    .unwrap();
     assert!(write.info.write);
 }
 
@@ -157,9 +199,13 @@ fn expiry_choices() {
 #[tokio::test]
 async fn only_the_digest_is_stored_and_regenerate_replaces_it() {
     let w = world().await;
-    let issued = tokens::create(&w.db, w.alice, request("ci", "ops", false), None)
-        .await
-        .unwrap();
+    let issued = tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("ci", "ops", false),
+    )
+    .await
+    .unwrap();
     let secret = issued.secret.expose().to_string();
     let dump = |db: &DatabaseConnection| {
         let db = db.clone();
@@ -181,7 +227,7 @@ async fn only_the_digest_is_stored_and_regenerate_replaces_it() {
     assert!(!before.contains(&secret));
     assert!(before.contains(&issued.secret.digest()));
 
-    let again = tokens::regenerate(&w.db, w.alice, &issued.info.id, None)
+    let again = tokens::regenerate(&w.db, domain::Origin::new(w.alice, None), &issued.info.id)
         .await
         .unwrap();
     assert_eq!(again.info.id, issued.info.id);
@@ -199,20 +245,24 @@ async fn only_the_digest_is_stored_and_regenerate_replaces_it() {
 #[tokio::test]
 async fn nobody_touches_another_users_token() {
     let w = world().await;
-    let issued = tokens::create(&w.db, w.alice, request("mine", "ops", false), None)
-        .await
-        .unwrap();
-    let err = tokens::regenerate(&w.db, w.bob, &issued.info.id, None)
+    let issued = tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("mine", "ops", false),
+    )
+    .await
+    .unwrap();
+    let err = tokens::regenerate(&w.db, domain::Origin::new(w.bob, None), &issued.info.id)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound("token")));
-    let err = tokens::delete(&w.db, w.bob, &issued.info.id, None)
+    let err = tokens::delete(&w.db, domain::Origin::new(w.bob, None), &issued.info.id)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound("token")));
     assert!(tokens::list(&w.db, w.bob).await.unwrap().is_empty());
     assert_eq!(tokens::list(&w.db, w.alice).await.unwrap().len(), 1);
-    let err = tokens::delete(&w.db, w.alice, "not-an-id", None)
+    let err = tokens::delete(&w.db, domain::Origin::new(w.alice, None), "not-an-id")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound("token")));
@@ -233,7 +283,7 @@ async fn the_explorer_keeps_one_token_per_team_with_the_role_s_write_access() {
         }
     };
 
-    let first = tokens::open_explorer(&w.db, w.alice, "ops", None)
+    let first = tokens::open_explorer(&w.db, domain::Origin::new(w.alice, None), "ops")
         .await
         .unwrap();
     assert_eq!(first.info.description, "API explorer (ops)");
@@ -241,10 +291,10 @@ async fn the_explorer_keeps_one_token_per_team_with_the_role_s_write_access() {
     let lifetime = first.info.expires_at.unwrap() - first.info.created_at;
     assert_eq!(lifetime, Duration::hours(24));
 
-    let second = tokens::open_explorer(&w.db, w.alice, "ops", None)
+    let second = tokens::open_explorer(&w.db, domain::Origin::new(w.alice, None), "ops")
         .await
         .unwrap();
-    let web = tokens::open_explorer(&w.db, w.alice, "web", None)
+    let web = tokens::open_explorer(&w.db, domain::Origin::new(w.alice, None), "web")
         .await
         .unwrap();
     let live = live_explorer_tokens(w.alice).await;
@@ -255,11 +305,11 @@ async fn the_explorer_keeps_one_token_per_team_with_the_role_s_write_access() {
     assert_eq!(ids, expected, "the first ops token was replaced");
 
     // Bob is a reader in ops and not in web.
-    let bobs = tokens::open_explorer(&w.db, w.bob, "ops", None)
+    let bobs = tokens::open_explorer(&w.db, domain::Origin::new(w.bob, None), "ops")
         .await
         .unwrap();
     assert!(!bobs.info.write, "a reader's explorer token is read-only");
-    let err = tokens::open_explorer(&w.db, w.bob, "web", None)
+    let err = tokens::open_explorer(&w.db, domain::Origin::new(w.bob, None), "web")
         .await
         .unwrap_err();
     assert_eq!(field(&err), "team");
@@ -283,13 +333,12 @@ async fn a_personal_token_with_the_explorer_s_name_is_explained_not_overwritten(
     let w = world().await;
     tokens::create(
         &w.db,
-        w.alice,
+        domain::Origin::new(w.alice, None),
         request("api EXPLORER (ops)", "ops", false),
-        None,
     )
     .await
     .unwrap();
-    let err = tokens::open_explorer(&w.db, w.alice, "ops", None)
+    let err = tokens::open_explorer(&w.db, domain::Origin::new(w.alice, None), "ops")
         .await
         .unwrap_err();
     assert!(
@@ -311,9 +360,13 @@ async fn concurrent_calls_with_one_token_share_one_database_check() {
     use domain::tokens::access::{AccessRequest, CallerCache, Presented, TeamScope, check};
 
     let mut w = world().await;
-    let issued = tokens::create(&w.db, w.alice, request("CI", "ops", true), None)
-        .await
-        .unwrap();
+    let issued = tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("CI", "ops", true),
+    )
+    .await
+    .unwrap();
     let lookups = Arc::new(AtomicUsize::new(0));
     let counted = lookups.clone();
     w.db.set_metric_callback(move |info| {
@@ -354,12 +407,20 @@ async fn descriptions_that_differ_only_by_case_conflict_in_any_script() {
         // A precomposed é and e + combining acute accent.
         ("caf\u{e9}", "cafe\u{301}"),
     ] {
-        tokens::create(&w.db, w.alice, request(first, "ops", false), None)
-            .await
-            .unwrap();
-        let err = tokens::create(&w.db, w.alice, request(second, "web", false), None)
-            .await
-            .unwrap_err();
+        tokens::create(
+            &w.db,
+            domain::Origin::new(w.alice, None),
+            request(first, "ops", false),
+        )
+        .await
+        .unwrap();
+        let err = tokens::create(
+            &w.db,
+            domain::Origin::new(w.alice, None),
+            request(second, "web", false),
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -372,12 +433,20 @@ async fn descriptions_that_differ_only_by_case_conflict_in_any_script() {
         );
     }
     // Other owners, and different words, are not in the way.
-    tokens::create(&w.db, w.bob, request("DÉPLOIEMENT", "ops", false), None)
-        .await
-        .unwrap();
-    tokens::create(&w.db, w.alice, request("Deploiement", "ops", false), None)
-        .await
-        .unwrap();
+    tokens::create(
+        &w.db,
+        domain::Origin::new(w.bob, None),
+        request("DÉPLOIEMENT", "ops", false),
+    )
+    .await
+    .unwrap();
+    tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("Deploiement", "ops", false),
+    )
+    .await
+    .unwrap();
 }
 
 /// Two processes flushing their last-used notes for one token at the same moment: both
@@ -390,9 +459,13 @@ async fn concurrent_flushes_of_one_token_lose_no_address() {
     for round in 0..10u8 {
         // A token of its own each round: a token keeps only its five latest addresses.
         let description = format!("flushed {round}");
-        let issued = tokens::create(&w.db, w.alice, request(&description, "ops", false), None)
-            .await
-            .unwrap();
+        let issued = tokens::create(
+            &w.db,
+            domain::Origin::new(w.alice, None),
+            request(&description, "ops", false),
+        )
+        .await
+        .unwrap();
         let id = issued.info.id.clone();
         let (a, b) = (UsageBuffer::new(), UsageBuffer::new());
         let (ip_a, ip_b) = (format!("192.0.2.{round}"), format!("198.51.100.{round}"));
@@ -440,9 +513,13 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
         ("expired", w.alice),
         ("bob's", w.bob),
     ] {
-        let issued = tokens::create(&w.db, owner, request(name, "ops", false), None)
-            .await
-            .unwrap();
+        let issued = tokens::create(
+            &w.db,
+            domain::Origin::new(owner, None),
+            request(name, "ops", false),
+        )
+        .await
+        .unwrap();
         ids.insert(name, issued.info.id);
     }
     let days = Duration::days;

@@ -308,16 +308,15 @@ async fn tokens_reach_only_their_team_and_write_only_when_allowed() {
     // but still reads.
     {
         use domain::identity::names::{Role, TeamSlug, Username};
-        use domain::teams::{self, Actor};
+        use domain::teams::{self};
         let url = server.database_url();
         let db = sea_orm::Database::connect(url).await.unwrap();
         teams::set_role(
             &db,
-            Actor::Operator,
+            domain::Origin::OPERATOR,
             &TeamSlug::parse("ops").unwrap(),
             &Username::parse("bob").unwrap(),
             Role::Reader,
-            None,
         )
         .await
         .unwrap();

@@ -569,9 +569,14 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
             new_token: false,
             ..MailPreferences::default()
         };
-        domain::identity::users::update_settings(&db, user.id, Some(&email), mail, None)
-            .await
-            .unwrap();
+        domain::identity::users::update_settings(
+            &db,
+            domain::Origin::new(user.id, None),
+            Some(&email),
+            mail,
+        )
+        .await
+        .unwrap();
         for i in 0..50 {
             let description = format!("{owner} job {i}");
             let request = NewToken {

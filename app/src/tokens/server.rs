@@ -198,7 +198,7 @@ pub async fn create_token(
         tokens::{Expiry, NewToken, TokenKind, expiry_choices},
     };
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let today = chrono::Utc::now().date_naive();
     let db = db()?;
@@ -213,15 +213,15 @@ pub async fn create_token(
         kind: TokenKind::Personal,
         allowed: AllowList::parse_text(allowed_ips.as_deref().unwrap_or_default())?,
     };
-    let issued = domain::tokens::create(&db, user.id, request, client_ip()).await?;
+    let issued = domain::tokens::create(&db, origin(&user), request).await?;
     Ok(ssr::issued(issued))
 }
 
 #[server(prefix = "/rpc", endpoint = "regenerate_token")]
 pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    let issued = domain::tokens::regenerate(&db()?, user.id, &id, client_ip()).await?;
+    let issued = domain::tokens::regenerate(&db()?, origin(&user), &id).await?;
     Ok(ssr::issued(issued))
 }
 
@@ -230,18 +230,11 @@ pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
 pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToken, AppError> {
     use domain::{time, tokens::MinOverlap};
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let min_overlap = use_context::<MinOverlap>().unwrap_or_default();
-    let rotated = domain::tokens::rotate(
-        &db()?,
-        user.id,
-        &id,
-        overlap_seconds,
-        min_overlap,
-        client_ip(),
-    )
-    .await?;
+    let rotated =
+        domain::tokens::rotate(&db()?, origin(&user), &id, overlap_seconds, min_overlap).await?;
     Ok(IssuedToken {
         old_valid_until: Some(time::minute(rotated.old_valid_until)),
         ..ssr::issued(rotated.issued)
@@ -251,9 +244,9 @@ pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToke
 /// Ends a rotation's overlap: the old value stops working now.
 #[server(prefix = "/rpc", endpoint = "end_token_overlap")]
 pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    domain::tokens::end_overlap(&db()?, user.id, &id, client_ip()).await?;
+    domain::tokens::end_overlap(&db()?, origin(&user), &id).await?;
     Ok(())
 }
 
@@ -261,20 +254,19 @@ pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
 /// another member's as an admin of its team (`domain::tokens::set_allowed_ips`).
 #[server(prefix = "/rpc", endpoint = "set_token_allowed_ips")]
 pub async fn set_token_allowed_ips(id: String, allowed_ips: String) -> Result<(), AppError> {
-    use domain::{Actor, tokens::allow_list::AllowList};
+    use domain::tokens::allow_list::AllowList;
 
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
     let allowed = AllowList::parse_text(&allowed_ips)?;
-    domain::tokens::set_allowed_ips(&db()?, Actor::User(user.id), &id, allowed, client_ip())
-        .await?;
+    domain::tokens::set_allowed_ips(&db()?, origin(&user).into(), &id, allowed).await?;
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_token")]
 pub async fn delete_token(id: String) -> Result<(), AppError> {
-    use crate::session::{client_ip, db, require_user};
+    use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    domain::tokens::delete(&db()?, user.id, &id, client_ip()).await?;
+    domain::tokens::delete(&db()?, origin(&user), &id).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::{
+    Origin,
     activity::{self, Actor, Event, Kind},
     db::begin_write,
     entity::{session, token, user},
@@ -257,11 +258,11 @@ pub async fn list_accounts(db: &DatabaseConnection, actor: Actor) -> Result<Vec<
 /// admin as actor, in the same transaction.
 pub async fn set_suspended(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     username: &Username,
     suspended: bool,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     require_instance_admin(&txn, actor, "suspend or reactivate accounts").await?;
     let account = find_row(&txn, username)
@@ -289,9 +290,7 @@ pub async fn set_suspended(
     } else {
         Kind::UserReactivated
     };
-    let event = Event::new(Some(id), actor, kind)
-        .ip(ip)
-        .target(format!("user {username}"));
+    let event = Event::by(by, Some(id), kind).target(format!("user {username}"));
     activity::record(&txn, event).await?;
     txn.commit().await?;
     crate::tokens::rights::changed();
@@ -381,11 +380,11 @@ pub async fn settings(db: &impl ConnectionTrait, user_id: i64) -> Result<Setting
 /// change in their log. An address another account has, in any case, is refused.
 pub async fn update_settings(
     db: &DatabaseConnection,
-    user_id: i64,
+    user: Origin<i64>,
     email: Option<&Email>,
     mail: MailPreferences,
-    ip: Option<IpAddr>,
 ) -> Result<()> {
+    let Origin { who: user_id, ip } = user;
     let txn = begin_write(db).await?;
     let account = user::Entity::find_by_id(user_id)
         .one(&txn)

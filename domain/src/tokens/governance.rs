@@ -6,8 +6,6 @@
 //! Only the team's admins (and the operator) get past [`teams::admin_team`]; other members are
 //! refused with `Forbidden`, non-members get "team not found" as everywhere else.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -15,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::{
+    Origin,
     activity::{self, Actor, Event, Kind},
     content::Page,
     db::begin_write,
@@ -216,54 +215,35 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>> {
 /// [`crate::tokens::access::CallerCache`].
 pub async fn revoke(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     scope: Scope<'_>,
     token_id: &str,
     reason: Option<&str>,
-    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
-    decide(db, actor, scope, token_id, Decision::Revoke(reason), ip).await
+    decide(db, by, scope, token_id, Decision::Revoke(reason)).await
 }
 
 /// Approves a write token that waits for approval: the API accepts it from now on.
 pub async fn approve(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     token_id: &str,
-    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
-    decide(
-        db,
-        actor,
-        Scope::Team(slug),
-        token_id,
-        Decision::Approve,
-        ip,
-    )
-    .await
+    decide(db, by, Scope::Team(slug), token_id, Decision::Approve).await
 }
 
 /// Denies a write token that waits for approval: it is deleted, and its owner is told why.
 pub async fn deny(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     slug: &TeamSlug,
     token_id: &str,
     reason: Option<&str>,
-    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
     let reason = parse_reason(reason)?;
-    decide(
-        db,
-        actor,
-        Scope::Team(slug),
-        token_id,
-        Decision::Deny(reason),
-        ip,
-    )
-    .await
+    decide(db, by, Scope::Team(slug), token_id, Decision::Deny(reason)).await
 }
 
 /// What a team admin does to one of the team's tokens.
@@ -294,12 +274,12 @@ impl Decision {
 /// its entry in the owner's log. Approving and denying apply to waiting tokens only.
 async fn decide(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     scope: Scope<'_>,
     token_id: &str,
     decision: Decision,
-    ip: Option<IpAddr>,
 ) -> Result<TeamToken> {
+    let actor = by.who;
     let what = match decision {
         Decision::Revoke(_) => "revoke the team's tokens",
         Decision::Approve | Decision::Deny(_) => "approve or deny the team's tokens",
@@ -371,8 +351,7 @@ async fn decide(
     if let Some(reason) = decision.reason() {
         target.push_str(&format!(": {reason}"));
     }
-    let event = Event::new(Some(owner_id), actor, decision.kind())
-        .ip(ip)
+    let event = Event::by(by, Some(owner_id), decision.kind())
         .token(info.id.clone())
         .target(target);
     activity::record(&txn, event).await?;

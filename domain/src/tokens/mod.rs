@@ -26,6 +26,7 @@ use sea_orm::{
 pub use common::{EXPIRING_SOON_DAYS, ExpiryChoices, ExpiryOption, TokenKind};
 
 use crate::{
+    Origin,
     activity::{self, Actor, Event, Kind},
     db::begin_write,
     entity::{team, token},
@@ -314,11 +315,17 @@ async fn live_namesakes(
 /// Creates a token for its owner, who asked for it (from `ip`).
 pub async fn create(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     request: NewToken<'_>,
-    ip: Option<IpAddr>,
 ) -> Result<Issued> {
-    create_as(db, Actor::User(owner_id), owner_id, request, ip).await
+    let Origin { who: owner_id, ip } = owner;
+    create_as(
+        db,
+        Origin::new(Actor::User(owner_id), ip),
+        owner_id,
+        request,
+    )
+    .await
 }
 
 /// Creates a token for `owner_id` at the operator's request (`patdesk token create`).
@@ -327,16 +334,16 @@ pub async fn create_by_operator(
     owner_id: i64,
     request: NewToken<'_>,
 ) -> Result<Issued> {
-    create_as(db, Actor::Operator, owner_id, request, None).await
+    create_as(db, Origin::OPERATOR, owner_id, request).await
 }
 
 async fn create_as(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     owner_id: i64,
     request: NewToken<'_>,
-    ip: Option<IpAddr>,
 ) -> Result<Issued> {
+    let Origin { who: actor, ip } = by;
     let description = parse_description(request.description)?;
     let txn = begin_write(db).await?;
     let (team, role) = member_team(&txn, owner_id, request.team).await?;
@@ -392,10 +399,10 @@ async fn create_as(
 /// one live explorer token per team.
 pub async fn open_explorer(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     team: &str,
-    ip: Option<IpAddr>,
 ) -> Result<Issued> {
+    let owner_id = owner.who;
     let (team, role) = member_team(db, owner_id, team).await?;
     let description = format!("API explorer ({})", team.slug);
     // The previous explorer token has this name too; any other token with it is in the way.
@@ -418,7 +425,7 @@ pub async fn open_explorer(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match replace_explorer_token(db, owner_id, &team, role, &description, ip).await {
+        match replace_explorer_token(db, owner, &team, role, &description).await {
             Err(Error::Conflict { .. }) if attempts < 3 => continue,
             outcome => return outcome,
         }
@@ -427,12 +434,12 @@ pub async fn open_explorer(
 
 async fn replace_explorer_token(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     team: &team::Model,
     role: Role,
     description: &str,
-    ip: Option<IpAddr>,
 ) -> Result<Issued> {
+    let Origin { who: owner_id, ip } = owner;
     let txn = begin_write(db).await?;
     let now = Utc::now();
     let lifetime = policy::current(&txn).await?.explorer_lifetime();
@@ -448,8 +455,7 @@ async fn replace_explorer_token(
         let mut active: token::ActiveModel = old.into();
         active.deleted_at = Set(Some(now));
         active.update(&txn).await?;
-        let event = Event::own(owner_id, Kind::TokenDeleted)
-            .ip(ip)
+        let event = Event::own_by(owner, Kind::TokenDeleted)
             .token(old_id)
             .target(format!(
                 "token \"{description}\" (replaced by a new explorer token)"
@@ -665,15 +671,14 @@ async fn lock_owned(
 /// rotation left working.
 pub async fn regenerate(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     token_id: &str,
-    ip: Option<IpAddr>,
 ) -> Result<Issued> {
+    let owner_id = owner.who;
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
     let issued = reissue(&txn, current, None).await?;
-    let event = Event::own(owner_id, Kind::TokenRegenerated)
-        .ip(ip)
+    let event = Event::own_by(owner, Kind::TokenRegenerated)
         .token(issued.info.id.clone())
         .target(format!("token \"{}\"", issued.info.description));
     activity::record(&txn, event).await?;
@@ -716,12 +721,12 @@ pub struct Rotated {
 /// time.
 pub async fn rotate(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     token_id: &str,
     overlap_seconds: i64,
     MinOverlap(min_overlap): MinOverlap,
-    ip: Option<IpAddr>,
 ) -> Result<Rotated> {
+    let owner_id = owner.who;
     // Checked as a number first, so that whatever a caller sends, the Duration cannot overflow.
     if !(min_overlap.num_seconds()..=MAX_OVERLAP.num_seconds()).contains(&overlap_seconds) {
         return Err(Error::invalid(
@@ -759,8 +764,7 @@ pub async fn rotate(
     }
     let old_valid_until = now + overlap;
     let issued = reissue(&txn, current, Some(old_valid_until)).await?;
-    let event = Event::own(owner_id, Kind::TokenRotated)
-        .ip(ip)
+    let event = Event::own_by(owner, Kind::TokenRotated)
         .token(issued.info.id.clone())
         .target(format!(
             "token \"{}\" (old value valid until {})",
@@ -796,10 +800,10 @@ fn overlap_words(span: Duration) -> String {
 /// Ends a rotation's overlap now: the old value stops working at once.
 pub async fn end_overlap(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     token_id: &str,
-    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
+    let owner_id = owner.who;
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
     let now = Utc::now();
@@ -816,8 +820,7 @@ pub async fn end_overlap(
     active.previous_valid_until = Set(Some(now));
     let model = active.update(&txn).await?;
     let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
-    let event = Event::own(owner_id, Kind::TokenOverlapEnded)
-        .ip(ip)
+    let event = Event::own_by(owner, Kind::TokenOverlapEnded)
         .token(info.id.clone())
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
@@ -864,11 +867,11 @@ async fn reissue(
 /// half-second cache in other processes).
 pub async fn set_allowed_ips(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     token_id: &str,
     allowed: AllowList,
-    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
+    let actor = by.who;
     if !is_token_id(token_id) {
         return Err(Error::NotFound("token"));
     }
@@ -905,8 +908,7 @@ pub async fn set_allowed_ips(
     } else {
         allowed.entries().join(", ")
     };
-    let event = Event::new(Some(owner_id), actor, Kind::TokenAllowedIpsChanged)
-        .ip(ip)
+    let event = Event::by(by, Some(owner_id), Kind::TokenAllowedIpsChanged)
         .token(info.id.clone())
         .target(format!("token \"{}\": {list}", info.description));
     activity::record(&txn, event).await?;
@@ -918,20 +920,25 @@ pub async fn set_allowed_ips(
 /// Deletes (revokes) the token: API calls with it fail from now on.
 pub async fn delete(
     db: &DatabaseConnection,
-    owner_id: i64,
+    owner: Origin<i64>,
     token_id: &str,
-    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
-    delete_as(db, Actor::User(owner_id), owner_id, token_id, ip).await
+    let Origin { who: owner_id, ip } = owner;
+    delete_as(
+        db,
+        Origin::new(Actor::User(owner_id), ip),
+        owner_id,
+        token_id,
+    )
+    .await
 }
 
 /// Deletes `owner_id`'s token, recording `actor` as the one who did it.
 async fn delete_as(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     owner_id: i64,
     token_id: &str,
-    ip: Option<IpAddr>,
 ) -> Result<TokenInfo> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
@@ -940,8 +947,7 @@ async fn delete_as(
     active.deleted_at = Set(Some(Utc::now()));
     let model = active.update(&txn).await?;
     let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
-    let event = Event::new(Some(owner_id), actor, Kind::TokenDeleted)
-        .ip(ip)
+    let event = Event::by(by, Some(owner_id), Kind::TokenDeleted)
         .token(info.id.clone())
         .target(format!("token \"{}\"", info.description));
     activity::record(&txn, event).await?;
@@ -963,5 +969,5 @@ pub async fn delete_by_id(db: &DatabaseConnection, token_id: &str) -> Result<Tok
         .one(db)
         .await?
         .ok_or(Error::NotFound("token"))?;
-    delete_as(db, Actor::Operator, found.user_id, token_id, None).await
+    delete_as(db, Origin::OPERATOR, found.user_id, token_id).await
 }

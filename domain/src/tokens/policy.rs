@@ -4,8 +4,6 @@
 //! ([`Policy::expiry_choices`]); tightening it shortens existing tokens. See
 //! `docs/governance.md`.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Duration, Utc};
 use common::ExpiryChoices;
 use sea_orm::{
@@ -14,7 +12,8 @@ use sea_orm::{
 };
 
 use crate::{
-    activity::{self, Actor, Event, Kind},
+    Origin,
+    activity::{self, Event, Kind},
     db::begin_write,
     entity::{policy, token},
     error::{Error, Result},
@@ -152,12 +151,8 @@ pub struct Applied {
 /// that now exceeds it to its creation time plus the maximum — never lengthens one — with one
 /// entry in each owner's log, all in one transaction with the change. Loosening it changes no
 /// token.
-pub async fn set(
-    db: &DatabaseConnection,
-    actor: Actor,
-    new: Policy,
-    ip: Option<IpAddr>,
-) -> Result<Applied> {
+pub async fn set(db: &DatabaseConnection, by: Origin, new: Policy) -> Result<Applied> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     crate::identity::users::require_instance_admin(&txn, actor, "change the token policy").await?;
     let row = policy::ActiveModel {
@@ -173,17 +168,15 @@ pub async fn set(
         row.insert(&txn).await?;
     }
     let shortened = match new.max_lifetime_days {
-        Some(days) => shorten_tokens(&txn, actor, days, ip).await?,
+        Some(days) => shorten_tokens(&txn, by, days).await?,
         None => 0,
     };
     if let Some(admin) = actor.user_id() {
-        let event = Event::new(Some(admin), actor, Kind::InstancePolicyChanged)
-            .ip(ip)
-            .target(format!(
-                "token policy: {}; API explorer tokens live {} hours ({shortened} tokens shortened)",
-                new.in_words(),
-                new.explorer_lifetime_hours
-            ));
+        let event = Event::by(by, Some(admin), Kind::InstancePolicyChanged).target(format!(
+            "token policy: {}; API explorer tokens live {} hours ({shortened} tokens shortened)",
+            new.in_words(),
+            new.explorer_lifetime_hours
+        ));
         activity::record(&txn, event).await?;
     }
     txn.commit().await?;
@@ -192,12 +185,7 @@ pub async fn set(
 }
 
 /// Brings forward the expiry of every live token that outlives creation + `days`.
-async fn shorten_tokens(
-    txn: &impl ConnectionTrait,
-    actor: Actor,
-    days: u32,
-    ip: Option<IpAddr>,
-) -> Result<u64> {
+async fn shorten_tokens(txn: &impl ConnectionTrait, by: Origin, days: u32) -> Result<u64> {
     let now = Utc::now();
     let longest = Duration::days(i64::from(days));
     // Candidates: live, not expired, and either never expiring or expiring later than the
@@ -232,8 +220,7 @@ async fn shorten_tokens(
         active.expires_at = Set(Some(latest));
         active.update(txn).await?;
         let was = was.map_or("never".to_string(), crate::time::minute);
-        let event = Event::new(Some(owner), actor, Kind::TokenExpiryShortened)
-            .ip(ip)
+        let event = Event::by(by, Some(owner), Kind::TokenExpiryShortened)
             .token(id)
             .target(format!(
                 "token \"{description}\": expires {} instead of {was} (instance policy: at most {days} days)",

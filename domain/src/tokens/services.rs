@@ -6,15 +6,13 @@
 //! once), it is stored as a digest like a token, and it may only introspect tokens of its own
 //! team: any other token is simply inactive.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::{
-    Actor,
+    Actor, Origin,
     activity::{self, Event, Kind},
     db::begin_write,
     entity::service,
@@ -66,11 +64,11 @@ fn name(raw: &str) -> Result<String> {
 /// secret is returned once, here.
 pub async fn create(
     db: &DatabaseConnection,
-    actor: Actor,
+    by: Origin,
     team: &TeamSlug,
     raw_name: &str,
-    ip: Option<IpAddr>,
 ) -> Result<(Service, ServiceSecret)> {
+    let actor = by.who;
     let name = name(raw_name)?;
     let txn = begin_write(db).await?;
     let team = teams::admin_team(&txn, actor, team, "manage the team's services").await?;
@@ -90,12 +88,10 @@ pub async fn create(
     .await?;
     let owner = actor.user_id();
     if owner.is_some() {
-        let event = Event::new(owner, actor, Kind::ServiceCreated)
-            .ip(ip)
-            .target(format!(
-                "service \"{name}\" ({}) for team {}",
-                model.id, team.slug
-            ));
+        let event = Event::by(by, owner, Kind::ServiceCreated).target(format!(
+            "service \"{name}\" ({}) for team {}",
+            model.id, team.slug
+        ));
         activity::record(&txn, event).await?;
     }
     txn.commit().await?;
@@ -146,13 +142,8 @@ pub async fn list(db: &DatabaseConnection, actor: Actor, team: &TeamSlug) -> Res
 }
 
 /// Revokes a credential: its next introspection is refused (team admins and the operator).
-pub async fn delete(
-    db: &DatabaseConnection,
-    actor: Actor,
-    team: &TeamSlug,
-    id: &str,
-    ip: Option<IpAddr>,
-) -> Result<()> {
+pub async fn delete(db: &DatabaseConnection, by: Origin, team: &TeamSlug, id: &str) -> Result<()> {
+    let actor = by.who;
     let txn = begin_write(db).await?;
     let team = teams::admin_team(&txn, actor, team, "manage the team's services").await?;
     let found = service::Entity::find_by_id(id.to_string())
@@ -166,8 +157,7 @@ pub async fn delete(
     active.deleted_at = Set(Some(Utc::now()));
     active.update(&txn).await?;
     if let Some(owner) = actor.user_id() {
-        let event = Event::new(Some(owner), actor, Kind::ServiceDeleted)
-            .ip(ip)
+        let event = Event::by(by, Some(owner), Kind::ServiceDeleted)
             .target(format!("service \"{name}\" ({id}) for team {}", team.slug));
         activity::record(&txn, event).await?;
     }

@@ -57,20 +57,25 @@ pub async fn sign_up(db: &DatabaseConnection, username: &str) -> i64 {
 /// Team `team` (named as its slug), with `owner` as its admin.
 pub async fn team(db: &DatabaseConnection, owner: i64, team: &str) {
     let name = TeamName::parse(team).unwrap();
-    teams::create(db, Actor::User(owner), owner, &slug(team), &name, None)
-        .await
-        .unwrap();
+    teams::create(
+        db,
+        domain::Origin::new(Actor::User(owner), None),
+        owner,
+        &slug(team),
+        &name,
+    )
+    .await
+    .unwrap();
 }
 
 /// Adds `username` to `team` with `role`, as the operator.
 pub async fn add_member(db: &DatabaseConnection, team: &str, username: &str, role: Role) {
     teams::add_member(
         db,
-        Actor::Operator,
+        domain::Origin::OPERATOR,
         &slug(team),
         &name(username),
         role,
-        None,
     )
     .await
     .unwrap();

@@ -91,7 +91,12 @@ pub async fn regenerate_self(
     Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<Response> {
-    let issued = domain::tokens::regenerate(&db, caller.user_id(), &caller.token().id, ip).await?;
+    let issued = domain::tokens::regenerate(
+        &db,
+        domain::Origin::new(caller.user_id(), ip),
+        &caller.token().id,
+    )
+    .await?;
     Ok(never_stored(Json(Regenerated {
         id: issued.info.id.clone(),
         token: issued.secret.expose().to_string(),
@@ -140,11 +145,10 @@ pub async fn rotate_self(
     }
     let rotated = domain::tokens::rotate(
         &db,
-        caller.user_id(),
+        domain::Origin::new(caller.user_id(), ip),
         &caller.token().id,
         request.overlap_seconds,
         min_overlap,
-        ip,
     )
     .await?;
     let issued = rotated.issued;
@@ -169,7 +173,12 @@ pub async fn delete_self(
     Client(ip): Client,
     Extension(caller): Extension<TokenCaller>,
 ) -> ApiResult<StatusCode> {
-    domain::tokens::delete(&db, caller.user_id(), &caller.token().id, ip).await?;
+    domain::tokens::delete(
+        &db,
+        domain::Origin::new(caller.user_id(), ip),
+        &caller.token().id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -455,11 +464,10 @@ pub async fn revoke_team_token(
     let team = caller_team(&caller)?;
     domain::tokens::governance::revoke(
         &db,
-        caller_actor(&caller),
+        domain::Origin::new(caller_actor(&caller), ip),
         Scope::Team(&team),
         &id,
         query.reason.as_deref(),
-        ip,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -80,7 +80,7 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             let new = current
                 .changed(max, require, explorer_lifetime_hours)
                 .map_err(operator_error)?;
-            let applied = policy::set(&db, domain::Actor::Operator, new, None)
+            let applied = policy::set(&db, domain::Origin::OPERATOR, new)
                 .await
                 .map_err(operator_error)?;
             println!(

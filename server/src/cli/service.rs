@@ -38,7 +38,7 @@ pub(super) async fn service_command(command: ServiceCommand) -> anyhow::Result<(
     match command {
         ServiceCommand::Create { team, name, json } => {
             let team = team_of(&team)?;
-            let (service, secret) = services::create(&db, Actor::Operator, &team, &name, None)
+            let (service, secret) = services::create(&db, domain::Origin::OPERATOR, &team, &name)
                 .await
                 .map_err(operator_error)?;
             if json {
@@ -82,7 +82,7 @@ pub(super) async fn service_command(command: ServiceCommand) -> anyhow::Result<(
             }
         }
         ServiceCommand::Delete { team, id } => {
-            services::delete(&db, Actor::Operator, &team_of(&team)?, &id, None)
+            services::delete(&db, domain::Origin::OPERATOR, &team_of(&team)?, &id)
                 .await
                 .map_err(operator_error)?;
             println!("revoked service credential {id}");

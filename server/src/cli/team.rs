@@ -37,7 +37,6 @@ pub(super) enum MemberCommand {
 
 pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
     use domain::{
-        Actor,
         identity::names::{Role, TeamName, TeamSlug, Username},
         teams,
     };
@@ -53,7 +52,7 @@ pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
                 .map_err(operator_error)?
                 .ok_or_else(|| anyhow::anyhow!("There is no user named {owner}."))?;
             let owner_id = owner_account.id;
-            teams::create(&db, Actor::Operator, owner_id, &slug, &name, None)
+            teams::create(&db, domain::Origin::OPERATOR, owner_id, &slug, &name)
                 .await
                 .map_err(operator_error)?;
             println!("created team {slug} with {owner} as admin");
@@ -68,7 +67,7 @@ pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
             let username = Username::parse(&username).map_err(operator_error)?;
             let role = Role::parse(&role).map_err(|e| operator_error(e.into()))?;
             let db = database().await?;
-            teams::add_member(&db, Actor::Operator, &slug, &username, role, None)
+            teams::add_member(&db, domain::Origin::OPERATOR, &slug, &username, role)
                 .await
                 .map_err(operator_error)?;
             println!("added {username} to {slug} as {role}");
@@ -78,7 +77,7 @@ pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
             let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
             let username = Username::parse(&username).map_err(operator_error)?;
             let db = database().await?;
-            teams::remove_member(&db, Actor::Operator, &slug, &username, None)
+            teams::remove_member(&db, domain::Origin::OPERATOR, &slug, &username)
                 .await
                 .map_err(operator_error)?;
             println!("removed {username} from {slug}");

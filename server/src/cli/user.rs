@@ -73,7 +73,7 @@ pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
 async fn set_suspended(username: &str, suspend: bool) -> anyhow::Result<()> {
     let username = domain::identity::names::Username::parse(username).map_err(operator_error)?;
     let db = database().await?;
-    domain::identity::users::set_suspended(&db, domain::Actor::Operator, &username, suspend, None)
+    domain::identity::users::set_suspended(&db, domain::Origin::OPERATOR, &username, suspend)
         .await
         .map_err(operator_error)?;
     println!(
