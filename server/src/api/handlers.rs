@@ -21,10 +21,10 @@ use sea_orm::DatabaseConnection;
 use super::{
     extract::{Body, Client, Ids, Params},
     model::{
-        AnswerBody, AnswerOut, AnswerPage, AnswerPath, ErrorBody, LeakReport, LeakReportAccepted,
-        Me, MeToken, MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPage,
-        QuestionPath, Regenerated, RevokeQuery, RotateRequest, Rotated, TeamPath, TeamTokenOut,
-        TeamTokenPage, TeamTokenPath, TeamTokenQuery,
+        AnswerBody, AnswerOut, AnswerPath, ErrorBody, LeakReport, LeakReportAccepted, ListPage, Me,
+        MeToken, MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPath,
+        Regenerated, RevokeQuery, RotateRequest, Rotated, TeamPath, TeamTokenOut, TeamTokenPath,
+        TeamTokenQuery,
     },
     openapi::answers::{
         BadPage, BodyRefused, NoSuchAnswer, NoSuchQuestion, NotAMember, ReadRefused, WriteRefused,
@@ -187,7 +187,7 @@ pub async fn delete_self(
     get, path = "/api/v1/teams/{team}/questions", tag = "questions",
     params(TeamPath, PageQuery),
     responses(
-        (status = 200, description = "A page of questions", body = QuestionPage),
+        (status = 200, description = "A page of questions", body = ListPage<QuestionOut>),
         ReadRefused,
         BadPage,
     )
@@ -197,11 +197,11 @@ pub async fn list_questions(
     State(pages): State<Arc<QuestionPages>>,
     Extension(caller): Extension<TokenCaller>,
     Params(params): Params<PageQuery>,
-) -> ApiResult<Json<QuestionPage>> {
+) -> ApiResult<Json<ListPage<QuestionOut>>> {
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
     let found =
         content::list_questions(&db, &pages, caller.token().team_id, page, per_page).await?;
-    Ok(Json(QuestionPage::from(found.as_ref())))
+    Ok(Json(ListPage::of(found.as_ref(), |q| QuestionOut::from(q))))
 }
 
 /// Asks a question (needs a write token and the writer or admin role).
@@ -304,7 +304,7 @@ pub async fn delete_question(
     get, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
     params(QuestionPath, PageQuery),
     responses(
-        (status = 200, description = "A page of answers", body = AnswerPage),
+        (status = 200, description = "A page of answers", body = ListPage<AnswerOut>),
         ReadRefused,
         NoSuchQuestion,
         BadPage,
@@ -315,11 +315,11 @@ pub async fn list_answers(
     Extension(caller): Extension<TokenCaller>,
     Ids(path): Ids<QuestionPath>,
     Params(params): Params<PageQuery>,
-) -> ApiResult<Json<AnswerPage>> {
+) -> ApiResult<Json<ListPage<AnswerOut>>> {
     let id = path.id;
     let (page, per_page) = content::page_params(params.page, params.per_page)?;
     let found = content::list_answers(&db, caller.token().team_id, id, page, per_page).await?;
-    Ok(Json(AnswerPage::from(&found)))
+    Ok(Json(ListPage::of(&found, |a| AnswerOut::from(a))))
 }
 
 /// Answers a question.
@@ -395,7 +395,7 @@ pub async fn delete_answer(
     get, path = "/api/v1/teams/{team}/tokens", tag = "team tokens",
     params(TeamPath, TeamTokenQuery),
     responses(
-        (status = 200, description = "A page of the team's tokens", body = TeamTokenPage),
+        (status = 200, description = "A page of the team's tokens", body = ListPage<TeamTokenOut>),
         (status = 403, description = "`wrong_team`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
         (status = 422, description = "Bad `page`, `per_page` or `access`", body = ErrorBody),
     )
@@ -404,7 +404,7 @@ pub async fn list_team_tokens(
     State(db): State<DatabaseConnection>,
     Extension(caller): Extension<TokenCaller>,
     Params(query): Params<TeamTokenQuery>,
-) -> ApiResult<Json<TeamTokenPage>> {
+) -> ApiResult<Json<ListPage<TeamTokenOut>>> {
     use domain::tokens::governance::{Access, Filter, Scope};
     let (page, per_page) = content::page_params(query.page, query.per_page)?;
     let filter = Filter {
@@ -428,16 +428,7 @@ pub async fn list_team_tokens(
     )
     .await?;
     let now = chrono::Utc::now();
-    Ok(Json(TeamTokenPage {
-        items: found
-            .items
-            .iter()
-            .map(|t| TeamTokenOut::new(t, now))
-            .collect(),
-        page: found.page,
-        per_page: found.per_page,
-        total: found.total,
-    }))
+    Ok(Json(ListPage::of(&found, |t| TeamTokenOut::new(t, now))))
 }
 
 /// Revokes one of the team's tokens, whoever owns it (team admins, with a write token). It

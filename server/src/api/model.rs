@@ -151,42 +151,24 @@ impl From<&Answer> for AnswerOut {
     }
 }
 
-/// One page of questions, newest first.
+/// One page of a list: its items, the page's number and size, and how many items the whole
+/// list has. Questions come newest first, answers oldest first, tokens newest first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct QuestionPage {
-    pub items: Vec<QuestionOut>,
+pub struct ListPage<T> {
+    pub items: Vec<T>,
     pub page: u64,
     pub per_page: u64,
     pub total: u64,
 }
 
-impl From<&Page<Question>> for QuestionPage {
-    fn from(p: &Page<Question>) -> Self {
-        QuestionPage {
-            items: p.items.iter().map(QuestionOut::from).collect(),
-            page: p.page,
-            per_page: p.per_page,
-            total: p.total,
-        }
-    }
-}
-
-/// One page of answers, oldest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AnswerPage {
-    pub items: Vec<AnswerOut>,
-    pub page: u64,
-    pub per_page: u64,
-    pub total: u64,
-}
-
-impl From<&Page<Answer>> for AnswerPage {
-    fn from(p: &Page<Answer>) -> Self {
-        AnswerPage {
-            items: p.items.iter().map(AnswerOut::from).collect(),
-            page: p.page,
-            per_page: p.per_page,
-            total: p.total,
+impl<T> ListPage<T> {
+    /// The page `found`, each item rendered by `render`.
+    pub fn of<D>(found: &Page<D>, render: impl FnMut(&D) -> T) -> Self {
+        ListPage {
+            items: found.items.iter().map(render).collect(),
+            page: found.page,
+            per_page: found.per_page,
+            total: found.total,
         }
     }
 }
@@ -323,15 +305,6 @@ impl TeamTokenOut {
             expiring_soon: t.info.is_expiring_soon(now),
         }
     }
-}
-
-/// One page of the team's live tokens, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TeamTokenPage {
-    pub items: Vec<TeamTokenOut>,
-    pub page: u64,
-    pub per_page: u64,
-    pub total: u64,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
