@@ -4,6 +4,7 @@
 //! a `postgres://` URL selects PostgreSQL.
 
 use std::{
+    collections::HashMap,
     fmt,
     fs::{File, OpenOptions, TryLockError},
     path::{Path, PathBuf},
@@ -13,8 +14,9 @@ use std::{
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -390,6 +392,32 @@ pub(crate) fn known<T>(
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Option<T> {
     stored(column, text, parse).ok()
+}
+
+/// One text column of the rows with these ids, by id, in one query (a page's usernames or team
+/// slugs).
+pub(crate) async fn text_by_id<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    text: E::Column,
+    ids: impl Iterator<Item = i64>,
+) -> crate::Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .column(text)
+        .filter(id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 #[cfg(test)]

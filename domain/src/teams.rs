@@ -540,19 +540,7 @@ pub(crate) async fn slugs_by_id(
     db: &impl ConnectionTrait,
     ids: impl Iterator<Item = i64>,
 ) -> Result<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(team::Entity::find()
-        .select_only()
-        .column(team::Column::Id)
-        .column(team::Column::Slug)
-        .filter(team::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
+    crate::db::text_by_id::<team::Entity>(db, team::Column::Id, team::Column::Slug, ids).await
 }
 
 /// One team's slug (empty if the team is gone).

@@ -190,12 +190,12 @@ impl Config {
             ConfigError::UsageFlush,
         )?
         .map_or(DEFAULT_USAGE_FLUSH_INTERVAL, Duration::from_millis);
-        let session_sweep_interval = bounded(
+        let session_sweep_interval = seconds(
             "PATDESK_SESSION_SWEEP_SECONDS",
             1..=86_400,
             ConfigError::SessionSweep,
-        )?
-        .map_or(DEFAULT_SESSION_SWEEP_INTERVAL, Duration::from_secs);
+            DEFAULT_SESSION_SWEEP_INTERVAL,
+        )?;
         let public_url = match var("PATDESK_PUBLIC_URL")? {
             None => None,
             Some(raw) => match Url::parse(raw.trim()) {
@@ -205,18 +205,18 @@ impl Config {
         };
         let smtp_url = var("PATDESK_SMTP_URL")?;
         let mail_from = var("PATDESK_MAIL_FROM")?.unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
-        let notify_interval = bounded(
+        let notify_interval = seconds(
             "PATDESK_NOTIFY_INTERVAL_SECONDS",
             1..=86_400,
             ConfigError::NotifyInterval,
-        )?
-        .map_or(DEFAULT_NOTIFY_INTERVAL, Duration::from_secs);
-        let mail_retry_base = bounded(
+            DEFAULT_NOTIFY_INTERVAL,
+        )?;
+        let mail_retry_base = seconds(
             "PATDESK_MAIL_RETRY_SECONDS",
             1..=3_600,
             ConfigError::MailRetry,
-        )?
-        .map_or(DEFAULT_MAIL_RETRY_BASE, Duration::from_secs);
+            DEFAULT_MAIL_RETRY_BASE,
+        )?;
         let min_overlap = bounded(
             "PATDESK_MIN_OVERLAP_SECONDS",
             1..=604_800,
@@ -290,6 +290,16 @@ where
             _ => Err(invalid(v)),
         },
     }
+}
+
+/// A duration in seconds from `name`, within `range`; `default` when unset.
+fn seconds(
+    name: &'static str,
+    range: RangeInclusive<u64>,
+    invalid: fn(String) -> ConfigError,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    Ok(bounded(name, range, invalid)?.map_or(default, Duration::from_secs))
 }
 
 /// An environment variable; unset and empty are the same.

@@ -34,28 +34,23 @@ impl ApiError {
 
     /// Too many leak reports from the caller's IP.
     pub fn too_many_reports(wait: RetryAfter) -> Self {
-        let seconds = wait.seconds();
-        ApiError {
-            retry_after: Some(seconds),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("Too many reports from your address: try again in {seconds} s."),
-            )
-        }
+        Self::too_many("reports", wait)
     }
 
     /// Too many failed authentications from the caller's IP.
     pub fn rate_limited(wait: RetryAfter) -> Self {
+        Self::too_many("failed authentication attempts", wait)
+    }
+
+    /// 429: too many `what` from the caller's address, with when to try again.
+    fn too_many(what: &str, wait: RetryAfter) -> Self {
         let seconds = wait.seconds();
         ApiError {
             retry_after: Some(seconds),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                format!(
-                    "Too many failed authentication attempts from your address: try again in {seconds} s."
-                ),
+                format!("Too many {what} from your address: try again in {seconds} s."),
             )
         }
     }

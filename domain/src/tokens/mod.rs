@@ -318,14 +318,7 @@ pub async fn create(
     owner: Origin<i64>,
     request: NewToken<'_>,
 ) -> Result<Issued> {
-    let Origin { who: owner_id, ip } = owner;
-    create_as(
-        db,
-        Origin::new(Actor::User(owner_id), ip),
-        owner_id,
-        request,
-    )
-    .await
+    create_as(db, owner.into(), owner.who, request).await
 }
 
 /// Creates a token for `owner_id` at the operator's request (`patdesk token create`).
@@ -923,14 +916,7 @@ pub async fn delete(
     owner: Origin<i64>,
     token_id: &str,
 ) -> Result<TokenInfo> {
-    let Origin { who: owner_id, ip } = owner;
-    delete_as(
-        db,
-        Origin::new(Actor::User(owner_id), ip),
-        owner_id,
-        token_id,
-    )
-    .await
+    delete_as(db, owner.into(), owner.who, token_id).await
 }
 
 /// Deletes `owner_id`'s token, recording `actor` as the one who did it.
