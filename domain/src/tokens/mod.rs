@@ -19,8 +19,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 pub use common::{EXPIRING_SOON_DAYS, ExpiryChoices, ExpiryOption, TokenKind};
@@ -671,12 +671,8 @@ pub async fn regenerate(
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
     let issued = reissue(&txn, current, None).await?;
-    let event = Event::own_by(owner, Kind::TokenRegenerated)
-        .token(issued.info.id.clone())
-        .target(format!("token \"{}\"", issued.info.description));
-    activity::record(&txn, event).await?;
-    txn.commit().await?;
-    crate::tokens::rights::changed();
+    let event = Event::own_by(owner, Kind::TokenRegenerated);
+    finish_change(txn, event, &issued.info, "").await?;
     Ok(issued)
 }
 
@@ -757,16 +753,10 @@ pub async fn rotate(
     }
     let old_valid_until = now + overlap;
     let issued = reissue(&txn, current, Some(old_valid_until)).await?;
-    let event = Event::own_by(owner, Kind::TokenRotated)
-        .token(issued.info.id.clone())
-        .target(format!(
-            "token \"{}\" (old value valid until {})",
-            issued.info.description,
-            crate::time::minute(old_valid_until)
-        ));
-    activity::record(&txn, event).await?;
-    txn.commit().await?;
-    crate::tokens::rights::changed();
+    let event = Event::own_by(owner, Kind::TokenRotated);
+    let until = crate::time::minute(old_valid_until);
+    let detail = format!(" (old value valid until {until})");
+    finish_change(txn, event, &issued.info, &detail).await?;
     Ok(Rotated {
         issued,
         old_valid_until,
@@ -808,17 +798,9 @@ pub async fn end_overlap(
             "This token has no old value still working: its overlap has ended already.".into(),
         ));
     }
-    let team_id = current.team_id;
-    let mut active: token::ActiveModel = current.into();
-    active.previous_valid_until = Set(Some(now));
-    let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
-    let event = Event::own_by(owner, Kind::TokenOverlapEnded)
-        .token(info.id.clone())
-        .target(format!("token \"{}\"", info.description));
-    activity::record(&txn, event).await?;
-    txn.commit().await?;
-    crate::tokens::rights::changed();
+    let info = save(&txn, current, |t| t.previous_valid_until = Set(Some(now))).await?;
+    let event = Event::own_by(owner, Kind::TokenOverlapEnded);
+    finish_change(txn, event, &info, "").await?;
     Ok(info)
 }
 
@@ -891,22 +873,14 @@ pub async fn set_allowed_ips(
             ));
         }
     }
-    let team_id = current.team_id;
-    let mut active: token::ActiveModel = current.into();
-    active.allowed_ips = Set(allowed.to_column());
-    let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
+    let info = save(&txn, current, |t| t.allowed_ips = Set(allowed.to_column())).await?;
     let list = if allowed.is_any() {
         "any address".to_string()
     } else {
         allowed.entries().join(", ")
     };
-    let event = Event::by(by, Some(owner_id), Kind::TokenAllowedIpsChanged)
-        .token(info.id.clone())
-        .target(format!("token \"{}\": {list}", info.description));
-    activity::record(&txn, event).await?;
-    txn.commit().await?;
-    crate::tokens::rights::changed();
+    let event = Event::by(by, Some(owner_id), Kind::TokenAllowedIpsChanged);
+    finish_change(txn, event, &info, &format!(": {list}")).await?;
     Ok(info)
 }
 
@@ -928,18 +902,41 @@ async fn delete_as(
 ) -> Result<TokenInfo> {
     let txn = begin_write(db).await?;
     let current = lock_owned(&txn, owner_id, token_id).await?;
+    let info = save(&txn, current, |t| t.deleted_at = Set(Some(Utc::now()))).await?;
+    let event = Event::by(by, Some(owner_id), Kind::TokenDeleted);
+    finish_change(txn, event, &info, "").await?;
+    Ok(info)
+}
+
+/// Saves the locked token `current` as `change` leaves it, and reads it back.
+async fn save(
+    txn: &DatabaseTransaction,
+    current: token::Model,
+    change: impl FnOnce(&mut token::ActiveModel),
+) -> Result<TokenInfo> {
     let team_id = current.team_id;
     let mut active: token::ActiveModel = current.into();
-    active.deleted_at = Set(Some(Utc::now()));
-    let model = active.update(&txn).await?;
-    let info = TokenInfo::from_model(model, teams::slug_of(&txn, team_id).await?)?;
-    let event = Event::by(by, Some(owner_id), Kind::TokenDeleted)
-        .token(info.id.clone())
-        .target(format!("token \"{}\"", info.description));
+    change(&mut active);
+    let model = active.update(txn).await?;
+    TokenInfo::from_model(model, teams::slug_of(txn, team_id).await?)
+}
+
+/// How a change to a token ends: its activity entry (`event`, about `token`, described as
+/// `token "<description>"` and `detail`) in the change's own transaction, the commit, and word
+/// to the cached checks that rights may have changed.
+async fn finish_change(
+    txn: DatabaseTransaction,
+    event: Event,
+    token: &TokenInfo,
+    detail: &str,
+) -> Result<()> {
+    let event = event
+        .token(token.id.clone())
+        .target(format!("token \"{}\"{detail}", token.description));
     activity::record(&txn, event).await?;
     txn.commit().await?;
     crate::tokens::rights::changed();
-    Ok(info)
+    Ok(())
 }
 
 /// Deletes the owner's token by id, for the operator (`patdesk token delete <id>`).
