@@ -22,9 +22,8 @@ use super::{
     extract::{Body, Client, Ids, Params},
     model::{
         AnswerBody, AnswerOut, AnswerPath, ErrorBody, LeakReport, LeakReportAccepted, ListPage, Me,
-        MeToken, MeUser, NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPath,
-        Regenerated, RevokeQuery, RotateRequest, Rotated, TeamPath, TeamTokenOut, TeamTokenPath,
-        TeamTokenQuery,
+        NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPath, Regenerated,
+        RevokeQuery, RotateRequest, Rotated, TeamPath, TeamTokenOut, TeamTokenPath, TeamTokenQuery,
     },
     openapi::answers::{
         BadPage, BodyRefused, NoSuchAnswer, NoSuchQuestion, NotAMember, ReadRefused, WriteRefused,
@@ -52,29 +51,7 @@ fn grant(caller: &TokenCaller) -> ApiResult<&WriteGrant> {
     )
 )]
 pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
-    let t = caller.token();
-    Json(Me {
-        user: MeUser {
-            id: caller.user_id(),
-            username: caller.username().to_string(),
-        },
-        token: MeToken {
-            id: t.id.clone(),
-            description: t.description.clone(),
-            team: caller.team_slug().to_string(),
-            write: t.write,
-            can_write: caller.can_write(),
-            expires_at: t.expires_at.map(|at| at.to_rfc3339()),
-            created_at: t.created_at.to_rfc3339(),
-            last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
-            allowed_ips: caller.allowed().entries(),
-            old_value: caller.old_value(),
-            old_value_valid_until: t
-                .previous_valid_until
-                .filter(|until| *until > chrono::Utc::now())
-                .map(|at| at.to_rfc3339()),
-        },
-    })
+    Json(Me::of(&caller))
 }
 
 /// A new secret for the calling token (same id and settings, same lifetime from now). The old

@@ -1,7 +1,7 @@
 //! The API's request and response bodies, with the schemas the OpenAPI document gives them.
 
 use domain::content::{Answer, Page, Question};
-use domain::tokens::{TokenInfo, governance::TeamToken};
+use domain::tokens::{TokenInfo, access::TokenCaller, governance::TeamToken};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -64,6 +64,35 @@ pub struct MeToken {
 pub struct Me {
     pub user: MeUser,
     pub token: MeToken,
+}
+
+impl Me {
+    /// What the access check found: no query beyond it.
+    pub fn of(caller: &TokenCaller) -> Self {
+        let t = caller.token();
+        Me {
+            user: MeUser {
+                id: caller.user_id(),
+                username: caller.username().to_string(),
+            },
+            token: MeToken {
+                id: t.id.clone(),
+                description: t.description.clone(),
+                team: caller.team_slug().to_string(),
+                write: t.write,
+                can_write: caller.can_write(),
+                expires_at: t.expires_at.map(|at| at.to_rfc3339()),
+                created_at: t.created_at.to_rfc3339(),
+                last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
+                allowed_ips: caller.allowed().entries(),
+                old_value: caller.old_value(),
+                old_value_valid_until: t
+                    .previous_valid_until
+                    .filter(|until| *until > chrono::Utc::now())
+                    .map(|at| at.to_rfc3339()),
+            },
+        }
+    }
 }
 
 /// A new secret for the calling token: shown once.
