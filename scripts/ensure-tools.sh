@@ -81,6 +81,15 @@ if $want_test; then
     python3 -m venv "$smtp_venv"
     "$smtp_venv/bin/pip" install -q aiosmtpd==1.4.6
   fi
+  # A real OpenID provider for the single sign-on tests (oidc-provider-mock from PyPI; 0.3.4 is
+  # the newest that installs on Debian bookworm's Python 3.11): started by the tests on a free
+  # loopback port.
+  oidc_venv=target/oidc-venv
+  if [[ ! -x "$oidc_venv/bin/oidc-provider-mock" ]]; then
+    say "installing oidc-provider-mock (the tests' OpenID provider)"
+    python3 -m venv "$oidc_venv"
+    "$oidc_venv/bin/pip" install -q oidc-provider-mock==0.3.4
+  fi
 fi
 
 if $want_bench; then

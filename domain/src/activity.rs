@@ -110,6 +110,11 @@ kinds! {
     SignIn => "sign_in", "Signed in";
     SignInFailed => "sign_in_failed", "Failed sign-in attempt";
     SignOut => "sign_out", "Signed out";
+    /// An account made by its first single sign-on (in its own log).
+    SsoSignUp => "sso_sign_up", "Account created by single sign-on";
+    SsoSignIn => "sso_sign_in", "Signed in with single sign-on";
+    /// A password account linked to a subject at the identity provider.
+    SsoLinked => "sso_linked", "Linked single sign-on to this account";
     TeamCreated => "team_created", "Created a team";
     MemberAdded => "member_added", "Added a team member";
     MemberRoleChanged => "member_role_changed", "Changed a member's role";

@@ -56,6 +56,32 @@ pub struct Config {
     /// `PATDESK_MIN_OVERLAP_SECONDS`: the shortest overlap a token rotation may keep the old
     /// value for (default 60; tests use a few seconds).
     pub min_overlap: domain::tokens::MinOverlap,
+    /// `PATDESK_OIDC_*`: single sign-on, when an issuer is set (`crate::sso`).
+    pub oidc: Option<OidcEnv>,
+}
+
+/// Single sign-on as the environment gives it; the redirect URI comes from
+/// [`Config::public_url`] once the address is known.
+#[derive(Clone)]
+pub struct OidcEnv {
+    /// As given (an issuer is compared to the letter: `https://a/` and `https://a` differ).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for OidcEnv {
+    /// Never the client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcEnv")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default of `PATDESK_USAGE_FLUSH_MS`.
@@ -108,6 +134,8 @@ pub enum ConfigError {
         "PATDESK_PUBLIC_URL must be an http:// or https:// URL like https://patdesk.example.com, not {0:?}"
     )]
     PublicUrl(String),
+    #[error("single sign-on: {0}")]
+    Oidc(&'static str),
     #[error("{0}")]
     Mail(String),
     #[error("PATDESK_NOTIFY_INTERVAL_SECONDS must be a whole number from 1 to 86400, not {0:?}")]
@@ -225,6 +253,7 @@ impl Config {
         .map_or(domain::tokens::MinOverlap::DEFAULT, |seconds: i64| {
             domain::tokens::MinOverlap(chrono::Duration::seconds(seconds))
         });
+        let oidc = oidc_env()?;
         let config = Config {
             database_url,
             addr,
@@ -242,6 +271,7 @@ impl Config {
             notify_interval,
             mail_retry_base,
             min_overlap,
+            oidc,
         };
         // Checked now, so that a wrong mail setting stops the start instead of every mail.
         config.mail_settings()?;
@@ -290,6 +320,44 @@ where
             _ => Err(invalid(v)),
         },
     }
+}
+
+/// `PATDESK_OIDC_ISSUER` and the settings that go with it; `None` when no issuer is set.
+fn oidc_env() -> Result<Option<OidcEnv>, ConfigError> {
+    let Some(issuer) = var("PATDESK_OIDC_ISSUER")? else {
+        return Ok(None);
+    };
+    let issuer = issuer.trim().to_string();
+    match Url::parse(&issuer) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        _ => {
+            return Err(ConfigError::Oidc(
+                "PATDESK_OIDC_ISSUER must be an http(s) URL",
+            ));
+        }
+    }
+    let client_id = var("PATDESK_OIDC_CLIENT_ID")?.ok_or(ConfigError::Oidc(
+        "PATDESK_OIDC_CLIENT_ID must be set with PATDESK_OIDC_ISSUER",
+    ))?;
+    let client_secret = var("PATDESK_OIDC_CLIENT_SECRET")?.ok_or(ConfigError::Oidc(
+        "PATDESK_OIDC_CLIENT_SECRET must be set with PATDESK_OIDC_ISSUER",
+    ))?;
+    let name = var("PATDESK_OIDC_NAME")?.unwrap_or_else(|| "single sign-on".into());
+    let scopes: Vec<String> = var("PATDESK_OIDC_SCOPES")?
+        .unwrap_or_else(|| "openid profile email".into())
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if !scopes.iter().any(|s| s == "openid") {
+        return Err(ConfigError::Oidc("PATDESK_OIDC_SCOPES must include openid"));
+    }
+    Ok(Some(OidcEnv {
+        issuer,
+        client_id: client_id.trim().to_string(),
+        client_secret,
+        name: name.trim().to_string(),
+        scopes,
+    }))
 }
 
 /// A duration in seconds from `name`, within `range`; `default` when unset.

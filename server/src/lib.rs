@@ -25,6 +25,7 @@ pub mod headers;
 pub mod health;
 pub mod limits;
 pub mod notices;
+pub mod sso;
 pub mod state;
 pub mod telemetry;
 pub mod web;

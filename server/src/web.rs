@@ -3,7 +3,13 @@
 use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
+use axum::{
+    Router,
+    http::StatusCode,
+    middleware,
+    response::IntoResponse,
+    routing::{get, post},
+};
 use domain::{
     content::pages::QuestionPages,
     db::{DatabaseUrl, ServeLock},
@@ -33,6 +39,7 @@ use crate::{
     error::ApiError,
     guard, headers, health,
     limits::REQUEST_TIMEOUT,
+    sso,
     state::{AppState, Shared},
 };
 
@@ -68,6 +75,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/auth/oidc/start", get(sso::start))
+        .route("/auth/oidc/callback", get(sso::callback))
+        .route("/auth/oidc/link", post(sso::link))
         .merge(api::router(state.clone()))
         .nest_service(
             "/pkg",
@@ -113,6 +123,32 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Single sign-on from `PATDESK_OIDC_*`, its provider discovered now: an issuer that cannot
+/// be reached is one log line, and the app serves on (each sign-in tries again).
+async fn single_sign_on(config: &Config) -> anyhow::Result<Option<Arc<sso::Sso>>> {
+    let Some(oidc) = &config.oidc else {
+        return Ok(None);
+    };
+    let redirect = config.public_url().join("auth/oidc/callback")?;
+    let settings = sso::SsoSettings {
+        issuer: openidconnect::IssuerUrl::new(oidc.issuer.clone())?,
+        client_id: openidconnect::ClientId::new(oidc.client_id.clone()),
+        client_secret: openidconnect::ClientSecret::new(oidc.client_secret.clone()),
+        name: oidc.name.clone(),
+        scopes: oidc.scopes.clone(),
+        redirect: openidconnect::RedirectUrl::new(redirect.to_string())?,
+    };
+    let sso = sso::Sso::new(settings)?;
+    match sso.discover().await {
+        Ok(_) => tracing::info!(issuer = %oidc.issuer, "single sign-on through {}", oidc.issuer),
+        Err(error) => tracing::warn!(
+            issuer = %oidc.issuer,
+            "single sign-on: the provider cannot be reached ({error}); sign-ins will try again"
+        ),
+    }
+    Ok(Some(Arc::new(sso)))
 }
 
 /// Opens and migrates the database, starts the background tasks (usage flusher, housekeeping,
@@ -177,6 +213,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }),
         mail_configured: mailer.is_some(),
         min_overlap: config.min_overlap,
+        sso: single_sign_on(&config).await?,
     });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,

@@ -1,7 +1,8 @@
-//! sea-orm entities: one module per table of the initial migration.
+//! sea-orm entities: one module per table.
 
 pub mod activity;
 pub mod answer;
+pub mod identity;
 pub mod membership;
 pub mod notification;
 pub mod policy;

@@ -1,7 +1,8 @@
-//! Who people are: accounts (`users`), their sign-in sessions, password hashing, and the names
-//! and roles they carry (`names`).
+//! Who people are: accounts (`users`), their sign-in sessions, password hashing, single sign-on
+//! links (`sso`), and the names and roles they carry (`names`).
 
 pub mod names;
 pub mod password;
 pub mod sessions;
+pub mod sso;
 pub mod users;

@@ -117,6 +117,9 @@ pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, Erro
         LazyLock::new(|| hash_blocking("not a real password, only for timing").unwrap_or_default());
     let _turn = limit().turn().await?;
     let password = password.to_string();
+    // An account with no password (single sign-on's `sso::NO_PASSWORD`) costs the same time as
+    // an unknown one, so that timing tells nothing about which accounts exist.
+    let stored = stored.filter(|hash| PasswordHash::new(hash).is_ok());
     let known = stored.is_some();
     Ok(tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY.clone());

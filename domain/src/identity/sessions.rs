@@ -161,7 +161,7 @@ pub async fn sign_out(
     Ok(())
 }
 
-async fn end_quietly(db: &impl ConnectionTrait, cookie_value: &str) -> Result<()> {
+pub(crate) async fn end_quietly(db: &impl ConnectionTrait, cookie_value: &str) -> Result<()> {
     if well_formed(cookie_value) {
         session::Entity::delete_by_id(digest_hex(cookie_value))
             .exec(db)

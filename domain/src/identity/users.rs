@@ -51,6 +51,8 @@ pub enum Registration {
     SignUp { ip: Option<IpAddr> },
     /// The operator ran `patdesk user add` (with `--admin`: an instance admin).
     ByOperator { admin: bool },
+    /// A first sign-in through the identity provider, from this address (`identity::sso`).
+    SingleSignOn { ip: Option<IpAddr> },
 }
 
 /// Creates an account and records it in the new user's activity. The first account of an empty
@@ -86,6 +88,19 @@ pub async fn create_with_hash(
     registration: Registration,
 ) -> Result<User> {
     let txn = begin_write(db).await?;
+    let inserted = insert_account(&txn, username, password_hash, email, registration).await?;
+    txn.commit().await?;
+    Ok(inserted.into())
+}
+
+/// The account's row and its activity entry, in the caller's transaction.
+pub(crate) async fn insert_account(
+    txn: &sea_orm::DatabaseTransaction,
+    username: &Username,
+    password_hash: String,
+    email: Option<&Email>,
+    registration: Registration,
+) -> Result<user::Model> {
     // "Is this the first account?" and the insert must not interleave with another sign-up's:
     // on SQLite `begin_write` already holds the write lock; on PostgreSQL (READ COMMITTED) two
     // sign-ups would both count zero, so they queue on a lock held until the commit.
@@ -95,7 +110,7 @@ pub async fn create_with_hash(
         ))
         .await?;
     }
-    let first = user::Entity::find().count(&txn).await? == 0;
+    let first = user::Entity::find().count(txn).await? == 0;
     let admin = matches!(registration, Registration::ByOperator { admin: true });
     let inserted = user::ActiveModel {
         username: Set(username.as_str().to_string()),
@@ -110,7 +125,7 @@ pub async fn create_with_hash(
         notify_new_token: Set(true),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("email") => {
@@ -123,14 +138,14 @@ pub async fn create_with_hash(
     })?;
     let event = match registration {
         Registration::SignUp { ip } => Event::own(inserted.id, Kind::SignUp).ip(ip),
+        Registration::SingleSignOn { ip } => Event::own(inserted.id, Kind::SsoSignUp).ip(ip),
         Registration::ByOperator { .. } => {
             Event::new(Some(inserted.id), Actor::Operator, Kind::UserCreated)
                 .target(format!("user {username}"))
         }
     };
-    activity::record(&txn, event).await?;
-    txn.commit().await?;
-    Ok(inserted.into())
+    activity::record(txn, event).await?;
+    Ok(inserted)
 }
 
 /// The account with this username, if any (suspended or not).
@@ -303,6 +318,15 @@ pub(crate) async fn usernames_by_id(
     ids: impl Iterator<Item = i64>,
 ) -> Result<HashMap<i64, String>> {
     crate::db::text_by_id::<user::Entity>(db, user::Column::Id, user::Column::Username, ids).await
+}
+
+/// Whether an account has this address (compared as `Email::key`).
+pub(crate) async fn email_in_use(db: &impl ConnectionTrait, email: &Email) -> Result<bool> {
+    Ok(user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email.key()))
+        .count(db)
+        .await?
+        > 0)
 }
 
 fn email_taken() -> Error {

@@ -1,0 +1,272 @@
+//! Single sign-on: which patdesk account a verified OpenID Connect sign-in is (`docs/sso.md`).
+//! The protocol itself — discovery, the code flow with PKCE, the ID token's signature and
+//! claims — is `server::sso`'s; this module gets only what a verified token said.
+//!
+//! Accounts are linked by the issuer and its `sub`, never by email: an address at the provider
+//! proves nothing about an account here. The first sign-in of an unknown subject makes an
+//! account (a username from `preferred_username`, made valid and unique; the email only when
+//! the provider says it is verified and no account has it); a person with a password account
+//! links it from their Account page while signed in.
+
+use std::net::IpAddr;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, SqlErr,
+};
+
+use super::{
+    names::{Email, Username},
+    sessions::{self, SessionId},
+    users::{self, Registration, SUSPENDED, User},
+};
+use crate::{
+    Origin,
+    activity::{self, Event, Kind},
+    db::begin_write,
+    entity::{identity, user},
+    error::{Error, Result},
+};
+
+/// The password hash of an account made by single sign-on: not a PHC string, so no password
+/// ever matches it (`password::verify` spends the same time on it as on a real one).
+pub const NO_PASSWORD: &str = "!sso";
+
+/// What a verified ID token (and the provider's userinfo) says of the person.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SsoClaims {
+    /// The provider's issuer URL, as its ID tokens name it.
+    pub issuer: String,
+    /// `sub`: who the person is at the provider, for good.
+    pub subject: String,
+    pub preferred_username: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
+/// A finished single sign-on.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: SessionId,
+    /// The sign-in made the account.
+    pub created: bool,
+}
+
+/// Signs in the account linked to `claims`' subject, making one at the subject's first
+/// sign-in; the session the browser had (`replaced`) ends. A suspended account is refused.
+/// All of it — account, link, session, activity — is one transaction.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    claims: &SsoClaims,
+    replaced: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<SignedIn> {
+    let txn = begin_write(db).await?;
+    let (account, created) = match linked_account(&txn, claims).await? {
+        Some(account) => (account, false),
+        None => (make_account(&txn, claims, ip).await?, true),
+    };
+    if !account.is_active {
+        return Err(Error::Forbidden(SUSPENDED.into()));
+    }
+    identity::Entity::update_many()
+        .col_expr(
+            identity::Column::LastSignInAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(identity::Column::Issuer.eq(&claims.issuer))
+        .filter(identity::Column::Subject.eq(&claims.subject))
+        .exec(&txn)
+        .await?;
+    if let Some(old) = replaced {
+        sessions::end_quietly(&txn, old).await?;
+    }
+    let session = sessions::start(&txn, account.id).await?;
+    let event = Event::own(account.id, Kind::SsoSignIn)
+        .ip(ip)
+        .target(format!("via {}", claims.issuer));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        user: account.into(),
+        session,
+        created,
+    })
+}
+
+/// Links the signed-in user's account to `claims`' subject (from the Account page). A subject
+/// linked to another account, or a second link to the same provider, is refused.
+pub async fn link(db: &DatabaseConnection, by: Origin<i64>, claims: &SsoClaims) -> Result<()> {
+    let txn = begin_write(db).await?;
+    if let Some(account) = linked_account(&txn, claims).await? {
+        return if account.id == by.who {
+            Ok(())
+        } else {
+            Err(Error::conflict(
+                "sso",
+                "That single sign-on account is linked to another patdesk account.",
+            ))
+        };
+    }
+    let existing = identity::Entity::find()
+        .filter(identity::Column::UserId.eq(by.who))
+        .filter(identity::Column::Issuer.eq(&claims.issuer))
+        .one(&txn)
+        .await?;
+    if existing.is_some() {
+        return Err(Error::conflict(
+            "sso",
+            "Your account is linked to another account at this provider already.",
+        ));
+    }
+    insert_link(&txn, by.who, claims).await?;
+    let event = Event::own_by(by, Kind::SsoLinked).target(format!("at {}", claims.issuer));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Whether the account has a single sign-on link (shown on the Account page).
+pub async fn is_linked(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
+    Ok(identity::Entity::find()
+        .filter(identity::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+async fn linked_account(
+    db: &impl ConnectionTrait,
+    claims: &SsoClaims,
+) -> Result<Option<user::Model>> {
+    let Some(link) = identity::Entity::find()
+        .filter(identity::Column::Issuer.eq(&claims.issuer))
+        .filter(identity::Column::Subject.eq(&claims.subject))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find_by_id(link.user_id).one(db).await?)
+}
+
+async fn make_account(
+    txn: &sea_orm::DatabaseTransaction,
+    claims: &SsoClaims,
+    ip: Option<IpAddr>,
+) -> Result<user::Model> {
+    let username = free_username(txn, claims).await?;
+    let email = match (&claims.email, claims.email_verified) {
+        (Some(raw), true) => match Email::parse(raw) {
+            Ok(email) if !users::email_in_use(txn, &email).await? => Some(email),
+            _ => None,
+        },
+        _ => None,
+    };
+    let registration = Registration::SingleSignOn { ip };
+    let account = users::insert_account(
+        txn,
+        &username,
+        NO_PASSWORD.to_string(),
+        email.as_ref(),
+        registration,
+    )
+    .await?;
+    insert_link(txn, account.id, claims).await?;
+    Ok(account)
+}
+
+async fn insert_link(txn: &impl ConnectionTrait, user_id: i64, claims: &SsoClaims) -> Result<()> {
+    identity::ActiveModel {
+        user_id: Set(user_id),
+        issuer: Set(claims.issuer.clone()),
+        subject: Set(claims.subject.clone()),
+        created_at: Set(Utc::now()),
+        last_sign_in_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Two first sign-ins of one subject at once: the second one's link loses.
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
+            "sso",
+            "That single sign-on account is linked to another patdesk account.",
+        ),
+        _ => Error::Database(e),
+    })?;
+    Ok(())
+}
+
+/// A valid username nobody has, from `preferred_username`, else the email's local part, else
+/// `user`: letters a–z, digits, `_` and `-` kept (other characters become `-`), then `-2`,
+/// `-3`, … until one is free.
+async fn free_username(db: &impl ConnectionTrait, claims: &SsoClaims) -> Result<Username> {
+    let wanted = claims
+        .preferred_username
+        .as_deref()
+        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()))
+        .unwrap_or_default();
+    let base = username_base(wanted);
+    for n in 1..=1000 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            let suffix = format!("-{n}");
+            let room = 32 - suffix.len();
+            format!("{}{suffix}", &base[..base.len().min(room)])
+        };
+        let name = Username::parse(&candidate)?;
+        if users::find_row(db, &name).await?.is_none() {
+            return Ok(name);
+        }
+    }
+    Err(Error::conflict(
+        "username",
+        "No free username could be made.",
+    ))
+}
+
+/// `wanted` as a valid username's letters: lower-case ASCII letters, digits, `_`, `-`; every
+/// other character a `-`; 3 to 32 characters (`user` when too little is left).
+fn username_base(wanted: &str) -> String {
+    let mapped: String = wanted
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '_' | '-' => c,
+            _ => '-',
+        })
+        .take(32)
+        .collect();
+    let trimmed = mapped.trim_matches('-').to_string();
+    if trimmed.len() < 3 {
+        "user".to_string()
+    } else {
+        trimmed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_made_valid() {
+        assert_eq!(username_base("Alice"), "alice");
+        assert_eq!(
+            username_base("alice.smith@example.com"),
+            "alice-smith-example-com"
+        );
+        assert_eq!(username_base("Zoë Ünal"), "zo---nal");
+        assert_eq!(username_base("  "), "user");
+        assert_eq!(username_base("ab"), "user");
+        assert_eq!(username_base(&"x".repeat(50)).len(), 32);
+        for wanted in ["Alice", "a.b", "日本語", "-----abc-----", "x"] {
+            assert!(Username::parse(&username_base(wanted)).is_ok(), "{wanted}");
+        }
+    }
+}

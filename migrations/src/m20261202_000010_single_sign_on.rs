@@ -1,0 +1,43 @@
+//! Single sign-on (docs/sso.md): `identities` links an account to a subject at an OpenID
+//! provider — the issuer and its `sub`, unique together, never an email address — with when it
+//! was made and last used to sign in.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::steps::{Unique, cascade_fk, create_index, forward_only};
+
+forward_only!(|manager| {
+    manager
+        .create_table(
+            Table::create()
+                .table("identities")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(big_integer("user_id"))
+                .col(string_len("issuer", 400))
+                .col(string_len("subject", 255))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("last_sign_in_at"))
+                .foreign_key(&mut cascade_fk("identities", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+    let subject: &[_] = &["issuer", "subject"];
+    create_index(
+        manager,
+        "idx_identities_subject",
+        "identities",
+        subject,
+        Unique::Yes,
+    )
+    .await?;
+    create_index(
+        manager,
+        "idx_identities_user",
+        "identities",
+        &["user_id"],
+        Unique::No,
+    )
+    .await?;
+    Ok(())
+});

@@ -1,0 +1,440 @@
+//! Single sign-on over OpenID Connect (`docs/sso.md`): `GET /auth/oidc/start` sends the browser
+//! to the provider with the authorization code flow — PKCE (S256), `state` and `nonce`, bound
+//! to this browser by a short-lived cookie — and `GET /auth/oidc/callback` checks what comes
+//! back: the state against the cookie, the code exchanged (with the PKCE verifier) for an ID
+//! token whose signature (the provider's JWKS, fetched again when an unknown key appears),
+//! issuer, audience, expiry and nonce `openidconnect` verifies. Which account the verified
+//! person is, is `domain::identity::sso`'s. Every failure ends on a page that says what
+//! happened; none is a 500, and none leaves an account half made.
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use domain::identity::sso::{self, SsoClaims};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+    reqwest,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::{api::extract::Client, state::AppState};
+
+/// How long a started sign-in may take at the provider.
+const LOGIN_WINDOW: Duration = Duration::from_secs(600);
+
+/// `PATDESK_OIDC_*`: the provider and how patdesk is registered with it.
+#[derive(Clone)]
+pub struct SsoSettings {
+    pub issuer: IssuerUrl,
+    pub client_id: ClientId,
+    pub client_secret: ClientSecret,
+    /// The button's words: "Sign in with <name>".
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// `<PATDESK_PUBLIC_URL>/auth/oidc/callback`.
+    pub redirect: RedirectUrl,
+}
+
+impl std::fmt::Debug for SsoSettings {
+    /// Never the client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoSettings")
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id.as_str())
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The provider as this process knows it: its settings and, once fetched, its metadata and keys.
+pub struct Sso {
+    settings: SsoSettings,
+    http: reqwest::Client,
+    provider: RwLock<Option<CoreProviderMetadata>>,
+}
+
+/// What went wrong, in words for the person who tried to sign in.
+#[derive(Debug)]
+enum Failure {
+    /// 400: the callback does not belong to a sign-in this browser started (or it was used).
+    NotStarted,
+    /// 400: the provider answered with an error (the person declined, …).
+    Provider(String),
+    /// 502/503: the provider could not be reached or answered nonsense.
+    Unreachable,
+    /// 400: the ID token failed a check.
+    Rejected,
+    /// The account's rules refused (suspended, already linked, …).
+    Refused(StatusCode, String),
+}
+
+impl Sso {
+    pub fn new(settings: SsoSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            // Following redirects would let a provider point patdesk's requests anywhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Sso {
+            settings,
+            http,
+            provider: RwLock::new(None),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    pub fn settings(&self) -> &SsoSettings {
+        &self.settings
+    }
+
+    /// Fetches the provider's discovery document and keys. At start a failure is one log line
+    /// and the app serves on; the next sign-in tries again.
+    pub async fn discover(&self) -> Result<CoreProviderMetadata, String> {
+        match CoreProviderMetadata::discover_async(self.settings.issuer.clone(), &self.http).await {
+            Ok(metadata) => {
+                *self.provider.write().await = Some(metadata.clone());
+                Ok(metadata)
+            }
+            Err(error) => Err(format!("{error}")),
+        }
+    }
+
+    async fn metadata(&self) -> Result<CoreProviderMetadata, Failure> {
+        if let Some(known) = self.provider.read().await.clone() {
+            return Ok(known);
+        }
+        self.discover().await.map_err(|error| {
+            tracing::warn!(issuer = self.settings.issuer.as_str(), %error, "single sign-on: the provider cannot be reached");
+            Failure::Unreachable
+        })
+    }
+}
+
+/// What the browser keeps of a sign-in it started (the `state` to compare, the `nonce` the ID
+/// token must carry, the PKCE verifier, where to go after, and whether it links an account).
+#[derive(Serialize, Deserialize)]
+struct Started {
+    state: String,
+    nonce: String,
+    verifier: String,
+    next: String,
+    link: bool,
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    next: Option<String>,
+}
+
+/// `GET /auth/oidc/start`: to the provider.
+pub async fn start(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    begin(&state, &uri, &headers, query.next.as_deref(), false).await
+}
+
+/// `POST /auth/oidc/link`: to the provider, to link the signed-in account (the Account page).
+pub async fn link(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    begin(&state, &uri, &headers, Some("/account"), true).await
+}
+
+async fn begin(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    next: Option<&str>,
+    link: bool,
+) -> Response {
+    let Some(sso) = state.sso.as_deref() else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "Single sign-on is not set up on this patdesk.",
+        );
+    };
+    let metadata = match sso.metadata().await {
+        Ok(metadata) => metadata,
+        Err(failure) => return failure_page(failure),
+    };
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        sso.settings.client_id.clone(),
+        Some(sso.settings.client_secret.clone()),
+    )
+    .set_redirect_uri(sso.settings.redirect.clone());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
+    for scope in &sso.settings.scopes {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    let (url, csrf, nonce) = request.set_pkce_challenge(challenge).url();
+    let started = Started {
+        state: csrf.secret().clone(),
+        nonce: nonce.secret().clone(),
+        verifier: verifier.secret().clone(),
+        next: app::session::safe_next(next),
+        link,
+    };
+    let secure = app::request::over_https(uri, headers);
+    let mut response = Redirect::to(url.as_str()).into_response();
+    append_cookie(&mut response, &started_cookie(&started, secure));
+    response
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /auth/oidc/callback`: back from the provider.
+pub async fn callback(
+    State(state): State<AppState>,
+    Client(ip): Client,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let secure = app::request::over_https(&uri, &headers);
+    // The started sign-in is used once, whatever happens now.
+    let started = read_started(&headers, secure);
+    let mut response = match finish(&state, &headers, ip, secure, started, query).await {
+        Ok(response) => response,
+        Err(failure) => failure_page(failure),
+    };
+    append_cookie(&mut response, &clear_started_cookie(secure));
+    response
+}
+
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: Option<std::net::IpAddr>,
+    secure: bool,
+    started: Option<Started>,
+    query: CallbackQuery,
+) -> Result<Response, Failure> {
+    let sso = state.sso.as_deref().ok_or(Failure::NotStarted)?;
+    let started = started.ok_or(Failure::NotStarted)?;
+    if let Some(error) = query.error {
+        let said = query.error_description.unwrap_or_default();
+        return Err(Failure::Provider(
+            format!("{error} {said}").trim().to_string(),
+        ));
+    }
+    let (Some(code), Some(returned_state)) = (query.code, query.state) else {
+        return Err(Failure::NotStarted);
+    };
+    if !constant_time_eq(returned_state.as_bytes(), started.state.as_bytes()) {
+        return Err(Failure::NotStarted);
+    }
+    let claims = verified_claims(sso, &started, code).await?;
+    if started.link {
+        let session = app::session::session_cookie_of(&Uri::from_static("/"), headers);
+        let user = match session {
+            Some(cookie) => domain::identity::sessions::resolve(&state.db, &cookie)
+                .await
+                .map_err(|_| Failure::Unreachable)?,
+            None => None,
+        }
+        .ok_or_else(|| {
+            Failure::Refused(
+                StatusCode::FORBIDDEN,
+                "Sign in to patdesk first, then link single sign-on from your Account page.".into(),
+            )
+        })?;
+        sso::link(&state.db, domain::Origin::new(user.id, ip), &claims)
+            .await
+            .map_err(refused)?;
+        return Ok(Redirect::to(&started.next).into_response());
+    }
+    let replaced = app::session::session_cookie_of(&Uri::from_static("/"), headers);
+    let signed_in = sso::sign_in(&state.db, &claims, replaced.as_deref(), ip)
+        .await
+        .map_err(refused)?;
+    let mut response = Redirect::to(&started.next).into_response();
+    append_cookie(
+        &mut response,
+        &domain::identity::sessions::set_cookie(&signed_in.session, secure),
+    );
+    Ok(response)
+}
+
+/// Exchanges the code and verifies the ID token; fetches the provider's keys again once when the
+/// token names a key patdesk has not seen (the provider rotated its keys).
+async fn verified_claims(sso: &Sso, started: &Started, code: String) -> Result<SsoClaims, Failure> {
+    let metadata = sso.metadata().await?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        sso.settings.client_id.clone(),
+        Some(sso.settings.client_secret.clone()),
+    )
+    .set_redirect_uri(sso.settings.redirect.clone());
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|_| Failure::Unreachable)?
+        .set_pkce_verifier(PkceCodeVerifier::new(started.verifier.clone()))
+        .request_async(&sso.http)
+        .await
+        .map_err(|error| {
+            // The error names the endpoint and what it said; never the code or a token.
+            tracing::warn!(error = %error, "single sign-on: the code exchange failed");
+            match error {
+                openidconnect::RequestTokenError::ServerResponse(_) => Failure::Rejected,
+                _ => Failure::Unreachable,
+            }
+        })?;
+    let id_token = tokens.id_token().ok_or(Failure::Rejected)?;
+    let nonce = Nonce::new(started.nonce.clone());
+    let verified = match id_token.claims(&client.id_token_verifier(), &nonce) {
+        Ok(claims) => claims.clone(),
+        Err(openidconnect::ClaimsVerificationError::SignatureVerification(
+            openidconnect::SignatureVerificationError::NoMatchingKey,
+        )) => {
+            let metadata = sso.discover().await.map_err(|_| Failure::Unreachable)?;
+            let client = CoreClient::from_provider_metadata(
+                metadata,
+                sso.settings.client_id.clone(),
+                Some(sso.settings.client_secret.clone()),
+            );
+            id_token
+                .claims(&client.id_token_verifier(), &nonce)
+                .map_err(|error| rejected(&error))?
+                .clone()
+        }
+        Err(error) => return Err(rejected(&error)),
+    };
+    Ok(SsoClaims {
+        issuer: verified.issuer().as_str().to_string(),
+        subject: verified.subject().as_str().to_string(),
+        preferred_username: verified
+            .preferred_username()
+            .map(|u| u.as_str().to_string()),
+        email: verified.email().map(|e| e.as_str().to_string()),
+        email_verified: verified.email_verified().unwrap_or(false),
+    })
+}
+
+fn rejected(error: &openidconnect::ClaimsVerificationError) -> Failure {
+    tracing::warn!(%error, "single sign-on: an ID token was refused");
+    Failure::Rejected
+}
+
+fn refused(error: domain::Error) -> Failure {
+    match error {
+        domain::Error::Forbidden(message) => Failure::Refused(StatusCode::FORBIDDEN, message),
+        domain::Error::Conflict { message, .. } => Failure::Refused(StatusCode::CONFLICT, message),
+        other => {
+            tracing::error!(error = %other, "single sign-on: the sign-in could not be stored");
+            Failure::Refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "patdesk could not complete the sign-in just now. Try again.".into(),
+            )
+        }
+    }
+}
+
+fn failure_page(failure: Failure) -> Response {
+    match failure {
+        Failure::NotStarted => page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in was not started in this browser, took longer than 10 minutes, or was used already. Start again from the sign-in page.",
+        ),
+        Failure::Provider(said) => page(
+            StatusCode::BAD_REQUEST,
+            &format!("The identity provider did not sign you in ({said})."),
+        ),
+        Failure::Unreachable => page(
+            StatusCode::BAD_GATEWAY,
+            "The identity provider cannot be reached just now. Try again later, or sign in with your password.",
+        ),
+        Failure::Rejected => page(
+            StatusCode::BAD_REQUEST,
+            "The identity provider's answer did not pass patdesk's checks, so you are not signed in. Start again from the sign-in page.",
+        ),
+        Failure::Refused(status, message) => page(status, &message),
+    }
+}
+
+/// A small page that says what happened, with the way back.
+fn page(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Single sign-on · patdesk</title></head>\
+         <body><main><h1>Single sign-on</h1><p data-testid=\"sso-message\">{}</p><p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>",
+        escape(message)
+    );
+    (status, Html(body)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-patdesk_sso"
+    } else {
+        "patdesk_sso"
+    }
+}
+
+fn started_cookie(started: &Started, secure: bool) -> String {
+    let value = URL_SAFE_NO_PAD.encode(serde_json::to_vec(started).unwrap_or_default());
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        cookie_name(secure),
+        LOGIN_WINDOW.as_secs(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn clear_started_cookie(secure: bool) -> String {
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        cookie_name(secure),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn read_started(headers: &HeaderMap, secure: bool) -> Option<Started> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| domain::identity::sessions::cookie_named(h, cookie_name(secure)))
+        .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

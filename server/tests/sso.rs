@@ -1,0 +1,393 @@
+//! Single sign-on over OpenID Connect, black-box: the real `patdesk` binary and a real OpenID
+//! provider (oidc-provider-mock), driven as a browser would — start, the provider's own form,
+//! the callback — with its cookies kept by hand.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use reqwest::{Response, StatusCode, header};
+use serde_json::json;
+use support::{Caller, PASSWORD, TestServer, client, count, oidc::Provider, text};
+
+const CLIENT_SECRET: &str = "client-secret-never-logged-7f3a";
+
+/// `patdesk serve` with single sign-on through `provider`, on a port chosen first so that the
+/// redirect URI (`PATDESK_PUBLIC_URL`) is known before it starts.
+fn server_with(provider: &Provider) -> TestServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let public = format!("http://{addr}/");
+    TestServer::start_env(&[
+        ("PATDESK_ADDR", addr.as_str()),
+        ("PATDESK_PUBLIC_URL", public.as_str()),
+        ("PATDESK_OIDC_ISSUER", provider.issuer().as_str()),
+        ("PATDESK_OIDC_CLIENT_ID", "patdesk-tests"),
+        ("PATDESK_OIDC_CLIENT_SECRET", CLIENT_SECRET),
+        ("PATDESK_OIDC_NAME", "Example SSO"),
+    ])
+}
+
+/// A browser's cookies for the patdesk server (the provider needs none).
+#[derive(Default)]
+struct Browser {
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn keep(&mut self, response: &Response) {
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            let pair = value.split(';').next().unwrap();
+            let (name, content) = pair.split_once('=').unwrap();
+            if content.is_empty() || value.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), content.to_string());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, url: &str) -> Response {
+        let response = client()
+            .get(url)
+            .header(header::COOKIE, self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    fn session(&self) -> Option<String> {
+        self.cookies
+            .get("patdesk_session")
+            .map(|v| format!("patdesk_session={v}"))
+    }
+}
+
+fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .unwrap_or_else(|| panic!("no Location in a {} answer", response.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// From patdesk to the provider's form (answers the form's URL).
+async fn to_provider(browser: &mut Browser, start: Response) -> String {
+    assert_eq!(
+        start.status(),
+        StatusCode::SEE_OTHER,
+        "start should redirect"
+    );
+    let authorize = location(&start);
+    let form = client().get(&authorize).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK, "the provider's form");
+    assert!(
+        browser.cookies.contains_key("patdesk_sso"),
+        "start binds the sign-in to the browser"
+    );
+    authorize
+}
+
+/// Submits the provider's form as `sub`: answers the callback URL it sends the browser to.
+async fn authorize_as(authorize: &str, sub: &str) -> String {
+    let back = client()
+        .post(authorize)
+        .form(&[("sub", sub)])
+        .send()
+        .await
+        .unwrap();
+    assert!(back.status().is_redirection(), "{}", back.status());
+    location(&back)
+}
+
+/// The whole sign-in as `sub`: answers the callback's response.
+async fn sign_in_as(server: &TestServer, browser: &mut Browser, sub: &str) -> Response {
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    let authorize = to_provider(browser, start).await;
+    let callback = authorize_as(&authorize, sub).await;
+    browser.get(&callback).await
+}
+
+async fn message(response: Response) -> String {
+    let body = response.text().await.unwrap();
+    let start = body
+        .find("data-testid=\"sso-message\">")
+        .expect("a message page")
+        + 26;
+    body[start..].split("</p>").next().unwrap().to_string()
+}
+
+/// Whether `cookie` is a working session: a server function that needs one answers.
+async fn signed_in(server: &TestServer, cookie: Option<String>) -> bool {
+    let mut caller = Caller::new(server);
+    caller.cookie = cookie;
+    caller.call("my_teams", &[]).await.status() == StatusCode::OK
+}
+
+#[tokio::test]
+async fn a_first_sign_in_makes_an_account_and_later_ones_find_it_by_subject_never_by_email() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let db = server.connect_database().await;
+    // A password account with the address the provider will claim.
+    let mut alice = Caller::new(&server);
+    let response = alice
+        .call(
+            "sign_up",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+                ("email", "alice@example.com"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_redirection() || response.status().is_success());
+    provider
+        .set_user(
+            "sub-alice-at-idp",
+            json!({"preferred_username": "Alice", "email": "alice@example.com", "email_verified": true}),
+        )
+        .await;
+
+    let mut browser = Browser::default();
+    let back = sign_in_as(&server, &mut browser, "sub-alice-at-idp").await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&back), "/");
+    assert!(
+        signed_in(&server, browser.session()).await,
+        "the callback starts a session"
+    );
+    assert!(
+        !browser.cookies.contains_key("patdesk_sso"),
+        "the started sign-in is used up"
+    );
+
+    // Not linked to the password account of the same address: a new account of its own,
+    // named after preferred_username, made unique, and without the address another has.
+    let linked = "SELECT u.username AS v FROM identities i JOIN users u ON u.id = i.user_id \
+                  WHERE i.subject = $1";
+    let name = text(&db, linked, ["sub-alice-at-idp".into()]).await;
+    assert_eq!(name.as_deref(), Some("alice-2"));
+    let email = text(
+        &db,
+        "SELECT email AS v FROM users WHERE username = 'alice-2'",
+        [],
+    )
+    .await;
+    assert_eq!(email, None);
+    let kinds = "SELECT COUNT(*) AS n FROM activity a JOIN users u ON u.id = a.user_id \
+                 WHERE u.username = 'alice-2' AND a.kind IN ('sso_sign_up', 'sso_sign_in')";
+    assert_eq!(count(&db, kinds, []).await, 2);
+
+    // The next sign-in of the subject is the same account.
+    let mut again = Browser::default();
+    let back = sign_in_as(&server, &mut again, "sub-alice-at-idp").await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&server, again.session()).await);
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 2);
+
+    // The account single sign-on made has no password that works.
+    let mut guess = Caller::new(&server);
+    let refused = guess.sign_in("alice-2", "!sso").await;
+    assert_ne!(refused.status(), StatusCode::OK);
+    assert!(guess.cookie.is_none());
+
+    // A verified address nobody has is kept; an unverified one is not.
+    provider
+        .set_user("sub-carol", json!({"preferred_username": "carol", "email": "carol@example.com", "email_verified": true}))
+        .await;
+    provider
+        .set_user("sub-dave", json!({"preferred_username": "dave", "email": "dave@example.com", "email_verified": false}))
+        .await;
+    sign_in_as(&server, &mut Browser::default(), "sub-carol").await;
+    sign_in_as(&server, &mut Browser::default(), "sub-dave").await;
+    let carol = text(
+        &db,
+        "SELECT email AS v FROM users WHERE username = 'carol'",
+        [],
+    )
+    .await;
+    assert_eq!(carol.as_deref(), Some("carol@example.com"));
+    let dave = text(
+        &db,
+        "SELECT email AS v FROM users WHERE username = 'dave'",
+        [],
+    )
+    .await;
+    assert_eq!(dave, None);
+
+    // Neither the client secret nor a code reaches the log.
+    assert!(!server.log().contains(CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn a_replayed_or_forged_callback_signs_nobody_in_and_says_why() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let mut browser = Browser::default();
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    let authorize = to_provider(&mut browser, start).await;
+    let callback = authorize_as(&authorize, "sub-replay").await;
+    let started = browser.cookies.clone();
+
+    // A forged state: refused, and the started sign-in is gone with it.
+    let forged = callback.replace("state=", "state=x");
+    let response = browser.get(&forged).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(browser.session().is_none());
+    assert!(
+        message(response)
+            .await
+            .contains("not started in this browser")
+    );
+
+    // The real callback with the cookie restored works once…
+    browser.cookies = started.clone();
+    let response = browser.get(&callback).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&server, browser.session()).await);
+
+    // …and replayed, with or without the cookie it had, signs nobody in.
+    let mut thief = Browser { cookies: started };
+    thief.cookies.remove("patdesk_session");
+    let replayed = thief.get(&callback).await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    assert!(thief.session().is_none());
+    let mut stranger = Browser::default();
+    let replayed = stranger.get(&callback).await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    assert!(stranger.session().is_none());
+    let db = server.connect_database().await;
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 1);
+}
+
+#[tokio::test]
+async fn a_provider_that_says_no_or_is_down_ends_on_a_page_that_says_so() {
+    let mut provider = Provider::start();
+    let server = server_with(&provider);
+
+    // The person declines at the provider.
+    let mut browser = Browser::default();
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    let authorize = to_provider(&mut browser, start).await;
+    let denied = client()
+        .post(&authorize)
+        .form(&[("action", "deny")])
+        .send()
+        .await
+        .unwrap();
+    let response = browser.get(&location(&denied)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(message(response).await.contains("did not sign you in"));
+
+    // The provider goes down between the start and the callback.
+    let mut browser = Browser::default();
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    let authorize = to_provider(&mut browser, start).await;
+    let callback = authorize_as(&authorize, "sub-late").await;
+    provider.stop();
+    let response = browser.get(&callback).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert!(message(response).await.contains("cannot be reached"));
+    assert!(browser.session().is_none());
+
+    // A server started while the provider is down serves, says so once in its log, and sends
+    // nobody to a provider it cannot reach.
+    let late = server_with(&provider);
+    assert_eq!(
+        client()
+            .get(late.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let response = Browser::default().get(&late.url("/auth/oidc/start")).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert!(
+        late.log()
+            .contains("single sign-on: the provider cannot be reached")
+    );
+    let db = server.connect_database().await;
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 0);
+}
+
+#[tokio::test]
+async fn a_signed_in_person_links_their_account_and_then_signs_in_to_it() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let db = server.connect_database().await;
+    let mut bob = Caller::new(&server);
+    bob.sign_up("bob").await;
+
+    // Linking needs a session.
+    let anonymous = client()
+        .post(server.url("/auth/oidc/link"))
+        .header(header::ORIGIN, server.url(""))
+        .send()
+        .await
+        .unwrap();
+    let mut nobody = Browser::default();
+    nobody.keep(&anonymous);
+    let authorize = to_provider(&mut nobody, anonymous).await;
+    let callback = authorize_as(&authorize, "sub-bob").await;
+    let response = nobody.get(&callback).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) AS n FROM identities", []).await,
+        0
+    );
+
+    // Bob, signed in, links.
+    let mut browser = Browser::default();
+    let (name, value) = bob
+        .cookie
+        .clone()
+        .unwrap()
+        .split_once('=')
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .unwrap();
+    browser.cookies.insert(name, value);
+    let start = client()
+        .post(server.url("/auth/oidc/link"))
+        .header(header::ORIGIN, server.url(""))
+        .header(header::COOKIE, browser.header())
+        .send()
+        .await
+        .unwrap();
+    browser.keep(&start);
+    let authorize = to_provider(&mut browser, start).await;
+    let callback = authorize_as(&authorize, "sub-bob").await;
+    let linked = browser.get(&callback).await;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&linked), "/account");
+    let owner = "SELECT u.username AS v FROM identities i JOIN users u ON u.id = i.user_id \
+                 WHERE i.subject = 'sub-bob'";
+    assert_eq!(text(&db, owner, []).await.as_deref(), Some("bob"));
+
+    // Single sign-on as that subject is now bob.
+    let mut fresh = Browser::default();
+    let back = sign_in_as(&server, &mut fresh, "sub-bob").await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&server, fresh.session()).await);
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 1);
+}
