@@ -68,7 +68,8 @@ done
 if $want_test; then
   # curl: scripts/scan-test.sh reports what the scanners find to the server under test.
   # nginx: the forward-auth tests run Debian's nginx with the README's configuration.
-  ensure_apt chromium curl nginx
+  # openssl: the single sign-on tests make a throw-away RSA key for their forged provider.
+  ensure_apt chromium curl nginx openssl
   if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
     say "installing the end2end npm packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

@@ -20,6 +20,10 @@ pub struct AccountView {
     pub mail_new_token: bool,
     /// Whether this server sends mail at all (`PATDESK_SMTP_URL`).
     pub mail_configured: bool,
+    /// The identity provider's name when single sign-on is set up (`PATDESK_OIDC_NAME`).
+    pub sso_name: Option<String>,
+    /// Whether this account is linked to a subject at the identity provider.
+    pub sso_linked: bool,
 }
 
 #[server(prefix = "/rpc", endpoint = "account_settings")]
@@ -34,6 +38,8 @@ pub async fn account_settings() -> Result<AccountView, AppError> {
         mail_new_ip: settings.mail.new_ip,
         mail_new_token: settings.mail.new_token,
         mail_configured: use_context::<MailConfigured>().is_some_and(|m| m.0),
+        sso_name: use_context::<crate::auth::SingleSignOn>().and_then(|s| s.0),
+        sso_linked: domain::identity::sso::is_linked(&db()?, user.id).await?,
     })
 }
 
@@ -82,8 +88,33 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Account"/>
         <h1>"Account"</h1>
         <p class="banner ok" role="status" data-testid="account-saved" hidden=move || !saved()>"Saved."</p>
-        <Loaded resource=account render=move |account| view! { <AccountForm account save/> }/>
+        <Loaded resource=account render=move |account| view! {
+            <SingleSignOnCard account=account.clone()/>
+            <AccountForm account save/>
+        }/>
     }
+}
+
+/// Linking the account to the identity provider, when single sign-on is set up: a plain form
+/// (`POST /auth/oidc/link`, a full-page navigation to the provider and back).
+#[component]
+fn SingleSignOnCard(account: AccountView) -> impl IntoView {
+    let name = account.sso_name?;
+    Some(view! {
+        <section class="card" data-testid="sso-card">
+            <h2>"Single sign-on"</h2>
+            {if account.sso_linked {
+                view! { <p>"Your account is linked to " {name} ": you can sign in with it."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"Link your account to " {name.clone()} " to sign in with it from now on."</p>
+                    <form method="post" action="/auth/oidc/link">
+                        <button type="submit" class="button secondary">{format!("Link {name}")}</button>
+                    </form>
+                }.into_any()
+            }}
+        </section>
+    })
 }
 
 #[component]

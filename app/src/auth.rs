@@ -201,6 +201,17 @@ lazy_page! {
     SignInRoute => SignInPage
 }
 
+/// The identity provider's name when single sign-on is set up (`PATDESK_OIDC_NAME`): put into
+/// the Leptos context by the server.
+#[derive(Clone, Debug)]
+pub struct SingleSignOn(pub Option<String>);
+
+/// What the sign-in page offers besides the password: the single sign-on button's name.
+#[server(prefix = "/rpc", endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<Option<String>, AppError> {
+    Ok(use_context::<SingleSignOn>().and_then(|s| s.0))
+}
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
@@ -208,10 +219,22 @@ pub fn SignInPage() -> impl IntoView {
     let error = action_error(action.value());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    let options = Resource::new(|| (), |_| sign_in_options());
+    // A plain link: the provider's pages are a full navigation away.
+    let sso = move || {
+        options.get().and_then(Result::ok).flatten().map(|name| {
+            let href = format!("/auth/oidc/start?next={}", percent_encode(&next()));
+            view! {
+                <p class="sso"><a class="button secondary" href=href data-testid="sso-sign-in">{format!("Sign in with {name}")}</a></p>
+                <p class="muted or">"or with your password"</p>
+            }
+        })
+    };
     view! {
         <Title text="Sign in"/>
         <section class="auth-card">
             <h1>"Sign in to patdesk"</h1>
+            <Suspense fallback=|| ()>{sso}</Suspense>
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>
@@ -228,6 +251,18 @@ pub fn SignInPage() -> impl IntoView {
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
+}
+
+/// `text` as a query value: letters, digits and `-_.~/` pass, every other byte is `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 lazy_page! {

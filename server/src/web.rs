@@ -64,7 +64,9 @@ pub fn router(state: AppState) -> Router {
         let sign_ups = app::session::SignUps(state.sign_ups.clone());
         let mail_configured = app::account::MailConfigured(state.mail_configured);
         let min_overlap = state.min_overlap;
+        let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.name().to_string()));
         move || {
+            provide_context(sso.clone());
             provide_context(db.clone());
             provide_context(failed_auth.clone());
             provide_context(sign_ups.clone());

@@ -8,7 +8,12 @@ use std::collections::BTreeMap;
 
 use reqwest::{Response, StatusCode, header};
 use serde_json::json;
-use support::{Caller, PASSWORD, TestServer, client, count, oidc::Provider, text};
+use support::{
+    Caller, PASSWORD, TestServer, client, count,
+    forged_idp::{ForgedIdp, Lie},
+    oidc::Provider,
+    text,
+};
 
 const CLIENT_SECRET: &str = "client-secret-never-logged-7f3a";
 
@@ -390,4 +395,87 @@ async fn a_signed_in_person_links_their_account_and_then_signs_in_to_it() {
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
     assert!(signed_in(&server, fresh.session()).await);
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 1);
+}
+
+/// `patdesk serve` with single sign-on through the forged provider.
+fn server_with_forged(idp: &ForgedIdp) -> TestServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let public = format!("http://{addr}/");
+    TestServer::start_env(&[
+        ("PATDESK_ADDR", addr.as_str()),
+        ("PATDESK_PUBLIC_URL", public.as_str()),
+        ("PATDESK_OIDC_ISSUER", idp.issuer.as_str()),
+        ("PATDESK_OIDC_CLIENT_ID", "patdesk-tests"),
+        ("PATDESK_OIDC_CLIENT_SECRET", CLIENT_SECRET),
+    ])
+}
+
+/// Start → the forged provider (which sends the browser straight back) → the callback.
+async fn forged_sign_in(server: &TestServer) -> (Response, Browser) {
+    let mut browser = Browser::default();
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let back = client().get(location(&start)).send().await.unwrap();
+    let callback = location(&back);
+    (browser.get(&callback).await, browser)
+}
+
+// A multi-threaded runtime: the forged provider must answer while the test waits for the server
+// (which discovers it at start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_that_fails_any_check_signs_nobody_in() {
+    let idp = ForgedIdp::start("patdesk-tests").await;
+    let server = server_with_forged(&idp);
+    let db = server.connect_database().await;
+
+    // The harness itself: an honest token passes.
+    idp.lie(Lie::None);
+    let (response, browser) = forged_sign_in(&server).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "an honest token passes"
+    );
+    assert!(signed_in(&server, browser.session()).await);
+
+    for lie in [
+        Lie::WrongAudience,
+        Lie::WrongNonce,
+        Lie::Expired,
+        Lie::Tampered,
+        Lie::AlgNone,
+        Lie::HmacWithPublicKey,
+    ] {
+        idp.lie(lie);
+        let (response, browser) = forged_sign_in(&server).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{lie:?}");
+        assert!(browser.session().is_none(), "{lie:?} started a session");
+        assert!(
+            message(response)
+                .await
+                .contains("did not pass patdesk's checks"),
+            "{lie:?}"
+        );
+    }
+    // Only the honest sign-in made an account; the tampered subject never appears.
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 1);
+    let richer = "SELECT COUNT(*) AS n FROM identities WHERE subject = 'someone-richer'";
+    assert_eq!(count(&db, richer, []).await, 0);
+    assert!(!server.log().contains(CLIENT_SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_signed_with_a_key_the_provider_rotated_in_passes_after_the_keys_are_fetched_again()
+{
+    let idp = ForgedIdp::start("patdesk-tests").await;
+    idp.lie(Lie::RotatedKey);
+    let server = server_with_forged(&idp);
+    let (response, browser) = forged_sign_in(&server).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&server, browser.session()).await);
 }

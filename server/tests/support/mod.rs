@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod forged_idp;
 pub mod oidc;
 pub mod postgres;
 pub mod smtp;
