@@ -38,7 +38,7 @@ pub async fn account_settings() -> Result<AccountView, AppError> {
         mail_new_ip: settings.mail.new_ip,
         mail_new_token: settings.mail.new_token,
         mail_configured: use_context::<MailConfigured>().is_some_and(|m| m.0),
-        sso_name: use_context::<crate::auth::SingleSignOn>().and_then(|s| s.0),
+        sso_name: crate::auth::single_sign_on().map(|s| s.name),
         sso_linked: domain::identity::sso::is_linked(&db()?, user.id).await?,
     })
 }

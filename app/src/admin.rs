@@ -176,7 +176,69 @@ pub fn AdminPage() -> impl IntoView {
         <AdminTabs current="policy"/>
         <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
         <Loaded resource=policy render=move |policy| view! { <PolicyForm policy save/> }/>
+        <SingleSignOnSettings/>
     }
+}
+
+/// Single sign-on as this instance is set up, and whether it is required.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoAdminView {
+    pub shown: crate::auth::SsoShown,
+    pub required: bool,
+}
+
+#[server(prefix = "/rpc", endpoint = "sso_settings")]
+pub async fn sso_settings() -> Result<Option<SsoAdminView>, AppError> {
+    use crate::session::db;
+    require_instance_admin()?;
+    let Some(shown) = crate::auth::single_sign_on() else {
+        return Ok(None);
+    };
+    let required = domain::identity::sso::required(&db()?).await?;
+    Ok(Some(SsoAdminView { shown, required }))
+}
+
+/// Requires single sign-on (`required` = "on") or stops requiring it.
+#[server(prefix = "/rpc", endpoint = "set_sso_required")]
+pub async fn set_sso_required(required: Option<String>) -> Result<(), AppError> {
+    use crate::session::{db, origin};
+    let admin = require_instance_admin()?;
+    let required = required.is_some_and(|v| !v.is_empty() && v != "false");
+    domain::identity::sso::set_required(&db()?, origin(&admin).into(), required).await?;
+    Ok(())
+}
+
+/// The identity provider patdesk signs people in with (never its client secret), and the
+/// switch that makes it the only way in for everyone but instance admins.
+#[component]
+fn SingleSignOnSettings() -> impl IntoView {
+    let save = ServerAction::<SetSsoRequired>::new();
+    let settings = Resource::new(move || save.version().get(), |_| sso_settings());
+    let error = action_error(save.value());
+    let render = move |settings: Option<SsoAdminView>| {
+        settings.map(|s| {
+            view! {
+            <section class="card" data-testid="sso-settings">
+                <h2>"Single sign-on"</h2>
+                <dl class="facts">
+                    <dt>"Provider"</dt><dd><code>{s.shown.issuer.clone()}</code>{format!(" (“{}”)", s.shown.name)}</dd>
+                    <dt>"Client ID"</dt><dd><code>{s.shown.client_id.clone()}</code></dd>
+                    <dt>"Redirect URI"</dt><dd><code>{s.shown.redirect_uri.clone()}</code></dd>
+                </dl>
+                <ActionForm action=save>
+                    <div class="checkbox">
+                        <input type="checkbox" id="require-sso" name="required" value="on" checked=s.required/>
+                        <label for="require-sso">"Require single sign-on"</label>
+                    </div>
+                    <p class="help">"Password sign-in is then refused to everyone but instance admins, who keep it as the way in when the provider is down."</p>
+                    <FormError error/>
+                    <button type="submit" class="button">"Save"</button>
+                </ActionForm>
+            </section>
+            }
+        })
+    };
+    view! { <Loaded resource=settings render/> }
 }
 
 #[component]

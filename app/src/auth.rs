@@ -201,15 +201,30 @@ lazy_page! {
     SignInRoute => SignInPage
 }
 
-/// The identity provider's name when single sign-on is set up (`PATDESK_OIDC_NAME`): put into
-/// the Leptos context by the server.
+/// Single sign-on's settings, as the pages may show them (never the client secret): put into
+/// the Leptos context by the server; `None` when it is not set up.
 #[derive(Clone, Debug)]
-pub struct SingleSignOn(pub Option<String>);
+pub struct SingleSignOn(pub Option<SsoShown>);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoShown {
+    /// The button's name (`PATDESK_OIDC_NAME`).
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// What to register at the provider.
+    pub redirect_uri: String,
+}
+
+/// The single sign-on settings in the context, if set up.
+pub fn single_sign_on() -> Option<SsoShown> {
+    use_context::<SingleSignOn>().and_then(|s| s.0)
+}
 
 /// What the sign-in page offers besides the password: the single sign-on button's name.
 #[server(prefix = "/rpc", endpoint = "sign_in_options")]
 pub async fn sign_in_options() -> Result<Option<String>, AppError> {
-    Ok(use_context::<SingleSignOn>().and_then(|s| s.0))
+    Ok(single_sign_on().map(|s| s.name))
 }
 
 #[component]

@@ -115,6 +115,8 @@ kinds! {
     SsoSignIn => "sso_sign_in", "Signed in with single sign-on";
     /// A password account linked to a subject at the identity provider.
     SsoLinked => "sso_linked", "Linked single sign-on to this account";
+    /// An instance admin required single sign-on, or stopped requiring it (in the admin's log).
+    SsoRequirementChanged => "sso_requirement_changed", "Changed whether single sign-on is required";
     TeamCreated => "team_created", "Created a team";
     MemberAdded => "member_added", "Added a team member";
     MemberRoleChanged => "member_role_changed", "Changed a member's role";

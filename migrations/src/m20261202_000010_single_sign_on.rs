@@ -1,10 +1,11 @@
 //! Single sign-on (docs/sso.md): `identities` links an account to a subject at an OpenID
 //! provider — the issuer and its `sub`, unique together, never an email address — with when it
-//! was made and last used to sign in.
+//! was made and last used to sign in; `instance_policy.require_sso`: password sign-in refused
+//! to everyone but instance admins.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::steps::{Unique, cascade_fk, create_index, forward_only};
+use crate::steps::{Unique, add_columns, cascade_fk, create_index, forward_only};
 
 forward_only!(|manager| {
     manager
@@ -39,5 +40,6 @@ forward_only!(|manager| {
         Unique::No,
     )
     .await?;
-    Ok(())
+    let require_sso = boolean("require_sso").default(false).to_owned();
+    add_columns(manager, "instance_policy", [require_sso]).await
 });

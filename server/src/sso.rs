@@ -91,8 +91,14 @@ impl Sso {
         })
     }
 
-    pub fn name(&self) -> &str {
-        &self.settings.name
+    /// What the pages may show of the settings: never the client secret.
+    pub fn shown(&self) -> app::auth::SsoShown {
+        app::auth::SsoShown {
+            name: self.settings.name.clone(),
+            issuer: self.settings.issuer.as_str().to_string(),
+            client_id: self.settings.client_id.as_str().to_string(),
+            redirect_uri: self.settings.redirect.as_str().to_string(),
+        }
     }
 
     pub fn settings(&self) -> &SsoSettings {

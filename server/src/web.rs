@@ -64,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         let sign_ups = app::session::SignUps(state.sign_ups.clone());
         let mail_configured = app::account::MailConfigured(state.mail_configured);
         let min_overlap = state.min_overlap;
-        let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.name().to_string()));
+        let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
         move || {
             provide_context(sso.clone());
             provide_context(db.clone());

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use reqwest::{Response, StatusCode, header};
 use serde_json::json;
 use support::{
-    Caller, PASSWORD, TestServer, client, count,
+    Caller, PASSWORD, TestServer, cli, client, count,
     forged_idp::{ForgedIdp, Lie},
     oidc::Provider,
-    text,
+    ok, text,
 };
 
 const CLIENT_SECRET: &str = "client-secret-never-logged-7f3a";
@@ -478,4 +478,55 @@ async fn a_token_signed_with_a_key_the_provider_rotated_in_passes_after_the_keys
     let (response, browser) = forged_sign_in(&server).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(signed_in(&server, browser.session()).await);
+}
+
+#[tokio::test]
+async fn with_single_sign_on_required_only_instance_admins_may_use_their_password() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    // The first account is the instance admin.
+    Caller::new(&server).sign_up("root").await;
+    Caller::new(&server).sign_up("erin").await;
+
+    let out = ok(cli(&server, &["policy", "set", "--require-sso"], None));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("single sign-on required"));
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["require_sso"], true);
+
+    let mut erin = Caller::new(&server);
+    let refused = erin.sign_in("erin", PASSWORD).await;
+    assert!(
+        erin.cookie.is_none(),
+        "erin got a session with her password"
+    );
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("single sign-on only"), "{body}");
+    // A wrong password says nothing about the policy.
+    let mut guess = Caller::new(&server);
+    let wrong = guess.sign_in("erin", "not her password at all").await;
+    assert!(!wrong.text().await.unwrap().contains("single sign-on"));
+
+    let mut root = Caller::new(&server);
+    root.sign_in("root", PASSWORD).await;
+    assert!(
+        root.cookie.is_some(),
+        "the instance admin keeps the password way in"
+    );
+    let back = sign_in_as(&server, &mut Browser::default(), "sub-frank").await;
+    assert_eq!(
+        back.status(),
+        StatusCode::SEE_OTHER,
+        "single sign-on still works"
+    );
+
+    ok(cli(&server, &["policy", "set", "--no-require-sso"], None));
+    let mut erin = Caller::new(&server);
+    erin.sign_in("erin", PASSWORD).await;
+    assert!(erin.cookie.is_some(), "password sign-in works again");
+    // The token policy was not touched by either switch.
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["require_sso"], false);
+    assert_eq!(shown["max_lifetime_days"], serde_json::Value::Null);
 }

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// The instance's token policy: one row, id 1, once an instance admin has set it.
+/// The instance's policy (tokens, and whether single sign-on is required): one row, id 1, once
+/// an instance admin has set it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "instance_policy")]
 pub struct Model {
@@ -10,6 +11,8 @@ pub struct Model {
     pub require_expiry: bool,
     pub explorer_lifetime_hours: i64,
     pub updated_at: ChronoDateTimeUtc,
+    /// Password sign-in is refused to everyone but instance admins (`identity::sso`).
+    pub require_sso: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

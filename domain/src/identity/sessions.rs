@@ -109,6 +109,9 @@ pub async fn sign_in(
 ) -> Result<(User, SessionId)> {
     match users::authenticate(db, username, password).await {
         Ok(user) => {
+            if !user.is_admin && super::sso::required(db).await? {
+                return Err(Error::Forbidden(super::sso::REQUIRED.into()));
+            }
             let txn = begin_write(db).await?;
             if let Some(old) = replaced {
                 end_quietly(&txn, old).await?;

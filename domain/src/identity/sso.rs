@@ -25,7 +25,7 @@ use crate::{
     Origin,
     activity::{self, Event, Kind},
     db::begin_write,
-    entity::{identity, user},
+    entity::{identity, policy, user},
     error::{Error, Result},
 };
 
@@ -124,6 +124,57 @@ pub async fn link(db: &DatabaseConnection, by: Origin<i64>, claims: &SsoClaims) 
     insert_link(&txn, by.who, claims).await?;
     let event = Event::own_by(by, Kind::SsoLinked).target(format!("at {}", claims.issuer));
     activity::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What a password sign-in is told when single sign-on is required.
+pub const REQUIRED: &str =
+    "This patdesk signs people in with single sign-on only: use the single sign-on button.";
+
+/// Whether password sign-in is refused to everyone but instance admins.
+pub async fn required(db: &impl ConnectionTrait) -> Result<bool> {
+    Ok(policy::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .is_some_and(|row| row.require_sso))
+}
+
+/// Requires single sign-on, or stops requiring it (instance admins and the operator). Instance
+/// admins keep password sign-in either way: the way in when the provider is down.
+pub async fn set_required(db: &DatabaseConnection, by: Origin, required: bool) -> Result<()> {
+    let txn = begin_write(db).await?;
+    users::require_instance_admin(&txn, by.who, "change how people sign in").await?;
+    match policy::Entity::find_by_id(1).one(&txn).await? {
+        Some(row) => {
+            let mut row: policy::ActiveModel = row.into();
+            row.require_sso = Set(required);
+            row.updated_at = Set(Utc::now());
+            row.update(&txn).await?;
+        }
+        None => {
+            let defaults = crate::tokens::policy::Policy::default();
+            policy::ActiveModel {
+                id: Set(1),
+                max_lifetime_days: Set(defaults.max_lifetime_days.map(i64::from)),
+                require_expiry: Set(defaults.require_expiry),
+                explorer_lifetime_hours: Set(i64::from(defaults.explorer_lifetime_hours)),
+                updated_at: Set(Utc::now()),
+                require_sso: Set(required),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    if let Some(admin) = by.who.user_id() {
+        let what = if required {
+            "single sign-on required (instance admins may still use their password)"
+        } else {
+            "password sign-in allowed again"
+        };
+        let event = Event::by(by, Some(admin), Kind::SsoRequirementChanged).target(what);
+        activity::record(&txn, event).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -161,6 +161,8 @@ pub async fn set(db: &DatabaseConnection, by: Origin, new: Policy) -> Result<App
         require_expiry: Set(new.require_expiry),
         explorer_lifetime_hours: Set(i64::from(new.explorer_lifetime_hours)),
         updated_at: Set(Utc::now()),
+        // Not the token policy's: kept as it is (the column's default on insert).
+        require_sso: sea_orm::ActiveValue::NotSet,
     };
     if policy::Entity::find_by_id(1).one(&txn).await?.is_some() {
         row.update(&txn).await?;

@@ -25,13 +25,20 @@ pub(super) enum PolicyCommand {
         /// How long the API explorer's own token lives, in hours.
         #[arg(long)]
         explorer_lifetime_hours: Option<u32>,
+        /// Refuse password sign-in to everyone but instance admins: single sign-on only.
+        #[arg(long, conflicts_with = "no_require_sso")]
+        require_sso: bool,
+        /// Allow password sign-in again.
+        #[arg(long)]
+        no_require_sso: bool,
     },
 }
 
 pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {
-    use domain::tokens::policy;
+    use domain::{identity::sso, tokens::policy};
     let db = database().await?;
     let current = policy::current(&db).await.map_err(operator_error)?;
+    let sso_required = sso::required(&db).await.map_err(operator_error)?;
     match command {
         PolicyCommand::Show { json } => {
             if json {
@@ -41,16 +48,18 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                         "max_lifetime_days": current.max_lifetime_days,
                         "require_expiry": current.require_expiry,
                         "explorer_lifetime_hours": current.explorer_lifetime_hours,
+                        "require_sso": sso_required,
                     })
                 );
             } else {
                 println!(
-                    "max lifetime: {}\nrequire expiry: {}\nAPI explorer tokens: {} hours",
+                    "max lifetime: {}\nrequire expiry: {}\nAPI explorer tokens: {} hours\nrequire single sign-on: {}",
                     current
                         .max_lifetime_days
                         .map_or("none".to_string(), |d| format!("{d} days")),
                     if current.require_expiry { "yes" } else { "no" },
-                    current.explorer_lifetime_hours
+                    current.explorer_lifetime_hours,
+                    if sso_required { "yes" } else { "no" },
                 );
             }
             Ok(())
@@ -60,7 +69,29 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             require_expiry,
             no_require_expiry,
             explorer_lifetime_hours,
+            require_sso,
+            no_require_sso,
         } => {
+            let token_flags = max_lifetime_days.is_some()
+                || require_expiry
+                || no_require_expiry
+                || explorer_lifetime_hours.is_some();
+            if require_sso || no_require_sso {
+                sso::set_required(&db, domain::Origin::OPERATOR, require_sso)
+                    .await
+                    .map_err(operator_error)?;
+                println!(
+                    "{}",
+                    if require_sso {
+                        "single sign-on required: password sign-in is refused to all but instance admins"
+                    } else {
+                        "password sign-in allowed again"
+                    }
+                );
+                if !token_flags {
+                    return Ok(());
+                }
+            }
             let max = match max_lifetime_days.as_deref().map(str::trim) {
                 None => current.max_lifetime_days,
                 Some("none") => None,
