@@ -25,7 +25,12 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
-use crate::{api::extract::Client, state::AppState};
+use sea_orm::DatabaseConnection;
+
+use crate::api::extract::Client;
+
+/// The provider, when single sign-on is set up.
+type Configured = Option<std::sync::Arc<Sso>>;
 
 /// How long a started sign-in may take at the provider.
 const LOGIN_WINDOW: Duration = Duration::from_secs(600);
@@ -146,27 +151,27 @@ pub struct StartQuery {
 
 /// `GET /auth/oidc/start`: to the provider.
 pub async fn start(
-    State(state): State<AppState>,
+    State(sso): State<Configured>,
     uri: Uri,
     headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    begin(&state, &uri, &headers, query.next.as_deref(), false).await
+    begin(sso.as_deref(), &uri, &headers, query.next.as_deref(), false).await
 }
 
 /// `POST /auth/oidc/link`: to the provider, to link the signed-in account (the Account page).
-pub async fn link(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    begin(&state, &uri, &headers, Some("/account"), true).await
+pub async fn link(State(sso): State<Configured>, uri: Uri, headers: HeaderMap) -> Response {
+    begin(sso.as_deref(), &uri, &headers, Some("/account"), true).await
 }
 
 async fn begin(
-    state: &AppState,
+    sso: Option<&Sso>,
     uri: &Uri,
     headers: &HeaderMap,
     next: Option<&str>,
     link: bool,
 ) -> Response {
-    let Some(sso) = state.sso.as_deref() else {
+    let Some(sso) = sso else {
         return page(
             StatusCode::NOT_FOUND,
             "Single sign-on is not set up on this patdesk.",
@@ -215,7 +220,8 @@ pub struct CallbackQuery {
 
 /// `GET /auth/oidc/callback`: back from the provider.
 pub async fn callback(
-    State(state): State<AppState>,
+    State(sso): State<Configured>,
+    State(db): State<DatabaseConnection>,
     Client(ip): Client,
     uri: Uri,
     headers: HeaderMap,
@@ -224,7 +230,8 @@ pub async fn callback(
     let secure = app::request::over_https(&uri, &headers);
     // The started sign-in is used once, whatever happens now.
     let started = read_started(&headers, secure);
-    let mut response = match finish(&state, &headers, ip, secure, started, query).await {
+    let mut response = match finish(sso.as_deref(), &db, &headers, ip, secure, started, query).await
+    {
         Ok(response) => response,
         Err(failure) => failure_page(failure),
     };
@@ -233,14 +240,15 @@ pub async fn callback(
 }
 
 async fn finish(
-    state: &AppState,
+    sso: Option<&Sso>,
+    db: &DatabaseConnection,
     headers: &HeaderMap,
     ip: Option<std::net::IpAddr>,
     secure: bool,
     started: Option<Started>,
     query: CallbackQuery,
 ) -> Result<Response, Failure> {
-    let sso = state.sso.as_deref().ok_or(Failure::NotStarted)?;
+    let sso = sso.ok_or(Failure::NotStarted)?;
     let started = started.ok_or(Failure::NotStarted)?;
     if let Some(error) = query.error {
         let said = query.error_description.unwrap_or_default();
@@ -258,7 +266,7 @@ async fn finish(
     if started.link {
         let session = app::session::session_cookie_of(&Uri::from_static("/"), headers);
         let user = match session {
-            Some(cookie) => domain::identity::sessions::resolve(&state.db, &cookie)
+            Some(cookie) => domain::identity::sessions::resolve(db, &cookie)
                 .await
                 .map_err(|_| Failure::Unreachable)?,
             None => None,
@@ -269,13 +277,13 @@ async fn finish(
                 "Sign in to patdesk first, then link single sign-on from your Account page.".into(),
             )
         })?;
-        sso::link(&state.db, domain::Origin::new(user.id, ip), &claims)
+        sso::link(db, domain::Origin::new(user.id, ip), &claims)
             .await
             .map_err(refused)?;
         return Ok(Redirect::to(&started.next).into_response());
     }
     let replaced = app::session::session_cookie_of(&Uri::from_static("/"), headers);
-    let signed_in = sso::sign_in(&state.db, &claims, replaced.as_deref(), ip)
+    let signed_in = sso::sign_in(db, &claims, replaced.as_deref(), ip)
         .await
         .map_err(refused)?;
     let mut response = Redirect::to(&started.next).into_response();

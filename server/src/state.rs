@@ -64,6 +64,13 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// Single sign-on's handlers take the provider, when configured.
+impl FromRef<AppState> for Option<Arc<crate::sso::Sso>> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sso.clone()
+    }
+}
+
 impl FromRef<AppState> for DatabaseConnection {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
