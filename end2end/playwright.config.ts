@@ -4,6 +4,9 @@ import { defineConfig } from "@playwright/test";
 // throw-away SQLite database under .tmp/ (wiped by start-server.sh), on its own port.
 const port = Number(process.env.PATDESK_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
+// A real OpenID provider for single sign-on (oidc-provider-mock, installed by
+// scripts/ensure-tools.sh under target/oidc-venv), on the next port.
+export const issuer = `http://127.0.0.1:${port + 1}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,12 +39,22 @@ export default defineConfig({
     { name: "app", testMatch: /.*\.spec\.ts/, teardown: "leak check" },
     { name: "leak check", testMatch: /leaks\.teardown\.ts/ },
   ],
-  webServer: {
-    command: `sh ./start-server.sh ${port}`,
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `../target/oidc-venv/bin/oidc-provider-mock --host 127.0.0.1 --port ${port + 1} --require-nonce true`,
+      url: `${issuer}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+    {
+      command: `sh ./start-server.sh ${port}`,
+      url: `${baseURL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  ],
 });

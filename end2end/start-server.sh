@@ -13,4 +13,10 @@ export RUST_LOG="${RUST_LOG:-info}"
 export PATDESK_NOTIFY_INTERVAL_SECONDS=1
 # The suite signs up many accounts from 127.0.0.1 within a minute.
 export PATDESK_SIGN_UPS_PER_MINUTE=100000
+# Single sign-on through the OpenID provider the config starts on the next port.
+export PATDESK_PUBLIC_URL="http://127.0.0.1:${port}/"
+export PATDESK_OIDC_ISSUER="http://127.0.0.1:$((port + 1))"
+export PATDESK_OIDC_CLIENT_ID=patdesk-e2e
+export PATDESK_OIDC_CLIENT_SECRET=e2e-client-secret
+export PATDESK_OIDC_NAME="Example SSO"
 exec ../target/release/patdesk serve 2> .tmp/server.log

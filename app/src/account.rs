@@ -95,8 +95,8 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// Linking the account to the identity provider, when single sign-on is set up: a plain form
-/// (`POST /auth/oidc/link`, a full-page navigation to the provider and back).
+/// Linking the account to the identity provider, when single sign-on is set up: a link
+/// (`/auth/oidc/link`, a full-page navigation to the provider and back).
 #[component]
 fn SingleSignOnCard(account: AccountView) -> impl IntoView {
     let name = account.sso_name?;
@@ -108,9 +108,8 @@ fn SingleSignOnCard(account: AccountView) -> impl IntoView {
             } else {
                 view! {
                     <p class="muted">"Link your account to " {name.clone()} " to sign in with it from now on."</p>
-                    <form method="post" action="/auth/oidc/link">
-                        <button type="submit" class="button secondary">{format!("Link {name}")}</button>
-                    </form>
+                    // rel=external: a full navigation (the router would keep it in the app).
+                    <p><a class="button secondary" href="/auth/oidc/link" rel="external">{format!("Link {name}")}</a></p>
                 }.into_any()
             }}
         </section>

@@ -240,7 +240,7 @@ pub fn SignInPage() -> impl IntoView {
         options.get().and_then(Result::ok).flatten().map(|name| {
             let href = format!("/auth/oidc/start?next={}", percent_encode(&next()));
             view! {
-                <p class="sso"><a class="button secondary" href=href data-testid="sso-sign-in">{format!("Sign in with {name}")}</a></p>
+                <p class="sso"><a class="button secondary" href=href rel="external" data-testid="sso-sign-in">{format!("Sign in with {name}")}</a></p>
                 <p class="muted or">"or with your password"</p>
             }
         })

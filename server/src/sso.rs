@@ -159,7 +159,10 @@ pub async fn start(
     begin(sso.as_deref(), &uri, &headers, query.next.as_deref(), false).await
 }
 
-/// `POST /auth/oidc/link`: to the provider, to link the signed-in account (the Account page).
+/// `GET /auth/oidc/link`: to the provider, to link the account of the session the callback finds
+/// (the Account page's link). A GET, as the sign-in's start: the page's `form-action 'self'`
+/// policy would stop a form's redirect to the provider. Started from elsewhere it can only link
+/// the person's own subject at their provider to their own session's account.
 pub async fn link(State(sso): State<Configured>, uri: Uri, headers: HeaderMap) -> Response {
     begin(sso.as_deref(), &uri, &headers, Some("/account"), true).await
 }

@@ -3,13 +3,7 @@
 use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::{
-    Router,
-    http::StatusCode,
-    middleware,
-    response::IntoResponse,
-    routing::{get, post},
-};
+use axum::{Router, http::StatusCode, middleware, response::IntoResponse, routing::get};
 use domain::{
     content::pages::QuestionPages,
     db::{DatabaseUrl, ServeLock},
@@ -79,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/auth/oidc/start", get(sso::start))
         .route("/auth/oidc/callback", get(sso::callback))
-        .route("/auth/oidc/link", post(sso::link))
+        .route("/auth/oidc/link", get(sso::link))
         .merge(api::router(state.clone()))
         .nest_service(
             "/pkg",

@@ -1,0 +1,60 @@
+import { expect, test } from "@playwright/test";
+import { issuer } from "../playwright.config";
+import { hydrated, screenshot, signUp, uniqueName } from "./helpers";
+
+// The provider's pages link a stylesheet on a CDN: nothing outside this machine is contacted.
+test.beforeEach(async ({ page }) => {
+  await page.route(/^https:\/\/cdn\.jsdelivr\.net\//, (route) => route.abort());
+});
+
+test("signs in through the identity provider's own page: the first time makes the account", async ({ page, request }) => {
+  const sub = uniqueName("sub");
+  const name = uniqueName("sso");
+  const set = await request.put(`${issuer}/users/${sub}`, {
+    data: { preferred_username: name, email: `${name}@example.com`, email_verified: true },
+  });
+  expect(set.status()).toBe(204);
+
+  await page.goto("/signin?next=/activity");
+  await hydrated(page);
+  await screenshot(page, "sso-sign-in");
+  await page.getByRole("link", { name: "Sign in with Example SSO" }).click();
+  // The provider's own form.
+  await expect(page.getByRole("heading", { name: "Authorize Client" })).toBeVisible();
+  await page.getByPlaceholder("sub").fill(sub);
+  await page.getByRole("button", { name: "Authorize" }).click();
+
+  await page.waitForURL("**/activity");
+  await expect(page.getByText(`Signed in as ${name}`)).toBeVisible();
+  await expect(page.locator("tr[data-kind=sso_sign_up]")).toHaveCount(1);
+  await expect(page.locator("tr[data-kind=sso_sign_in]")).toHaveCount(1);
+  await screenshot(page, "sso-signed-in");
+});
+
+test("a password account links single sign-on from the Account page, then signs in with it", async ({ page, browser }) => {
+  const alice = uniqueName("alice");
+  await signUp(page, alice);
+  await page.goto("/account");
+  await hydrated(page);
+  const card = page.getByTestId("sso-card");
+  await expect(card).toContainText("Link your account to Example SSO");
+  await card.getByRole("link", { name: "Link Example SSO" }).click();
+  const sub = uniqueName("sub");
+  await page.getByPlaceholder("sub").fill(sub);
+  await page.getByRole("button", { name: "Authorize" }).click();
+  await page.waitForURL("**/account");
+  await expect(page.getByTestId("sso-card")).toContainText("Your account is linked to Example SSO");
+  await screenshot(page, "sso-linked");
+
+  // A fresh browser signs in as the same subject: it is alice.
+  const other = await browser.newContext();
+  const fresh = await other.newPage();
+  await fresh.route(/^https:\/\/cdn\.jsdelivr\.net\//, (route) => route.abort());
+  await fresh.goto("/signin");
+  await hydrated(fresh);
+  await fresh.getByRole("link", { name: "Sign in with Example SSO" }).click();
+  await fresh.getByPlaceholder("sub").fill(sub);
+  await fresh.getByRole("button", { name: "Authorize" }).click();
+  await expect(fresh.getByText(`Signed in as ${alice}`)).toBeVisible();
+  await other.close();
+});
