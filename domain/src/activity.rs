@@ -117,6 +117,8 @@ kinds! {
     SsoLinked => "sso_linked", "Linked single sign-on to this account";
     /// An instance admin required single sign-on, or stopped requiring it (in the admin's log).
     SsoRequirementChanged => "sso_requirement_changed", "Changed whether single sign-on is required";
+    /// An instance admin mapped an identity provider's group to a team, or removed a mapping.
+    SsoGroupsChanged => "sso_groups_changed", "Changed which provider groups map to teams";
     TeamCreated => "team_created", "Created a team";
     MemberAdded => "member_added", "Added a team member";
     MemberRoleChanged => "member_role_changed", "Changed a member's role";

@@ -1,7 +1,8 @@
 //! Single sign-on (docs/sso.md): `identities` links an account to a subject at an OpenID
 //! provider — the issuer and its `sub`, unique together, never an email address — with when it
 //! was made and last used to sign in; `instance_policy.require_sso`: password sign-in refused
-//! to everyone but instance admins.
+//! to everyone but instance admins; `sso_group_mappings`: a provider's group name → a team and
+//! a role, for the memberships single sign-on keeps in step.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -40,6 +41,19 @@ forward_only!(|manager| {
         Unique::No,
     )
     .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table("sso_group_mappings")
+                .if_not_exists()
+                .col(string_len("group_name", 200).primary_key())
+                .col(big_integer("team_id"))
+                .col(string_len("role", 16))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut cascade_fk("sso_group_mappings", "team_id", "teams"))
+                .to_owned(),
+        )
+        .await?;
     let require_sso = boolean("require_sso").default(false).to_owned();
     add_columns(manager, "instance_policy", [require_sso]).await
 });

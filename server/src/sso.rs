@@ -19,7 +19,7 @@ use domain::identity::sso::{self, SsoClaims};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
-    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+    core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreProviderMetadata},
     reqwest,
 };
 use serde::{Deserialize, Serialize};
@@ -349,7 +349,23 @@ async fn verified_claims(sso: &Sso, started: &Started, code: String) -> Result<S
             .map(|u| u.as_str().to_string()),
         email: verified.email().map(|e| e.as_str().to_string()),
         email_verified: verified.email_verified().unwrap_or(false),
+        groups: groups_claim(id_token),
     })
+}
+
+/// The `groups` claim of an ID token already verified above (`openidconnect`'s typed claims
+/// keep only the standard ones): `None` when the token has none, so memberships stay as they are.
+fn groups_claim(id_token: &CoreIdToken) -> Option<Vec<String>> {
+    let jwt = id_token.to_string();
+    let payload = URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1)?).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    let groups = claims.get("groups")?.as_array()?;
+    Some(
+        groups
+            .iter()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 fn rejected(error: &openidconnect::ClaimsVerificationError) -> Failure {

@@ -528,3 +528,138 @@ async fn with_single_sign_on_required_only_instance_admins_may_use_their_passwor
     assert_eq!(shown["require_sso"], false);
     assert_eq!(shown["max_lifetime_days"], serde_json::Value::Null);
 }
+
+/// A write through the team API with `token`: its status.
+async fn write_with(server: &TestServer, token: &str) -> StatusCode {
+    client()
+        .post(server.url("/api/v1/teams/ops/questions"))
+        .bearer_auth(token)
+        .json(&json!({"title": "from CI", "body": "a question"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn mapped_groups_add_change_and_remove_memberships_and_tokens_follow_at_once() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let db = server.connect_database().await;
+    support::alice_owns_ops(&server);
+    ok(cli(
+        &server,
+        &["team", "add", "misc", "--owner", "alice"],
+        None,
+    ));
+    ok(cli(
+        &server,
+        &[
+            "sso",
+            "map-group",
+            "ops-devs",
+            "--team",
+            "ops",
+            "--role",
+            "writer",
+        ],
+        None,
+    ));
+    ok(cli(
+        &server,
+        &[
+            "sso",
+            "map-group",
+            "ops-viewers",
+            "--team",
+            "ops",
+            "--role",
+            "reader",
+        ],
+        None,
+    ));
+    let listed = ok(cli(&server, &["sso", "groups", "--json"], None));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        listed[0],
+        json!({"group": "ops-devs", "team": "ops", "role": "writer"})
+    );
+
+    let role = "SELECT m.role AS v FROM memberships m JOIN users u ON u.id = m.user_id \
+                JOIN teams t ON t.id = m.team_id WHERE u.username = 'gina' AND t.slug = $1";
+    // In a mapped group: a writer in the mapped team.
+    provider
+        .set_user(
+            "sub-gina",
+            json!({"preferred_username": "gina", "groups": ["ops-devs", "elsewhere"]}),
+        )
+        .await;
+    sign_in_as(&server, &mut Browser::default(), "sub-gina").await;
+    assert_eq!(
+        text(&db, role, ["ops".into()]).await.as_deref(),
+        Some("writer")
+    );
+    // A membership no group maps to is hers to keep.
+    ok(cli(
+        &server,
+        &["team", "member", "add", "misc", "gina", "--role", "reader"],
+        None,
+    ));
+    let (_, token) = support::token(&server, "gina", "ops", "deploys", true);
+    assert_eq!(write_with(&server, &token).await, StatusCode::CREATED);
+
+    // Moved to the viewers' group: a reader, and her write token stops writing at once.
+    provider
+        .set_user(
+            "sub-gina",
+            json!({"preferred_username": "gina", "groups": ["ops-viewers"]}),
+        )
+        .await;
+    sign_in_as(&server, &mut Browser::default(), "sub-gina").await;
+    assert_eq!(
+        text(&db, role, ["ops".into()]).await.as_deref(),
+        Some("reader")
+    );
+    assert_eq!(write_with(&server, &token).await, StatusCode::FORBIDDEN);
+
+    // In no mapped group: out of the team, and the token refused; the unmapped team stays.
+    provider
+        .set_user(
+            "sub-gina",
+            json!({"preferred_username": "gina", "groups": []}),
+        )
+        .await;
+    sign_in_as(&server, &mut Browser::default(), "sub-gina").await;
+    assert_eq!(text(&db, role, ["ops".into()]).await, None);
+    assert_eq!(
+        text(&db, role, ["misc".into()]).await.as_deref(),
+        Some("reader")
+    );
+    let me = client()
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::FORBIDDEN);
+
+    // A token without a groups claim leaves memberships as they are.
+    ok(cli(
+        &server,
+        &["team", "member", "add", "ops", "gina", "--role", "writer"],
+        None,
+    ));
+    provider
+        .set_user("sub-gina", json!({"preferred_username": "gina"}))
+        .await;
+    sign_in_as(&server, &mut Browser::default(), "sub-gina").await;
+    assert_eq!(
+        text(&db, role, ["ops".into()]).await.as_deref(),
+        Some("writer")
+    );
+
+    // Each change is in her log, by the sync.
+    let synced = "SELECT COUNT(*) AS n FROM activity a JOIN users u ON u.id = a.user_id \
+                  WHERE u.username = 'gina' AND a.target LIKE '%(group sync)'";
+    assert_eq!(count(&db, synced, []).await, 3);
+}

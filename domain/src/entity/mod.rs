@@ -9,6 +9,7 @@ pub mod policy;
 pub mod question;
 pub mod service;
 pub mod session;
+pub mod sso_group;
 pub mod team;
 pub mod token;
 pub mod user;

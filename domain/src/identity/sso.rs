@@ -43,6 +43,9 @@ pub struct SsoClaims {
     pub preferred_username: Option<String>,
     pub email: Option<String>,
     pub email_verified: bool,
+    /// The `groups` claim, when the token carries one: mapped teams follow it
+    /// (`group_sync`); `None` leaves memberships alone.
+    pub groups: Option<Vec<String>>,
 }
 
 /// A finished single sign-on.
@@ -83,12 +86,21 @@ pub async fn sign_in(
     if let Some(old) = replaced {
         sessions::end_quietly(&txn, old).await?;
     }
+    let memberships_changed = match &claims.groups {
+        Some(groups) => {
+            super::group_sync::sync(&txn, account.id, &account.username, groups).await?
+        }
+        None => false,
+    };
     let session = sessions::start(&txn, account.id).await?;
     let event = Event::own(account.id, Kind::SsoSignIn)
         .ip(ip)
         .target(format!("via {}", claims.issuer));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    if memberships_changed {
+        crate::tokens::rights::changed();
+    }
     Ok(SignedIn {
         user: account.into(),
         session,

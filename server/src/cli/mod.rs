@@ -7,6 +7,7 @@
 
 mod policy;
 mod service;
+mod sso;
 mod team;
 mod token;
 mod user;
@@ -18,8 +19,8 @@ use clap::{Parser, Subcommand};
 use crate::{config::Config, telemetry, web};
 
 use self::{
-    policy::PolicyCommand, service::ServiceCommand, team::TeamCommand, token::TokenCommand,
-    user::UserCommand,
+    policy::PolicyCommand, service::ServiceCommand, sso::SsoCommand, team::TeamCommand,
+    token::TokenCommand, user::UserCommand,
 };
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,9 @@ enum Command {
     /// Manage a team's service credentials, for token introspection (docs/forward-auth.md).
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Map identity provider groups to teams, for single sign-on (docs/sso.md).
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Print the API's OpenAPI 3.1 document (as served at /api/openapi.json).
     Openapi,
 }
@@ -106,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => token::token_command(command).await,
         Command::Policy(command) => policy::policy_command(command).await,
         Command::Service(command) => service::service_command(command).await,
+        Command::Sso(command) => sso::sso_command(command).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(crate::api::openapi())?);
             Ok(())
