@@ -4,7 +4,7 @@
 //! rules are `domain::tokens::policy` and `domain::identity::users`; the server functions refuse everyone else
 //! (403).
 
-use common::MAX_LIFETIME_DAYS;
+use common::{MAX_LIFETIME_DAYS, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -185,6 +185,8 @@ pub fn AdminPage() -> impl IntoView {
 pub struct SsoAdminView {
     pub shown: crate::auth::SsoShown,
     pub required: bool,
+    /// Provider groups mapped to teams: (group, team, role).
+    pub groups: Vec<(String, String, Role)>,
 }
 
 #[server(prefix = "/rpc", endpoint = "sso_settings")]
@@ -194,8 +196,38 @@ pub async fn sso_settings() -> Result<Option<SsoAdminView>, AppError> {
     let Some(shown) = crate::auth::single_sign_on() else {
         return Ok(None);
     };
-    let required = domain::identity::sso::required(&db()?).await?;
-    Ok(Some(SsoAdminView { shown, required }))
+    let db = db()?;
+    let required = domain::identity::sso::required(&db).await?;
+    let groups = domain::identity::group_sync::list(&db)
+        .await?
+        .into_iter()
+        .map(|m| (m.group, m.team, m.role))
+        .collect();
+    Ok(Some(SsoAdminView {
+        shown,
+        required,
+        groups,
+    }))
+}
+
+/// Maps a provider group to a team and role (replacing its mapping, if any).
+#[server(prefix = "/rpc", endpoint = "map_sso_group")]
+pub async fn map_sso_group(group: String, team: String, role: String) -> Result<(), AppError> {
+    use crate::session::{db, origin};
+    let admin = require_instance_admin()?;
+    let team = domain::identity::names::TeamSlug::parse(&team)?;
+    let role = Role::parse(&role).map_err(|e| AppError::field("role", e.to_string()))?;
+    domain::identity::group_sync::map(&db()?, origin(&admin).into(), &group, &team, role).await?;
+    Ok(())
+}
+
+/// Removes a provider group's mapping.
+#[server(prefix = "/rpc", endpoint = "unmap_sso_group")]
+pub async fn unmap_sso_group(group: String) -> Result<(), AppError> {
+    use crate::session::{db, origin};
+    let admin = require_instance_admin()?;
+    domain::identity::group_sync::unmap(&db()?, origin(&admin).into(), &group).await?;
+    Ok(())
 }
 
 /// Requires single sign-on (`required` = "on") or stops requiring it.
@@ -213,8 +245,20 @@ pub async fn set_sso_required(required: Option<String>) -> Result<(), AppError> 
 #[component]
 fn SingleSignOnSettings() -> impl IntoView {
     let save = ServerAction::<SetSsoRequired>::new();
-    let settings = Resource::new(move || save.version().get(), |_| sso_settings());
+    let map = ServerAction::<MapSsoGroup>::new();
+    let unmap = ServerAction::<UnmapSsoGroup>::new();
+    let settings = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                map.version().get(),
+                unmap.version().get(),
+            )
+        },
+        |_| sso_settings(),
+    );
     let error = action_error(save.value());
+    let map_error = action_error(map.value());
     let render = move |settings: Option<SsoAdminView>| {
         settings.map(|s| {
             view! {
@@ -233,6 +277,32 @@ fn SingleSignOnSettings() -> impl IntoView {
                     <p class="help">"Password sign-in is then refused to everyone but instance admins, who keep it as the way in when the provider is down."</p>
                     <FormError error/>
                     <button type="submit" class="button">"Save"</button>
+                </ActionForm>
+                <h3>"Groups to teams"</h3>
+                <p class="help">"At each single sign-on whose ID token carries a groups claim, the person's memberships in these teams are made to match their groups: added, role changed, or removed. Other teams are left alone."</p>
+                {(!s.groups.is_empty()).then(|| view! {
+                    <ul class="group-mappings" data-testid="group-mappings">
+                        {s.groups.iter().cloned().map(|(group, team, role)| view! {
+                            <li>
+                                <code>{group.clone()}</code>" → "<code>{team}</code>{format!(" as {role}")}" "
+                                <ActionForm action=unmap attr:class="inline">
+                                    <input type="hidden" name="group" value=group.clone()/>
+                                    <button type="submit" class="link-button" aria-label=format!("Remove the mapping of {group}")>"Remove"</button>
+                                </ActionForm>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })}
+                <ActionForm action=map attr:class="inline-fields">
+                    <label>"Group "<input name="group" required maxlength="200"/></label>
+                    <label>"Team "<input name="team" required placeholder="slug"/></label>
+                    <label>"Role "
+                        <select name="role">
+                            {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == Role::Writer>{r.as_str()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <FormError error=map_error/>
+                    <button type="submit" class="button secondary">"Map group"</button>
                 </ActionForm>
             </section>
             }

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { issuer } from "../playwright.config";
-import { hydrated, screenshot, signUp, uniqueName } from "./helpers";
+import { PASSWORD, cli, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 // The provider's pages link a stylesheet on a CDN: nothing outside this machine is contacted.
 test.beforeEach(async ({ page }) => {
@@ -57,4 +57,32 @@ test("a password account links single sign-on from the Account page, then signs 
   await fresh.getByRole("button", { name: "Authorize" }).click();
   await expect(fresh.getByText(`Signed in as ${alice}`)).toBeVisible();
   await other.close();
+});
+
+test("an instance admin sees the provider's settings, never its secret, and maps a group to a team", async ({ page }) => {
+  // The first account of the instance is its admin; the suite's other specs ran first, so sign
+  // in as the admin the CLI makes.
+  const admin = uniqueName("root");
+  cli(["user", "add", admin, "--admin"], `${PASSWORD}\n`);
+  const team = uniqueName("grp");
+  cli(["team", "add", team, "--owner", admin]);
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(admin);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByText(`Signed in as ${admin}`)).toBeVisible();
+  await page.goto("/admin");
+  await hydrated(page);
+  const card = page.getByTestId("sso-settings");
+  await expect(card).toContainText("patdesk-e2e");
+  await expect(card).toContainText("/auth/oidc/callback");
+  await expect(card).not.toContainText("e2e-client-secret");
+  await card.getByLabel("Group").fill("platform-team");
+  await card.getByLabel("Team").fill(team);
+  await card.getByRole("button", { name: "Map group" }).click();
+  await expect(card.getByTestId("group-mappings")).toContainText(`platform-team → ${team} as writer`);
+  await screenshot(page, "sso-admin");
+  await card.getByRole("button", { name: "Remove the mapping of platform-team" }).click();
+  await expect(card.getByTestId("group-mappings")).toHaveCount(0);
 });
