@@ -221,10 +221,23 @@ pub fn single_sign_on() -> Option<SsoShown> {
     use_context::<SingleSignOn>().and_then(|s| s.0)
 }
 
-/// What the sign-in page offers besides the password: the single sign-on button's name.
-#[server(prefix = "/rpc", endpoint = "sign_in_options")]
-pub async fn sign_in_options() -> Result<Option<String>, AppError> {
-    Ok(single_sign_on().map(|s| s.name))
+/// The single sign-on button's name, the same on the server and in the browser without a
+/// request (a resource would make the sign-in page wait for it): the server reads its context
+/// and writes it into the page's head (`shell`: `<meta name="patdesk-sso">`), the browser reads
+/// it back from there.
+pub fn sso_button_name() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        single_sign_on().map(|s| s.name)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::prelude::document()
+            .query_selector("meta[name=patdesk-sso]")
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+    }
 }
 
 #[component]
@@ -234,10 +247,9 @@ pub fn SignInPage() -> impl IntoView {
     let error = action_error(action.value());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
-    let options = Resource::new(|| (), |_| sign_in_options());
-    // A plain link: the provider's pages are a full navigation away.
+    // A full navigation (rel=external): the provider's pages are another site.
     let sso = move || {
-        options.get().and_then(Result::ok).flatten().map(|name| {
+        sso_button_name().map(|name| {
             let href = format!("/auth/oidc/start?next={}", percent_encode(&next()));
             view! {
                 <p class="sso"><a class="button secondary" href=href rel="external" data-testid="sso-sign-in">{format!("Sign in with {name}")}</a></p>
@@ -249,7 +261,7 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in"/>
         <section class="auth-card">
             <h1>"Sign in to patdesk"</h1>
-            <Suspense fallback=|| ()>{sso}</Suspense>
+            {sso}
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>

@@ -17,9 +17,14 @@ use support::{
 
 const CLIENT_SECRET: &str = "client-secret-never-logged-7f3a";
 
-/// `patdesk serve` with single sign-on through `provider`, on a port chosen first so that the
-/// redirect URI (`PATDESK_PUBLIC_URL`) is known before it starts.
+/// `patdesk serve` with single sign-on through `provider`.
 fn server_with(provider: &Provider) -> TestServer {
+    server_for(&provider.issuer(), &[("PATDESK_OIDC_NAME", "Example SSO")])
+}
+
+/// `patdesk serve` with single sign-on through the issuer at `issuer`, on a port chosen first so
+/// that the redirect URI (`PATDESK_PUBLIC_URL`) is known before it starts.
+fn server_for(issuer: &str, more: &[(&str, &str)]) -> TestServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -27,14 +32,15 @@ fn server_with(provider: &Provider) -> TestServer {
         .port();
     let addr = format!("127.0.0.1:{port}");
     let public = format!("http://{addr}/");
-    TestServer::start_env(&[
+    let mut envs = vec![
         ("PATDESK_ADDR", addr.as_str()),
         ("PATDESK_PUBLIC_URL", public.as_str()),
-        ("PATDESK_OIDC_ISSUER", provider.issuer().as_str()),
+        ("PATDESK_OIDC_ISSUER", issuer),
         ("PATDESK_OIDC_CLIENT_ID", "patdesk-tests"),
         ("PATDESK_OIDC_CLIENT_SECRET", CLIENT_SECRET),
-        ("PATDESK_OIDC_NAME", "Example SSO"),
-    ])
+    ];
+    envs.extend_from_slice(more);
+    TestServer::start_env(&envs)
 }
 
 /// A browser's cookies for the patdesk server (the provider needs none).
@@ -397,20 +403,7 @@ async fn a_signed_in_person_links_their_account_and_then_signs_in_to_it() {
 
 /// `patdesk serve` with single sign-on through the forged provider.
 fn server_with_forged(idp: &ForgedIdp) -> TestServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let public = format!("http://{addr}/");
-    TestServer::start_env(&[
-        ("PATDESK_ADDR", addr.as_str()),
-        ("PATDESK_PUBLIC_URL", public.as_str()),
-        ("PATDESK_OIDC_ISSUER", idp.issuer.as_str()),
-        ("PATDESK_OIDC_CLIENT_ID", "patdesk-tests"),
-        ("PATDESK_OIDC_CLIENT_SECRET", CLIENT_SECRET),
-    ])
+    server_for(&idp.issuer, &[])
 }
 
 /// Start → the forged provider (which sends the browser straight back) → the callback.
