@@ -250,7 +250,7 @@ pub fn SignInPage() -> impl IntoView {
     // A full navigation (rel=external): the provider's pages are another site.
     let sso = move || {
         sso_button_name().map(|name| {
-            let href = format!("/auth/oidc/start?next={}", percent_encode(&next()));
+            let href = format!("/auth/oidc/start?next={}", crate::components::query_value(&next()));
             view! {
                 <p class="sso"><a class="button secondary" href=href rel="external" data-testid="sso-sign-in">{format!("Sign in with {name}")}</a></p>
                 <p class="muted or">"or with your password"</p>
@@ -278,18 +278,6 @@ pub fn SignInPage() -> impl IntoView {
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
-}
-
-/// `text` as a query value: letters, digits and `-_.~/` pass, every other byte is `%XX`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 lazy_page! {

@@ -5,6 +5,18 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::AppError;
 
+/// `value` as a query string's value: letters, digits, `-`, `_` and `.` pass; every other byte
+/// is `%XX` (a filter's username, the sign-in page's `next`).
+pub fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The latest result of an action, as a signal of its error (if it failed).
 pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

@@ -17,7 +17,7 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, action_error, query_value},
     error::AppError,
     teams::TeamTabs,
     tokens::{
@@ -73,13 +73,13 @@ impl TokenFilters {
     fn href(&self, base: &str, page: u64) -> String {
         let mut query = vec![format!("page={page}")];
         if !self.team.is_empty() {
-            query.push(format!("team={}", urlencoding(&self.team)));
+            query.push(format!("team={}", query_value(&self.team)));
         }
         if !self.owner.is_empty() {
-            query.push(format!("owner={}", urlencoding(&self.owner)));
+            query.push(format!("owner={}", query_value(&self.owner)));
         }
         if !self.access.is_empty() {
-            query.push(format!("access={}", urlencoding(&self.access)));
+            query.push(format!("access={}", query_value(&self.access)));
         }
         if self.unused {
             query.push("unused=on".into());
@@ -92,18 +92,6 @@ impl TokenFilters {
         }
         format!("{base}?{}", query.join("&"))
     }
-}
-
-/// Percent-encodes what a username or filter value may hold (letters, digits, `-`, `_`, `.`
-/// pass; anything else is encoded byte by byte).
-fn urlencoding(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -276,7 +276,7 @@ async fn member_user(db: &impl ConnectionTrait, username: &Username) -> Result<u
         .ok_or_else(|| Error::invalid("username", format!("There is no user named {username}.")))
 }
 
-async fn admin_count(db: &impl ConnectionTrait, team_id: i64) -> Result<u64> {
+pub(crate) async fn admin_count(db: &impl ConnectionTrait, team_id: i64) -> Result<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::TeamId.eq(team_id))
         .filter(membership::Column::Role.eq(Role::Admin.as_str()))

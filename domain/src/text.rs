@@ -85,6 +85,22 @@ pub fn check_visible(field: &'static str, value: &str) -> Result<()> {
     }
 }
 
+/// `text` for HTML: `&`, `<`, `>`, `"` and `'` as entities (mail bodies, server-made pages).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `value` with every control and invisible formatting character written out as `<U+202E>`, for
 /// text from outside that is shown to someone else.
 pub fn escape_invisible(value: &str) -> String {

@@ -17,8 +17,9 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use domain::identity::sso::{self, SsoClaims};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
     core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreProviderMetadata},
     reqwest,
 };
@@ -35,8 +36,9 @@ type Configured = Option<std::sync::Arc<Sso>>;
 /// How long a started sign-in may take at the provider.
 const LOGIN_WINDOW: Duration = Duration::from_secs(600);
 
-/// `PATDESK_OIDC_*`: the provider and how patdesk is registered with it.
-#[derive(Clone)]
+/// `PATDESK_OIDC_*`: the provider and how patdesk is registered with it. (`ClientSecret`'s
+/// `Debug` prints `[redacted]`.)
+#[derive(Clone, Debug)]
 pub struct SsoSettings {
     pub issuer: IssuerUrl,
     pub client_id: ClientId,
@@ -46,18 +48,6 @@ pub struct SsoSettings {
     pub scopes: Vec<String>,
     /// `<PATDESK_PUBLIC_URL>/auth/oidc/callback`.
     pub redirect: RedirectUrl,
-}
-
-impl std::fmt::Debug for SsoSettings {
-    /// Never the client secret.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SsoSettings")
-            .field("issuer", &self.issuer.as_str())
-            .field("client_id", &self.client_id.as_str())
-            .field("name", &self.name)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The provider as this process knows it: its settings and, once fetched, its metadata and keys.
@@ -122,6 +112,26 @@ impl Sso {
         }
     }
 
+    /// The OpenID client for these settings and the provider's `metadata`.
+    fn client(
+        &self,
+        metadata: CoreProviderMetadata,
+    ) -> CoreClient<
+        EndpointSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointMaybeSet,
+        EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            metadata,
+            self.settings.client_id.clone(),
+            Some(self.settings.client_secret.clone()),
+        )
+        .set_redirect_uri(self.settings.redirect.clone())
+    }
+
     async fn metadata(&self) -> Result<CoreProviderMetadata, Failure> {
         if let Some(known) = self.provider.read().await.clone() {
             return Ok(known);
@@ -184,12 +194,7 @@ async fn begin(
         Ok(metadata) => metadata,
         Err(failure) => return failure_page(failure),
     };
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        sso.settings.client_id.clone(),
-        Some(sso.settings.client_secret.clone()),
-    )
-    .set_redirect_uri(sso.settings.redirect.clone());
+    let client = sso.client(metadata);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client.authorize_url(
         CoreAuthenticationFlow::AuthorizationCode,
@@ -233,7 +238,8 @@ pub async fn callback(
     let secure = app::request::over_https(&uri, &headers);
     // The started sign-in is used once, whatever happens now.
     let started = read_started(&headers, secure);
-    let mut response = match finish(sso.as_deref(), &db, &headers, ip, secure, started, query).await
+    let session = app::session::session_cookie_of(&uri, &headers);
+    let mut response = match finish(sso.as_deref(), &db, session, ip, secure, started, query).await
     {
         Ok(response) => response,
         Err(failure) => failure_page(failure),
@@ -245,7 +251,7 @@ pub async fn callback(
 async fn finish(
     sso: Option<&Sso>,
     db: &DatabaseConnection,
-    headers: &HeaderMap,
+    session: Option<String>,
     ip: Option<std::net::IpAddr>,
     secure: bool,
     started: Option<Started>,
@@ -267,9 +273,8 @@ async fn finish(
     }
     let claims = verified_claims(sso, &started, code).await?;
     if started.link {
-        let session = app::session::session_cookie_of(&Uri::from_static("/"), headers);
-        let user = match session {
-            Some(cookie) => domain::identity::sessions::resolve(db, &cookie)
+        let user = match &session {
+            Some(cookie) => domain::identity::sessions::resolve(db, cookie)
                 .await
                 .map_err(|_| Failure::Unreachable)?,
             None => None,
@@ -285,8 +290,7 @@ async fn finish(
             .map_err(refused)?;
         return Ok(Redirect::to(&started.next).into_response());
     }
-    let replaced = app::session::session_cookie_of(&Uri::from_static("/"), headers);
-    let signed_in = sso::sign_in(db, &claims, replaced.as_deref(), ip)
+    let signed_in = sso::sign_in(db, &claims, session.as_deref(), ip)
         .await
         .map_err(refused)?;
     let mut response = Redirect::to(&started.next).into_response();
@@ -301,12 +305,7 @@ async fn finish(
 /// token names a key patdesk has not seen (the provider rotated its keys).
 async fn verified_claims(sso: &Sso, started: &Started, code: String) -> Result<SsoClaims, Failure> {
     let metadata = sso.metadata().await?;
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        sso.settings.client_id.clone(),
-        Some(sso.settings.client_secret.clone()),
-    )
-    .set_redirect_uri(sso.settings.redirect.clone());
+    let client = sso.client(metadata);
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|_| Failure::Unreachable)?
@@ -329,11 +328,7 @@ async fn verified_claims(sso: &Sso, started: &Started, code: String) -> Result<S
             openidconnect::SignatureVerificationError::NoMatchingKey,
         )) => {
             let metadata = sso.discover().await.map_err(|_| Failure::Unreachable)?;
-            let client = CoreClient::from_provider_metadata(
-                metadata,
-                sso.settings.client_id.clone(),
-                Some(sso.settings.client_secret.clone()),
-            );
+            let client = sso.client(metadata);
             id_token
                 .claims(&client.id_token_verifier(), &nonce)
                 .map_err(|error| rejected(&error))?
@@ -414,16 +409,9 @@ fn page(status: StatusCode, message: &str) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Single sign-on · patdesk</title></head>\
          <body><main><h1>Single sign-on</h1><p data-testid=\"sso-message\">{}</p><p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>",
-        escape(message)
+        domain::text::escape_html(message)
     );
     (status, Html(body)).into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn cookie_name(secure: bool) -> &'static str {

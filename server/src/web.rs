@@ -121,9 +121,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Single sign-on from `PATDESK_OIDC_*`, its provider discovered now: an issuer that cannot
-/// be reached is one log line, and the app serves on (each sign-in tries again).
-async fn single_sign_on(config: &Config) -> anyhow::Result<Option<Arc<sso::Sso>>> {
+/// Single sign-on from `PATDESK_OIDC_*`, its provider discovered in the background so that a
+/// slow issuer does not hold up the start: one that cannot be reached is one log line, and each
+/// sign-in tries again.
+fn single_sign_on(config: &Config) -> anyhow::Result<Option<Arc<sso::Sso>>> {
     let Some(oidc) = &config.oidc else {
         return Ok(None);
     };
@@ -136,15 +137,19 @@ async fn single_sign_on(config: &Config) -> anyhow::Result<Option<Arc<sso::Sso>>
         scopes: oidc.scopes.clone(),
         redirect: openidconnect::RedirectUrl::new(redirect.to_string())?,
     };
-    let sso = sso::Sso::new(settings)?;
-    match sso.discover().await {
-        Ok(_) => tracing::info!(issuer = %oidc.issuer, "single sign-on through {}", oidc.issuer),
-        Err(error) => tracing::warn!(
-            issuer = %oidc.issuer,
-            "single sign-on: the provider cannot be reached ({error}); sign-ins will try again"
-        ),
-    }
-    Ok(Some(Arc::new(sso)))
+    let sso = Arc::new(sso::Sso::new(settings)?);
+    let discovering = sso.clone();
+    let issuer = oidc.issuer.clone();
+    tokio::spawn(async move {
+        match discovering.discover().await {
+            Ok(_) => tracing::info!(%issuer, "single sign-on through {issuer}"),
+            Err(error) => tracing::warn!(
+                %issuer,
+                "single sign-on: the provider cannot be reached ({error}); sign-ins will try again"
+            ),
+        }
+    });
+    Ok(Some(sso))
 }
 
 /// Opens and migrates the database, starts the background tasks (usage flusher, housekeeping,
@@ -209,7 +214,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }),
         mail_configured: mailer.is_some(),
         min_overlap: config.min_overlap,
-        sso: single_sign_on(&config).await?,
+        sso: single_sign_on(&config)?,
     });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,

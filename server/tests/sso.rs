@@ -136,13 +136,19 @@ async fn sign_in_as(server: &TestServer, browser: &mut Browser, sub: &str) -> Re
     browser.get(&callback).await
 }
 
+/// The page's message as a person reads it (its HTML entities decoded).
 async fn message(response: Response) -> String {
     let body = response.text().await.unwrap();
     let start = body
         .find("data-testid=\"sso-message\">")
         .expect("a message page")
         + 26;
-    body[start..].split("</p>").next().unwrap().to_string()
+    let html = body[start..].split("</p>").next().unwrap();
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Whether `cookie` is a working session: a server function that needs one answers.

@@ -135,7 +135,7 @@ pub(crate) async fn sync(
             continue;
         }
         let losing_admin = have == Some(Role::Admin) && want != Some(Role::Admin);
-        if losing_admin && last_admin(txn, team_id).await? {
+        if losing_admin && teams::admin_count(txn, team_id).await? <= 1 {
             tracing::warn!(team = %team.slug, user = username, "group sync: kept the team's last admin");
             continue;
         }
@@ -185,15 +185,6 @@ pub(crate) async fn sync(
         changed = true;
     }
     Ok(changed)
-}
-
-async fn last_admin(db: &impl ConnectionTrait, team_id: i64) -> Result<bool> {
-    let admins = membership::Entity::find()
-        .filter(membership::Column::TeamId.eq(team_id))
-        .filter(membership::Column::Role.eq(Role::Admin.as_str()))
-        .all(db)
-        .await?;
-    Ok(admins.len() <= 1)
 }
 
 fn group_name(raw: &str) -> Result<String> {

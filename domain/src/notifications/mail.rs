@@ -205,14 +205,14 @@ impl Letter {
              <p>{token_line}</p><p><a href=\"{link}\">{action}</a></p>\
              <hr><p style=\"color: #666; font-size: small\">patdesk, {base}. \
              <a href=\"{settings}\">Choose which notices you get by mail</a>.</p></body></html>",
-            user = escape(&outgoing.username),
-            subject = escape(&subject),
-            explanation = escape(&explanation),
-            token_line = escape(&token_line),
-            link = escape(&link),
+            user = crate::text::escape_html(&outgoing.username),
+            subject = crate::text::escape_html(&subject),
+            explanation = crate::text::escape_html(&explanation),
+            token_line = crate::text::escape_html(&token_line),
+            link = crate::text::escape_html(&link),
             action = action,
-            base = escape(public_url.as_str().trim_end_matches('/')),
-            settings = escape(&settings),
+            base = crate::text::escape_html(public_url.as_str().trim_end_matches('/')),
+            settings = crate::text::escape_html(&settings),
         );
         Letter {
             subject,
@@ -229,21 +229,6 @@ pub fn token_link(public_url: &Url, token_id: &str) -> String {
     link.set_query(None);
     link.set_fragment(Some(token_id));
     link.into()
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `X-Patdesk-Notice: <kind>`: lets mail filters (and the tests) tell notices apart.
