@@ -17,18 +17,20 @@ use crate::{
     error::Result,
 };
 
-/// Who is asking: a signed-in user (subject to team roles) or the operator at the command line.
+/// Who is asking: a signed-in user (subject to team roles), the operator at the command line,
+/// or an organisation's directory through SCIM (docs/scim.md; it acts on accounts only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
     User(i64),
     Operator,
+    Directory,
 }
 
 impl Actor {
     pub fn user_id(self) -> Option<i64> {
         match self {
             Actor::User(id) => Some(id),
-            Actor::Operator => None,
+            Actor::Operator | Actor::Directory => None,
         }
     }
 
@@ -72,6 +74,8 @@ impl From<Origin<i64>> for Origin {
 pub const OPERATOR: &str = "operator";
 /// How the log shows the (anonymous) reporter of a leaked token.
 pub const LEAK_REPORT: &str = "leak report";
+/// How the log shows an organisation's directory acting through SCIM.
+pub const DIRECTORY: &str = "SCIM";
 
 /// Declares [`Kind`] with each kind's stored name and its words on the Activity page: one
 /// table, so that a new kind cannot be stored without words or shown without a name.
@@ -147,6 +151,20 @@ kinds! {
     UserSuspended => "user_suspended", "An instance admin suspended your account";
     /// An instance admin reactivated the account (in its own log).
     UserReactivated => "user_reactivated", "An instance admin reactivated your account";
+    /// The organisation's directory made the account through SCIM (in its own log).
+    ScimProvisioned => "scim_provisioned", "Account created by your organisation's directory (SCIM)";
+    /// The directory changed the account's name, email address or external id.
+    ScimUpdated => "scim_updated", "Your organisation's directory (SCIM) changed your account";
+    /// The directory deactivated the account: suspended, sessions ended, tokens refused.
+    ScimDeactivated => "scim_deactivated", "Your organisation's directory (SCIM) deactivated your account";
+    /// The directory reactivated the account.
+    ScimReactivated => "scim_reactivated", "Your organisation's directory (SCIM) reactivated your account";
+    /// The directory deleted the account: it stays suspended, with its tokens and history.
+    ScimDeleted => "scim_deleted", "Your organisation's directory (SCIM) deleted your account";
+    /// An instance admin created a SCIM credential (in the admin's log).
+    ScimCredentialCreated => "scim_credential_created", "Created a SCIM credential";
+    /// An instance admin revoked a SCIM credential.
+    ScimCredentialDeleted => "scim_credential_deleted", "Revoked a SCIM credential";
     /// A team admin changed the team's token policy (approval of write tokens).
     TeamPolicyChanged => "team_policy_changed", "Changed a team's token policy";
     /// A write made through the API with a token.
@@ -165,6 +183,20 @@ kinds! {
 impl Kind {
     pub fn parse(name: &str) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|kind| kind.as_str() == name)
+    }
+
+    /// Who the log names for an entry with no acting user: the leak reporter, the directory,
+    /// or the operator.
+    fn anonymous_actor(self) -> &'static str {
+        match self {
+            Kind::TokenReportedLeaked | Kind::OldValueReportedLeaked => LEAK_REPORT,
+            Kind::ScimProvisioned
+            | Kind::ScimUpdated
+            | Kind::ScimDeactivated
+            | Kind::ScimReactivated
+            | Kind::ScimDeleted => DIRECTORY,
+            _ => OPERATOR,
+        }
     }
 }
 
@@ -308,12 +340,9 @@ pub async fn list_for_user(
         .map(|m| Entry {
             actor: match m.actor_id {
                 Some(id) => names.get(&id).cloned().unwrap_or_default(),
-                None if m.kind == Kind::TokenReportedLeaked.as_str()
-                    || m.kind == Kind::OldValueReportedLeaked.as_str() =>
-                {
-                    LEAK_REPORT.to_string()
-                }
-                None => OPERATOR.to_string(),
+                None => Kind::parse(&m.kind)
+                    .map_or(OPERATOR, Kind::anonymous_actor)
+                    .to_string(),
             },
             id: m.id,
             what: crate::db::known("activity.kind", &m.kind, Kind::parse)

@@ -189,7 +189,7 @@ async fn actor_role(
     team: &team::Model,
 ) -> Result<Option<Role>> {
     match actor {
-        Actor::Operator => Ok(None),
+        Actor::Operator | Actor::Directory => Ok(None),
         Actor::User(user_id) => match role(db, team.id, user_id).await? {
             Some(role) => Ok(Some(role)),
             None => Err(Error::NotFound("team")),
@@ -494,7 +494,7 @@ pub async fn set_write_approval(
     }
     let log_owner = match actor {
         Actor::User(id) => id,
-        Actor::Operator => first_admin(&txn, team.id).await?,
+        Actor::Operator | Actor::Directory => first_admin(&txn, team.id).await?,
     };
     let slug_text = team.slug.clone();
     let mut active: team::ActiveModel = team.into();

@@ -5,6 +5,8 @@
 //! - [`cli`]: argument parsing and the commands (`serve`, `migrate`, …).
 //! - [`config`]: settings from the environment and `.env`.
 //! - [`telemetry`]: structured logging with `tracing`.
+//! - [`scim`]: SCIM 2.0 provisioning under `/scim/v2`, for organisations' directories.
+//! - [`sso`]: single sign-on over OpenID Connect.
 //! - [`web`]: the axum router: Leptos pages and server functions, health checks.
 //! - [`assets`]: the browser's built files under `/pkg`, precompressed and cached.
 //! - [`health`]: `/healthz` and `/readyz`.
@@ -25,6 +27,7 @@ pub mod headers;
 pub mod health;
 pub mod limits;
 pub mod notices;
+pub mod scim;
 pub mod sso;
 pub mod state;
 pub mod telemetry;

@@ -39,6 +39,8 @@ pub struct Shared {
     pub mail_configured: bool,
     /// `PATDESK_MIN_OVERLAP_SECONDS`, for token rotation (the API and the web app).
     pub min_overlap: domain::tokens::MinOverlap,
+    /// Where this server is reached (`Config::public_url`): SCIM's `meta.location`.
+    pub public_url: url::Url,
     /// Single sign-on, when configured (`PATDESK_OIDC_*`).
     pub sso: Option<Arc<crate::sso::Sso>>,
 }

@@ -33,7 +33,7 @@ use crate::{
     error::ApiError,
     guard, headers, health,
     limits::REQUEST_TIMEOUT,
-    sso,
+    scim, sso,
     state::{AppState, Shared},
 };
 
@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oidc/callback", get(sso::callback))
         .route("/auth/oidc/link", get(sso::link))
         .merge(api::router(state.clone()))
+        .merge(scim::router(state.clone()))
         .nest_service(
             "/pkg",
             assets::router(
@@ -214,6 +215,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }),
         mail_configured: mailer.is_some(),
         min_overlap: config.min_overlap,
+        public_url: config.public_url(),
         sso: single_sign_on(&config)?,
     });
     let flusher = tokio::spawn(flush_usage_every(

@@ -428,3 +428,52 @@ async fn a_leak_report_reaches_every_process() {
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     seen_within_a_second(&b, &value, StatusCode::UNAUTHORIZED).await;
 }
+
+/// Deprovisioning through SCIM on one process (docs/scim.md): the person's token is refused
+/// there on the next call, and on the other process within a second.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: `make test-rust-postgres` runs it"]
+async fn a_directory_deactivation_reaches_every_process() {
+    let database = TempDatabase::create();
+    let (a, b) = start_two(&database.url);
+    alice_owns_ops(&a);
+    ok(cli(&a, &["user", "add", "bob"], Some(&format!("{PASSWORD}\n"))));
+    ok(cli(&a, &["team", "member", "add", "ops", "bob", "--role", "writer"], None));
+    let (_, bob_value) = support::token(&a, "bob", "ops", "deploy", true);
+    let out = ok(cli(&a, &["scim", "credential", "create", "--name", "Okta", "--json"], None));
+    let secret = serde_json::from_slice::<Value>(&out.stdout).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // In use on both (so both have a cached check for it).
+    for server in [&a, &b] {
+        assert_eq!(me_status(&Client::new(), server, &bob_value).await.0, StatusCode::OK);
+    }
+    let found: Value = Client::new()
+        .get(a.url("/scim/v2/Users?filter=userName%20eq%20%22bob%22"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = found["Resources"][0]["id"].as_str().unwrap().to_string();
+    let response = Client::new()
+        .patch(a.url(&format!("/scim/v2/Users/{id}")))
+        .bearer_auth(&secret)
+        .header("content-type", "application/scim+json")
+        .body(
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "value": {"active": false}}],
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(me_status(&Client::new(), &a, &bob_value).await.0, StatusCode::UNAUTHORIZED);
+    seen_within_a_second(&b, &bob_value, StatusCode::UNAUTHORIZED).await;
+}

@@ -7,6 +7,8 @@ pub mod membership;
 pub mod notification;
 pub mod policy;
 pub mod question;
+pub mod scim_account;
+pub mod scim_credential;
 pub mod service;
 pub mod session;
 pub mod sso_group;

@@ -69,7 +69,10 @@ pub async fn sign_in(
     let txn = begin_write(db).await?;
     let (account, created) = match linked_account(&txn, claims).await? {
         Some(account) => (account, false),
-        None => (make_account(&txn, claims, ip).await?, true),
+        None => match provisioned_account(&txn, claims).await? {
+            Some(account) => (account, false),
+            None => (make_account(&txn, claims, ip).await?, true),
+        },
     };
     if !account.is_active {
         return Err(Error::Forbidden(SUSPENDED.into()));
@@ -213,6 +216,29 @@ async fn linked_account(
         return Ok(None);
     };
     Ok(user::Entity::find_by_id(link.user_id).one(db).await?)
+}
+
+/// The account a SCIM directory provisioned for this subject (its `externalId` is the `sub`),
+/// linked here at the person's first sign-in — unless it is linked to another subject at this
+/// provider already.
+async fn provisioned_account(
+    txn: &sea_orm::DatabaseTransaction,
+    claims: &SsoClaims,
+) -> Result<Option<user::Model>> {
+    let Some(account) = super::scim::provisioned_for_subject(txn, &claims.subject).await? else {
+        return Ok(None);
+    };
+    let linked_here = identity::Entity::find()
+        .filter(identity::Column::UserId.eq(account.id))
+        .filter(identity::Column::Issuer.eq(&claims.issuer))
+        .one(txn)
+        .await?
+        .is_some();
+    if linked_here {
+        return Ok(None);
+    }
+    insert_link(txn, account.id, claims).await?;
+    Ok(Some(account))
 }
 
 async fn make_account(

@@ -53,6 +53,9 @@ pub enum Registration {
     ByOperator { admin: bool },
     /// A first sign-in through the identity provider, from this address (`identity::sso`).
     SingleSignOn { ip: Option<IpAddr> },
+    /// The organisation's directory provisioned it through SCIM (`identity::scim`): never an
+    /// instance admin, even on an empty instance.
+    Directory { ip: Option<IpAddr> },
 }
 
 /// Creates an account and records it in the new user's activity. The first account of an empty
@@ -111,11 +114,15 @@ pub(crate) async fn insert_account(
         .await?;
     }
     let first = user::Entity::find().count(txn).await? == 0;
-    let admin = matches!(registration, Registration::ByOperator { admin: true });
+    let admin = match registration {
+        Registration::ByOperator { admin: true } => true,
+        Registration::Directory { .. } => false,
+        _ => first,
+    };
     let inserted = user::ActiveModel {
         username: Set(username.as_str().to_string()),
         password_hash: Set(password_hash),
-        is_admin: Set(admin || first),
+        is_admin: Set(admin),
         is_active: Set(true),
         created_at: Set(Utc::now()),
         email: Set(email.map(|e| e.as_str().to_string())),
@@ -139,6 +146,11 @@ pub(crate) async fn insert_account(
     let event = match registration {
         Registration::SignUp { ip } => Event::own(inserted.id, Kind::SignUp).ip(ip),
         Registration::SingleSignOn { ip } => Event::own(inserted.id, Kind::SsoSignUp).ip(ip),
+        Registration::Directory { ip } => {
+            Event::new(Some(inserted.id), Actor::Directory, Kind::ScimProvisioned)
+                .ip(ip)
+                .target(format!("user {username}"))
+        }
         Registration::ByOperator { .. } => {
             Event::new(Some(inserted.id), Actor::Operator, Kind::UserCreated)
                 .target(format!("user {username}"))

@@ -179,16 +179,29 @@ impl Letter {
         let explanation = kind
             .map(|k| k.explanation(n.detail.as_deref().unwrap_or_default()))
             .unwrap_or_default();
-        let token_line = format!(
-            "Token: {description} ({}), team {}",
-            partial(n.token_hint.as_deref().unwrap_or_default()),
-            n.token_team.as_deref().unwrap_or_default()
-        );
-        let link = token_link(public_url, n.token_id.as_deref().unwrap_or_default());
-        let action = if kind == Some(NoticeKind::Expired) {
-            "Regenerate it"
-        } else {
-            "See it on your Access tokens page"
+        // A notice about a token names it and links to it; one about the account, to the account.
+        let (token_line, link, action) = match n.token_id.as_deref() {
+            Some(token_id) => (
+                format!(
+                    "Token: {description} ({}), team {}",
+                    partial(n.token_hint.as_deref().unwrap_or_default()),
+                    n.token_team.as_deref().unwrap_or_default()
+                ),
+                token_link(public_url, token_id),
+                if kind == Some(NoticeKind::Expired) {
+                    "Regenerate it"
+                } else {
+                    "See it on your Access tokens page"
+                },
+            ),
+            None => (
+                String::new(),
+                public_url
+                    .join("/account")
+                    .map(String::from)
+                    .unwrap_or_default(),
+                "Your account",
+            ),
         };
         let settings = public_url
             .join("/account")

@@ -71,10 +71,13 @@ pub enum NoticeKind {
     ExpiryShortened,
     /// The old value of a rotation under way was reported as leaked and stopped at once.
     OldValueLeaked,
+    /// The organisation's directory deactivated or deleted the account (SCIM): about the
+    /// account, not a token.
+    AccountDeactivated,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::ExpiresSoon,
         NoticeKind::ExpiresTomorrow,
         NoticeKind::Expired,
@@ -83,6 +86,7 @@ impl NoticeKind {
         NoticeKind::TokenRevoked,
         NoticeKind::ExpiryShortened,
         NoticeKind::OldValueLeaked,
+        NoticeKind::AccountDeactivated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +99,7 @@ impl NoticeKind {
             NoticeKind::TokenRevoked => "token_revoked",
             NoticeKind::ExpiryShortened => "expiry_shortened",
             NoticeKind::OldValueLeaked => "old_value_leaked",
+            NoticeKind::AccountDeactivated => "account_deactivated",
         }
     }
 
@@ -111,9 +116,10 @@ impl NoticeKind {
             }
             NoticeKind::NewIp => wants.new_ip,
             NoticeKind::TokenCreated => wants.new_token,
-            NoticeKind::TokenRevoked | NoticeKind::ExpiryShortened | NoticeKind::OldValueLeaked => {
-                true
-            }
+            NoticeKind::TokenRevoked
+            | NoticeKind::ExpiryShortened
+            | NoticeKind::OldValueLeaked
+            | NoticeKind::AccountDeactivated => true,
         }
     }
 
@@ -139,6 +145,9 @@ impl NoticeKind {
             }
             NoticeKind::OldValueLeaked => {
                 format!("The old value of your token \"{description}\" was reported as leaked")
+            }
+            NoticeKind::AccountDeactivated => {
+                "Your organisation's directory deactivated your patdesk account".to_string()
             }
         }
     }
@@ -170,6 +179,9 @@ impl NoticeKind {
             NoticeKind::OldValueLeaked => format!(
                 "{detail} It stopped working at once, before the end of the rotation's overlap; the new value still works. Move anything still using the old value to the new one."
             ),
+            NoticeKind::AccountDeactivated => {
+                "Your sessions ended and every token of yours is refused from now on. If this is a mistake, ask your organisation's administrators: reactivating the account in the directory makes the tokens work again.".to_string()
+            }
         }
     }
 
@@ -213,7 +225,8 @@ impl TokenRef {
 pub struct Notice {
     pub kind: NoticeKind,
     pub user_id: i64,
-    pub token: TokenRef,
+    /// The token it is about; `None` for a notice about the account.
+    pub token: Option<TokenRef>,
     pub detail: Option<String>,
     /// Set for notices that must exist once.
     pub dedupe_key: Option<String>,
@@ -224,7 +237,18 @@ impl Notice {
         Notice {
             kind,
             user_id,
-            token,
+            token: Some(token),
+            detail: None,
+            dedupe_key: None,
+        }
+    }
+
+    /// A notice about the account itself.
+    pub fn about_account(kind: NoticeKind, user_id: i64) -> Self {
+        Notice {
+            kind,
+            user_id,
+            token: None,
             detail: None,
             dedupe_key: None,
         }
@@ -248,16 +272,17 @@ pub async fn notify(db: &impl ConnectionTrait, notice: Notice, at: DateTime<Utc>
         return Ok(false);
     };
     let mut mailed = owner.email.is_some() && notice.kind.mailed_to(MailPreferences::from(&owner));
-    if mailed && notice.kind == NoticeKind::NewIp {
-        mailed = !new_ip_mailed_since(db, &notice.token.id, at - NEW_IP_MAIL_EVERY).await?;
+    if let (true, NoticeKind::NewIp, Some(token)) = (mailed, notice.kind, &notice.token) {
+        mailed = !new_ip_mailed_since(db, &token.id, at - NEW_IP_MAIL_EVERY).await?;
     }
+    let token = notice.token;
     let row = notification::ActiveModel {
         user_id: Set(notice.user_id),
         kind: Set(notice.kind.as_str().to_string()),
-        token_id: Set(Some(notice.token.id)),
-        token_description: Set(Some(notice.token.description)),
-        token_hint: Set(Some(notice.token.hint)),
-        token_team: Set(Some(notice.token.team)),
+        token_id: Set(token.as_ref().map(|t| t.id.clone())),
+        token_description: Set(token.as_ref().map(|t| t.description.clone())),
+        token_hint: Set(token.as_ref().map(|t| t.hint.clone())),
+        token_team: Set(token.map(|t| t.team)),
         detail: Set(notice.detail.map(|d| cut_to_bytes(d, 1000))),
         dedupe_key: Set(notice.dedupe_key),
         created_at: Set(at),

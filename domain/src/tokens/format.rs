@@ -114,51 +114,82 @@ impl fmt::Debug for TokenSecret {
     }
 }
 
-/// Service credentials (docs/forward-auth.md): `pdks_` + 32 random + 6 checksum characters,
-/// a prefix of their own so that scanners (and people) tell them from tokens.
+/// A credential other than a token: a prefix of its own (so that scanners, and people, tell it
+/// from a token), 32 random and 6 checksum characters; shown once, stored as its digest, and
+/// never printed (`Debug` shows the hint only).
+macro_rules! prefixed_secret {
+    ($(#[$doc:meta])* $name:ident, $prefix:ident, $len:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> Self {
+                let body = format!("{}{}", $prefix, random_base62(RANDOM_LEN));
+                let sum = checksum(&body);
+                $name(body + &sum)
+            }
+
+            /// Prefix, length, alphabet and checksum; `None` when any is wrong.
+            pub fn parse(candidate: &str) -> Option<Self> {
+                let rest = candidate.strip_prefix($prefix)?;
+                if candidate.len() != $len || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return None;
+                }
+                let (body, sum) = candidate.split_at($len - CHECKSUM_LEN);
+                (checksum(body) == sum).then(|| $name(candidate.to_string()))
+            }
+
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+
+            pub fn digest(&self) -> String {
+                digest_hex(&self.0)
+            }
+
+            pub fn hint(&self) -> String {
+                self.0[$len - 4..].to_string()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({}…{})", stringify!($name), $prefix, self.hint())
+            }
+        }
+    };
+}
+
+/// Service credentials (docs/forward-auth.md): `pdks_` + 32 random + 6 checksum characters.
 pub const SERVICE_PREFIX: &str = "pdks_";
 pub const SERVICE_LEN: usize = SERVICE_PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 /// Public service credential ids: `svc_` + 16 base62 chars.
 pub const SERVICE_ID_PREFIX: &str = "svc_";
 
-/// A service credential's secret: shown once, stored as its digest.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ServiceSecret(String);
+prefixed_secret!(
+    /// A service credential's secret.
+    ServiceSecret,
+    SERVICE_PREFIX,
+    SERVICE_LEN
+);
 
-impl ServiceSecret {
-    pub fn generate() -> Self {
-        let body = format!("{SERVICE_PREFIX}{}", random_base62(RANDOM_LEN));
-        let sum = checksum(&body);
-        ServiceSecret(body + &sum)
-    }
+/// SCIM credentials (docs/scim.md): `pdkscim_` + 32 random + 6 checksum characters.
+pub const SCIM_PREFIX: &str = "pdkscim_";
+pub const SCIM_LEN: usize = SCIM_PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
+/// Public SCIM credential ids: `scim_` + 16 base62 chars.
+pub const SCIM_ID_PREFIX: &str = "scim_";
 
-    /// Prefix, length, alphabet and checksum; `None` when any is wrong.
-    pub fn parse(candidate: &str) -> Option<Self> {
-        let rest = candidate.strip_prefix(SERVICE_PREFIX)?;
-        if candidate.len() != SERVICE_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return None;
-        }
-        let (body, sum) = candidate.split_at(SERVICE_LEN - CHECKSUM_LEN);
-        (checksum(body) == sum).then(|| ServiceSecret(candidate.to_string()))
-    }
+prefixed_secret!(
+    /// A SCIM credential's secret: what a directory provisions accounts with.
+    ScimSecret,
+    SCIM_PREFIX,
+    SCIM_LEN
+);
 
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn digest(&self) -> String {
-        digest_hex(&self.0)
-    }
-
-    pub fn hint(&self) -> String {
-        self.0[SERVICE_LEN - 4..].to_string()
-    }
-}
-
-impl fmt::Debug for ServiceSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ServiceSecret(pdks_…{})", self.hint())
-    }
+/// A new public SCIM credential id.
+pub fn new_scim_id() -> String {
+    format!("{SCIM_ID_PREFIX}{}", random_base62(16))
 }
 
 /// A new public service credential id.
@@ -203,6 +234,13 @@ mod tests {
         assert!(ServiceSecret::parse(&typo).is_none());
         assert!(!format!("{secret:?}").contains(&value[5..20]));
         assert!(new_service_id().starts_with("svc_"));
+        let scim = ScimSecret::generate();
+        assert!(scim.expose().starts_with("pdkscim_") && scim.expose().len() == SCIM_LEN);
+        assert_eq!(ScimSecret::parse(scim.expose()), Some(scim.clone()));
+        assert!(
+            ScimSecret::parse(value).is_none() && ServiceSecret::parse(scim.expose()).is_none()
+        );
+        assert!(!format!("{scim:?}").contains(&scim.expose()[8..30]));
     }
 
     #[test]

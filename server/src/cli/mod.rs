@@ -1,11 +1,12 @@
 //! The command line: `patdesk serve` (the default), `patdesk migrate`, and the operator's
-//! `user`, `team`, `token` and `policy` commands.
+//! `user`, `team`, `token`, `policy`, `service`, `sso` and `scim` commands.
 //!
 //! The operator's commands call the same domain functions as the web app, as
 //! `Actor::Operator`, so their changes are checked and recorded the same way. Every command exits
 //! non-zero with one line on stderr naming the problem.
 
 mod policy;
+mod scim;
 mod service;
 mod sso;
 mod team;
@@ -19,8 +20,8 @@ use clap::{Parser, Subcommand};
 use crate::{config::Config, telemetry, web};
 
 use self::{
-    policy::PolicyCommand, service::ServiceCommand, sso::SsoCommand, team::TeamCommand,
-    token::TokenCommand, user::UserCommand,
+    policy::PolicyCommand, scim::ScimCommand, service::ServiceCommand, sso::SsoCommand,
+    team::TeamCommand, token::TokenCommand, user::UserCommand,
 };
 
 #[derive(Debug, Parser)]
@@ -62,6 +63,9 @@ enum Command {
     /// Map identity provider groups to teams, for single sign-on (docs/sso.md).
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// Manage the credentials a directory provisions accounts with over SCIM (docs/scim.md).
+    #[command(subcommand)]
+    Scim(ScimCommand),
     /// Print the API's OpenAPI 3.1 document (as served at /api/openapi.json).
     Openapi,
 }
@@ -111,6 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(command) => policy::policy_command(command).await,
         Command::Service(command) => service::service_command(command).await,
         Command::Sso(command) => sso::sso_command(command).await,
+        Command::Scim(command) => scim::scim_command(command).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(crate::api::openapi())?);
             Ok(())

@@ -1,0 +1,60 @@
+//! SCIM provisioning (docs/scim.md): `scim_credentials`, the bearer secrets a directory
+//! (Okta, Entra ID, …) calls `/scim/v2` with — instance-wide, stored as digests like every
+//! secret; `scim_accounts`, what the directory says of an account beyond patdesk's own columns:
+//! its `externalId` (unique: single sign-on links a provisioned account by it), display name,
+//! whether the directory made the account, and when it deleted it (the account stays,
+//! suspended, for its tokens' and its activity's sake; SCIM no longer sees it).
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::steps::{Unique, cascade_fk, create_index, forward_only};
+
+forward_only!(|manager| {
+    manager
+        .create_table(
+            Table::create()
+                .table("scim_credentials")
+                .if_not_exists()
+                .col(string_len("id", 40).primary_key())
+                .col(string_len("name", 100))
+                .col(string_len("secret_digest", 64))
+                .col(string_len("hint", 8))
+                .col(big_integer_null("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("last_used_at"))
+                .col(timestamp_with_time_zone_null("deleted_at"))
+                .to_owned(),
+        )
+        .await?;
+    create_index(
+        manager,
+        "idx_scim_credentials_digest",
+        "scim_credentials",
+        &["secret_digest"],
+        Unique::Yes,
+    )
+    .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table("scim_accounts")
+                .if_not_exists()
+                .col(big_integer("user_id").primary_key())
+                .col(string_len_null("external_id", 255))
+                .col(string_len_null("display_name", 200))
+                .col(boolean("provisioned").default(false))
+                .col(timestamp_with_time_zone("modified_at"))
+                .col(timestamp_with_time_zone_null("removed_at"))
+                .foreign_key(&mut cascade_fk("scim_accounts", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+    create_index(
+        manager,
+        "idx_scim_accounts_external_id",
+        "scim_accounts",
+        &["external_id"],
+        Unique::Yes,
+    )
+    .await
+});

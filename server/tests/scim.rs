@@ -1,0 +1,361 @@
+//! SCIM provisioning (docs/scim.md) against the real binary: a directory's credential, finding
+//! and provisioning accounts, and deprovisioning — a token that works, `active: false`, the same
+//! token refused at once, the person's sessions ended, the entry by "SCIM" and the notice — and
+//! every bad request answered in the SCIM error schema. The compliance checker (scim2-tester)
+//! runs against the live server in `make test` (scripts/scim-test.sh); the second PostgreSQL
+//! process is in `scale_out.rs`.
+
+mod support;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use support::{
+    Caller, PASSWORD, TestServer, alice_owns_ops, cli, count, me_status, ok, text, token,
+};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A SCIM credential made with the CLI: its secret.
+fn credential(server: &TestServer) -> String {
+    let out = ok(cli(
+        server,
+        &["scim", "credential", "create", "--name", "Okta", "--json"],
+        None,
+    ));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    created["secret"].as_str().unwrap().to_string()
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Value,
+}
+
+async fn scim(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    secret: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let mut request = Client::new().request(method, server.url(&format!("/scim/v2{path}")));
+    if let Some(secret) = secret {
+        request = request.bearer_auth(secret);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// The SCIM id of the account named `user_name`, found as directories find it.
+async fn id_of(server: &TestServer, secret: &str, user_name: &str) -> String {
+    let found = scim(
+        server,
+        Method::GET,
+        &format!("/Users?filter=userName%20eq%20%22{user_name}%22"),
+        Some(secret),
+        None,
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+    found.body["Resources"][0]["id"].as_str().unwrap().to_string()
+}
+
+fn set_active(active: Value) -> Value {
+    json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": active}]})
+}
+
+#[tokio::test]
+async fn deactivating_a_person_stops_their_tokens_and_sessions_at_once() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    let (_, value) = token(&server, "alice", "ops", "deploy", true);
+    let http = Client::new();
+    assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::OK);
+    let mut browser = Caller::new(&server);
+    browser.sign_in("alice", PASSWORD).await;
+    assert!(browser.cookie.is_some(), "alice signs in");
+    assert_eq!(browser.get("/account").await.status(), StatusCode::OK);
+
+    let id = id_of(&server, &secret, "alice").await;
+    // Entra ID's way of saying it: a capitalised op and a string.
+    let patch = json!({"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+    let answer = scim(&server, Method::PATCH, &format!("/Users/{id}"), Some(&secret), Some(patch)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["active"], false);
+
+    // Refused on the very next call: no cached check outlives the deactivation.
+    let (status, body) = me_status(&http, &server, &value).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // The session ended: private pages send the browser to sign in.
+    let page = browser.get("/account").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert!(page.headers()["location"].to_str().unwrap().starts_with("/signin"));
+    // Password sign-in says the account is suspended.
+    let mut again = Caller::new(&server);
+    let refused = again.sign_in("alice", PASSWORD).await;
+    let said = refused.text().await.unwrap();
+    assert!(said.contains("suspended"), "{said}");
+
+    let db = server.connect_database().await;
+    let by_scim = text(
+        &db,
+        "SELECT a.kind AS v FROM activity a JOIN users u ON u.id = a.user_id \
+         WHERE u.username = 'alice' AND a.actor_id IS NULL ORDER BY a.id DESC LIMIT 1",
+        [],
+    )
+    .await;
+    assert_eq!(by_scim.as_deref(), Some("scim_deactivated"));
+    let notices = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM notifications n JOIN users u ON u.id = n.user_id \
+         WHERE u.username = 'alice' AND n.kind = 'account_deactivated' AND n.token_id IS NULL",
+        [],
+    )
+    .await;
+    assert_eq!(notices, 1);
+
+    // `active: true` gives the person back their tokens.
+    let answer = scim(&server, Method::PATCH, &format!("/Users/{id}"), Some(&secret), Some(set_active(json!(true)))).await;
+    assert_eq!(answer.body["active"], true, "{}", answer.body);
+    assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::OK);
+    // Deactivating by PUT works the same.
+    let put = json!({"schemas": [USER], "userName": "alice", "active": false});
+    let answer = scim(&server, Method::PUT, &format!("/Users/{id}"), Some(&secret), Some(put)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::UNAUTHORIZED);
+    assert!(!server.log().contains(&secret), "the SCIM credential is in the log");
+}
+
+#[tokio::test]
+async fn a_deleted_account_stays_suspended_and_scim_no_longer_sees_it() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    let (_, value) = token(&server, "alice", "ops", "deploy", false);
+    let id = id_of(&server, &secret, "alice").await;
+
+    let deleted = scim(&server, Method::DELETE, &format!("/Users/{id}"), Some(&secret), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(me_status(&Client::new(), &server, &value).await.0, StatusCode::UNAUTHORIZED);
+    let gone = scim(&server, Method::GET, &format!("/Users/{id}"), Some(&secret), None).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(gone.body["status"], "404");
+    let listed = scim(&server, Method::GET, "/Users", Some(&secret), None).await;
+    assert_eq!(listed.body["totalResults"], 0, "{}", listed.body);
+    // The account, its token and its history are still there for the admins.
+    let out = ok(cli(&server, &["token", "list", "--user", "alice", "--json"], None));
+    let tokens: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 1);
+    let db = server.connect_database().await;
+    let suspended = count(&db, "SELECT COUNT(*) AS n FROM users WHERE username = 'alice' AND is_active = false", []).await;
+    assert_eq!(suspended, 1);
+}
+
+#[tokio::test]
+async fn a_directory_provisions_an_account_that_signs_in_with_sso_only() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    let body = json!({
+        "schemas": [USER],
+        "userName": "Bob.Smith",
+        "externalId": "00u-bob",
+        "displayName": "Bob Smith",
+        "name": {"givenName": "Bob", "familyName": "Smith"},
+        "emails": [{"value": "bob@example.com", "type": "work", "primary": true}],
+        "active": true,
+        "password": "ignored-by-patdesk",
+    });
+    let created = scim(&server, Method::POST, "/Users", Some(&secret), Some(body.clone())).await;
+    // userName "Bob.Smith" has a '.': usernames do not; the directory is told so.
+    assert_eq!(created.status, StatusCode::BAD_REQUEST, "{}", created.body);
+    assert_eq!(created.body["scimType"], "invalidValue");
+
+    let mut body = body;
+    body["userName"] = "bob-smith".into();
+    let created = scim(&server, Method::POST, "/Users", Some(&secret), Some(body.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.content_type.starts_with("application/scim+json"));
+    assert_eq!(created.body["userName"], "bob-smith");
+    assert_eq!(created.body["externalId"], "00u-bob");
+    assert_eq!(created.body["emails"][0]["value"], "bob@example.com");
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert!(created.body["meta"]["location"].as_str().unwrap().ends_with(&format!("/scim/v2/Users/{id}")));
+
+    // A second create of the same name is a uniqueness conflict.
+    let again = scim(&server, Method::POST, "/Users", Some(&secret), Some(body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["scimType"], "uniqueness");
+
+    // Found by each filter directories use.
+    for filter in [
+        "externalId%20eq%20%2200u-bob%22",
+        "emails.value%20eq%20%22BOB@example.com%22",
+        "userName%20eq%20%22Bob-Smith%22",
+    ] {
+        let found = scim(&server, Method::GET, &format!("/Users?filter={filter}"), Some(&secret), None).await;
+        assert_eq!(found.body["totalResults"], 1, "{filter}: {}", found.body);
+        assert_eq!(found.body["Resources"][0]["id"], id.as_str());
+    }
+    // No password works for a provisioned account, and it is no instance admin.
+    let mut browser = Caller::new(&server);
+    let refused = browser.sign_in("bob-smith", "ignored-by-patdesk").await;
+    assert!(refused.text().await.unwrap().contains("rong username or password"));
+    let db = server.connect_database().await;
+    let admins = count(&db, "SELECT COUNT(*) AS n FROM users WHERE username = 'bob-smith' AND is_admin = true", []).await;
+    assert_eq!(admins, 0);
+    let entry = text(
+        &db,
+        "SELECT a.kind AS v FROM activity a JOIN users u ON u.id = a.user_id WHERE u.username = 'bob-smith' ORDER BY a.id LIMIT 1",
+        [],
+    )
+    .await;
+    assert_eq!(entry.as_deref(), Some("scim_provisioned"));
+
+    // Pages: startIndex is 1-based, count bounds the page, totalResults counts them all.
+    let page = scim(&server, Method::GET, "/Users?startIndex=2&count=1", Some(&secret), None).await;
+    assert_eq!(page.body["totalResults"], 2);
+    assert_eq!(page.body["itemsPerPage"], 1);
+    assert_eq!(page.body["Resources"][0]["userName"], "bob-smith");
+    // attributes= narrows what comes back; id always does.
+    let narrow = scim(&server, Method::GET, &format!("/Users/{id}?attributes=userName"), Some(&secret), None).await;
+    assert_eq!(narrow.body["userName"], "bob-smith");
+    assert!(narrow.body.get("emails").is_none() && narrow.body["id"] == id.as_str());
+}
+
+#[tokio::test]
+async fn the_directory_must_present_a_live_credential() {
+    let server = TestServer::start_env(&[("PATDESK_AUTH_FAILURES_PER_MINUTE", "3")]);
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    // Discovery needs none.
+    let config = scim(&server, Method::GET, "/ServiceProviderConfig", None, None).await;
+    assert_eq!(config.status, StatusCode::OK);
+    assert_eq!(config.body["patch"]["supported"], true);
+    let missing = scim(&server, Method::GET, "/Users", None, None).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert!(missing.content_type.starts_with("application/scim+json"));
+    assert_eq!(missing.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    // A personal access token is no SCIM credential.
+    let (_, token_value) = token(&server, "alice", "ops", "deploy", true);
+    let wrong = scim(&server, Method::GET, "/Users", Some(&token_value), None).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+    // A revoked credential is refused on its next call.
+    let listed = ok(cli(&server, &["scim", "credential", "list", "--json"], None));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    assert!(!String::from_utf8_lossy(&ok(cli(&server, &["scim", "credential", "list"], None)).stdout).contains(&secret));
+    assert_eq!(scim(&server, Method::GET, "/Users", Some(&secret), None).await.status, StatusCode::OK);
+    ok(cli(&server, &["scim", "credential", "delete", &id], None));
+    assert_eq!(scim(&server, Method::GET, "/Users", Some(&secret), None).await.status, StatusCode::UNAUTHORIZED);
+    // Wrong credentials count against the address: over the budget, 429 with Retry-After.
+    let mut limited = None;
+    for _ in 0..5 {
+        let answer = scim(&server, Method::GET, "/Users", Some("pdkscim_guess"), None).await;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(answer);
+            break;
+        }
+    }
+    let limited = limited.expect("wrong SCIM credentials are throttled");
+    assert_eq!(limited.body["status"], "429");
+}
+
+#[tokio::test]
+async fn bad_requests_are_scim_errors_that_say_what_is_wrong() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    let id = id_of(&server, &secret, "alice").await;
+    let user = format!("/Users/{id}");
+    let huge = json!({"schemas": [USER], "userName": "x".repeat(70 * 1024)});
+    let cases: Vec<(Method, &str, Option<Value>, StatusCode, Option<&str>)> = vec![
+        (Method::GET, "/Users?filter=title%20eq%20%22boss%22", None, StatusCode::BAD_REQUEST, Some("invalidFilter")),
+        (Method::GET, "/Users?filter=userName%20sw%20%22a%22", None, StatusCode::BAD_REQUEST, Some("invalidFilter")),
+        (Method::GET, "/Users?count=many", None, StatusCode::BAD_REQUEST, Some("invalidValue")),
+        (Method::GET, "/Users/not-a-number", None, StatusCode::NOT_FOUND, None),
+        (Method::GET, "/Users/999999", None, StatusCode::NOT_FOUND, None),
+        (Method::GET, "/Groups", None, StatusCode::NOT_FOUND, None),
+        (Method::POST, "/Users", Some(json!({"schemas": [USER], "userName": "carol", "shoeSize": 9})), StatusCode::BAD_REQUEST, Some("invalidPath")),
+        (Method::POST, "/Users", Some(json!({"userName": "carol"})), StatusCode::BAD_REQUEST, Some("invalidSyntax")),
+        (Method::POST, "/Users", Some(json!({"schemas": [USER], "userName": "carol", "emails": [{"value": "not an address"}]})), StatusCode::BAD_REQUEST, Some("invalidValue")),
+        (Method::POST, "/Users", Some(huge), StatusCode::PAYLOAD_TOO_LARGE, None),
+        (Method::PATCH, &user, Some(json!({"schemas": [PATCH], "Operations": [{"op": "remove", "path": "active"}]})), StatusCode::BAD_REQUEST, Some("mutability")),
+        (Method::PATCH, &user, Some(json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": 3}]})), StatusCode::BAD_REQUEST, Some("invalidValue")),
+        (Method::PATCH, &user, Some(json!({"Operations": []})), StatusCode::BAD_REQUEST, Some("invalidSyntax")),
+    ];
+    for (method, path, body, status, scim_type) in cases {
+        let answer = scim(&server, method.clone(), path, Some(&secret), body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.body);
+        assert_eq!(answer.body["status"], status.as_str(), "{method} {path}");
+        assert!(answer.content_type.starts_with("application/scim+json"), "{method} {path}");
+        assert!(!answer.body["detail"].as_str().unwrap_or_default().is_empty());
+        if let Some(scim_type) = scim_type {
+            assert_eq!(answer.body["scimType"], scim_type, "{method} {path}: {}", answer.body);
+        }
+    }
+    // Malformed JSON, sent raw.
+    let response = Client::new()
+        .post(server.url("/scim/v2/Users"))
+        .bearer_auth(&secret)
+        .header("content-type", "application/scim+json")
+        .body("{\"schemas\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // Nothing was half-made: alice is still the only account, active.
+    let db = server.connect_database().await;
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users WHERE is_active = true", []).await, 1);
+}
+
+/// A provisioned account's first single sign-on is linked to it by `externalId` = `sub`, not
+/// made anew (docs/sso.md); an account it did not provision is never matched that way.
+#[tokio::test]
+async fn single_sign_on_links_the_account_the_directory_provisioned() {
+    use domain::identity::sso::{SsoClaims, sign_in};
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    let body = json!({"schemas": [USER], "userName": "dora", "externalId": "sub-dora"});
+    let created = scim(&server, Method::POST, "/Users", Some(&secret), Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let db = server.connect_database().await;
+    let claims = SsoClaims {
+        issuer: "https://idp.example.test".into(),
+        subject: "sub-dora".into(),
+        preferred_username: Some("someone-else".into()),
+        ..Default::default()
+    };
+    let signed_in = sign_in(&db, &claims, None, None).await.unwrap();
+    assert!(!signed_in.created);
+    assert_eq!(signed_in.user.username, "dora");
+    // A subject that matches nothing provisioned makes a new account, as before.
+    let stranger = SsoClaims {
+        subject: "sub-stranger".into(),
+        preferred_username: Some("stranger".into()),
+        ..claims
+    };
+    assert!(sign_in(&db, &stranger, None, None).await.unwrap().created);
+}
