@@ -12,7 +12,7 @@ LEPTOS_ENV_VARS := LEPTOS_OUTPUT_NAME=patdesk LEPTOS_SITE_ROOT=target/site LEPTO
 CARGO_TEST := $(LEPTOS_ENV_VARS) cargo test --release --locked
 TEST_LOG := target/test-log.txt
 
-.PHONY: run build tools test-tools test test-rust test-rust-postgres test-openapi test-fuzz test-scanners test-e2e bench lint fmt clean
+.PHONY: run build tools test-tools test test-rust test-rust-postgres test-openapi test-fuzz test-scanners test-scim test-e2e bench lint fmt clean
 
 ## run: build everything (release) and serve http://127.0.0.1:3000 on ./data/patdesk.db
 run: build
@@ -39,6 +39,7 @@ test: test-tools build lint
 	$(MAKE) --no-print-directory test-openapi 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-fuzz 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-scanners 2>&1 | tee -a $(TEST_LOG)
+	$(MAKE) --no-print-directory test-scim 2>&1 | tee -a $(TEST_LOG)
 	$(MAKE) --no-print-directory test-e2e 2>&1 | tee -a $(TEST_LOG)
 	@./scripts/summarize-tests.sh $(TEST_LOG)
 
@@ -75,6 +76,11 @@ test-openapi:
 # from PyPI in a virtualenv under target/), end to end against a running server.
 test-scanners:
 	./scripts/scan-test.sh
+
+# SCIM under a compliance checker written by others (scim2-tester from PyPI, in a virtualenv
+# under target/), against a running server.
+test-scim:
+	./scripts/scim-test.sh
 
 # Property-based fuzzing of the API from its OpenAPI document (schemathesis, fixed seed).
 test-fuzz:

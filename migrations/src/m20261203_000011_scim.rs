@@ -1,7 +1,9 @@
 //! SCIM provisioning (docs/scim.md): `scim_credentials`, the bearer secrets a directory
 //! (Okta, Entra ID, …) calls `/scim/v2` with — instance-wide, stored as digests like every
 //! secret; `scim_accounts`, what the directory says of an account beyond patdesk's own columns:
-//! its `externalId` (unique: single sign-on links a provisioned account by it), display name,
+//! its `userName` (as the directory spells it, unique by `user_name_key`, its lower case; the
+//! patdesk username is made from it once), its `externalId` (unique: single sign-on links a
+//! provisioned account by it), display name,
 //! whether the directory made the account, and when it deleted it (the account stays,
 //! suspended, for its tokens' and its activity's sake; SCIM no longer sees it).
 
@@ -40,6 +42,8 @@ forward_only!(|manager| {
                 .table("scim_accounts")
                 .if_not_exists()
                 .col(big_integer("user_id").primary_key())
+                .col(string_len_null("user_name", 255))
+                .col(string_len_null("user_name_key", 255))
                 .col(string_len_null("external_id", 255))
                 .col(string_len_null("display_name", 200))
                 .col(boolean("provisioned").default(false))
@@ -49,6 +53,14 @@ forward_only!(|manager| {
                 .to_owned(),
         )
         .await?;
+    create_index(
+        manager,
+        "idx_scim_accounts_user_name_key",
+        "scim_accounts",
+        &["user_name_key"],
+        Unique::Yes,
+    )
+    .await?;
     create_index(
         manager,
         "idx_scim_accounts_external_id",

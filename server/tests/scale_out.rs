@@ -437,17 +437,32 @@ async fn a_directory_deactivation_reaches_every_process() {
     let database = TempDatabase::create();
     let (a, b) = start_two(&database.url);
     alice_owns_ops(&a);
-    ok(cli(&a, &["user", "add", "bob"], Some(&format!("{PASSWORD}\n"))));
-    ok(cli(&a, &["team", "member", "add", "ops", "bob", "--role", "writer"], None));
+    ok(cli(
+        &a,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(
+        &a,
+        &["team", "member", "add", "ops", "bob", "--role", "writer"],
+        None,
+    ));
     let (_, bob_value) = support::token(&a, "bob", "ops", "deploy", true);
-    let out = ok(cli(&a, &["scim", "credential", "create", "--name", "Okta", "--json"], None));
+    let out = ok(cli(
+        &a,
+        &["scim", "credential", "create", "--name", "Okta", "--json"],
+        None,
+    ));
     let secret = serde_json::from_slice::<Value>(&out.stdout).unwrap()["secret"]
         .as_str()
         .unwrap()
         .to_string();
     // In use on both (so both have a cached check for it).
     for server in [&a, &b] {
-        assert_eq!(me_status(&Client::new(), server, &bob_value).await.0, StatusCode::OK);
+        assert_eq!(
+            me_status(&Client::new(), server, &bob_value).await.0,
+            StatusCode::OK
+        );
     }
     let found: Value = Client::new()
         .get(a.url("/scim/v2/Users?filter=userName%20eq%20%22bob%22"))
@@ -474,6 +489,9 @@ async fn a_directory_deactivation_reaches_every_process() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(me_status(&Client::new(), &a, &bob_value).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me_status(&Client::new(), &a, &bob_value).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     seen_within_a_second(&b, &bob_value, StatusCode::UNAUTHORIZED).await;
 }

@@ -76,7 +76,10 @@ async fn id_of(server: &TestServer, secret: &str, user_name: &str) -> String {
     .await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert_eq!(found.body["totalResults"], 1, "{}", found.body);
-    found.body["Resources"][0]["id"].as_str().unwrap().to_string()
+    found.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn set_active(active: Value) -> Value {
@@ -99,7 +102,14 @@ async fn deactivating_a_person_stops_their_tokens_and_sessions_at_once() {
     let id = id_of(&server, &secret, "alice").await;
     // Entra ID's way of saying it: a capitalised op and a string.
     let patch = json!({"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
-    let answer = scim(&server, Method::PATCH, &format!("/Users/{id}"), Some(&secret), Some(patch)).await;
+    let answer = scim(
+        &server,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(&secret),
+        Some(patch),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.body["active"], false);
 
@@ -109,7 +119,12 @@ async fn deactivating_a_person_stops_their_tokens_and_sessions_at_once() {
     // The session ended: private pages send the browser to sign in.
     let page = browser.get("/account").await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
-    assert!(page.headers()["location"].to_str().unwrap().starts_with("/signin"));
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin")
+    );
     // Password sign-in says the account is suspended.
     let mut again = Caller::new(&server);
     let refused = again.sign_in("alice", PASSWORD).await;
@@ -135,15 +150,35 @@ async fn deactivating_a_person_stops_their_tokens_and_sessions_at_once() {
     assert_eq!(notices, 1);
 
     // `active: true` gives the person back their tokens.
-    let answer = scim(&server, Method::PATCH, &format!("/Users/{id}"), Some(&secret), Some(set_active(json!(true)))).await;
+    let answer = scim(
+        &server,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(&secret),
+        Some(set_active(json!(true))),
+    )
+    .await;
     assert_eq!(answer.body["active"], true, "{}", answer.body);
     assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::OK);
     // Deactivating by PUT works the same.
     let put = json!({"schemas": [USER], "userName": "alice", "active": false});
-    let answer = scim(&server, Method::PUT, &format!("/Users/{id}"), Some(&secret), Some(put)).await;
+    let answer = scim(
+        &server,
+        Method::PUT,
+        &format!("/Users/{id}"),
+        Some(&secret),
+        Some(put),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::UNAUTHORIZED);
-    assert!(!server.log().contains(&secret), "the SCIM credential is in the log");
+    assert_eq!(
+        me_status(&http, &server, &value).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(
+        !server.log().contains(&secret),
+        "the SCIM credential is in the log"
+    );
 }
 
 #[tokio::test]
@@ -154,20 +189,46 @@ async fn a_deleted_account_stays_suspended_and_scim_no_longer_sees_it() {
     let (_, value) = token(&server, "alice", "ops", "deploy", false);
     let id = id_of(&server, &secret, "alice").await;
 
-    let deleted = scim(&server, Method::DELETE, &format!("/Users/{id}"), Some(&secret), None).await;
+    let deleted = scim(
+        &server,
+        Method::DELETE,
+        &format!("/Users/{id}"),
+        Some(&secret),
+        None,
+    )
+    .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    assert_eq!(me_status(&Client::new(), &server, &value).await.0, StatusCode::UNAUTHORIZED);
-    let gone = scim(&server, Method::GET, &format!("/Users/{id}"), Some(&secret), None).await;
+    assert_eq!(
+        me_status(&Client::new(), &server, &value).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let gone = scim(
+        &server,
+        Method::GET,
+        &format!("/Users/{id}"),
+        Some(&secret),
+        None,
+    )
+    .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.body["status"], "404");
     let listed = scim(&server, Method::GET, "/Users", Some(&secret), None).await;
     assert_eq!(listed.body["totalResults"], 0, "{}", listed.body);
     // The account, its token and its history are still there for the admins.
-    let out = ok(cli(&server, &["token", "list", "--user", "alice", "--json"], None));
+    let out = ok(cli(
+        &server,
+        &["token", "list", "--user", "alice", "--json"],
+        None,
+    ));
     let tokens: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(tokens.as_array().unwrap().len(), 1);
     let db = server.connect_database().await;
-    let suspended = count(&db, "SELECT COUNT(*) AS n FROM users WHERE username = 'alice' AND is_active = false", []).await;
+    let suspended = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM users WHERE username = 'alice' AND is_active = false",
+        [],
+    )
+    .await;
     assert_eq!(suspended, 1);
 }
 
@@ -176,9 +237,23 @@ async fn a_directory_provisions_an_account_that_signs_in_with_sso_only() {
     let server = TestServer::start();
     alice_owns_ops(&server);
     let secret = credential(&server);
+    let nameless = json!({"schemas": [USER], "userName": " "});
+    let refused = scim(
+        &server,
+        Method::POST,
+        "/Users",
+        Some(&secret),
+        Some(nameless),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.body["scimType"], "invalidValue");
+
+    // Directories name people by their email address: that is the SCIM userName, kept as
+    // sent; the patdesk username is made from its local part.
     let body = json!({
         "schemas": [USER],
-        "userName": "Bob.Smith",
+        "userName": "Bob.Smith@Example.com",
         "externalId": "00u-bob",
         "displayName": "Bob Smith",
         "name": {"givenName": "Bob", "familyName": "Smith"},
@@ -186,44 +261,76 @@ async fn a_directory_provisions_an_account_that_signs_in_with_sso_only() {
         "active": true,
         "password": "ignored-by-patdesk",
     });
-    let created = scim(&server, Method::POST, "/Users", Some(&secret), Some(body.clone())).await;
-    // userName "Bob.Smith" has a '.': usernames do not; the directory is told so.
-    assert_eq!(created.status, StatusCode::BAD_REQUEST, "{}", created.body);
-    assert_eq!(created.body["scimType"], "invalidValue");
-
-    let mut body = body;
-    body["userName"] = "bob-smith".into();
-    let created = scim(&server, Method::POST, "/Users", Some(&secret), Some(body.clone())).await;
+    let created = scim(
+        &server,
+        Method::POST,
+        "/Users",
+        Some(&secret),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert!(created.content_type.starts_with("application/scim+json"));
-    assert_eq!(created.body["userName"], "bob-smith");
+    assert_eq!(created.body["userName"], "Bob.Smith@Example.com");
     assert_eq!(created.body["externalId"], "00u-bob");
     assert_eq!(created.body["emails"][0]["value"], "bob@example.com");
     let id = created.body["id"].as_str().unwrap().to_string();
-    assert!(created.body["meta"]["location"].as_str().unwrap().ends_with(&format!("/scim/v2/Users/{id}")));
+    assert!(
+        created.body["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Users/{id}"))
+    );
 
-    // A second create of the same name is a uniqueness conflict.
-    let again = scim(&server, Method::POST, "/Users", Some(&secret), Some(body)).await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
+    // A second create of the same userName (in any case) is a uniqueness conflict, and so is
+    // one named as an existing account is.
+    let mut again = body.clone();
+    again["userName"] = "bob.smith@example.COM".into();
+    again["externalId"] = "00u-other".into();
+    again["emails"] = json!([]);
+    let again = scim(&server, Method::POST, "/Users", Some(&secret), Some(again)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert_eq!(again.body["scimType"], "uniqueness");
+    let alice = json!({"schemas": [USER], "userName": "Alice"});
+    let clash = scim(&server, Method::POST, "/Users", Some(&secret), Some(alice)).await;
+    assert_eq!(clash.status, StatusCode::CONFLICT, "{}", clash.body);
 
     // Found by each filter directories use.
     for filter in [
         "externalId%20eq%20%2200u-bob%22",
         "emails.value%20eq%20%22BOB@example.com%22",
-        "userName%20eq%20%22Bob-Smith%22",
+        "userName%20eq%20%22bob.smith@example.com%22",
     ] {
-        let found = scim(&server, Method::GET, &format!("/Users?filter={filter}"), Some(&secret), None).await;
+        let found = scim(
+            &server,
+            Method::GET,
+            &format!("/Users?filter={filter}"),
+            Some(&secret),
+            None,
+        )
+        .await;
         assert_eq!(found.body["totalResults"], 1, "{filter}: {}", found.body);
         assert_eq!(found.body["Resources"][0]["id"], id.as_str());
     }
     // No password works for a provisioned account, and it is no instance admin.
     let mut browser = Caller::new(&server);
     let refused = browser.sign_in("bob-smith", "ignored-by-patdesk").await;
-    assert!(refused.text().await.unwrap().contains("rong username or password"));
+    assert!(browser.cookie.is_none());
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("rong username or password")
+    );
     let db = server.connect_database().await;
-    let admins = count(&db, "SELECT COUNT(*) AS n FROM users WHERE username = 'bob-smith' AND is_admin = true", []).await;
-    assert_eq!(admins, 0);
+    let admins = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM users WHERE username = 'bob-smith' AND is_admin = false",
+        [],
+    )
+    .await;
+    assert_eq!(admins, 1, "bob-smith exists and is no admin");
     let entry = text(
         &db,
         "SELECT a.kind AS v FROM activity a JOIN users u ON u.id = a.user_id WHERE u.username = 'bob-smith' ORDER BY a.id LIMIT 1",
@@ -233,13 +340,30 @@ async fn a_directory_provisions_an_account_that_signs_in_with_sso_only() {
     assert_eq!(entry.as_deref(), Some("scim_provisioned"));
 
     // Pages: startIndex is 1-based, count bounds the page, totalResults counts them all.
-    let page = scim(&server, Method::GET, "/Users?startIndex=2&count=1", Some(&secret), None).await;
+    let page = scim(
+        &server,
+        Method::GET,
+        "/Users?startIndex=2&count=1",
+        Some(&secret),
+        None,
+    )
+    .await;
     assert_eq!(page.body["totalResults"], 2);
     assert_eq!(page.body["itemsPerPage"], 1);
-    assert_eq!(page.body["Resources"][0]["userName"], "bob-smith");
+    assert_eq!(
+        page.body["Resources"][0]["userName"],
+        "Bob.Smith@Example.com"
+    );
     // attributes= narrows what comes back; id always does.
-    let narrow = scim(&server, Method::GET, &format!("/Users/{id}?attributes=userName"), Some(&secret), None).await;
-    assert_eq!(narrow.body["userName"], "bob-smith");
+    let narrow = scim(
+        &server,
+        Method::GET,
+        &format!("/Users/{id}?attributes=userName"),
+        Some(&secret),
+        None,
+    )
+    .await;
+    assert_eq!(narrow.body["userName"], "Bob.Smith@Example.com");
     assert!(narrow.body.get("emails").is_none() && narrow.body["id"] == id.as_str());
 }
 
@@ -255,20 +379,40 @@ async fn the_directory_must_present_a_live_credential() {
     let missing = scim(&server, Method::GET, "/Users", None, None).await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     assert!(missing.content_type.starts_with("application/scim+json"));
-    assert_eq!(missing.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(
+        missing.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
     // A personal access token is no SCIM credential.
     let (_, token_value) = token(&server, "alice", "ops", "deploy", true);
     let wrong = scim(&server, Method::GET, "/Users", Some(&token_value), None).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 
     // A revoked credential is refused on its next call.
-    let listed = ok(cli(&server, &["scim", "credential", "list", "--json"], None));
+    let listed = ok(cli(
+        &server,
+        &["scim", "credential", "list", "--json"],
+        None,
+    ));
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
     let id = listed[0]["id"].as_str().unwrap().to_string();
-    assert!(!String::from_utf8_lossy(&ok(cli(&server, &["scim", "credential", "list"], None)).stdout).contains(&secret));
-    assert_eq!(scim(&server, Method::GET, "/Users", Some(&secret), None).await.status, StatusCode::OK);
+    assert!(
+        !String::from_utf8_lossy(&ok(cli(&server, &["scim", "credential", "list"], None)).stdout)
+            .contains(&secret)
+    );
+    assert_eq!(
+        scim(&server, Method::GET, "/Users", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     ok(cli(&server, &["scim", "credential", "delete", &id], None));
-    assert_eq!(scim(&server, Method::GET, "/Users", Some(&secret), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        scim(&server, Method::GET, "/Users", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // Wrong credentials count against the address: over the budget, 429 with Retry-After.
     let mut limited = None;
     for _ in 0..5 {
@@ -291,28 +435,116 @@ async fn bad_requests_are_scim_errors_that_say_what_is_wrong() {
     let user = format!("/Users/{id}");
     let huge = json!({"schemas": [USER], "userName": "x".repeat(70 * 1024)});
     let cases: Vec<(Method, &str, Option<Value>, StatusCode, Option<&str>)> = vec![
-        (Method::GET, "/Users?filter=title%20eq%20%22boss%22", None, StatusCode::BAD_REQUEST, Some("invalidFilter")),
-        (Method::GET, "/Users?filter=userName%20sw%20%22a%22", None, StatusCode::BAD_REQUEST, Some("invalidFilter")),
-        (Method::GET, "/Users?count=many", None, StatusCode::BAD_REQUEST, Some("invalidValue")),
-        (Method::GET, "/Users/not-a-number", None, StatusCode::NOT_FOUND, None),
-        (Method::GET, "/Users/999999", None, StatusCode::NOT_FOUND, None),
+        (
+            Method::GET,
+            "/Users?filter=title%20eq%20%22boss%22",
+            None,
+            StatusCode::BAD_REQUEST,
+            Some("invalidFilter"),
+        ),
+        (
+            Method::GET,
+            "/Users?filter=userName%20sw%20%22a%22",
+            None,
+            StatusCode::BAD_REQUEST,
+            Some("invalidFilter"),
+        ),
+        (
+            Method::GET,
+            "/Users?count=many",
+            None,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (
+            Method::GET,
+            "/Users/not-a-number",
+            None,
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (
+            Method::GET,
+            "/Users/999999",
+            None,
+            StatusCode::NOT_FOUND,
+            None,
+        ),
         (Method::GET, "/Groups", None, StatusCode::NOT_FOUND, None),
-        (Method::POST, "/Users", Some(json!({"schemas": [USER], "userName": "carol", "shoeSize": 9})), StatusCode::BAD_REQUEST, Some("invalidPath")),
-        (Method::POST, "/Users", Some(json!({"userName": "carol"})), StatusCode::BAD_REQUEST, Some("invalidSyntax")),
-        (Method::POST, "/Users", Some(json!({"schemas": [USER], "userName": "carol", "emails": [{"value": "not an address"}]})), StatusCode::BAD_REQUEST, Some("invalidValue")),
-        (Method::POST, "/Users", Some(huge), StatusCode::PAYLOAD_TOO_LARGE, None),
-        (Method::PATCH, &user, Some(json!({"schemas": [PATCH], "Operations": [{"op": "remove", "path": "active"}]})), StatusCode::BAD_REQUEST, Some("mutability")),
-        (Method::PATCH, &user, Some(json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": 3}]})), StatusCode::BAD_REQUEST, Some("invalidValue")),
-        (Method::PATCH, &user, Some(json!({"Operations": []})), StatusCode::BAD_REQUEST, Some("invalidSyntax")),
+        (
+            Method::POST,
+            "/Users",
+            Some(json!({"schemas": [USER], "userName": "carol", "shoeSize": 9})),
+            StatusCode::BAD_REQUEST,
+            Some("invalidPath"),
+        ),
+        (
+            Method::POST,
+            "/Users",
+            Some(json!({"userName": "carol"})),
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+        ),
+        (
+            Method::POST,
+            "/Users",
+            Some(
+                json!({"schemas": [USER], "userName": "carol", "emails": [{"value": "not an address"}]}),
+            ),
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (
+            Method::POST,
+            "/Users",
+            Some(huge),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            Method::PATCH,
+            &user,
+            Some(json!({"schemas": [PATCH], "Operations": [{"op": "remove", "path": "active"}]})),
+            StatusCode::BAD_REQUEST,
+            Some("mutability"),
+        ),
+        (
+            Method::PATCH,
+            &user,
+            Some(
+                json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": 3}]}),
+            ),
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (
+            Method::PATCH,
+            &user,
+            Some(json!({"Operations": []})),
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+        ),
     ];
     for (method, path, body, status, scim_type) in cases {
         let answer = scim(&server, method.clone(), path, Some(&secret), body).await;
         assert_eq!(answer.status, status, "{method} {path}: {}", answer.body);
         assert_eq!(answer.body["status"], status.as_str(), "{method} {path}");
-        assert!(answer.content_type.starts_with("application/scim+json"), "{method} {path}");
-        assert!(!answer.body["detail"].as_str().unwrap_or_default().is_empty());
+        assert!(
+            answer.content_type.starts_with("application/scim+json"),
+            "{method} {path}"
+        );
+        assert!(
+            !answer.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+        );
         if let Some(scim_type) = scim_type {
-            assert_eq!(answer.body["scimType"], scim_type, "{method} {path}: {}", answer.body);
+            assert_eq!(
+                answer.body["scimType"], scim_type,
+                "{method} {path}: {}",
+                answer.body
+            );
         }
     }
     // Malformed JSON, sent raw.
@@ -327,7 +559,15 @@ async fn bad_requests_are_scim_errors_that_say_what_is_wrong() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // Nothing was half-made: alice is still the only account, active.
     let db = server.connect_database().await;
-    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users WHERE is_active = true", []).await, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) AS n FROM users WHERE is_active = true",
+            []
+        )
+        .await,
+        1
+    );
 }
 
 /// A provisioned account's first single sign-on is linked to it by `externalId` = `sub`, not

@@ -6,6 +6,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
+    /// The directory's `userName`, as it spells it (`None`: the patdesk username is it).
+    pub user_name: Option<String>,
+    /// `user_name` in lower case: unique, as SCIM's `userName` is case-insensitive.
+    pub user_name_key: Option<String>,
     /// The directory's own id for the person (unique; single sign-on links by it).
     pub external_id: Option<String>,
     pub display_name: Option<String>,

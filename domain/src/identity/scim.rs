@@ -3,8 +3,12 @@
 //! operations, the error schema — is `server::scim`'s; this module gets plain values.
 //!
 //! The directory sees every account but those it deleted. What it says of an account beyond
-//! patdesk's own columns (its `externalId`, display name, whether it made the account) is kept
-//! in `scim_accounts`. Deactivating (`active: false`) or deleting an account suspends it at once
+//! patdesk's own columns (its `userName`, `externalId`, display name, whether it made the
+//! account) is kept in `scim_accounts`. A directory's `userName` is often an email address,
+//! which is no patdesk username: a provisioned account's username is made from it once (its
+//! local part, made valid and unique, as single sign-on does) and stays when the directory
+//! renames the person; until the directory names an account it did not make, its `userName` is
+//! the patdesk username. Deactivating (`active: false`) or deleting an account suspends it at once
 //! — sessions ended, every token refused — with an entry in its log by "SCIM" and a notice to
 //! the person; a deleted account stays, suspended, for the admins (SCIM answers 404 for it).
 //! Accounts the directory makes have no password: they sign in with single sign-on, linked by
@@ -19,7 +23,7 @@ use sea_orm::{
 };
 
 use super::{
-    names::{Email, Username},
+    names::Email,
     sso::NO_PASSWORD,
     users::{self, Registration},
 };
@@ -206,12 +210,26 @@ pub struct ScimUser {
 /// What the directory asks an account to be: a create's or a replace's whole state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserChange {
-    pub user_name: Username,
+    /// Checked by [`user_name`].
+    pub user_name: String,
     pub external_id: Option<String>,
     pub display_name: Option<String>,
     pub email: Option<Email>,
     /// `None`: as it is (a create makes it active).
     pub active: Option<bool>,
+}
+
+/// A directory's `userName`: 1 to 255 visible characters (an email address, often).
+pub fn user_name(raw: &str) -> Result<String> {
+    let value = raw.trim();
+    if value.is_empty() || value.chars().count() > 255 {
+        return Err(Error::invalid(
+            "userName",
+            "userName is 1 to 255 characters long.",
+        ));
+    }
+    crate::text::check_visible("userName", value)?;
+    Ok(value.to_string())
 }
 
 /// Checks the free-text attributes of a change: `externalId` up to 255 characters of one line,
@@ -259,11 +277,51 @@ fn visible() -> Condition {
     )
 }
 
+/// Accounts whose `userName` is `name` (case-insensitive): the directory's own spelling where
+/// it gave one, else the patdesk username.
+fn named(name: &str) -> Condition {
+    let key = name.trim().to_lowercase();
+    Condition::any()
+        .add(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(scim_account::Column::UserId)
+                    .from(scim_account::Entity)
+                    .and_where(scim_account::Column::UserNameKey.eq(key.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .add(
+            Condition::all()
+                .add(user::Column::Username.eq(key.as_str()))
+                .add(
+                    user::Column::Id.not_in_subquery(
+                        Query::select()
+                            .column(scim_account::Column::UserId)
+                            .from(scim_account::Entity)
+                            .and_where(scim_account::Column::UserNameKey.is_not_null())
+                            .to_owned(),
+                    ),
+                ),
+        )
+}
+
+/// Whether another visible account than `except` has this `userName`.
+async fn user_name_in_use(
+    db: &impl ConnectionTrait,
+    name: &str,
+    except: Option<i64>,
+) -> Result<bool> {
+    let mut condition = visible().add(named(name));
+    if let Some(id) = except {
+        condition = condition.add(user::Column::Id.ne(id));
+    }
+    Ok(user::Entity::find().filter(condition).count(db).await? > 0)
+}
+
 fn matching(filter: &UserFilter) -> Condition {
     match filter {
-        UserFilter::UserName(name) => {
-            Condition::all().add(user::Column::Username.eq(name.trim().to_ascii_lowercase()))
-        }
+        UserFilter::UserName(name) => named(name),
         UserFilter::Email(address) => {
             Condition::all().add(user::Column::EmailKey.eq(address.trim().to_lowercase()))
         }
@@ -333,7 +391,9 @@ async fn with_directory_records(
 fn scim_user(u: user::Model, record: Option<&scim_account::Model>) -> ScimUser {
     ScimUser {
         id: u.id,
-        user_name: u.username,
+        user_name: record
+            .and_then(|r| r.user_name.clone())
+            .unwrap_or(u.username),
         external_id: record.and_then(|r| r.external_id.clone()),
         display_name: record.and_then(|r| r.display_name.clone()),
         email: u.email,
@@ -359,7 +419,8 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> Result<ScimUser> {
 }
 
 /// Makes an account the directory provisions: no password (single sign-on only), never an
-/// instance admin, active unless the change says otherwise.
+/// instance admin, active unless the change says otherwise; its username made from the
+/// `userName`'s local part.
 pub async fn create(
     db: &DatabaseConnection,
     _directory: &Directory,
@@ -367,9 +428,14 @@ pub async fn create(
     ip: Option<IpAddr>,
 ) -> Result<ScimUser> {
     let txn = begin_write(db).await?;
+    if user_name_in_use(&txn, &change.user_name, None).await? {
+        return Err(user_name_taken());
+    }
+    let local_part = change.user_name.split('@').next().unwrap_or_default();
+    let username = users::free_username(&txn, local_part).await?;
     let account = users::insert_account(
         &txn,
-        &change.user_name,
+        &username,
         NO_PASSWORD.to_string(),
         change.email.as_ref(),
         Registration::Directory { ip },
@@ -403,25 +469,29 @@ pub async fn replace(
         .ok_or(Error::NotFound("user"))?;
     let record = scim_account::Entity::find_by_id(id).one(&txn).await?;
     let before = scim_user(current.clone(), record.as_ref());
+    if before.user_name.to_lowercase() != change.user_name.to_lowercase()
+        && user_name_in_use(&txn, &change.user_name, Some(id)).await?
+    {
+        return Err(user_name_taken());
+    }
     let new_email = change.email.as_ref().map(|e| e.as_str().to_string());
-    let renamed = before.user_name != change.user_name.as_str();
-    if renamed || before.email != new_email {
+    let username = current.username.clone();
+    if before.email != new_email {
         let mut row: user::ActiveModel = current.clone().into();
-        row.username = Set(change.user_name.as_str().to_string());
         row.email = Set(new_email.clone());
         row.email_key = Set(change.email.as_ref().map(Email::key));
         row.update(&txn).await.map_err(taken)?;
     }
     let provisioned = record.as_ref().is_some_and(|r| r.provisioned);
     save_record(&txn, id, &change, provisioned).await?;
-    if before.user_name != change.user_name.as_str()
+    if before.user_name != change.user_name
         || before.email != new_email
         || before.external_id != change.external_id
         || before.display_name != change.display_name
     {
         let event = Event::new(Some(id), Actor::Directory, Kind::ScimUpdated)
             .ip(ip)
-            .target(format!("user {}", change.user_name));
+            .target(format!("user {username} (userName {})", change.user_name));
         activity::record(&txn, event).await?;
     }
     let deactivated = match change.active {
@@ -440,7 +510,7 @@ pub async fn replace(
                 .await?;
             let event = Event::new(Some(id), Actor::Directory, Kind::ScimReactivated)
                 .ip(ip)
-                .target(format!("user {}", change.user_name));
+                .target(format!("user {username}"));
             activity::record(&txn, event).await?;
             false
         }
@@ -474,13 +544,17 @@ pub async fn delete(
             let mut record: scim_account::ActiveModel = record.into();
             record.removed_at = Set(Some(now));
             record.modified_at = Set(now);
-            // The id may come back for someone else: a deleted account lets go of it.
+            // The names may come back for someone else: a deleted account lets go of them.
             record.external_id = Set(None);
+            record.user_name = Set(None);
+            record.user_name_key = Set(None);
             record.update(&txn).await?;
         }
         None => {
             scim_account::ActiveModel {
                 user_id: Set(id),
+                user_name: Set(None),
+                user_name_key: Set(None),
                 external_id: Set(None),
                 display_name: Set(None),
                 provisioned: Set(false),
@@ -541,6 +615,8 @@ async fn save_record(
 ) -> Result<()> {
     let record = scim_account::ActiveModel {
         user_id: Set(id),
+        user_name: Set(Some(change.user_name.clone())),
+        user_name_key: Set(Some(change.user_name.to_lowercase())),
         external_id: Set(change.external_id.clone()),
         display_name: Set(change.display_name.clone()),
         provisioned: Set(provisioned),
@@ -559,6 +635,10 @@ async fn save_record(
     saved.map_err(taken)
 }
 
+fn user_name_taken() -> Error {
+    Error::conflict("userName", "Another account has that userName.")
+}
+
 /// A unique column's conflict, in words naming the attribute.
 fn taken(e: sea_orm::DbErr) -> Error {
     match e.sql_err() {
@@ -568,9 +648,7 @@ fn taken(e: sea_orm::DbErr) -> Error {
         Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("external_id") => {
             Error::conflict("externalId", "Another account has that externalId.")
         }
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            Error::conflict("userName", "That userName is taken.")
-        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => user_name_taken(),
         _ => Error::Database(e),
     }
 }

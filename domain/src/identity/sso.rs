@@ -289,73 +289,13 @@ async fn insert_link(txn: &impl ConnectionTrait, user_id: i64, claims: &SsoClaim
     Ok(())
 }
 
-/// A valid username nobody has, from `preferred_username`, else the email's local part, else
-/// `user`: letters a–z, digits, `_` and `-` kept (other characters become `-`), then `-2`,
-/// `-3`, … until one is free.
+/// A valid username nobody has, from `preferred_username`, else the email's local part
+/// (`users::free_username`).
 async fn free_username(db: &impl ConnectionTrait, claims: &SsoClaims) -> Result<Username> {
     let wanted = claims
         .preferred_username
         .as_deref()
         .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()))
         .unwrap_or_default();
-    let base = username_base(wanted);
-    for n in 1..=1000 {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            let suffix = format!("-{n}");
-            let room = 32 - suffix.len();
-            format!("{}{suffix}", &base[..base.len().min(room)])
-        };
-        let name = Username::parse(&candidate)?;
-        if users::find_row(db, &name).await?.is_none() {
-            return Ok(name);
-        }
-    }
-    Err(Error::conflict(
-        "username",
-        "No free username could be made.",
-    ))
-}
-
-/// `wanted` as a valid username's letters: lower-case ASCII letters, digits, `_`, `-`; every
-/// other character a `-`; 3 to 32 characters (`user` when too little is left).
-fn username_base(wanted: &str) -> String {
-    let mapped: String = wanted
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'a'..='z' | '0'..='9' | '_' | '-' => c,
-            _ => '-',
-        })
-        .take(32)
-        .collect();
-    let trimmed = mapped.trim_matches('-').to_string();
-    if trimmed.len() < 3 {
-        "user".to_string()
-    } else {
-        trimmed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usernames_are_made_valid() {
-        assert_eq!(username_base("Alice"), "alice");
-        assert_eq!(
-            username_base("alice.smith@example.com"),
-            "alice-smith-example-com"
-        );
-        assert_eq!(username_base("Zoë Ünal"), "zo---nal");
-        assert_eq!(username_base("  "), "user");
-        assert_eq!(username_base("ab"), "user");
-        assert_eq!(username_base(&"x".repeat(50)).len(), 32);
-        for wanted in ["Alice", "a.b", "日本語", "-----abc-----", "x"] {
-            assert!(Username::parse(&username_base(wanted)).is_ok(), "{wanted}");
-        }
-    }
+    users::free_username(db, wanted).await
 }

@@ -1,7 +1,7 @@
 //! The discovery documents (RFC 7644 §4): `/ServiceProviderConfig`, `/ResourceTypes` and
 //! `/Schemas`. They describe what patdesk keeps, not the whole RFC 7643 User: a directory (and a
 //! compliance checker) writes only the attributes published here — `userName`, `displayName`,
-//! `active`, `emails` (one address: `value` and `primary`), with the common `id`, `externalId`
+//! `active`, `emails` (one address, its `value`), with the common `id`, `externalId`
 //! and `meta`. `active` is published as required: an account is always either active or not,
 //! so a directory replaces it (with `false` to deactivate) rather than removes it.
 
@@ -79,12 +79,9 @@ fn user_schema() -> Value {
             attribute("displayName", "string", "The name shown for the person."),
             attribute("active", "boolean", "false suspends the account at once: its sessions end and every token of its is refused.")
                 .required(),
-            attribute("emails", "complex", "The address patdesk mails notices to (one; the primary one is kept).")
+            attribute("emails", "complex", "The address patdesk mails notices to: one, the primary one of those sent.")
                 .multi()
-                .sub(vec![
-                    attribute("value", "string", "The address."),
-                    attribute("primary", "boolean", "The address kept."),
-                ]),
+                .sub(vec![attribute("value", "string", "The address.")]),
         ],
     )
 }

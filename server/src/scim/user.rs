@@ -9,8 +9,8 @@
 //! that no SCIM schema has is a 400 naming it.
 
 use domain::identity::{
-    names::{Email, Username},
-    scim::{ScimUser, UserChange, text_attribute},
+    names::Email,
+    scim::{ScimUser, UserChange, text_attribute, user_name},
 };
 use serde_json::{Map, Value, json};
 
@@ -60,7 +60,7 @@ pub fn render(user: &ScimUser, base: &str) -> Value {
         v["displayName"] = name.as_str().into();
     }
     if let Some(email) = &user.email {
-        v["emails"] = json!([{"value": email, "primary": true}]);
+        v["emails"] = json!([{"value": email}]);
     }
     v
 }
@@ -285,11 +285,11 @@ impl Draft {
 
     /// The checked change; `userName` is required.
     pub fn into_change(self) -> Result<UserChange, ScimError> {
-        let user_name = self
+        let raw_name = self
             .user_name
             .ok_or_else(|| ScimError::bad("invalidValue", "userName is required."))?;
         Ok(UserChange {
-            user_name: Username::parse(&user_name)?,
+            user_name: user_name(&raw_name)?,
             external_id: text_attribute("externalId", self.external_id.as_deref())?,
             display_name: text_attribute("displayName", self.display_name.as_deref())?,
             email: self.email.as_deref().map(Email::parse).transpose()?,
@@ -458,7 +458,7 @@ mod tests {
         assert_eq!(change.email.unwrap().as_str(), "new@example.com");
         assert_eq!(change.display_name.as_deref(), Some("Al"));
         assert_eq!(change.external_id, None);
-        assert_eq!(change.user_name.as_str(), "alice");
+        assert_eq!(change.user_name, "alice");
     }
 
     #[test]
