@@ -30,6 +30,8 @@ printf 'correct horse battery staple\n' | "$bin" user add scanner-owner >/dev/nu
 "$bin" team add scan --owner scanner-owner >/dev/null
 token=$("$bin" token create --user scanner-owner --team scan --description "committed by mistake" --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+scim=$("$bin" scim credential create --name "scan test" --json |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
 "$bin" serve 2>"$work/server.log" &
 server=$!
 addr=
@@ -47,7 +49,7 @@ me() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$ad
 lookalike="${token%?}$([[ "${token: -1}" == A ]] && echo B || echo A)"
 repo=$work/repo
 git init -q "$repo"
-printf 'API_URL = "%s"\nAPI_TOKEN = "%s"\n' "$addr" "$token" >"$repo/deploy.py"
+printf 'API_URL = "%s"\nAPI_TOKEN = "%s"\nSCIM_TOKEN = "%s"\n' "$addr" "$token" "$scim" >"$repo/deploy.py"
 printf '# an example in the docs\nEXAMPLE = "%s"\n' "$lookalike" >"$repo/example.py"
 git -C "$repo" add . && git -C "$repo" -c user.name=ci -c user.email=ci@example.test commit -qm "add deploy script"
 
@@ -73,6 +75,15 @@ PY
 grep -qx "$token" <<<"$found" || { echo "scan-test: secretlint did not find the token" >&2; exit 1; }
 grep -qx "$lookalike" <<<"$found" || { echo "scan-test: secretlint did not find the look-alike" >&2; exit 1; }
 echo "secretlint: found $(wc -l <<<"$found") candidates"
+python3 - "$work/secretlint.json" "$scim" <<'PY'
+import json, sys
+lines = []
+for result in json.load(open(sys.argv[1])):
+    text = open(result["filePath"]).read().splitlines()
+    lines += [text[m["loc"]["start"]["line"] - 1] for m in result["messages"]]
+assert any(sys.argv[2] in line for line in lines), "secretlint did not find the SCIM credential"
+print("secretlint: found the SCIM credential")
+PY
 
 # detect-secrets with the shipped plugin finds the token's file too.
 (cd "$repo" && "$venv/bin/detect-secrets" scan --plugin "$root/contrib/secret-scanning/detect_secrets_patdesk.py" deploy.py) >"$work/detect.json"
@@ -81,7 +92,8 @@ import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 kinds = {finding["type"] for finding in results.get("deploy.py", [])}
 assert "patdesk personal access token" in kinds, f"detect-secrets found {kinds}"
-print("detect-secrets: found the token in deploy.py")
+assert "patdesk SCIM credential" in kinds, f"detect-secrets found {kinds}"
+print("detect-secrets: found the token and the SCIM credential in deploy.py")
 PY
 
 # The pipeline: keep what `patdesk token check` calls valid, report it, and the token stops.

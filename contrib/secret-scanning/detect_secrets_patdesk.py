@@ -18,3 +18,11 @@ class PatdeskTokenDetector(RegexBasedDetector):
     secret_type = "patdesk personal access token"
 
     denylist = [re.compile(r"\b(pdk_[0-9A-Za-z]{38})\b")]
+
+
+class PatdeskScimCredentialDetector(RegexBasedDetector):
+    """Scans for patdesk SCIM credentials (`pdkscim_` + 38 base62; docs/scim.md)."""
+
+    secret_type = "patdesk SCIM credential"
+
+    denylist = [re.compile(r"\b(pdkscim_[0-9A-Za-z]{38})\b")]

@@ -434,7 +434,9 @@ async fn bad_requests_are_scim_errors_that_say_what_is_wrong() {
     let id = id_of(&server, &secret, "alice").await;
     let user = format!("/Users/{id}");
     let huge = json!({"schemas": [USER], "userName": "x".repeat(70 * 1024)});
-    let cases: Vec<(Method, &str, Option<Value>, StatusCode, Option<&str>)> = vec![
+    // (method, path, body, status, scimType)
+    type Case<'a> = (Method, &'a str, Option<Value>, StatusCode, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             Method::GET,
             "/Users?filter=title%20eq%20%22boss%22",
