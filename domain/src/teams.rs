@@ -160,6 +160,44 @@ pub(crate) async fn find(
         .await?)
 }
 
+/// A valid slug no team has, made from `wanted` (a directory's group name): letters a–z and
+/// digits kept, everything else a `-`, then `-2`, `-3`, … until one is free.
+pub(crate) async fn free_slug(db: &impl ConnectionTrait, wanted: &str) -> Result<TeamSlug> {
+    let mapped: String = wanted
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    let mut base = mapped.trim_matches('-').to_string();
+    while base.contains("--") {
+        base = base.replace("--", "-");
+    }
+    if base.len() < 2 {
+        base = "team".to_string();
+    }
+    for n in 1..=1000 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            let suffix = format!("-{n}");
+            format!("{}{suffix}", &base[..base.len().min(40 - suffix.len())])
+        };
+        let slug = TeamSlug::parse(&candidate)?;
+        if find(db, &slug).await?.is_none() {
+            return Ok(slug);
+        }
+    }
+    Err(Error::conflict("slug", "No free team slug could be made."))
+}
+
 /// `user_id`'s role in `team_id`, if a member.
 pub async fn role(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> Result<Option<Role>> {
     membership::Entity::find_by_id((team_id, user_id))

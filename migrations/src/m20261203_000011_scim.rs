@@ -5,7 +5,9 @@
 //! patdesk username is made from it once), its `externalId` (unique: single sign-on links a
 //! provisioned account by it), display name,
 //! whether the directory made the account, and when it deleted it (the account stays,
-//! suspended, for its tokens' and its activity's sake; SCIM no longer sees it).
+//! suspended, for its tokens' and its activity's sake; SCIM no longer sees it); `scim_groups`,
+//! a directory's groups, each a team's membership list with the role it gives, and
+//! `scim_group_members`, who is in each.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -68,5 +70,55 @@ forward_only!(|manager| {
         &["external_id"],
         Unique::Yes,
     )
-    .await
+    .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table("scim_groups")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string_len("display_name", 100))
+                .col(string_len("display_key", 100))
+                .col(string_len_null("external_id", 255))
+                .col(big_integer("team_id"))
+                .col(string_len("role", 16))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("modified_at"))
+                .foreign_key(&mut cascade_fk("scim_groups", "team_id", "teams"))
+                .to_owned(),
+        )
+        .await?;
+    create_index(
+        manager,
+        "idx_scim_groups_display_key",
+        "scim_groups",
+        &["display_key"],
+        Unique::Yes,
+    )
+    .await?;
+    create_index(
+        manager,
+        "idx_scim_groups_external_id",
+        "scim_groups",
+        &["external_id"],
+        Unique::Yes,
+    )
+    .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table("scim_group_members")
+                .if_not_exists()
+                .col(big_integer("group_id"))
+                .col(big_integer("user_id"))
+                .primary_key(Index::create().col("group_id").col("user_id"))
+                .foreign_key(&mut cascade_fk(
+                    "scim_group_members",
+                    "group_id",
+                    "scim_groups",
+                ))
+                .foreign_key(&mut cascade_fk("scim_group_members", "user_id", "users"))
+                .to_owned(),
+        )
+        .await
 });

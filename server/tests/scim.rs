@@ -1,7 +1,7 @@
 //! SCIM provisioning (docs/scim.md) against the real binary: a directory's credential, finding
 //! and provisioning accounts, and deprovisioning — a token that works, `active: false`, the same
 //! token refused at once, the person's sessions ended, the entry by "SCIM" and the notice — and
-//! every bad request answered in the SCIM error schema. The compliance checker (scim2-tester)
+//! every bad request answered in the SCIM error schema; groups as teams' membership lists. The compliance checker (scim2-tester)
 //! runs against the live server in `make test` (scripts/scim-test.sh); the second PostgreSQL
 //! process is in `scale_out.rs`.
 
@@ -472,7 +472,7 @@ async fn bad_requests_are_scim_errors_that_say_what_is_wrong() {
             StatusCode::NOT_FOUND,
             None,
         ),
-        (Method::GET, "/Groups", None, StatusCode::NOT_FOUND, None),
+        (Method::GET, "/Bananas", None, StatusCode::NOT_FOUND, None),
         (
             Method::POST,
             "/Users",
@@ -600,4 +600,162 @@ async fn single_sign_on_links_the_account_the_directory_provisioned() {
         ..claims
     };
     assert!(sign_in(&db, &stranger, None, None).await.unwrap().created);
+}
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// A member's role in a team, as stored (`None`: not a member).
+async fn role_in(server: &TestServer, username: &str, team: &str) -> Option<String> {
+    let db = server.connect_database().await;
+    text(
+        &db,
+        "SELECT m.role AS v FROM memberships m JOIN users u ON u.id = m.user_id \
+         JOIN teams t ON t.id = m.team_id WHERE u.username = $1 AND t.slug = $2",
+        [username.into(), team.into()],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn groups_are_teams_membership_lists_and_tokens_follow() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    ok(cli(
+        &server,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    // A group named like a single sign-on mapping is that mapping's team, with its role.
+    ok(cli(
+        &server,
+        &[
+            "sso",
+            "map-group",
+            "platform-eng",
+            "--team",
+            "ops",
+            "--role",
+            "reader",
+        ],
+        None,
+    ));
+    let secret = credential(&server);
+    let bob = id_of(&server, &secret, "bob").await;
+    let alice = id_of(&server, &secret, "alice").await;
+
+    let body =
+        json!({"schemas": [GROUP], "displayName": "platform-eng", "members": [{"value": bob}]});
+    let created = scim(&server, Method::POST, "/Groups", Some(&secret), Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["members"][0]["value"], bob.as_str());
+    let group = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        role_in(&server, "bob", "ops").await.as_deref(),
+        Some("reader")
+    );
+    let (_, value) = token(&server, "bob", "ops", "reports", false);
+    let http = Client::new();
+    assert_eq!(me_status(&http, &server, &value).await.0, StatusCode::OK);
+
+    // Found by name; a second group of that name is a conflict; an unknown member is refused.
+    let found = scim(
+        &server,
+        Method::GET,
+        "/Groups?filter=displayName%20eq%20%22Platform-Eng%22",
+        Some(&secret),
+        None,
+    )
+    .await;
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+    let twin = json!({"schemas": [GROUP], "displayName": "Platform-Eng"});
+    assert_eq!(
+        scim(&server, Method::POST, "/Groups", Some(&secret), Some(twin))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let stranger = json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": "424242"}]}]});
+    let refused = scim(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{group}"),
+        Some(&secret),
+        Some(stranger),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.body["scimType"], "invalidValue");
+
+    // Removed from the group: out of the team, and the token stops at once.
+    let remove = json!({"schemas": [PATCH], "Operations": [{"op": "remove", "path": format!("members[value eq \"{bob}\"]")}]});
+    let answer = scim(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{group}"),
+        Some(&secret),
+        Some(remove),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["members"], json!([]));
+    assert_eq!(role_in(&server, "bob", "ops").await, None);
+    let (status, body) = me_status(&http, &server, &value).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Alice, the team's admin, is in no group of the directory's: her membership is not its to
+    // manage, and a group deleted leaves her alone.
+    assert_eq!(
+        role_in(&server, "alice", "ops").await.as_deref(),
+        Some("admin")
+    );
+
+    // Any other group gets a team of its own; its members are writers.
+    let body = json!({"schemas": [GROUP], "displayName": "Data Science", "members": [{"value": alice}, {"value": bob}]});
+    let created = scim(&server, Method::POST, "/Groups", Some(&secret), Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let data = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        role_in(&server, "bob", "data-science").await.as_deref(),
+        Some("writer")
+    );
+    let deleted = scim(
+        &server,
+        Method::DELETE,
+        &format!("/Groups/{data}"),
+        Some(&secret),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(role_in(&server, "bob", "data-science").await, None);
+    assert_eq!(role_in(&server, "alice", "data-science").await, None);
+    assert_eq!(
+        scim(
+            &server,
+            Method::GET,
+            &format!("/Groups/{data}"),
+            Some(&secret),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let db = server.connect_database().await;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) AS n FROM teams WHERE slug = 'data-science'",
+            []
+        )
+        .await,
+        1
+    );
+    let by_scim = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM activity a JOIN users u ON u.id = a.user_id \
+         WHERE u.username = 'bob' AND a.actor_id IS NULL AND a.kind IN ('member_added', 'member_removed')",
+        [],
+    )
+    .await;
+    assert_eq!(by_scim, 4);
 }

@@ -9,6 +9,8 @@ pub mod policy;
 pub mod question;
 pub mod scim_account;
 pub mod scim_credential;
+pub mod scim_group;
+pub mod scim_group_member;
 pub mod service;
 pub mod session;
 pub mod sso_group;

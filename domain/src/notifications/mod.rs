@@ -645,7 +645,8 @@ mod tests {
             [
                 NoticeKind::TokenRevoked,
                 NoticeKind::ExpiryShortened,
-                NoticeKind::OldValueLeaked
+                NoticeKind::OldValueLeaked,
+                NoticeKind::AccountDeactivated
             ]
         );
         assert!(

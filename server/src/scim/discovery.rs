@@ -1,13 +1,14 @@
 //! The discovery documents (RFC 7644 §4): `/ServiceProviderConfig`, `/ResourceTypes` and
-//! `/Schemas`. They describe what patdesk keeps, not the whole RFC 7643 User: a directory (and a
-//! compliance checker) writes only the attributes published here — `userName`, `displayName`,
-//! `active`, `emails` (one address, its `value`), with the common `id`, `externalId`
-//! and `meta`. `active` is published as required: an account is always either active or not,
+//! `/Schemas`. They describe what patdesk keeps, not the whole RFC 7643 User and Group: a
+//! directory (and a compliance checker) writes only the attributes published here — a User's
+//! `userName`, `displayName`, `active`, `emails` (one address, its `value`); a Group's
+//! `displayName` and `members` — with the common `id`, `externalId` and `meta`. `active` is published as required: an account is always either active or not,
 //! so a directory replaces it (with `false` to deactivate) rather than removes it.
 
 use serde_json::{Value, json};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 const CONFIG_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -46,6 +47,14 @@ impl Attribute {
         self.0["mutability"] = "readOnly".into();
         self
     }
+    fn immutable(mut self) -> Self {
+        self.0["mutability"] = "immutable".into();
+        self
+    }
+    fn refers_to(mut self, resource_type: &str) -> Self {
+        self.0["referenceTypes"] = json!([resource_type]);
+        self
+    }
     fn unique(mut self) -> Self {
         self.0["uniqueness"] = "server".into();
         self
@@ -82,6 +91,31 @@ fn user_schema() -> Value {
             attribute("emails", "complex", "The address patdesk mails notices to: one, the primary one of those sent.")
                 .multi()
                 .sub(vec![attribute("value", "string", "The address.")]),
+        ],
+    )
+}
+
+fn group_schema() -> Value {
+    schema(
+        GROUP_SCHEMA,
+        "Group",
+        "A team's membership list: members join the team (as the group's role), and leave it when removed.",
+        vec![
+            attribute(
+                "displayName",
+                "string",
+                "The group's name (1 to 100 characters); a new group's team is named after it.",
+            )
+            .required()
+            .unique(),
+            attribute("members", "complex", "The Users in the group.")
+                .multi()
+                .sub(vec![
+                    attribute("value", "string", "The User's id.").immutable(),
+                    attribute("$ref", "reference", "The User's URI.")
+                        .immutable()
+                        .refers_to("User"),
+                ]),
         ],
     )
 }
@@ -196,6 +230,7 @@ fn config_schema() -> Value {
 pub fn schemas() -> Vec<Value> {
     vec![
         user_schema(),
+        group_schema(),
         schema_schema(),
         resource_type_schema(),
         config_schema(),
@@ -203,16 +238,28 @@ pub fn schemas() -> Vec<Value> {
 }
 
 pub fn resource_types() -> Vec<Value> {
-    vec![json!({
-        "schemas": [RESOURCE_TYPE_SCHEMA],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "patdesk accounts",
-        "schema": USER_SCHEMA,
-        "schemaExtensions": [],
-        "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"},
-    })]
+    vec![
+        json!({
+            "schemas": [RESOURCE_TYPE_SCHEMA],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "patdesk accounts",
+            "schema": USER_SCHEMA,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"},
+        }),
+        json!({
+            "schemas": [RESOURCE_TYPE_SCHEMA],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "teams' membership lists",
+            "schema": GROUP_SCHEMA,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"},
+        }),
+    ]
 }
 
 pub fn service_provider_config() -> Value {

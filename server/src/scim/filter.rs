@@ -1,26 +1,55 @@
-//! The filters patdesk's SCIM endpoint takes (RFC 7644 §3.4.2.2): one comparison,
-//! `userName eq "…"`, `externalId eq "…"` or `emails.value eq "…"` (also `emails eq "…"`):
-//! what directories send to find an account before they create it. Attribute names and the
-//! operator are case-insensitive; the value is a JSON string. Anything else is a 400
-//! `invalidFilter` that says what is supported.
+//! The filters patdesk's SCIM endpoint takes (RFC 7644 §3.4.2.2): one comparison — for Users
+//! `userName eq "…"`, `externalId eq "…"` or `emails.value eq "…"` (also `emails eq "…"`), for
+//! Groups `displayName eq "…"` or `externalId eq "…"`: what directories send to find a resource
+//! before they create it. Attribute names and the operator are case-insensitive; the value is a
+//! JSON string. Anything else is a 400 `invalidFilter` that says what is supported.
 
-use domain::identity::scim::UserFilter;
+use domain::identity::scim::{UserFilter, groups::GroupFilter};
 
 use super::error::ScimError;
 
-const USER_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:user:";
+const SCHEMA_PREFIXES: [&str; 2] = [
+    "urn:ietf:params:scim:schemas:core:2.0:user:",
+    "urn:ietf:params:scim:schemas:core:2.0:group:",
+];
 
 fn unsupported(detail: impl Into<String>) -> ScimError {
     ScimError::bad(
         "invalidFilter",
         format!(
-            "{} patdesk filters users by one comparison: userName, externalId or emails.value, eq, and a quoted string.",
+            "{} patdesk filters by one comparison with eq and a quoted string: Users by userName, externalId or emails.value, Groups by displayName or externalId.",
             detail.into()
         ),
     )
 }
 
+/// A Users filter.
 pub fn parse(raw: &str) -> Result<UserFilter, ScimError> {
+    let (attribute, value) = comparison(raw)?;
+    match attribute.as_str() {
+        "username" => Ok(UserFilter::UserName(value)),
+        "externalid" => Ok(UserFilter::ExternalId(value)),
+        "emails" | "emails.value" => Ok(UserFilter::Email(value)),
+        other => Err(unsupported(format!(
+            "The attribute {other:?} cannot be filtered on."
+        ))),
+    }
+}
+
+/// A Groups filter.
+pub fn parse_group(raw: &str) -> Result<GroupFilter, ScimError> {
+    let (attribute, value) = comparison(raw)?;
+    match attribute.as_str() {
+        "displayname" => Ok(GroupFilter::DisplayName(value)),
+        "externalid" => Ok(GroupFilter::ExternalId(value)),
+        other => Err(unsupported(format!(
+            "The attribute {other:?} cannot be filtered on."
+        ))),
+    }
+}
+
+/// `attribute eq "value"`: the attribute in lower case without its schema's URN, and the value.
+pub fn comparison(raw: &str) -> Result<(String, String), ScimError> {
     let text = raw.trim();
     let (attribute, rest) = text
         .split_once(char::is_whitespace)
@@ -37,17 +66,11 @@ pub fn parse(raw: &str) -> Result<UserFilter, ScimError> {
     let value: String = serde_json::from_str(value.trim())
         .map_err(|_| unsupported(format!("The value {value:?} is not one quoted string.")))?;
     let attribute = attribute.to_ascii_lowercase();
-    let attribute = attribute
-        .strip_prefix(USER_SCHEMA_PREFIX)
+    let attribute = SCHEMA_PREFIXES
+        .iter()
+        .find_map(|prefix| attribute.strip_prefix(prefix))
         .unwrap_or(&attribute);
-    match attribute {
-        "username" => Ok(UserFilter::UserName(value)),
-        "externalid" => Ok(UserFilter::ExternalId(value)),
-        "emails" | "emails.value" => Ok(UserFilter::Email(value)),
-        other => Err(unsupported(format!(
-            "The attribute {other:?} cannot be filtered on."
-        ))),
-    }
+    Ok((attribute.to_string(), value))
 }
 
 #[cfg(test)]
@@ -72,6 +95,11 @@ mod tests {
             parse(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a b""#).unwrap(),
             UserFilter::UserName("a b".into())
         );
+        assert_eq!(
+            parse_group(r#"displayName eq "Platform""#).unwrap(),
+            GroupFilter::DisplayName("Platform".into())
+        );
+        assert!(parse_group(r#"userName eq "alice""#).is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! - the discovery documents (`discovery`), without a credential;
 //! - `/Users` (list with `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`;
-//!   create; `.search`) and `/Users/{id}` (get, PUT, PATCH, DELETE), with a SCIM credential
+//!   create; `.search`) and `/Users/{id}` (get, PUT, PATCH, DELETE), `/Groups` and
+//!   `/Groups/{id}` (the same but `.search`: teams' membership lists), with a SCIM credential
 //!   (`Authorization: Bearer pdkscim_…`) checked by `authenticate`, which counts wrong ones
 //!   against the address like the API's failed authentications;
 //! - every error in the SCIM error schema (`error::ScimError`), unknown paths included.
@@ -15,6 +16,7 @@
 mod discovery;
 mod error;
 mod filter;
+mod group;
 mod user;
 
 use std::collections::HashMap;
@@ -28,11 +30,12 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{any, get, post},
 };
-use domain::identity::scim::{self as rules, Directory};
+use domain::identity::scim::{self as rules, Directory, groups};
 use serde_json::Value;
 
 use self::{
     error::ScimError,
+    group::GroupDraft,
     user::{Draft, Projection},
 };
 use crate::{
@@ -52,6 +55,14 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .put(replace_user)
                 .patch(patch_user)
                 .delete(delete_user),
+        )
+        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(get_group)
+                .put(replace_group)
+                .patch(patch_group)
+                .delete(delete_group),
         )
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
@@ -159,6 +170,24 @@ fn user_id(raw: &str) -> Result<i64, ScimError> {
         .map_err(|_| ScimError::not_found("No such user."))
 }
 
+/// `/Groups/{id}`: the same for groups.
+fn group_id(raw: &str) -> Result<i64, ScimError> {
+    raw.parse()
+        .map_err(|_| ScimError::not_found("No such group."))
+}
+
+/// 201 with the resource, and `Location` naming it.
+fn created_at(rendered: Value) -> Response {
+    let mut response = scim_json(StatusCode::CREATED, &rendered);
+    if let Some(location) = rendered["meta"]["location"]
+        .as_str()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 async fn service_provider_config() -> Answer {
     ok(&discovery::service_provider_config())
 }
@@ -197,7 +226,7 @@ async fn schema(Path(id): Path<String>) -> Answer {
 
 async fn not_found() -> ScimError {
     ScimError::not_found(
-        "No such SCIM endpoint: patdesk serves /Users and the discovery endpoints under /scim/v2.",
+        "No such SCIM endpoint: patdesk serves /Users, /Groups and the discovery endpoints under /scim/v2.",
     )
 }
 
@@ -228,25 +257,29 @@ fn number(name: &str, raw: Option<&String>) -> Result<Option<i64>, ScimError> {
     .transpose()
 }
 
-async fn list_users(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Answer {
+/// A list's parameters from the query string (names in any case).
+fn list_request(query: &HashMap<String, String>) -> Result<ListRequest, ScimError> {
     let find = |name: &str| {
         query
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     };
-    let request = ListRequest {
+    Ok(ListRequest {
         filter: find("filter").cloned(),
         start_index: number("startIndex", find("startIndex"))?,
         count: number("count", find("count"))?,
         attributes: find("attributes").cloned(),
         excluded: find("excludedAttributes").cloned(),
-    };
-    list(&state, &directory, request).await
+    })
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
+    list(&state, &directory, list_request(&query)?).await
 }
 
 /// `POST /Users/.search` (RFC 7644 §3.4.3): a list with its parameters in a SearchRequest.
@@ -291,35 +324,37 @@ async fn search_users(
     list(&state, &directory, request).await
 }
 
+impl ListRequest {
+    /// RFC 7644 §3.4.2.4: where the page starts (from 1; below 1 is 1), how many it skips, and
+    /// how many it holds at most (a negative count is 0; at most `MAX_RESULTS`).
+    fn page(&self) -> (i64, u64, u64) {
+        let start = self.start_index.unwrap_or(1).max(1);
+        let max = discovery::MAX_RESULTS as i64;
+        let count = self.count.unwrap_or(max).clamp(0, max);
+        (start, (start - 1) as u64, count as u64)
+    }
+
+    /// A ListResponse of `resources`, narrowed as asked.
+    fn answer(&self, start: i64, total: u64, resources: Vec<Value>) -> Answer {
+        let projection = Projection::new(self.attributes.as_deref(), self.excluded.as_deref());
+        let resources: Vec<Value> = resources.into_iter().map(|r| projection.apply(r)).collect();
+        ok(&serde_json::json!({
+            "schemas": [discovery::LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }))
+    }
+}
+
 async fn list(state: &AppState, directory: &Directory, request: ListRequest) -> Answer {
     let filter = request.filter.as_deref().map(filter::parse).transpose()?;
-    // RFC 7644 §3.4.2.4: a start below 1 is 1; a negative count is 0.
-    let start = request.start_index.unwrap_or(1).max(1);
-    let count = request
-        .count
-        .unwrap_or(discovery::MAX_RESULTS as i64)
-        .clamp(0, discovery::MAX_RESULTS as i64);
-    let (total, users) = rules::list(
-        &state.db,
-        directory,
-        filter.as_ref(),
-        (start - 1) as u64,
-        count as u64,
-    )
-    .await?;
-    let projection = Projection::new(request.attributes.as_deref(), request.excluded.as_deref());
+    let (start, skip, count) = request.page();
+    let (total, users) = rules::list(&state.db, directory, filter.as_ref(), skip, count).await?;
     let base = base(state);
-    let resources: Vec<Value> = users
-        .iter()
-        .map(|u| projection.apply(user::render(u, &base)))
-        .collect();
-    ok(&serde_json::json!({
-        "schemas": [discovery::LIST_SCHEMA],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    }))
+    let resources = users.iter().map(|u| user::render(u, &base)).collect();
+    request.answer(start, total, resources)
 }
 
 async fn get_user(
@@ -347,15 +382,7 @@ async fn create_user(
 ) -> Answer {
     let change = Draft::from_body(&json_body(body)?)?.into_change()?;
     let created = rules::create(&state.db, &directory, change, ip).await?;
-    let rendered = user::render(&created, &base(&state));
-    let mut response = scim_json(StatusCode::CREATED, &rendered);
-    if let Some(location) = rendered["meta"]["location"]
-        .as_str()
-        .and_then(|l| HeaderValue::from_str(l).ok())
-    {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(created_at(user::render(&created, &base(&state))))
 }
 
 async fn replace_user(
@@ -394,5 +421,85 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ScimError> {
     rules::delete(&state.db, &directory, user_id(&id)?, ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_groups(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
+    let request = list_request(&query)?;
+    let filter = request
+        .filter
+        .as_deref()
+        .map(filter::parse_group)
+        .transpose()?;
+    let (start, skip, count) = request.page();
+    let (total, found) = groups::list(&state.db, &directory, filter.as_ref(), skip, count).await?;
+    let base = base(&state);
+    let resources = found.iter().map(|g| group::render(g, &base)).collect();
+    request.answer(start, total, resources)
+}
+
+async fn get_group(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
+    let found = groups::get(&state.db, &directory, group_id(&id)?).await?;
+    let request = list_request(&query)?;
+    let projection = Projection::new(request.attributes.as_deref(), request.excluded.as_deref());
+    ok(&projection.apply(group::render(&found, &base(&state))))
+}
+
+async fn create_group(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Client(ip): Client,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let change = GroupDraft::from_body(&json_body(body)?)?.into_change()?;
+    let created = groups::create(&state.db, &directory, change, ip).await?;
+    Ok(created_at(group::render(&created, &base(&state))))
+}
+
+async fn replace_group(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Client(ip): Client,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let id = group_id(&id)?;
+    let change = GroupDraft::from_body(&json_body(body)?)?.into_change()?;
+    let replaced = groups::replace(&state.db, &directory, id, change, ip).await?;
+    ok(&group::render(&replaced, &base(&state)))
+}
+
+async fn patch_group(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Client(ip): Client,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let id = group_id(&id)?;
+    let body = json_body(body)?;
+    let current = groups::get(&state.db, &directory, id).await?;
+    let mut draft = GroupDraft::of(&current);
+    draft.patch(&body)?;
+    let patched = groups::replace(&state.db, &directory, id, draft.into_change()?, ip).await?;
+    ok(&group::render(&patched, &base(&state)))
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    axum::Extension(directory): axum::Extension<Directory>,
+    Client(ip): Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ScimError> {
+    groups::delete(&state.db, &directory, group_id(&id)?, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use super::{discovery::USER_SCHEMA, error::ScimError};
 
 const USER_URN_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:user:";
+const GROUP_URN_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:group:";
 const EXTENSION_PREFIX: &str = "urn:ietf:params:scim:schemas:extension:";
 
 /// RFC 7643 §4.1's User attributes that patdesk does not keep.
@@ -136,24 +137,7 @@ impl Draft {
     /// A create's or a replace's body: a User (its `schemas` must name the User schema), every
     /// attribute it leaves out left without a value (`active`: as it is).
     pub fn from_body(body: &Value) -> Result<Self, ScimError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| ScimError::bad("invalidSyntax", "The body is not a JSON object."))?;
-        let names_user = object
-            .get("schemas")
-            .and_then(Value::as_array)
-            .is_some_and(|s| {
-                s.iter().any(|v| {
-                    v.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(USER_SCHEMA))
-                })
-            });
-        if !names_user {
-            return Err(ScimError::bad(
-                "invalidSyntax",
-                format!("The body's schemas must include {USER_SCHEMA}."),
-            ));
-        }
+        let object = names_schema(body, USER_SCHEMA)?;
         let mut draft = Draft::default();
         draft.set_all(object)?;
         Ok(draft)
@@ -210,50 +194,7 @@ impl Draft {
     /// Applies a PATCH request's operations (RFC 7644 §3.5.2) in order: `add` and `replace`
     /// set (one address is kept, so adding one replaces it), `remove` clears.
     pub fn patch(&mut self, body: &Value) -> Result<(), ScimError> {
-        const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-        let names_patch = body
-            .get("schemas")
-            .and_then(Value::as_array)
-            .is_some_and(|s| {
-                s.iter().any(|v| {
-                    v.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_SCHEMA))
-                })
-            });
-        if !names_patch {
-            return Err(ScimError::bad(
-                "invalidSyntax",
-                format!("A PATCH body's schemas must include {PATCH_SCHEMA}."),
-            ));
-        }
-        let operations = body
-            .get("Operations")
-            .or_else(|| body.get("operations"))
-            .and_then(Value::as_array)
-            .filter(|ops| !ops.is_empty())
-            .ok_or_else(|| {
-                ScimError::bad(
-                    "invalidSyntax",
-                    "A PATCH body has a non-empty Operations array.",
-                )
-            })?;
-        for operation in operations {
-            let op = operation
-                .get("op")
-                .and_then(Value::as_str)
-                .map(str::to_ascii_lowercase)
-                .unwrap_or_default();
-            let path = match operation.get("path") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(path)) => Some(Path::parse(path)?),
-                Some(_) => {
-                    return Err(ScimError::bad(
-                        "invalidPath",
-                        "An operation's path is a string.",
-                    ));
-                }
-            };
-            let value = operation.get("value");
+        for (op, path, value) in patch_operations(body)? {
             match (op.as_str(), path, value) {
                 ("add" | "replace", Some(path), Some(value)) => self.set(&path, value)?,
                 ("add" | "replace", None, Some(Value::Object(values))) => self.set_all(values)?,
@@ -298,37 +239,113 @@ impl Draft {
     }
 }
 
-/// An attribute path: `userName`, `emails.value`, `emails[type eq "work"].value` (the filter is
-/// read past: one address is kept), with or without the User schema's URN in front.
-struct Path {
-    attribute: String,
-    sub: Option<String>,
+/// The body as a JSON object whose `schemas` include `schema`.
+pub(super) fn names_schema<'a>(
+    body: &'a Value,
+    schema: &str,
+) -> Result<&'a Map<String, Value>, ScimError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "The body is not a JSON object."))?;
+    let named = object
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(schema)))
+        });
+    if !named {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            format!("The body's schemas must include {schema}."),
+        ));
+    }
+    Ok(object)
+}
+
+/// One PATCH operation: its op in lower case, its path, its value.
+pub(super) type Operation<'a> = (String, Option<Path>, Option<&'a Value>);
+
+/// A PATCH body's operations (RFC 7644 §3.5.2).
+pub(super) fn patch_operations(body: &Value) -> Result<Vec<Operation<'_>>, ScimError> {
+    const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    names_schema(body, PATCH_SCHEMA)?;
+    let operations = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Value::as_array)
+        .filter(|ops| !ops.is_empty())
+        .ok_or_else(|| {
+            ScimError::bad(
+                "invalidSyntax",
+                "A PATCH body has a non-empty Operations array.",
+            )
+        })?;
+    operations
+        .iter()
+        .map(|operation| {
+            let op = operation
+                .get("op")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            let path = match operation.get("path") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(path)) => Some(Path::parse(path)?),
+                Some(_) => {
+                    return Err(ScimError::bad(
+                        "invalidPath",
+                        "An operation's path is a string.",
+                    ));
+                }
+            };
+            Ok((op, path, operation.get("value")))
+        })
+        .collect()
+}
+
+/// An attribute path: `userName`, `emails.value`, `emails[type eq "work"].value`,
+/// `members[value eq "12"]`, with or without its schema's URN in front.
+pub(super) struct Path {
+    /// In lower case.
+    pub attribute: String,
+    /// After a `.`, in lower case.
+    pub sub: Option<String>,
+    /// Between `[` and `]`, as written (a User's address filter is read past: one is kept).
+    pub filter: Option<String>,
 }
 
 impl Path {
-    fn parse(raw: &str) -> Result<Path, ScimError> {
-        let lower = raw.trim().to_ascii_lowercase();
+    pub fn parse(raw: &str) -> Result<Path, ScimError> {
+        let trimmed = raw.trim();
+        let lower = trimmed.to_ascii_lowercase();
         if lower.starts_with(EXTENSION_PREFIX) {
             // An extension's attributes (the enterprise User's, …) are not kept.
             return Ok(Path {
                 attribute: "name".into(),
                 sub: None,
+                filter: None,
             });
         }
-        let path = lower.strip_prefix(USER_URN_PREFIX).unwrap_or(&lower);
-        let (attribute, rest) = match path.split_once('[') {
+        let skip = [USER_URN_PREFIX, GROUP_URN_PREFIX]
+            .iter()
+            .find(|prefix| lower.starts_with(*prefix))
+            .map_or(0, |prefix| prefix.len());
+        let path = &trimmed[skip..];
+        let (attribute, filter, rest) = match path.split_once('[') {
             Some((attribute, rest)) => {
-                let (_, after) = rest.split_once(']').ok_or_else(|| {
+                let (filter, after) = rest.split_once(']').ok_or_else(|| {
                     ScimError::bad(
                         "invalidPath",
                         format!("The path {raw:?} has an unclosed filter."),
                     )
                 })?;
-                (attribute, after.strip_prefix('.').unwrap_or(after))
+                let after = after.strip_prefix('.').unwrap_or(after);
+                (attribute, Some(filter.to_string()), after)
             }
             None => match path.split_once('.') {
-                Some((attribute, sub)) => (attribute, sub),
-                None => (path, ""),
+                Some((attribute, sub)) => (attribute, None, sub),
+                None => (path, None, ""),
             },
         };
         if attribute.is_empty() {
@@ -338,8 +355,9 @@ impl Path {
             ));
         }
         Ok(Path {
-            attribute: attribute.to_string(),
-            sub: (!rest.is_empty()).then(|| rest.to_string()),
+            attribute: attribute.to_ascii_lowercase(),
+            sub: (!rest.is_empty()).then(|| rest.to_ascii_lowercase()),
+            filter,
         })
     }
 }

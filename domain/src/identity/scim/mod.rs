@@ -12,7 +12,10 @@
 //! — sessions ended, every token refused — with an entry in its log by "SCIM" and a notice to
 //! the person; a deleted account stays, suspended, for the admins (SCIM answers 404 for it).
 //! Accounts the directory makes have no password: they sign in with single sign-on, linked by
-//! `externalId` = the provider's `sub` at their first sign-in (`identity::sso`).
+//! `externalId` = the provider's `sub` at their first sign-in (`identity::sso`). Its groups are
+//! teams' membership lists (`groups`).
+
+pub mod groups;
 
 use std::net::IpAddr;
 
@@ -265,7 +268,7 @@ pub enum UserFilter {
 }
 
 /// Accounts the directory has not deleted.
-fn visible() -> Condition {
+pub(super) fn visible() -> Condition {
     Condition::all().add(
         user::Column::Id.not_in_subquery(
             Query::select()
@@ -401,6 +404,22 @@ fn scim_user(u: user::Model, record: Option<&scim_account::Model>) -> ScimUser {
         created: u.created_at,
         modified: record.map_or(u.created_at, |r| r.modified_at),
     }
+}
+
+/// The `userName` of each of these accounts, by id: the directory's spelling, else the username.
+pub(super) async fn user_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(with_directory_records(db, rows)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.user_name))
+        .collect())
 }
 
 /// One account, or `NotFound` (also for one the directory deleted).
