@@ -1,5 +1,6 @@
 //! `/admin`, for instance admins: the instance's token policy (maximum lifetime, whether tokens
-//! must expire, the API explorer's token lifetime) at `/admin`, every account with suspension at
+//! must expire, the API explorer's token lifetime), single sign-on and SCIM (`app::scim`) at
+//! `/admin`, every account with suspension at
 //! `/admin/users`, and every token at `/admin/tokens` (`app::team_tokens`, without a team). The
 //! rules are `domain::tokens::policy` and `domain::identity::users`; the server functions refuse everyone else
 //! (403).
@@ -177,6 +178,7 @@ pub fn AdminPage() -> impl IntoView {
         <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
         <Loaded resource=policy render=move |policy| view! { <PolicyForm policy save/> }/>
         <SingleSignOnSettings/>
+        <crate::scim::ScimCredentials/>
     }
 }
 

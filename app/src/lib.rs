@@ -43,6 +43,7 @@ pub mod notifications;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod request;
+pub mod scim;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
