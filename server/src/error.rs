@@ -208,18 +208,28 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        let mut response = (self.status, Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"patdesk\""),
-            );
-        }
-        response
+        let response = (self.status, Json(body)).into_response();
+        with_refusal_headers(response, self.retry_after, "Bearer realm=\"patdesk\"")
     }
+}
+
+/// `Retry-After` when there is a wait, and `WWW-Authenticate: <challenge>` on a 401: what every
+/// refusal carries, the API's and SCIM's alike.
+pub(crate) fn with_refusal_headers(
+    mut response: Response,
+    retry_after: Option<u64>,
+    challenge: &'static str,
+) -> Response {
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
+    response
 }

@@ -4,12 +4,12 @@
 //! internal error's 500 (logged there) — is taken from `ApiError`, so that it is decided once.
 
 use axum::{
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 
 use super::scim_json;
-use crate::error::ApiError;
+use crate::error::{ApiError, with_refusal_headers};
 
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
@@ -90,18 +90,7 @@ impl IntoResponse for ScimError {
         if let Some(scim_type) = self.scim_type {
             body["scimType"] = scim_type.into();
         }
-        let mut response = scim_json(self.status, &body);
-        if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"patdesk-scim\""),
-            );
-        }
-        response
+        let response = scim_json(self.status, &body);
+        with_refusal_headers(response, self.retry_after, "Bearer realm=\"patdesk-scim\"")
     }
 }

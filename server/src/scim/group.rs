@@ -8,12 +8,12 @@ use domain::identity::scim::{
     groups::{GroupChange, ScimGroup, display_name},
     text_attribute,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{
     discovery::GROUP_SCHEMA,
     error::ScimError,
-    user::{Path, names_schema, patch_operations},
+    resource::{AttributePath, Patchable, names_schema},
 };
 
 pub fn render(group: &ScimGroup, base: &str) -> Value {
@@ -79,7 +79,7 @@ fn member_ids(value: &Value) -> Result<BTreeSet<i64>, ScimError> {
 }
 
 /// The member a path's filter names: `members[value eq "12"]`.
-fn filtered_member(path: &Path) -> Result<Option<i64>, ScimError> {
+fn filtered_member(path: &AttributePath) -> Result<Option<i64>, ScimError> {
     let Some(filter) = &path.filter else {
         return Ok(None);
     };
@@ -112,17 +112,22 @@ impl GroupDraft {
         Ok(draft)
     }
 
-    fn set_all(&mut self, object: &Map<String, Value>, adding: bool) -> Result<(), ScimError> {
-        for (key, value) in object {
-            match key.to_ascii_lowercase().as_str() {
-                "schemas" | "id" | "meta" => {}
-                _ => self.set(&Path::parse(key)?, value, adding)?,
-            }
-        }
-        Ok(())
+    pub fn into_change(self) -> Result<GroupChange, ScimError> {
+        let name = self
+            .display_name
+            .ok_or_else(|| ScimError::bad("invalidValue", "displayName is required."))?;
+        Ok(GroupChange {
+            display_name: display_name(&name)?,
+            external_id: text_attribute("externalId", self.external_id.as_deref())?,
+            members: self.members,
+        })
     }
+}
 
-    fn set(&mut self, path: &Path, value: &Value, adding: bool) -> Result<(), ScimError> {
+/// PATCH (`resource::Patchable::patch`): `add` adds members, `replace` sets them, `remove`
+/// takes them away (one by a filter, those listed in the value, or all).
+impl Patchable for GroupDraft {
+    fn set(&mut self, path: &AttributePath, value: &Value, adding: bool) -> Result<(), ScimError> {
         match path.attribute.as_str() {
             "displayname" => {
                 self.display_name = Some(
@@ -151,7 +156,7 @@ impl GroupDraft {
         Ok(())
     }
 
-    fn remove(&mut self, path: &Path, value: Option<&Value>) -> Result<(), ScimError> {
+    fn remove(&mut self, path: &AttributePath, value: Option<&Value>) -> Result<(), ScimError> {
         match path.attribute.as_str() {
             "displayname" => Err(ScimError::bad(
                 "mutability",
@@ -181,54 +186,6 @@ impl GroupDraft {
                 format!("patdesk's Group has no attribute {other:?} (see /scim/v2/Schemas)."),
             )),
         }
-    }
-
-    /// Applies a PATCH request's operations in order: `add` adds members, `replace` sets them,
-    /// `remove` takes them away (one by a filter, those listed in the value, or all).
-    pub fn patch(&mut self, body: &Value) -> Result<(), ScimError> {
-        for (op, path, value) in patch_operations(body)? {
-            match (op.as_str(), path, value) {
-                ("add" | "replace", Some(path), Some(value)) => {
-                    self.set(&path, value, op == "add")?
-                }
-                ("add" | "replace", None, Some(Value::Object(values))) => {
-                    self.set_all(values, op == "add")?
-                }
-                ("add" | "replace", _, _) => {
-                    return Err(ScimError::bad(
-                        "invalidValue",
-                        format!(
-                            "A {op} operation needs a value (an object of attributes when it has no path)."
-                        ),
-                    ));
-                }
-                ("remove", Some(path), value) => self.remove(&path, value)?,
-                ("remove", None, _) => {
-                    return Err(ScimError::bad(
-                        "noTarget",
-                        "A remove operation needs a path.",
-                    ));
-                }
-                _ => {
-                    return Err(ScimError::bad(
-                        "invalidSyntax",
-                        format!("Unknown PATCH operation {op:?}: use add, replace or remove."),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub fn into_change(self) -> Result<GroupChange, ScimError> {
-        let name = self
-            .display_name
-            .ok_or_else(|| ScimError::bad("invalidValue", "displayName is required."))?;
-        Ok(GroupChange {
-            display_name: display_name(&name)?,
-            external_id: text_attribute("externalId", self.external_id.as_deref())?,
-            members: self.members,
-        })
     }
 }
 

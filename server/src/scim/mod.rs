@@ -17,6 +17,7 @@ mod discovery;
 mod error;
 mod filter;
 mod group;
+mod resource;
 mod user;
 
 use std::collections::HashMap;
@@ -24,19 +25,19 @@ use std::collections::HashMap;
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Path, Query, Request, State, rejection::BytesRejection},
+    extract::{DefaultBodyLimit, Path, Request, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{any, get, post},
 };
-use domain::identity::scim::{self as rules, Directory, groups};
+use domain::identity::scim::{self as rules, Directory};
 use serde_json::Value;
 
 use self::{
     error::ScimError,
-    group::GroupDraft,
-    user::{Draft, Projection},
+    resource::{Groups, Users, create, delete, get_one, list, patch, replace},
+    user::Projection,
 };
 use crate::{
     api::{auth::count_failed_attempt, extract::Client},
@@ -47,22 +48,25 @@ use crate::{
 
 pub fn router(state: AppState) -> Router<AppState> {
     let users = Router::new()
-        .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route("/scim/v2/Users", get(list::<Users>).post(create::<Users>))
         .route("/scim/v2/Users/.search", post(search_users))
         .route(
             "/scim/v2/Users/{id}",
-            get(get_user)
-                .put(replace_user)
-                .patch(patch_user)
-                .delete(delete_user),
+            get(get_one::<Users>)
+                .put(replace::<Users>)
+                .patch(patch::<Users>)
+                .delete(delete::<Users>),
         )
-        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Groups",
+            get(list::<Groups>).post(create::<Groups>),
+        )
         .route(
             "/scim/v2/Groups/{id}",
-            get(get_group)
-                .put(replace_group)
-                .patch(patch_group)
-                .delete(delete_group),
+            get(get_one::<Groups>)
+                .put(replace::<Groups>)
+                .patch(patch::<Groups>)
+                .delete(delete::<Groups>),
         )
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
@@ -90,9 +94,9 @@ pub(crate) fn scim_json(status: StatusCode, body: &Value) -> Response {
     response
 }
 
-type Answer = Result<Response, ScimError>;
+pub(super) type Answer = Result<Response, ScimError>;
 
-fn ok(body: &Value) -> Answer {
+pub(super) fn ok(body: &Value) -> Answer {
     Ok(scim_json(StatusCode::OK, body))
 }
 
@@ -143,12 +147,12 @@ async fn authenticate(
 }
 
 /// Where `/scim/v2` is, for `meta.location`.
-fn base(state: &AppState) -> String {
+pub(super) fn base(state: &AppState) -> String {
     state.public_url.as_str().trim_end_matches('/').to_string()
 }
 
 /// A JSON body, or the SCIM error saying why not (413 over the limit).
-fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
+pub(super) fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ScimError::new(
@@ -164,20 +168,8 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
         .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}.")))
 }
 
-/// `/Users/{id}`: ids are numbers; anything else names no account.
-fn user_id(raw: &str) -> Result<i64, ScimError> {
-    raw.parse()
-        .map_err(|_| ScimError::not_found("No such user."))
-}
-
-/// `/Groups/{id}`: the same for groups.
-fn group_id(raw: &str) -> Result<i64, ScimError> {
-    raw.parse()
-        .map_err(|_| ScimError::not_found("No such group."))
-}
-
 /// 201 with the resource, and `Location` naming it.
-fn created_at(rendered: Value) -> Response {
+pub(super) fn created_at(rendered: Value) -> Response {
     let mut response = scim_json(StatusCode::CREATED, &rendered);
     if let Some(location) = rendered["meta"]["location"]
         .as_str()
@@ -240,12 +232,12 @@ async fn search_everything() -> ScimError {
 }
 
 /// What a list is asked for, from the query string or a `.search` body.
-struct ListRequest {
-    filter: Option<String>,
-    start_index: Option<i64>,
-    count: Option<i64>,
-    attributes: Option<String>,
-    excluded: Option<String>,
+pub(super) struct ListRequest {
+    pub(super) filter: Option<String>,
+    pub(super) start_index: Option<i64>,
+    pub(super) count: Option<i64>,
+    pub(super) attributes: Option<String>,
+    pub(super) excluded: Option<String>,
 }
 
 fn number(name: &str, raw: Option<&String>) -> Result<Option<i64>, ScimError> {
@@ -255,31 +247,6 @@ fn number(name: &str, raw: Option<&String>) -> Result<Option<i64>, ScimError> {
             .map_err(|_| ScimError::bad("invalidValue", format!("{name} is a whole number.")))
     })
     .transpose()
-}
-
-/// A list's parameters from the query string (names in any case).
-fn list_request(query: &HashMap<String, String>) -> Result<ListRequest, ScimError> {
-    let find = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    Ok(ListRequest {
-        filter: find("filter").cloned(),
-        start_index: number("startIndex", find("startIndex"))?,
-        count: number("count", find("count"))?,
-        attributes: find("attributes").cloned(),
-        excluded: find("excludedAttributes").cloned(),
-    })
-}
-
-async fn list_users(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Answer {
-    list(&state, &directory, list_request(&query)?).await
 }
 
 /// `POST /Users/.search` (RFC 7644 §3.4.3): a list with its parameters in a SearchRequest.
@@ -321,13 +288,30 @@ async fn search_users(
         attributes: text("attributes")?,
         excluded: text("excludedAttributes")?,
     };
-    list(&state, &directory, request).await
+    resource::list_with::<Users>(&state, &directory, request).await
 }
 
 impl ListRequest {
+    /// A list's parameters from the query string (names in any case).
+    pub(super) fn from_query(query: &HashMap<String, String>) -> Result<ListRequest, ScimError> {
+        let find = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        Ok(ListRequest {
+            filter: find("filter").cloned(),
+            start_index: number("startIndex", find("startIndex"))?,
+            count: number("count", find("count"))?,
+            attributes: find("attributes").cloned(),
+            excluded: find("excludedAttributes").cloned(),
+        })
+    }
+
     /// RFC 7644 §3.4.2.4: where the page starts (from 1; below 1 is 1), how many it skips, and
     /// how many it holds at most (a negative count is 0; at most `MAX_RESULTS`).
-    fn page(&self) -> (i64, u64, u64) {
+    pub(super) fn page(&self) -> (i64, u64, u64) {
         let start = self.start_index.unwrap_or(1).max(1);
         let max = discovery::MAX_RESULTS as i64;
         let count = self.count.unwrap_or(max).clamp(0, max);
@@ -335,7 +319,7 @@ impl ListRequest {
     }
 
     /// A ListResponse of `resources`, narrowed as asked.
-    fn answer(&self, start: i64, total: u64, resources: Vec<Value>) -> Answer {
+    pub(super) fn answer(&self, start: i64, total: u64, resources: Vec<Value>) -> Answer {
         let projection = Projection::new(self.attributes.as_deref(), self.excluded.as_deref());
         let resources: Vec<Value> = resources.into_iter().map(|r| projection.apply(r)).collect();
         ok(&serde_json::json!({
@@ -346,160 +330,4 @@ impl ListRequest {
             "Resources": resources,
         }))
     }
-}
-
-async fn list(state: &AppState, directory: &Directory, request: ListRequest) -> Answer {
-    let filter = request.filter.as_deref().map(filter::parse).transpose()?;
-    let (start, skip, count) = request.page();
-    let (total, users) = rules::list(&state.db, directory, filter.as_ref(), skip, count).await?;
-    let base = base(state);
-    let resources = users.iter().map(|u| user::render(u, &base)).collect();
-    request.answer(start, total, resources)
-}
-
-async fn get_user(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Answer {
-    let found = rules::get(&state.db, &directory, user_id(&id)?).await?;
-    let find = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    let projection = Projection::new(find("attributes"), find("excludedAttributes"));
-    ok(&projection.apply(user::render(&found, &base(&state))))
-}
-
-async fn create_user(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let change = Draft::from_body(&json_body(body)?)?.into_change()?;
-    let created = rules::create(&state.db, &directory, change, ip).await?;
-    Ok(created_at(user::render(&created, &base(&state))))
-}
-
-async fn replace_user(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let id = user_id(&id)?;
-    let change = Draft::from_body(&json_body(body)?)?.into_change()?;
-    let replaced = rules::replace(&state.db, &directory, id, change, ip).await?;
-    ok(&user::render(&replaced, &base(&state)))
-}
-
-async fn patch_user(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let id = user_id(&id)?;
-    let body = json_body(body)?;
-    let current = rules::get(&state.db, &directory, id).await?;
-    let mut draft = Draft::of(&current);
-    draft.patch(&body)?;
-    let patched = rules::replace(&state.db, &directory, id, draft.into_change()?, ip).await?;
-    ok(&user::render(&patched, &base(&state)))
-}
-
-async fn delete_user(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ScimError> {
-    rules::delete(&state.db, &directory, user_id(&id)?, ip).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn list_groups(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Answer {
-    let request = list_request(&query)?;
-    let filter = request
-        .filter
-        .as_deref()
-        .map(filter::parse_group)
-        .transpose()?;
-    let (start, skip, count) = request.page();
-    let (total, found) = groups::list(&state.db, &directory, filter.as_ref(), skip, count).await?;
-    let base = base(&state);
-    let resources = found.iter().map(|g| group::render(g, &base)).collect();
-    request.answer(start, total, resources)
-}
-
-async fn get_group(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Answer {
-    let found = groups::get(&state.db, &directory, group_id(&id)?).await?;
-    let request = list_request(&query)?;
-    let projection = Projection::new(request.attributes.as_deref(), request.excluded.as_deref());
-    ok(&projection.apply(group::render(&found, &base(&state))))
-}
-
-async fn create_group(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let change = GroupDraft::from_body(&json_body(body)?)?.into_change()?;
-    let created = groups::create(&state.db, &directory, change, ip).await?;
-    Ok(created_at(group::render(&created, &base(&state))))
-}
-
-async fn replace_group(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let id = group_id(&id)?;
-    let change = GroupDraft::from_body(&json_body(body)?)?.into_change()?;
-    let replaced = groups::replace(&state.db, &directory, id, change, ip).await?;
-    ok(&group::render(&replaced, &base(&state)))
-}
-
-async fn patch_group(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let id = group_id(&id)?;
-    let body = json_body(body)?;
-    let current = groups::get(&state.db, &directory, id).await?;
-    let mut draft = GroupDraft::of(&current);
-    draft.patch(&body)?;
-    let patched = groups::replace(&state.db, &directory, id, draft.into_change()?, ip).await?;
-    ok(&group::render(&patched, &base(&state)))
-}
-
-async fn delete_group(
-    State(state): State<AppState>,
-    axum::Extension(directory): axum::Extension<Directory>,
-    Client(ip): Client,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ScimError> {
-    groups::delete(&state.db, &directory, group_id(&id)?, ip).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -12,13 +12,13 @@ use domain::identity::{
     names::Email,
     scim::{ScimUser, UserChange, text_attribute, user_name},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{discovery::USER_SCHEMA, error::ScimError};
-
-const USER_URN_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:user:";
-const GROUP_URN_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:group:";
-const EXTENSION_PREFIX: &str = "urn:ietf:params:scim:schemas:extension:";
+use super::{
+    discovery::USER_SCHEMA,
+    error::ScimError,
+    resource::{AttributePath, Patchable, USER_URN_PREFIX, names_schema},
+};
 
 /// RFC 7643 §4.1's User attributes that patdesk does not keep.
 const NOT_KEPT: &[&str] = &[
@@ -139,23 +139,29 @@ impl Draft {
     pub fn from_body(body: &Value) -> Result<Self, ScimError> {
         let object = names_schema(body, USER_SCHEMA)?;
         let mut draft = Draft::default();
-        draft.set_all(object)?;
+        draft.set_all(object, false)?;
         Ok(draft)
     }
 
-    /// Sets each attribute of a JSON object (a body, or a PATCH operation's value without a
-    /// path).
-    fn set_all(&mut self, object: &Map<String, Value>) -> Result<(), ScimError> {
-        for (key, value) in object {
-            match key.to_ascii_lowercase().as_str() {
-                "schemas" | "id" | "meta" => {}
-                _ => self.set(&Path::parse(key)?, value)?,
-            }
-        }
-        Ok(())
+    /// The checked change; `userName` is required.
+    pub fn into_change(self) -> Result<UserChange, ScimError> {
+        let raw_name = self
+            .user_name
+            .ok_or_else(|| ScimError::bad("invalidValue", "userName is required."))?;
+        Ok(UserChange {
+            user_name: user_name(&raw_name)?,
+            external_id: text_attribute("externalId", self.external_id.as_deref())?,
+            display_name: text_attribute("displayName", self.display_name.as_deref())?,
+            email: self.email.as_deref().map(Email::parse).transpose()?,
+            active: self.active,
+        })
     }
+}
 
-    fn set(&mut self, path: &Path, value: &Value) -> Result<(), ScimError> {
+/// PATCH (`resource::Patchable::patch`): `add` and `replace` set, `remove` clears.
+impl Patchable for Draft {
+    /// One address is kept, so adding one replaces it.
+    fn set(&mut self, path: &AttributePath, value: &Value, _adding: bool) -> Result<(), ScimError> {
         match (path.attribute.as_str(), path.sub.as_deref()) {
             ("username", None) => self.user_name = Some(string("userName", value)?),
             ("externalid", None) => self.external_id = optional_string("externalId", value)?,
@@ -170,7 +176,7 @@ impl Draft {
         Ok(())
     }
 
-    fn remove(&mut self, path: &Path) -> Result<(), ScimError> {
+    fn remove(&mut self, path: &AttributePath, _value: Option<&Value>) -> Result<(), ScimError> {
         match (path.attribute.as_str(), path.sub.as_deref()) {
             ("username", _) | ("active", _) => {
                 return Err(ScimError::bad(
@@ -189,176 +195,6 @@ impl Draft {
             (attribute, _) => return Err(unknown(attribute)),
         }
         Ok(())
-    }
-
-    /// Applies a PATCH request's operations (RFC 7644 §3.5.2) in order: `add` and `replace`
-    /// set (one address is kept, so adding one replaces it), `remove` clears.
-    pub fn patch(&mut self, body: &Value) -> Result<(), ScimError> {
-        for (op, path, value) in patch_operations(body)? {
-            match (op.as_str(), path, value) {
-                ("add" | "replace", Some(path), Some(value)) => self.set(&path, value)?,
-                ("add" | "replace", None, Some(Value::Object(values))) => self.set_all(values)?,
-                ("add" | "replace", _, _) => {
-                    return Err(ScimError::bad(
-                        "invalidValue",
-                        format!(
-                            "A {op} operation needs a value (an object of attributes when it has no path)."
-                        ),
-                    ));
-                }
-                ("remove", Some(path), _) => self.remove(&path)?,
-                ("remove", None, _) => {
-                    return Err(ScimError::bad(
-                        "noTarget",
-                        "A remove operation needs a path.",
-                    ));
-                }
-                _ => {
-                    return Err(ScimError::bad(
-                        "invalidSyntax",
-                        format!("Unknown PATCH operation {op:?}: use add, replace or remove."),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The checked change; `userName` is required.
-    pub fn into_change(self) -> Result<UserChange, ScimError> {
-        let raw_name = self
-            .user_name
-            .ok_or_else(|| ScimError::bad("invalidValue", "userName is required."))?;
-        Ok(UserChange {
-            user_name: user_name(&raw_name)?,
-            external_id: text_attribute("externalId", self.external_id.as_deref())?,
-            display_name: text_attribute("displayName", self.display_name.as_deref())?,
-            email: self.email.as_deref().map(Email::parse).transpose()?,
-            active: self.active,
-        })
-    }
-}
-
-/// The body as a JSON object whose `schemas` include `schema`.
-pub(super) fn names_schema<'a>(
-    body: &'a Value,
-    schema: &str,
-) -> Result<&'a Map<String, Value>, ScimError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| ScimError::bad("invalidSyntax", "The body is not a JSON object."))?;
-    let named = object
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| {
-            s.iter()
-                .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(schema)))
-        });
-    if !named {
-        return Err(ScimError::bad(
-            "invalidSyntax",
-            format!("The body's schemas must include {schema}."),
-        ));
-    }
-    Ok(object)
-}
-
-/// One PATCH operation: its op in lower case, its path, its value.
-pub(super) type Operation<'a> = (String, Option<Path>, Option<&'a Value>);
-
-/// A PATCH body's operations (RFC 7644 §3.5.2).
-pub(super) fn patch_operations(body: &Value) -> Result<Vec<Operation<'_>>, ScimError> {
-    const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-    names_schema(body, PATCH_SCHEMA)?;
-    let operations = body
-        .get("Operations")
-        .or_else(|| body.get("operations"))
-        .and_then(Value::as_array)
-        .filter(|ops| !ops.is_empty())
-        .ok_or_else(|| {
-            ScimError::bad(
-                "invalidSyntax",
-                "A PATCH body has a non-empty Operations array.",
-            )
-        })?;
-    operations
-        .iter()
-        .map(|operation| {
-            let op = operation
-                .get("op")
-                .and_then(Value::as_str)
-                .map(str::to_ascii_lowercase)
-                .unwrap_or_default();
-            let path = match operation.get("path") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(path)) => Some(Path::parse(path)?),
-                Some(_) => {
-                    return Err(ScimError::bad(
-                        "invalidPath",
-                        "An operation's path is a string.",
-                    ));
-                }
-            };
-            Ok((op, path, operation.get("value")))
-        })
-        .collect()
-}
-
-/// An attribute path: `userName`, `emails.value`, `emails[type eq "work"].value`,
-/// `members[value eq "12"]`, with or without its schema's URN in front.
-pub(super) struct Path {
-    /// In lower case.
-    pub attribute: String,
-    /// After a `.`, in lower case.
-    pub sub: Option<String>,
-    /// Between `[` and `]`, as written (a User's address filter is read past: one is kept).
-    pub filter: Option<String>,
-}
-
-impl Path {
-    pub fn parse(raw: &str) -> Result<Path, ScimError> {
-        let trimmed = raw.trim();
-        let lower = trimmed.to_ascii_lowercase();
-        if lower.starts_with(EXTENSION_PREFIX) {
-            // An extension's attributes (the enterprise User's, …) are not kept.
-            return Ok(Path {
-                attribute: "name".into(),
-                sub: None,
-                filter: None,
-            });
-        }
-        let skip = [USER_URN_PREFIX, GROUP_URN_PREFIX]
-            .iter()
-            .find(|prefix| lower.starts_with(*prefix))
-            .map_or(0, |prefix| prefix.len());
-        let path = &trimmed[skip..];
-        let (attribute, filter, rest) = match path.split_once('[') {
-            Some((attribute, rest)) => {
-                let (filter, after) = rest.split_once(']').ok_or_else(|| {
-                    ScimError::bad(
-                        "invalidPath",
-                        format!("The path {raw:?} has an unclosed filter."),
-                    )
-                })?;
-                let after = after.strip_prefix('.').unwrap_or(after);
-                (attribute, Some(filter.to_string()), after)
-            }
-            None => match path.split_once('.') {
-                Some((attribute, sub)) => (attribute, None, sub),
-                None => (path, None, ""),
-            },
-        };
-        if attribute.is_empty() {
-            return Err(ScimError::bad(
-                "invalidPath",
-                format!("The path {raw:?} names no attribute."),
-            ));
-        }
-        Ok(Path {
-            attribute: attribute.to_ascii_lowercase(),
-            sub: (!rest.is_empty()).then(|| rest.to_ascii_lowercase()),
-            filter,
-        })
     }
 }
 

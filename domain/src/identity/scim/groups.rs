@@ -24,7 +24,7 @@ use sea_orm::{
     SqlErr,
 };
 
-use super::{Directory, user_names, visible};
+use super::{Directory, page_of, user_names, visible};
 use crate::{
     Actor,
     activity::{self, Event, Kind},
@@ -91,21 +91,8 @@ pub async fn list(
             Condition::all().add(scim_group::Column::ExternalId.eq(id.as_str()))
         }
     };
-    let total = scim_group::Entity::find()
-        .filter(condition.clone())
-        .count(db)
-        .await?;
-    let rows = if count == 0 {
-        Vec::new()
-    } else {
-        scim_group::Entity::find()
-            .filter(condition)
-            .order_by_asc(scim_group::Column::Id)
-            .offset(skip)
-            .limit(count)
-            .all(db)
-            .await?
-    };
+    let (total, rows) =
+        page_of::<scim_group::Entity>(db, condition, scim_group::Column::Id, skip, count).await?;
     Ok((total, described(db, rows).await?))
 }
 

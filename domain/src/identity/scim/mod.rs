@@ -52,16 +52,19 @@ pub struct Credential {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-fn credential_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid(
-            "name",
-            "Name the directory that will use it (1 to 100 characters: \"Okta\", say).",
-        ));
+/// `raw`, trimmed: 1 to `max` visible characters, or `refusal` about `field`.
+fn bounded(field: &'static str, raw: &str, max: usize, refusal: &str) -> Result<String> {
+    let value = raw.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(Error::invalid(field, refusal));
     }
-    crate::text::check_visible("name", name)?;
-    Ok(name.to_string())
+    crate::text::check_visible(field, value)?;
+    Ok(value.to_string())
+}
+
+fn credential_name(raw: &str) -> Result<String> {
+    let refusal = "Name the directory that will use it (1 to 100 characters: \"Okta\", say).";
+    bounded("name", raw, 100, refusal)
 }
 
 /// Makes a SCIM credential (instance admins and the operator); the secret is returned once,
@@ -224,15 +227,12 @@ pub struct UserChange {
 
 /// A directory's `userName`: 1 to 255 visible characters (an email address, often).
 pub fn user_name(raw: &str) -> Result<String> {
-    let value = raw.trim();
-    if value.is_empty() || value.chars().count() > 255 {
-        return Err(Error::invalid(
-            "userName",
-            "userName is 1 to 255 characters long.",
-        ));
-    }
-    crate::text::check_visible("userName", value)?;
-    Ok(value.to_string())
+    bounded(
+        "userName",
+        raw,
+        255,
+        "userName is 1 to 255 characters long.",
+    )
 }
 
 /// Checks the free-text attributes of a change: `externalId` up to 255 characters of one line,
@@ -353,22 +353,36 @@ pub async fn list(
     if let Some(filter) = filter {
         condition = condition.add(matching(filter));
     }
-    let total = user::Entity::find()
-        .filter(condition.clone())
-        .count(db)
-        .await?;
+    let (total, rows) =
+        page_of::<user::Entity>(db, condition, user::Column::Id, skip, count).await?;
+    Ok((total, with_directory_records(db, rows).await?))
+}
+
+/// The rows of `E` matching `condition`, by `order`: `skip` from the first, at most `count`,
+/// and how many match in all.
+pub(super) async fn page_of<E: EntityTrait>(
+    db: &DatabaseConnection,
+    condition: Condition,
+    order: E::Column,
+    skip: u64,
+    count: u64,
+) -> Result<(u64, Vec<E::Model>)>
+where
+    E::Model: Sync,
+{
+    let total = E::find().filter(condition.clone()).count(db).await?;
     let rows = if count == 0 {
         Vec::new()
     } else {
-        user::Entity::find()
+        E::find()
             .filter(condition)
-            .order_by_asc(user::Column::Id)
+            .order_by_asc(order)
             .offset(skip)
             .limit(count)
             .all(db)
             .await?
     };
-    Ok((total, with_directory_records(db, rows).await?))
+    Ok((total, rows))
 }
 
 async fn with_directory_records(
