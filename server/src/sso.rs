@@ -18,8 +18,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use domain::identity::sso::{self, SsoClaims};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
     core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreProviderMetadata},
     reqwest,
 };
@@ -113,17 +113,7 @@ impl Sso {
     }
 
     /// The OpenID client for these settings and the provider's `metadata`.
-    fn client(
-        &self,
-        metadata: CoreProviderMetadata,
-    ) -> CoreClient<
-        EndpointSet,
-        EndpointNotSet,
-        EndpointNotSet,
-        EndpointNotSet,
-        EndpointMaybeSet,
-        EndpointMaybeSet,
-    > {
+    fn client(&self, metadata: CoreProviderMetadata) -> SsoClient {
         CoreClient::from_provider_metadata(
             metadata,
             self.settings.client_id.clone(),
@@ -336,6 +326,10 @@ async fn verified_claims(sso: &Sso, started: &Started, code: String) -> Result<S
         }
         Err(error) => return Err(rejected(&error)),
     };
+    let groups = match groups_claim(id_token) {
+        Some(groups) => Some(groups),
+        None => userinfo_groups(sso, &client, tokens.access_token(), verified.subject()).await,
+    };
     Ok(SsoClaims {
         issuer: verified.issuer().as_str().to_string(),
         subject: verified.subject().as_str().to_string(),
@@ -344,8 +338,54 @@ async fn verified_claims(sso: &Sso, started: &Started, code: String) -> Result<S
             .map(|u| u.as_str().to_string()),
         email: verified.email().map(|e| e.as_str().to_string()),
         email_verified: verified.email_verified().unwrap_or(false),
-        groups: groups_claim(id_token),
+        groups,
     })
+}
+
+/// The client [`Sso::client`] makes: authorization endpoint set, token and userinfo endpoints
+/// as the provider's metadata has them.
+type SsoClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// The `groups` a userinfo answer may carry (the only claim patdesk reads beyond the standard
+/// ones).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct GroupsClaim {
+    #[serde(default)]
+    groups: Option<Vec<String>>,
+}
+
+impl openidconnect::AdditionalClaims for GroupsClaim {}
+
+/// The `groups` of the provider's userinfo, for providers that put them there rather than in
+/// the ID token (Okta's default, for one). `openidconnect` checks that the answer is about the
+/// subject the ID token named. A provider without a userinfo endpoint, or one that fails,
+/// leaves memberships as they are (logged): the sign-in itself has passed every check.
+async fn userinfo_groups(
+    sso: &Sso,
+    client: &SsoClient,
+    access_token: &openidconnect::AccessToken,
+    subject: &openidconnect::SubjectIdentifier,
+) -> Option<Vec<String>> {
+    let request = client
+        .user_info(access_token.clone(), Some(subject.clone()))
+        .ok()?;
+    match request
+        .request_async::<GroupsClaim, _, openidconnect::core::CoreGenderClaim>(&sso.http)
+        .await
+    {
+        Ok(claims) => claims.additional_claims().groups.clone(),
+        Err(error) => {
+            tracing::warn!(%error, "single sign-on: the userinfo request failed; memberships left as they are");
+            None
+        }
+    }
 }
 
 /// The `groups` claim of an ID token already verified above (`openidconnect`'s typed claims

@@ -662,3 +662,49 @@ async fn mapped_groups_add_change_and_remove_memberships_and_tokens_follow_at_on
                   WHERE u.username = 'gina' AND a.target LIKE '%(group sync)'";
     assert_eq!(count(&db, synced, []).await, 3);
 }
+
+/// A provider that puts `groups` in its userinfo rather than in the ID token (Okta's default):
+/// patdesk reads them there, and believes a userinfo answer only about the ID token's subject.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_from_the_userinfo_endpoint_count_when_the_id_token_has_none() {
+    let idp = ForgedIdp::start("patdesk-tests").await;
+    let server = server_with_forged(&idp);
+    support::alice_owns_ops(&server);
+    ok(cli(
+        &server,
+        &[
+            "sso",
+            "map-group",
+            "forged-devs",
+            "--team",
+            "ops",
+            "--role",
+            "reader",
+        ],
+        None,
+    ));
+    let db = server.connect_database().await;
+    let in_ops = "SELECT COUNT(*) AS n FROM memberships m JOIN teams t ON t.id = m.team_id \
+                  JOIN identities i ON i.user_id = m.user_id \
+                  WHERE t.slug = 'ops' AND i.subject = 'forged-subject'";
+
+    idp.userinfo("forged-subject", Some(&["forged-devs"]));
+    let (response, _) = forged_sign_in(&server).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(&db, in_ops, []).await,
+        1,
+        "joined ops from userinfo's groups"
+    );
+
+    // An answer about someone else is not believed: memberships stay as they are.
+    idp.userinfo("someone-else", Some(&[]));
+    let (response, _) = forged_sign_in(&server).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&db, in_ops, []).await, 1);
+
+    idp.userinfo("forged-subject", Some(&[]));
+    let (response, _) = forged_sign_in(&server).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&db, in_ops, []).await, 0, "left ops with the group");
+}

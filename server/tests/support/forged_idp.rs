@@ -50,6 +50,8 @@ struct Inner {
     lie: Lie,
     nonce: Option<String>,
     rotated: bool,
+    /// What the userinfo endpoint says: its `sub`, and `groups` when set.
+    userinfo: (String, Option<Vec<String>>),
 }
 
 #[derive(Clone)]
@@ -91,6 +93,7 @@ impl ForgedIdp {
                 lie: Lie::None,
                 nonce: None,
                 rotated: false,
+                userinfo: ("forged-subject".to_string(), None),
             })),
         };
         let app = Router::new()
@@ -98,9 +101,18 @@ impl ForgedIdp {
             .route("/jwks", get(jwks))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
             .with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         ForgedIdp { issuer, shared }
+    }
+
+    /// What the userinfo endpoint answers from now on (the ID token never has groups).
+    pub fn userinfo(&self, sub: &str, groups: Option<&[&str]>) {
+        self.shared.inner.lock().unwrap().userinfo = (
+            sub.to_string(),
+            groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        );
     }
 
     /// How the next ID token is wrong.
@@ -119,6 +131,7 @@ async fn discovery(State(shared): State<Shared>) -> impl IntoResponse {
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -154,6 +167,14 @@ async fn authorize(
         "{}?code=forged-code&state={}",
         query.redirect_uri, query.state
     ))
+}
+
+async fn userinfo(State(shared): State<Shared>) -> impl IntoResponse {
+    let (sub, groups) = shared.inner.lock().unwrap().userinfo.clone();
+    match groups {
+        Some(groups) => Json(json!({"sub": sub, "groups": groups})),
+        None => Json(json!({"sub": sub})),
+    }
 }
 
 async fn token(State(shared): State<Shared>) -> impl IntoResponse {
