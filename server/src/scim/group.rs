@@ -206,10 +206,7 @@ mod tests {
 
     fn patched(operations: Value) -> Result<GroupChange, ScimError> {
         let mut draft = GroupDraft::of(&group());
-        draft.patch(&json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": operations,
-        }))?;
+        draft.patch(&super::super::resource::patch_request(operations))?;
         draft.into_change()
     }
 

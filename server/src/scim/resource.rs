@@ -481,3 +481,12 @@ pub(super) async fn delete<R: Resource>(
     R::delete(&state.db, &directory, id_of::<R>(&id)?, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A PATCH request's body with these operations (for the drafts' unit tests).
+#[cfg(test)]
+pub(super) fn patch_request(operations: Value) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": operations,
+    })
+}

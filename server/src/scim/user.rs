@@ -281,10 +281,7 @@ mod tests {
 
     fn patched(operations: Value) -> Result<UserChange, ScimError> {
         let mut draft = Draft::of(&user());
-        draft.patch(&json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": operations,
-        }))?;
+        draft.patch(&super::super::resource::patch_request(operations))?;
         draft.into_change()
     }
 

@@ -22,7 +22,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, sea_query::Query,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    sea_query::{IntoCondition, Query, SelectStatement},
 };
 
 use super::{
@@ -267,16 +268,19 @@ pub enum UserFilter {
     Email(String),
 }
 
+/// The ids of accounts whose directory record matches `condition`.
+fn recorded(condition: impl IntoCondition) -> SelectStatement {
+    Query::select()
+        .column(scim_account::Column::UserId)
+        .from(scim_account::Entity)
+        .cond_where(condition)
+        .to_owned()
+}
+
 /// Accounts the directory has not deleted.
 pub(super) fn visible() -> Condition {
     Condition::all().add(
-        user::Column::Id.not_in_subquery(
-            Query::select()
-                .column(scim_account::Column::UserId)
-                .from(scim_account::Entity)
-                .and_where(scim_account::Column::RemovedAt.is_not_null())
-                .to_owned(),
-        ),
+        user::Column::Id.not_in_subquery(recorded(scim_account::Column::RemovedAt.is_not_null())),
     )
 }
 
@@ -284,28 +288,13 @@ pub(super) fn visible() -> Condition {
 /// it gave one, else the patdesk username.
 fn named(name: &str) -> Condition {
     let key = name.trim().to_lowercase();
+    let spelled = scim_account::Column::UserNameKey;
     Condition::any()
-        .add(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(scim_account::Column::UserId)
-                    .from(scim_account::Entity)
-                    .and_where(scim_account::Column::UserNameKey.eq(key.as_str()))
-                    .to_owned(),
-            ),
-        )
+        .add(user::Column::Id.in_subquery(recorded(spelled.eq(key.as_str()))))
         .add(
             Condition::all()
                 .add(user::Column::Username.eq(key.as_str()))
-                .add(
-                    user::Column::Id.not_in_subquery(
-                        Query::select()
-                            .column(scim_account::Column::UserId)
-                            .from(scim_account::Entity)
-                            .and_where(scim_account::Column::UserNameKey.is_not_null())
-                            .to_owned(),
-                    ),
-                ),
+                .add(user::Column::Id.not_in_subquery(recorded(spelled.is_not_null()))),
         )
 }
 
@@ -329,13 +318,8 @@ fn matching(filter: &UserFilter) -> Condition {
             Condition::all().add(user::Column::EmailKey.eq(address.trim().to_lowercase()))
         }
         UserFilter::ExternalId(id) => Condition::all().add(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(scim_account::Column::UserId)
-                    .from(scim_account::Entity)
-                    .and_where(scim_account::Column::ExternalId.eq(id.as_str()))
-                    .to_owned(),
-            ),
+            user::Column::Id
+                .in_subquery(recorded(scim_account::Column::ExternalId.eq(id.as_str()))),
         ),
     }
 }
