@@ -7,6 +7,10 @@ export const baseURL = `http://127.0.0.1:${port}`;
 // A real OpenID provider for single sign-on (oidc-provider-mock, installed by
 // scripts/ensure-tools.sh under target/oidc-venv), on the next port.
 export const issuer = `http://127.0.0.1:${port + 1}`;
+// With PostgreSQL (PATDESK_TEST_POSTGRES_URL, as `.ci/run` sets it), a second server on a
+// throw-away database there, two ports up, for the single sign-on specs ("sso on postgres").
+const postgres = process.env.PATDESK_TEST_POSTGRES_URL;
+const postgresURL = `http://127.0.0.1:${port + 2}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -38,6 +42,9 @@ export default defineConfig({
   projects: [
     { name: "app", testMatch: /.*\.spec\.ts/, teardown: "leak check" },
     { name: "leak check", testMatch: /leaks\.teardown\.ts/ },
+    ...(postgres
+      ? [{ name: "sso on postgres", testMatch: /sso\.spec\.ts/, use: { baseURL: postgresURL } }]
+      : []),
   ],
   webServer: [
     {
@@ -56,5 +63,17 @@ export default defineConfig({
       stdout: "ignore",
       stderr: "pipe",
     },
+    ...(postgres
+      ? [
+          {
+            command: `PATDESK_E2E_ISSUER=${issuer} sh ./start-server.sh ${port + 2} '${postgres}'`,
+            url: `${postgresURL}/readyz`,
+            reuseExistingServer: false,
+            timeout: 60_000,
+            stdout: "ignore" as const,
+            stderr: "pipe" as const,
+          },
+        ]
+      : []),
   ],
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { expect, Page } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery staple";
 const root = path.resolve(__dirname, "..");
@@ -10,13 +10,22 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 }
 
-/** Runs the real `patdesk` CLI against the server's database (see start-server.sh). */
+/** The database of the server the running test's project uses (see start-server.sh). */
+function databaseUrl(): string {
+  const postgres = process.env.PATDESK_TEST_POSTGRES_URL;
+  if (postgres && test.info().project.name === "sso on postgres") {
+    return `${postgres.replace(/\/[^/]*$/, "")}/patdesk_e2e`;
+  }
+  return `sqlite://${path.join(root, ".tmp/patdesk.db")}`;
+}
+
+/** Runs the real `patdesk` CLI against the server's database. */
 export function cli(args: string[], input?: string): string {
   return execFileSync(path.join(root, "../target/release/patdesk"), args, {
     input: input ?? "",
     env: {
       PATH: process.env.PATH ?? "",
-      DATABASE_URL: `sqlite://${path.join(root, ".tmp/patdesk.db")}`,
+      DATABASE_URL: databaseUrl(),
     },
   }).toString();
 }
