@@ -27,6 +27,15 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// What `activity.actor_kind` stores for an actor that is not a user.
+    fn stored_kind(self) -> Option<&'static str> {
+        match self {
+            Actor::User(_) => None,
+            Actor::Operator => Some("operator"),
+            Actor::Directory => Some("directory"),
+        }
+    }
+
     pub fn user_id(self) -> Option<i64> {
         match self {
             Actor::User(id) => Some(id),
@@ -185,16 +194,11 @@ impl Kind {
         Kind::ALL.iter().copied().find(|kind| kind.as_str() == name)
     }
 
-    /// Who the log names for an entry with no acting user: the leak reporter, the directory,
-    /// or the operator.
+    /// Who the log names for an entry with no acting user and no stored `actor_kind`: the leak
+    /// reporter, or (entries made before the column) the operator.
     fn anonymous_actor(self) -> &'static str {
         match self {
             Kind::TokenReportedLeaked | Kind::OldValueReportedLeaked => LEAK_REPORT,
-            Kind::ScimProvisioned
-            | Kind::ScimUpdated
-            | Kind::ScimDeactivated
-            | Kind::ScimReactivated
-            | Kind::ScimDeleted => DIRECTORY,
             _ => OPERATOR,
         }
     }
@@ -283,6 +287,7 @@ pub async fn record_at(db: &impl ConnectionTrait, event: Event, at: DateTime<Utc
     activity::ActiveModel {
         user_id: Set(event.owner),
         actor_id: Set(event.actor.user_id()),
+        actor_kind: Set(event.actor.stored_kind().map(str::to_string)),
         kind: Set(event.kind.as_str().to_string()),
         token_id: Set(event.token_id),
         ip: Set(event.ip),
@@ -340,9 +345,12 @@ pub async fn list_for_user(
         .map(|m| Entry {
             actor: match m.actor_id {
                 Some(id) => names.get(&id).cloned().unwrap_or_default(),
-                None => Kind::parse(&m.kind)
-                    .map_or(OPERATOR, Kind::anonymous_actor)
-                    .to_string(),
+                None => match m.actor_kind.as_deref() {
+                    Some("directory") => DIRECTORY,
+                    Some(_) => OPERATOR,
+                    None => Kind::parse(&m.kind).map_or(OPERATOR, Kind::anonymous_actor),
+                }
+                .to_string(),
             },
             id: m.id,
             what: crate::db::known("activity.kind", &m.kind, Kind::parse)

@@ -7,11 +7,12 @@
 //! whether the directory made the account, and when it deleted it (the account stays,
 //! suspended, for its tokens' and its activity's sake; SCIM no longer sees it); `scim_groups`,
 //! a directory's groups, each a team's membership list with the role it gives, and
-//! `scim_group_members`, who is in each.
+//! `scim_group_members`, who is in each; `activity.actor_kind`, who acted when no user did
+//! (`directory`, `operator`), so that the log names the directory for what SCIM did.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::steps::{Unique, cascade_fk, create_index, forward_only};
+use crate::steps::{Unique, add_columns, cascade_fk, create_index, forward_only};
 
 forward_only!(|manager| {
     manager
@@ -120,5 +121,6 @@ forward_only!(|manager| {
                 .foreign_key(&mut cascade_fk("scim_group_members", "user_id", "users"))
                 .to_owned(),
         )
-        .await
+        .await?;
+    add_columns(manager, "activity", [string_len_null("actor_kind", 16)]).await
 });

@@ -9,6 +9,9 @@ pub struct Model {
     pub user_id: Option<i64>,
     /// Who made the change: a user, or none for the operator at the command line.
     pub actor_id: Option<i64>,
+    /// Who acted when no user did: `directory` (SCIM) or `operator`; `None` for a user, a leak
+    /// report, and entries made before the column.
+    pub actor_kind: Option<String>,
     pub kind: String,
     pub token_id: Option<String>,
     pub ip: Option<String>,

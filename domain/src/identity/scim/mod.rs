@@ -461,7 +461,10 @@ pub async fn create(
     let id = account.id;
     save_record(&txn, id, &change, true).await?;
     if change.active == Some(false) {
-        deactivate(&txn, id, Kind::ScimDeactivated, ip).await?;
+        // Made inactive: no session to end, no notice about an account never used.
+        set_active(&txn, id, false).await?;
+        let event = Event::new(Some(id), Actor::Directory, Kind::ScimDeactivated).ip(ip);
+        activity::record(&txn, event).await?;
     }
     let created = find(&txn, id).await?;
     txn.commit().await?;
@@ -517,14 +520,7 @@ pub async fn replace(
             true
         }
         Some(true) if !before.active => {
-            user::Entity::update_many()
-                .col_expr(
-                    user::Column::IsActive,
-                    sea_orm::sea_query::Expr::value(true),
-                )
-                .filter(user::Column::Id.eq(id))
-                .exec(&txn)
-                .await?;
+            set_active(&txn, id, true).await?;
             let event = Event::new(Some(id), Actor::Directory, Kind::ScimReactivated)
                 .ip(ip)
                 .target(format!("user {username}"));
@@ -608,19 +604,24 @@ async fn deactivate(
         Utc::now(),
     )
     .await?;
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::IsActive,
-            sea_orm::sea_query::Expr::value(false),
-        )
-        .filter(user::Column::Id.eq(id))
-        .exec(txn)
-        .await?;
+    set_active(txn, id, false).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(id))
         .exec(txn)
         .await?;
     activity::record(txn, Event::new(Some(id), Actor::Directory, kind).ip(ip)).await
+}
+
+async fn set_active(txn: &impl ConnectionTrait, id: i64, active: bool) -> Result<()> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::IsActive,
+            sea_orm::sea_query::Expr::value(active),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Writes the directory's record of the account (made on first need).
