@@ -194,8 +194,8 @@ impl Kind {
         Kind::ALL.iter().copied().find(|kind| kind.as_str() == name)
     }
 
-    /// Who the log names for an entry with no acting user and no stored `actor_kind`: the leak
-    /// reporter, or (entries made before the column) the operator.
+    /// Who the log names for an entry with no acting user that the directory did not make: the
+    /// leak reporter, or the operator.
     fn anonymous_actor(self) -> &'static str {
         match self {
             Kind::TokenReportedLeaked | Kind::OldValueReportedLeaked => LEAK_REPORT,
@@ -345,12 +345,10 @@ pub async fn list_for_user(
         .map(|m| Entry {
             actor: match m.actor_id {
                 Some(id) => names.get(&id).cloned().unwrap_or_default(),
-                None => match m.actor_kind.as_deref() {
-                    Some("directory") => DIRECTORY,
-                    Some(_) => OPERATOR,
-                    None => Kind::parse(&m.kind).map_or(OPERATOR, Kind::anonymous_actor),
-                }
-                .to_string(),
+                None if m.actor_kind.as_deref() == Some("directory") => DIRECTORY.to_string(),
+                None => Kind::parse(&m.kind)
+                    .map_or(OPERATOR, Kind::anonymous_actor)
+                    .to_string(),
             },
             id: m.id,
             what: crate::db::known("activity.kind", &m.kind, Kind::parse)
