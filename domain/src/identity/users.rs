@@ -205,8 +205,7 @@ pub async fn authenticate(db: &DatabaseConnection, username: &str, password: &st
 }
 
 /// What a suspended user is told at sign-in.
-pub const SUSPENDED: &str =
-    "This account is suspended. Ask an instance admin of patdesk to reactivate it.";
+pub const SUSPENDED: &str = "This account is suspended. Ask an instance admin of patdesk to reactivate it (or your IT team, if your organisation's directory deactivated it).";
 
 /// Instance admins (the `is_admin` flag: the first user, or `patdesk user add --admin`) and the
 /// operator pass; anyone else is refused, saying what only instance admins may do.

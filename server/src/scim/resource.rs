@@ -240,13 +240,14 @@ pub(super) trait Resource: Send + Sync + 'static {
         change: Self::Change,
         ip: Option<IpAddr>,
     ) -> impl Future<Output = Outcome<Self::Item>> + Send;
+    /// `change` gets the resource as it is, in the transaction that changes it.
     fn replace(
         db: &DatabaseConnection,
         directory: &Directory,
         id: i64,
-        change: Self::Change,
+        change: impl FnOnce(&Self::Item) -> Result<Self::Change, ScimError> + Send,
         ip: Option<IpAddr>,
-    ) -> impl Future<Output = Outcome<Self::Item>> + Send;
+    ) -> impl Future<Output = Result<Self::Item, ScimError>> + Send;
     fn delete(
         db: &DatabaseConnection,
         directory: &Directory,
@@ -308,9 +309,9 @@ impl Resource for Users {
         db: &DatabaseConnection,
         directory: &Directory,
         id: i64,
-        change: UserChange,
+        change: impl FnOnce(&ScimUser) -> Result<UserChange, ScimError> + Send,
         ip: Option<IpAddr>,
-    ) -> impl Future<Output = Outcome<ScimUser>> + Send {
+    ) -> impl Future<Output = Result<ScimUser, ScimError>> + Send {
         rules::replace(db, directory, id, change, ip)
     }
     fn delete(
@@ -376,9 +377,9 @@ impl Resource for Groups {
         db: &DatabaseConnection,
         directory: &Directory,
         id: i64,
-        change: groups::GroupChange,
+        change: impl FnOnce(&groups::ScimGroup) -> Result<groups::GroupChange, ScimError> + Send,
         ip: Option<IpAddr>,
-    ) -> impl Future<Output = Outcome<groups::ScimGroup>> + Send {
+    ) -> impl Future<Output = Result<groups::ScimGroup, ScimError>> + Send {
         groups::replace(db, directory, id, change, ip)
     }
     fn delete(
@@ -451,11 +452,11 @@ pub(super) async fn replace<R: Resource>(
 ) -> Answer {
     let id = id_of::<R>(&id)?;
     let change = R::change(R::draft_from_body(&json_body(body)?)?)?;
-    let replaced = R::replace(&state.db, &directory, id, change, ip).await?;
+    let replaced = R::replace(&state.db, &directory, id, move |_| Ok(change), ip).await?;
     ok(&R::render(&replaced, &base(&state)))
 }
 
-/// PATCH: the operations applied to the resource as it is, then saved as a replace.
+/// PATCH: the operations applied to the resource as it is in the transaction that saves it.
 pub(super) async fn patch<R: Resource>(
     State(state): State<AppState>,
     axum::Extension(directory): axum::Extension<Directory>,
@@ -465,10 +466,12 @@ pub(super) async fn patch<R: Resource>(
 ) -> Answer {
     let id = id_of::<R>(&id)?;
     let body = json_body(body)?;
-    let current = R::get(&state.db, &directory, id).await?;
-    let mut draft = R::draft_of(&current);
-    draft.patch(&body)?;
-    let patched = R::replace(&state.db, &directory, id, R::change(draft)?, ip).await?;
+    let patch = move |current: &R::Item| {
+        let mut draft = R::draft_of(current);
+        draft.patch(&body)?;
+        R::change(draft)
+    };
+    let patched = R::replace(&state.db, &directory, id, patch, ip).await?;
     ok(&R::render(&patched, &base(&state)))
 }
 

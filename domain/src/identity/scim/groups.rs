@@ -199,28 +199,49 @@ async fn team_for(txn: &DatabaseTransaction, name: &str, ip: Option<IpAddr>) -> 
     Ok(team.id)
 }
 
-/// Makes the group what `change` says: its name, external id and members.
-pub async fn replace(
+/// Makes the group what `change` says (its name, external id and members), given the group as
+/// it is: read, locked and changed in one transaction, as `scim::replace` does for accounts.
+pub async fn replace<E: From<Error>>(
     db: &DatabaseConnection,
     directory: &Directory,
     id: i64,
+    change: impl FnOnce(&ScimGroup) -> std::result::Result<GroupChange, E>,
+    ip: Option<IpAddr>,
+) -> std::result::Result<ScimGroup, E> {
+    let txn = begin_write(db).await.map_err(Error::from)?;
+    let row = locked(&txn, id).await?;
+    let before = described(&txn, vec![row.clone()]).await?.remove(0);
+    let change = change(&before)?;
+    let changed = apply(&txn, row, change, ip).await?;
+    txn.commit().await.map_err(Error::from)?;
+    if changed {
+        crate::tokens::rights::changed();
+    }
+    Ok(get(db, directory, id).await?)
+}
+
+async fn locked(txn: &DatabaseTransaction, id: i64) -> Result<scim_group::Model> {
+    scim_group::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound("group"))
+}
+
+/// Stores `change`; answers whether a membership changed.
+async fn apply(
+    txn: &DatabaseTransaction,
+    row: scim_group::Model,
     change: GroupChange,
     ip: Option<IpAddr>,
-) -> Result<ScimGroup> {
-    let txn = begin_write(db).await?;
-    let row = find(&txn, id).await?;
+) -> Result<bool> {
     let mut saved: scim_group::ActiveModel = row.clone().into();
     saved.display_name = Set(change.display_name.clone());
     saved.display_key = Set(change.display_name.to_lowercase());
     saved.external_id = Set(change.external_id.clone());
     saved.modified_at = Set(Utc::now());
-    saved.update(&txn).await.map_err(taken)?;
-    let changed = set_members(&txn, &row, &change.members, ip).await?;
-    txn.commit().await?;
-    if changed {
-        crate::tokens::rights::changed();
-    }
-    get(db, directory, id).await
+    saved.update(txn).await.map_err(taken)?;
+    set_members(txn, &row, &change.members, ip).await
 }
 
 /// Deletes the group and the memberships it gave; the team stays.

@@ -471,39 +471,72 @@ pub async fn create(
     Ok(created)
 }
 
-/// Makes the account what `change` says (a PUT, or a PATCH applied to the current state):
-/// renames, addresses and the directory's attributes in one transaction with the activity
-/// entries; `active: false` deactivates it at once.
-pub async fn replace(
+/// Makes the account what `change` says, given the account as it is (a PUT ignores it; a PATCH
+/// applies its operations to it): read, locked and changed in one transaction, so that two
+/// changes at once are applied one after the other, never one lost. Renames, addresses and the
+/// directory's attributes are stored with their activity entries; `active: false` deactivates
+/// the account at once. `E` is the caller's error: `change`'s own, or a domain one.
+pub async fn replace<E: From<Error>>(
     db: &DatabaseConnection,
     _directory: &Directory,
     id: i64,
-    change: UserChange,
+    change: impl FnOnce(&ScimUser) -> std::result::Result<UserChange, E>,
     ip: Option<IpAddr>,
-) -> Result<ScimUser> {
-    let txn = begin_write(db).await?;
+) -> std::result::Result<ScimUser, E> {
+    let txn = begin_write(db).await.map_err(Error::from)?;
+    let (current, record) = locked(&txn, id).await?;
+    let before = scim_user(current.clone(), record.as_ref());
+    let change = change(&before)?;
+    let deactivated = apply(&txn, current, record, before, change, ip).await?;
+    let after = find(&txn, id).await?;
+    txn.commit().await.map_err(Error::from)?;
+    if deactivated {
+        crate::tokens::rights::changed();
+    }
+    Ok(after)
+}
+
+/// The account (visible to the directory) and its record, its row locked for the transaction
+/// (`FOR UPDATE` on PostgreSQL; SQLite's write lock covers it).
+async fn locked(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+) -> Result<(user::Model, Option<scim_account::Model>)> {
     let current = user::Entity::find_by_id(id)
         .filter(visible())
-        .one(&txn)
+        .lock_exclusive()
+        .one(txn)
         .await?
         .ok_or(Error::NotFound("user"))?;
-    let record = scim_account::Entity::find_by_id(id).one(&txn).await?;
-    let before = scim_user(current.clone(), record.as_ref());
+    let record = scim_account::Entity::find_by_id(id).one(txn).await?;
+    Ok((current, record))
+}
+
+/// Stores `change` over `before`; answers whether it deactivated the account.
+async fn apply(
+    txn: &sea_orm::DatabaseTransaction,
+    current: user::Model,
+    record: Option<scim_account::Model>,
+    before: ScimUser,
+    change: UserChange,
+    ip: Option<IpAddr>,
+) -> Result<bool> {
+    let id = current.id;
     if before.user_name.to_lowercase() != change.user_name.to_lowercase()
-        && user_name_in_use(&txn, &change.user_name, Some(id)).await?
+        && user_name_in_use(txn, &change.user_name, Some(id)).await?
     {
         return Err(user_name_taken());
     }
     let new_email = change.email.as_ref().map(|e| e.as_str().to_string());
     let username = current.username.clone();
     if before.email != new_email {
-        let mut row: user::ActiveModel = current.clone().into();
+        let mut row: user::ActiveModel = current.into();
         row.email = Set(new_email.clone());
         row.email_key = Set(change.email.as_ref().map(Email::key));
-        row.update(&txn).await.map_err(taken)?;
+        row.update(txn).await.map_err(taken)?;
     }
     let provisioned = record.as_ref().is_some_and(|r| r.provisioned);
-    save_record(&txn, id, &change, provisioned).await?;
+    save_record(txn, id, &change, provisioned).await?;
     if before.user_name != change.user_name
         || before.email != new_email
         || before.external_id != change.external_id
@@ -512,29 +545,23 @@ pub async fn replace(
         let event = Event::new(Some(id), Actor::Directory, Kind::ScimUpdated)
             .ip(ip)
             .target(format!("user {username} (userName {})", change.user_name));
-        activity::record(&txn, event).await?;
+        activity::record(txn, event).await?;
     }
-    let deactivated = match change.active {
+    match change.active {
         Some(false) if before.active => {
-            deactivate(&txn, id, Kind::ScimDeactivated, ip).await?;
-            true
+            deactivate(txn, id, Kind::ScimDeactivated, ip).await?;
+            Ok(true)
         }
         Some(true) if !before.active => {
-            set_active(&txn, id, true).await?;
+            set_active(txn, id, true).await?;
             let event = Event::new(Some(id), Actor::Directory, Kind::ScimReactivated)
                 .ip(ip)
                 .target(format!("user {username}"));
-            activity::record(&txn, event).await?;
-            false
+            activity::record(txn, event).await?;
+            Ok(false)
         }
-        _ => false,
-    };
-    let after = find(&txn, id).await?;
-    txn.commit().await?;
-    if deactivated {
-        crate::tokens::rights::changed();
+        _ => Ok(false),
     }
-    Ok(after)
 }
 
 /// Deletes the account as far as the directory goes: suspended at once (as `active: false`),
