@@ -81,3 +81,54 @@ where
         </Transition>
     }
 }
+
+/// A secret shown once — a token, a service or SCIM credential — with a Copy button: the
+/// clipboard API, or where that is refused, the value selected so that Ctrl-C works. `id` is the
+/// value's element (the fallback selects it); `what` says what was copied, for screen readers.
+#[component]
+pub fn SecretValue(
+    value: String,
+    id: &'static str,
+    what: &'static str,
+    #[prop(optional)] test_id: Option<&'static str>,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = value.clone();
+    let on_copy = move |_| copy_to_clipboard(copy.clone(), id, copied);
+    view! {
+        <div class="token-value-row">
+            <code id=id class="token-value" data-testid=test_id>{value}</code>
+            <button type="button" class="button" on:click=on_copy>
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+            <span class="visually-hidden" role="status">
+                {move || if copied.get() { format!("{what} copied to the clipboard") } else { String::new() }}
+            </span>
+        </div>
+    }
+}
+
+#[allow(unused_variables)]
+fn copy_to_clipboard(value: String, id: &'static str, copied: RwSignal<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen_futures::JsFuture;
+        let select_fallback = move || {
+            let document = leptos::prelude::document();
+            if let (Some(node), Ok(Some(selection))) = (
+                document.get_element_by_id(id),
+                leptos::prelude::window().get_selection(),
+            ) {
+                let _ = selection.select_all_children(&node);
+            }
+        };
+        let clipboard = leptos::prelude::window().navigator().clipboard();
+        let promise = clipboard.write_text(&value);
+        leptos::task::spawn_local(async move {
+            match JsFuture::from(promise).await {
+                Ok(_) => copied.set(true),
+                Err(_) => select_fallback(),
+            }
+        });
+    }
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, Loaded, action_error},
+    components::{FieldError, FormError, Loaded, SecretValue, action_error},
     error::AppError,
 };
 
@@ -116,9 +116,7 @@ pub fn ScimCredentials() -> impl IntoView {
                     <div class="once-only" role="region" aria-label="New SCIM credential" data-testid="new-scim-panel">
                         <h3>{format!("SCIM credential for “{}”", new.name)}</h3>
                         <p class="warning"><strong>"Copy it now: you will not be able to see it again."</strong></p>
-                        <div class="token-value-row">
-                            <code class="token-value" data-testid="new-scim-secret">{new.secret.clone()}</code>
-                        </div>
+                        <SecretValue value=new.secret.clone() id="new-scim-secret" what="Credential" test_id="new-scim-secret"/>
                         <p class="muted">"Base URL: " <code>{format!("{}/scim/v2", site_origin())}</code></p>
                     </div>
                 }),

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, Loaded, action_error},
+    components::{FieldError, FormError, Loaded, SecretValue, action_error},
     error::AppError,
     teams::TeamTabs,
 };
@@ -118,9 +118,7 @@ pub fn TeamServicesPage() -> impl IntoView {
                     <h2>{format!("Service credential for “{}”", new.name)}</h2>
                     <p class="warning"><strong>"Copy it now: you will not be able to see it again."</strong></p>
                     <p>"Id: " <code>{new.id.clone()}</code></p>
-                    <div class="token-value-row">
-                        <code class="token-value" data-testid="new-service-secret">{new.secret.clone()}</code>
-                    </div>
+                    <SecretValue value=new.secret.clone() id="new-service-secret" what="Credential" test_id="new-service-secret"/>
                     <p class="muted">{format!("curl -u \"{}:<secret>\" -d \"token=pdk_…\" <patdesk>/oauth/introspect", new.id)}</p>
                 </section>
             }),

@@ -43,6 +43,11 @@ test("an instance admin makes a SCIM credential that deprovisions a leaver, then
   expect(secret).toMatch(/^pdkscim_[0-9A-Za-z]{38}$/);
   rememberSecret(secret);
   await expect(page.getByTestId("new-scim-panel")).toContainText("/scim/v2");
+  // One click copies it, as a token's value.
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.getByTestId("new-scim-panel").getByRole("button", { name: "Copy", exact: true }).click();
+  await expect(page.getByTestId("new-scim-panel").getByRole("button", { name: "Copied" })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   const row = card.locator("tr", { hasText: directory });
   await expect(row).toContainText(`pdkscim_…${secret.slice(-4)}`);
   await expect(row).toContainText(admin);
