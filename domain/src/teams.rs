@@ -184,18 +184,56 @@ pub(crate) async fn free_slug(db: &impl ConnectionTrait, wanted: &str) -> Result
         base = "team".to_string();
     }
     for n in 1..=1000 {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            let suffix = format!("-{n}");
-            format!("{}{suffix}", &base[..base.len().min(40 - suffix.len())])
-        };
-        let slug = TeamSlug::parse(&candidate)?;
+        let slug = TeamSlug::parse(&crate::text::numbered(&base, n, 40))?;
         if find(db, &slug).await?.is_none() {
             return Ok(slug);
         }
     }
     Err(Error::conflict("slug", "No free team slug could be made."))
+}
+
+/// Makes `user_id`'s membership of `team_id` `want` (`None`: not a member), from `have`, what the
+/// caller read in its transaction: the row inserted, its role changed, or deleted. For the
+/// memberships that follow something outside the team — a provider's groups
+/// (`identity::group_sync`), a directory's (`identity::scim::groups`) — whose callers check the
+/// last admin and record the entry. Answers what changed, `None` when nothing had to.
+pub(crate) async fn write_membership(
+    txn: &DatabaseTransaction,
+    team_id: i64,
+    user_id: i64,
+    have: Option<Role>,
+    want: Option<Role>,
+) -> Result<Option<Kind>> {
+    let kind = match (have, want) {
+        (None, Some(role)) => {
+            membership::ActiveModel {
+                team_id: Set(team_id),
+                user_id: Set(user_id),
+                role: Set(role.as_str().to_string()),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
+            .await?;
+            Kind::MemberAdded
+        }
+        (Some(old), Some(role)) if old != role => {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Role, Expr::value(role.as_str()))
+                .filter(membership::Column::TeamId.eq(team_id))
+                .filter(membership::Column::UserId.eq(user_id))
+                .exec(txn)
+                .await?;
+            Kind::MemberRoleChanged
+        }
+        (Some(_), None) => {
+            membership::Entity::delete_by_id((team_id, user_id))
+                .exec(txn)
+                .await?;
+            Kind::MemberRemoved
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(kind))
 }
 
 /// `user_id`'s role in `team_id`, if a member.

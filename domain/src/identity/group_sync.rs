@@ -9,15 +9,15 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use common::Role;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryOrder, Set,
 };
 
 use crate::{
     Origin,
     activity::{self, Actor, Event, Kind},
     db::{begin_write, stored},
-    entity::{membership, sso_group, team},
+    entity::{sso_group, team},
     error::{Error, Result},
     identity::{names::TeamSlug, users},
     teams,
@@ -139,46 +139,15 @@ pub(crate) async fn sync(
             tracing::warn!(team = %team.slug, user = username, "group sync: kept the team's last admin");
             continue;
         }
-        let (kind, target) = match (have, want) {
-            (None, Some(role)) => {
-                membership::ActiveModel {
-                    team_id: Set(team_id),
-                    user_id: Set(user_id),
-                    role: Set(role.as_str().to_string()),
-                    created_at: Set(Utc::now()),
-                }
-                .insert(txn)
-                .await?;
-                (
-                    Kind::MemberAdded,
-                    format!("{username} in team {} as {role} (group sync)", team.slug),
-                )
+        let Some(kind) = teams::write_membership(txn, team_id, user_id, have, want).await? else {
+            continue;
+        };
+        let target = match want {
+            Some(role) if have.is_none() => {
+                format!("{username} in team {} as {role} (group sync)", team.slug)
             }
-            (Some(_), Some(role)) => {
-                membership::Entity::update_many()
-                    .col_expr(
-                        membership::Column::Role,
-                        sea_orm::sea_query::Expr::value(role.as_str()),
-                    )
-                    .filter(membership::Column::TeamId.eq(team_id))
-                    .filter(membership::Column::UserId.eq(user_id))
-                    .exec(txn)
-                    .await?;
-                (
-                    Kind::MemberRoleChanged,
-                    format!("{username} in team {} to {role} (group sync)", team.slug),
-                )
-            }
-            (Some(_), None) => {
-                membership::Entity::delete_by_id((team_id, user_id))
-                    .exec(txn)
-                    .await?;
-                (
-                    Kind::MemberRemoved,
-                    format!("{username} from team {} (group sync)", team.slug),
-                )
-            }
-            (None, None) => continue,
+            Some(role) => format!("{username} in team {} to {role} (group sync)", team.slug),
+            None => format!("{username} from team {} (group sync)", team.slug),
         };
         let event = Event::new(Some(user_id), Actor::Operator, kind).target(target);
         activity::record(txn, event).await?;

@@ -29,7 +29,7 @@ use crate::{
     Actor,
     activity::{self, Event, Kind},
     db::{begin_write, stored},
-    entity::{membership, scim_group, scim_group_member, sso_group, team, user},
+    entity::{scim_group, scim_group_member, sso_group, team, user},
     error::{Error, Result},
     identity::names::TeamName,
     teams,
@@ -323,31 +323,17 @@ async fn join(
     role: Role,
     ip: Option<IpAddr>,
 ) -> Result<bool> {
-    let (kind, words) = match teams::role(txn, group.team_id, user_id).await? {
-        None => {
-            membership::ActiveModel {
-                team_id: Set(group.team_id),
-                user_id: Set(user_id),
-                role: Set(role.as_str().to_string()),
-                created_at: Set(Utc::now()),
-            }
-            .insert(txn)
-            .await?;
-            (Kind::MemberAdded, format!("in team {slug} as {role}"))
-        }
-        Some(have) if have < role => {
-            membership::Entity::update_many()
-                .col_expr(
-                    membership::Column::Role,
-                    sea_orm::sea_query::Expr::value(role.as_str()),
-                )
-                .filter(membership::Column::TeamId.eq(group.team_id))
-                .filter(membership::Column::UserId.eq(user_id))
-                .exec(txn)
-                .await?;
-            (Kind::MemberRoleChanged, format!("in team {slug} to {role}"))
-        }
-        Some(_) => return Ok(false),
+    let have = teams::role(txn, group.team_id, user_id).await?;
+    if have.is_some_and(|have| have >= role) {
+        return Ok(false);
+    }
+    let Some(kind) = teams::write_membership(txn, group.team_id, user_id, have, Some(role)).await?
+    else {
+        return Ok(false);
+    };
+    let words = match have {
+        None => format!("in team {slug} as {role}"),
+        Some(_) => format!("in team {slug} to {role}"),
     };
     record(txn, user_id, kind, words, &group.display_name, ip).await?;
     Ok(true)
@@ -386,9 +372,7 @@ async fn leave(
         tracing::warn!(team = slug, "SCIM group: kept the team's last admin");
         return Ok(false);
     }
-    membership::Entity::delete_by_id((group.team_id, user_id))
-        .exec(txn)
-        .await?;
+    teams::write_membership(txn, group.team_id, user_id, Some(have), None).await?;
     let words = format!("from team {slug}");
     record(
         txn,
