@@ -117,6 +117,16 @@ pub fn escape_invisible(value: &str) -> String {
     shown
 }
 
+/// The `n`th candidate (from 1) for a free name of at most `max` characters made from `base`
+/// (ASCII): `base` itself, then `base-2`, `base-3`, …, `base` cut to leave room for the suffix.
+pub(crate) fn numbered(base: &str, n: u32, max: usize) -> String {
+    if n == 1 {
+        return base.to_string();
+    }
+    let suffix = format!("-{n}");
+    format!("{}{suffix}", &base[..base.len().min(max - suffix.len())])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -214,8 +214,15 @@ pub async fn require_instance_admin(
     actor: Actor,
     what: &str,
 ) -> Result<()> {
-    let Actor::User(id) = actor else {
-        return Ok(());
+    let id = match actor {
+        Actor::User(id) => id,
+        Actor::Operator => return Ok(()),
+        // A directory acts on accounts through `identity::scim` only, never as an admin.
+        Actor::Directory => {
+            return Err(Error::Forbidden(format!(
+                "Only instance admins can {what}."
+            )));
+        }
     };
     let admin = user::Entity::find_by_id(id)
         .one(db)
@@ -329,14 +336,7 @@ pub async fn set_suspended(
 pub(crate) async fn free_username(db: &impl ConnectionTrait, wanted: &str) -> Result<Username> {
     let base = username_base(wanted);
     for n in 1..=1000 {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            let suffix = format!("-{n}");
-            let room = 32 - suffix.len();
-            format!("{}{suffix}", &base[..base.len().min(room)])
-        };
-        let name = Username::parse(&candidate)?;
+        let name = Username::parse(&crate::text::numbered(&base, n, 32))?;
         if find_row(db, &name).await?.is_none() {
             return Ok(name);
         }
