@@ -13,6 +13,7 @@
 # BENCH_TOKENS (default 100000), BENCH_BACKENDS ("sqlite postgres" by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
@@ -83,14 +84,7 @@ start_server() {
   PATDESK_ADDR=127.0.0.1:0 PATDESK_AUTH_FAILURES_PER_MINUTE=10000000 RUST_LOG=warn,server=info \
     LEPTOS_SITE_ROOT=target/site "$BIN" serve 2>"$log" &
   SERVER_PID=$!
-  ADDR=""
-  for _ in $(seq 1 200); do
-    ADDR=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | sed 's|listening on ||') || true
-    [[ -n "$ADDR" ]] && return 0
-    sleep 0.1
-  done
-  cat "$log" >&2
-  return 1
+  ADDR=$(listening_address "$log" 200)
 }
 
 stop_server() {

@@ -7,6 +7,7 @@
 # headers, body schema).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 SCHEMATHESIS_VERSION=4.32.5
 SEED=${FUZZ_SEED:-20261123}
@@ -36,12 +37,7 @@ token=$("$bin" token create --user fuzzer --team ops --description fuzzing --wri
 "$bin" serve 2>"$work/server.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  addr=$(grep -o 'listening on http://[0-9.:]*' "$work/server.log" | head -1 | sed 's|listening on ||') || true
-  [[ -n "$addr" ]] && break
-  sleep 0.1
-done
-[[ -n "$addr" ]] || { cat "$work/server.log" >&2; exit 1; }
+addr=$(listening_address "$work/server.log")
 
 # Question 1 with answer 1, the ids the document's examples name, so that the example phase
 # reaches real rows (the stateful phase makes its own through the document's links).

@@ -6,6 +6,7 @@
 # the server then refuses it. Exits non-zero on the first step that does not hold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 root=$PWD
 bin=$root/target/release/patdesk
 venv=$root/target/scan-venv
@@ -34,13 +35,7 @@ scim=$("$bin" scim credential create --name "scan test" --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
 "$bin" serve 2>"$work/server.log" &
 server=$!
-addr=
-for _ in $(seq 1 100); do
-  addr=$(grep -o 'listening on http://[0-9.:]*' "$work/server.log" | head -1 | sed 's|listening on ||') || true
-  [[ -n "$addr" ]] && break
-  sleep 0.1
-done
-[[ -n "$addr" ]] || { cat "$work/server.log" >&2; exit 1; }
+addr=$(listening_address "$work/server.log")
 me() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$addr/api/v1/me"; }
 [[ $(me "$token") == 200 ]] || { echo "scan-test: the new token does not work" >&2; exit 1; }
 

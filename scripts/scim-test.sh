@@ -5,6 +5,7 @@
 # patdesk does not offer: see docs/scim.md); the server's log must not hold the credential.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 root=$PWD
 bin=$root/target/release/patdesk
 venv=$root/target/scim-venv
@@ -29,13 +30,7 @@ secret=$("$bin" scim credential create --name scim2-tester --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
 "$bin" serve 2>"$work/server.log" &
 server=$!
-addr=
-for _ in $(seq 1 100); do
-  addr=$(grep -o 'listening on http://[0-9.:]*' "$work/server.log" | head -1 | sed 's|listening on ||') || true
-  [[ -n "$addr" ]] && break
-  sleep 0.1
-done
-[[ -n "$addr" ]] || { cat "$work/server.log" >&2; exit 1; }
+addr=$(listening_address "$work/server.log")
 
 "$venv/bin/python" scripts/scim-check.py "$addr/scim/v2" "$secret"
 if grep -q "$secret" "$work/server.log"; then
