@@ -64,13 +64,20 @@ pub async fn save_account(
         "" => None,
         raw => Some(Email::parse(raw)?),
     };
+    let db = db()?;
+    // A new address is where security notices go: a sensitive change (sudo mode).
+    let current = domain::identity::users::settings(&db, user.id).await?.email;
+    let key = |address: Option<&str>| address.map(str::to_lowercase);
+    if key(current.as_deref()) != key(email.as_ref().map(Email::as_str)) {
+        crate::session::require_recent_sign_in()?;
+    }
     let checked = |v: Option<String>| v.is_some_and(|v| !v.is_empty() && v != "false");
     let mail = MailPreferences {
         expiry: checked(mail_expiry),
         new_ip: checked(mail_new_ip),
         new_token: checked(mail_new_token),
     };
-    domain::identity::users::update_settings(&db()?, origin(&user), email.as_ref(), mail).await?;
+    domain::identity::users::update_settings(&db, origin(&user), email.as_ref(), mail).await?;
     Ok(())
 }
 
@@ -82,6 +89,7 @@ lazy_page! {
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let save = ServerAction::<SaveAccount>::new();
+    crate::sudo::retry_after_confirming(save);
     let account = Resource::new(move || save.version().get(), |_| account_settings());
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {
@@ -90,6 +98,7 @@ pub fn AccountPage() -> impl IntoView {
         <p class="banner ok" role="status" data-testid="account-saved" hidden=move || !saved()>"Saved."</p>
         <Loaded resource=account render=move |account| view! {
             <SingleSignOnCard account=account.clone()/>
+            <crate::two_factor::TwoFactorCard/>
             <AccountForm account save/>
         }/>
     }

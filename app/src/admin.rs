@@ -67,8 +67,8 @@ pub async fn all_accounts() -> Result<Vec<AccountRow>, AppError> {
 pub async fn set_suspended(username: String, suspend: bool) -> Result<(), AppError> {
     use domain::identity::names::Username;
 
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin};
+    let user = require_instance_admin_change()?;
     let username = Username::parse(&username)?;
     domain::identity::users::set_suspended(&db()?, origin(&user).into(), &username, suspend)
         .await?;
@@ -106,6 +106,14 @@ fn require_instance_admin() -> Result<domain::identity::users::User, AppError> {
     }
 }
 
+/// An instance admin making a change: refused to anyone else, and asked to confirm who they
+/// are when their sign-in is older than the sudo window (`crate::sudo`).
+#[cfg(feature = "ssr")]
+fn require_instance_admin_change() -> Result<domain::identity::users::User, AppError> {
+    require_instance_admin()?;
+    crate::session::require_recent_sign_in()
+}
+
 #[server(prefix = "/rpc", endpoint = "instance_policy")]
 pub async fn instance_policy() -> Result<PolicyView, AppError> {
     require_instance_admin()?;
@@ -126,7 +134,7 @@ pub async fn set_instance_policy(
     use domain::{Error, tokens::policy::Policy};
 
     use crate::session::{db, origin};
-    let admin = require_instance_admin()?;
+    let admin = require_instance_admin_change()?;
     let max = match max_lifetime_days.trim() {
         "" | "none" => None,
         days => Some(days.parse::<u32>().map_err(|_| {
@@ -162,6 +170,7 @@ lazy_page! {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let save = ServerAction::<SetInstancePolicy>::new();
+    crate::sudo::retry_after_confirming(save);
     let policy = Resource::new(move || save.version().get(), |_| instance_policy());
     let saved = move || match save.value().get() {
         Some(Ok(saved)) => Some(match saved.shortened {
@@ -177,9 +186,81 @@ pub fn AdminPage() -> impl IntoView {
         <AdminTabs current="policy"/>
         <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
         <Loaded resource=policy render=move |policy| view! { <PolicyForm policy save/> }/>
+        <TwoFactorPolicyCard/>
         <SingleSignOnSettings/>
         <crate::scim::ScimCredentials/>
     }
+}
+
+/// Whether password accounts must set up two-factor sign-in, and in how many days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorPolicyView {
+    pub required: bool,
+    pub grace_days: u32,
+}
+
+#[server(prefix = "/rpc", endpoint = "two_factor_policy")]
+pub async fn two_factor_policy() -> Result<TwoFactorPolicyView, AppError> {
+    require_instance_admin()?;
+    let policy = domain::identity::two_factor::requirement::policy(&crate::session::db()?).await?;
+    Ok(TwoFactorPolicyView {
+        required: policy.required,
+        grace_days: policy.grace_days,
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "set_two_factor_policy")]
+pub async fn set_two_factor_policy(
+    required: Option<String>,
+    grace_days: String,
+) -> Result<(), AppError> {
+    use domain::identity::two_factor::requirement::{self, MAX_GRACE_DAYS, TwoFactorPolicy};
+
+    use crate::session::{db, origin};
+    let admin = require_instance_admin_change()?;
+    let grace_days = grace_days.trim().parse::<u32>().map_err(|_| {
+        AppError::field(
+            "grace_days",
+            format!("Enter a whole number of days from 0 to {MAX_GRACE_DAYS}."),
+        )
+    })?;
+    let new = TwoFactorPolicy {
+        required: required.is_some_and(|v| !v.is_empty() && v != "false"),
+        grace_days,
+    };
+    requirement::set(&db()?, origin(&admin).into(), new).await?;
+    Ok(())
+}
+
+#[component]
+fn TwoFactorPolicyCard() -> impl IntoView {
+    let save = ServerAction::<SetTwoFactorPolicy>::new();
+    crate::sudo::retry_after_confirming(save);
+    let policy = Resource::new(move || save.version().get(), |_| two_factor_policy());
+    let error = action_error(save.value());
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let render = move |policy: TwoFactorPolicyView| {
+        view! {
+            <section class="card" data-testid="two-factor-policy">
+                <h2>"Two-factor sign-in"</h2>
+                <ActionForm action=save>
+                    <div class="checkbox">
+                        <input type="checkbox" id="require-2fa" name="required" value="on" checked=policy.required/>
+                        <label for="require-2fa">"Require two-factor sign-in of password accounts"</label>
+                    </div>
+                    <label for="grace-days">"Days to set it up"</label>
+                    <input id="grace-days" name="grace_days" type="number" min="0" max="365" required
+                        value=policy.grace_days.to_string() aria-describedby="grace-days-help grace-days-error"/>
+                    <p class="help" id="grace-days-help">"Counted from when you turn the requirement on (or from a new account's creation). People see the days left in the header; after that they can reach only their Account page until they set it up. Accounts that sign in with single sign-on only are exempt."</p>
+                    <FieldError error field="grace_days" id="grace-days-error"/>
+                    <FormError error/>
+                    <p class="banner ok" role="status" hidden=move || !saved()>"Saved."</p>
+                    <button type="submit" class="button">"Save"</button>
+                </ActionForm>
+            </section>
+        }
+    };
+    view! { <Loaded resource=policy render/> }
 }
 
 /// Single sign-on as this instance is set up, and whether it is required.
@@ -216,7 +297,7 @@ pub async fn sso_settings() -> Result<Option<SsoAdminView>, AppError> {
 #[server(prefix = "/rpc", endpoint = "map_sso_group")]
 pub async fn map_sso_group(group: String, team: String, role: String) -> Result<(), AppError> {
     use crate::session::{db, origin};
-    let admin = require_instance_admin()?;
+    let admin = require_instance_admin_change()?;
     let team = domain::identity::names::TeamSlug::parse(&team)?;
     let role = Role::parse(&role).map_err(|e| AppError::field("role", e.to_string()))?;
     domain::identity::group_sync::map(&db()?, origin(&admin).into(), &group, &team, role).await?;
@@ -227,7 +308,7 @@ pub async fn map_sso_group(group: String, team: String, role: String) -> Result<
 #[server(prefix = "/rpc", endpoint = "unmap_sso_group")]
 pub async fn unmap_sso_group(group: String) -> Result<(), AppError> {
     use crate::session::{db, origin};
-    let admin = require_instance_admin()?;
+    let admin = require_instance_admin_change()?;
     domain::identity::group_sync::unmap(&db()?, origin(&admin).into(), &group).await?;
     Ok(())
 }
@@ -236,7 +317,7 @@ pub async fn unmap_sso_group(group: String) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "set_sso_required")]
 pub async fn set_sso_required(required: Option<String>) -> Result<(), AppError> {
     use crate::session::{db, origin};
-    let admin = require_instance_admin()?;
+    let admin = require_instance_admin_change()?;
     let required = required.is_some_and(|v| !v.is_empty() && v != "false");
     domain::identity::sso::set_required(&db()?, origin(&admin).into(), required).await?;
     Ok(())
@@ -247,8 +328,11 @@ pub async fn set_sso_required(required: Option<String>) -> Result<(), AppError> 
 #[component]
 fn SingleSignOnSettings() -> impl IntoView {
     let save = ServerAction::<SetSsoRequired>::new();
+    crate::sudo::retry_after_confirming(save);
     let map = ServerAction::<MapSsoGroup>::new();
+    crate::sudo::retry_after_confirming(map);
     let unmap = ServerAction::<UnmapSsoGroup>::new();
+    crate::sudo::retry_after_confirming(unmap);
     let settings = Resource::new(
         move || {
             (
@@ -354,6 +438,7 @@ lazy_page! {
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     let change = ServerAction::<SetSuspended>::new();
+    crate::sudo::retry_after_confirming(change);
     let accounts = Resource::new(move || change.version().get(), |_| all_accounts());
     let error = action_error(change.value());
     view! {

@@ -25,6 +25,9 @@ pub struct UserView {
 pub struct HeaderView {
     pub user: Option<UserView>,
     pub notices: Option<crate::notifications::Notices>,
+    /// The instance requires two-factor sign-in of this account: days left to set it up
+    /// (`Some(0)`: the last day, or over).
+    pub two_factor_due: Option<i64>,
 }
 
 #[server(prefix = "/rpc", endpoint = "header_state")]
@@ -33,6 +36,7 @@ pub async fn header_state() -> Result<HeaderView, AppError> {
         return Ok(HeaderView {
             user: None,
             notices: None,
+            two_factor_due: None,
         });
     };
     let notices = crate::notifications::notices_for(
@@ -41,12 +45,23 @@ pub async fn header_state() -> Result<HeaderView, AppError> {
         crate::notifications::IN_MENU,
     )
     .await?;
+    let two_factor_due = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<domain::identity::two_factor::requirement::Requirement>()
+                .copied()
+        })
+        .and_then(|requirement| match requirement {
+            domain::identity::two_factor::requirement::Requirement::Met => None,
+            due => Some(due.days_left(chrono::Utc::now()).unwrap_or(0)),
+        });
     Ok(HeaderView {
         user: Some(UserView {
             username: user.username,
             is_admin: user.is_admin,
         }),
         notices: Some(notices),
+        two_factor_due,
     })
 }
 
@@ -113,12 +128,13 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     use crate::session::{
         client_ip, db, forgive_sign_in_attempt, reserve_sign_in_attempt, safe_next, session_cookie,
-        set_session_cookie,
+        set_challenge_cookie, set_session_cookie,
     };
+    use domain::identity::sign_in::SignInStep;
 
     reserve_sign_in_attempt().await?;
     let replaced = session_cookie();
-    let signed_in = domain::identity::sessions::sign_in(
+    let signed_in = domain::identity::sign_in::with_password(
         &db()?,
         &username,
         &password,
@@ -127,10 +143,20 @@ pub async fn sign_in(
     )
     .await;
     match signed_in {
-        Ok((_, session)) => {
+        Ok(SignInStep::SignedIn(_, session)) => {
             forgive_sign_in_attempt().await;
             set_session_cookie(&session)?;
             leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        // The password was right; the second factor comes on a step of its own.
+        Ok(SignInStep::SecondFactor(challenge)) => {
+            forgive_sign_in_attempt().await;
+            set_challenge_cookie(&challenge)?;
+            leptos_axum::redirect(&format!(
+                "/signin/two-factor?next={}",
+                crate::components::query_value(&safe_next(next.as_deref()))
+            ));
             Ok(())
         }
         Err(error) => {
@@ -179,7 +205,7 @@ impl AuthChanges {
     }
 
     /// Bumps the count whenever `action` succeeds.
-    fn follow<S>(self, action: ServerAction<S>)
+    pub(crate) fn follow<S>(self, action: ServerAction<S>)
     where
         S: leptos::server_fn::ServerFn<Output = (), Error = AppError>
             + Clone
@@ -349,7 +375,16 @@ pub fn UserMenu() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match header.await {
-                    Ok(HeaderView { user: Some(user), notices }) => view! {
+                    Ok(HeaderView { user: Some(user), notices, two_factor_due }) => view! {
+                        {two_factor_due.map(|days| view! {
+                            <a class="two-factor-due" href="/account#two-factor" data-testid="two-factor-due">
+                                {match days {
+                                    0 => "Set up two-factor sign-in now".to_string(),
+                                    1 => "Two-factor sign-in required: 1 day left".to_string(),
+                                    n => format!("Two-factor sign-in required: {n} days left"),
+                                }}
+                            </a>
+                        })}
                         <div class="user-menu">
                             {notices.map(|found| view! { <crate::notifications::NoticesMenu found mark refresh/> })}
                             {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}

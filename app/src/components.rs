@@ -92,19 +92,27 @@ pub fn SecretValue(
     what: &'static str,
     #[prop(optional)] test_id: Option<&'static str>,
 ) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let copy = value.clone();
-    let on_copy = move |_| copy_to_clipboard(copy.clone(), id, copied);
     view! {
         <div class="token-value-row">
-            <code id=id class="token-value" data-testid=test_id>{value}</code>
-            <button type="button" class="button" on:click=on_copy>
-                {move || if copied.get() { "Copied" } else { "Copy" }}
-            </button>
-            <span class="visually-hidden" role="status">
-                {move || if copied.get() { format!("{what} copied to the clipboard") } else { String::new() }}
-            </span>
+            <code id=id class="token-value" data-testid=test_id>{value.clone()}</code>
+            <CopyButton value select=id what/>
         </div>
+    }
+}
+
+/// A Copy button for `value`: the clipboard API, or where that is refused, the element
+/// `select` selected so that Ctrl-C works; `what` is said to screen readers once copied.
+#[component]
+pub fn CopyButton(value: String, select: &'static str, what: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let on_copy = move |_| copy_to_clipboard(value.clone(), select, copied);
+    view! {
+        <button type="button" class="button" on:click=on_copy>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+        <span class="visually-hidden" role="status">
+            {move || if copied.get() { format!("{what} copied to the clipboard") } else { String::new() }}
+        </span>
     }
 }
 
@@ -131,4 +139,19 @@ fn copy_to_clipboard(value: String, id: &'static str, copied: RwSignal<bool>) {
             }
         });
     }
+}
+
+/// Moves the keyboard focus to the element with `id` once the browser has rendered it.
+#[allow(unused_variables)]
+pub(crate) fn focus_after_render(id: &'static str) {
+    #[cfg(feature = "hydrate")]
+    leptos::prelude::request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(element) = leptos::prelude::document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
 }

@@ -43,6 +43,18 @@ pub enum AppError {
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// A sensitive change from a session whose sign-in is older than the sudo window
+    /// (`PATDESK_SUDO_MINUTES`): confirm who you are (`confirm_identity`), then try again.
+    #[error("For your security, confirm it is you before this change: enter your password again.")]
+    #[serde(rename = "reauthentication_required")]
+    ReauthenticationRequired,
+    /// The instance requires two-factor sign-in and the grace period to set it up is over:
+    /// only the Account page is open until it is.
+    #[error(
+        "This patdesk requires two-factor sign-in: set it up on your Account page to continue."
+    )]
+    #[serde(rename = "two_factor_required")]
+    TwoFactorRequired,
     #[error("{0}")]
     ServerFn(ServerFnErrorErr),
 }
@@ -125,7 +137,9 @@ impl AppError {
         match self {
             AppError::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_)
+            | AppError::ReauthenticationRequired
+            | AppError::TwoFactorRequired => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Rule(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

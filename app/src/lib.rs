@@ -47,9 +47,11 @@ pub mod scim;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod sudo;
 pub mod team_tokens;
 pub mod teams;
 pub mod tokens;
+pub mod two_factor;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
 /// anything below `/teams/` and `/admin/`) to `/signin?next=…`.
@@ -133,12 +135,15 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     provide_context(auth::AuthChanges::new());
+    provide_context(sudo::Sudo::new());
     view! {
         <Header/>
+        <sudo::ConfirmIdentityDialog/>
         <main id="main" class="page">
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view={Lazy::<tokens::TokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signin") view={Lazy::<auth::SignInRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/signin/two-factor") view={Lazy::<two_factor::SecondFactorRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view={Lazy::<auth::SignUpRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams") view={Lazy::<teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>

@@ -54,8 +54,8 @@ pub async fn scim_credentials() -> Result<Vec<ScimCredentialRow>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "create_scim_credential")]
 pub async fn create_scim_credential(name: String) -> Result<NewScimCredential, AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let (credential, secret) =
         domain::identity::scim::create_credential(&db()?, origin(&user).into(), &name).await?;
     // The secret is in this answer: no cache may keep it.
@@ -74,8 +74,8 @@ pub async fn create_scim_credential(name: String) -> Result<NewScimCredential, A
 
 #[server(prefix = "/rpc", endpoint = "delete_scim_credential")]
 pub async fn delete_scim_credential(id: String) -> Result<(), AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     domain::identity::scim::delete_credential(&db()?, origin(&user).into(), &id).await?;
     Ok(())
 }
@@ -97,6 +97,8 @@ fn site_origin() -> String {
 pub fn ScimCredentials() -> impl IntoView {
     let create = ServerAction::<CreateScimCredential>::new();
     let delete = ServerAction::<DeleteScimCredential>::new();
+    crate::sudo::retry_after_confirming(create);
+    crate::sudo::retry_after_confirming(delete);
     let credentials = Resource::new(
         move || (create.version().get(), delete.version().get()),
         |_| scim_credentials(),

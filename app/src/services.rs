@@ -59,8 +59,8 @@ pub async fn team_services(team: String) -> Result<Vec<ServiceRow>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "create_service")]
 pub async fn create_service(team: String, name: String) -> Result<NewService, AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let (service, secret) =
         domain::tokens::services::create(&db()?, origin(&user).into(), &team_slug(&team)?, &name)
             .await?;
@@ -96,6 +96,7 @@ pub fn TeamServicesPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let create = ServerAction::<CreateService>::new();
+    crate::sudo::retry_after_confirming(create);
     let delete = ServerAction::<DeleteService>::new();
     let services = Resource::new(
         move || (slug(), create.version().get(), delete.version().get()),

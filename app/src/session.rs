@@ -35,6 +35,65 @@ pub fn require_user() -> Result<User, AppError> {
     current_user().ok_or(AppError::Unauthenticated)
 }
 
+/// When the signed-in person last proved who they are: put into the request's extensions by the
+/// server's session guard, with the user.
+#[derive(Clone, Copy, Debug)]
+pub struct Authenticated(pub chrono::DateTime<chrono::Utc>);
+
+/// Sudo mode (`domain::identity::sudo`): the signed-in user, if they proved who they are within
+/// the sudo window; otherwise `ReauthenticationRequired`, which the page answers with the
+/// confirm-it-is-you dialog (`crate::sudo`). For every sensitive change.
+pub fn require_recent_sign_in() -> Result<User, AppError> {
+    let user = require_user()?;
+    let window = use_context::<domain::identity::sudo::SudoWindow>().unwrap_or_default();
+    let fresh = parts()
+        .and_then(|p| p.extensions.get::<Authenticated>().copied())
+        .is_some_and(|at| window.allows(at.0));
+    if fresh {
+        Ok(user)
+    } else {
+        Err(AppError::ReauthenticationRequired)
+    }
+}
+
+/// The key authenticator-app secrets are sealed with (the server puts it into the context).
+pub fn sealing_key() -> Result<domain::secret::SealingKey, AppError> {
+    use_context::<domain::secret::SealingKey>().ok_or_else(|| {
+        tracing::error!("no sealing key in the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// The second sign-in step's cookie (`domain::identity::two_factor::challenge`), if any.
+pub fn challenge_cookie() -> Option<String> {
+    let parts = parts()?;
+    let name = domain::identity::two_factor::challenge::cookie_name(over_https(
+        &parts.uri,
+        &parts.headers,
+    ));
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| domain::identity::sessions::cookie_named(h, &name).map(str::to_string))
+}
+
+pub fn set_challenge_cookie(
+    id: &domain::identity::two_factor::challenge::ChallengeId,
+) -> Result<(), AppError> {
+    append_set_cookie(domain::identity::two_factor::challenge::set_cookie(
+        id,
+        is_https(),
+    ))
+}
+
+pub fn clear_challenge_cookie() -> Result<(), AppError> {
+    append_set_cookie(domain::identity::two_factor::challenge::clear_cookie(
+        is_https(),
+    ))
+}
+
 /// `user`, signed in, acting from the client's address: what the activity log records.
 pub fn origin(user: &User) -> domain::Origin<i64> {
     domain::Origin::new(user.id, client_ip())

@@ -187,6 +187,16 @@ kinds! {
     ServiceDeleted => "service_deleted", "Revoked a service credential";
     /// The token's first use through a reverse proxy in front of a given service (its host).
     TokenUsedViaProxy => "token_used_via_proxy", "Token used through a protected service";
+    /// An authenticator app confirmed: two-factor sign-in is on (docs/two-factor.md).
+    TwoFactorEnabled => "two_factor_enabled", "Turned on two-factor sign-in";
+    TwoFactorDisabled => "two_factor_disabled", "Turned off two-factor sign-in";
+    RecoveryCodesRegenerated => "recovery_codes_regenerated", "Made new recovery codes (the old ones stopped working)";
+    /// The operator removed every second factor (`patdesk user reset-2fa`; in the person's log).
+    TwoFactorReset => "two_factor_reset", "Two-factor sign-in was reset by the operator";
+    /// An instance admin required two-factor sign-in, or stopped requiring it.
+    TwoFactorRequirementChanged => "two_factor_requirement_changed", "Changed whether two-factor sign-in is required";
+    /// The person confirmed who they are for a sensitive action (sudo mode).
+    IdentityConfirmed => "identity_confirmed", "Confirmed it was you before a sensitive action";
 }
 
 impl Kind {

@@ -65,7 +65,7 @@ async fn sessions_resolve_until_ended_and_store_only_digests() {
     let alice = user(&db, "alice").await;
     let id = sessions::start(&db, alice.id).await.unwrap();
     let found = sessions::resolve(&db, id.expose()).await.unwrap().unwrap();
-    assert_eq!(found.id, alice.id);
+    assert_eq!(found.user.id, alice.id);
     let stored = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -393,15 +393,19 @@ async fn signing_in_replaces_the_old_session_and_is_recorded() {
     let alice = user(&db, "alice").await;
     let first = sessions::start(&db, alice.id).await.unwrap();
     let ip = Some(std::net::IpAddr::from([192, 0, 2, 1]));
-    let (user, second) = sessions::sign_in(
-        &db,
-        "Alice",
-        "a long enough password",
-        Some(first.expose()),
-        ip,
-    )
-    .await
-    .unwrap();
+    let domain::identity::sign_in::SignInStep::SignedIn(user, second) =
+        domain::identity::sign_in::with_password(
+            &db,
+            "Alice",
+            "a long enough password",
+            Some(first.expose()),
+            ip,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("no second factor is set up: the password signs in");
+    };
     assert_eq!(user.id, alice.id);
     assert!(
         sessions::resolve(&db, first.expose())
@@ -415,7 +419,7 @@ async fn signing_in_replaces_the_old_session_and_is_recorded() {
             .unwrap()
             .is_some()
     );
-    let err = sessions::sign_in(&db, "alice", "wrong password!", None, ip)
+    let err = domain::identity::sign_in::with_password(&db, "alice", "wrong password!", None, ip)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidCredentials));

@@ -18,6 +18,7 @@ mod m20261124_000008_token_allow_lists_and_rotation;
 mod m20261125_000009_team_content_versions;
 mod m20261202_000010_single_sign_on;
 mod m20261203_000011_scim;
+mod m20261203_000012_two_factor;
 mod steps;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_team_content_versions::Migration),
             Box::new(m20261202_000010_single_sign_on::Migration),
             Box::new(m20261203_000011_scim::Migration),
+            Box::new(m20261203_000012_two_factor::Migration),
         ]
     }
 }

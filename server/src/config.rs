@@ -58,6 +58,13 @@ pub struct Config {
     pub min_overlap: domain::tokens::MinOverlap,
     /// `PATDESK_OIDC_*`: single sign-on, when an issuer is set (`crate::sso`).
     pub oidc: Option<OidcEnv>,
+    /// `PATDESK_SECRET_KEY` (at least 32 characters): the key authenticator-app secrets are
+    /// sealed with. Unset: the key in the data folder, generated on first start
+    /// (`crate::secret_key`).
+    pub secret_key: Option<domain::secret::SealingKey>,
+    /// `PATDESK_SUDO_MINUTES` (1–1440, default 120): how long after signing in a person may
+    /// make sensitive changes without confirming who they are again.
+    pub sudo_window: domain::identity::sudo::SudoWindow,
 }
 
 /// Single sign-on as the environment gives it; the redirect URI comes from
@@ -148,6 +155,10 @@ pub enum ConfigError {
         "PATDESK_TRUSTED_PROXIES holds {0:?}, which is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)"
     )]
     TrustedProxies(String),
+    #[error("PATDESK_SECRET_KEY: {0}; generate one with `openssl rand -base64 32`")]
+    SecretKey(domain::secret::KeyTooShort),
+    #[error("PATDESK_SUDO_MINUTES must be a whole number of minutes from 1 to 1440, not {0:?}")]
+    SudoMinutes(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -254,6 +265,17 @@ impl Config {
             domain::tokens::MinOverlap(chrono::Duration::seconds(seconds))
         });
         let oidc = oidc_env()?;
+        let secret_key = var("PATDESK_SECRET_KEY")?
+            .map(|text| domain::secret::SealingKey::from_text(&text))
+            .transpose()
+            .map_err(ConfigError::SecretKey)?;
+        let sudo_window = bounded(
+            "PATDESK_SUDO_MINUTES",
+            domain::identity::sudo::SudoWindow::MINUTES,
+            ConfigError::SudoMinutes,
+        )?
+        .and_then(domain::identity::sudo::SudoWindow::minutes)
+        .unwrap_or_default();
         let config = Config {
             database_url,
             addr,
@@ -272,6 +294,8 @@ impl Config {
             mail_retry_base,
             min_overlap,
             oidc,
+            secret_key,
+            sudo_window,
         };
         // Checked now, so that a wrong mail setting stops the start instead of every mail.
         config.mail_settings()?;

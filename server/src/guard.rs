@@ -22,6 +22,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use domain::identity::two_factor::requirement::Requirement;
 use ipnet::IpNet;
 use sea_orm::DatabaseConnection;
 
@@ -235,16 +236,29 @@ pub async fn session(
         return next.run(request).await;
     }
     let cookie = app::session::session_cookie_of(request.uri(), request.headers());
-    let user = match cookie {
+    let signed_in = match cookie {
         Some(value) => match domain::identity::sessions::resolve(&db, &value).await {
-            Ok(user) => user,
+            Ok(signed_in) => signed_in,
             Err(error) => return ApiError::from(error).into_response(),
         },
         None => None,
     };
-    match user {
-        Some(user) => {
-            request.extensions_mut().insert(user);
+    match signed_in {
+        Some(signed_in) => {
+            let requirement =
+                match domain::identity::two_factor::requirement::of(&db, signed_in.user.id).await {
+                    Ok(requirement) => requirement,
+                    Err(error) => return ApiError::from(error).into_response(),
+                };
+            if requirement == Requirement::Overdue
+                && let Some(refused) = refuse_until_enrolled(request.method(), &path)
+            {
+                return refused;
+            }
+            let extensions = request.extensions_mut();
+            extensions.insert(app::session::Authenticated(signed_in.authenticated_at));
+            extensions.insert(requirement);
+            extensions.insert(signed_in.user);
         }
         None if request.method() == Method::GET && is_private_page(&path) => {
             let wanted = request
@@ -257,6 +271,34 @@ pub async fn session(
         None => {}
     }
     next.run(request).await
+}
+
+/// What a person whose grace period to set up two-factor sign-in is over may still reach: their
+/// Account page and what it calls, and signing out. Anything else is refused — a page by a
+/// redirect to the Account page, a server function by 403 `TwoFactorRequired` — until they
+/// enrol (docs/two-factor.md).
+fn refuse_until_enrolled(method: &Method, path: &str) -> Option<Response> {
+    if let Some(function) = path.strip_prefix("/rpc/") {
+        if app::two_factor::ALLOWED_BEFORE_ENROLMENT.contains(&function) {
+            return None;
+        }
+        let body =
+            serde_json::to_string(&app::error::AppError::TwoFactorRequired).unwrap_or_default();
+        return Some(
+            (
+                StatusCode::FORBIDDEN,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response(),
+        );
+    }
+    let page_elsewhere = method == Method::GET
+        && path != "/account"
+        && !path.starts_with("/signin")
+        && !path.starts_with("/signup")
+        && !path.starts_with("/auth/");
+    page_elsewhere.then(|| Redirect::to("/account#two-factor").into_response())
 }
 
 /// The host (and port) a URL such as an `Origin` or `Referer` value names.

@@ -28,6 +28,7 @@ pub mod health;
 pub mod limits;
 pub mod notices;
 pub mod scim;
+pub mod secret_key;
 pub mod sso;
 pub mod state;
 pub mod telemetry;

@@ -266,7 +266,8 @@ async fn finish(
         let user = match &session {
             Some(cookie) => domain::identity::sessions::resolve(db, cookie)
                 .await
-                .map_err(|_| Failure::Unreachable)?,
+                .map_err(|_| Failure::Unreachable)?
+                .map(|signed_in| signed_in.user),
             None => None,
         }
         .ok_or_else(|| {

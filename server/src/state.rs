@@ -43,6 +43,10 @@ pub struct Shared {
     pub public_url: url::Url,
     /// Single sign-on, when configured (`PATDESK_OIDC_*`).
     pub sso: Option<Arc<crate::sso::Sso>>,
+    /// The key authenticator-app secrets are sealed with (`crate::secret_key`).
+    pub sealing_key: Arc<domain::secret::SealingKey>,
+    /// `PATDESK_SUDO_MINUTES`.
+    pub sudo_window: domain::identity::sudo::SudoWindow,
 }
 
 impl AppState {

@@ -59,7 +59,11 @@ pub fn router(state: AppState) -> Router {
         let mail_configured = app::account::MailConfigured(state.mail_configured);
         let min_overlap = state.min_overlap;
         let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
+        let sealing_key = state.sealing_key.clone();
+        let sudo_window = state.sudo_window;
         move || {
+            provide_context((*sealing_key).clone());
+            provide_context(sudo_window);
             provide_context(sso.clone());
             provide_context(db.clone());
             provide_context(failed_auth.clone());
@@ -217,6 +221,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         min_overlap: config.min_overlap,
         public_url: config.public_url(),
         sso: single_sign_on(&config)?,
+        sealing_key: Arc::new(crate::secret_key::load(
+            config.secret_key.clone(),
+            &config.database_url,
+        )?),
+        sudo_window: config.sudo_window,
     });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,

@@ -119,6 +119,7 @@ fn AllowListForm(
     help: &'static str,
 ) -> impl IntoView {
     let save = ServerAction::<SetTokenAllowedIps>::new();
+    crate::sudo::retry_after_confirming(save);
     let error = action_error(save.value());
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {
@@ -126,7 +127,7 @@ fn AllowListForm(
             editing.saved.update(|n| *n += 1);
         }
     });
-    super::dialog::focus_after_render("allowed-ips-edit");
+    crate::components::focus_after_render("allowed-ips-edit");
     view! {
         <ActionForm action=save>
             <input type="hidden" name="id" value=id/>

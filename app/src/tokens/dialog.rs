@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::server::{DeleteToken, EndTokenOverlap, OVERLAP_CHOICES, RegenerateToken, RotateToken};
-use crate::components::{FieldError, FormError, action_error};
+use crate::components::{FieldError, FormError, action_error, focus_after_render};
 
 /// What the confirmation dialog is asking about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,19 +136,4 @@ fn RotateForm(
             <button type="submit" id="confirm-action" class="button">"Rotate token"</button>
         </ActionForm>
     }
-}
-
-/// Moves the keyboard focus to the element with `id` once the browser has rendered it.
-#[allow(unused_variables)]
-pub(crate) fn focus_after_render(id: &'static str) {
-    #[cfg(feature = "hydrate")]
-    leptos::prelude::request_animation_frame(move || {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(element) = leptos::prelude::document()
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-        {
-            let _ = element.focus();
-        }
-    });
 }

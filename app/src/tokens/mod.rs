@@ -53,6 +53,9 @@ pub fn TokensPage() -> impl IntoView {
         end_overlap: ServerAction::<EndTokenOverlap>::new(),
         delete: ServerAction::<DeleteToken>::new(),
     };
+    crate::sudo::retry_after_confirming(create);
+    crate::sudo::retry_after_confirming(actions.regenerate);
+    crate::sudo::retry_after_confirming(actions.rotate);
     let TokenActions {
         regenerate,
         rotate,

@@ -198,8 +198,8 @@ pub async fn create_token(
         tokens::{Expiry, NewToken, TokenKind, expiry_choices},
     };
 
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let today = chrono::Utc::now().date_naive();
     let db = db()?;
     let choices = expiry_choices(&db).await?;
@@ -219,8 +219,8 @@ pub async fn create_token(
 
 #[server(prefix = "/rpc", endpoint = "regenerate_token")]
 pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let issued = domain::tokens::regenerate(&db()?, origin(&user), &id).await?;
     Ok(ssr::issued(issued))
 }
@@ -230,8 +230,8 @@ pub async fn regenerate_token(id: String) -> Result<IssuedToken, AppError> {
 pub async fn rotate_token(id: String, overlap_seconds: i64) -> Result<IssuedToken, AppError> {
     use domain::{time, tokens::MinOverlap};
 
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let min_overlap = use_context::<MinOverlap>().unwrap_or_default();
     let rotated =
         domain::tokens::rotate(&db()?, origin(&user), &id, overlap_seconds, min_overlap).await?;
@@ -256,8 +256,8 @@ pub async fn end_token_overlap(id: String) -> Result<(), AppError> {
 pub async fn set_token_allowed_ips(id: String, allowed_ips: String) -> Result<(), AppError> {
     use domain::tokens::allow_list::AllowList;
 
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let allowed = AllowList::parse_text(&allowed_ips)?;
     domain::tokens::set_allowed_ips(&db()?, origin(&user).into(), &id, allowed).await?;
     Ok(())

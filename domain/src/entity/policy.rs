@@ -13,6 +13,11 @@ pub struct Model {
     pub updated_at: ChronoDateTimeUtc,
     /// Password sign-in is refused to everyone but instance admins (`identity::sso`).
     pub require_sso: bool,
+    /// Password accounts must enrol a second factor (`identity::two_factor`)…
+    pub require_2fa: bool,
+    /// …within this many days of `require_2fa_since` (or of their creation, if later).
+    pub two_factor_grace_days: i32,
+    pub require_2fa_since: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,10 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     pub last_seen_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
+    /// When the person last proved who they are in this session (password, second factor or
+    /// single sign-on): sudo mode counts from it. `None` on sessions older than sudo mode:
+    /// `created_at` then.
+    pub authenticated_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,14 @@
 //! Who people are: accounts (`users`), their sign-in sessions, password hashing, single sign-on
 //! links (`sso`), what an organisation's directory provisions (`scim`), and the names and roles
-//! they carry (`names`).
+//! they carry (`names`), two-factor sign-in (`two_factor`) and sudo mode (`sudo`).
 
 pub mod group_sync;
 pub mod names;
 pub mod password;
 pub mod scim;
 pub mod sessions;
+pub mod sign_in;
 pub mod sso;
+pub mod sudo;
+pub mod two_factor;
 pub mod users;

@@ -13,11 +13,10 @@ use sea_orm::{
 };
 
 use crate::{
-    activity::{self, Actor, Event, Kind},
+    activity::{self, Event, Kind},
     db::begin_write,
     entity::session,
-    error::{Error, Result},
-    identity::names::Username,
+    error::Result,
     identity::users::{self, User},
     secret::{digest_hex, hex, random_bytes},
 };
@@ -52,7 +51,8 @@ fn expiry(created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>) -> DateTime<Ut
     (last_seen_at + IDLE_TIMEOUT).min(created_at + MAX_LIFETIME)
 }
 
-/// Starts a new session for `user_id` and returns its id for the cookie.
+/// Starts a new session for `user_id` and returns its id for the cookie. Its person has just
+/// proved who they are: sudo mode counts from now.
 pub async fn start(db: &impl ConnectionTrait, user_id: i64) -> Result<SessionId> {
     let id = SessionId(hex(&random_bytes::<32>()));
     let now = Utc::now();
@@ -62,15 +62,24 @@ pub async fn start(db: &impl ConnectionTrait, user_id: i64) -> Result<SessionId>
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(expiry(now, now)),
+        authenticated_at: Set(Some(now)),
     }
     .insert(db)
     .await?;
     Ok(id)
 }
 
+/// A live session: who is signed in, and when they last proved it (sudo mode,
+/// `identity::sudo`).
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub authenticated_at: DateTime<Utc>,
+}
+
 /// The signed-in user for a cookie value, if the session is live (and the user still active).
 /// Extends the idle timeout.
-pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Option<User>> {
+pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Option<SignedIn>> {
     if !well_formed(cookie_value) {
         return Ok(None);
     }
@@ -86,6 +95,7 @@ pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Opti
     let Some(user) = users::get(db, found.user_id).await? else {
         return Ok(None);
     };
+    let authenticated_at = found.authenticated_at.unwrap_or(found.created_at);
     if now - found.last_seen_at >= TOUCH_INTERVAL {
         let created_at = found.created_at;
         let mut active: session::ActiveModel = found.into();
@@ -93,52 +103,29 @@ pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Opti
         active.expires_at = Set(expiry(created_at, now));
         active.update(db).await?;
     }
-    Ok(Some(user))
+    Ok(Some(SignedIn {
+        user,
+        authenticated_at,
+    }))
 }
 
-/// Checks the username and password and starts a session. The session the browser had before
-/// (`replaced`), if any, ends: a new id at every sign-in, so a session id planted before
-/// sign-in is worthless. Successes and failures are recorded in the named user's activity
-/// (failures for a name nobody has, in no one's).
-pub async fn sign_in(
-    db: &DatabaseConnection,
-    username: &str,
-    password: &str,
-    replaced: Option<&str>,
-    ip: Option<IpAddr>,
-) -> Result<(User, SessionId)> {
-    match users::authenticate(db, username, password).await {
-        Ok(user) => {
-            if !user.is_admin && super::sso::required(db).await? {
-                return Err(Error::Forbidden(super::sso::REQUIRED.into()));
-            }
-            let txn = begin_write(db).await?;
-            if let Some(old) = replaced {
-                end_quietly(&txn, old).await?;
-            }
-            let session = start(&txn, user.id).await?;
-            activity::record(&txn, Event::own(user.id, Kind::SignIn).ip(ip)).await?;
-            txn.commit().await?;
-            Ok((user, session))
-        }
-        Err(Error::InvalidCredentials) => {
-            let named = Username::parse(username).ok();
-            let user_id = match &named {
-                Some(name) => users::find(db, name).await?.map(|u| u.id),
-                None => None,
-            };
-            // An attempt under a name nobody has goes in no one's log, so its actor (stored as
-            // none, like the operator's) is never shown.
-            let actor = user_id.map_or(Actor::Operator, Actor::User);
-            let mut event = Event::new(user_id, actor, Kind::SignInFailed).ip(ip);
-            if let Some(name) = named {
-                event = event.target(format!("user {name}"));
-            }
-            activity::record(db, event).await?;
-            Err(Error::InvalidCredentials)
-        }
-        Err(other) => Err(other),
+/// Records that the person of the session `cookie_value` has just proved who they are again
+/// (in the caller's transaction): sudo mode counts from now.
+pub(crate) async fn mark_authenticated(
+    db: &impl ConnectionTrait,
+    cookie_value: &str,
+) -> Result<()> {
+    if well_formed(cookie_value) {
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::AuthenticatedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(session::Column::IdDigest.eq(digest_hex(cookie_value)))
+            .exec(db)
+            .await?;
     }
+    Ok(())
 }
 
 /// Ends the session with this cookie value (sign-out) and records it in its user's activity.
@@ -217,20 +204,20 @@ pub fn cookie_named<'a>(cookie_header: &'a str, wanted: &str) -> Option<&'a str>
 /// `SameSite=Lax` (not sent on cross-site POSTs), `Secure` when served over HTTPS, and no
 /// `Max-Age` beyond the session's own lifetime.
 pub fn set_cookie(id: &SessionId, secure: bool) -> String {
-    format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        cookie_name(secure),
-        id.expose(),
-        MAX_LIFETIME.num_seconds(),
-        if secure { "; Secure" } else { "" }
-    )
+    http_only_cookie(COOKIE_NAME, id.expose(), MAX_LIFETIME.num_seconds(), secure)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> String {
+    http_only_cookie(COOKIE_NAME, "", 0, secure)
+}
+
+/// A `Set-Cookie` value for one of patdesk's own cookies (`base_name`, `__Host-` prefixed over
+/// HTTPS): for the whole site, `HttpOnly`, `SameSite=Lax`, `Secure` over HTTPS.
+pub(crate) fn http_only_cookie(base_name: &str, value: &str, max_age: i64, secure: bool) -> String {
     format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        cookie_name(secure),
+        "{}{base_name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "__Host-" } else { "" },
         if secure { "; Secure" } else { "" }
     )
 }

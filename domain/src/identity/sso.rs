@@ -160,27 +160,7 @@ pub async fn required(db: &impl ConnectionTrait) -> Result<bool> {
 pub async fn set_required(db: &DatabaseConnection, by: Origin, required: bool) -> Result<()> {
     let txn = begin_write(db).await?;
     users::require_instance_admin(&txn, by.who, "change how people sign in").await?;
-    match policy::Entity::find_by_id(1).one(&txn).await? {
-        Some(row) => {
-            let mut row: policy::ActiveModel = row.into();
-            row.require_sso = Set(required);
-            row.updated_at = Set(Utc::now());
-            row.update(&txn).await?;
-        }
-        None => {
-            let defaults = crate::tokens::policy::Policy::default();
-            policy::ActiveModel {
-                id: Set(1),
-                max_lifetime_days: Set(defaults.max_lifetime_days.map(i64::from)),
-                require_expiry: Set(defaults.require_expiry),
-                explorer_lifetime_hours: Set(i64::from(defaults.explorer_lifetime_hours)),
-                updated_at: Set(Utc::now()),
-                require_sso: Set(required),
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
+    crate::tokens::policy::change_row(&txn, |row| row.require_sso = Set(required)).await?;
     if let Some(admin) = by.who.user_id() {
         let what = if required {
             "single sign-on required (instance admins may still use their password)"
@@ -192,6 +172,15 @@ pub async fn set_required(db: &DatabaseConnection, by: Origin, required: bool) -
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// Whether the account has no password (made by single sign-on or by the directory): only its
+/// identity provider can say who it is.
+pub async fn password_less(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|u| u.password_hash == NO_PASSWORD))
 }
 
 /// Whether the account has a single sign-on link (shown on the Account page).

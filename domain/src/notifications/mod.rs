@@ -74,10 +74,12 @@ pub enum NoticeKind {
     /// The organisation's directory deactivated or deleted the account (SCIM): about the
     /// account, not a token.
     AccountDeactivated,
+    /// The operator turned two-factor sign-in off for the account (`patdesk user reset-2fa`).
+    TwoFactorReset,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::ExpiresSoon,
         NoticeKind::ExpiresTomorrow,
         NoticeKind::Expired,
@@ -87,6 +89,7 @@ impl NoticeKind {
         NoticeKind::ExpiryShortened,
         NoticeKind::OldValueLeaked,
         NoticeKind::AccountDeactivated,
+        NoticeKind::TwoFactorReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +103,7 @@ impl NoticeKind {
             NoticeKind::ExpiryShortened => "expiry_shortened",
             NoticeKind::OldValueLeaked => "old_value_leaked",
             NoticeKind::AccountDeactivated => "account_deactivated",
+            NoticeKind::TwoFactorReset => "two_factor_reset",
         }
     }
 
@@ -119,7 +123,8 @@ impl NoticeKind {
             NoticeKind::TokenRevoked
             | NoticeKind::ExpiryShortened
             | NoticeKind::OldValueLeaked
-            | NoticeKind::AccountDeactivated => true,
+            | NoticeKind::AccountDeactivated
+            | NoticeKind::TwoFactorReset => true,
         }
     }
 
@@ -148,6 +153,9 @@ impl NoticeKind {
             }
             NoticeKind::AccountDeactivated => {
                 "Your organisation's directory deactivated your patdesk account".to_string()
+            }
+            NoticeKind::TwoFactorReset => {
+                "Two-factor sign-in was turned off on your patdesk account".to_string()
             }
         }
     }
@@ -181,6 +189,9 @@ impl NoticeKind {
             ),
             NoticeKind::AccountDeactivated => {
                 "Your sessions ended and every token of yours is refused from now on. If this is a mistake, ask your organisation's administrators: reactivating the account in the directory makes the tokens work again.".to_string()
+            }
+            NoticeKind::TwoFactorReset => {
+                "The operator removed your authenticator app and recovery codes, as asked when every second factor is lost. Your password alone signs you in until you set up two-factor sign-in again on your Account page. If you did not ask for this, tell your administrators and change your password now.".to_string()
             }
         }
     }

@@ -140,6 +140,42 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Policy> {
     })
 }
 
+/// Changes the instance policy's one row (in the caller's transaction), made with the
+/// defaults first if no one has set the policy yet: the token policy, single sign-on's and
+/// two-factor sign-in's settings share it, each changing its own columns.
+pub(crate) async fn change_row(
+    txn: &impl sea_orm::ConnectionTrait,
+    change: impl FnOnce(&mut policy::ActiveModel),
+) -> Result<()> {
+    let found = policy::Entity::find_by_id(1).one(txn).await?;
+    let exists = found.is_some();
+    let mut row: policy::ActiveModel = match found {
+        Some(found) => found.into(),
+        None => {
+            let defaults = Policy::default();
+            policy::ActiveModel {
+                id: Set(1),
+                max_lifetime_days: Set(defaults.max_lifetime_days.map(i64::from)),
+                require_expiry: Set(defaults.require_expiry),
+                explorer_lifetime_hours: Set(i64::from(defaults.explorer_lifetime_hours)),
+                updated_at: Set(Utc::now()),
+                require_sso: Set(false),
+                require_2fa: Set(false),
+                two_factor_grace_days: Set(0),
+                require_2fa_since: Set(None),
+            }
+        }
+    };
+    change(&mut row);
+    row.updated_at = Set(Utc::now());
+    if exists {
+        row.update(txn).await?;
+    } else {
+        row.insert(txn).await?;
+    }
+    Ok(())
+}
+
 /// What setting the policy did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Applied {
@@ -155,20 +191,12 @@ pub async fn set(db: &DatabaseConnection, by: Origin, new: Policy) -> Result<App
     let actor = by.who;
     let txn = begin_write(db).await?;
     crate::identity::users::require_instance_admin(&txn, actor, "change the token policy").await?;
-    let row = policy::ActiveModel {
-        id: Set(1),
-        max_lifetime_days: Set(new.max_lifetime_days.map(i64::from)),
-        require_expiry: Set(new.require_expiry),
-        explorer_lifetime_hours: Set(i64::from(new.explorer_lifetime_hours)),
-        updated_at: Set(Utc::now()),
-        // Not the token policy's: kept as it is (the column's default on insert).
-        require_sso: sea_orm::ActiveValue::NotSet,
-    };
-    if policy::Entity::find_by_id(1).one(&txn).await?.is_some() {
-        row.update(&txn).await?;
-    } else {
-        row.insert(&txn).await?;
-    }
+    change_row(&txn, |row| {
+        row.max_lifetime_days = Set(new.max_lifetime_days.map(i64::from));
+        row.require_expiry = Set(new.require_expiry);
+        row.explorer_lifetime_hours = Set(i64::from(new.explorer_lifetime_hours));
+    })
+    .await?;
     let shortened = match new.max_lifetime_days {
         Some(days) => shorten_tokens(&txn, by, days).await?,
         None => 0,

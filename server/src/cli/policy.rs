@@ -31,6 +31,17 @@ pub(super) enum PolicyCommand {
         /// Allow password sign-in again.
         #[arg(long)]
         no_require_sso: bool,
+        /// Password accounts must set up two-factor sign-in (single sign-on accounts are
+        /// exempt); see --2fa-grace-days.
+        #[arg(long = "require-2fa", conflicts_with = "no_require_2fa")]
+        require_2fa: bool,
+        /// Stop requiring two-factor sign-in.
+        #[arg(long = "no-require-2fa")]
+        no_require_2fa: bool,
+        /// Days people have to set up two-factor sign-in once it is required (0 to 365; default
+        /// as set, 0 at first).
+        #[arg(long = "2fa-grace-days", value_name = "N")]
+        two_factor_grace_days: Option<u32>,
     },
 }
 
@@ -39,6 +50,9 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
     let db = database().await?;
     let current = policy::current(&db).await.map_err(operator_error)?;
     let sso_required = sso::required(&db).await.map_err(operator_error)?;
+    let two_factor = domain::identity::two_factor::requirement::policy(&db)
+        .await
+        .map_err(operator_error)?;
     match command {
         PolicyCommand::Show { json } => {
             if json {
@@ -49,17 +63,24 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                         "require_expiry": current.require_expiry,
                         "explorer_lifetime_hours": current.explorer_lifetime_hours,
                         "require_sso": sso_required,
+                        "require_2fa": two_factor.required,
+                        "two_factor_grace_days": two_factor.grace_days,
                     })
                 );
             } else {
                 println!(
-                    "max lifetime: {}\nrequire expiry: {}\nAPI explorer tokens: {} hours\nrequire single sign-on: {}",
+                    "max lifetime: {}\nrequire expiry: {}\nAPI explorer tokens: {} hours\nrequire single sign-on: {}\nrequire two-factor sign-in: {}",
                     current
                         .max_lifetime_days
                         .map_or("none".to_string(), |d| format!("{d} days")),
                     if current.require_expiry { "yes" } else { "no" },
                     current.explorer_lifetime_hours,
                     if sso_required { "yes" } else { "no" },
+                    if two_factor.required {
+                        format!("yes ({} days' grace)", two_factor.grace_days)
+                    } else {
+                        "no".to_string()
+                    },
                 );
             }
             Ok(())
@@ -71,7 +92,11 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             explorer_lifetime_hours,
             require_sso,
             no_require_sso,
+            require_2fa,
+            no_require_2fa,
+            two_factor_grace_days,
         } => {
+            let two_factor_flags = require_2fa || no_require_2fa || two_factor_grace_days.is_some();
             let token_flags = max_lifetime_days.is_some()
                 || require_expiry
                 || no_require_expiry
@@ -88,6 +113,27 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                         "password sign-in allowed again"
                     }
                 );
+                if !token_flags && !two_factor_flags {
+                    return Ok(());
+                }
+            }
+            if two_factor_flags {
+                use domain::identity::two_factor::requirement::{self, TwoFactorPolicy};
+                let new = TwoFactorPolicy {
+                    required: (two_factor.required || require_2fa) && !no_require_2fa,
+                    grace_days: two_factor_grace_days.unwrap_or(two_factor.grace_days),
+                };
+                requirement::set(&db, domain::Origin::OPERATOR, new)
+                    .await
+                    .map_err(operator_error)?;
+                if new.required {
+                    println!(
+                        "two-factor sign-in required of password accounts: {} days to set it up",
+                        new.grace_days
+                    );
+                } else {
+                    println!("two-factor sign-in not required");
+                }
                 if !token_flags {
                     return Ok(());
                 }

@@ -20,6 +20,11 @@ pub(super) enum UserCommand {
     Suspend { username: String },
     /// Reactivate a suspended user.
     Reactivate { username: String },
+    /// Turn two-factor sign-in off for a person who lost every second factor: their
+    /// authenticator app and recovery codes are removed (in their activity log, with a notice
+    /// to them). Check who is asking first.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor { username: String },
 }
 
 pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
@@ -67,7 +72,28 @@ pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Suspend { username } => set_suspended(&username, true).await,
         UserCommand::Reactivate { username } => set_suspended(&username, false).await,
+        UserCommand::ResetTwoFactor { username } => reset_two_factor(&username).await,
     }
+}
+
+async fn reset_two_factor(username: &str) -> anyhow::Result<()> {
+    let username = domain::identity::names::Username::parse(username).map_err(operator_error)?;
+    let db = database().await?;
+    let user = domain::identity::users::find(&db, &username)
+        .await
+        .map_err(operator_error)?
+        .ok_or_else(|| anyhow::anyhow!("no user called {username}"))?;
+    let removed = domain::identity::two_factor::reset(&db, domain::Origin::OPERATOR, user.id)
+        .await
+        .map_err(operator_error)?;
+    if removed {
+        println!(
+            "two-factor sign-in reset for {username}: their password alone signs them in until they set it up again"
+        );
+    } else {
+        println!("{username} had no second factor: nothing changed");
+    }
+    Ok(())
 }
 
 async fn set_suspended(username: &str, suspend: bool) -> anyhow::Result<()> {

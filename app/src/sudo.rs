@@ -1,0 +1,212 @@
+//! Sudo mode in the app (docs/two-factor.md): a sensitive server function called from a session
+//! whose sign-in is older than the sudo window answers `ReauthenticationRequired`
+//! (`session::require_recent_sign_in`); the page then opens the confirm-it-is-you dialog, and
+//! once the person has confirmed, sends the same call again, so that nothing they typed is
+//! lost. A sensitive action takes part with one line: [`retry_after_confirming`].
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::{FieldError, FormError, action_error},
+    error::AppError,
+};
+
+/// The call waiting for the person to confirm who they are, if any (one per page).
+#[derive(Clone, Copy)]
+pub struct Sudo {
+    waiting: RwSignal<Option<Callback<()>>>,
+}
+
+impl Default for Sudo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sudo {
+    pub fn new() -> Self {
+        Sudo {
+            waiting: RwSignal::new(None),
+        }
+    }
+}
+
+/// When `action` is refused for a stale sign-in, asks the person to confirm who they are and
+/// then dispatches the same input again.
+pub fn retry_after_confirming<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    let Some(sudo) = use_context::<Sudo>() else {
+        return;
+    };
+    // The action forgets its input once it has answered: keep the last one.
+    let last = StoredValue::new(None::<S>);
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            last.set_value(Some(input));
+        }
+    });
+    Effect::new(move |_| {
+        let refused = action
+            .value()
+            .with(|v| matches!(v, Some(Err(AppError::ReauthenticationRequired))));
+        if refused {
+            sudo.waiting.set(Some(Callback::new(move |()| {
+                if let Some(input) = last.get_value() {
+                    action.dispatch(input);
+                }
+            })));
+        }
+    });
+}
+
+/// What the dialog asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityCheckView {
+    /// A second-factor code, after the password.
+    pub code: bool,
+    /// The account has no password: single sign-on again, through this provider.
+    pub single_sign_on: Option<String>,
+}
+
+#[server(prefix = "/rpc", endpoint = "identity_check")]
+pub async fn identity_check() -> Result<IdentityCheckView, AppError> {
+    use crate::session::{db, require_user};
+    let user = require_user()?;
+    let db = db()?;
+    let password_less = domain::identity::sso::password_less(&db, user.id).await?;
+    Ok(IdentityCheckView {
+        code: domain::identity::two_factor::enrolled(&db, user.id).await?,
+        single_sign_on: password_less.then(|| {
+            crate::auth::single_sign_on().map_or_else(|| "single sign-on".to_string(), |s| s.name)
+        }),
+    })
+}
+
+/// The person confirms who they are: their password, and a second-factor code when they have
+/// two-factor sign-in on. Sudo mode counts from now. Wrong passwords and codes count against
+/// the address's failed sign-ins.
+#[server(prefix = "/rpc", endpoint = "confirm_identity")]
+pub async fn confirm_identity(password: String, code: Option<String>) -> Result<(), AppError> {
+    use crate::session::{
+        client_ip, db, forgive_sign_in_attempt, require_user, reserve_sign_in_attempt, sealing_key,
+        session_cookie,
+    };
+    let user = require_user()?;
+    let session = session_cookie().ok_or(AppError::Unauthenticated)?;
+    reserve_sign_in_attempt().await?;
+    let confirmed = domain::identity::sudo::confirm(
+        &db()?,
+        &sealing_key()?,
+        &session,
+        &user,
+        &password,
+        code.as_deref(),
+        client_ip(),
+    )
+    .await;
+    match confirmed {
+        Ok(()) => {
+            forgive_sign_in_attempt().await;
+            Ok(())
+        }
+        Err(wrong @ domain::Error::Invalid { .. }) => Err(wrong.into()),
+        Err(other) => {
+            forgive_sign_in_attempt().await;
+            Err(other.into())
+        }
+    }
+}
+
+/// The confirm-it-is-you dialog, drawn while a call waits for it.
+#[component]
+pub fn ConfirmIdentityDialog() -> impl IntoView {
+    let sudo = expect_context::<Sudo>();
+    let confirm = ServerAction::<ConfirmIdentity>::new();
+    let error = action_error(confirm.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = confirm.value().get()
+            && let Some(retry) = sudo.waiting.get_untracked()
+        {
+            sudo.waiting.set(None);
+            confirm.clear();
+            retry.run(());
+        }
+    });
+    let close = move || {
+        sudo.waiting.set(None);
+        confirm.clear();
+    };
+    move || {
+        sudo.waiting.get().map(|_| {
+            let check = LocalResource::new(identity_check);
+            crate::components::focus_after_render("confirm-password");
+            view! {
+                <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" { close() }
+                }>
+                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="sudo-title" data-testid="sudo-dialog">
+                        <h2 id="sudo-title">"Confirm it is you"</h2>
+                        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            {move || Suspend::new(async move {
+                                let check = check.await.unwrap_or(IdentityCheckView { code: false, single_sign_on: None });
+                                match check.single_sign_on {
+                                    Some(provider) => {
+                                        let here = crate::components::query_value(&current_path());
+                                        view! {
+                                            <p>{format!("This is a sensitive change. Sign in again with {provider} to continue; you will come back to this page.")}</p>
+                                            <div class="dialog-actions">
+                                                <a class="button" rel="external" href=format!("/auth/oidc/start?next={here}")>{format!("Sign in with {provider}")}</a>
+                                                <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                                            </div>
+                                        }.into_any()
+                                    }
+                                    None => view! {
+                                        <p>"This is a sensitive change and you signed in a while ago. Enter your password to continue."</p>
+                                        <ActionForm action=confirm>
+                                            <label for="confirm-password">"Password"</label>
+                                            <input id="confirm-password" name="password" type="password" autocomplete="current-password"
+                                                required aria-describedby="confirm-password-error"/>
+                                            <FieldError error field="password" id="confirm-password-error"/>
+                                            {check.code.then(|| view! {
+                                                <label for="confirm-code">"Code from your authenticator app (or a recovery code)"</label>
+                                                <input id="confirm-code" name="code" autocomplete="one-time-code" required maxlength="20"
+                                                    aria-describedby="confirm-code-error"/>
+                                                <FieldError error field="code" id="confirm-code-error"/>
+                                            })}
+                                            <FormError error/>
+                                            <div class="dialog-actions">
+                                                <button type="submit" class="button" data-testid="sudo-confirm">"Confirm"</button>
+                                                <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                                            </div>
+                                        </ActionForm>
+                                    }.into_any(),
+                                }
+                            })}
+                        </Suspense>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// The page's path and query, to come back to after signing in again.
+fn current_path() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos::prelude::window().location();
+        format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        "/".to_string()
+    }
+}

@@ -1,0 +1,158 @@
+//! A sign-in between its two steps: the password was right, the second factor is still to
+//! come. It is no session: its id travels in a cookie of its own (`patdesk_sign_in`), which
+//! nothing but [`complete`] reads, so no page, server function or API call is served on it. It
+//! lives in the database (any process behind a load balancer can finish it), for five minutes
+//! and five wrong codes at most.
+
+use std::{fmt, net::IpAddr};
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+
+use super::{SecondFactor, check_code};
+use crate::{
+    activity::{self, Event, Kind},
+    db::begin_write,
+    entity::sign_in_challenge,
+    error::{Error, Result},
+    identity::{
+        sessions::{self, SessionId},
+        users::{self, User},
+    },
+    secret::{SealingKey, digest_hex, hex, random_bytes},
+};
+
+/// How long the second step may take.
+pub const LIFETIME: Duration = Duration::minutes(5);
+/// Wrong codes one challenge takes before it ends (the address's failure budget counts too).
+pub const MAX_FAILURES: i32 = 5;
+/// The cookie's name over plain HTTP (`__Host-` prefixed over HTTPS, as the session's).
+pub const COOKIE_BASE_NAME: &str = "patdesk_sign_in";
+
+/// What the second step says when its challenge is gone.
+pub const EXPIRED: &str =
+    "This sign-in has expired or was already finished. Sign in again with your password.";
+
+/// The secret id in the challenge's cookie. Never printed by `Debug`.
+pub struct ChallengeId(String);
+
+impl ChallengeId {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ChallengeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChallengeId(***)")
+    }
+}
+
+/// Starts the second step for `user_id` (in the caller's transaction).
+pub(crate) async fn start(db: &impl ConnectionTrait, user_id: i64) -> Result<ChallengeId> {
+    // Challenges nobody finished: cheap to sweep here, where new ones are made.
+    sign_in_challenge::Entity::delete_many()
+        .filter(sign_in_challenge::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
+    let id = ChallengeId(hex(&random_bytes::<32>()));
+    sign_in_challenge::ActiveModel {
+        id_digest: Set(digest_hex(id.expose())),
+        user_id: Set(user_id),
+        failures: Set(0),
+        expires_at: Set(Utc::now() + LIFETIME),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Finishes the sign-in whose challenge cookie is `cookie_value` with a second-factor code:
+/// the challenge ends and a session starts (ending the browser's session before it,
+/// `replaced`), recorded as a sign-in with how it was made. A wrong code is recorded as a
+/// failed sign-in and counted against the challenge.
+pub async fn complete(
+    db: &DatabaseConnection,
+    key: &SealingKey,
+    cookie_value: &str,
+    code: &str,
+    replaced: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<(User, SessionId)> {
+    let digest = digest_hex(cookie_value);
+    let txn = begin_write(db).await?;
+    let found = sign_in_challenge::Entity::find_by_id(digest.clone())
+        .one(&txn)
+        .await?
+        .filter(|c| c.expires_at > Utc::now());
+    let Some(found) = found else {
+        return Err(Error::Rule(EXPIRED.into()));
+    };
+    let user_id = found.user_id;
+    let Some(user) = users::get(&txn, user_id).await? else {
+        return Err(Error::Rule(EXPIRED.into()));
+    };
+    match check_code(&txn, key, user_id, code).await {
+        Ok(factor) => {
+            sign_in_challenge::Entity::delete_by_id(digest)
+                .exec(&txn)
+                .await?;
+            if let Some(old) = replaced {
+                sessions::end_quietly(&txn, old).await?;
+            }
+            let session = sessions::start(&txn, user_id).await?;
+            let event = Event::own(user_id, Kind::SignIn)
+                .target(factor_words(factor))
+                .ip(ip);
+            activity::record(&txn, event).await?;
+            txn.commit().await?;
+            Ok((user, session))
+        }
+        Err(wrong @ Error::Invalid { .. }) => {
+            let failures = found.failures + 1;
+            if failures >= MAX_FAILURES {
+                sign_in_challenge::Entity::delete_by_id(digest)
+                    .exec(&txn)
+                    .await?;
+            } else {
+                let mut counted: sign_in_challenge::ActiveModel = found.into();
+                counted.failures = Set(failures);
+                counted.update(&txn).await?;
+            }
+            let event = Event::own(user_id, Kind::SignInFailed)
+                .target("wrong second-factor code")
+                .ip(ip);
+            activity::record(&txn, event).await?;
+            txn.commit().await?;
+            Err(wrong)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn factor_words(factor: SecondFactor) -> String {
+    factor.in_words().to_string()
+}
+
+/// The challenge's `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, gone after [`LIFETIME`].
+pub fn set_cookie(id: &ChallengeId, secure: bool) -> String {
+    sessions::http_only_cookie(
+        COOKIE_BASE_NAME,
+        id.expose(),
+        LIFETIME.num_seconds(),
+        secure,
+    )
+}
+
+/// The `Set-Cookie` value that removes it.
+pub fn clear_cookie(secure: bool) -> String {
+    sessions::http_only_cookie(COOKIE_BASE_NAME, "", 0, secure)
+}
+
+/// The challenge cookie's name over HTTPS (`secure`) or not.
+pub fn cookie_name(secure: bool) -> String {
+    format!("{}{COOKIE_BASE_NAME}", if secure { "__Host-" } else { "" })
+}
