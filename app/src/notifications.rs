@@ -81,12 +81,13 @@ pub async fn mark_notices_read(id: Option<i64>) -> Result<u64, AppError> {
     Ok(domain::notifications::mark_read(&db()?, user.id, id).await?)
 }
 
-/// The link to a notice's token: its row on the Access tokens page (a full load, so that the
-/// browser scrolls to the row and `:target` highlights it).
-fn token_href(token_id: &Option<String>) -> String {
+/// The link to what a notice is about: its token's row on the Access tokens page (a full load,
+/// so that the browser scrolls to the row and `:target` highlights it), or, for a notice about
+/// the account itself, the Account page (as the mails link).
+fn notice_href(token_id: &Option<String>) -> String {
     match token_id {
         Some(id) => format!("/#{id}"),
-        None => "/".into(),
+        None => "/account".into(),
     }
 }
 
@@ -146,7 +147,7 @@ pub fn NoticesMenu(
 fn NoticeItem(n: NoticeView, refresh: Callback<()>) -> impl IntoView {
     let id = n.id;
     let unread = !n.read;
-    let href = token_href(&n.token_id);
+    let href = notice_href(&n.token_id);
     let go = href.clone();
     let follow = move |ev: leptos::ev::MouseEvent| {
         if !unread {
@@ -205,7 +206,7 @@ pub fn NotificationsPage() -> impl IntoView {
                         view! {
                             <li class="card notice-item" class:unread=!n.read data-kind=n.kind.clone()>
                                 <p class="headline">
-                                    <a href=token_href(&n.token_id) rel="external">{n.headline.clone()}</a>
+                                    <a href=notice_href(&n.token_id) rel="external">{n.headline.clone()}</a>
                                     {n.token_partial.clone().map(|p| view! { " " <code class="partial">{p}</code> })}
                                 </p>
                                 <p>{n.explanation.clone()}</p>

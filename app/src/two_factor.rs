@@ -286,9 +286,7 @@ fn TwoFactorState(
     } else if let Some(pending) = view.pending {
         let confirm_error = action_error(confirm.value());
         view! {
-            <ol class="steps">
-                <li>"Scan this QR code with your authenticator app (1Password, Google Authenticator, Authy, …)."</li>
-            </ol>
+            <p>"Scan this QR code with your authenticator app (1Password, Google Authenticator, Authy, …)."</p>
             <div class="qr" data-testid="totp-qr" inner_html=pending.qr_svg role="img" aria-label="QR code for your authenticator app"></div>
             <p class="muted">"Cannot scan it? Enter this key in the app instead:"</p>
             <p><code class="totp-secret" data-testid="totp-secret">{pending.secret}</code></p>
