@@ -29,6 +29,9 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# OpenSSL's headers: webauthn-rs (passkeys, docs/two-factor.md) links the system's OpenSSL.
+ensure_apt pkg-config libssl-dev
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

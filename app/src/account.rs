@@ -99,6 +99,7 @@ pub fn AccountPage() -> impl IntoView {
         <Loaded resource=account render=move |account| view! {
             <SingleSignOnCard account=account.clone()/>
             <crate::two_factor::TwoFactorCard/>
+            <crate::passkeys::PasskeysCard/>
             <AccountForm account save/>
         }/>
     }

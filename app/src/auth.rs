@@ -204,6 +204,16 @@ impl AuthChanges {
         }
     }
 
+    /// Bumps the count whenever `action` (one that runs in the browser, e.g. a passkey
+    /// sign-in) succeeds.
+    pub(crate) fn follow_local<I: 'static>(self, action: Action<I, Result<(), AppError>>) {
+        Effect::new(move |_| {
+            if let Some(Ok(())) = action.value().get() {
+                self.count.update(|n| *n += 1);
+            }
+        });
+    }
+
     /// Bumps the count whenever `action` succeeds.
     pub(crate) fn follow<S>(self, action: ServerAction<S>)
     where
@@ -301,6 +311,9 @@ pub fn SignInPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="button">"Sign in"</button>
             </ActionForm>
+            <p class="muted or">"or"</p>
+            <PasskeySignIn purpose=crate::webauthn::PasskeyPurpose::SignIn
+                label="Sign in with a passkey" next=Signal::derive(next)/>
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
@@ -405,5 +418,30 @@ pub fn UserMenu() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// "Sign in with a passkey" (the sign-in page) or "Use a passkey" (the second step), going to
+/// `next` once signed in.
+#[component]
+pub fn PasskeySignIn(
+    purpose: crate::webauthn::PasskeyPurpose,
+    label: &'static str,
+    next: Signal<String>,
+) -> impl IntoView {
+    let sign_in = Action::new_local(move |next: &String| {
+        crate::webauthn::ceremony(purpose, None, Some(next.clone()))
+    });
+    expect_context::<AuthChanges>().follow_local(sign_in);
+    let error = Signal::derive(move || sign_in.value().get().and_then(Result::err));
+    view! {
+        <p>
+            <button type="button" class="button secondary" data-testid="passkey-sign-in"
+                disabled=move || sign_in.pending().get()
+                on:click=move |_| { sign_in.dispatch(next.get_untracked()); }>
+                {label}
+            </button>
+        </p>
+        <FormError error/>
     }
 }

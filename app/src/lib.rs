@@ -41,6 +41,7 @@ pub mod error;
 pub mod explorer;
 pub mod notifications;
 mod pages;
+pub mod passkeys;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod scim;
@@ -52,6 +53,7 @@ pub mod team_tokens;
 pub mod teams;
 pub mod tokens;
 pub mod two_factor;
+pub mod webauthn;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
 /// anything below `/teams/` and `/admin/`) to `/signin?next=…`.

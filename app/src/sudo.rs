@@ -63,11 +63,41 @@ where
     });
 }
 
+/// [`retry_after_confirming`] for an action that runs in the browser (a passkey ceremony).
+pub fn retry_local_after_confirming<I>(action: Action<I, Result<(), AppError>>)
+where
+    I: Clone + Send + Sync + 'static,
+{
+    let Some(sudo) = use_context::<Sudo>() else {
+        return;
+    };
+    let last = StoredValue::new(None::<I>);
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            last.set_value(Some(input));
+        }
+    });
+    Effect::new(move |_| {
+        let refused = action
+            .value()
+            .with(|v| matches!(v, Some(Err(AppError::ReauthenticationRequired))));
+        if refused {
+            sudo.waiting.set(Some(Callback::new(move |()| {
+                if let Some(input) = last.get_value() {
+                    action.dispatch(input);
+                }
+            })));
+        }
+    });
+}
+
 /// What the dialog asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityCheckView {
     /// A second-factor code, after the password.
     pub code: bool,
+    /// A passkey instead.
+    pub passkey: bool,
     /// The account has no password: single sign-on again, through this provider.
     pub single_sign_on: Option<String>,
 }
@@ -79,7 +109,8 @@ pub async fn identity_check() -> Result<IdentityCheckView, AppError> {
     let db = db()?;
     let password_less = domain::identity::sso::password_less(&db, user.id).await?;
     Ok(IdentityCheckView {
-        code: domain::identity::two_factor::enrolled(&db, user.id).await?,
+        code: domain::identity::two_factor::totp::confirmed(&db, user.id).await?,
+        passkey: domain::identity::passkeys::any(&db, user.id).await?,
         single_sign_on: password_less.then(|| {
             crate::auth::single_sign_on().map_or_else(|| "single sign-on".to_string(), |s| s.name)
         }),
@@ -136,9 +167,23 @@ pub fn ConfirmIdentityDialog() -> impl IntoView {
             retry.run(());
         }
     });
+    let with_passkey = Action::new_local(|(): &()| {
+        crate::webauthn::ceremony(crate::webauthn::PasskeyPurpose::Confirm, None, None)
+    });
+    let passkey_error = Signal::derive(move || with_passkey.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = with_passkey.value().get()
+            && let Some(retry) = sudo.waiting.get_untracked()
+        {
+            sudo.waiting.set(None);
+            with_passkey.value().set(None);
+            retry.run(());
+        }
+    });
     let close = move || {
         sudo.waiting.set(None);
         confirm.clear();
+        with_passkey.value().set(None);
     };
     move || {
         sudo.waiting.get().map(|_| {
@@ -152,7 +197,7 @@ pub fn ConfirmIdentityDialog() -> impl IntoView {
                         <h2 id="sudo-title">"Confirm it is you"</h2>
                         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                             {move || Suspend::new(async move {
-                                let check = check.await.unwrap_or(IdentityCheckView { code: false, single_sign_on: None });
+                                let check = check.await.unwrap_or(IdentityCheckView { code: false, passkey: false, single_sign_on: None });
                                 match check.single_sign_on {
                                     Some(provider) => {
                                         let here = crate::components::query_value(&current_path());
@@ -166,6 +211,14 @@ pub fn ConfirmIdentityDialog() -> impl IntoView {
                                     }
                                     None => view! {
                                         <p>"This is a sensitive change and you signed in a while ago. Enter your password to continue."</p>
+                                        {check.passkey.then(|| view! {
+                                            <p>
+                                                <button type="button" class="button secondary" data-testid="sudo-passkey"
+                                                    on:click=move |_| { with_passkey.dispatch(()); }>"Use a passkey"</button>
+                                            </p>
+                                            <FormError error=passkey_error/>
+                                            <p class="muted">"or your password:"</p>
+                                        })}
                                         <ActionForm action=confirm>
                                             <label for="confirm-password">"Password"</label>
                                             <input id="confirm-password" name="password" type="password" autocomplete="current-password"

@@ -22,6 +22,10 @@ pub const ALLOWED_BEFORE_ENROLMENT: &[&str] = &[
     "begin_totp_enrolment",
     "confirm_totp_enrolment",
     "confirm_identity",
+    "identity_check",
+    "my_passkeys",
+    "begin_passkey",
+    "finish_passkey",
     "sign_in",
     "sign_in_second_factor",
     "sign_out",
@@ -170,7 +174,7 @@ pub fn SecondFactorPage() -> impl IntoView {
         <Title text="Two-factor sign-in"/>
         <section class="auth-card">
             <h1>"Two-factor sign-in"</h1>
-            <p class="muted">"Open your authenticator app and enter the code it shows for patdesk. Lost your phone? Enter one of your recovery codes."</p>
+            <p class="muted">"Enter the code your authenticator app shows for patdesk, or use your passkey. Lost your phone? Enter one of your recovery codes."</p>
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next/>
                 <label for="code">"Code"</label>
@@ -181,6 +185,9 @@ pub fn SecondFactorPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="button">"Verify"</button>
             </ActionForm>
+            <p class="muted or">"or"</p>
+            <crate::auth::PasskeySignIn purpose=crate::webauthn::PasskeyPurpose::SecondFactor
+                label="Use a passkey" next=Signal::derive(next)/>
             <p class="muted"><a href="/signin">"Start again"</a></p>
         </section>
     }

@@ -195,6 +195,8 @@ kinds! {
     TwoFactorReset => "two_factor_reset", "Two-factor sign-in was reset by the operator";
     /// An instance admin required two-factor sign-in, or stopped requiring it.
     TwoFactorRequirementChanged => "two_factor_requirement_changed", "Changed whether two-factor sign-in is required";
+    PasskeyAdded => "passkey_added", "Added a passkey";
+    PasskeyRemoved => "passkey_removed", "Removed a passkey";
     /// The person confirmed who they are for a sensitive action (sudo mode).
     IdentityConfirmed => "identity_confirmed", "Confirmed it was you before a sensitive action";
 }

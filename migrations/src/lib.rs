@@ -19,6 +19,7 @@ mod m20261125_000009_team_content_versions;
 mod m20261202_000010_single_sign_on;
 mod m20261203_000011_scim;
 mod m20261203_000012_two_factor;
+mod m20261203_000013_passkeys;
 mod steps;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_single_sign_on::Migration),
             Box::new(m20261203_000011_scim::Migration),
             Box::new(m20261203_000012_two_factor::Migration),
+            Box::new(m20261203_000013_passkeys::Migration),
         ]
     }
 }

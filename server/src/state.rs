@@ -45,6 +45,8 @@ pub struct Shared {
     pub sso: Option<Arc<crate::sso::Sso>>,
     /// The key authenticator-app secrets are sealed with (`crate::secret_key`).
     pub sealing_key: Arc<domain::secret::SealingKey>,
+    /// This server as a WebAuthn relying party (passkeys), from `PATDESK_PUBLIC_URL`.
+    pub relying_party: Option<Arc<domain::identity::passkeys::RelyingParty>>,
     /// `PATDESK_SUDO_MINUTES`.
     pub sudo_window: domain::identity::sudo::SudoWindow,
 }

@@ -61,7 +61,9 @@ pub fn router(state: AppState) -> Router {
         let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
         let sealing_key = state.sealing_key.clone();
         let sudo_window = state.sudo_window;
+        let relying_party = app::webauthn::RelyingPartyContext(state.relying_party.clone());
         move || {
+            provide_context(relying_party.clone());
             provide_context((*sealing_key).clone());
             provide_context(sudo_window);
             provide_context(sso.clone());
@@ -157,6 +159,25 @@ fn single_sign_on(config: &Config) -> anyhow::Result<Option<Arc<sso::Sso>>> {
     Ok(Some(sso))
 }
 
+/// This server as a WebAuthn relying party, from its public address; the log says where
+/// passkeys work, or that they do not.
+fn relying_party(config: &Config) -> Option<Arc<domain::identity::passkeys::RelyingParty>> {
+    let public_url = config.public_url();
+    match domain::identity::passkeys::RelyingParty::for_public_url(&public_url) {
+        Some(rp) => {
+            tracing::info!(origin = %rp.origin, "passkeys work at {}", rp.origin);
+            Some(Arc::new(rp))
+        }
+        None => {
+            tracing::warn!(
+                %public_url,
+                "passkeys are off: browsers refuse an IP address as their site; set PATDESK_PUBLIC_URL to a host name"
+            );
+            None
+        }
+    }
+}
+
 /// Opens and migrates the database, starts the background tasks (usage flusher, housekeeping,
 /// notices), then serves until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -226,6 +247,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             &config.database_url,
         )?),
         sudo_window: config.sudo_window,
+        relying_party: relying_party(&config),
     });
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,

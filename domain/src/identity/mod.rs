@@ -1,9 +1,10 @@
 //! Who people are: accounts (`users`), their sign-in sessions, password hashing, single sign-on
 //! links (`sso`), what an organisation's directory provisions (`scim`), and the names and roles
-//! they carry (`names`), two-factor sign-in (`two_factor`) and sudo mode (`sudo`).
+//! they carry (`names`), two-factor sign-in (`two_factor`), passkeys (`passkeys`) and sudo mode (`sudo`).
 
 pub mod group_sync;
 pub mod names;
+pub mod passkeys;
 pub mod password;
 pub mod scim;
 pub mod sessions;

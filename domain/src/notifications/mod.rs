@@ -657,7 +657,8 @@ mod tests {
                 NoticeKind::TokenRevoked,
                 NoticeKind::ExpiryShortened,
                 NoticeKind::OldValueLeaked,
-                NoticeKind::AccountDeactivated
+                NoticeKind::AccountDeactivated,
+                NoticeKind::TwoFactorReset
             ]
         );
         assert!(

@@ -39,9 +39,9 @@ impl SecondFactor {
 /// already and a recovery code used up.
 pub const WRONG_CODE: &str = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.";
 
-/// Whether the account has a second factor that counts (a confirmed authenticator app).
+/// Whether the account has a second factor: a confirmed authenticator app or a passkey.
 pub async fn enrolled(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
-    totp::confirmed(db, user_id).await
+    Ok(totp::confirmed(db, user_id).await? || crate::identity::passkeys::any(db, user_id).await?)
 }
 
 /// Checks a second-factor code in the caller's transaction: six digits are an authenticator
@@ -67,11 +67,13 @@ pub async fn check_code(
 }
 
 /// Turns two-factor sign-in off for someone who lost every factor (`patdesk user reset-2fa`):
-/// the authenticator app and the recovery codes go, with an entry in the person's log and a
-/// notice to them. Returns whether there was anything to remove.
+/// the authenticator app, the recovery codes and the passkeys go, with an entry in the
+/// person's log and a notice to them. Returns whether there was anything to remove.
 pub async fn reset(db: &sea_orm::DatabaseConnection, by: Origin, user_id: i64) -> Result<bool> {
     let txn = begin_write(db).await?;
-    let removed = totp::remove(&txn, user_id).await? | recovery::remove_all(&txn, user_id).await?;
+    let removed = totp::remove(&txn, user_id).await?
+        | recovery::remove_all(&txn, user_id).await?
+        | crate::identity::passkeys::remove_all(&txn, user_id).await?;
     if removed {
         activity::record(&txn, Event::by(by, Some(user_id), Kind::TwoFactorReset)).await?;
         notifications::notify(
