@@ -77,7 +77,7 @@ pub fn PasskeysCard() -> impl IntoView {
                     match passkeys.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-passkeys">"No passkeys yet."</p> }.into_any(),
                         Ok(list) => view! {
-                            <table class="passkeys">
+                            <div class="table-wrap"><table class="table passkeys">
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Added"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|p| view! {
@@ -85,7 +85,7 @@ pub fn PasskeysCard() -> impl IntoView {
                                             <td>{p.name.clone()}</td>
                                             <td>{p.created}</td>
                                             <td>{p.last_used.unwrap_or_else(|| "Never".to_string())}</td>
-                                            <td>
+                                            <td class="actions">
                                                 <ActionForm action=remove attr:class="inline">
                                                     <input type="hidden" name="id" value=p.id.to_string()/>
                                                     <button type="submit" class="link-button danger" aria-label=format!("Remove the passkey {}", p.name)>"Remove"</button>
@@ -94,7 +94,7 @@ pub fn PasskeysCard() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }

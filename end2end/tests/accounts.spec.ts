@@ -35,10 +35,10 @@ test("sign up, sign out, sign in, and manage a team's members", async ({ page })
   await hydrated(page);
   await page.getByLabel("Username").fill(alice);
   await page.getByLabel("Password").fill("not the password at all");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.locator("#password-error")).toHaveText("Wrong username or password.");
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/teams$/);
   await expect(page.getByText(`Signed in as ${alice}`)).toBeVisible();
 
@@ -97,11 +97,11 @@ test("sign-in works before the wasm loads", async ({ browser }) => {
   await page.goto("/signin");
   await page.getByLabel("Username").fill(carol);
   await page.getByLabel("Password").fill("wrong password here");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.locator("#password-error")).toHaveText("Wrong username or password.");
   await page.getByLabel("Username").fill(carol);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${carol}`)).toBeVisible();
   // The token page is complete without JavaScript too.
   await expect(page.getByTestId("no-tokens")).toBeVisible();

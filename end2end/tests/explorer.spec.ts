@@ -135,7 +135,7 @@ test("the explorer mints its own token, and Try it out works at once", async ({ 
   await hydrated(page);
   await page.getByLabel("Username").fill(reader);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${reader}`)).toBeVisible();
   await page.goto("/explorer");
   await hydrated(page);

@@ -11,7 +11,7 @@ async function signIn(browser: Browser, username: string): Promise<Page> {
   await hydrated(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
   return page;
 }
@@ -128,7 +128,7 @@ test("every page fits a phone: no sideways scrolling at 390 px", async ({ browse
   await hydrated(page);
   await page.getByLabel("Username").fill(user);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
   cli(["team", "add", team, "--owner", user, "--name", "Phone team"]);
   rememberSecret(
@@ -330,7 +330,7 @@ test("an instance admin suspends a user: their token stops at once and sign-in s
   await hydrated(page);
   await page.getByLabel("Username").fill(member);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert").filter({ hasText: "This account is suspended" })).toBeVisible();
   await page.context().close();
   await adminPage.context().close();

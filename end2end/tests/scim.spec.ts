@@ -11,7 +11,7 @@ async function signIn(browser: Browser, username: string): Promise<Page> {
   await hydrated(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
   return page;
 }

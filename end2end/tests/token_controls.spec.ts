@@ -176,7 +176,7 @@ test("a token's allow-list can be edited before the wasm loads", async ({ browse
   await page.goto("/signin");
   await page.getByLabel("Username").fill(user);
   await page.getByLabel("Password").fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const row = page.locator("tr", { hasText: "plain form" });
   await expect(row.getByTestId("allowed-ips")).toHaveText("Any IP address");
   // No form is rendered until Edit is followed: a link the server answers with the form open.

@@ -37,7 +37,7 @@ async function signInWithPassword(page: Page, username: string) {
   await hydrated(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 test("turn on an authenticator app, sign in with it, confirm a token with sudo mode", async ({ page }) => {
@@ -76,7 +76,7 @@ test("turn on an authenticator app, sign in with it, confirm a token with sudo m
   await expect(page).toHaveURL(/\/signin/);
   await signInWithPassword(page, alice);
   await expect(page).toHaveURL(/\/signin\/two-factor/);
-  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Two-factor sign-in" })).toBeVisible();
   await screenshot(page, "two-factor-sign-in");
   expect((await page.request.get("/teams", { maxRedirects: 0 })).status()).toBe(303);
   await page.getByTestId("second-factor-code").fill("123456");
