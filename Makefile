@@ -56,7 +56,8 @@ test-rust-postgres:
 		$(CARGO_TEST) -p server --test faults --test scale_out --test notifications --test token_controls -- --ignored && \
 		PATDESK_TEST_BACKEND=postgres $(CARGO_TEST) -p server \
 			--test api --test usage --test hardening --test tokens --test accounts --test governance --test leaks \
-			--test notifications --test forward_auth --test token_controls --test security --test sso --test scim; \
+			--test notifications --test forward_auth --test token_controls --test security --test sso --test scim \
+			--test two_factor --test passkeys; \
 	elif [ -n "$${PATDESK_REQUIRE_POSTGRES:-}" ]; then \
 		echo "PATDESK_REQUIRE_POSTGRES is set but PATDESK_TEST_POSTGRES_URL is not" >&2; exit 1; \
 	else \

@@ -91,8 +91,8 @@ pub async fn begin_totp_enrolment() -> Result<(), AppError> {
 /// (shown once).
 #[server(prefix = "/rpc", endpoint = "confirm_totp_enrolment")]
 pub async fn confirm_totp_enrolment(code: String) -> Result<Vec<String>, AppError> {
-    use crate::session::{db, origin, require_user, sealing_key};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in, sealing_key};
+    let user = require_recent_sign_in()?;
     Ok(
         domain::identity::two_factor::totp::confirm(&db()?, &sealing_key()?, origin(&user), &code)
             .await?,
@@ -201,6 +201,7 @@ pub fn TwoFactorCard() -> impl IntoView {
     let disable = ServerAction::<DisableTwoFactor>::new();
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
     crate::sudo::retry_after_confirming(begin);
+    crate::sudo::retry_after_confirming(confirm);
     crate::sudo::retry_after_confirming(disable);
     crate::sudo::retry_after_confirming(regenerate);
     let status = Resource::new(

@@ -329,6 +329,22 @@ async fn the_policy_gives_a_grace_period_then_only_the_account_page() {
         requirement::of(&db, alice.id).await.unwrap(),
         Requirement::Met
     );
+    // An account without a password (single sign-on's) is exempt: its provider does its 2FA.
+    let carol = user(&db, "carol").await;
+    // New since the policy: the grace period counts from her account's creation.
+    let due = requirement::of(&db, carol.id).await.unwrap();
+    assert_eq!(due.days_left(Utc::now()), Some(2));
+    db.execute_unprepared(&format!(
+        "UPDATE users SET password_hash = '{}' WHERE id = {}",
+        domain::identity::sso::NO_PASSWORD,
+        carol.id
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        requirement::of(&db, carol.id).await.unwrap(),
+        Requirement::Met
+    );
 
     // The operator's way back: the factors go, a notice and an entry say so.
     assert!(

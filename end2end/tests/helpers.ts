@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import * as path from "node:path";
 import { expect, Page, test } from "@playwright/test";
 
@@ -53,4 +54,33 @@ export async function signUp(page: Page, username: string) {
 export function rememberSecret(value: string) {
   const fs = require("node:fs") as typeof import("node:fs");
   fs.appendFileSync(path.join(root, ".tmp/secrets.txt"), value + "\n");
+}
+
+/** The code an authenticator app shows for `secret` (base32), `stepsAhead` 30-second steps from
+ * now (RFC 6238: HMAC-SHA-1, 6 digits). */
+export function totp(secret: string, stepsAhead = 0): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + stepsAhead));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, "0");
+}
+
+/** Makes every session of `username` look signed in long ago, for sudo mode (time passing: no
+ * interface offers it). On the SQLite server's database, with Python's sqlite3. */
+export function ageSessions(username: string) {
+  execFileSync("python3", [
+    "-c",
+    "import sqlite3, sys\n" +
+      "db = sqlite3.connect(sys.argv[1])\n" +
+      "db.execute(\"UPDATE sessions SET authenticated_at = '2020-01-01 00:00:00+00:00' WHERE user_id = (SELECT id FROM users WHERE username = ?)\", (sys.argv[2],))\n" +
+      "db.commit()",
+    path.join(root, ".tmp/patdesk.db"),
+    username,
+  ]);
 }

@@ -1,8 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
-import { hydrated, PASSWORD, rememberSecret, screenshot, uniqueName } from "./helpers";
-import { cli } from "./helpers";
+import { ageSessions, cli, hydrated, PASSWORD, rememberSecret, screenshot, uniqueName } from "./helpers";
 
 // Browsers refuse an IP address as a passkey's site: the server (PATDESK_PUBLIC_URL
 // http://127.0.0.1:<port>) is a relying party for http://localhost:<port>, where this spec opens
@@ -27,19 +24,6 @@ async function virtualAuthenticator(page: Page) {
     },
   });
   return { cdp, authenticatorId };
-}
-
-function ageSessions(username: string) {
-  const database = path.resolve(__dirname, "../.tmp/patdesk.db");
-  execFileSync("python3", [
-    "-c",
-    "import sqlite3, sys\n" +
-      "db = sqlite3.connect(sys.argv[1])\n" +
-      "db.execute(\"UPDATE sessions SET authenticated_at = '2020-01-01 00:00:00+00:00' WHERE user_id = (SELECT id FROM users WHERE username = ?)\", (sys.argv[2],))\n" +
-      "db.commit()",
-    database,
-    username,
-  ]);
 }
 
 test("register a passkey, sign in with it alone and as the second step, confirm with it, remove it", async ({ page, baseURL }) => {

@@ -74,6 +74,9 @@ fn bad_database_urls_fail_with_one_clear_line() {
         ("PATDESK_USAGE_FLUSH_MS", "soon"),
         ("PATDESK_SESSION_SWEEP_SECONDS", "0"),
         ("PATDESK_AUTH_FAILURES_PER_MINUTE", "-1"),
+        ("PATDESK_SECRET_KEY", "too short to seal with"),
+        ("PATDESK_SUDO_MINUTES", "0"),
+        ("PATDESK_SUDO_MINUTES", "1441"),
     ] {
         let out = run(dir.path(), &["serve"], &[(variable, value)]);
         assert!(!out.status.success(), "{variable}={value} was accepted");
@@ -81,6 +84,10 @@ fn bad_database_urls_fail_with_one_clear_line() {
         assert!(
             stderr.starts_with("patdesk: ") && stderr.contains(variable),
             "{variable}={value}: {stderr}"
+        );
+        assert!(
+            variable != "PATDESK_SECRET_KEY" || !stderr.contains(value),
+            "the key in the error: {stderr}"
         );
     }
 }
