@@ -51,7 +51,7 @@ pub fn PasskeysCard() -> impl IntoView {
     });
     let remove = ServerAction::<RemovePasskey>::new();
     crate::sudo::retry_after_confirming(remove);
-    crate::sudo::retry_local_after_confirming(add);
+    crate::sudo::retry_action_after_confirming(add);
     let passkeys = Resource::new(
         move || (add.version().get(), remove.version().get()),
         |_| my_passkeys(),

@@ -39,38 +39,20 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Send + Sync + 'static,
 {
-    let Some(sudo) = use_context::<Sudo>() else {
-        return;
-    };
-    // The action forgets its input once it has answered: keep the last one.
-    let last = StoredValue::new(None::<S>);
-    Effect::new(move |_| {
-        if let Some(input) = action.input().get() {
-            last.set_value(Some(input));
-        }
-    });
-    Effect::new(move |_| {
-        let refused = action
-            .value()
-            .with(|v| matches!(v, Some(Err(AppError::ReauthenticationRequired))));
-        if refused {
-            sudo.waiting.set(Some(Callback::new(move |()| {
-                if let Some(input) = last.get_value() {
-                    action.dispatch(input);
-                }
-            })));
-        }
-    });
+    retry_action_after_confirming(*action);
 }
 
-/// [`retry_after_confirming`] for an action that runs in the browser (a passkey ceremony).
-pub fn retry_local_after_confirming<I>(action: Action<I, Result<(), AppError>>)
+/// [`retry_after_confirming`] for any action answering with an `AppError`, also one that runs
+/// in the browser (a passkey ceremony).
+pub fn retry_action_after_confirming<I, O>(action: Action<I, Result<O, AppError>>)
 where
     I: Clone + Send + Sync + 'static,
+    O: Send + Sync + 'static,
 {
     let Some(sudo) = use_context::<Sudo>() else {
         return;
     };
+    // The action forgets its input once it has answered: keep the last one.
     let last = StoredValue::new(None::<I>);
     Effect::new(move |_| {
         if let Some(input) = action.input().get() {
@@ -152,10 +134,26 @@ pub async fn confirm_identity(password: String, code: Option<String>) -> Result<
     }
 }
 
-/// The confirm-it-is-you dialog, drawn while a call waits for it.
+/// The confirm-it-is-you dialog, drawn while a call waits for it. Its code is a wasm chunk of
+/// its own, loaded the first time a call needs it (`#[lazy]`, docs/frontend.md): no page pays
+/// for it at first paint.
 #[component]
 pub fn ConfirmIdentityDialog() -> impl IntoView {
     let sudo = expect_context::<Sudo>();
+    let open = Memo::new(move |_| sudo.waiting.with(Option::is_some));
+    move || {
+        open.get().then(|| {
+            view! {
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move { confirm_identity_dialog(sudo).await })}
+                </Suspense>
+            }
+        })
+    }
+}
+
+#[lazy]
+fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
     let confirm = ServerAction::<ConfirmIdentity>::new();
     let error = action_error(confirm.value());
     Effect::new(move |_| {
@@ -185,66 +183,62 @@ pub fn ConfirmIdentityDialog() -> impl IntoView {
         confirm.clear();
         with_passkey.value().set(None);
     };
-    move || {
-        sudo.waiting.get().map(|_| {
-            let check = LocalResource::new(identity_check);
-            crate::components::focus_after_render("confirm-password");
-            view! {
-                <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Escape" { close() }
-                }>
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="sudo-title" data-testid="sudo-dialog">
-                        <h2 id="sudo-title">"Confirm it is you"</h2>
-                        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                            {move || Suspend::new(async move {
-                                let check = check.await.unwrap_or(IdentityCheckView { code: false, passkey: false, single_sign_on: None });
-                                match check.single_sign_on {
-                                    Some(provider) => {
-                                        let here = crate::components::query_value(&current_path());
-                                        view! {
-                                            <p>{format!("This is a sensitive change. Sign in again with {provider} to continue; you will come back to this page.")}</p>
-                                            <div class="dialog-actions">
-                                                <a class="button" rel="external" href=format!("/auth/oidc/start?next={here}")>{format!("Sign in with {provider}")}</a>
-                                                <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
-                                            </div>
-                                        }.into_any()
-                                    }
-                                    None => view! {
-                                        <p>"This is a sensitive change and you signed in a while ago. Enter your password to continue."</p>
-                                        {check.passkey.then(|| view! {
-                                            <p>
-                                                <button type="button" class="button secondary" data-testid="sudo-passkey"
-                                                    on:click=move |_| { with_passkey.dispatch(()); }>"Use a passkey"</button>
-                                            </p>
-                                            <FormError error=passkey_error/>
-                                            <p class="muted">"or your password:"</p>
-                                        })}
-                                        <ActionForm action=confirm>
-                                            <label for="confirm-password">"Password"</label>
-                                            <input id="confirm-password" name="password" type="password" autocomplete="current-password"
-                                                required aria-describedby="confirm-password-error"/>
-                                            <FieldError error field="password" id="confirm-password-error"/>
-                                            {check.code.then(|| view! {
-                                                <label for="confirm-code">"Code from your authenticator app (or a recovery code)"</label>
-                                                <input id="confirm-code" name="code" autocomplete="one-time-code" required maxlength="20"
-                                                    aria-describedby="confirm-code-error"/>
-                                                <FieldError error field="code" id="confirm-code-error"/>
-                                            })}
-                                            <FormError error/>
-                                            <div class="dialog-actions">
-                                                <button type="submit" class="button" data-testid="sudo-confirm">"Confirm"</button>
-                                                <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
-                                            </div>
-                                        </ActionForm>
-                                    }.into_any(),
-                                }
-                            })}
-                        </Suspense>
-                    </div>
-                </div>
-            }
-        })
-    }
+    let check = LocalResource::new(identity_check);
+    crate::components::focus_after_render("confirm-password");
+    view! {
+        <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Escape" { close() }
+        }>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="sudo-title" data-testid="sudo-dialog">
+                <h2 id="sudo-title">"Confirm it is you"</h2>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let check = check.await.unwrap_or(IdentityCheckView { code: false, passkey: false, single_sign_on: None });
+                        match check.single_sign_on {
+                            Some(provider) => {
+                                let here = crate::components::query_value(&current_path());
+                                view! {
+                                    <p>{format!("This is a sensitive change. Sign in again with {provider} to continue; you will come back to this page.")}</p>
+                                    <div class="dialog-actions">
+                                        <a class="button" rel="external" href=format!("/auth/oidc/start?next={here}")>{format!("Sign in with {provider}")}</a>
+                                        <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                                    </div>
+                                }.into_any()
+                            }
+                            None => view! {
+                                <p>"This is a sensitive change and you signed in a while ago. Enter your password to continue."</p>
+                                {check.passkey.then(|| view! {
+                                    <p>
+                                        <button type="button" class="button secondary" data-testid="sudo-passkey"
+                                            on:click=move |_| { with_passkey.dispatch(()); }>"Use a passkey"</button>
+                                    </p>
+                                    <FormError error=passkey_error/>
+                                    <p class="muted">"or your password:"</p>
+                                })}
+                                <ActionForm action=confirm>
+                                    <label for="confirm-password">"Password"</label>
+                                    <input id="confirm-password" name="password" type="password" autocomplete="current-password"
+                                        required aria-describedby="confirm-password-error"/>
+                                    <FieldError error field="password" id="confirm-password-error"/>
+                                    {check.code.then(|| view! {
+                                        <label for="confirm-code">"Code from your authenticator app (or a recovery code)"</label>
+                                        <input id="confirm-code" name="code" autocomplete="one-time-code" required maxlength="20"
+                                            aria-describedby="confirm-code-error"/>
+                                        <FieldError error field="code" id="confirm-code-error"/>
+                                    })}
+                                    <FormError error/>
+                                    <div class="dialog-actions">
+                                        <button type="submit" class="button" data-testid="sudo-confirm">"Confirm"</button>
+                                        <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                                    </div>
+                                </ActionForm>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }.into_any()
 }
 
 /// The page's path and query, to come back to after signing in again.

@@ -87,6 +87,8 @@ test("allow-list on creation and edit, rotation with an overlap ended early", as
   await dialog.getByLabel("Keep the old value working for").selectOption({ label: "1 hour" });
   await screenshot(page, "rotate-dialog");
   await dialog.getByRole("button", { name: "Rotate token" }).click();
+  // The panel still shows the value made above until the rotation's answer replaces it.
+  await expect(page.locator("#new-token-value")).not.toHaveText(value);
   const rotated = await shownToken(page);
   expect(rotated).not.toBe(value);
   await expect(page.getByTestId("old-value-note")).toContainText("The old value keeps working until");
