@@ -190,6 +190,25 @@ async fn browser_credential(create: bool, options: &str) -> Result<String, Strin
             .ok_or_else(unsupported)?;
         let options = JSON::parse(options).map_err(|_| unsupported())?;
         let public_key = field(&options, "publicKey").map_err(|_| unsupported())?;
+        // A page opened at another address than the relying party's (say 127.0.0.1 for
+        // localhost) would only get the browser's generic refusal: say where passkeys work.
+        let rp_id = if create {
+            field(&public_key, "rp").and_then(|rp| field(&rp, "id"))
+        } else {
+            field(&public_key, "rpId")
+        }
+        .ok()
+        .and_then(|id| id.as_string())
+        .unwrap_or_default();
+        let host = leptos::prelude::window()
+            .location()
+            .hostname()
+            .unwrap_or_default();
+        if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+            return Err(format!(
+                "Passkeys for this patdesk belong to {rp_id}: open patdesk at that address to use them."
+            ));
+        }
         let parsed = parse
             .call1(&class, &public_key)
             .map_err(|_| unsupported())?;
