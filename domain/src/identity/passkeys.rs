@@ -496,14 +496,8 @@ async fn start_session(
     let user = users::get(txn, user_id)
         .await?
         .ok_or_else(|| Error::Forbidden(users::SUSPENDED.into()))?;
-    if let Some(old) = replaced {
-        sessions::end_quietly(txn, old).await?;
-    }
-    let session = sessions::start(txn, user_id).await?;
-    let event = Event::own(user_id, Kind::SignIn)
-        .target(format!("with the passkey “{passkey_name}”"))
-        .ip(ip);
-    activity::record(txn, event).await?;
+    let how = Some(format!("with the passkey “{passkey_name}”"));
+    let session = sessions::replace_on_sign_in(txn, user_id, how, replaced, ip).await?;
     Ok((user, session))
 }
 

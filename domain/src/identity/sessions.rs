@@ -69,6 +69,29 @@ pub async fn start(db: &impl ConnectionTrait, user_id: i64) -> Result<SessionId>
     Ok(id)
 }
 
+/// How every sign-in ends (in the caller's transaction): the browser's old session, if any
+/// (`replaced`), ends — a new id at every sign-in, so an id planted before is worthless — a new
+/// one starts, and the sign-in is recorded in the person's activity, saying `how` when there
+/// is more to say than the password.
+pub(crate) async fn replace_on_sign_in(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    how: Option<String>,
+    replaced: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<SessionId> {
+    if let Some(old) = replaced {
+        end_quietly(txn, old).await?;
+    }
+    let session = start(txn, user_id).await?;
+    let mut event = Event::own(user_id, Kind::SignIn).ip(ip);
+    if let Some(how) = how {
+        event = event.target(how);
+    }
+    activity::record(txn, event).await?;
+    Ok(session)
+}
+
 /// A live session: who is signed in, and when they last proved it (sudo mode,
 /// `identity::sudo`).
 #[derive(Clone, Debug)]

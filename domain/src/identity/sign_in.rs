@@ -50,11 +50,7 @@ pub async fn with_password(
                 txn.commit().await?;
                 return Ok(SignInStep::SecondFactor(challenge));
             }
-            if let Some(old) = replaced {
-                sessions::end_quietly(&txn, old).await?;
-            }
-            let session = sessions::start(&txn, user.id).await?;
-            activity::record(&txn, Event::own(user.id, Kind::SignIn).ip(ip)).await?;
+            let session = sessions::replace_on_sign_in(&txn, user.id, None, replaced, ip).await?;
             txn.commit().await?;
             Ok(SignInStep::SignedIn(user, session))
         }

@@ -12,7 +12,7 @@ use sea_orm::{
     Set,
 };
 
-use super::{SecondFactor, check_code};
+use super::check_code;
 use crate::{
     activity::{self, Event, Kind},
     db::begin_write,
@@ -100,14 +100,8 @@ pub async fn complete(
             sign_in_challenge::Entity::delete_by_id(digest)
                 .exec(&txn)
                 .await?;
-            if let Some(old) = replaced {
-                sessions::end_quietly(&txn, old).await?;
-            }
-            let session = sessions::start(&txn, user_id).await?;
-            let event = Event::own(user_id, Kind::SignIn)
-                .target(factor_words(factor))
-                .ip(ip);
-            activity::record(&txn, event).await?;
+            let how = Some(factor.in_words().to_string());
+            let session = sessions::replace_on_sign_in(&txn, user_id, how, replaced, ip).await?;
             txn.commit().await?;
             Ok((user, session))
         }
@@ -131,10 +125,6 @@ pub async fn complete(
         }
         Err(other) => Err(other),
     }
-}
-
-fn factor_words(factor: SecondFactor) -> String {
-    factor.in_words().to_string()
 }
 
 /// The challenge's `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, gone after [`LIFETIME`].
