@@ -51,6 +51,7 @@ pub mod session;
 pub mod sudo;
 pub mod team_tokens;
 pub mod teams;
+pub mod token_usage;
 pub mod tokens;
 pub mod two_factor;
 pub mod webauthn;
@@ -147,6 +148,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/signin") view={Lazy::<auth::SignInRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signin/two-factor") view={Lazy::<two_factor::SecondFactorRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view={Lazy::<auth::SignUpRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/tokens/:id") view={Lazy::<token_usage::TokenUsageRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams") view={Lazy::<teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>

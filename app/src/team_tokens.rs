@@ -22,7 +22,7 @@ use crate::{
     teams::TeamTabs,
     tokens::{
         allow_list::{AllowListEditing, AllowListEditor},
-        view::{SHARED_COLUMNS, TokenTableFrame, TokenTableRow, TokenView},
+        view::{ColumnHead, SHARED_COLUMNS, TokenTableFrame, TokenTableRow, TokenView},
     },
 };
 
@@ -38,6 +38,9 @@ pub struct TeamTokenRow {
     pub owner: String,
     /// Not used for `domain::tokens::governance::UNUSED_DAYS` days.
     pub unused: bool,
+    /// Calls in the last `domain::tokens::governance::USAGE_DAYS` days: accepted, refused.
+    pub calls_7d: i64,
+    pub refused_7d: i64,
 }
 
 /// The filters, as the tab's URL carries them (`?owner=…&access=read|write&unused=on&expiring=on`,
@@ -50,6 +53,8 @@ pub struct TokenFilters {
     pub unused: bool,
     pub expiring: bool,
     pub pending: bool,
+    /// `calls` (most calls in 7 days first) or empty (newest first).
+    pub sort: String,
 }
 
 impl TokenFilters {
@@ -66,6 +71,16 @@ impl TokenFilters {
             unused: on("unused"),
             expiring: on("expiring"),
             pending: on("pending"),
+            sort: query.get("sort").unwrap_or_default(),
+        }
+    }
+
+    /// The same filters in the other order (the calls column's header link).
+    fn other_order(&self) -> Self {
+        let sort = if self.sort == "calls" { "" } else { "calls" };
+        TokenFilters {
+            sort: sort.to_string(),
+            ..self.clone()
         }
     }
 
@@ -89,6 +104,9 @@ impl TokenFilters {
         }
         if self.pending {
             query.push("pending=on".into());
+        }
+        if !self.sort.is_empty() {
+            query.push(format!("sort={}", query_value(&self.sort)));
         }
         format!("{base}?{}", query.join("&"))
     }
@@ -124,6 +142,7 @@ pub async fn team_tokens(
     expiring: bool,
     pending: bool,
     page: u64,
+    #[server(default)] sort: String,
 ) -> Result<TeamTokensView, AppError> {
     use domain::{Actor, content::page_params, tokens::governance as rules};
 
@@ -136,6 +155,7 @@ pub async fn team_tokens(
         unused_days: unused.then_some(rules::UNUSED_DAYS),
         expiring,
         pending,
+        sort: rules::Sort::parse(&sort)?,
     };
     let db = db()?;
     let actor = Actor::User(user.id);
@@ -185,6 +205,8 @@ pub async fn team_tokens(
                 unused: t.is_unused(now),
                 token: TokenView::of(&t.info, now),
                 owner: t.owner,
+                calls_7d: t.recent.total(),
+                refused_7d: t.recent.refused_total(),
             })
             .collect(),
         page: found.page,
@@ -335,7 +357,7 @@ pub fn TeamTokensPage() -> impl IntoView {
     };
     let tokens = Resource::new(source, |(team, f, page, _)| {
         team_tokens(
-            team, f.team, f.owner, f.access, f.unused, f.expiring, f.pending, page,
+            team, f.team, f.owner, f.access, f.unused, f.expiring, f.pending, page, f.sort,
         )
     });
     Effect::new(move |_| {
@@ -420,6 +442,14 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
         1 => "1 live token".to_string(),
         n => format!("{n} live tokens"),
     };
+    let columns: Vec<ColumnHead> = instance
+        .then_some("Team")
+        .into_iter()
+        .chain(["Owner", "Description"])
+        .map(ColumnHead::from)
+        .chain([calls_head(&base, &filters)])
+        .chain(SHARED_COLUMNS.map(ColumnHead::from))
+        .collect();
     view! {
         {if instance {
             view! {
@@ -447,8 +477,7 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
             view! { <p class="empty">"No tokens match."</p> }.into_any()
         } else {
             view! {
-                <TokenTableFrame class="team-tokens" columns=instance.then_some("Team").into_iter()
-                    .chain(["Owner", "Description"]).chain(SHARED_COLUMNS).collect()>
+                <TokenTableFrame class="team-tokens" columns>
                     {view.rows.into_iter().map(|row| view! { <TeamTokenTableRow row decisions instance/> }).collect_view()}
                 </TokenTableFrame>
             }.into_any()
@@ -458,6 +487,15 @@ fn LoadedTab(view: TeamTokensView, decisions: Decisions, filters: TokenFilters) 
             <span class="muted">{format!("Page {page}")}</span>
             {has_more.then(|| view! { <a href=next>"Older →"</a> })}
         </nav>
+    }
+}
+
+/// The "Calls, 7 days" header: a link that orders the list by it (or back to newest first).
+fn calls_head(base: &str, filters: &TokenFilters) -> ColumnHead {
+    ColumnHead::Sort {
+        label: "Calls, 7 days",
+        href: filters.other_order().href(base, 1),
+        sorted: filters.sort == "calls",
     }
 }
 
@@ -527,6 +565,8 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
         token,
         owner,
         unused,
+        calls_7d,
+        refused_7d,
     } = row;
     let ask = decisions.ask;
     let this = RevokeAsk {
@@ -553,9 +593,23 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
         }
     };
     let badges = move || {
-        unused.then(
-            || view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> },
-        )
+        view! {
+            {unused.then(
+                || view! { <span class="badge warn" title="Not used for 30 days">"unused"</span> },
+            )}
+            {(refused_7d * 2 > calls_7d).then(|| view! {
+                <span class="badge danger" data-testid="mostly-refused"
+                    title="Refused more often than accepted in the last 7 days">"mostly refused"</span>
+            })}
+        }
+    };
+    let after = move || {
+        view! {
+            <td class="number" data-testid="calls-7d">
+                {calls_7d}
+                {(refused_7d > 0).then(|| view! { <span class="muted">{format!(" ({refused_7d} refused)")}</span> })}
+            </td>
+        }
     };
     let detail = {
         let (id, description, allowed) = (
@@ -597,7 +651,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
                 on:click=move |_| ask.set(Some(this.clone()))>{verb}</button>
         }
     };
-    view! { <TokenTableRow token owner lead badges detail actions/> }
+    view! { <TokenTableRow token owner lead badges detail after actions/> }
 }
 
 /// The confirmation of a revocation (or a denial): names the token and its owner, and takes an

@@ -35,6 +35,8 @@ pub struct TeamDetailView {
     pub members: Vec<MemberView>,
     /// New write tokens of members who are not admins wait for an admin's approval.
     pub require_write_approval: bool,
+    /// No token of the team is used more often than this per minute.
+    pub max_rate_limit: Option<u32>,
 }
 
 #[server(prefix = "/rpc", endpoint = "my_teams")]
@@ -85,6 +87,7 @@ pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
         // A user (not the operator) always has a role in a team they can see.
         my_role: team.my_role.ok_or(domain::Error::NotFound("team"))?,
         require_write_approval: team.require_write_approval,
+        max_rate_limit: team.max_rate_limit,
         members: team
             .members
             .into_iter()
@@ -169,6 +172,18 @@ pub async fn set_write_approval(team: String, required: Option<String>) -> Resul
     // An HTML checkbox sends its value only when checked.
     let required = required.is_some_and(|v| !v.is_empty() && v != "false");
     domain::teams::set_write_approval(&db()?, origin(&user).into(), &slug, required).await?;
+    Ok(())
+}
+
+/// Sets or (empty) removes the team's cap on its tokens' rate limits (team admins;
+/// docs/usage.md).
+#[server(prefix = "/rpc", endpoint = "set_max_rate_limit")]
+pub async fn set_max_rate_limit(team: String, max_rate_limit: String) -> Result<(), AppError> {
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
+    let slug = team_slug(&team)?;
+    let max = domain::tokens::rate_limit::parse("max_rate_limit", &max_rate_limit)?;
+    domain::teams::set_max_rate_limit(&db()?, origin(&user).into(), &slug, max).await?;
     Ok(())
 }
 
@@ -261,6 +276,7 @@ struct MemberActions {
     change: ServerAction<SetRole>,
     remove: ServerAction<RemoveMember>,
     policy: ServerAction<SetWriteApproval>,
+    cap: ServerAction<SetMaxRateLimit>,
 }
 
 lazy_page! {
@@ -278,7 +294,9 @@ pub fn TeamPage() -> impl IntoView {
         change: ServerAction::new(),
         remove: ServerAction::new(),
         policy: ServerAction::new(),
+        cap: ServerAction::new(),
     };
+    crate::sudo::retry_after_confirming(actions.cap);
     let team = Resource::new(
         move || {
             (
@@ -287,6 +305,7 @@ pub fn TeamPage() -> impl IntoView {
                 actions.change.version().get(),
                 actions.remove.version().get(),
                 actions.policy.version().get(),
+                actions.cap.version().get(),
             )
         },
         |(slug, ..)| team_detail(slug),
@@ -349,7 +368,10 @@ fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
         </div>
         {is_admin.then(|| view! { <AddMemberForm team=slug.clone() add=actions.add/> })}
         {if is_admin {
-            view! { <TokenPolicyForm team=slug.clone() required=team.require_write_approval policy=actions.policy/> }.into_any()
+            view! {
+                <TokenPolicyForm team=slug.clone() required=team.require_write_approval policy=actions.policy
+                    max_rate_limit=team.max_rate_limit cap=actions.cap/>
+            }.into_any()
         } else if team.require_write_approval {
             view! { <p class="muted" data-testid="approval-note">"New write tokens for this team wait for an admin's approval."</p> }.into_any()
         } else {
@@ -364,8 +386,12 @@ fn TokenPolicyForm(
     team: String,
     required: bool,
     policy: ServerAction<SetWriteApproval>,
+    max_rate_limit: Option<u32>,
+    cap: ServerAction<SetMaxRateLimit>,
 ) -> impl IntoView {
     let error = action_error(policy.value());
+    let cap_error = action_error(cap.value());
+    let cap_team = team.clone();
     view! {
         <section class="card">
             <h2>"Token policy"</h2>
@@ -382,6 +408,19 @@ fn TokenPolicyForm(
                 </p>
                 <FormError error/>
                 <button type="submit" class="button">"Save policy"</button>
+            </ActionForm>
+            <ActionForm action=cap>
+                <input type="hidden" name="team" value=cap_team/>
+                <label for="max-rate-limit">"Maximum rate limit per token"</label>
+                <input id="max-rate-limit" name="max_rate_limit" inputmode="numeric" autocomplete="off"
+                    placeholder="calls per minute" value=max_rate_limit.map(|n| n.to_string()).unwrap_or_default()
+                    aria-describedby="max-rate-limit-help max-rate-limit-error"/>
+                <p class="help" id="max-rate-limit-help">
+                    "No token of this team is used more often than this per minute, whatever its own limit; new tokens cannot ask for more. Leave empty for no cap."
+                </p>
+                <FieldError error=cap_error field="max_rate_limit" id="max-rate-limit-error"/>
+                <FormError error=cap_error/>
+                <button type="submit" class="button">"Save cap"</button>
             </ActionForm>
         </section>
     }

@@ -142,6 +142,7 @@ kinds! {
     TokenRotated => "token_rotated", "Rotated a token (the old value works for a while)";
     TokenOverlapEnded => "token_overlap_ended", "Ended a rotated token's old value";
     TokenAllowedIpsChanged => "token_allowed_ips_changed", "Changed where a token may be used from";
+    TokenRateLimitChanged => "token_rate_limit_changed", "Changed how often a token may be used";
     OldValueReportedLeaked => "old_value_reported_leaked", "Your rotated token's old value was reported as leaked and stopped";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "An admin revoked your token";

@@ -48,6 +48,8 @@ pub struct TeamDetail {
     pub members: Vec<Member>,
     /// New write tokens of members who are not admins wait for an admin's approval.
     pub require_write_approval: bool,
+    /// No token of the team may be used more often than this per minute (docs/usage.md).
+    pub max_rate_limit: Option<u32>,
 }
 
 fn role_of(m: &membership::Model) -> Result<Role> {
@@ -336,6 +338,9 @@ pub async fn detail(db: &DatabaseConnection, actor: Actor, slug: &TeamSlug) -> R
         my_role,
         members,
         require_write_approval: team.require_write_approval,
+        max_rate_limit: team
+            .max_rate_limit_per_minute
+            .and_then(|n| u32::try_from(n).ok()),
     })
 }
 
@@ -585,6 +590,49 @@ pub async fn set_write_approval(
         .target(format!("team {slug_text}: {words}"));
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Sets or removes the team's cap on its tokens' rate limits (team admins and the operator): no
+/// token of the team is then used more often than `max` calls per minute, whatever its own
+/// limit (docs/usage.md); new tokens may not ask for more. Recorded like the approval setting.
+pub async fn set_max_rate_limit(
+    db: &DatabaseConnection,
+    by: Origin,
+    slug: &TeamSlug,
+    max: Option<u32>,
+) -> Result<()> {
+    let max = crate::tokens::rate_limit::check("max_rate_limit", max)?;
+    let actor = by.who;
+    let txn = begin_write(db).await?;
+    let team = admin_team(&txn, actor, slug, "change the team's token policy").await?;
+    let team = team::Entity::find_by_id(team.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let stored = max.and_then(|n| i32::try_from(n).ok());
+    if team.max_rate_limit_per_minute == stored {
+        return Ok(());
+    }
+    let log_owner = match actor {
+        Actor::User(id) => id,
+        Actor::Operator | Actor::Directory => first_admin(&txn, team.id).await?,
+    };
+    let slug_text = team.slug.clone();
+    let mut active: team::ActiveModel = team.into();
+    active.max_rate_limit_per_minute = Set(stored);
+    active.update(&txn).await?;
+    let words = match max {
+        Some(n) => format!("tokens are used at most {n} times per minute"),
+        None => "no cap on tokens' rate limits".to_string(),
+    };
+    let event = Event::by(by, Some(log_owner), Kind::TeamPolicyChanged)
+        .target(format!("team {slug_text}: {words}"));
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    // Checks cached before the change hold tokens to the old cap.
+    crate::tokens::rights::changed();
     Ok(())
 }
 

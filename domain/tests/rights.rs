@@ -64,6 +64,7 @@ impl World {
             expiry: Expiry::Days(30),
             kind: TokenKind::Personal,
             allowed: AllowList::any(),
+            rate_limit: None,
         };
         tokens::create(&self.db, domain::Origin::new(owner, None), request)
             .await
@@ -80,7 +81,7 @@ impl World {
         };
         match check(&self.db, &self.cache, request).await {
             Ok(caller) => Ok(caller),
-            Err(AccessError::Denied(denied)) => Err(denied),
+            Err(AccessError::Denied { reason, .. }) => Err(reason),
             Err(AccessError::Internal(error)) => panic!("{error}"),
         }
     }

@@ -42,6 +42,7 @@ fn request<'a>(description: &'a str, team: &'a str, write: bool) -> NewToken<'a>
         expiry: Expiry::Days(30),
         kind: TokenKind::Personal,
         allowed: domain::tokens::allow_list::AllowList::any(),
+        rate_limit: None,
     }
 }
 
@@ -469,8 +470,14 @@ async fn concurrent_flushes_of_one_token_lose_no_address() {
         let id = issued.info.id.clone();
         let (a, b) = (UsageBuffer::new(), UsageBuffer::new());
         let (ip_a, ip_b) = (format!("192.0.2.{round}"), format!("198.51.100.{round}"));
-        a.record(&id, Some(&ip_a), Utc::now(), false);
-        b.record(&id, Some(&ip_b), Utc::now(), false);
+        let call = |ip: &str| domain::tokens::usage::Call {
+            token_id: &id,
+            surface: domain::tokens::usage::Surface::Api,
+            ip: Some(ip.parse().unwrap()),
+            at: Utc::now(),
+        };
+        a.accepted(call(&ip_a), false, None);
+        b.accepted(call(&ip_b), false, None);
         let (written_a, written_b) = tokio::join!(a.flush(&w.db), b.flush(&w.db));
         assert_eq!((written_a.unwrap(), written_b.unwrap()), (1, 1));
         let listed = tokens::list(&w.db, w.alice).await.unwrap();

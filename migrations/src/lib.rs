@@ -20,6 +20,7 @@ mod m20261202_000010_single_sign_on;
 mod m20261203_000011_scim;
 mod m20261203_000012_two_factor;
 mod m20261203_000013_passkeys;
+mod m20261203_000014_token_usage_and_rate_limits;
 mod steps;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_scim::Migration),
             Box::new(m20261203_000012_two_factor::Migration),
             Box::new(m20261203_000013_passkeys::Migration),
+            Box::new(m20261203_000014_token_usage_and_rate_limits::Migration),
         ]
     }
 }

@@ -10,7 +10,10 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use domain::{throttle::RetryAfter, tokens::access::Denied};
+use domain::{
+    throttle::RetryAfter,
+    tokens::{access::Denied, rate_limit::RateDecision},
+};
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -40,6 +43,22 @@ impl ApiError {
     /// Too many failed authentications from the caller's IP.
     pub fn rate_limited(wait: RetryAfter) -> Self {
         Self::too_many("failed authentication attempts", wait)
+    }
+
+    /// A token used more often than its rate limit allows (`domain::tokens::rate_limit`).
+    pub fn token_rate_limited(rate: &RateDecision) -> Self {
+        let seconds = rate.reset_seconds;
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "This token may be used {} times per minute: try again in {seconds} s.",
+                    rate.limit
+                ),
+            )
+        }
     }
 
     /// 429: too many `what` from the caller's address, with when to try again.
@@ -130,25 +149,27 @@ impl From<PathRejection> for ApiError {
     }
 }
 
+/// The status of a refusal: 401 when the token itself is no good, 403 when a good token may
+/// not do this; the code is the domain's (`Denied::code`).
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> Self {
-        let (status, code) = match &denied {
-            Denied::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
-            Denied::MalformedToken(_) => (StatusCode::UNAUTHORIZED, "malformed_token"),
-            Denied::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            Denied::TokenRevoked | Denied::RevokedByAdmin | Denied::ReportedLeaked => {
-                (StatusCode::UNAUTHORIZED, "token_revoked")
-            }
-            Denied::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
-            Denied::TokenRotated(_) => (StatusCode::UNAUTHORIZED, "token_rotated"),
-            Denied::IpNotAllowed(_) => (StatusCode::FORBIDDEN, "ip_not_allowed"),
-            Denied::NotAMember(_) => (StatusCode::FORBIDDEN, "not_a_member"),
-            Denied::PendingApproval(_) => (StatusCode::FORBIDDEN, "token_pending_approval"),
-            Denied::WrongTeam { .. } => (StatusCode::FORBIDDEN, "wrong_team"),
-            Denied::ReadOnlyToken => (StatusCode::FORBIDDEN, "read_only_token"),
-            Denied::InsufficientRole { .. } => (StatusCode::FORBIDDEN, "insufficient_role"),
+        let status = match &denied {
+            Denied::MissingToken
+            | Denied::MalformedToken(_)
+            | Denied::InvalidToken
+            | Denied::TokenRevoked
+            | Denied::RevokedByAdmin
+            | Denied::ReportedLeaked
+            | Denied::TokenExpired(_)
+            | Denied::TokenRotated(_) => StatusCode::UNAUTHORIZED,
+            Denied::IpNotAllowed(_)
+            | Denied::NotAMember(_)
+            | Denied::PendingApproval(_)
+            | Denied::WrongTeam { .. }
+            | Denied::ReadOnlyToken
+            | Denied::InsufficientRole { .. } => StatusCode::FORBIDDEN,
         };
-        ApiError::new(status, code, denied.to_string())
+        ApiError::new(status, denied.code(), denied.to_string())
     }
 }
 
@@ -181,7 +202,7 @@ impl From<domain::Error> for ApiError {
 impl From<domain::tokens::access::AccessError> for ApiError {
     fn from(error: domain::tokens::access::AccessError) -> Self {
         match error {
-            domain::tokens::access::AccessError::Denied(denied) => denied.into(),
+            domain::tokens::access::AccessError::Denied { reason, .. } => reason.into(),
             domain::tokens::access::AccessError::Internal(error) => error.into(),
         }
     }

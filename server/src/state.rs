@@ -5,7 +5,7 @@ use std::{ops::Deref, sync::Arc};
 use axum::extract::FromRef;
 use domain::{
     content::pages::QuestionPages, throttle::FailedAuth, tokens::access::CallerCache,
-    tokens::usage::UsageBuffer,
+    tokens::rate_limit::RateLimiter, tokens::usage::UsageBuffer,
 };
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -32,6 +32,8 @@ pub struct Shared {
     pub leak_reports: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::tokens::access::CallerCache`).
     pub callers: Arc<CallerCache>,
+    /// This process's share of rate-limited tokens' budgets (`domain::tokens::rate_limit`).
+    pub rate_limits: Arc<RateLimiter>,
     /// Pages of team questions with the content version they were read at
     /// (`domain::content::pages`).
     pub question_pages: Arc<QuestionPages>,

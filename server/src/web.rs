@@ -11,7 +11,7 @@ use domain::{
     notifications::mail::Mailer,
     throttle::FailedAuth,
     tokens::access::CallerCache,
-    tokens::usage::UsageBuffer,
+    tokens::{rate_limit::RateLimiter, usage::UsageBuffer},
 };
 use leptos::{
     config::{Env, LeptosOptions},
@@ -232,6 +232,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Duration::from_secs(60),
         )),
         callers: Arc::new(CallerCache::default()),
+        rate_limits: Arc::new(RateLimiter::new()),
         // The one server of a SQLite database counts its own writes; processes sharing a
         // PostgreSQL database read each team's version (`domain::content::pages`).
         question_pages: Arc::new(match &serve_lock {
@@ -249,10 +250,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         sudo_window: config.sudo_window,
         relying_party: relying_party(&config),
     });
+    let (stop_flushing, flushing_stopped) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(flush_usage_every(
         config.usage_flush_interval,
         db.clone(),
         usage.clone(),
+        flushing_stopped,
     ));
     let sweeper = tokio::spawn(housekeeping_every(
         config.session_sweep_interval,
@@ -274,12 +277,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("server error")?;
     tracing::info!("shutting down: in-flight requests finished");
-    flusher.abort();
+    // A flush under way is let finish (aborting it would lose the batch it took); then the
+    // rest is written.
+    let _ = stop_flushing.send(true);
+    let _ = flusher.await;
     sweeper.abort();
     notices.abort();
     match usage.flush(&db).await {
-        Ok(written) => tracing::info!(tokens = written, "last-used data written"),
-        Err(error) => tracing::error!(%error, "could not write last-used data at shutdown"),
+        Ok(written) => tracing::info!(tokens = written, "usage data written"),
+        Err(error) => tracing::error!(%error, "could not write usage data at shutdown"),
     }
     db.close().await.ok();
     Ok(())
@@ -299,16 +305,24 @@ fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     })
 }
 
-/// Writes noted token uses every `interval`, until aborted.
-async fn flush_usage_every(interval: Duration, db: DatabaseConnection, usage: Arc<UsageBuffer>) {
+/// Writes noted token uses every `interval`, until `stop` says so (between two flushes).
+async fn flush_usage_every(
+    interval: Duration,
+    db: DatabaseConnection,
+    usage: Arc<UsageBuffer>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
         if !usage.is_empty()
             && let Err(error) = usage.flush(&db).await
         {
-            tracing::warn!(%error, "could not write last-used data");
+            tracing::warn!(%error, "could not write usage data");
         }
     }
 }
@@ -327,6 +341,15 @@ async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_
         }
         if let Err(error) = domain::throttle::purge_shared_failures(&db, failure_window).await {
             tracing::warn!(%error, "could not delete old failed-authentication counts");
+        }
+        let now = chrono::Utc::now();
+        match domain::tokens::usage::history::purge(&db, now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "usage older than 90 days deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete old usage"),
+        }
+        if let Err(error) = domain::tokens::rate_limit::purge_windows(&db, now).await {
+            tracing::warn!(%error, "could not delete past rate-limit windows");
         }
     }
 }

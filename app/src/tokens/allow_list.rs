@@ -48,16 +48,21 @@ impl AllowListEditing {
         }
     }
 
-    fn is_open(self, id: &str) -> bool {
+    pub(crate) fn is_open(self, id: &str) -> bool {
         self.open.with(|open| open.as_deref() == Some(id))
     }
 
     /// The link that opens `id`'s form. Token ids are URL-safe (`tok_` and letters and digits).
-    fn edit_href(self, id: &str) -> String {
+    pub(crate) fn edit_href(self, id: &str) -> String {
         self.rest_of_query.with_untracked(|rest| {
             let joiner = if rest.len() > 1 { "&" } else { "" };
             format!("{rest}{joiner}{EDIT_PARAM}={id}")
         })
+    }
+
+    /// Opens `id`'s form in place.
+    pub(crate) fn open(self, id: String) {
+        self.open.set(Some(id));
     }
 
     fn cancel_href(self) -> String {
@@ -112,7 +117,7 @@ pub fn AllowListEditor(
 
 /// The open form: the list, one entry per line, with Save and Cancel.
 #[component]
-fn AllowListForm(
+pub(crate) fn AllowListForm(
     id: String,
     allowed: Vec<String>,
     editing: AllowListEditing,

@@ -45,6 +45,13 @@ pub fn NewTokenForm(create: ServerAction<CreateToken>, options: NewTokenChoices)
                     "Calls from any other address are refused. One address or CIDR range per line, up to 20; leave empty to allow any address."
                 </p>
                 <FieldError error field="allowed_ips" id="allowed_ips-error"/>
+                <label for="rate_limit">"Rate limit " <span class="muted">"(optional)"</span></label>
+                <input id="rate_limit" name="rate_limit" inputmode="numeric" autocomplete="off"
+                    placeholder="calls per minute" aria-describedby="rate_limit-help rate_limit-error"/>
+                <p class="help" id="rate_limit-help">
+                    "At most this many calls per minute (1 to 100,000); more are refused with 429 until the next minute. Leave empty for no limit."
+                </p>
+                <FieldError error field="rate_limit" id="rate_limit-error"/>
                 <FormError error/>
                 <button type="submit" class="button" disabled=no_teams>"Generate token"</button>
             </ActionForm>

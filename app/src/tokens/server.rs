@@ -192,6 +192,7 @@ pub async fn create_token(
     expires_on: Option<String>,
     write: Option<String>,
     allowed_ips: Option<String>,
+    rate_limit: Option<String>,
 ) -> Result<IssuedToken, AppError> {
     use domain::{
         tokens::allow_list::AllowList,
@@ -212,6 +213,10 @@ pub async fn create_token(
         expiry,
         kind: TokenKind::Personal,
         allowed: AllowList::parse_text(allowed_ips.as_deref().unwrap_or_default())?,
+        rate_limit: domain::tokens::rate_limit::parse(
+            "rate_limit",
+            rate_limit.as_deref().unwrap_or_default(),
+        )?,
     };
     let issued = domain::tokens::create(&db, origin(&user), request).await?;
     Ok(ssr::issued(issued))

@@ -8,7 +8,7 @@ use super::{
     allow_list::{AllowListEditing, AllowListEditor},
     dialog::Confirm,
     server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, TokenRow},
-    view::{SHARED_COLUMNS, TokenTableFrame, TokenTableRow},
+    view::{ColumnHead, SHARED_COLUMNS, TokenTableFrame, TokenTableRow},
 };
 
 #[component]
@@ -24,9 +24,14 @@ pub fn TokenTable(
         .into_any();
     }
     let soon = rows.iter().filter(|r| r.token.expiring_soon).count();
+    let columns: Vec<ColumnHead> = ["Description", "Team"]
+        .into_iter()
+        .chain(SHARED_COLUMNS)
+        .map(ColumnHead::from)
+        .collect();
     view! {
         <ExpiryBanner soon/>
-        <TokenTableFrame class="tokens" columns=["Description", "Team"].into_iter().chain(SHARED_COLUMNS).collect()>
+        <TokenTableFrame class="tokens" columns>
             {rows.into_iter().map(|row| view! { <OwnTokenRow row confirm editing/> }).collect_view()}
         </TokenTableFrame>
     }

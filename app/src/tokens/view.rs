@@ -32,6 +32,8 @@ pub struct TokenView {
     pub pending_approval: bool,
     /// Canonical CIDRs it may be used from; empty: any address.
     pub allowed_ips: Vec<String>,
+    /// Its own limit of calls per minute (the team's cap may hold it lower).
+    pub rate_limit: Option<u32>,
 }
 
 #[cfg(feature = "ssr")]
@@ -56,6 +58,43 @@ impl TokenView {
             last_ip: t.last_used_ips.first().cloned(),
             pending_approval: t.pending_approval,
             allowed_ips: t.allowed_ips.clone(),
+            rate_limit: t.rate_limit,
+        }
+    }
+}
+
+/// A column's header: its name, or a link that orders the table by it.
+#[derive(Clone, Debug)]
+pub enum ColumnHead {
+    Text(&'static str),
+    Sort {
+        label: &'static str,
+        href: String,
+        /// The table is ordered by this column now (most first).
+        sorted: bool,
+    },
+}
+
+impl From<&'static str> for ColumnHead {
+    fn from(label: &'static str) -> Self {
+        ColumnHead::Text(label)
+    }
+}
+
+impl ColumnHead {
+    fn view(self) -> impl IntoView {
+        match self {
+            ColumnHead::Text(label) => view! { <th scope="col">{label}</th> }.into_any(),
+            ColumnHead::Sort {
+                label,
+                href,
+                sorted,
+            } => view! {
+                <th scope="col" aria-sort=sorted.then_some("descending")>
+                    <a href=href class="sort-link">{label}{sorted.then_some(" ↓")}</a>
+                </th>
+            }
+            .into_any(),
         }
     }
 }
@@ -66,7 +105,7 @@ impl TokenView {
 pub fn TokenTableFrame(
     /// The table's own class beside `table` (`tokens`, `team-tokens`).
     class: &'static str,
-    columns: Vec<&'static str>,
+    #[prop(into)] columns: Vec<ColumnHead>,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -74,7 +113,7 @@ pub fn TokenTableFrame(
         <table class=format!("table {class}")>
             <thead>
                 <tr>
-                    {columns.into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}
+                    {columns.into_iter().map(ColumnHead::view).collect_view()}
                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
@@ -125,8 +164,13 @@ pub fn TokenTableRow(
             class:expired-row=token.expired class:expiring-row=expiring>
             {lead.run()}
             <td>
-                <span class="desc">{token.description.clone()}</span>
+                <a class="desc" href=format!("/tokens/{}", token.id)
+                    title="How this token is used">{token.description.clone()}</a>
                 {token.explorer_badge()}
+                {token.rate_limit.map(|n| view! {
+                    <span class="badge" data-testid="rate-limit-badge"
+                        title="Calls over this many per minute are refused (429)">{format!("≤ {n}/min")}</span>
+                })}
                 {token.pending_approval.then(|| view! {
                     <span class="badge warn" data-testid="pending-badge"
                         title="The API refuses this token until a team admin approves it">"waiting for approval"</span>

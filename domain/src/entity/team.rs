@@ -14,6 +14,8 @@ pub struct Model {
     pub content_version: i64,
     /// New write tokens of members who are not admins wait for an admin's approval.
     pub require_write_approval: bool,
+    /// The highest per-minute rate limit a token of this team may have; `None`: no cap.
+    pub max_rate_limit_per_minute: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

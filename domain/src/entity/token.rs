@@ -41,6 +41,8 @@ pub struct Model {
     pub previous_last_used_at: Option<ChronoDateTimeUtc>,
     /// Whether the latest use (`last_used_at`) was the old value.
     pub last_used_previous: bool,
+    /// Calls allowed per minute (`tokens::rate_limit`); `None`: no limit.
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

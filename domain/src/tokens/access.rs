@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{
-    entity::{token, user},
+    entity::{team, token, user},
     error::Error,
     identity::names::Role,
     teams,
@@ -105,6 +105,27 @@ impl Denied {
 }
 
 impl Denied {
+    /// The error code the API answers with (`docs/api.md`), also the key of refusals in a
+    /// token's usage history (`tokens::usage`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denied::MissingToken => "missing_token",
+            Denied::MalformedToken(_) => "malformed_token",
+            Denied::InvalidToken => "invalid_token",
+            Denied::TokenRevoked | Denied::RevokedByAdmin | Denied::ReportedLeaked => {
+                "token_revoked"
+            }
+            Denied::TokenExpired(_) => "token_expired",
+            Denied::TokenRotated(_) => "token_rotated",
+            Denied::IpNotAllowed(_) => "ip_not_allowed",
+            Denied::NotAMember(_) => "not_a_member",
+            Denied::PendingApproval(_) => "token_pending_approval",
+            Denied::WrongTeam { .. } => "wrong_team",
+            Denied::ReadOnlyToken => "read_only_token",
+            Denied::InsufficientRole { .. } => "insufficient_role",
+        }
+    }
+
     /// Whether the refusal cost a database lookup (a well-formed token that matches no live
     /// one): such failures are also counted in the budget the processes share.
     pub fn counts_across_processes(&self) -> bool {
@@ -269,10 +290,13 @@ pub struct TokenInUse {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Until when the value a rotation replaced still works (a time in the past: not any more).
     pub previous_valid_until: Option<DateTime<Utc>>,
+    /// Calls allowed per minute: the token's own limit within its team's cap
+    /// (`tokens::rate_limit`); `None`: unlimited.
+    pub rate_limit: Option<u32>,
 }
 
 impl TokenInUse {
-    fn of(token: &token::Model) -> Self {
+    fn of(token: &token::Model, team_cap: Option<i32>) -> Self {
         TokenInUse {
             id: token.id.clone(),
             description: token.description.clone(),
@@ -283,6 +307,7 @@ impl TokenInUse {
             issued_at: token.regenerated_at.unwrap_or(token.created_at),
             last_used_at: token.last_used_at,
             previous_valid_until: token.previous_valid_until,
+            rate_limit: crate::tokens::rate_limit::effective(token.rate_limit_per_minute, team_cap),
         }
     }
 }
@@ -374,6 +399,11 @@ impl TokenCaller {
         self.token.expires_at
     }
 
+    /// The owner is an admin of the token's team today.
+    pub fn is_team_admin(&self) -> bool {
+        self.role.is_admin()
+    }
+
     /// Whether a write would pass now: a write token, and a role that still allows writing.
     /// (A token waiting for approval is refused before it gets here.)
     pub fn can_write(&self) -> bool {
@@ -381,16 +411,33 @@ impl TokenCaller {
     }
 }
 
-/// The outcome of a check: refused (with the reason), or a database fault.
+/// The outcome of a check: refused (with the reason, and the token when the refusal is about a
+/// token that exists: its usage history counts it), or a database fault.
 #[derive(Debug)]
 pub enum AccessError {
-    Denied(Denied),
+    Denied {
+        reason: Denied,
+        token_id: Option<String>,
+    },
     Internal(Error),
 }
 
 impl From<Denied> for AccessError {
-    fn from(d: Denied) -> Self {
-        AccessError::Denied(d)
+    fn from(reason: Denied) -> Self {
+        AccessError::Denied {
+            reason,
+            token_id: None,
+        }
+    }
+}
+
+impl Denied {
+    /// This refusal, about the token `id`.
+    fn of_token(self, id: &str) -> AccessError {
+        AccessError::Denied {
+            reason: self,
+            token_id: Some(id.to_string()),
+        }
     }
 }
 
@@ -440,60 +487,9 @@ pub async fn check(
 ) -> Result<TokenCaller, AccessError> {
     let credentials = request.presented.credentials()?;
     let found = cache.found(db, &credentials.secret.digest()).await?;
-    // What can change without a write: the clock (checked again for a reused check).
-    check_clock(&found.token, found.old_value, Utc::now())?;
-    if let Some(name) = &credentials.basic_user
-        && !(*name == found.token.id || name.eq_ignore_ascii_case(&found.username))
-    {
-        return Err(Denied::InvalidToken.into());
-    }
-    if found.pending_approval {
-        return Err(Denied::PendingApproval(found.team_slug).into());
-    }
-    let Some(role) = found.role else {
-        return Err(Denied::NotAMember(found.team_slug).into());
-    };
-    if !found.allowed.is_any() {
-        match request.client_ip {
-            Some(ip) if found.allowed.allows(ip) => {}
-            Some(ip) => return Err(Denied::IpNotAllowed(ip.to_canonical().to_string()).into()),
-            None => return Err(Denied::IpNotAllowed("an unknown address".into()).into()),
-        }
-    }
-    let other_team = match request.team {
-        TeamScope::Any => None,
-        TeamScope::Slug(slug) => {
-            (!slug.eq_ignore_ascii_case(&found.team_slug)).then(|| slug.to_string())
-        }
-        TeamScope::Id(id) => (id != found.token.team_id).then(|| "another team".to_string()),
-    };
-    if let Some(path_team) = other_team {
-        return Err(Denied::WrongTeam {
-            token_team: found.team_slug,
-            path_team,
-        }
-        .into());
-    }
-    let write_grant = if request.write {
-        if !found.token.write {
-            return Err(Denied::ReadOnlyToken.into());
-        }
-        if !role.can_write() {
-            return Err(Denied::InsufficientRole {
-                team: found.team_slug,
-                role,
-            }
-            .into());
-        }
-        Some(WriteGrant {
-            user_id: found.user_id,
-            username: found.username.clone(),
-            team_id: found.token.team_id,
-            token_id: found.token.id.clone(),
-            ip: request.client_ip,
-        })
-    } else {
-        None
+    let (role, write_grant) = match decide(&credentials, &found, &request) {
+        Ok(passed) => passed,
+        Err(reason) => return Err(reason.of_token(&found.token.id)),
     };
     Ok(TokenCaller {
         token: found.token,
@@ -505,6 +501,68 @@ pub async fn check(
         old_value: found.old_value,
         write_grant,
     })
+}
+
+/// The checks after the lookup, on what it found: the owner's role today, and the permission to
+/// write when the call asked for it and may.
+fn decide(
+    credentials: &Credentials,
+    found: &Found,
+    request: &AccessRequest<'_>,
+) -> Result<(Role, Option<WriteGrant>), Denied> {
+    // What can change without a write: the clock (checked again for a reused check).
+    check_clock(&found.token, found.old_value, Utc::now())?;
+    if let Some(name) = &credentials.basic_user
+        && !(*name == found.token.id || name.eq_ignore_ascii_case(&found.username))
+    {
+        return Err(Denied::InvalidToken);
+    }
+    if found.pending_approval {
+        return Err(Denied::PendingApproval(found.team_slug.clone()));
+    }
+    let Some(role) = found.role else {
+        return Err(Denied::NotAMember(found.team_slug.clone()));
+    };
+    if !found.allowed.is_any() {
+        match request.client_ip {
+            Some(ip) if found.allowed.allows(ip) => {}
+            Some(ip) => return Err(Denied::IpNotAllowed(ip.to_canonical().to_string())),
+            None => return Err(Denied::IpNotAllowed("an unknown address".into())),
+        }
+    }
+    let other_team = match request.team {
+        TeamScope::Any => None,
+        TeamScope::Slug(slug) => {
+            (!slug.eq_ignore_ascii_case(&found.team_slug)).then(|| slug.to_string())
+        }
+        TeamScope::Id(id) => (id != found.token.team_id).then(|| "another team".to_string()),
+    };
+    if let Some(path_team) = other_team {
+        return Err(Denied::WrongTeam {
+            token_team: found.team_slug.clone(),
+            path_team,
+        });
+    }
+    if !request.write {
+        return Ok((role, None));
+    }
+    if !found.token.write {
+        return Err(Denied::ReadOnlyToken);
+    }
+    if !role.can_write() {
+        return Err(Denied::InsufficientRole {
+            team: found.team_slug.clone(),
+            role,
+        });
+    }
+    let grant = WriteGrant {
+        user_id: found.user_id,
+        username: found.username.clone(),
+        team_id: found.token.team_id,
+        token_id: found.token.id.clone(),
+        ip: request.client_ip,
+    };
+    Ok((role, Some(grant)))
 }
 
 /// The database's part of a check, by the secret's digest (which is all the database knows of
@@ -528,16 +586,20 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
             Some(_) => Denied::RevokedByAdmin,
             None => Denied::TokenRevoked,
         }
-        .into());
+        .of_token(&found.id));
     }
-    let token = TokenInUse::of(&found);
-    check_clock(&token, old_value, Utc::now())?;
+    let team = team::Entity::find_by_id(found.team_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let token = TokenInUse::of(&found, team.max_rate_limit_per_minute);
+    check_clock(&token, old_value, Utc::now()).map_err(|reason| reason.of_token(&found.id))?;
     let owner = user::Entity::find_by_id(found.user_id)
         .filter(user::Column::IsActive.eq(true))
         .one(db)
         .await?
-        .ok_or(Denied::InvalidToken)?;
-    let team_slug = teams::slug_of(db, found.team_id).await?;
+        .ok_or_else(|| Denied::InvalidToken.of_token(&found.id))?;
+    let team_slug = team.slug;
     let role = if found.pending_approval {
         None
     } else {

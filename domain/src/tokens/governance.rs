@@ -25,6 +25,7 @@ use crate::{
     teams,
     tokens::TokenInfo,
     tokens::format::is_token_id,
+    tokens::usage::history::{self, Calls},
 };
 
 /// A token counts as unused when nobody has called with it for this many days (a token younger
@@ -39,7 +40,12 @@ pub const MAX_REASON_CHARS: usize = 200;
 pub struct TeamToken {
     pub info: TokenInfo,
     pub owner: String,
+    /// Its calls in the last [`USAGE_DAYS`] days (docs/usage.md).
+    pub recent: Calls,
 }
+
+/// The days the lists' "calls" column counts.
+pub const USAGE_DAYS: i64 = 7;
 
 impl TeamToken {
     /// No call in the last [`UNUSED_DAYS`] days (counting from creation for a token never used).
@@ -92,6 +98,38 @@ pub struct Filter {
     pub expiring: bool,
     /// Only write tokens waiting for approval.
     pub pending: bool,
+    pub sort: Sort,
+}
+
+/// The order of the list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Most calls in the last [`USAGE_DAYS`] days first.
+    Calls,
+}
+
+impl Sort {
+    /// `newest` (or empty) or `calls`, as the list's links send it.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim() {
+            "" | "newest" => Ok(Sort::Newest),
+            "calls" => Ok(Sort::Calls),
+            other => Err(Error::invalid(
+                "sort",
+                format!("{other:?} is not an order: use newest or calls."),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::Calls => "calls",
+        }
+    }
 }
 
 /// The scope's live tokens (not deleted, not expired), newest first, a page at a time.
@@ -159,12 +197,46 @@ pub async fn list(
         let soon = now + Duration::days(crate::tokens::EXPIRING_SOON_DAYS);
         query = query.filter(token::Column::ExpiresAt.lte(soon));
     }
-    let paginator = query
+    let query = query
         .order_by_desc(token::Column::CreatedAt)
-        .order_by_desc(token::Column::Id)
-        .paginate(db, per_page);
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+        .order_by_desc(token::Column::Id);
+    let since = now - Duration::days(USAGE_DAYS);
+    let (total, rows, mut recent) = match filter.sort {
+        Sort::Newest => {
+            let paginator = query.paginate(db, per_page);
+            let total = paginator.num_items().await?;
+            let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+            let ids: Vec<String> = rows.iter().map(|t| t.id.clone()).collect();
+            (total, rows, history::totals_since(db, &ids, since).await?)
+        }
+        Sort::Calls => {
+            // The order needs every matching token's count: ids first, then the page's rows.
+            let mut ids: Vec<String> = query
+                .clone()
+                .select_only()
+                .column(token::Column::Id)
+                .into_tuple()
+                .all(db)
+                .await?;
+            let recent = history::totals_since(db, &ids, since).await?;
+            let calls = |id: &String| recent.get(id).map_or(0, Calls::total);
+            // Stable: equal counts keep the newest-first order.
+            ids.sort_by_key(|id| std::cmp::Reverse(calls(id)));
+            let total = ids.len() as u64;
+            let start = usize::try_from(page.saturating_sub(1) * per_page).unwrap_or(usize::MAX);
+            let page_ids: Vec<String> = ids
+                .into_iter()
+                .skip(start)
+                .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+                .collect();
+            let mut rows = token::Entity::find()
+                .filter(token::Column::Id.is_in(page_ids.iter().map(String::as_str)))
+                .all(db)
+                .await?;
+            rows.sort_by_key(|t| page_ids.iter().position(|id| *id == t.id));
+            (total, rows, recent)
+        }
+    };
     let names = users::usernames_by_id(db, rows.iter().map(|t| t.user_id)).await?;
     let slugs = teams::slugs_by_id(db, rows.iter().map(|t| t.team_id)).await?;
     let items = rows
@@ -172,6 +244,7 @@ pub async fn list(
         .map(|t| {
             Ok(TeamToken {
                 owner: names.get(&t.user_id).cloned().unwrap_or_default(),
+                recent: recent.remove(&t.id).unwrap_or_default(),
                 info: TokenInfo::from_model(
                     t.clone(),
                     slugs.get(&t.team_id).cloned().unwrap_or_default(),
@@ -357,7 +430,12 @@ async fn decide(
     activity::record(&txn, event).await?;
     txn.commit().await?;
     crate::tokens::rights::changed();
-    Ok(TeamToken { info, owner })
+    Ok(TeamToken {
+        info,
+        owner,
+        // A revoked or denied token is not listed again: its count is not shown.
+        recent: Calls::default(),
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod format;
 pub mod governance;
 pub mod leaks;
 pub mod policy;
+pub mod rate_limit;
 pub mod rights;
 pub mod services;
 pub mod usage;
@@ -168,6 +169,9 @@ pub struct TokenInfo {
     pub old_value: Option<OldValue>,
     /// The latest use was with the old value.
     pub last_used_old_value: bool,
+    /// The token's own limit of calls per minute (its team's cap may hold it lower:
+    /// `rate_limit::effective`); `None`: no limit of its own.
+    pub rate_limit: Option<u32>,
 }
 
 /// The value a rotation replaced, during its overlap window.
@@ -242,6 +246,7 @@ impl TokenInfo {
             last_used_ips,
             pending_approval: m.pending_approval,
             revoked: None,
+            rate_limit: m.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
         })
     }
 }
@@ -288,6 +293,8 @@ pub struct NewToken<'a> {
     pub kind: TokenKind,
     /// Where it may be used from ([`AllowList::any`] for anywhere).
     pub allowed: AllowList,
+    /// Calls allowed per minute (1–100,000, within the team's cap); `None`: no limit.
+    pub rate_limit: Option<u32>,
 }
 
 fn duplicate_description() -> Error {
@@ -338,11 +345,13 @@ async fn create_as(
 ) -> Result<Issued> {
     let Origin { who: actor, ip } = by;
     let description = parse_description(request.description)?;
+    let rate_limit = rate_limit::check("rate_limit", request.rate_limit)?;
     let txn = begin_write(db).await?;
     let (team, role) = member_team(&txn, owner_id, request.team).await?;
     if request.write && !role.can_write() {
         return Err(read_only_role(role, &team.slug));
     }
+    within_team_cap(&team, rate_limit)?;
     if !live_namesakes(&txn, owner_id, &description)
         .await?
         .is_empty()
@@ -377,6 +386,7 @@ async fn create_as(
             kind: request.kind,
             expires_at,
             allowed: request.allowed,
+            rate_limit,
             now,
         },
         ip,
@@ -468,6 +478,8 @@ async fn replace_explorer_token(
             expires_at: Some(now + lifetime),
             // The explorer calls from the browser of whoever opened it.
             allowed: AllowList::any(),
+            // Its team's cap, if any, applies all the same.
+            rate_limit: None,
             now,
         },
         ip,
@@ -511,7 +523,22 @@ struct Row {
     kind: TokenKind,
     expires_at: Option<DateTime<Utc>>,
     allowed: AllowList,
+    rate_limit: Option<u32>,
     now: DateTime<Utc>,
+}
+
+/// A token's own limit may not exceed its team's cap.
+fn within_team_cap(team: &team::Model, limit: Option<u32>) -> Result<()> {
+    match (limit, team.max_rate_limit_per_minute) {
+        (Some(limit), Some(cap)) if i64::from(limit) > i64::from(cap) => Err(Error::invalid(
+            "rate_limit",
+            format!(
+                "Team {} allows at most {cap} calls per minute per token.",
+                team.slug
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Stores a new token with a fresh secret and records its creation (in the caller's
@@ -545,6 +572,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<IpAddr>) -> Resu
         previous_valid_until: Set(None),
         previous_last_used_at: Set(None),
         last_used_previous: Set(false),
+        rate_limit_per_minute: Set(row.rate_limit.and_then(|n| i32::try_from(n).ok())),
     }
     .insert(db)
     .await
@@ -881,6 +909,66 @@ pub async fn set_allowed_ips(
     };
     let event = Event::by(by, Some(owner_id), Kind::TokenAllowedIpsChanged);
     finish_change(txn, event, &info, &format!(": {list}")).await?;
+    Ok(info)
+}
+
+/// Changes a token's limit of calls per minute: its owner sets any limit within the team's cap
+/// (or none); an admin of the token's team may only narrow it (a lower limit than the one in
+/// force). Anyone else is told there is no such token.
+pub async fn set_rate_limit(
+    db: &DatabaseConnection,
+    by: Origin,
+    token_id: &str,
+    limit: Option<u32>,
+) -> Result<TokenInfo> {
+    let limit = rate_limit::check("rate_limit", limit)?;
+    if !is_token_id(token_id) {
+        return Err(Error::NotFound("token"));
+    }
+    let txn = begin_write(db).await?;
+    let current = token::Entity::find_by_id(token_id.to_string())
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("token"))?;
+    let team = team::Entity::find_by_id(current.team_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("token"))?;
+    let owner_id = current.user_id;
+    if let Actor::User(user_id) = by.who
+        && user_id != owner_id
+    {
+        let role = teams::role(&txn, current.team_id, user_id).await?;
+        if !role.is_some_and(|r| r.is_admin()) {
+            return Err(Error::NotFound("token"));
+        }
+        let in_force = rate_limit::effective(
+            current.rate_limit_per_minute,
+            team.max_rate_limit_per_minute,
+        );
+        let narrower = match (limit, in_force) {
+            (Some(new), Some(now)) => new <= now,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !narrower {
+            return Err(Error::invalid(
+                "rate_limit",
+                "A team admin can lower another member's rate limit but not raise or remove it.",
+            ));
+        }
+    }
+    within_team_cap(&team, limit)?;
+    let stored = limit.and_then(|n| i32::try_from(n).ok());
+    let info = save(&txn, current, |t| t.rate_limit_per_minute = Set(stored)).await?;
+    let detail = match limit {
+        Some(n) => format!(": {n} calls per minute"),
+        None => ": no limit".to_string(),
+    };
+    let event = Event::by(by, Some(owner_id), Kind::TokenRateLimitChanged);
+    finish_change(txn, event, &info, &detail).await?;
     Ok(info)
 }
 

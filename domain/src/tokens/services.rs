@@ -22,6 +22,7 @@ use crate::{
     teams,
     tokens::access::{self, AccessError, AccessRequest, CallerCache, Presented, Scheme, TeamScope},
     tokens::format::{ServiceSecret, new_service_id},
+    tokens::usage::{Call, Surface, UsageBuffer},
 };
 
 /// A service credential as its team's admins see it (never the secret).
@@ -221,9 +222,13 @@ pub enum Introspection {
 /// Whether `raw` is a token the API would accept right now for a read of `service`'s team:
 /// every check of [`access::check`] (with `client_ip` against the token's allow-list), and the
 /// token's team must be the service's. Why a token is not active is not said.
+///
+/// The answer is counted in the token's usage history (`Surface::Introspect`), with the refusal's
+/// code when it is not active.
 pub async fn introspect(
     db: &DatabaseConnection,
     cache: &CallerCache,
+    usage: &UsageBuffer,
     service: &Caller,
     raw: &str,
     client_ip: Option<std::net::IpAddr>,
@@ -234,12 +239,24 @@ pub async fn introspect(
         team: TeamScope::Id(service.team_id),
         write: false,
     };
+    let call = |token_id| Call {
+        token_id,
+        surface: Surface::Introspect,
+        ip: client_ip,
+        at: Utc::now(),
+    };
     let caller = match access::check(db, cache, request).await {
         Ok(caller) => caller,
-        Err(AccessError::Denied(_)) => return Ok(Introspection::Inactive),
+        Err(AccessError::Denied { reason, token_id }) => {
+            if let Some(id) = &token_id {
+                usage.refused(call(id), reason.code());
+            }
+            return Ok(Introspection::Inactive);
+        }
         Err(AccessError::Internal(error)) => return Err(error),
     };
     let token = caller.token();
+    usage.accepted(call(&token.id), caller.old_value(), None);
     Ok(Introspection::Active {
         username: caller.username().to_string(),
         token_id: token.id.clone(),

@@ -5,7 +5,7 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -13,7 +13,11 @@ use std::net::IpAddr;
 
 use domain::{
     ClientIp, throttle,
-    tokens::access::{self, AccessError, AccessRequest, Denied, Presented, TeamScope},
+    tokens::{
+        access::{self, AccessError, AccessRequest, Denied, Presented, TeamScope},
+        rate_limit::RateDecision,
+        usage::{Call, Surface},
+    },
 };
 
 use crate::{error::ApiError, state::AppState};
@@ -39,26 +43,18 @@ pub async fn authenticate(
     // delete) are allowed to any valid token, so that a read-only token can revoke itself.
     let writes_team_content =
         path_team(&path).is_some() && !matches!(*request.method(), Method::GET | Method::HEAD);
-    let caller = match check_token(
-        &state,
-        request.headers(),
+    let check = TokenCheck {
+        headers: request.headers(),
         client_ip,
-        path_team(&path),
-        writes_team_content,
-    )
-    .await
-    {
-        Ok(caller) => caller,
+        team: path_team(&path),
+        write: writes_team_content,
+        surface: Surface::Api,
+        service: None,
+    };
+    let Admitted { caller, rate } = match check_token(&state, check).await {
+        Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    // Noted in memory; written in batches (see domain::tokens::usage).
-    let ip = client_ip.map(|ip| ip.to_string());
-    state.usage.record(
-        &caller.token().id,
-        ip.as_deref(),
-        chrono::Utc::now(),
-        caller.old_value(),
-    );
     let expiration = expiration(&caller);
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
@@ -69,20 +65,40 @@ pub async fn authenticate(
             .headers_mut()
             .insert("patdesk-token-expiration", value);
     }
+    if let Some(rate) = rate {
+        rate_limit_headers(response.headers_mut(), &rate);
+    }
     response
 }
 
-/// Every check of `docs/api.md` on the `Authorization` of `headers` (`domain::tokens::access::check`,
-/// cached), after the address's failure budget; `team` (when given) is the team asked for, and
-/// `write` whether the call writes. The refusal is the answer to send, counted against the
-/// address where it counts. The API's middleware and the forward-auth endpoint both use it.
+/// One token check: the request's headers and address, the team asked for (if any), whether it
+/// writes, and where it came (`service`: the host behind a reverse proxy, for `/auth/verify`).
+pub(crate) struct TokenCheck<'a> {
+    pub headers: &'a HeaderMap,
+    pub client_ip: Option<IpAddr>,
+    pub team: Option<&'a str>,
+    pub write: bool,
+    pub surface: Surface,
+    pub service: Option<&'a str>,
+}
+
+/// A call that passed: who, and for a rate-limited token, what its budget says (the
+/// `RateLimit-*` headers every answer to it carries).
+pub(crate) struct Admitted {
+    pub caller: access::TokenCaller,
+    pub rate: Option<RateDecision>,
+}
+
+/// Every check of `docs/api.md` on the `Authorization` of the request
+/// (`domain::tokens::access::check`, cached), after the address's failure budget, then the token's
+/// rate limit. The call is counted in the token's usage history (accepted, or refused by code)
+/// when the token exists. The refusal is the answer to send, counted against the address where
+/// it counts. The API's middleware and the forward-auth endpoint both use it.
 pub(crate) async fn check_token(
     state: &AppState,
-    headers: &HeaderMap,
-    client_ip: Option<IpAddr>,
-    team: Option<&str>,
-    write: bool,
-) -> Result<access::TokenCaller, Response> {
+    check: TokenCheck<'_>,
+) -> Result<Admitted, Response> {
+    let client_ip = check.client_ip;
     // An IP that has failed too often is refused before anything else, so that guessing
     // costs the guesser time and the server nothing.
     if let Some(ip) = client_ip
@@ -90,7 +106,8 @@ pub(crate) async fn check_token(
     {
         return Err(ApiError::rate_limited(wait).into_response());
     }
-    let authorization: Vec<&[u8]> = headers
+    let authorization: Vec<&[u8]> = check
+        .headers
         .get_all(header::AUTHORIZATION)
         .iter()
         .map(HeaderValue::as_bytes)
@@ -98,13 +115,64 @@ pub(crate) async fn check_token(
     let request = AccessRequest {
         presented: Presented::Authorization(&authorization),
         client_ip,
-        team: team.map_or(TeamScope::Any, TeamScope::Slug),
-        write,
+        team: check.team.map_or(TeamScope::Any, TeamScope::Slug),
+        write: check.write,
     };
-    match access::check(&state.db, &state.callers, request).await {
-        Ok(caller) => Ok(caller),
-        Err(AccessError::Denied(denied)) => Err(refuse(state, client_ip, denied).await),
-        Err(AccessError::Internal(error)) => Err(ApiError::from(error).into_response()),
+    let now = chrono::Utc::now();
+    let call = |token_id| Call {
+        token_id,
+        surface: check.surface,
+        ip: client_ip,
+        at: now,
+    };
+    let caller = match access::check(&state.db, &state.callers, request).await {
+        Ok(caller) => caller,
+        Err(AccessError::Denied { reason, token_id }) => {
+            if let Some(id) = &token_id {
+                state.usage.refused(call(id), reason.code());
+            }
+            return Err(refuse(state, client_ip, reason).await);
+        }
+        Err(AccessError::Internal(error)) => return Err(ApiError::from(error).into_response()),
+    };
+    let token_id = caller.token().id.as_str();
+    let rate = match caller.token().rate_limit {
+        Some(limit) => {
+            let decision = state
+                .rate_limits
+                .take(&state.db, token_id, limit, now)
+                .await
+                .map_err(|error| ApiError::from(error).into_response())?;
+            if !decision.allowed {
+                // Not a failed authentication: the token is good, only too busy.
+                state.usage.refused(call(token_id), RATE_LIMITED);
+                let mut refusal = ApiError::token_rate_limited(&decision).into_response();
+                rate_limit_headers(refusal.headers_mut(), &decision);
+                return Err(refusal);
+            }
+            Some(decision)
+        }
+        None => None,
+    };
+    // Noted in memory; written in batches (see domain::tokens::usage).
+    state
+        .usage
+        .accepted(call(token_id), caller.old_value(), check.service);
+    Ok(Admitted { caller, rate })
+}
+
+/// The error code of a call over its token's rate limit (also its key in the usage history).
+const RATE_LIMITED: &str = "rate_limited";
+
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (the IETF httpapi rate-limit
+/// headers draft): the limit per minute, what is left of it, and the seconds until it is whole.
+pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, rate: &RateDecision) {
+    for (name, value) in [
+        ("ratelimit-limit", u64::from(rate.limit)),
+        ("ratelimit-remaining", u64::from(rate.remaining)),
+        ("ratelimit-reset", rate.reset_seconds),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
 }
 

@@ -13,7 +13,10 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use domain::tokens::services::{self, Introspection};
+use domain::tokens::{
+    services::{self, Introspection},
+    usage::Surface,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -95,19 +98,19 @@ pub async fn verify(
         Some(_) => return bad_configuration("access= may be read or write."),
     };
     let write = force_write || original_request_writes(&headers, &method);
-    let caller =
-        match auth::check_token(&state, &headers, client_ip, Some(team.trim()), write).await {
-            Ok(caller) => caller,
-            Err(refusal) => return refusal,
-        };
-    let ip_text = client_ip.map(|ip| ip.to_string());
-    state.usage.record_via(
-        &caller.token().id,
-        ip_text.as_deref(),
-        chrono::Utc::now(),
-        caller.old_value(),
-        service_host(&headers).as_deref(),
-    );
+    let service = service_host(&headers);
+    let check = auth::TokenCheck {
+        headers: &headers,
+        client_ip,
+        team: Some(team.trim()),
+        write,
+        surface: Surface::Verify,
+        service: service.as_deref(),
+    };
+    let auth::Admitted { caller, rate } = match auth::check_token(&state, check).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
+    };
     let access = if caller.can_write() { "write" } else { "read" };
     let mut response = StatusCode::OK.into_response();
     let out = response.headers_mut();
@@ -123,6 +126,9 @@ pub async fn verify(
         }
     }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(rate) = rate {
+        auth::rate_limit_headers(out, &rate);
+    }
     response
 }
 
@@ -262,6 +268,7 @@ pub async fn introspect(
     let found = services::introspect(
         &state.db,
         &state.callers,
+        &state.usage,
         &service,
         &request.token,
         client_ip,

@@ -24,6 +24,7 @@ use super::{
         AnswerBody, AnswerOut, AnswerPath, ErrorBody, LeakReport, LeakReportAccepted, ListPage, Me,
         NewQuestion, PageQuery, QuestionChanges, QuestionOut, QuestionPath, Regenerated,
         RevokeQuery, RotateRequest, Rotated, TeamPath, TeamTokenOut, TeamTokenPath, TeamTokenQuery,
+        UsageOut, UsageQuery,
     },
     openapi::answers::{
         BadPage, BodyRefused, NoSuchAnswer, NoSuchQuestion, NotAMember, ReadRefused, WriteRefused,
@@ -382,7 +383,7 @@ pub async fn list_team_tokens(
     Extension(caller): Extension<TokenCaller>,
     Params(query): Params<TeamTokenQuery>,
 ) -> ApiResult<Json<ListPage<TeamTokenOut>>> {
-    use domain::tokens::governance::{Access, Filter, Scope};
+    use domain::tokens::governance::{Access, Filter, Scope, Sort};
     let (page, per_page) = content::page_params(query.page, query.per_page)?;
     let filter = Filter {
         owner: query.owner,
@@ -393,6 +394,7 @@ pub async fn list_team_tokens(
             .then_some(domain::tokens::governance::UNUSED_DAYS),
         expiring: query.expiring.unwrap_or(false),
         pending: query.pending.unwrap_or(false),
+        sort: Sort::parse(query.sort.as_deref().unwrap_or_default())?,
     };
     let team = caller_team(&caller)?;
     let found = domain::tokens::governance::list(
@@ -406,6 +408,69 @@ pub async fn list_team_tokens(
     .await?;
     let now = chrono::Utc::now();
     Ok(Json(ListPage::of(&found, |t| TeamTokenOut::new(t, now))))
+}
+
+/// The calling token's calls per day (accepted, and refused by error code, through the API,
+/// `/auth/verify` and introspection) and the addresses it was used from (docs/usage.md).
+/// Counts are written in batches every few seconds: the latest calls may not be in them yet.
+#[utoipa::path(
+    get, path = "/api/v1/tokens/self/usage", tag = "tokens",
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "The token's usage", body = UsageOut),
+        (status = 422, description = "`days` is not 1–90", body = ErrorBody),
+    )
+)]
+pub async fn self_usage(
+    State(db): State<DatabaseConnection>,
+    Extension(caller): Extension<TokenCaller>,
+    Params(query): Params<UsageQuery>,
+) -> ApiResult<Json<UsageOut>> {
+    use domain::tokens::usage::history::{self, Reader};
+    let days = history::check_days(query.days)?;
+    let now = chrono::Utc::now();
+    let found = history::of_token(&db, Reader::TokenItself, &caller.token().id, days, now).await?;
+    Ok(Json(found.into()))
+}
+
+/// One of the team's tokens' usage, whoever owns it: for the team's admins (a read token is
+/// enough).
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/tokens/{id}/usage", tag = "team tokens",
+    params(TeamTokenPath, UsageQuery),
+    responses(
+        (status = 200, description = "The token's usage", body = UsageOut),
+        (status = 403, description = "`wrong_team`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
+        (status = 404, description = "No such token in this team", body = ErrorBody),
+        (status = 422, description = "`days` is not 1–90", body = ErrorBody),
+    )
+)]
+pub async fn team_token_usage(
+    State(db): State<DatabaseConnection>,
+    Extension(caller): Extension<TokenCaller>,
+    Ids(path): Ids<TeamTokenPath>,
+    Params(query): Params<UsageQuery>,
+) -> ApiResult<Json<UsageOut>> {
+    use domain::tokens::usage::history::{self, Reader};
+    if !caller.is_team_admin() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_role",
+            format!(
+                "Only admins of team {} can see its tokens' usage.",
+                caller.team_slug()
+            ),
+        ));
+    }
+    let days = history::check_days(query.days)?;
+    let now = chrono::Utc::now();
+    let reader = Reader::User(caller.user_id());
+    let found = history::of_token(&db, reader, &path.id, days, now).await?;
+    // An admin of this team reads this team's tokens, not those of another team they admin.
+    if found.token.team_slug != caller.team_slug() {
+        return Err(domain::Error::NotFound("token").into());
+    }
+    Ok(Json(found.into()))
 }
 
 /// Revokes one of the team's tokens, whoever owns it (team admins, with a write token). It

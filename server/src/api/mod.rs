@@ -33,6 +33,7 @@ fn endpoints() -> OpenApiRouter<AppState> {
         .routes(routes!(h::delete_self))
         .routes(routes!(h::regenerate_self))
         .routes(routes!(h::rotate_self))
+        .routes(routes!(h::self_usage))
         .routes(routes!(h::list_questions, h::create_question))
         .routes(routes!(
             h::get_question,
@@ -43,6 +44,7 @@ fn endpoints() -> OpenApiRouter<AppState> {
         .routes(routes!(h::update_answer, h::delete_answer))
         .routes(routes!(h::list_team_tokens))
         .routes(routes!(h::revoke_team_token))
+        .routes(routes!(h::team_token_usage))
 }
 
 /// The endpoints that take no token (in the document all the same).

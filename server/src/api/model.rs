@@ -57,6 +57,10 @@ pub struct MeToken {
     /// Until when the value a rotation replaced still works (absent: no rotation under way).
     #[schema(format = DateTime)]
     pub old_value_valid_until: Option<String>,
+    /// The calls per minute this token is held to now: its own limit within its team's cap
+    /// (absent: no limit). Every answer to a limited token carries `RateLimit-*` headers.
+    #[schema(minimum = 1, maximum = 100000)]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// The caller and the token in use.
@@ -90,6 +94,7 @@ impl Me {
                     .previous_valid_until
                     .filter(|until| *until > chrono::Utc::now())
                     .map(|at| at.to_rfc3339()),
+                rate_limit_per_minute: t.rate_limit,
             },
         }
     }
@@ -291,6 +296,9 @@ pub struct TokenOut {
     /// Where it may be used from (canonical CIDRs); empty: any address.
     #[schema(example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
     pub allowed_ips: Vec<String>,
+    /// Its own limit of calls per minute (absent: none; the team's cap may hold it lower).
+    #[schema(minimum = 1, maximum = 100000)]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 impl From<&TokenInfo> for TokenOut {
@@ -307,6 +315,7 @@ impl From<&TokenInfo> for TokenOut {
             last_used_at: info.last_used_at.map(|at| at.to_rfc3339()),
             last_used_ips: info.last_used_ips.clone(),
             pending_approval: info.pending_approval,
+            rate_limit_per_minute: info.rate_limit,
             allowed_ips: info.allowed_ips.clone(),
         }
     }
@@ -323,6 +332,10 @@ pub struct TeamTokenOut {
     pub unused: bool,
     /// Expires within 7 days.
     pub expiring_soon: bool,
+    /// Calls in the last 7 days, accepted and refused.
+    pub calls_7d: i64,
+    /// How many of `calls_7d` were refused.
+    pub refused_7d: i64,
 }
 
 impl TeamTokenOut {
@@ -332,6 +345,77 @@ impl TeamTokenOut {
             owner: t.owner.clone(),
             unused: t.is_unused(now),
             expiring_soon: t.info.is_expiring_soon(now),
+            calls_7d: t.recent.total(),
+            refused_7d: t.recent.refused_total(),
+        }
+    }
+}
+
+/// `?days=` of the usage endpoints.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// How many days back, 1–90 (default 30), ending today (UTC).
+    #[param(minimum = 1, maximum = 90)]
+    pub days: Option<u32>,
+}
+
+/// A token's calls per day and the addresses they came from (docs/usage.md).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageOut {
+    /// Every day of the period, oldest first (days without calls included).
+    pub days: Vec<UsageDay>,
+    /// Most recently seen first.
+    pub addresses: Vec<UsageAddress>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageDay {
+    #[schema(example = "2026-12-03", format = Date)]
+    pub date: String,
+    pub accepted: i64,
+    /// Refused calls by error code (`ip_not_allowed`, `read_only_token`, `rate_limited`, …).
+    #[schema(example = json!({"read_only_token": 2, "rate_limited": 14}))]
+    pub refused: std::collections::BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageAddress {
+    #[schema(example = "203.0.113.7")]
+    pub ip: String,
+    #[schema(format = DateTime)]
+    pub first_seen: String,
+    #[schema(format = DateTime)]
+    pub last_seen: String,
+    /// Calls from this address, accepted and refused.
+    pub calls: i64,
+    /// How many of them were refused.
+    pub refused: i64,
+}
+
+impl From<domain::tokens::usage::history::History> for UsageOut {
+    fn from(history: domain::tokens::usage::history::History) -> Self {
+        UsageOut {
+            days: history
+                .days
+                .into_iter()
+                .map(|day| UsageDay {
+                    date: day.date.format("%Y-%m-%d").to_string(),
+                    accepted: day.calls.accepted,
+                    refused: day.calls.refused,
+                })
+                .collect(),
+            addresses: history
+                .addresses
+                .into_iter()
+                .map(|a| UsageAddress {
+                    ip: a.ip,
+                    first_seen: a.first_seen.to_rfc3339(),
+                    last_seen: a.last_seen.to_rfc3339(),
+                    calls: a.calls,
+                    refused: a.refused,
+                })
+                .collect(),
         }
     }
 }
@@ -356,6 +440,9 @@ pub struct TeamTokenQuery {
     pub expiring: Option<bool>,
     /// Only write tokens waiting for an admin's approval.
     pub pending: Option<bool>,
+    /// `newest` (default) or `calls`: most calls in the last 7 days first.
+    #[param(pattern = "^(newest|calls)$")]
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

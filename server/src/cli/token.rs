@@ -65,6 +65,11 @@ pub(super) struct CreateArgs {
     /// IPv6, e.g. 10.0.0.0/8 or 2001:db8::/32). Without it, any address.
     #[arg(long = "allow-ip", value_name = "ADDRESS_OR_RANGE")]
     allow_ip: Vec<String>,
+    /// At most this many calls per minute (1–100000, within the team's cap); more are answered
+    /// 429. Without it, no limit of its own.
+    #[arg(long, value_name = "CALLS_PER_MINUTE",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(domain::tokens::rate_limit::MAX_PER_MINUTE)))]
+    rate_limit: Option<u32>,
 }
 
 /// `--expires-in-days`'s help, from the standard choices (which the instance's token policy
@@ -164,6 +169,7 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
         expiry,
         kind: TokenKind::Personal,
         allowed,
+        rate_limit: request.rate_limit,
     };
     let issued = tokens::create_by_operator(&db, owner.id, new)
         .await
