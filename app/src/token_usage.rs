@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, Loaded, action_error},
+    components::{FieldError, FormError, action_error},
     error::AppError,
     tokens::{
         allow_list::{AllowListEditing, AllowListForm},
@@ -160,8 +160,27 @@ pub fn TokenUsagePage() -> impl IntoView {
         |(id, _, _)| token_usage(id),
     );
     view! {
-        <Loaded resource=usage loading="Loading the token's use…"
-            render=move |view| view! { <UsageLoaded view set_limit editing/> }/>
+        <Transition fallback=|| view! { <p class="muted">"Loading the token's use…"</p> }>
+            {move || Suspend::new(async move {
+                match usage.await {
+                    Ok(view) => view! { <UsageLoaded view set_limit editing/> }.into_any(),
+                    Err(error) => {
+                        // Someone else's token is no page at all: 404, as for a token that
+                        // never was.
+                        #[cfg(feature = "ssr")]
+                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                            response.set_status(error.status());
+                        }
+                        view! {
+                            <Title text="Token"/>
+                            <h1>"Token"</h1>
+                            <p class="form-error" role="alert">{error.to_string()}</p>
+                            <p><a href="/">"Back to your tokens"</a></p>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }
 
