@@ -73,7 +73,49 @@ seed() {
     "$BIN" token create --user pageuser --team bench --description "page token $i" \
       --expires-in-days 30 >/dev/null 2>&1
   done
+  # A token with the highest rate limit there is, for "me" through the limit's check.
+  "$BIN" token create --user bench --team bench --description limited --rate-limit 100000 \
+    --no-expiry --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' \
+    >"$WORK/limited-token"
+  seed_history
   echo "$value"
+}
+
+# 90 days of hourly history (three outcomes an hour) and 20 addresses for "page token 1", whose
+# page (/tokens/<id>) is then the usage page's scenario (docs/usage.md). Hours are written as
+# the application writes them (RFC 3339, UTC, whole hours).
+seed_history() {
+  local sql
+  case "$DATABASE_URL" in
+    sqlite://*)
+      sql="WITH RECURSIVE h(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM h WHERE i < 2159)
+        INSERT INTO token_usage_hours (token_id, hour, surface, outcome, calls)
+        SELECT t.id, strftime('%Y-%m-%dT%H:00:00+00:00', 'now', '-' || i || ' hours'), 'api',
+               o.outcome, (i % 7) + o.n
+        FROM h, (SELECT id FROM tokens WHERE description = 'page token 1') AS t,
+             (SELECT 'accepted' AS outcome, 40 AS n UNION ALL SELECT 'read_only_token', 1
+              UNION ALL SELECT 'ip_not_allowed', 0) AS o;
+        WITH RECURSIVE a(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM a WHERE i < 20)
+        INSERT INTO token_addresses (token_id, ip, first_seen, last_seen, calls, refused)
+        SELECT t.id, '10.0.0.' || i, strftime('%Y-%m-%dT%H:00:00+00:00', 'now', '-80 days'),
+               strftime('%Y-%m-%dT%H:00:00+00:00', 'now', '-' || i || ' hours'), 1000, 10
+        FROM a, (SELECT id FROM tokens WHERE description = 'page token 1') AS t;"
+      sqlite3 "${DATABASE_URL#sqlite://}" "$sql" >/dev/null
+      ;;
+    postgres://*)
+      sql="INSERT INTO token_usage_hours (token_id, hour, surface, outcome, calls)
+        SELECT t.id, date_trunc('hour', now()) - make_interval(hours => i), 'api', o.outcome,
+               (i % 7) + o.n
+        FROM generate_series(0, 2159) AS i,
+             (SELECT id FROM tokens WHERE description = 'page token 1') AS t,
+             (VALUES ('accepted', 40), ('read_only_token', 1), ('ip_not_allowed', 0)) AS o(outcome, n);
+        INSERT INTO token_addresses (token_id, ip, first_seen, last_seen, calls, refused)
+        SELECT t.id, '10.0.0.' || i, now() - interval '80 days', now() - make_interval(hours => i),
+               1000, 10
+        FROM generate_series(1, 20) AS i, (SELECT id FROM tokens WHERE description = 'page token 1') AS t;"
+      psql -q "$DATABASE_URL" -c "$sql" >/dev/null
+      ;;
+  esac
 }
 
 # Starts the server on a free port; sets SERVER_PID and ADDR.
@@ -177,6 +219,10 @@ print(body + out)')
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" me "$ADDR/api/v1/me" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
+    # The same call with a token limited to 100,000 calls a minute (docs/usage.md): the lease
+    # taken every 5,000 calls, and once the minute's budget is spent, 429s (counted as non-2xx).
+    run "$backend" "$tokens" me_limited "$ADDR/api/v1/me" "Authorization: Bearer $(cat "$WORK/limited-token")"
+    run "$backend" "$tokens" baseline "$ADDR/healthz"
     # Forward-auth (docs/forward-auth.md): what a reverse proxy asks before every request.
     run "$backend" "$tokens" verify "$ADDR/auth/verify?team=bench" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
@@ -187,6 +233,13 @@ print(body + out)')
     run "$backend" "$tokens" unknown "$ADDR/api/v1/me" "Authorization: Bearer $unknown"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" token_page "$ADDR/" "Cookie: $cookie"
+    run "$backend" "$tokens" baseline "$ADDR/healthz"
+    # One token's page with 90 days of history, its owner having 100 tokens.
+    local page_token
+    page_token=$("$BIN" token list --user pageuser --json | python3 -c '
+import json, sys
+print(next(t["id"] for t in json.load(sys.stdin) if t["description"] == "page token 1"))')
+    run "$backend" "$tokens" usage_page "$ADDR/tokens/$page_token" "Cookie: $cookie"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     echo "{\"backend\": \"$backend\", \"peak_rss_kib\": $(peak_rss_kib)}" >>"$RESULTS"
     stop_server
@@ -262,6 +315,7 @@ for backend, order in runs.items():
         r["baseline_rps"] = round(sum(near) / len(near), 2) if near else b["scenarios"]["baseline"]["rps"]
         b["scenarios"][r["scenario"]] = r
 targets = {"me": {"sqlite": 0.70, "postgres": 0.70},
+           "me_limited": {"sqlite": 0.60, "postgres": 0.60},
            "verify": {"sqlite": 0.70, "postgres": 0.70},
            "malformed": {"sqlite": 0.90, "postgres": 0.90},
            "questions": {"sqlite": 0.25, "postgres": 0.15}}
@@ -279,6 +333,13 @@ for backend, b in results["backends"].items():
             ok = s["ratio_to_baseline"] >= target and s["p99_ms"] < 10
             verdict = f"≥{target:.0%} & p99<10ms: {'met' if ok else 'MISSED'}"
         print(f"  {name:<12}{s['rps']:>10.0f}{s['p50_ms']:>9.2f}{s['p99_ms']:>9.2f}{s['ratio_to_baseline']:>9.1%}  {verdict}")
+    page = b["scenarios"].get("usage_page")
+    if page:
+        print(f"  usage page (90 days of history, 100 tokens): p50 {page['p50_ms']:.1f} ms "
+              f"(target < 50 ms: {'met' if page['p50_ms'] < 50 else 'MISSED'})")
+    limited = b["scenarios"].get("me_limited")
+    if limited and limited.get("non_2xx"):
+        print(f"  me_limited: {limited['non_2xx']:,} of its calls were over the limit (429)")
     small = b.get("me_with_100_tokens")
     if small:
         big = b["scenarios"]["me"]["rps"]

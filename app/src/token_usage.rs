@@ -81,6 +81,12 @@ pub async fn token_usage(id: String) -> Result<UsageView, AppError> {
         refused: calls.refused_total(),
     };
     let mut refusals: Vec<(String, i64)> = found.totals.refused.clone().into_iter().collect();
+    // Nothing to suggest when the token is already limited to exactly these addresses.
+    let suggested = history::suggested_allow_list(&found.addresses);
+    let already =
+        domain::tokens::allow_list::AllowList::parse(suggested.iter().map(String::as_str))
+            .is_ok_and(|list| list.entries() == found.token.allowed_ips);
+    let suggested = if already { Vec::new() } else { suggested };
     refusals.sort_by_key(|(code, n)| (std::cmp::Reverse(*n), code.clone()));
     Ok(UsageView {
         token: TokenView::of(&found.token, now),
@@ -122,7 +128,7 @@ pub async fn token_usage(id: String) -> Result<UsageView, AppError> {
         surfaces: found.by_surface.clone().into_iter().collect(),
         accepted: found.totals.accepted,
         refused: found.totals.refused_total(),
-        suggested: history::suggested_allow_list(&found.addresses),
+        suggested,
         team_cap: found.team_cap,
     })
 }
@@ -214,9 +220,9 @@ fn UsageLoaded(
     let surfaces = view
         .surfaces
         .iter()
-        .map(|(surface, n)| format!("{} {n}", surface_name(surface)))
+        .map(|(surface, n)| format!("{n} {}", surface_name(surface)))
         .collect::<Vec<_>>()
-        .join(" · ");
+        .join(", ");
     view! {
         <Title text=format!("{} · Token", token.description)/>
         <p class="breadcrumb"><a href=back.0>{back.1}</a> " / " <code>{token.id.clone()}</code></p>
@@ -232,7 +238,7 @@ fn UsageLoaded(
                 <span class="legend accepted">{format!("{} accepted", view.accepted)}</span>
                 " · "
                 <span class="legend refused">{format!("{} refused", view.refused)}</span>
-                {(!surfaces.is_empty()).then(|| view! { " · through " {surfaces.clone()} })}
+                {(!surfaces.is_empty()).then(|| view! { " · " {surfaces.clone()} })}
             </p>
             <BarChart bars=view.days.clone() label=days_label test_id="chart-days"/>
             <BarTable bars=view.days.clone() caption="Calls per day" unit="Day"/>
@@ -249,12 +255,12 @@ fn UsageLoaded(
     }
 }
 
-/// What a surface is called on the page.
+/// How calls through a surface are said on the page ("9 through the API").
 fn surface_name(surface: &str) -> &str {
     match surface {
-        "api" => "API",
-        "verify" => "/auth/verify",
-        "introspect" => "introspection",
+        "api" => "through the API",
+        "verify" => "through a proxy (/auth/verify)",
+        "introspect" => "by introspection",
         other => other,
     }
 }
@@ -307,7 +313,7 @@ fn BarChart(bars: Vec<Bar>, label: String, test_id: &'static str) -> impl IntoVi
             </svg>
             <figcaption class="chart-axis muted">
                 <span>{first}</span>
-                <span>{format!("busiest: {most}")}</span>
+                <span>{format!("highest bar: {most} calls")}</span>
                 <span>{last}</span>
             </figcaption>
         </figure>

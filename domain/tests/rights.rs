@@ -345,3 +345,48 @@ async fn an_unknown_stored_role_or_kind_is_an_error_not_a_guess() {
         "{listed:?}"
     );
 }
+
+/// A token's rate limit is part of the cached check: a limit set by its owner, lowered by an
+/// admin, or a team cap reaches the next call at once, however long checks are reused.
+#[tokio::test]
+async fn rate_limit_changes_reach_cached_checks_at_once() {
+    let w = world().await;
+    let (db, admin, writer) = (&w.db, w.admin, w.writer);
+    let t = w.token(writer, "limited later").await;
+    let limit = || async {
+        w.write_with(t.secret.expose())
+            .await
+            .unwrap()
+            .token()
+            .rate_limit
+    };
+    assert_eq!(limit().await, None);
+    tokens::set_rate_limit(
+        db,
+        domain::Origin::new(Actor::User(writer), None),
+        &t.info.id,
+        Some(500),
+    )
+    .await
+    .unwrap();
+    assert_eq!(limit().await, Some(500), "the owner's limit");
+    tokens::set_rate_limit(
+        db,
+        domain::Origin::new(Actor::User(admin), None),
+        &t.info.id,
+        Some(200),
+    )
+    .await
+    .unwrap();
+    assert_eq!(limit().await, Some(200), "lowered by the team's admin");
+    let ops = domain::identity::names::TeamSlug::parse("ops").unwrap();
+    domain::teams::set_max_rate_limit(
+        db,
+        domain::Origin::new(Actor::User(admin), None),
+        &ops,
+        Some(50),
+    )
+    .await
+    .unwrap();
+    assert_eq!(limit().await, Some(50), "the team's cap");
+}
