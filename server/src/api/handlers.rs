@@ -375,7 +375,7 @@ pub async fn delete_answer(
     responses(
         (status = 200, description = "A page of the team's tokens", body = ListPage<TeamTokenOut>),
         (status = 403, description = "`wrong_team`, `not_a_member`, or `insufficient_role` (not a team admin)", body = ErrorBody),
-        (status = 422, description = "Bad `page`, `per_page` or `access`", body = ErrorBody),
+        (status = 422, description = "Bad `page`, `per_page`, `access` or `sort`", body = ErrorBody),
     )
 )]
 pub async fn list_team_tokens(
