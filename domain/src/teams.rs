@@ -562,34 +562,18 @@ pub async fn set_write_approval(
     slug: &TeamSlug,
     required: bool,
 ) -> Result<()> {
-    let actor = by.who;
-    let txn = begin_write(db).await?;
-    let team = admin_team(&txn, actor, slug, "change the team's token policy").await?;
-    let team = team::Entity::find_by_id(team.id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound("team"))?;
-    if team.require_write_approval == required {
-        return Ok(());
-    }
-    let log_owner = match actor {
-        Actor::User(id) => id,
-        Actor::Operator | Actor::Directory => first_admin(&txn, team.id).await?,
-    };
-    let slug_text = team.slug.clone();
-    let mut active: team::ActiveModel = team.into();
-    active.require_write_approval = Set(required);
-    active.update(&txn).await?;
-    let words = if required {
-        "write tokens need an admin's approval"
-    } else {
-        "write tokens need no approval"
-    };
-    let event = Event::by(by, Some(log_owner), Kind::TeamPolicyChanged)
-        .target(format!("team {slug_text}: {words}"));
-    activity::record(&txn, event).await?;
-    txn.commit().await?;
+    change_token_policy(db, by, slug, |team, active| {
+        if team.require_write_approval == required {
+            return None;
+        }
+        active.require_write_approval = Set(required);
+        Some(if required {
+            "write tokens need an admin's approval".to_string()
+        } else {
+            "write tokens need no approval".to_string()
+        })
+    })
+    .await?;
     Ok(())
 }
 
@@ -603,6 +587,34 @@ pub async fn set_max_rate_limit(
     max: Option<u32>,
 ) -> Result<()> {
     let max = crate::tokens::rate_limit::check("max_rate_limit", max)?;
+    let stored = max.and_then(|n| i32::try_from(n).ok());
+    let changed = change_token_policy(db, by, slug, |team, active| {
+        if team.max_rate_limit_per_minute == stored {
+            return None;
+        }
+        active.max_rate_limit_per_minute = Set(stored);
+        Some(match max {
+            Some(n) => format!("tokens are used at most {n} times per minute"),
+            None => "no cap on tokens' rate limits".to_string(),
+        })
+    })
+    .await?;
+    if changed {
+        // Checks cached before the change hold tokens to the old cap.
+        crate::tokens::rights::changed();
+    }
+    Ok(())
+}
+
+/// One change to the team's token policy by an admin of it (or the operator): `change` edits
+/// the locked row and says in words what the policy now is, or `None` when it is already so.
+/// Recorded in the actor's log (the team's first admin's, for the operator). Whether it changed.
+async fn change_token_policy(
+    db: &DatabaseConnection,
+    by: Origin,
+    slug: &TeamSlug,
+    change: impl FnOnce(&team::Model, &mut team::ActiveModel) -> Option<String>,
+) -> Result<bool> {
     let actor = by.who;
     let txn = begin_write(db).await?;
     let team = admin_team(&txn, actor, slug, "change the team's token policy").await?;
@@ -611,29 +623,20 @@ pub async fn set_max_rate_limit(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("team"))?;
-    let stored = max.and_then(|n| i32::try_from(n).ok());
-    if team.max_rate_limit_per_minute == stored {
-        return Ok(());
-    }
+    let mut active: team::ActiveModel = team.clone().into();
+    let Some(words) = change(&team, &mut active) else {
+        return Ok(false);
+    };
     let log_owner = match actor {
         Actor::User(id) => id,
         Actor::Operator | Actor::Directory => first_admin(&txn, team.id).await?,
     };
-    let slug_text = team.slug.clone();
-    let mut active: team::ActiveModel = team.into();
-    active.max_rate_limit_per_minute = Set(stored);
     active.update(&txn).await?;
-    let words = match max {
-        Some(n) => format!("tokens are used at most {n} times per minute"),
-        None => "no cap on tokens' rate limits".to_string(),
-    };
     let event = Event::by(by, Some(log_owner), Kind::TeamPolicyChanged)
-        .target(format!("team {slug_text}: {words}"));
+        .target(format!("team {}: {words}", team.slug));
     activity::record(&txn, event).await?;
     txn.commit().await?;
-    // Checks cached before the change hold tokens to the old cap.
-    crate::tokens::rights::changed();
-    Ok(())
+    Ok(true)
 }
 
 /// The team's first admin by id (whose log an operator's change to the team goes in).

@@ -74,7 +74,7 @@ async fn the_database_going_away_gives_503_then_recovery_with_nothing_lost() {
     eventually("a usage flush to fail", || async {
         server
             .log()
-            .contains("could not write last-used data")
+            .contains("could not write usage data")
             .then_some(())
     })
     .await;

@@ -874,33 +874,17 @@ pub async fn set_allowed_ips(
     token_id: &str,
     allowed: AllowList,
 ) -> Result<TokenInfo> {
-    let actor = by.who;
-    if !is_token_id(token_id) {
-        return Err(Error::NotFound("token"));
-    }
     let txn = begin_write(db).await?;
-    let current = token::Entity::find_by_id(token_id.to_string())
-        .filter(token::Column::DeletedAt.is_null())
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound("token"))?;
-    let owner_id = current.user_id;
-    if let Actor::User(user_id) = actor
-        && user_id != owner_id
+    let (current, changer) = token_to_change(&txn, by.who, token_id).await?;
+    if changer == Changer::TeamAdmin
+        && !allowed.is_within(&AllowList::from_column(current.allowed_ips.as_deref()))
     {
-        let role = teams::role(&txn, current.team_id, user_id).await?;
-        if !role.is_some_and(|r| r.is_admin()) {
-            return Err(Error::NotFound("token"));
-        }
-        let now_allowed = AllowList::from_column(current.allowed_ips.as_deref());
-        if !allowed.is_within(&now_allowed) {
-            return Err(Error::invalid(
-                "allowed_ips",
-                "A team admin can narrow another member's list but not widen it: every entry must lie within the current list.",
-            ));
-        }
+        return Err(Error::invalid(
+            "allowed_ips",
+            "A team admin can narrow another member's list but not widen it: every entry must lie within the current list.",
+        ));
     }
+    let owner_id = current.user_id;
     let info = save(&txn, current, |t| t.allowed_ips = Set(allowed.to_column())).await?;
     let list = if allowed.is_any() {
         "any address".to_string()
@@ -910,6 +894,43 @@ pub async fn set_allowed_ips(
     let event = Event::by(by, Some(owner_id), Kind::TokenAllowedIpsChanged);
     finish_change(txn, event, &info, &format!(": {list}")).await?;
     Ok(info)
+}
+
+/// Who changes a token's setting: its owner (or the operator), within the rules; or an admin of
+/// its team, who may only narrow what another member set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Changer {
+    Owner,
+    TeamAdmin,
+}
+
+/// The live token `token_id`, locked for a change by `actor`, and who they are to it. Anyone but
+/// its owner, the operator and its team's admins is told there is no such token.
+async fn token_to_change(
+    txn: &DatabaseTransaction,
+    actor: Actor,
+    token_id: &str,
+) -> Result<(token::Model, Changer)> {
+    if !is_token_id(token_id) {
+        return Err(Error::NotFound("token"));
+    }
+    let current = token::Entity::find_by_id(token_id.to_string())
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound("token"))?;
+    let changer = match actor {
+        Actor::User(user_id) if user_id != current.user_id => {
+            let role = teams::role(txn, current.team_id, user_id).await?;
+            if !role.is_some_and(|r| r.is_admin()) {
+                return Err(Error::NotFound("token"));
+            }
+            Changer::TeamAdmin
+        }
+        _ => Changer::Owner,
+    };
+    Ok((current, changer))
 }
 
 /// Changes a token's limit of calls per minute: its owner sets any limit within the team's cap
@@ -922,44 +943,30 @@ pub async fn set_rate_limit(
     limit: Option<u32>,
 ) -> Result<TokenInfo> {
     let limit = rate_limit::check("rate_limit", limit)?;
-    if !is_token_id(token_id) {
-        return Err(Error::NotFound("token"));
-    }
     let txn = begin_write(db).await?;
-    let current = token::Entity::find_by_id(token_id.to_string())
-        .filter(token::Column::DeletedAt.is_null())
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound("token"))?;
+    let (current, changer) = token_to_change(&txn, by.who, token_id).await?;
     let team = team::Entity::find_by_id(current.team_id)
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("token"))?;
-    let owner_id = current.user_id;
-    if let Actor::User(user_id) = by.who
-        && user_id != owner_id
-    {
-        let role = teams::role(&txn, current.team_id, user_id).await?;
-        if !role.is_some_and(|r| r.is_admin()) {
-            return Err(Error::NotFound("token"));
-        }
+    if changer == Changer::TeamAdmin {
         let in_force = rate_limit::effective(
             current.rate_limit_per_minute,
             team.max_rate_limit_per_minute,
         );
-        let narrower = match (limit, in_force) {
+        let lower = match (limit, in_force) {
             (Some(new), Some(now)) => new <= now,
             (Some(_), None) => true,
             (None, _) => false,
         };
-        if !narrower {
+        if !lower {
             return Err(Error::invalid(
                 "rate_limit",
                 "A team admin can lower another member's rate limit but not raise or remove it.",
             ));
         }
     }
+    let owner_id = current.user_id;
     within_team_cap(&team, limit)?;
     let stored = limit.and_then(|n| i32::try_from(n).ok());
     let info = save(&txn, current, |t| t.rate_limit_per_minute = Set(stored)).await?;
