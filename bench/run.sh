@@ -138,14 +138,14 @@ peak_rss_kib() {
   awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"
 }
 
-# wrk one scenario; appends a JSON line to $RESULTS.
+# wrk one scenario for $DURATION seconds (or $RUN_SECONDS); appends a JSON line to $RESULTS.
 run() {
   local backend=$1 tokens=$2 name=$3 url=$4
   shift 4
   local args=()
   for header in "$@"; do args+=(-H "$header"); done
   local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${args[@]}" "$url")
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${RUN_SECONDS:-$DURATION}s" --latency "${args[@]}" "$url")
   python3 - "$backend" "$tokens" "$name" "$out" >>"$RESULTS" <<'EOF'
 import json, re, sys
 backend, tokens, name, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -219,9 +219,13 @@ print(body + out)')
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" me "$ADDR/api/v1/me" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
-    # The same call with a token limited to 100,000 calls a minute (docs/usage.md): the lease
-    # taken every 5,000 calls, and once the minute's budget is spent, 429s (counted as non-2xx).
-    run "$backend" "$tokens" me_limited "$ADDR/api/v1/me" "Authorization: Bearer $(cat "$WORK/limited-token")"
+    # The same call with a token limited to 100,000 calls a minute (docs/usage.md), the most
+    # there is: a lease taken every 5,000 calls. At this machine's rate (about 70,000 calls a
+    # second) the minute's budget lasts under 2 s, so the scenario runs 1 s from the start of a
+    # minute (the bench may wait for one: it is no test) and measures the accepted path; any
+    # 429 is counted as non-2xx.
+    python3 -c 'import time; time.sleep(60.05 - time.time() % 60)'
+    RUN_SECONDS=1 run "$backend" "$tokens" me_limited "$ADDR/api/v1/me" "Authorization: Bearer $(cat "$WORK/limited-token")"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     # Forward-auth (docs/forward-auth.md): what a reverse proxy asks before every request.
     run "$backend" "$tokens" verify "$ADDR/auth/verify?team=bench" "$bearer"
