@@ -655,3 +655,42 @@ async fn team_admins_see_live_tokens_flagged_unused_or_expiring_and_filter_them(
     .unwrap_err();
     assert!(matches!(err, Error::NotFound("team")), "{err:?}");
 }
+
+/// A burst of calls with a rate-limited token in one process takes one lease of the minute's
+/// budget at a time (the others wait for it), not one each: the rest of the budget stays for
+/// the other processes (docs/usage.md). A lease is a twentieth of the limit at most.
+#[tokio::test]
+async fn a_burst_in_one_process_leases_one_share_at_a_time() {
+    use domain::tokens::rate_limit::RateLimiter;
+    let w = world().await;
+    let issued = tokens::create(
+        &w.db,
+        domain::Origin::new(w.alice, None),
+        request("busy", "ops", false),
+    )
+    .await
+    .unwrap();
+    let limiter = std::sync::Arc::new(RateLimiter::new());
+    let now = Utc::now();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let (limiter, db, id) = (limiter.clone(), w.db.clone(), issued.info.id.clone());
+        calls.spawn(async move { limiter.take(&db, &id, 100_000, now).await.unwrap() });
+    }
+    let decisions = calls.join_all().await;
+    assert!(decisions.iter().all(|d| d.allowed && d.limit == 100_000));
+    let taken =
+        w.db.query_one_raw(Statement::from_sql_and_values(
+            w.db.get_database_backend(),
+            "SELECT CAST(SUM(taken) AS BIGINT) AS n FROM token_rate_windows WHERE token_id = $1",
+            [issued.info.id.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(taken, 5_000, "one lease of 5,000 for 64 calls");
+    let remaining: Vec<u32> = decisions.iter().map(|d| d.remaining).collect();
+    assert_eq!(remaining.iter().min(), Some(&(100_000 - 64)));
+}

@@ -12,7 +12,10 @@
 //!
 //! Windows are the clock's minutes (UTC): `RateLimit-Reset` is the seconds to the next one.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::{
@@ -89,6 +92,35 @@ struct Lease {
     taken: u32,
     /// The minute's budget is all taken: refuse until the next minute without asking.
     spent: bool,
+    /// One lease at a time per token in this process: calls that find the lease spent while
+    /// another call is taking one wait for it, instead of each leasing (and a burst of calls
+    /// leasing the whole minute into one process).
+    leasing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Lease {
+    fn new(window: DateTime<Utc>) -> Self {
+        Lease {
+            window,
+            left: 0,
+            taken: 0,
+            spent: false,
+            leasing: Arc::default(),
+        }
+    }
+
+    /// Spends one call of what this process holds; `None` when it holds nothing and the
+    /// minute's budget may not be all taken (then a lease is needed).
+    fn spend_held(&mut self, limit: u32) -> Option<bool> {
+        if self.left > 0 {
+            self.left -= 1;
+            Some(true)
+        } else if self.spent || self.taken >= limit {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 /// This process's leases, by token id.
@@ -130,72 +162,62 @@ impl RateLimiter {
             remaining: limit.saturating_sub(lease.taken) + lease.left,
             reset_seconds,
         };
-        if let Some(decided) = self.spend(token_id, minute, |lease| {
-            if lease.left > 0 {
-                lease.left -= 1;
-                Some(decision(true, lease))
-            } else if lease.spent || lease.taken >= limit {
-                Some(decision(false, lease))
-            } else {
-                None
-            }
+        let held = |lease: &mut Lease| {
+            lease
+                .spend_held(limit)
+                .map(|allowed| decision(allowed, lease))
+        };
+        let leasing = match self.with_lease(token_id, minute, |lease| {
+            held(lease).ok_or_else(|| lease.leasing.clone())
         }) {
+            Ok(decided) => return Ok(decided),
+            Err(leasing) => leasing,
+        };
+        let _turn = leasing.lock().await;
+        // The call that held the turn before this one may have leased enough for it too.
+        if let Ok(decided) = self.with_lease(token_id, minute, |lease| held(lease).ok_or(())) {
             return Ok(decided);
         }
         let (granted, taken) = lease(db, token_id, minute, limit).await?;
-        Ok(self
-            .spend(token_id, minute, |lease| {
-                lease.taken = lease.taken.max(taken);
-                lease.left += granted;
-                if granted == 0 {
-                    lease.spent = true;
-                }
-                if lease.left > 0 {
-                    lease.left -= 1;
-                    Some(decision(true, lease))
-                } else {
-                    Some(decision(false, lease))
-                }
-            })
-            .unwrap_or(RateDecision {
-                allowed: false,
-                limit,
-                remaining: 0,
-                reset_seconds,
-            }))
+        Ok(self.with_lease(token_id, minute, |lease| {
+            lease.taken = lease.taken.max(taken);
+            lease.left += granted;
+            if granted == 0 {
+                lease.spent = true;
+            }
+            let allowed = lease.spend_held(limit).unwrap_or(false);
+            decision(allowed, lease)
+        }))
     }
 
     /// Runs `f` on the token's lease for `minute` (a new, empty one if this process has none
     /// for that minute yet).
-    fn spend(
+    fn with_lease<T>(
         &self,
         token_id: &str,
         minute: DateTime<Utc>,
-        f: impl FnOnce(&mut Lease) -> Option<RateDecision>,
-    ) -> Option<RateDecision> {
+        f: impl FnOnce(&mut Lease) -> T,
+    ) -> T {
         let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(lease) = leases.get_mut(token_id)
-            && lease.window == minute
-        {
-            return f(lease);
+        if let Some(lease) = leases.get_mut(token_id) {
+            if lease.window == minute {
+                return f(lease);
+            }
+            // A call of the minute before, which waited while the next one began: it must not
+            // wipe the new minute's lease (what it leases for its own minute is not used).
+            if lease.window > minute {
+                return f(&mut Lease::new(minute));
+            }
         }
         // Leases of past minutes are worth nothing: drop them when the map grows.
         if leases.len() > 10_000 {
             leases.retain(|_, lease| lease.window >= minute);
         }
-        let lease = leases.entry(token_id.to_string()).or_insert(Lease {
-            window: minute,
-            left: 0,
-            taken: 0,
-            spent: false,
-        });
+        let lease = leases
+            .entry(token_id.to_string())
+            .or_insert_with(|| Lease::new(minute));
         if lease.window != minute {
-            *lease = Lease {
-                window: minute,
-                left: 0,
-                taken: 0,
-                spent: false,
-            };
+            *lease = Lease::new(minute);
         }
         f(lease)
     }
