@@ -144,8 +144,9 @@ run() {
   shift 4
   local args=()
   for header in "$@"; do args+=(-H "$header"); done
-  local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${RUN_SECONDS:-$DURATION}s" --latency "${args[@]}" "$url")
+  local out connections=${RUN_CONNECTIONS:-$CONNECTIONS}
+  out=$(wrk -t"$((connections < 2 ? connections : 2))" -c"$connections" \
+    -d"${RUN_SECONDS:-$DURATION}s" --latency "${args[@]}" "$url")
   python3 - "$backend" "$tokens" "$name" "$out" >>"$RESULTS" <<'EOF'
 import json, re, sys
 backend, tokens, name, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -245,6 +246,9 @@ import json, sys
 print(next(t["id"] for t in json.load(sys.stdin) if t["description"] == "page token 1"))')
     run "$backend" "$tokens" usage_page "$ADDR/tokens/$page_token" "Cookie: $cookie"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
+    # The same page one request at a time: its p50 is the time to render it (the target), where
+    # under 64 connections it is mostly the queue.
+    RUN_CONNECTIONS=1 run "$backend" "$tokens" usage_page_alone "$ADDR/tokens/$page_token" "Cookie: $cookie"
     echo "{\"backend\": \"$backend\", \"peak_rss_kib\": $(peak_rss_kib)}" >>"$RESULTS"
     stop_server
   done
@@ -337,9 +341,10 @@ for backend, b in results["backends"].items():
             ok = s["ratio_to_baseline"] >= target and s["p99_ms"] < 10
             verdict = f"≥{target:.0%} & p99<10ms: {'met' if ok else 'MISSED'}"
         print(f"  {name:<12}{s['rps']:>10.0f}{s['p50_ms']:>9.2f}{s['p99_ms']:>9.2f}{s['ratio_to_baseline']:>9.1%}  {verdict}")
-    page = b["scenarios"].get("usage_page")
+    page = b["scenarios"].get("usage_page_alone")
     if page:
-        print(f"  usage page (90 days of history, 100 tokens): p50 {page['p50_ms']:.1f} ms "
+        print(f"  usage page (90 days of history, 100 tokens), one request at a time: p50 "
+              f"{page['p50_ms']:.1f} ms, p99 {page['p99_ms']:.1f} ms "
               f"(target < 50 ms: {'met' if page['p50_ms'] < 50 else 'MISSED'})")
     limited = b["scenarios"].get("me_limited")
     if limited and limited.get("non_2xx"):

@@ -83,6 +83,9 @@ struct Use {
     latest_old: bool,
     /// The latest use of that old value, if any.
     old_at: Option<DateTime<Utc>>,
+    /// The address of `ips[0]`, so that a call from the same address as the last one costs no
+    /// formatting.
+    last_ip: Option<IpAddr>,
 }
 
 impl Use {
@@ -104,6 +107,8 @@ impl Use {
             self.note(old_at, true);
         }
         self.ips = merge_ips(&self.ips, &other.ips);
+        // `ips[0]` may be another address now: the next call formats its own.
+        self.last_ip = None;
         merge_services(&mut self.services, &other.services);
     }
 }
@@ -145,7 +150,9 @@ type HourKey = (DateTime<Utc>, Surface, &'static str);
 struct Noted {
     /// The latest accepted use, if any.
     last: Option<Use>,
-    hours: HashMap<HourKey, i64>,
+    /// Calls by hour, surface and outcome: a handful between two flushes, so a list searched in
+    /// order costs less than hashing each call's key.
+    hours: Vec<(HourKey, i64)>,
     addresses: HashMap<IpAddr, Seen>,
 }
 
@@ -155,7 +162,7 @@ impl Noted {
             .at
             .duration_trunc(TimeDelta::hours(1))
             .unwrap_or(call.at);
-        *self.hours.entry((hour, call.surface, outcome)).or_default() += 1;
+        self.add_hour((hour, call.surface, outcome), 1);
         if let Some(ip) = call.ip {
             let seen = Seen {
                 first: call.at,
@@ -170,6 +177,13 @@ impl Noted {
         }
     }
 
+    fn add_hour(&mut self, key: HourKey, calls: i64) {
+        match self.hours.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += calls,
+            None => self.hours.push((key, calls)),
+        }
+    }
+
     /// Folds `other` (noted earlier, not written) into this one.
     fn merge(&mut self, other: Noted) {
         match (&mut self.last, other.last) {
@@ -178,7 +192,7 @@ impl Noted {
             (Some(_), None) => {}
         }
         for (key, calls) in other.hours {
-            *self.hours.entry(key).or_default() += calls;
+            self.add_hour(key, calls);
         }
         for (ip, seen) in other.addresses {
             self.addresses
@@ -234,16 +248,17 @@ impl UsageBuffer {
                 services: Vec::new(),
                 latest_old: old_value,
                 old_at: None,
+                last_ip: None,
             });
             if let Some(service) = service {
                 merge_services(&mut last.services, &[service.to_string()]);
             }
             last.note(call.at, old_value);
-            if let Some(ip) = call.ip {
-                let ip = ip.to_canonical().to_string();
-                if last.ips.first() != Some(&ip) {
-                    last.ips = merge_ips(&[ip], &last.ips);
-                }
+            if let Some(ip) = call.ip.map(|ip| ip.to_canonical())
+                && last.last_ip != Some(ip)
+            {
+                last.ips = merge_ips(&[ip.to_string()], &last.ips);
+                last.last_ip = Some(ip);
             }
         });
     }
@@ -302,7 +317,7 @@ async fn write_one(db: &DatabaseConnection, token_id: &str, noted: &Noted) -> Re
 async fn add_counts(db: &impl ConnectionTrait, token_id: &str, noted: &Noted) -> Result<()> {
     use token_address::Column as A;
     use token_usage_hour::Column as H;
-    for (&(hour, surface, outcome), &calls) in &noted.hours {
+    for &((hour, surface, outcome), calls) in &noted.hours {
         token_usage_hour::Entity::insert(token_usage_hour::ActiveModel {
             token_id: Set(token_id.to_string()),
             hour: Set(hour),
@@ -512,10 +527,15 @@ mod tests {
         let pending = buffer.pending.lock().unwrap();
         let noted = &pending["tok_1"];
         let hour = "2026-12-03T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(noted.hours[&(hour, Surface::Api, ACCEPTED)], 2);
-        assert_eq!(noted.hours[&(hour, Surface::Api, "read_only_token")], 1);
         let later = hour + chrono::Duration::hours(1);
-        assert_eq!(noted.hours[&(later, Surface::Api, "read_only_token")], 1);
+        assert_eq!(
+            noted.hours,
+            [
+                ((hour, Surface::Api, ACCEPTED), 2),
+                ((hour, Surface::Api, "read_only_token"), 1),
+                ((later, Surface::Api, "read_only_token"), 1),
+            ]
+        );
         let first: IpAddr = "10.0.0.1".parse().unwrap();
         assert_eq!(
             noted.addresses[&first],
