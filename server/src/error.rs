@@ -52,7 +52,7 @@ impl ApiError {
             retry_after: Some(seconds),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                domain::tokens::rate_limit::REFUSED_CODE,
                 format!(
                     "This token may be used {} times per minute: try again in {seconds} s.",
                     rate.limit

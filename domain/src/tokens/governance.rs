@@ -123,13 +123,6 @@ impl Sort {
             )),
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Newest => "newest",
-            Sort::Calls => "calls",
-        }
-    }
 }
 
 /// The scope's live tokens (not deleted, not expired), newest first, a page at a time.

@@ -899,7 +899,7 @@ pub async fn set_allowed_ips(
 /// Who changes a token's setting: its owner (or the operator), within the rules; or an admin of
 /// its team, who may only narrow what another member set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Changer {
+pub(crate) enum Changer {
     Owner,
     TeamAdmin,
 }
@@ -920,17 +920,28 @@ async fn token_to_change(
         .one(txn)
         .await?
         .ok_or(Error::NotFound("token"))?;
-    let changer = match actor {
-        Actor::User(user_id) if user_id != current.user_id => {
-            let role = teams::role(txn, current.team_id, user_id).await?;
+    let changer = changer_of(txn, actor, &current).await?;
+    Ok((current, changer))
+}
+
+/// Who `actor` is to `token`: its owner (as is the operator) or an admin of its team. Anyone
+/// else is told there is no such token: the rule for changing a token's settings and for reading
+/// its usage.
+pub(crate) async fn changer_of(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    token: &token::Model,
+) -> Result<Changer> {
+    match actor {
+        Actor::User(user_id) if user_id != token.user_id => {
+            let role = teams::role(db, token.team_id, user_id).await?;
             if !role.is_some_and(|r| r.is_admin()) {
                 return Err(Error::NotFound("token"));
             }
-            Changer::TeamAdmin
+            Ok(Changer::TeamAdmin)
         }
-        _ => Changer::Owner,
-    };
-    Ok((current, changer))
+        _ => Ok(Changer::Owner),
+    }
 }
 
 /// Changes a token's limit of calls per minute: its owner sets any limit within the team's cap

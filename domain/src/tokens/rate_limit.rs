@@ -32,21 +32,26 @@ use crate::{
 /// The highest limit a token (or a team's cap) may have.
 pub const MAX_PER_MINUTE: u32 = 100_000;
 
-/// A limit as typed (form, CLI): empty is no limit.
+/// The error code of a call over its token's limit (the API's, and its key in the usage
+/// history).
+pub const REFUSED_CODE: &str = "rate_limited";
+
+/// A limit as typed (form): empty is no limit; otherwise a whole number within [`check`]'s
+/// bounds.
 pub fn parse(field: &'static str, raw: &str) -> Result<Option<u32>> {
     let raw = raw.trim().replace(['_', ','], "");
     if raw.is_empty() {
         return Ok(None);
     }
-    match raw.parse::<u32>() {
-        Ok(n) if (1..=MAX_PER_MINUTE).contains(&n) => Ok(Some(n)),
-        _ => Err(Error::invalid(
+    let limit = raw.parse::<u32>().map_err(|_| {
+        Error::invalid(
             field,
             format!(
                 "A rate limit is a whole number of calls per minute from 1 to {MAX_PER_MINUTE}, or empty for none."
             ),
-        )),
-    }
+        )
+    })?;
+    check(field, Some(limit))
 }
 
 /// A limit given as a number (API, CLI): 1–100,000.

@@ -15,7 +15,7 @@ use domain::{
     ClientIp, throttle,
     tokens::{
         access::{self, AccessError, AccessRequest, Denied, Presented, TeamScope},
-        rate_limit::RateDecision,
+        rate_limit::{self, RateDecision},
         usage::{Call, Surface},
     },
 };
@@ -145,7 +145,9 @@ pub(crate) async fn check_token(
                 .map_err(|error| ApiError::from(error).into_response())?;
             if !decision.allowed {
                 // Not a failed authentication: the token is good, only too busy.
-                state.usage.refused(call(token_id), RATE_LIMITED);
+                state
+                    .usage
+                    .refused(call(token_id), rate_limit::REFUSED_CODE);
                 let mut refusal = ApiError::token_rate_limited(&decision).into_response();
                 rate_limit_headers(refusal.headers_mut(), &decision);
                 return Err(refusal);
@@ -160,9 +162,6 @@ pub(crate) async fn check_token(
         .accepted(call(token_id), caller.old_value(), check.service);
     Ok(Admitted { caller, rate })
 }
-
-/// The error code of a call over its token's rate limit (also its key in the usage history).
-const RATE_LIMITED: &str = "rate_limited";
 
 /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (the IETF httpapi rate-limit
 /// headers draft): the limit per minute, what is left of it, and the seconds until it is whole.

@@ -453,14 +453,11 @@ pub async fn team_token_usage(
 ) -> ApiResult<Json<UsageOut>> {
     use domain::tokens::usage::history::{self, Reader};
     if !caller.is_team_admin() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_role",
-            format!(
-                "Only admins of team {} can see its tokens' usage.",
-                caller.team_slug()
-            ),
-        ));
+        let message = format!(
+            "Only admins of team {} can see its tokens' usage.",
+            caller.team_slug()
+        );
+        return Err(domain::Error::Forbidden(message).into());
     }
     let days = history::check_days(query.days)?;
     let now = chrono::Utc::now();

@@ -19,7 +19,6 @@ use crate::{
     entity::{team, token, token_address, token_usage_hour as hour},
     error::{Error, Result},
     identity::users,
-    teams,
     tokens::{TokenInfo, format::is_token_id},
 };
 
@@ -133,13 +132,8 @@ pub async fn of_token(
         .one(db)
         .await?
         .ok_or(Error::NotFound("token"))?;
-    if let Reader::User(user_id) = reader
-        && user_id != row.user_id
-    {
-        let role = teams::role(db, row.team_id, user_id).await?;
-        if !role.is_some_and(|r| r.is_admin()) {
-            return Err(Error::NotFound("token"));
-        }
+    if let Reader::User(user_id) = reader {
+        crate::tokens::changer_of(db, crate::Actor::User(user_id), &row).await?;
     }
     let team = team::Entity::find_by_id(row.team_id)
         .one(db)
