@@ -93,6 +93,7 @@ test-e2e:
 
 ## bench: the release server under wrk on SQLite and PostgreSQL; figures in bench/results.json
 bench: build
+	@./scripts/ensure-tools.sh --test
 	@./scripts/ensure-tools.sh --bench
 	./bench/run.sh
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Time to interactive of every page on a slow connection (bench/tti.cjs says how it measures),
+# against the release server on a small seeded SQLite database: an instance admin who owns a
+# team with 20 tokens (one with a rate limit and an allow-list, used from two addresses) and a
+# service credential. Appends one JSON line per page to $1 (run.sh's results) and prints them.
+#
+# Knobs: TTI_LOADS (loads per page, the median is kept; default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+RESULTS=${1:-bench/.tmp/tti.ndjson}
+BIN=./target/release/patdesk
+WORK=bench/.tmp/tti
+PASSWORD="correct horse battery staple"
+rm -rf "$WORK" && mkdir -p "$WORK"
+export DATABASE_URL="sqlite://$PWD/$WORK/patdesk.db"
+
+"$BIN" migrate >/dev/null
+printf '%s\n' "$PASSWORD" | "$BIN" user add tti --admin >/dev/null
+printf '%s\n' "$PASSWORD" | "$BIN" user add ttimember >/dev/null
+"$BIN" team add tti --owner tti >/dev/null
+"$BIN" team member add tti ttimember --role writer >/dev/null
+for i in $(seq 1 19); do
+  write=()
+  ((i % 3 == 0)) && write=(--write)
+  "$BIN" token create --user tti --team tti --description "script $i" --expires-in-days 30 \
+    "${write[@]}" >/dev/null
+done
+value=$("$BIN" token create --user tti --team tti --description "deploy bot" --write \
+  --rate-limit 600 --allow-ip 127.0.0.1 --allow-ip 10.1.0.0/16 --no-expiry --json |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+"$BIN" service create --team tti --name "metrics API" >/dev/null
+
+PATDESK_ADDR=127.0.0.1:0 RUST_LOG=warn,server=info LEPTOS_SITE_ROOT=target/site \
+  "$BIN" serve 2>"$WORK/server.log" &
+SERVER_PID=$!
+trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
+ADDR=$(listening_address "$WORK/server.log" 200)
+
+# A few calls, so that the usage page has history and the team's tab has counts.
+for _ in 1 2 3; do
+  curl -sf -o /dev/null -H "Authorization: Bearer $value" "$ADDR/api/v1/me"
+done
+token_id=$(curl -sf -H "Authorization: Bearer $value" "$ADDR/api/v1/me" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"]["id"])')
+cookie=$(curl -s -o /dev/null -D - -H "Origin: $ADDR" \
+  --data-urlencode username=tti --data-urlencode "password=$PASSWORD" \
+  "$ADDR/rpc/sign_in" | grep -io 'patdesk_session=[^;]*' | head -1)
+[[ -n "$cookie" ]] || { echo "could not sign in tti" >&2; exit 1; }
+
+# Every page (the second sign-in step needs a sign-in under way: not measured). Names as in
+# the split manifest, so that the summary sets each beside its bytes.
+pages=$(python3 - "$token_id" <<'EOF'
+import json, sys
+token = sys.argv[1]
+pages = [("tokens", "/"), ("token_usage", f"/tokens/{token}"), ("teams", "/teams"),
+         ("team", "/teams/tti"), ("team_tokens", "/teams/tti/tokens"),
+         ("team_services", "/teams/tti/services"), ("activity", "/activity"),
+         ("account", "/account"), ("notifications", "/notifications"),
+         ("explorer", "/explorer"), ("admin", "/admin"), ("admin_users", "/admin/users"),
+         ("admin_tokens", "/admin/tokens")]
+out = [{"name": n, "path": p, "signedIn": True} for n, p in pages]
+out += [{"name": "sign_in", "path": "/signin", "signedIn": False},
+        {"name": "sign_up", "path": "/signup", "signedIn": False}]
+print(json.dumps(out))
+EOF
+)
+node bench/tti.cjs "$ADDR" "$cookie" "$pages" "${TTI_LOADS:-3}" | tee -a "$RESULTS"
