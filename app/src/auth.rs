@@ -20,20 +20,38 @@ pub struct UserView {
     pub is_admin: bool,
 }
 
-/// What the header shows: who is signed in, and their latest notices.
+/// The header's right side: who is signed in, and the menu as HTML drawn on the server
+/// ([`UserMenu`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderView {
     pub user: Option<UserView>,
-    pub notices: Option<crate::notifications::Notices>,
-    /// The instance requires two-factor sign-in of this account: days left to set it up
-    /// (`Some(0)`: the last day, or over).
-    pub two_factor_due: Option<i64>,
+    pub html: String,
 }
 
 #[server(prefix = "/rpc", endpoint = "header_state")]
 pub async fn header_state() -> Result<HeaderView, AppError> {
+    let menu = user_menu_state().await?;
+    let user = menu.user.clone();
+    Ok(HeaderView {
+        user,
+        html: menu.to_html(),
+    })
+}
+
+/// What the user menu shows.
+#[cfg(feature = "ssr")]
+struct UserMenuState {
+    user: Option<UserView>,
+    notices: Option<crate::notifications::Notices>,
+    /// The instance requires two-factor sign-in of this account: days left to set it up
+    /// (`Some(0)`: the last day, or over).
+    two_factor_due: Option<i64>,
+}
+
+#[cfg(feature = "ssr")]
+async fn user_menu_state() -> Result<UserMenuState, AppError> {
     let Some(user) = crate::session::current_user() else {
-        return Ok(HeaderView {
+        return Ok(UserMenuState {
             user: None,
             notices: None,
             two_factor_due: None,
@@ -55,7 +73,7 @@ pub async fn header_state() -> Result<HeaderView, AppError> {
             domain::identity::two_factor::requirement::Requirement::Met => None,
             due => Some(due.days_left(chrono::Utc::now()).unwrap_or(0)),
         });
-    Ok(HeaderView {
+    Ok(UserMenuState {
         user: Some(UserView {
             username: user.username,
             is_admin: user.is_admin,
@@ -63,6 +81,54 @@ pub async fn header_state() -> Result<HeaderView, AppError> {
         notices: Some(notices),
         two_factor_due,
     })
+}
+
+#[cfg(feature = "ssr")]
+impl UserMenuState {
+    /// The menu as HTML: no view of it is compiled into the wasm (docs/frontend.md). Its forms
+    /// are plain HTML forms: signing out loads the sign-in page (and drops whatever the page
+    /// held in memory); the browser's [`UserMenu`] sends "Mark all read" and follows a notice
+    /// itself.
+    fn to_html(self) -> String {
+        use leptos::tachys::view::RenderHtml;
+        let UserMenuState {
+            user,
+            notices,
+            two_factor_due,
+        } = self;
+        let menu = match user {
+            Some(user) => view! {
+                {two_factor_due.map(|days| view! {
+                    <a class="two-factor-due" href="/account#two-factor" data-testid="two-factor-due">
+                        {match days {
+                            0 => "Set up two-factor sign-in now".to_string(),
+                            1 => "Two-factor sign-in required: 1 day left".to_string(),
+                            n => format!("Two-factor sign-in required: {n} days left"),
+                        }}
+                    </a>
+                })}
+                <div class="user-menu">
+                    {notices.map(crate::notifications::notices_menu)}
+                    {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
+                    <a href="/account" class="whoami" title="Your account and notifications">
+                        <span class="signed-in-as">"Signed in as "</span><strong>{user.username}</strong>
+                    </a>
+                    <form method="post" action="/rpc/sign_out">
+                        <button type="submit" class="button secondary">"Sign out"</button>
+                    </form>
+                </div>
+            }
+            .into_any(),
+            None => view! {
+                <div class="user-menu">
+                    <a href="/signin">"Sign in"</a>
+                    <a href="/signup" class="button">"Sign up"</a>
+                </div>
+            }
+            .into_any(),
+        };
+        Owner::new().with(|| menu.to_html())
+    }
 }
 
 /// What sign-up says of an email address it cannot take: the same whether another account has
@@ -181,13 +247,13 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Counts sign-ins, sign-ups and sign-outs in this browser tab; the header's user menu
-/// refetches whenever it changes. (The sign-in and sign-up actions belong to their pages: a
-/// `ServerAction` reads a no-JS post's error from the URL only when created under `<Routes>`.)
+/// Counts sign-ins and sign-ups in this browser tab; the header's user menu refetches whenever
+/// it changes. (The sign-in and sign-up actions belong to their pages: a `ServerAction` reads a
+/// no-JS post's error from the URL only when created under `<Routes>`. Signing out is a plain
+/// form post that loads the sign-in page.)
 #[derive(Clone, Copy)]
 pub struct AuthChanges {
     pub count: RwSignal<usize>,
-    pub sign_out: ServerAction<SignOut>,
 }
 
 impl Default for AuthChanges {
@@ -200,7 +266,6 @@ impl AuthChanges {
     pub fn new() -> Self {
         AuthChanges {
             count: RwSignal::new(0),
-            sign_out: ServerAction::new(),
         }
     }
 
@@ -363,58 +428,28 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-/// The header's right side: who is signed in and a sign-out button, or sign-in links.
+/// The header's right side: who is signed in, their notices and a sign-out button, or sign-in
+/// links. The server draws it as HTML ([`header_state`]); the wasm only fetches it again (on
+/// sign-in and sign-out, after "Mark all read", and on every navigation, so that the unread
+/// count keeps up) and handles two clicks in it: "Mark all read", and following an unread
+/// notice, which marks it read first.
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let changes = expect_context::<AuthChanges>();
-    let sign_out = changes.sign_out;
-    let mark = ServerAction::<crate::notifications::MarkNoticesRead>::new();
-    // Fetched again on sign-in and sign-out, after "Mark all read", and on every navigation
-    // (so that the unread count keeps up).
     let location = leptos_router::hooks::use_location();
     let header = Resource::new(
-        move || {
-            (
-                changes.count.get(),
-                sign_out.version().get(),
-                mark.version().get(),
-                location.pathname.get(),
-            )
-        },
+        move || (changes.count.get(), location.pathname.get()),
         |_| header_state(),
     );
-    let refresh = Callback::new(move |()| header.refetch());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match header.await {
-                    Ok(HeaderView { user: Some(user), notices, two_factor_due }) => view! {
-                        {two_factor_due.map(|days| view! {
-                            <a class="two-factor-due" href="/account#two-factor" data-testid="two-factor-due">
-                                {match days {
-                                    0 => "Set up two-factor sign-in now".to_string(),
-                                    1 => "Two-factor sign-in required: 1 day left".to_string(),
-                                    n => format!("Two-factor sign-in required: {n} days left"),
-                                }}
-                            </a>
-                        })}
-                        <div class="user-menu">
-                            {notices.map(|found| view! { <crate::notifications::NoticesMenu found mark refresh/> })}
-                            {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
-                            <a href="/account" class="whoami" title="Your account and notifications">
-                                <span class="signed-in-as">"Signed in as "</span><strong>{user.username}</strong>
-                            </a>
-                            <ActionForm action=sign_out>
-                                <button type="submit" class="button secondary">"Sign out"</button>
-                            </ActionForm>
-                        </div>
-                    }.into_any(),
-                    _ => view! {
-                        <div class="user-menu">
-                            <a href="/signin">"Sign in"</a>
-                            <a href="/signup" class="button">"Sign up"</a>
-                        </div>
-                    }.into_any(),
+                let html = header.await.map(|h| h.html).unwrap_or_default();
+                view! {
+                    <div class="user-area" inner_html=html
+                        on:click=move |ev| crate::notifications::follow_notice(ev, move || header.refetch())
+                        on:submit=move |ev| crate::notifications::mark_all_read(ev, move || header.refetch())>
+                    </div>
                 }
             })}
         </Transition>

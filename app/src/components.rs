@@ -155,3 +155,43 @@ pub(crate) fn focus_after_render(id: &'static str) {
         }
     });
 }
+
+/// A part of a page that is not drawn at first paint — a dialog, a form behind a button, a
+/// panel shown after an action — drawn while `open`. `part` calls a `#[lazy]` function: its
+/// code is a wasm chunk of its own, fetched the first time the part opens (docs/frontend.md);
+/// on the server it is an ordinary async function, and a part that is open in the server's
+/// HTML has its chunk preloaded with the page's. Whatever `part`'s function reads directly
+/// (outside its view's closures) it must read untracked, or the part would be drawn again.
+#[component]
+pub fn LazyPart<F, Fut>(#[prop(into)] open: Signal<bool>, part: F) -> impl IntoView
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = AnyView> + Send + 'static,
+{
+    move || {
+        open.get().then(|| {
+            let part = part.clone();
+            view! {
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let part = part.clone();
+                        Suspend::new(async move { part().await })
+                    }}
+                </Suspense>
+            }
+        })
+    }
+}
+
+/// Starts fetching a `#[lazy]` part's code when the pointer or the keyboard reaches what opens
+/// it, so that the first click does not wait for it (the fetch happens once however often it
+/// is asked for). Nothing on the server.
+macro_rules! preload_part {
+    ($part:ident) => {{
+        #[cfg(feature = "hydrate")]
+        {
+            leptos::lazy_preload!($part);
+        }
+    }};
+}
+pub(crate) use preload_part;

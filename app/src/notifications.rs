@@ -92,15 +92,11 @@ fn notice_href(token_id: &Option<String>) -> String {
 }
 
 /// The bell in the header: the unread count, and a menu with the latest notices (a
-/// `<details>`, so that it opens without the wasm too). The notices come with the header's
-/// user (`auth::header_state`): one resource, so that the header hydrates in one piece;
-/// `refresh` fetches them again (after a notice is followed).
-#[component]
-pub fn NoticesMenu(
-    found: Notices,
-    mark: ServerAction<MarkNoticesRead>,
-    refresh: Callback<()>,
-) -> impl IntoView {
+/// `<details>`, so that it opens without the wasm too). Drawn on the server only, into the
+/// user menu's HTML (`auth::UserMenu`); an unread notice's link carries its id
+/// (`data-notice`), for [`follow_notice`].
+#[cfg(feature = "ssr")]
+pub(crate) fn notices_menu(found: Notices) -> impl IntoView {
     let unread = found.unread;
     let label = match unread {
         0 => "Notifications".to_string(),
@@ -108,68 +104,99 @@ pub fn NoticesMenu(
         n => format!("Notifications, {n} unread"),
     };
     view! {
-                    <details class="notices-menu" data-testid="notices-menu">
-                        <summary aria-label=label.clone() title=label>
-                            <svg class="bell" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20"><path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z" fill="currentColor"/></svg>
-                            {(unread > 0).then(|| view! {
-                                <span class="count" data-testid="unread-count" aria-hidden="true">
-                                    {if unread > 99 { "99+".to_string() } else { unread.to_string() }}
-                                </span>
-                            })}
-                        </summary>
-                        <div class="notices-panel">
-                            <div class="notices-head">
-                                <strong>"Notifications"</strong>
-                                {(unread > 0).then(|| view! {
-                                    <ActionForm action=mark>
-                                        <button type="submit" class="link-button">"Mark all read"</button>
-                                    </ActionForm>
-                                })}
-                            </div>
-                            {if found.items.is_empty() {
-                                view! { <p class="muted empty-notices">"Nothing yet."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul class="notices">
-                                        {found.items.into_iter().map(|n| view! { <NoticeItem n refresh/> }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }}
-                            <a class="all-notices" href="/notifications">"See all notifications"</a>
-                        </div>
-                    </details>
+        <details class="notices-menu" data-testid="notices-menu">
+            <summary aria-label=label.clone() title=label>
+                <svg class="bell" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20"><path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z" fill="currentColor"/></svg>
+                {(unread > 0).then(|| view! {
+                    <span class="count" data-testid="unread-count" aria-hidden="true">
+                        {if unread > 99 { "99+".to_string() } else { unread.to_string() }}
+                    </span>
+                })}
+            </summary>
+            <div class="notices-panel">
+                <div class="notices-head">
+                    <strong>"Notifications"</strong>
+                    {(unread > 0).then(|| view! {
+                        <form method="post" action="/rpc/mark_notices_read" data-mark-all="">
+                            <button type="submit" class="link-button">"Mark all read"</button>
+                        </form>
+                    })}
+                </div>
+                {if found.items.is_empty() {
+                    view! { <p class="muted empty-notices">"Nothing yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="notices">
+                            {found.items.into_iter().map(|n| view! {
+                                <li class="notice-item" class:unread=!n.read data-kind=n.kind.clone()>
+                                    <a href=notice_href(&n.token_id) rel="external"
+                                        data-notice=(!n.read).then(|| n.id.to_string())>
+                                        <span class="headline">{n.headline.clone()}</span>
+                                    </a>
+                                    <span class="when muted" title=n.when_exact.clone()>{n.when.clone()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+                <a class="all-notices" href="/notifications">"See all notifications"</a>
+            </div>
+        </details>
     }
 }
 
-/// One notice in the menu: following its link marks it read first (without the wasm, the link
-/// just goes there).
-#[component]
-fn NoticeItem(n: NoticeView, refresh: Callback<()>) -> impl IntoView {
-    let id = n.id;
-    let unread = !n.read;
-    let href = notice_href(&n.token_id);
-    let go = href.clone();
-    let follow = move |ev: leptos::ev::MouseEvent| {
-        if !unread {
+/// A click in the user menu: following an unread notice's link marks the notice read first,
+/// then `refresh`es the menu and goes there (without the wasm, the link just goes there).
+#[allow(unused_variables)]
+pub(crate) fn follow_notice(ev: leptos::ev::MouseEvent, refresh: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(link) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|e| e.closest("a[data-notice]").ok().flatten())
+        else {
             return;
-        }
+        };
+        let (Some(id), Some(go)) = (
+            link.get_attribute("data-notice")
+                .and_then(|id| id.parse::<i64>().ok()),
+            link.get_attribute("href"),
+        ) else {
+            return;
+        };
         ev.prevent_default();
-        let go = go.clone();
         leptos::task::spawn_local(async move {
             // Read or not, the user asked to go to the token. (Going to `/#tok_…` from `/` only
             // scrolls: the count is fetched again here, not by a navigation.)
             let _ = mark_notices_read(Some(id)).await;
-            refresh.run(());
+            refresh();
             let _ = window().location().set_href(&go);
         });
-    };
-    view! {
-        <li class="notice-item" class:unread=unread data-kind=n.kind.clone()>
-            <a href=href rel="external" on:click=follow>
-                <span class="headline">{n.headline.clone()}</span>
-            </a>
-            <span class="when muted" title=n.when_exact.clone()>{n.when.clone()}</span>
-        </li>
+    }
+}
+
+/// A form sent in the user menu: "Mark all read" is sent in the background and the menu
+/// fetched again (without the wasm, it is a form post that reloads the page). Signing out goes
+/// on as the plain form post it is.
+#[allow(unused_variables)]
+pub(crate) fn mark_all_read(ev: leptos::ev::SubmitEvent, refresh: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let marks_all = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .is_some_and(|form| form.has_attribute("data-mark-all"));
+        if !marks_all {
+            return;
+        }
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let _ = mark_notices_read(None).await;
+            refresh();
+        });
     }
 }
 

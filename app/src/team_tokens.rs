@@ -17,7 +17,7 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error, query_value},
+    components::{FieldError, FormError, LazyPart, action_error, preload_part, query_value},
     error::AppError,
     teams::TeamTabs,
     tokens::{
@@ -308,15 +308,24 @@ struct RevokeAsk {
     deny: bool,
 }
 
-/// The tab's actions, shared by its parts.
+/// The tab's actions and state, shared by its parts. Revoking and denying happen in a dialog
+/// that is a lazy part (docs/frontend.md) owning its actions: it reports through `changed`
+/// and `last`.
 #[derive(Clone, Copy)]
 struct Decisions {
-    revoke: ServerAction<RevokeTeamToken>,
     approve: ServerAction<ApproveTeamToken>,
-    deny: ServerAction<DenyTeamToken>,
     ask: RwSignal<Option<RevokeAsk>>,
+    /// Bumped by every revocation or denial.
+    changed: RwSignal<u32>,
+    /// What the latest decision did.
+    last: RwSignal<Option<String>>,
     /// Which row's allow-list form is open; bumped when one is saved.
     ips: AllowListEditing,
+}
+
+/// "Revoked “deploy” of alice.", said once a decision is made.
+fn decided(verb: &str, token: &DecidedToken) -> String {
+    format!("{verb} “{}” of {}.", token.description, token.owner)
 }
 
 #[component]
@@ -324,18 +333,18 @@ pub fn TeamTokensPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let decisions = Decisions {
-        revoke: ServerAction::new(),
         approve: ServerAction::new(),
-        deny: ServerAction::new(),
         ask: RwSignal::new(None),
+        changed: RwSignal::new(0),
+        last: RwSignal::new(None),
         ips: AllowListEditing::from_query(),
     };
     let Decisions {
-        revoke,
         approve,
-        deny,
-        ask,
+        changed,
+        last,
         ips,
+        ..
     } = decisions;
     let source = move || {
         let query = query.read();
@@ -347,12 +356,7 @@ pub fn TeamTokensPage() -> impl IntoView {
             params.read().get("slug").unwrap_or_default(),
             TokenFilters::from_query(&query),
             page,
-            (
-                revoke.version().get(),
-                approve.version().get(),
-                deny.version().get(),
-                ips.saved.get(),
-            ),
+            (approve.version().get(), changed.get(), ips.saved.get()),
         )
     };
     let tokens = Resource::new(source, |(team, f, page, _)| {
@@ -361,45 +365,19 @@ pub fn TeamTokensPage() -> impl IntoView {
         )
     });
     Effect::new(move |_| {
-        if matches!(revoke.value().get(), Some(Ok(_))) || matches!(deny.value().get(), Some(Ok(_)))
-        {
-            ask.set(None);
-        }
-    });
-    // What the latest decision did (the most recent of the three actions to finish).
-    let last = RwSignal::new(None::<String>);
-    let said = |verb: &'static str| {
-        move |r: &DecidedToken| format!("{verb} “{}” of {}.", r.description, r.owner)
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(r)) = revoke.value().get() {
-            last.set(Some(said("Revoked")(&r)));
-        }
-    });
-    Effect::new(move |_| {
         if let Some(Ok(r)) = approve.value().get() {
-            last.set(Some(said("Approved")(&r)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(r)) = deny.value().get() {
-            last.set(Some(said("Denied")(&r)));
+            last.set(Some(decided("Approved", &r)));
         }
     });
     let approve_error = action_error(approve.value());
     // Before hydration (a plain form post), the outcome arrives with the page itself.
     let done = move || {
         last.get().or_else(|| {
-            match (
-                revoke.value().get(),
-                approve.value().get(),
-                deny.value().get(),
-            ) {
-                (Some(Ok(r)), _, _) => Some(said("Revoked")(&r)),
-                (_, Some(Ok(r)), _) => Some(said("Approved")(&r)),
-                (_, _, Some(Ok(r))) => Some(said("Denied")(&r)),
-                _ => None,
-            }
+            approve
+                .value()
+                .get()
+                .and_then(Result::ok)
+                .map(|r| decided("Approved", &r))
         })
     };
     view! {
@@ -418,7 +396,8 @@ pub fn TeamTokensPage() -> impl IntoView {
         </Transition>
         <p class="banner ok" role="status" hidden=move || done().is_none()>{done}</p>
         <FormError error=approve_error/>
-        <RevokeDialog decisions/>
+        <LazyPart open=Signal::derive(move || decisions.ask.with(Option::is_some))
+            part=move || revoke_dialog(decisions)/>
     }
 }
 
@@ -648,6 +627,8 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
                 </ActionForm>
             })}
             <button type="button" class="button danger" aria-label=label.clone()
+                on:pointerenter=move |_| preload_part!(revoke_dialog)
+                on:focus=move |_| preload_part!(revoke_dialog)
                 on:click=move |_| ask.set(Some(this.clone()))>{verb}</button>
         }
     };
@@ -655,12 +636,27 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
 }
 
 /// The confirmation of a revocation (or a denial): names the token and its owner, and takes an
-/// optional reason.
-#[component]
-fn RevokeDialog(decisions: Decisions) -> impl IntoView {
+/// optional reason. A lazy part, fetched when a Revoke or Deny button is first hovered or
+/// focused.
+#[lazy]
+fn revoke_dialog(decisions: Decisions) -> AnyView {
     let Decisions {
-        revoke, deny, ask, ..
+        ask, changed, last, ..
     } = decisions;
+    let revoke = ServerAction::<RevokeTeamToken>::new();
+    let deny = ServerAction::<DenyTeamToken>::new();
+    Effect::new(move |_| {
+        let outcome = match (revoke.value().get(), deny.value().get()) {
+            (Some(Ok(r)), _) => Some(decided("Revoked", &r)),
+            (_, Some(Ok(r))) => Some(decided("Denied", &r)),
+            _ => None,
+        };
+        if let Some(said) = outcome {
+            last.set(Some(said));
+            changed.update(|n| *n += 1);
+            ask.set(None);
+        }
+    });
     let params = use_params_map();
     let error = Signal::derive(move || {
         action_error(revoke.value())
@@ -722,4 +718,5 @@ fn RevokeDialog(decisions: Decisions) -> impl IntoView {
             }
         })}
     }
+    .into_any()
 }

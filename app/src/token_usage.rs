@@ -14,7 +14,7 @@ use crate::{
     components::{FieldError, FormError, action_error},
     error::AppError,
     tokens::{
-        allow_list::{AllowListEditing, AllowListForm},
+        allow_list::{AllowListEditing, LazyAllowListForm, preload_allow_list_form},
         view::TokenView,
     },
 };
@@ -372,14 +372,10 @@ fn Addresses(view: UsageView, editing: AllowListEditing) -> impl IntoView {
         let id = id.clone();
         move || editing.is_open(&id)
     };
-    let form = {
-        let (id, open, suggested) = (id.clone(), open.clone(), view.suggested.clone());
-        move || {
-            open().then(|| view! {
-                <AllowListForm id=id.clone() allowed=suggested.clone() editing
-                    help="Filled with the addresses this token was accepted from (several in one /24 or /64 become that range). Review it, then save."/>
-            })
-        }
+    let form = view! {
+        <LazyAllowListForm open=Signal::derive(open.clone()) id=id.clone()
+            allowed=view.suggested.clone() editing
+            help="Filled with the addresses this token was accepted from (several in one /24 or /64 become that range). Review it, then save."/>
     };
     let current = if view.token.allowed_ips.is_empty() {
         "It may be used from any address.".to_string()
@@ -418,6 +414,8 @@ fn Addresses(view: UsageView, editing: AllowListEditing) -> impl IntoView {
             }}
             {suggest.then(|| view! {
                 <a class="button secondary" href=editing.edit_href(&id) hidden=open.clone()
+                    on:pointerenter=move |_| preload_allow_list_form()
+                    on:focus=move |_| preload_allow_list_form()
                     on:click=move |ev| {
                         ev.prevent_default();
                         editing.open(id.clone());

@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { PASSWORD, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A team admin reviews the tokens that reach the team and revokes one (docs/governance.md);
 // the member whose token it was sees who revoked it and why; a writer gets no tab, and the
@@ -182,6 +182,7 @@ test("with approval required, a writer's write token waits until an admin approv
   const makeToken = async (description: string) => {
     await writerPage.goto("/");
     await hydrated(writerPage);
+    await openNewTokenForm(writerPage);
     await writerPage.getByLabel("Description").fill(description);
     await writerPage.getByLabel("Team").selectOption(team);
     await writerPage.getByLabel("Enable write access").check();
@@ -262,7 +263,8 @@ test("an instance admin caps token lifetimes at 30 days: the form, old tokens an
     // The member's form offers 7 and 30 days and a custom date, nothing longer, no "never";
     // the 90-day token made before now expires 30 days after its creation.
     const memberPage = await signIn(browser, member);
-    await memberPage.goto("/");
+    // (Opened by its link, as before the wasm has loaded: the server draws the form.)
+    await memberPage.goto("/?new");
     await hydrated(memberPage);
     const offered = await memberPage.getByLabel("Expiration").locator("option").allTextContents();
     expect(offered).toEqual(["7 days", "30 days", "Custom date…"]);

@@ -36,6 +36,13 @@ export async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
 }
 
+/** Opens the token page's New token form with its "Generate new token" button (the form's code
+ * is fetched when it first opens: docs/frontend.md). */
+export async function openNewTokenForm(page: Page) {
+  await page.getByRole("link", { name: "Generate new token" }).click();
+  await expect(page.getByLabel("Description")).toBeFocused();
+}
+
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
 }

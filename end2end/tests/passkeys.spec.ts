@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { ageSessions, cli, hydrated, PASSWORD, rememberSecret, screenshot, uniqueName } from "./helpers";
+import { PASSWORD, ageSessions, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, uniqueName } from "./helpers";
 
 // Browsers refuse an IP address as a passkey's site: the server (PATDESK_PUBLIC_URL
 // http://127.0.0.1:<port>) is a relying party for http://localhost:<port>, where this spec opens
@@ -87,6 +87,7 @@ test("register a passkey, sign in with it alone and as the second step, confirm 
   ageSessions(carol);
   await page.goto(`${site}/`);
   await hydrated(page);
+  await openNewTokenForm(page);
   await page.getByLabel("Description").fill("passkey-confirmed job");
   await page.getByLabel("Team").selectOption(team);
   await page.getByRole("button", { name: "Generate token" }).click();

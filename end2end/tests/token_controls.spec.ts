@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { cli, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // Per-token IP allow-lists and rotation with an overlap (docs/tokens.md), in the browser: create
 // a token limited to some addresses, edit the list, rotate with a 1-hour overlap, see which
@@ -34,6 +34,7 @@ test("allow-list on creation and edit, rotation with an overlap ended early", as
   cli(["team", "add", team, "--owner", user]);
   await page.goto("/");
   await hydrated(page);
+  await openNewTokenForm(page);
 
   // A bad entry is a field error under the list, and no token is made.
   await page.getByLabel("Description").fill("deploy from CI");

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { PASSWORD, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 const TOKEN_SHAPE = /^pdk_[0-9A-Za-z]{38}$/;
 
@@ -23,6 +23,7 @@ test("create, copy, list, regenerate and delete a token", async ({ page, context
   await page.goto("/");
   await hydrated(page);
   await expect(page.getByTestId("no-tokens")).toBeVisible();
+  await openNewTokenForm(page);
   await page.getByLabel("Description").fill("nightly backup job");
   await page.getByLabel("Team").selectOption(team);
   await page.getByLabel("Expiration").selectOption("90");
@@ -118,6 +119,7 @@ test("form errors, reader teams and expiry flags", async ({ page }) => {
 
   await page.goto("/");
   await hydrated(page);
+  await openNewTokenForm(page);
   // A reader cannot enable write access, and is told why.
   await page.getByLabel("Team").selectOption(team);
   await expect(page.getByLabel("Enable write access")).toBeDisabled();

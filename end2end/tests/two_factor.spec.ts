@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { ageSessions, cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, totp, uniqueName } from "./helpers";
+import { PASSWORD, ageSessions, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, totp, uniqueName } from "./helpers";
 
 async function signInWithPassword(page: Page, username: string) {
   await page.goto("/signin");
@@ -59,6 +59,7 @@ test("turn on an authenticator app, sign in with it, confirm a token with sudo m
   ageSessions(alice);
   await page.goto("/");
   await hydrated(page);
+  await openNewTokenForm(page);
   await page.getByLabel("Description").fill("release pipeline");
   await page.getByLabel("Team").selectOption(team);
   await page.getByRole("button", { name: "Generate token" }).click();

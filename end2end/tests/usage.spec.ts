@@ -1,6 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { PASSWORD, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A token's usage page (docs/usage.md), in the browser: calls made with a new token show up on
 // its page as a chart drawn by the server, with the numbers in a table, the refusals by code and
@@ -27,6 +27,7 @@ test("a token's page shows its calls, refusals and addresses, and limits it", as
   cli(["team", "add", team, "--owner", user]);
   await page.goto("/");
   await hydrated(page);
+  await openNewTokenForm(page);
 
   // Created with a rate limit on the New token form: the row says it.
   await page.getByLabel("Description").fill("nightly report");

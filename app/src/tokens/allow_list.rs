@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::server::SetTokenAllowedIps;
-use crate::components::{FieldError, FormError, action_error};
+use crate::components::{FieldError, FormError, LazyPart, action_error, preload_part};
 
 /// The query parameter naming the row whose form is open.
 const EDIT_PARAM: &str = "edit_ips";
@@ -91,33 +91,60 @@ pub fn AllowListEditor(
         let id = id.clone();
         move || editing.is_open(&id)
     };
-    let form = {
-        let (id, open) = (id.clone(), open.clone());
-        move || {
-            open().then(|| {
-                view! { <AllowListForm id=id.clone() allowed=allowed.clone() editing help/> }
-            })
-        }
-    };
+    let form_open = Signal::derive(open.clone());
     view! {
         <div class="allow-list">
             <span class:limited=limited data-testid="allowed-ips">{summary}</span>
             <a class="edit-link" href=editing.edit_href(&id) hidden=open
                 aria-label=format!("Edit the allowed IP addresses of {description}")
-                on:click=move |ev| {
-                    ev.prevent_default();
-                    editing.open.set(Some(id.clone()));
+                on:pointerenter=move |_| preload_allow_list_form()
+                on:focus=move |_| preload_allow_list_form()
+                on:click={
+                    let id = id.clone();
+                    move |ev| {
+                        ev.prevent_default();
+                        editing.open.set(Some(id.clone()));
+                    }
                 }>
                 "Edit"
             </a>
-            {form}
+            <LazyAllowListForm open=form_open id allowed editing help/>
         </div>
     }
 }
 
+/// The form while `open`: a lazy part (docs/frontend.md), fetched when an Edit link is first
+/// hovered or focused ([`preload_allow_list_form`]).
+#[component]
+pub(crate) fn LazyAllowListForm(
+    #[prop(into)] open: Signal<bool>,
+    id: String,
+    allowed: Vec<String>,
+    editing: AllowListEditing,
+    help: &'static str,
+) -> impl IntoView {
+    let part = move || allow_list_form(id.clone(), allowed.clone(), editing, help);
+    view! { <LazyPart open part/> }
+}
+
+/// Starts fetching the form's code (what opens it calls this on hover and focus).
+pub(crate) fn preload_allow_list_form() {
+    preload_part!(allow_list_form);
+}
+
+#[lazy]
+fn allow_list_form(
+    id: String,
+    allowed: Vec<String>,
+    editing: AllowListEditing,
+    help: &'static str,
+) -> AnyView {
+    view! { <AllowListForm id allowed editing help/> }.into_any()
+}
+
 /// The open form: the list, one entry per line, with Save and Cancel.
 #[component]
-pub(crate) fn AllowListForm(
+fn AllowListForm(
     id: String,
     allowed: Vec<String>,
     editing: AllowListEditing,

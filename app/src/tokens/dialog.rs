@@ -1,10 +1,13 @@
 //! The confirmation dialog for regenerating, rotating or deleting a token and for ending a
-//! rotation's overlap, naming the token.
+//! rotation's overlap, naming the token, with the server actions it sends.
 
 use leptos::prelude::*;
 
-use super::server::{DeleteToken, EndTokenOverlap, OVERLAP_CHOICES, RegenerateToken, RotateToken};
-use crate::components::{FieldError, FormError, action_error, focus_after_render};
+use super::{
+    TokenPage,
+    server::{DeleteToken, EndTokenOverlap, OVERLAP_CHOICES, RegenerateToken, RotateToken},
+};
+use crate::components::{FieldError, FormError, LazyPart, action_error, focus_after_render};
 
 /// What the confirmation dialog is asking about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,33 +34,62 @@ pub enum Confirm {
     },
 }
 
-/// The dialog's actions, one per kind of confirmation.
-#[derive(Clone, Copy)]
-pub struct TokenActions {
-    pub regenerate: ServerAction<RegenerateToken>,
-    pub rotate: ServerAction<RotateToken>,
-    pub end_overlap: ServerAction<EndTokenOverlap>,
-    pub delete: ServerAction<DeleteToken>,
+/// The confirmation, naming the token: a lazy part (docs/frontend.md), fetched when a row's
+/// button is first hovered or focused.
+#[component]
+pub fn ConfirmDialog(page: TokenPage) -> impl IntoView {
+    let open = Signal::derive(move || page.confirm.with(Option::is_some));
+    view! { <LazyPart open part=move || confirm_dialog(page)/> }
 }
 
-/// The confirmation, naming the token.
-#[component]
-pub fn ConfirmDialog(confirm: RwSignal<Option<Confirm>>, actions: TokenActions) -> impl IntoView {
-    let cancel = move |_| confirm.set(None);
-    // Keyboard users land on the confirm button (autofocus only works at page load).
+/// Starts fetching the dialog's code (a row's buttons call it on hover and focus).
+pub fn preload_confirm_dialog() {
+    crate::components::preload_part!(confirm_dialog);
+}
+
+#[lazy]
+fn confirm_dialog(page: TokenPage) -> AnyView {
+    let confirm = page.confirm;
+    let regenerate = ServerAction::<RegenerateToken>::new();
+    let rotate = ServerAction::<RotateToken>::new();
+    let end_overlap = ServerAction::<EndTokenOverlap>::new();
+    let delete = ServerAction::<DeleteToken>::new();
+    crate::sudo::retry_after_confirming(regenerate);
+    crate::sudo::retry_after_confirming(rotate);
+    // A new value is shown once; any success closes the dialog and lists the tokens again.
     Effect::new(move |_| {
-        if confirm.get().is_some() {
-            focus_after_render("confirm-action");
+        let issued = regenerate
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| rotate.value().get().and_then(Result::ok));
+        let ended = matches!(delete.value().get(), Some(Ok(())))
+            || matches!(end_overlap.value().get(), Some(Ok(())));
+        if issued.is_some() || ended {
+            if issued.is_some() {
+                page.shown.set(issued);
+            }
+            page.changed.update(|n| *n += 1);
+            confirm.set(None);
         }
     });
+    let error = Signal::derive(move || {
+        action_error(regenerate.value())
+            .get()
+            .or_else(|| action_error(delete.value()).get())
+            .or_else(|| action_error(end_overlap.value()).get())
+    });
+    let cancel = move |_| confirm.set(None);
     view! {
         {move || confirm.get().map(|c| {
+            // Keyboard users land on the confirm button (autofocus only works at page load).
+            focus_after_render("confirm-action");
             let (title, text, form) = match c {
                 Confirm::Regenerate { id, description } => (
                     format!("Regenerate “{description}”?"),
                     "A new value replaces the current one, which stops working at once. Scripts using it will need the new value. To switch them over without a gap, rotate instead.".to_string(),
                     view! {
-                        <ActionForm action=actions.regenerate>
+                        <ActionForm action=regenerate>
                             <input type="hidden" name="id" value=id/>
                             <button type="submit" id="confirm-action" class="button">"Regenerate token"</button>
                         </ActionForm>
@@ -66,13 +98,13 @@ pub fn ConfirmDialog(confirm: RwSignal<Option<Confirm>>, actions: TokenActions) 
                 Confirm::Rotate { id, description, remaining_seconds } => (
                     format!("Rotate “{description}”?"),
                     "You get a new value, and the current one keeps working for the time you choose, so that you can move your scripts over. After that only the new value works.".to_string(),
-                    view! { <RotateForm id remaining_seconds action=actions.rotate/> }.into_any(),
+                    view! { <RotateForm id remaining_seconds action=rotate/> }.into_any(),
                 ),
                 Confirm::EndOverlap { id, description, old_partial } => (
                     format!("Stop the old value of “{description}” now?"),
                     format!("The old value {old_partial} stops working at once. Scripts that still use it will fail; the new value keeps working."),
                     view! {
-                        <ActionForm action=actions.end_overlap>
+                        <ActionForm action=end_overlap>
                             <input type="hidden" name="id" value=id/>
                             <button type="submit" id="confirm-action" class="button danger-solid">"Stop old value"</button>
                         </ActionForm>
@@ -82,7 +114,7 @@ pub fn ConfirmDialog(confirm: RwSignal<Option<Confirm>>, actions: TokenActions) 
                     format!("Delete “{description}”?"),
                     "Any script or integration using this token will lose access at once. This cannot be undone.".to_string(),
                     view! {
-                        <ActionForm action=actions.delete>
+                        <ActionForm action=delete>
                             <input type="hidden" name="id" value=id/>
                             <button type="submit" id="confirm-action" class="button danger-solid">"Delete token"</button>
                         </ActionForm>
@@ -96,6 +128,7 @@ pub fn ConfirmDialog(confirm: RwSignal<Option<Confirm>>, actions: TokenActions) 
                     <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-text">
                         <h2 id="confirm-title">{title}</h2>
                         <p id="confirm-text">{text}</p>
+                        <FormError error/>
                         <div class="dialog-actions">
                             {form}
                             <button type="button" class="button secondary" on:click=cancel>"Cancel"</button>
@@ -105,6 +138,7 @@ pub fn ConfirmDialog(confirm: RwSignal<Option<Confirm>>, actions: TokenActions) 
             }
         })}
     }
+    .into_any()
 }
 
 /// The overlap choice and the Rotate button. Overlaps past the token's expiry are not offered

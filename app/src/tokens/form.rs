@@ -1,14 +1,93 @@
-//! The New token form. Its team and expiry choices come from the server (`new_token_options`),
-//! which checks every submitted value again.
+//! The New token form, behind the page's "Generate new token" button. Its team and expiry
+//! choices come from the server (`new_token_options`), which checks every submitted value
+//! again.
 
 use common::{ExpiryChoices, ExpiryOption};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use super::server::{CreateToken, NewTokenChoices, TeamChoice};
-use crate::components::{FieldError, FormError, action_error};
+use super::{
+    TokenPage,
+    server::{CreateToken, NewTokenChoices, TeamChoice, new_token_options},
+};
+use crate::components::{FieldError, FormError, LazyPart, action_error, focus_after_render};
+
+/// The query parameter that opens the form (the button's link before the wasm has loaded).
+const OPEN_PARAM: &str = "new";
+
+/// Whether the New token form is open. It opens from the "Generate new token" button: in place
+/// once the wasm has loaded, before that through the link `?new`, which the server answers
+/// with the form open.
+#[derive(Clone, Copy)]
+pub struct NewTokenOpening {
+    open: RwSignal<bool>,
+}
+
+impl NewTokenOpening {
+    pub fn from_query() -> Self {
+        let open = use_query_map().with_untracked(|query| query.get(OPEN_PARAM).is_some());
+        Self {
+            open: RwSignal::new(open),
+        }
+    }
+
+    /// The "Generate new token" button (a link), which also fetches the form's code when the
+    /// pointer or the focus reaches it.
+    pub fn button(self) -> impl IntoView {
+        let preload = move || crate::components::preload_part!(new_token_form);
+        view! {
+            <a class="button" href=format!("?{OPEN_PARAM}#new-token")
+                on:pointerenter=move |_| preload() on:focus=move |_| preload()
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    self.open.set(true);
+                }>
+                "Generate new token"
+            </a>
+        }
+    }
+}
+
+/// The form, while it is open: a lazy part (docs/frontend.md).
+#[component]
+pub fn NewTokenForm(page: TokenPage, opening: NewTokenOpening) -> impl IntoView {
+    view! { <LazyPart open=opening.open part=move || new_token_form(page, opening)/> }
+}
+
+#[lazy]
+fn new_token_form(page: TokenPage, opening: NewTokenOpening) -> AnyView {
+    let create = ServerAction::<CreateToken>::new();
+    crate::sudo::retry_after_confirming(create);
+    let options = Resource::new(|| (), |_| new_token_options());
+    // A new token's value is shown once, above the list.
+    Effect::new(move |_| {
+        if let Some(Ok(issued)) = create.value().get() {
+            page.shown.set(Some(issued));
+            page.changed.update(|n| *n += 1);
+        }
+    });
+    view! {
+        <section class="card" id="new-token">
+            <h2>"New token"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match options.await {
+                        Ok(options) => view! { <NewTokenFields create options opening/> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
 
 #[component]
-pub fn NewTokenForm(create: ServerAction<CreateToken>, options: NewTokenChoices) -> impl IntoView {
+fn NewTokenFields(
+    create: ServerAction<CreateToken>,
+    options: NewTokenChoices,
+    opening: NewTokenOpening,
+) -> impl IntoView {
     let error = action_error(create.value());
     let form = NodeRef::<leptos::html::Form>::new();
     let NewTokenChoices { teams, expiry } = options;
@@ -22,9 +101,9 @@ pub fn NewTokenForm(create: ServerAction<CreateToken>, options: NewTokenChoices)
         }
     });
     let no_teams = teams.is_empty();
+    // Opened from the button: the description is what to type first.
+    focus_after_render("description");
     view! {
-        <section class="card" id="new-token">
-            <h2>"New token"</h2>
             {no_teams.then(|| view! {
                 <p class="form-error">"You need to be in a team to create a token. " <a href="/teams">"Create or join a team"</a></p>
             })}
@@ -53,9 +132,17 @@ pub fn NewTokenForm(create: ServerAction<CreateToken>, options: NewTokenChoices)
                 </p>
                 <FieldError error field="rate_limit" id="rate_limit-error"/>
                 <FormError error/>
-                <button type="submit" class="button" disabled=no_teams>"Generate token"</button>
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=no_teams>"Generate token"</button>
+                    <a class="button secondary" href="?"
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            opening.open.set(false);
+                        }>
+                        "Cancel"
+                    </a>
+                </div>
             </ActionForm>
-        </section>
     }
 }
 

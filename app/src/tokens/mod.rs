@@ -27,16 +27,13 @@ use leptos_meta::Title;
 pub use self::server::{TeamChoice, token_teams};
 use self::{
     allow_list::AllowListEditing,
-    dialog::{Confirm, ConfirmDialog, TokenActions},
-    form::NewTokenForm,
+    dialog::{Confirm, ConfirmDialog},
+    form::{NewTokenForm, NewTokenOpening},
     once_only::OnceOnlyPanel,
-    server::{
-        CreateToken, DeleteToken, EndTokenOverlap, IssuedToken, RegenerateToken, RotateToken,
-        list_tokens, new_token_options,
-    },
+    server::{IssuedToken, list_tokens},
     table::TokenTable,
 };
-use crate::components::{FormError, Loaded, action_error};
+use crate::components::Loaded;
 
 lazy_page! {
     /// The token page as a lazily loaded route: its code is a wasm chunk of its own, fetched the first time
@@ -44,104 +41,49 @@ lazy_page! {
     TokensRoute => TokensPage
 }
 
+/// The page's state that its parts share. The forms and dialogs behind the buttons are lazy
+/// parts (docs/frontend.md) that own their server actions: they report a change through
+/// `changed` (the list is fetched again) and a new value through `shown`.
+#[derive(Clone, Copy)]
+pub(crate) struct TokenPage {
+    /// Bumped by every successful change to the user's tokens.
+    pub changed: RwSignal<u32>,
+    /// The value shown once: the latest successful create, regenerate or rotate.
+    pub shown: RwSignal<Option<IssuedToken>>,
+    /// What the confirmation dialog asks about, while it is open.
+    pub confirm: RwSignal<Option<Confirm>>,
+}
+
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let actions = TokenActions {
-        regenerate: ServerAction::<RegenerateToken>::new(),
-        rotate: ServerAction::<RotateToken>::new(),
-        end_overlap: ServerAction::<EndTokenOverlap>::new(),
-        delete: ServerAction::<DeleteToken>::new(),
+    let page = TokenPage {
+        changed: RwSignal::new(0),
+        shown: RwSignal::new(None),
+        confirm: RwSignal::new(None),
     };
-    crate::sudo::retry_after_confirming(create);
-    crate::sudo::retry_after_confirming(actions.regenerate);
-    crate::sudo::retry_after_confirming(actions.rotate);
-    let TokenActions {
-        regenerate,
-        rotate,
-        end_overlap,
-        delete,
-    } = actions;
     let editing = AllowListEditing::from_query();
+    let new_token = NewTokenOpening::from_query();
     let tokens = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                regenerate.version().get(),
-                rotate.version().get(),
-                end_overlap.version().get(),
-                delete.version().get(),
-                editing.saved.get(),
-            )
-        },
+        move || (page.changed.get(), editing.saved.get()),
         |_| list_tokens(),
     );
-    let options = Resource::new(|| (), |_| new_token_options());
-    let confirm = RwSignal::new(None::<Confirm>);
-    // The value shown once: the latest successful create or regenerate.
-    let shown = RwSignal::new(None::<IssuedToken>);
-    Effect::new(move |_| {
-        if let Some(Ok(issued)) = create.value().get() {
-            shown.set(Some(issued));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(issued)) = regenerate.value().get() {
-            shown.set(Some(issued));
-            confirm.set(None);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(issued)) = rotate.value().get() {
-            shown.set(Some(issued));
-            confirm.set(None);
-        }
-    });
-    Effect::new(move |_| {
-        if matches!(delete.value().get(), Some(Ok(())))
-            || matches!(end_overlap.value().get(), Some(Ok(())))
-        {
-            confirm.set(None);
-        }
-    });
-    // Before hydration (a plain form post), the value arrives with the page itself.
-    let issued_now = move || {
-        shown.get().or_else(|| {
-            [create.value(), regenerate.value(), rotate.value()]
-                .into_iter()
-                .find_map(|value| value.get().and_then(Result::ok))
-        })
-    };
-    let row_error = Signal::derive(move || {
-        action_error(regenerate.value())
-            .get()
-            .or_else(|| action_error(delete.value()).get())
-            .or_else(|| action_error(end_overlap.value()).get())
-    });
+    let confirm = page.confirm;
 
     view! {
         <Title text="Access tokens"/>
         <crate::pages::Welcome/>
         <div class="page-head">
             <h1>"Access tokens"</h1>
-            <a class="button" href="#new-token">"Generate new token"</a>
+            {new_token.button()}
         </div>
         <p class="muted">
             "Tokens let scripts and integrations call your team's API as you. Each is scoped to one team, "
             "read-only unless you enable write access, and shown only once."
         </p>
-        {move || issued_now().map(|issued| view! { <OnceOnlyPanel issued/> })}
-        <FormError error=row_error/>
+        <OnceOnlyPanel shown=page.shown/>
         <Loaded resource=tokens loading="Loading tokens…"
             render=move |rows| view! { <TokenTable rows confirm editing/> }/>
-        <ConfirmDialog confirm actions/>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match options.await {
-                    Ok(options) => view! { <NewTokenForm create options/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <ConfirmDialog page/>
+        <NewTokenForm page opening=new_token/>
     }
 }

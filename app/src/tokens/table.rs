@@ -19,7 +19,7 @@ pub fn TokenTable(
 ) -> impl IntoView {
     if rows.is_empty() {
         return view! {
-            <p class="empty" data-testid="no-tokens">"You have no tokens yet. Generate one below."</p>
+            <p class="empty" data-testid="no-tokens">"You have no tokens yet."</p>
         }
         .into_any();
     }
@@ -29,11 +29,22 @@ pub fn TokenTable(
         .chain(SHARED_COLUMNS)
         .map(ColumnHead::from)
         .collect();
+    // The dialog behind the rows' buttons is fetched once the pointer or the focus is on the
+    // table, so that the first click does not wait for it.
+    let preloaded = StoredValue::new(false);
+    let preload = move || {
+        if !preloaded.get_value() {
+            preloaded.set_value(true);
+            super::dialog::preload_confirm_dialog();
+        }
+    };
     view! {
         <ExpiryBanner soon/>
-        <TokenTableFrame class="tokens" columns>
-            {rows.into_iter().map(|row| view! { <OwnTokenRow row confirm editing/> }).collect_view()}
-        </TokenTableFrame>
+        <div on:pointerover=move |_| preload() on:focusin=move |_| preload()>
+            <TokenTableFrame class="tokens" columns>
+                {rows.into_iter().map(|row| view! { <OwnTokenRow row confirm editing/> }).collect_view()}
+            </TokenTableFrame>
+        </div>
     }
     .into_any()
 }
