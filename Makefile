@@ -21,6 +21,7 @@ run: build
 ## build: the server binary and the wasm/js/css bundle under target/site
 build: tools
 	cargo leptos build --release --split --precompress
+	./scripts/bundle-chunks.py target/site
 	./scripts/gzip-best.sh target/site
 
 tools:

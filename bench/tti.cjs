@@ -1,8 +1,9 @@
 // Time to interactive of every page on a slow connection (docs/frontend.md), for `make bench`.
 //
-// Usage: node bench/tti.cjs BASE_URL COOKIE PAGES_JSON [LOADS]
+// Usage: node bench/tti.cjs BASE_URL COOKIE PAGES_JSON [LOADS] [VIA]
 //   COOKIE      "patdesk_session=…" of a signed-in instance admin, for the private pages
 //   PAGES_JSON  [{"name": "tokens", "path": "/", "signedIn": true}, …]
+//   VIA         what serves BASE_URL, written on each line ("direct" by default)
 //
 // Each load is a new browser context (an empty cache: a first visit) in Debian's Chromium,
 // throttled through the DevTools protocol as Lighthouse's mobile profile is: 150 ms round trip,
@@ -15,7 +16,7 @@
 const path = require("node:path");
 const { chromium } = require(path.join(__dirname, "../end2end/node_modules/@playwright/test"));
 
-const [base, cookie, pagesJson, loadsArg] = process.argv.slice(2);
+const [base, cookie, pagesJson, loadsArg, via] = process.argv.slice(2);
 const pages = JSON.parse(pagesJson);
 const loads = Number(loadsArg ?? 3);
 const [cookieName, cookieValue] = cookie.split(/=(.*)/s);
@@ -26,7 +27,8 @@ const median = (values) => {
 };
 
 async function load(browser, page) {
-  const context = await browser.newContext();
+  // A TLS proxy in front (bench/tti.sh) has a self-signed certificate.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
   if (page.signedIn) {
     await context.addCookies([{ name: cookieName, value: cookieValue, url: base }]);
   }
@@ -53,7 +55,15 @@ async function load(browser, page) {
   });
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
   let bytes = 0;
-  cdp.on("Network.loadingFinished", (e) => (bytes += e.encodedDataLength));
+  let requests = 0;
+  let protocol = null;
+  cdp.on("Network.loadingFinished", (e) => {
+    bytes += e.encodedDataLength;
+    requests += 1;
+  });
+  cdp.on("Network.responseReceived", (e) => {
+    if (e.type === "Document") protocol = e.response.protocol;
+  });
   const response = await tab.goto(base + page.path, { waitUntil: "load", timeout: 120_000 });
   if (!response || response.status() >= 400) {
     throw new Error(`${page.path}: HTTP ${response && response.status()}`);
@@ -68,7 +78,7 @@ async function load(browser, page) {
     throw new Error(`${page.path}: ended on ${times.path} (signed out?)`);
   }
   await context.close();
-  return { ...times, bytes, errors };
+  return { ...times, bytes, requests, protocol, errors };
 }
 
 (async () => {
@@ -84,6 +94,9 @@ async function load(browser, page) {
       console.log(JSON.stringify({
         page: page.name,
         path: page.path,
+        via: via ?? "direct",
+        protocol: runs[0].protocol,
+        requests: median(runs.map((r) => r.requests)),
         interactive_ms: Math.round(median(runs.map((r) => r.interactive))),
         interactive_runs_ms: runs.map((r) => Math.round(r.interactive)),
         content_ms: Math.round(median(runs.map((r) => r.content ?? NaN))),

@@ -2,15 +2,21 @@
 # Time to interactive of every page on a slow connection (bench/tti.cjs says how it measures),
 # against the release server on a small seeded SQLite database: an instance admin who owns a
 # team with 20 tokens (one with a rate limit and an allow-list, used from two addresses) and a
-# service credential. Appends one JSON line per page to $1 (run.sh's results) and prints them.
+# service credential. Each page is loaded two ways: from patdesk itself (HTTP/1.1, where a
+# browser opens at most 6 connections to a host, so every 6 files cost a round trip), and
+# through Debian's nginx terminating TLS with HTTP/2 (one connection carrying every file at
+# once), as a deployment behind a TLS proxy serves it. Appends one JSON line per page and way
+# to $1 (run.sh's results) and prints them.
 #
-# Knobs: TTI_LOADS (loads per page, the median is kept; default 3).
+# Knobs: TTI_LOADS (loads per page, the median is kept; default 3); PATDESK_BIN and SITE_ROOT
+# (the binary and site to measure; default ./target/release/patdesk and target/site).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 RESULTS=${1:-bench/.tmp/tti.ndjson}
-BIN=./target/release/patdesk
+BIN=${PATDESK_BIN:-./target/release/patdesk}
+SITE_ROOT=${SITE_ROOT:-target/site}
 WORK=bench/.tmp/tti
 PASSWORD="correct horse battery staple"
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -25,18 +31,59 @@ for i in $(seq 1 19); do
   write=()
   ((i % 3 == 0)) && write=(--write)
   "$BIN" token create --user tti --team tti --description "script $i" --expires-in-days 30 \
-    "${write[@]}" >/dev/null
+    "${write[@]}" >/dev/null 2>&1
 done
 value=$("$BIN" token create --user tti --team tti --description "deploy bot" --write \
   --rate-limit 600 --allow-ip 127.0.0.1 --allow-ip 10.1.0.0/16 --no-expiry --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 "$BIN" service create --team tti --name "metrics API" >/dev/null
 
-PATDESK_ADDR=127.0.0.1:0 RUST_LOG=warn,server=info LEPTOS_SITE_ROOT=target/site \
+PATDESK_ADDR=127.0.0.1:0 RUST_LOG=warn,server=info LEPTOS_SITE_ROOT=$SITE_ROOT \
   "$BIN" serve 2>"$WORK/server.log" &
 SERVER_PID=$!
-trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
+NGINX_PID=
+stop() {
+  [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop EXIT
 ADDR=$(listening_address "$WORK/server.log" 200)
+
+# nginx in front: TLS with a throw-away certificate, HTTP/2, proxying to patdesk.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+d=$PWD/$WORK
+cat >"$WORK/nginx.conf" <<EOF
+worker_processes 1;
+user root;
+pid $d/nginx.pid;
+error_log $d/nginx-error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fastcgi;
+  uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;
+  server {
+    listen 127.0.0.1:$TLS_PORT ssl http2;
+    ssl_certificate $d/cert.pem;
+    ssl_certificate_key $d/key.pem;
+    location / {
+      proxy_pass http://${ADDR#http://};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+    }
+  }
+}
+EOF
+nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+for _ in $(seq 1 100); do
+  curl -skf -o /dev/null "https://127.0.0.1:$TLS_PORT/healthz" && break
+  sleep 0.1
+done
 
 # A few calls, so that the usage page has history and the team's tab has counts.
 for _ in 1 2 3; do
@@ -66,4 +113,6 @@ out += [{"name": "sign_in", "path": "/signin", "signedIn": False},
 print(json.dumps(out))
 EOF
 )
-node bench/tti.cjs "$ADDR" "$cookie" "$pages" "${TTI_LOADS:-3}" | tee -a "$RESULTS"
+node bench/tti.cjs "$ADDR" "$cookie" "$pages" "${TTI_LOADS:-3}" direct | tee -a "$RESULTS"
+node bench/tti.cjs "https://127.0.0.1:$TLS_PORT" "$cookie" "$pages" "${TTI_LOADS:-3}" tls-h2 |
+  tee -a "$RESULTS"

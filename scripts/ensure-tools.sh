@@ -30,7 +30,8 @@ ensure_apt() {
 }
 
 # OpenSSL's headers: webauthn-rs (passkeys, docs/two-factor.md) links the system's OpenSSL.
-ensure_apt pkg-config libssl-dev
+# brotli: scripts/bundle-chunks.py compresses the page bundles it writes (docs/frontend.md).
+ensure_apt pkg-config libssl-dev brotli
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"

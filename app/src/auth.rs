@@ -34,7 +34,7 @@ pub async fn header_state() -> Result<HeaderView, AppError> {
     let user = menu.user.clone();
     Ok(HeaderView {
         user,
-        html: menu.to_html(),
+        html: menu.into_html(),
     })
 }
 
@@ -89,7 +89,7 @@ impl UserMenuState {
     /// are plain HTML forms: signing out loads the sign-in page (and drops whatever the page
     /// held in memory); the browser's [`UserMenu`] sends "Mark all read" and follows a notice
     /// itself.
-    fn to_html(self) -> String {
+    fn into_html(self) -> String {
         use leptos::tachys::view::RenderHtml;
         let UserMenuState {
             user,

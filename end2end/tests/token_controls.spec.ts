@@ -194,3 +194,24 @@ test("a token's allow-list can be edited before the wasm loads", async ({ browse
   await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 192.0.2.0/24");
   await context.close();
 });
+
+test("a page the server draws with the allow-list form open hydrates with the form working", async ({ page }) => {
+  // The form is a lazy part (docs/frontend.md): its code must be there before hydration.
+  const user = uniqueName("edit");
+  const team = uniqueName("editteam");
+  await signUp(page, user);
+  cli(["team", "add", team, "--owner", user]);
+  const created = JSON.parse(
+    cli(["token", "create", "--user", user, "--team", team, "--description", "opened by link", "--json"]),
+  );
+  rememberSecret(created.token);
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`/?edit_ips=${created.id}`);
+  await hydrated(page);
+  const row = page.locator("tr", { hasText: "opened by link" });
+  await row.getByLabel("Allowed IP addresses", { exact: true }).fill("198.51.100.0/24");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row.getByTestId("allowed-ips")).toHaveText("Only from 198.51.100.0/24");
+  expect(errors).toEqual([]);
+});

@@ -17,6 +17,8 @@ pub fn hydrate() {
     // An error only means that the executor is already set up.
     let _ = Executor::init_wasm_bindgen();
     spawn_local(async {
+        // Parts of a page that load their code when opened, drawn open by the server.
+        app::tokens::load_parts_opened_by_url().await;
         let app = hydrate_from_async(body(), app::App).await;
         // The app lives as long as the page.
         app.forget();

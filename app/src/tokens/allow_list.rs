@@ -14,7 +14,7 @@ use super::server::SetTokenAllowedIps;
 use crate::components::{FieldError, FormError, LazyPart, action_error, preload_part};
 
 /// The query parameter naming the row whose form is open.
-const EDIT_PARAM: &str = "edit_ips";
+pub(super) const EDIT_PARAM: &str = "edit_ips";
 
 /// Which row's allow-list form is open on a page, and a counter the page's token list watches.
 #[derive(Clone, Copy)]
@@ -130,6 +130,12 @@ pub(crate) fn LazyAllowListForm(
 /// Starts fetching the form's code (what opens it calls this on hover and focus).
 pub(crate) fn preload_allow_list_form() {
     preload_part!(allow_list_form);
+}
+
+/// Loads the form's code (before hydrating a page the server drew with the form open).
+#[cfg(feature = "hydrate")]
+pub(super) async fn load_form() {
+    __preload_allow_list_form().await;
 }
 
 #[lazy]

@@ -13,7 +13,7 @@ use super::{
 use crate::components::{FieldError, FormError, LazyPart, action_error, focus_after_render};
 
 /// The query parameter that opens the form (the button's link before the wasm has loaded).
-const OPEN_PARAM: &str = "new";
+pub(super) const OPEN_PARAM: &str = "new";
 
 /// Whether the New token form is open. It opens from the "Generate new token" button: in place
 /// once the wasm has loaded, before that through the link `?new`, which the server answers
@@ -52,6 +52,12 @@ impl NewTokenOpening {
 #[component]
 pub fn NewTokenForm(page: TokenPage, opening: NewTokenOpening) -> impl IntoView {
     view! { <LazyPart open=opening.open part=move || new_token_form(page, opening)/> }
+}
+
+/// Loads the form's code (before hydrating a page the server drew with the form open).
+#[cfg(feature = "hydrate")]
+pub(super) async fn load_form() {
+    __preload_new_token_form().await;
 }
 
 #[lazy]

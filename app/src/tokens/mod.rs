@@ -54,6 +54,29 @@ pub(crate) struct TokenPage {
     pub confirm: RwSignal<Option<Confirm>>,
 }
 
+/// Loads the code of the lazy parts the URL opens (`?edit_ips=`, `?new`), which the server drew
+/// open: hydration needs a part's code at once (a part still loading would not match the
+/// server's HTML), so `frontend::hydrate` awaits this first.
+#[cfg(feature = "hydrate")]
+pub async fn load_parts_opened_by_url() {
+    let search = leptos::prelude::window()
+        .location()
+        .search()
+        .unwrap_or_default();
+    let has = |param: &str| {
+        search
+            .trim_start_matches('?')
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(param))
+    };
+    if has(allow_list::EDIT_PARAM) {
+        allow_list::load_form().await;
+    }
+    if has(form::OPEN_PARAM) {
+        form::load_form().await;
+    }
+}
+
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let page = TokenPage {
