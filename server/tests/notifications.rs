@@ -625,3 +625,56 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
         .collect();
     assert_eq!(sent_by.iter().sum::<usize>(), 200, "{sent_by:?}");
 }
+
+/// The header's user menu is HTML drawn on the server and put into the page as it is
+/// (docs/frontend.md, "The shell"): what a user typed — here a token's description, in the
+/// notice of its creation — is escaped in it, never markup.
+#[tokio::test]
+async fn the_user_menu_escapes_what_users_typed() {
+    let server = TestServer::start();
+    ok(cli(
+        &server,
+        &["user", "add", "alice"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(
+        &server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+    let description = "<img src=x onerror=alert(1)>";
+    ok(cli(
+        &server,
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--team",
+            "ops",
+            "--description",
+            description,
+        ],
+        None,
+    ));
+    let mut alice = Caller::new(&server);
+    alice.sign_in("alice", PASSWORD).await;
+    let header = json(alice.call("header_state", &[]).await).await;
+    assert_eq!(header["user"]["username"], "alice");
+    let html = header["html"].as_str().expect("the menu's HTML");
+    assert!(html.contains("Signed in as"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "the notice's headline, escaped: {html}"
+    );
+    assert!(!html.contains("<img"), "{html}");
+    // A visitor gets the sign-in links, and no user.
+    let visitor = json(Caller::new(&server).call("header_state", &[]).await).await;
+    assert_eq!(visitor["user"], Value::Null);
+    assert!(
+        visitor["html"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"/signin\"")
+    );
+}
