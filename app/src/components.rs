@@ -159,9 +159,10 @@ pub(crate) fn focus_after_render(id: &'static str) {
 /// A part of a page that is not drawn at first paint — a dialog, a form behind a button, a
 /// panel shown after an action — drawn while `open`. `part` calls a `#[lazy]` function: its
 /// code is a wasm chunk of its own, fetched the first time the part opens (docs/frontend.md);
-/// on the server it is an ordinary async function, and a part that is open in the server's
-/// HTML has its chunk preloaded with the page's. Whatever `part`'s function reads directly
-/// (outside its view's closures) it must read untracked, or the part would be drawn again.
+/// on the server it is an ordinary async function. A part that a URL opens (drawn open in the
+/// server's HTML) must have its code loaded before hydration: list it in
+/// `tokens::load_parts_opened_by_url`. Whatever `part`'s function reads directly (outside its
+/// view's closures) it must read untracked, or the part would be drawn again.
 #[component]
 pub fn LazyPart<F, Fut>(#[prop(into)] open: Signal<bool>, part: F) -> impl IntoView
 where
