@@ -296,7 +296,7 @@ for row in open(sizes_path):
     name, raw, br = row.split("\t")
     sizes[name] = (int(raw), int(br))
 main = next(name for name in sizes if name.startswith("patdesk."))
-modules = {name: size for name, size in sizes.items() if not name.startswith("bundle_")}
+module_sizes = {name: size for name, size in sizes.items() if not name.startswith("bundle_")}
 manifest = json.load(open(glob.glob(os.path.join(pkg, "__wasm_split_manifest.*.json"))[0]))
 pages = {}
 for split, modules in sorted(manifest.items()):
@@ -310,8 +310,8 @@ results = {"duration_s": int(duration), "connections": int(connections), "backen
            "wasm": {"main": {"file": main + ".wasm", "raw_bytes": sizes[main][0], "brotli_bytes": sizes[main][1]},
                     "first_load_by_page": pages,
                     # The modules (what navigations fetch), not the bundles that repeat them.
-                    "all_files": {"files": len(modules), "raw_bytes": sum(r for r, _ in modules.values()),
-                                  "brotli_bytes": sum(b for _, b in modules.values())}}}
+                    "all_files": {"files": len(module_sizes), "raw_bytes": sum(r for r, _ in module_sizes.values()),
+                                  "brotli_bytes": sum(b for _, b in module_sizes.values())}}}
 runs = {}  # backend -> the scenario runs in the order they ran, baselines included
 tti = {}  # page -> {"direct": …, "tls-h2": …}
 for l in lines:
