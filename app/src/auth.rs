@@ -430,8 +430,8 @@ pub fn SignUpPage() -> impl IntoView {
 
 /// The header's right side: who is signed in, their notices and a sign-out button, or sign-in
 /// links. The server draws it as HTML ([`header_state`]); the wasm only fetches it again (on
-/// sign-in and sign-out, after "Mark all read", and on every navigation, so that the unread
-/// count keeps up) and handles two clicks in it: "Mark all read", and following an unread
+/// sign-in and sign-up, after "Mark all read", and on every navigation, so that the unread
+/// count keeps up; signing out loads the sign-in page) and handles two clicks in it: "Mark all read", and following an unread
 /// notice, which marks it read first.
 #[component]
 pub fn UserMenu() -> impl IntoView {
