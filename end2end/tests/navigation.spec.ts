@@ -41,7 +41,8 @@ function stops(teamSlug: string, teamName: string): Stop[] {
       url: "/account",
       path: /\/account$/,
       heading: "Account",
-      go: (p) => p.getByRole("link", { name: /Signed in as/ }).click(),
+      // The user's name in the header (at phone width the words "Signed in as" are hidden).
+      go: (p) => p.getByTitle("Your account and notifications").click(),
     },
     {
       url: "/notifications",
@@ -78,32 +79,49 @@ async function stillMarked(page: Page) {
   return page.evaluate(() => (window as unknown as { spaMark?: boolean }).spaMark === true);
 }
 
-test("every page loads, hydrates and reaches every other page without a reload", async ({ page }) => {
-  // 8 pages, 56 walks between them.
-  test.setTimeout(120_000);
-  const seen = watch(page);
-  const user = uniqueName("nav");
-  const teamSlug = uniqueName("navteam");
-  const teamName = "Navigation team";
-  await signUp(page, user);
-  cli(["team", "add", teamSlug, "--name", teamName, "--owner", user]);
+// At a desktop's width and at a phone's (the header wraps and the main menu scrolls sideways,
+// style/main.css's narrow layout).
+const widths = [
+  { name: "desktop", use: { viewport: { width: 1280, height: 720 } } },
+  { name: "phone", use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } },
+];
 
-  const pages = stops(teamSlug, teamName);
-  for (const start of pages) {
-    await page.goto(start.url);
-    await hydrated(page);
-    await expect(page.getByRole("heading", { level: 1, name: start.heading })).toBeVisible();
-    await mark(page);
-    for (const next of pages) {
-      if (next === start) continue;
-      await next.go(page);
-      await expect(page).toHaveURL(next.path);
-      await expect(page.getByRole("heading", { level: 1, name: next.heading })).toBeVisible();
-      expect(await stillMarked(page), `${start.heading} → ${next.heading} reloaded the page`).toBe(true);
-    }
-  }
-  expect(seen.errors).toEqual([]);
-});
+for (const width of widths) {
+  test.describe(`at ${width.name} width`, () => {
+    test.use(width.use);
+
+    test("every page loads, hydrates and reaches every other page without a reload", async ({ page }) => {
+      // 8 pages, 56 walks between them.
+      test.setTimeout(120_000);
+      const seen = watch(page);
+      const user = uniqueName("nav");
+      const teamSlug = uniqueName("navteam");
+      const teamName = "Navigation team";
+      await signUp(page, user);
+      cli(["team", "add", teamSlug, "--name", teamName, "--owner", user]);
+
+      const pages = stops(teamSlug, teamName);
+      for (const start of pages) {
+        await page.goto(start.url);
+        await hydrated(page);
+        await expect(page.getByRole("heading", { level: 1, name: start.heading })).toBeVisible();
+        // Nothing makes the page wider than the window (no sideways scrolling of the whole page).
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${start.heading} is wider than the window`).toBeLessThanOrEqual(0);
+        if (start.url === "/") await page.screenshot({ path: `test-results/navigation-${width.name}.png` });
+        await mark(page);
+        for (const next of pages) {
+          if (next === start) continue;
+          await next.go(page);
+          await expect(page).toHaveURL(next.path);
+          await expect(page.getByRole("heading", { level: 1, name: next.heading })).toBeVisible();
+          expect(await stillMarked(page), `${start.heading} → ${next.heading} reloaded the page`).toBe(true);
+        }
+      }
+      expect(seen.errors).toEqual([]);
+    });
+  });
+}
 
 test("a page's chunk is fetched when the page is first shown, not before", async ({ page }) => {
   const seen = watch(page);
