@@ -19,8 +19,14 @@ run: build
 	LEPTOS_SITE_ROOT=target/site ./target/release/patdesk serve
 
 ## build: the server binary and the wasm/js/css bundle under target/site
+# cargo-leptos's wasm-opt runs (one a file) are noted by scripts/wasm-opt-later and done in one
+# batch by scripts/optimize-wasm.mjs: the same bytes in a tenth of the time (docs/first-run.md).
+WASM_OPT_LIST := target/wasm-opt-list
 build: tools
-	cargo leptos build --release --split --precompress
+	rm -f $(WASM_OPT_LIST)
+	PATH="$(CURDIR)/scripts/wasm-opt-later:$$PATH" PATDESK_WASM_OPT_LIST="$(CURDIR)/$(WASM_OPT_LIST)" \
+		cargo leptos build --release --split --precompress
+	node scripts/optimize-wasm.mjs $(WASM_OPT_LIST)
 	./scripts/bundle-chunks.py target/site
 	./scripts/gzip-best.sh target/site
 
