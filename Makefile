@@ -3,7 +3,8 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo installs the build tools into $CARGO_HOME/bin (~/.cargo/bin unless CARGO_HOME is set).
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 # The same values cargo-leptos passes when it builds the server: keeping them in the
 # environment of `cargo test` lets it reuse the release build instead of rebuilding Leptos.
@@ -20,15 +21,16 @@ run: build
 
 ## build: the server binary and the wasm/js/css bundle under target/site
 # cargo-leptos's wasm-opt runs (one a file) are noted by scripts/wasm-opt-later and done in one
-# batch by scripts/optimize-wasm.mjs: the same bytes in a tenth of the time (docs/first-run.md).
+# batch by scripts/optimize-wasm.mjs: the same bytes in a tenth of the time; the brotli and gzip
+# copies are written after that, and after the bundles (docs/first-run.md, docs/frontend.md).
 WASM_OPT_LIST := target/wasm-opt-list
 build: tools
 	rm -f $(WASM_OPT_LIST)
 	PATH="$(CURDIR)/scripts/wasm-opt-later:$$PATH" PATDESK_WASM_OPT_LIST="$(CURDIR)/$(WASM_OPT_LIST)" \
-		cargo leptos build --release --split --precompress
+		cargo leptos build --release --split
 	node scripts/optimize-wasm.mjs $(WASM_OPT_LIST)
 	./scripts/bundle-chunks.py target/site
-	./scripts/gzip-best.sh target/site
+	./scripts/compress-site.sh target/site
 
 tools:
 	@./scripts/ensure-tools.sh

@@ -5,8 +5,8 @@
 module and every shared chunk it needs, most of them under 2 KB. Over HTTP/1.1 a browser
 fetches 6 at a time, so on a slow link each 6 files cost a round trip. This script, run by
 `make build` after cargo-leptos, writes for every split point of the split manifest a bundle:
-the concatenation of the modules the manifest lists for it, `bundle_<n>.<hash>.wasm` (with
-brotli and gzip copies), and makes
+the concatenation of the modules the manifest lists for it, `bundle_<n>.<hash>.wasm` (its
+brotli and gzip copies are written by scripts/compress-site.sh, which runs next), and makes
 
 - the manifest list that bundle alone, so the server's HTML preloads one file per split point;
 - `__wasm_split.<hash>.js` (the loader) take a module from a bundle the page preloaded when it
@@ -18,12 +18,10 @@ loader it has already changed.
 
 import base64
 import glob
-import gzip
 import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 
 MARK = "// patdesk bundles (scripts/bundle-chunks.py)"
@@ -79,14 +77,6 @@ def content_hash(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest())[:16].decode().rstrip("=")
 
 
-def write_compressed(path: str, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-    with open(path + ".gz", "wb") as f:
-        f.write(gzip.compress(data, compresslevel=9, mtime=0))
-    subprocess.run(["brotli", "-f", "-q", "11", "-o", path + ".br", path], check=True)
-
-
 def main() -> None:
     pkg = os.path.join(sys.argv[1] if len(sys.argv) > 1 else "target/site", "pkg")
     (manifest_path,) = glob.glob(os.path.join(pkg, "__wasm_split_manifest.*.json"))
@@ -104,7 +94,8 @@ def main() -> None:
             parts.append([module, len(data), len(part)])
             data += part
         name = f"bundle_{n}.{content_hash(data)}"
-        write_compressed(os.path.join(pkg, name + ".wasm"), data)
+        with open(os.path.join(pkg, name + ".wasm"), "wb") as f:
+            f.write(data)
         index[name + ".wasm"] = parts
         of_split[split] = name + ".wasm"
         manifest[split] = [name]
@@ -118,7 +109,8 @@ def main() -> None:
                  f"{len(manifest)} found (has cargo-leptos changed its loader?)")
     first_line_end = loader.index("\n") + 1  # after `import { initSync } from …;`
     loader = loader[:first_line_end] + LOADER % (json.dumps(index), json.dumps(of_split)) + loader[first_line_end:]
-    write_compressed(loader_path, loader.encode())
+    with open(loader_path, "w") as f:
+        f.write(loader)
     with open(manifest_path, "w") as f:
         json.dump(manifest, f)
     print(f"bundles: {len(index)} written, {replaced} module fetches in the loader")

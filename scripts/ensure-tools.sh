@@ -38,8 +38,8 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# What downloads can run while the tools compile: the workspace's crates (`cargo fetch`) and
-# the npm packages. Started first, waited for after the tool builds (docs/first-run.md).
+# What downloads can run while the tools compile: the workspace's crates (`cargo fetch`).
+# Started first, waited for after the tool builds (docs/first-run.md).
 background=()
 if [[ ! -f target/.fetched ]] || [[ Cargo.lock -nt target/.fetched ]]; then
   say "downloading the workspace's crates (in the background)"
@@ -49,11 +49,12 @@ if [[ ! -f target/.fetched ]] || [[ Cargo.lock -nt target/.fetched ]]; then
 fi
 
 # The tools are build tools: their own speed hardly matters, their build time does. A cheap
-# profile (no LTO, 16 codegen units, opt-level 1, no debug info) takes cargo-leptos from about
-# 14 to about 5 minutes on 2 cores; what it writes is unchanged (docs/first-run.md).
+# profile (no optimization, no LTO, 16 codegen units, no debug info) takes cargo-leptos from
+# about 14 minutes to about 5 on 2 cores, downloads included; the site it writes is the same
+# (docs/first-run.md).
 cheap_tool_build() {
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_STRIP=true CARGO_PROFILE_RELEASE_INCREMENTAL=false \
     cargo install --quiet --locked "$@"
 }
@@ -81,12 +82,12 @@ with_progress() {
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
   # no_downloads: cargo-leptos takes wasm-bindgen and wasm-opt from PATH (nothing else can be
   # downloaded here).
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a build tool, once: about 6 minutes on 2 cores)"
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a build tool, once: about 5 minutes on 2 cores)"
   with_progress "building cargo-leptos" cheap_tool_build cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
-  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a build tool, once: about 2 minutes)"
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a build tool, once: about a minute)"
   with_progress "building wasm-bindgen-cli" cheap_tool_build wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 

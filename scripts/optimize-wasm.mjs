@@ -2,12 +2,10 @@
 // Optimizes the wasm files cargo-leptos asked wasm-opt for (the list scripts/wasm-opt-later
 // wrote) as `wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int` does, with
 // the same binaryen (npm's, tools/package.json), loaded once per core instead of once per
-// file; then rewrites each file's brotli copy (cargo-leptos compressed the unoptimized bytes;
-// scripts/gzip-best.sh rewrites the gzip copies). Same bytes as wasm-opt's: checked file by
-// file when this was written (docs/first-run.md).
+// file. The same bytes as wasm-opt's: checked file by file when this was written
+// (docs/first-run.md).
 //
 // Usage: node scripts/optimize-wasm.mjs LIST
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -74,7 +72,6 @@ if (isMainThread) {
     module.optimize();
     fs.writeFileSync(file, module.emitBinary());
     module.dispose();
-    if (fs.existsSync(`${file}.br`)) execFileSync("brotli", ["-f", "-q", "11", "-o", `${file}.br`, file]);
   }
   parentPort.postMessage("done");
 }
