@@ -25,9 +25,11 @@ run: build
 # copies are written after that, and after the bundles (docs/first-run.md, docs/frontend.md).
 WASM_OPT_LIST := target/wasm-opt-list
 build: tools
-	rm -f $(WASM_OPT_LIST)
+	@echo "==> building patdesk: the server and the browser's wasm (release; the first time about 9 minutes on 2 cores, cargo names each crate)" >&2
+	@rm -f $(WASM_OPT_LIST)
 	PATH="$(CURDIR)/scripts/wasm-opt-later:$$PATH" PATDESK_WASM_OPT_LIST="$(CURDIR)/$(WASM_OPT_LIST)" \
-		cargo leptos build --release --split
+		./scripts/with-progress.sh "building patdesk" cargo leptos build --release --split
+	@echo "==> optimizing the wasm files (wasm-opt -Oz, about 25 s), then bundling and compressing them" >&2
 	node scripts/optimize-wasm.mjs $(WASM_OPT_LIST)
 	./scripts/bundle-chunks.py target/site
 	./scripts/compress-site.sh target/site

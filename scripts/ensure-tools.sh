@@ -52,48 +52,26 @@ fi
 # profile (no optimization, no LTO, 16 codegen units, no debug info) takes cargo-leptos from
 # about 14 minutes to about 5 on 2 cores, downloads included; the site it writes is the same
 # (docs/first-run.md).
-cheap_tool_build() {
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
-    CARGO_PROFILE_RELEASE_STRIP=true CARGO_PROFILE_RELEASE_INCREMENTAL=false \
-    cargo install --quiet --locked "$@"
-}
-
-# Prints "  … still <what> (N min)" every minute while the command it runs runs, so that a
-# first run never looks stuck.
-with_progress() {
-  local what=$1 started=$SECONDS
-  shift
-  "$@" &
-  local pid=$! minute=0
-  while kill -0 "$pid" 2>/dev/null; do
-    for _ in $(seq 1 60); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 1
-    done
-    kill -0 "$pid" 2>/dev/null || break
-    minute=$(((SECONDS - started) / 60))
-    say "  ... still $what ($minute min)"
-  done
-  wait "$pid"
-  say "  $what: done in $(((SECONDS - started + 30) / 60)) min"
-}
+cheap_tool_build=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false
+  CARGO_PROFILE_RELEASE_STRIP=true CARGO_PROFILE_RELEASE_INCREMENTAL=false
+  cargo install --quiet --locked)
 
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
   # no_downloads: cargo-leptos takes wasm-bindgen and wasm-opt from PATH (nothing else can be
   # downloaded here).
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a build tool, once: about 5 minutes on 2 cores)"
-  with_progress "building cargo-leptos" cheap_tool_build cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+  scripts/with-progress.sh "building cargo-leptos" "${cheap_tool_build[@]}" cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a build tool, once: about a minute)"
-  with_progress "building wasm-bindgen-cli" cheap_tool_build wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  scripts/with-progress.sh "building wasm-bindgen-cli" "${cheap_tool_build[@]}" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-# wasm-opt from npm's binaryen (pinned in tools/package.json); the Makefile puts
-# tools/node_modules/.bin first on PATH. Debian's binaryen 108 breaks this app's wasm (its
-# output's table cannot grow, so hydration fails).
+# Binaryen from npm (pinned in tools/package.json): scripts/optimize-wasm.mjs uses its library
+# for wasm-opt's -Oz. Debian's binaryen 108 breaks this app's wasm (its output's table cannot
+# grow, so hydration fails).
 if [[ ! -x tools/node_modules/.bin/wasm-opt ]] || [[ ! -d tools/node_modules/swagger-ui-dist ]] || [[ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]]; then
   say "installing wasm-opt and Swagger UI (from npm)"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)
