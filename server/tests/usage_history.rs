@@ -394,6 +394,11 @@ async fn a_token_page_is_its_owners_and_its_team_admins_and_404_for_anyone_else(
     assert!(html.contains("data-testid=\"chart-days\""));
     assert!(html.contains("<svg"));
     assert!(html.contains("class=\"bar-accepted\""));
+    // The one busy day is the busiest bar: drawn the chart's full height (160 units) from its top.
+    assert!(
+        html.contains("y=\"0.0\"") && html.contains("height=\"160.0\""),
+        "the busiest bar fills the chart"
+    );
     assert!(html.contains("127.0.0.1"), "the address seen");
     // The team's admin.
     let (status, html) = page_of(bob_id.clone(), "alice").await;
