@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Optimizes the wasm files cargo-leptos asked wasm-opt for (the list scripts/wasm-opt-later
 // wrote) as `wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int` does, with
-// the same binaryen (npm's, tools/package.json), loaded once per core instead of once per
-// file. The same bytes as wasm-opt's: checked file by file when this was written
-// (docs/first-run.md).
+// the same binaryen (npm's, tools/package.json), loaded once per worker thread (one a core)
+// instead of once per file. The same bytes as wasm-opt's: checked file by file when this was
+// written (docs/first-run.md).
 //
 // Usage: node scripts/optimize-wasm.mjs LIST
 import fs from "node:fs";
@@ -30,7 +30,13 @@ if (isMainThread) {
     if (found.length !== 1) throw new Error(`${file}: ${found.length} hashed files in ${dir}, expected one`);
     return path.join(dir, found[0]);
   };
-  const files = [...new Set(fs.readFileSync(list, "utf8").split("\n").filter(Boolean))].map(hashed);
+  let files;
+  try {
+    files = [...new Set(fs.readFileSync(list, "utf8").split("\n").filter(Boolean))].map(hashed);
+  } catch (error) {
+    console.error(`optimize-wasm: ${error.message}`);
+    process.exit(1);
+  }
   const workers = Math.max(1, Math.min(os.availableParallelism(), files.length));
   const started = Date.now();
   const shares = Array.from({ length: workers }, (_, w) => files.filter((_, i) => i % workers === w));
