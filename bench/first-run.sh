@@ -8,7 +8,7 @@
 # pkg-config, libssl-dev and brotli in under a minute).
 #
 # Knobs: FIRST_RUN_DIR (where the clone and CARGO_HOME go; default a new temporary folder,
-# removed afterwards unless FIRST_RUN_KEEP=1). It takes the machine's two cores for ~20 min.
+# removed afterwards unless FIRST_RUN_KEEP=1). It takes the machine's two cores for ~15 min.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dir=${FIRST_RUN_DIR:-$(mktemp -d /tmp/patdesk-first-run.XXXXXX)}
