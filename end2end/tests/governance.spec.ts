@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { PASSWORD, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, openNewTokenForm, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A team admin reviews the tokens that reach the team and revokes one (docs/governance.md);
 // the member whose token it was sees who revoked it and why; a writer gets no tab, and the
@@ -37,15 +37,9 @@ test("a team admin finds a member's token, revokes it with a reason, and the mem
   cli(["team", "add", team, "--owner", admin, "--name", "Governed team"]);
   cli(["user", "add", member], `${PASSWORD}\n`);
   cli(["team", "member", "add", team, member, "--role", "writer"]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", member, "--team", team, "--description", "ci deploy", "--write", "--json"]),
-  );
-  const value: string = created.token;
-  rememberSecret(value);
-  const other = JSON.parse(
-    cli(["token", "create", "--user", admin, "--team", team, "--description", "admin audit", "--json"]),
-  );
-  rememberSecret(other.token);
+  const created = createToken(member, team, "ci deploy", "--write");
+  const value = created.token;
+  const other = createToken(admin, team, "admin audit");
   expect((await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${value}` } })).status()).toBe(200);
 
   // From the team page, the Tokens tab: both tokens, with owner, partial value and scope.
@@ -131,9 +125,7 @@ test("every page fits a phone: no sideways scrolling at 390 px", async ({ browse
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
   cli(["team", "add", team, "--owner", user, "--name", "Phone team"]);
-  rememberSecret(
-    JSON.parse(cli(["token", "create", "--user", user, "--team", team, "--description", "laptop script", "--json"])).token,
-  );
+  createToken(user, team, "laptop script");
   const paths = ["/", "/teams", `/teams/${team}`, `/teams/${team}/tokens`, "/activity", "/explorer"];
   for (const path of [...paths, "/admin", "/admin/users", "/admin/tokens"]) {
     await page.goto(path);
@@ -244,10 +236,7 @@ test("an instance admin caps token lifetimes at 30 days: the form, old tokens an
   cli(["user", "add", admin, "--admin"], `${PASSWORD}\n`);
   cli(["user", "add", member], `${PASSWORD}\n`);
   cli(["team", "add", team, "--owner", member]);
-  const before = JSON.parse(
-    cli(["token", "create", "--user", member, "--team", team, "--description", "quarterly", "--expires-in-days", "90", "--json"]),
-  );
-  rememberSecret(before.token);
+  const before = createToken(member, team, "quarterly", "--expires-in-days", "90");
   const adminPage = await signIn(browser, admin);
   const errors = watchErrors(adminPage);
   try {
@@ -298,10 +287,7 @@ test("an instance admin suspends a user: their token stops at once and sign-in s
   cli(["user", "add", admin, "--admin"], `${PASSWORD}\n`);
   cli(["user", "add", member], `${PASSWORD}\n`);
   cli(["team", "add", team, "--owner", member, "--name", "Inventory team"]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", member, "--team", team, "--description", "nightly sync", "--json"]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(member, team, "nightly sync");
   const adminPage = await signIn(browser, admin);
   const errors = watchErrors(adminPage);
   const headers = { Authorization: `Bearer ${created.token}` };

@@ -63,6 +63,16 @@ export function rememberSecret(value: string) {
   fs.appendFileSync(path.join(root, ".tmp/secrets.txt"), value + "\n");
 }
 
+/** A token made with the CLI (`patdesk token create … --json`): its id and value, the value
+ * remembered for the leak check. `flags` go before `--json` (`--write`, `--expires-in-days`…). */
+export function createToken(user: string, team: string, description: string, ...flags: string[]) {
+  const created: { id: string; token: string } = JSON.parse(
+    cli(["token", "create", "--user", user, "--team", team, "--description", description, ...flags, "--json"]),
+  );
+  rememberSecret(created.token);
+  return created;
+}
+
 /** The code an authenticator app shows for `secret` (base32), `stepsAhead` 30-second steps from
  * now (RFC 6238: HMAC-SHA-1, 6 digits). */
 export function totp(secret: string, stepsAhead = 0): string {

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { cli, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 // Someone finds a token and reports it (docs/leaks.md); its owner sees it revoked, when, and
 // where it was found.
@@ -8,10 +8,7 @@ test("after a leak report the owner's page shows the token revoked as leaked", a
   const team = uniqueName("leakteam");
   await signUp(page, owner);
   cli(["team", "add", team, "--owner", owner]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", owner, "--team", team, "--description", "ci deploy key", "--json"]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(owner, team, "ci deploy key");
 
   // The report needs no token; the answer says nothing of what was live.
   const source = "https://git.example.test/acme/app/commit/1a2b3c";

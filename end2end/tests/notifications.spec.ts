@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { cli, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 // Notices in the app (docs/notifications.md): the bell's unread count, the list, a notice that
 // links to its token's row, marking read, and the account page that sets what is mailed.
@@ -16,13 +16,7 @@ test("the bell counts unread notices and each links to its token", async ({ page
   const team = uniqueName("bellteam");
   await signUp(page, user);
   cli(["team", "add", team, "--owner", user]);
-  const created = JSON.parse(
-    cli([
-      "token", "create", "--user", user, "--team", team,
-      "--description", "nightly export", "--expires-in-days", "7", "--json",
-    ]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(user, team, "nightly export", "--expires-in-days", "7");
 
   // "A new token" at once, the 7-day reminder at the next sweep (every second in these tests).
   await expect(async () => {

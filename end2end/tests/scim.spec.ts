@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { cli, hydrated, PASSWORD, rememberSecret, screenshot, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, PASSWORD, rememberSecret, screenshot, uniqueName } from "./helpers";
 
 // An instance admin connects a directory over SCIM from /admin (docs/scim.md): the credential
 // is shown once, works at /scim/v2, deprovisions a leaver (whose token stops at once), and is
@@ -26,10 +26,7 @@ test("an instance admin makes a SCIM credential that deprovisions a leaver, then
   cli(["user", "add", admin, "--admin"], `${PASSWORD}\n`);
   cli(["user", "add", leaver], `${PASSWORD}\n`);
   cli(["team", "add", team, "--owner", leaver]);
-  const token = JSON.parse(
-    cli(["token", "create", "--user", leaver, "--team", team, "--description", "nightly job", "--json"]),
-  ).token;
-  rememberSecret(token);
+  const { token } = createToken(leaver, team, "nightly job");
 
   const page = await signIn(browser, admin);
   const errors: string[] = [];

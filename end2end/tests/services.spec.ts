@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { cli, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A team admin makes a service credential on the team's Services tab (docs/forward-auth.md):
 // its secret is shown once and works for introspection; revoking it stops it.
@@ -10,10 +10,7 @@ test("a team admin creates, uses and revokes a service credential", async ({ pag
   const team = uniqueName("svcteam");
   await signUp(page, user);
   cli(["team", "add", team, "--owner", user]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", user, "--team", team, "--description", "scraper", "--json"]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(user, team, "scraper");
 
   await page.goto(`/teams/${team}`);
   await hydrated(page);

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // Per-token IP allow-lists and rotation with an overlap (docs/tokens.md), in the browser: create
 // a token limited to some addresses, edit the list, rotate with a 1-hour overlap, see which
@@ -138,11 +138,7 @@ test("a team admin narrows a member's allow-list but cannot widen it", async ({ 
   cli(["team", "add", team, "--owner", admin]);
   cli(["user", "add", member], "correct horse battery staple\n");
   cli(["team", "member", "add", team, member, "--role", "writer"]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", member, "--team", team, "--description", "member job",
-      "--allow-ip", "10.0.0.0/8", "--json"]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(member, team, "member job", "--allow-ip", "10.0.0.0/8");
 
   await page.goto(`/teams/${team}/tokens`);
   await hydrated(page);
@@ -170,10 +166,7 @@ test("a token's allow-list can be edited before the wasm loads", async ({ browse
   const team = uniqueName("ipteam");
   cli(["user", "add", user], "correct horse battery staple\n");
   cli(["team", "add", team, "--owner", user]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", user, "--team", team, "--description", "plain form", "--json"]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(user, team, "plain form");
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto("/signin");
@@ -201,10 +194,7 @@ test("a page the server draws with the allow-list form open hydrates with the fo
   const team = uniqueName("editteam");
   await signUp(page, user);
   cli(["team", "add", team, "--owner", user]);
-  const created = JSON.parse(
-    cli(["token", "create", "--user", user, "--team", team, "--description", "opened by link", "--json"]),
-  );
-  rememberSecret(created.token);
+  const created = createToken(user, team, "opened by link");
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(`/?edit_ips=${created.id}`);

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use support::{
-    Caller, FAST_FLUSH, PASSWORD, TestServer, cli, eventually, json, ok,
+    Caller, FAST_FLUSH, PASSWORD, TestServer, alice_owns_ops, cli, eventually, json, ok,
     smtp::{Mail, SmtpSink},
 };
 
@@ -288,16 +288,7 @@ async fn revocations_are_mailed_whatever_the_preferences_and_turned_off_kinds_ar
     let smtp = SmtpSink::start();
     let server = TestServer::start_env(&refs(&mail_env(&smtp)));
     // alice administers ops (no address); bob writes in it and turns every optional mail off.
-    ok(cli(
-        &server,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    ));
-    ok(cli(
-        &server,
-        &["team", "add", "ops", "--owner", "alice"],
-        None,
-    ));
+    alice_owns_ops(&server);
     user_with_email(&server, "bob");
     ok(cli(
         &server,
@@ -632,16 +623,7 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
 #[tokio::test]
 async fn the_user_menu_escapes_what_users_typed() {
     let server = TestServer::start();
-    ok(cli(
-        &server,
-        &["user", "add", "alice"],
-        Some(&format!("{PASSWORD}\n")),
-    ));
-    ok(cli(
-        &server,
-        &["team", "add", "ops", "--owner", "alice"],
-        None,
-    ));
+    alice_owns_ops(&server);
     token_for(&server, "alice", "<img src=x onerror=alert(1)>", 30);
     let mut alice = Caller::new(&server);
     alice.sign_in("alice", PASSWORD).await;
