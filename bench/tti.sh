@@ -9,7 +9,8 @@
 # to $1 (run.sh's results) and prints them.
 #
 # Knobs: TTI_LOADS (loads per page, the median is kept; default 3); PATDESK_BIN and SITE_ROOT
-# (the binary and site to measure; default ./target/release/patdesk and target/site).
+# (the binary and site to measure; default ./target/release/patdesk and target/site);
+# TTI_PAGES (names of the pages to load, comma-separated, e.g. `tokens,activity`; default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -98,9 +99,9 @@ cookie=$(curl -s -o /dev/null -D - -H "Origin: $ADDR" \
 
 # Every page (the second sign-in step needs a sign-in under way: not measured). Names as in
 # the split manifest, so that the summary sets each beside its bytes.
-pages=$(python3 - "$token_id" <<'EOF'
+pages=$(python3 - "$token_id" "${TTI_PAGES:-}" <<'EOF'
 import json, sys
-token = sys.argv[1]
+token, only = sys.argv[1], sys.argv[2]
 pages = [("tokens", "/"), ("token_usage", f"/tokens/{token}"), ("teams", "/teams"),
          ("team", "/teams/tti"), ("team_tokens", "/teams/tti/tokens"),
          ("team_services", "/teams/tti/services"), ("activity", "/activity"),
@@ -110,6 +111,10 @@ pages = [("tokens", "/"), ("token_usage", f"/tokens/{token}"), ("teams", "/teams
 out = [{"name": n, "path": p, "signedIn": True} for n, p in pages]
 out += [{"name": "sign_in", "path": "/signin", "signedIn": False},
         {"name": "sign_up", "path": "/signup", "signedIn": False}]
+if only:
+    out = [page for page in out if page["name"] in only.split(",")]
+    if not out:
+        sys.exit(f"TTI_PAGES={only} names no page")
 print(json.dumps(out))
 EOF
 )
