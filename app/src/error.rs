@@ -12,7 +12,7 @@
 //! server's `guard::form_errors` makes before serving a page with such an error.
 
 use leptos::server_fn::{
-    Bytes, Decodes, Encodes,
+    Bytes, Encodes,
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
@@ -79,12 +79,19 @@ impl FromServerFnError for AppError {
     }
 
     fn de(data: Bytes) -> Self {
+        // Parsed as text, as Leptos parses a resource's value in the page: then the browser's
+        // main module holds one copy of this type's deserializer, not one per input kind
+        // (docs/frontend.md, "What the main module holds").
+        let text = match std::str::from_utf8(&data) {
+            Ok(text) => text,
+            Err(e) => return AppError::ServerFn(ServerFnErrorErr::Deserialization(e.to_string())),
+        };
         // An error that came back through the URL carries its binding; the server's
         // `guard::form_errors` has checked it before the page was served.
-        if let Ok(bound) = <JsonEncoding as Decodes<BoundError>>::decode(data.clone()) {
+        if let Ok(bound) = leptos::serde_json::from_str::<BoundError>(text) {
             return bound.error;
         }
-        <JsonEncoding as Decodes<Self>>::decode(data).unwrap_or_else(|e| {
+        leptos::serde_json::from_str(text).unwrap_or_else(|e| {
             AppError::ServerFn(ServerFnErrorErr::Deserialization(e.to_string()))
         })
     }
@@ -282,8 +289,7 @@ pub fn url_error_is_for(decoded: &[u8], headers: &http::HeaderMap, secure: bool)
     let Some(nonce) = form_cookie(headers, secure) else {
         return false;
     };
-    let Ok(bound) = <JsonEncoding as Decodes<BoundError>>::decode(Bytes::copy_from_slice(decoded))
-    else {
+    let Ok(bound) = leptos::serde_json::from_slice::<BoundError>(decoded) else {
         return false;
     };
     let Ok(error) = <JsonEncoding as Encodes<AppError>>::encode(&bound.error) else {
