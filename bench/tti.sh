@@ -112,9 +112,11 @@ out = [{"name": n, "path": p, "signedIn": True} for n, p in pages]
 out += [{"name": "sign_in", "path": "/signin", "signedIn": False},
         {"name": "sign_up", "path": "/signup", "signedIn": False}]
 if only:
-    out = [page for page in out if page["name"] in only.split(",")]
-    if not out:
-        sys.exit(f"TTI_PAGES={only} names no page")
+    wanted = only.split(",")
+    unknown = sorted(set(wanted) - {page["name"] for page in out})
+    if unknown:
+        sys.exit(f"TTI_PAGES: no page named {', '.join(unknown)}")
+    out = [page for page in out if page["name"] in wanted]
 print(json.dumps(out))
 EOF
 )
