@@ -22,8 +22,17 @@ pub struct AccountView {
     pub mail_configured: bool,
     /// The identity provider's name when single sign-on is set up (`PATDESK_OIDC_NAME`).
     pub sso_name: Option<String>,
-    /// Whether this account is linked to a subject at the identity provider.
-    pub sso_linked: bool,
+    /// The account's links to the identity provider.
+    pub sso_links: Vec<SsoLinkView>,
+}
+
+/// One link to the identity provider, as the Single sign-on card lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoLinkView {
+    pub id: i64,
+    pub issuer: String,
+    pub linked: String,
+    pub last_sign_in: Option<String>,
 }
 
 #[server(prefix = "/rpc", endpoint = "account_settings")]
@@ -39,8 +48,35 @@ pub async fn account_settings() -> Result<AccountView, AppError> {
         mail_new_token: settings.mail.new_token,
         mail_configured: use_context::<MailConfigured>().is_some_and(|m| m.0),
         sso_name: crate::auth::single_sign_on().map(|s| s.name),
-        sso_linked: domain::identity::sso::is_linked(&db()?, user.id).await?,
+        sso_links: domain::identity::sso::identities(&db()?, user.id)
+            .await?
+            .into_iter()
+            .map(|link| SsoLinkView {
+                id: link.id,
+                issuer: link.issuer,
+                linked: domain::time::date(link.linked_at),
+                last_sign_in: link.last_sign_in_at.map(domain::time::minute),
+            })
+            .collect(),
     })
+}
+
+/// Linking single sign-on adds a way into the account (docs/sso.md): the Link button asks this
+/// first, so that a stale session is asked to confirm it is you before the browser leaves for
+/// the provider; `/auth/oidc/link` and its callback check sudo mode again themselves.
+#[server(prefix = "/rpc", endpoint = "begin_sso_link")]
+pub async fn begin_sso_link() -> Result<(), AppError> {
+    crate::session::require_recent_sign_in()?;
+    Ok(())
+}
+
+/// Removes a link to the identity provider (sudo mode): it stops signing the person in.
+#[server(prefix = "/rpc", endpoint = "unlink_sso")]
+pub async fn unlink_sso(id: i64) -> Result<(), AppError> {
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
+    domain::identity::sso::unlink(&db()?, origin(&user), id).await?;
+    Ok(())
 }
 
 /// Whether the server sends mail: put into the Leptos context by the server.
@@ -58,19 +94,15 @@ pub async fn save_account(
 ) -> Result<(), AppError> {
     use domain::{identity::names::Email, identity::users::MailPreferences};
 
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    // Sudo mode (`crate::server_fns`): the address is where security notices go, and the
+    // switches below can turn those notices off.
+    let user = require_recent_sign_in()?;
     let email = match email.trim() {
         "" => None,
         raw => Some(Email::parse(raw)?),
     };
     let db = db()?;
-    // A new address is where security notices go: a sensitive change (sudo mode).
-    let current = domain::identity::users::settings(&db, user.id).await?.email;
-    let key = |address: Option<&str>| address.map(str::to_lowercase);
-    if key(current.as_deref()) != key(email.as_ref().map(Email::as_str)) {
-        crate::session::require_recent_sign_in()?;
-    }
     let checked = |v: Option<String>| v.is_some_and(|v| !v.is_empty() && v != "false");
     let mail = MailPreferences {
         expiry: checked(mail_expiry),
@@ -105,25 +137,81 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// Linking the account to the identity provider, when single sign-on is set up: a link
-/// (`/auth/oidc/link`, a full-page navigation to the provider and back).
+/// Linking the account to the identity provider, when single sign-on is set up: the links
+/// there are, each with Unlink, and Link when there is none — `begin_sso_link` (sudo mode),
+/// then a full-page navigation to `/auth/oidc/link`, the provider and back.
 #[component]
 fn SingleSignOnCard(account: AccountView) -> impl IntoView {
     let name = account.sso_name?;
+    let link = ServerAction::<BeginSsoLink>::new();
+    crate::sudo::retry_after_confirming(link);
+    let unlink = ServerAction::<UnlinkSso>::new();
+    crate::sudo::retry_after_confirming(unlink);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = link.value().get() {
+            go_to_provider();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = unlink.value().get() {
+            // The card is drawn from the account's settings: load them again.
+            go_to_account_page();
+        }
+    });
+    let error = action_error(unlink.value());
+    let link_error = action_error(link.value());
+    let links = account.sso_links;
     Some(view! {
         <section class="card" data-testid="sso-card">
             <h2>"Single sign-on"</h2>
-            {if account.sso_linked {
-                view! { <p>"Your account is linked to " {name} ": you can sign in with it."</p> }.into_any()
-            } else {
+            {if links.is_empty() {
                 view! {
                     <p class="muted">"Link your account to " {name.clone()} " to sign in with it from now on."</p>
-                    // rel=external: a full navigation (the router would keep it in the app).
-                    <p><a class="button secondary" href="/auth/oidc/link" rel="external">{format!("Link {name}")}</a></p>
+                    // The server function checks sudo mode (asking to confirm it is you when
+                    // the sign-in is old); then the page goes to the provider.
+                    <ActionForm action=link attr:class="inline">
+                        <button type="submit" class="button secondary" data-testid="sso-link">{format!("Link {name}")}</button>
+                    </ActionForm>
+                    <FormError error=link_error/>
+                }.into_any()
+            } else {
+                view! {
+                    <p>"Your account is linked to " {name.clone()} ": you can sign in with it."</p>
+                    <ul class="plain-list">
+                        {links.into_iter().map(|l| view! {
+                            <li data-testid="sso-link-row">
+                                <span>{l.issuer.clone()}</span>
+                                <span class="muted">{format!(" · linked {}", l.linked)}</span>
+                                <span class="muted">{format!(" · last sign-in {}", l.last_sign_in.unwrap_or_else(|| "never".to_string()))}</span>
+                                " "
+                                <ActionForm action=unlink attr:class="inline">
+                                    <input type="hidden" name="id" value=l.id.to_string()/>
+                                    <button type="submit" class="link-button danger" data-testid="sso-unlink"
+                                        aria-label=format!("Unlink {}", l.issuer)>"Unlink"</button>
+                                </ActionForm>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <FormError error/>
                 }.into_any()
             }}
         </section>
     })
+}
+
+/// To the provider, to link (a full navigation: `/auth/oidc/link` answers with a redirect).
+fn go_to_provider() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href("/auth/oidc/link");
+    }
+}
+
+fn go_to_account_page() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href("/account");
+    }
 }
 
 #[component]

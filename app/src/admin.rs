@@ -1,5 +1,6 @@
 //! `/admin`, for instance admins: the instance's token policy (maximum lifetime, whether tokens
-//! must expire, the API explorer's token lifetime), single sign-on and SCIM (`app::scim`) at
+//! must expire, the API explorer's token lifetime), two-factor sign-in, who may have an account
+//! (sign-ups, SCIM's reach over instance admins), single sign-on and SCIM (`app::scim`) at
 //! `/admin`, every account with suspension at
 //! `/admin/users`, and every token at `/admin/tokens` (`app::team_tokens`, without a team). The
 //! rules are `domain::tokens::policy` and `domain::identity::users`; the server functions refuse everyone else
@@ -187,6 +188,7 @@ pub fn AdminPage() -> impl IntoView {
         <p class="banner ok" role="status" data-testid="policy-saved" hidden=move || saved().is_none()>{saved}</p>
         <Loaded resource=policy render=move |policy| view! { <PolicyForm policy save/> }/>
         <TwoFactorPolicyCard/>
+        <AccountPolicyCard/>
         <SingleSignOnSettings/>
         <crate::scim::ScimCredentials/>
     }
@@ -253,6 +255,100 @@ fn TwoFactorPolicyCard() -> impl IntoView {
                         value=policy.grace_days.to_string() aria-describedby="grace-days-help grace-days-error"/>
                     <p class="help" id="grace-days-help">"Counted from when you turn the requirement on (or from a new account's creation). People see the days left in the header; after that they can reach only their Account page until they set it up. Accounts that sign in with single sign-on only are exempt."</p>
                     <FieldError error field="grace_days" id="grace-days-error"/>
+                    <FormError error/>
+                    <p class="banner ok" role="status" hidden=move || !saved()>"Saved."</p>
+                    <button type="submit" class="button">"Save"</button>
+                </ActionForm>
+            </section>
+        }
+    };
+    view! { <Loaded resource=policy render/> }
+}
+
+/// Who may have an account: sign-ups, and whether SCIM reaches instance admins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountPolicyView {
+    /// `open`, `closed` or `sso`, as set.
+    pub sign_ups: String,
+    /// Single sign-on is required, which rules out password sign-ups whatever the setting.
+    pub sso_required: bool,
+    pub scim_manages_admins: bool,
+}
+
+#[server(prefix = "/rpc", endpoint = "account_policy")]
+pub async fn account_policy() -> Result<AccountPolicyView, AppError> {
+    use domain::identity::{scim, sign_ups, sso};
+    require_instance_admin()?;
+    let db = crate::session::db()?;
+    Ok(AccountPolicyView {
+        sign_ups: sign_ups::setting(&db).await?.as_str().to_string(),
+        sso_required: sso::required(&db).await?,
+        scim_manages_admins: scim::manages_admins(&db).await?,
+    })
+}
+
+/// Sets who may sign up (`open`, `closed`, `sso`) and whether SCIM may change instance admins
+/// (`scim_manages_admins` = "on"); each is changed (and recorded) only when it differs.
+#[server(prefix = "/rpc", endpoint = "set_account_policy")]
+pub async fn set_account_policy(
+    sign_ups: String,
+    scim_manages_admins: Option<String>,
+) -> Result<(), AppError> {
+    use domain::identity::{
+        scim,
+        sign_ups::{self, SignUps},
+    };
+
+    use crate::session::{db, origin};
+    let admin = require_instance_admin_change()?;
+    let wanted = SignUps::parse(&sign_ups)?;
+    let allow_scim = scim_manages_admins.is_some_and(|v| !v.is_empty() && v != "false");
+    let db = db()?;
+    if sign_ups::setting(&db).await? != wanted {
+        sign_ups::set(&db, origin(&admin).into(), wanted).await?;
+    }
+    if scim::manages_admins(&db).await? != allow_scim {
+        scim::set_manages_admins(&db, origin(&admin).into(), allow_scim).await?;
+    }
+    Ok(())
+}
+
+#[component]
+fn AccountPolicyCard() -> impl IntoView {
+    let save = ServerAction::<SetAccountPolicy>::new();
+    crate::sudo::retry_after_confirming(save);
+    let policy = Resource::new(move || save.version().get(), |_| account_policy());
+    let error = action_error(save.value());
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let render = move |policy: AccountPolicyView| {
+        let choice = |value: &'static str, label: &'static str, current: &str| {
+            let id = format!("sign-ups-{value}");
+            view! {
+                <div class="checkbox">
+                    <input type="radio" id=id.clone() name="sign_ups" value=value checked=current == value/>
+                    <label for=id>{label}</label>
+                </div>
+            }
+        };
+        view! {
+            <section class="card" data-testid="account-policy">
+                <h2>"Who may have an account"</h2>
+                <ActionForm action=save>
+                    <fieldset>
+                        <legend>"Sign-ups"</legend>
+                        {choice("open", "Open: anyone may sign up with a password", &policy.sign_ups)}
+                        {choice("closed", "Closed: admins add people (patdesk user add, SCIM, single sign-on)", &policy.sign_ups)}
+                        {choice("sso", "Single sign-on only: accounts are made at a first single sign-on", &policy.sign_ups)}
+                    </fieldset>
+                    {policy.sso_required.then(|| view! {
+                        <p class="help" data-testid="sign-ups-sso-required">"Single sign-on is required: nobody signs up with a password, whatever this says."</p>
+                    })}
+                    <FieldError error field="sign_ups" id="sign-ups-error"/>
+                    <div class="checkbox">
+                        <input type="checkbox" id="scim-manages-admins" name="scim_manages_admins" value="on" checked=policy.scim_manages_admins/>
+                        <label for="scim-manages-admins">"Let SCIM change, deactivate and delete instance admins"</label>
+                    </div>
+                    <p class="help">"Off by default: a directory still lists instance admins, but cannot rewrite their email or externalId, deactivate or delete them."</p>
                     <FormError error/>
                     <p class="banner ok" role="status" hidden=move || !saved()>"Saved."</p>
                     <button type="submit" class="button">"Save"</button>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, Loaded, action_error},
     error::AppError,
 };
 
@@ -150,7 +150,7 @@ pub async fn sign_up(
     use crate::session::{client_ip, db, reserve_sign_up, set_session_cookie};
 
     let db = db()?;
-    let username = Username::parse(&username)?;
+    let username = Username::parse_new(&username)?;
     let password = Password::parse(&password)?;
     if password.expose() != password_confirmation {
         return Err(AppError::field(
@@ -162,6 +162,9 @@ pub async fn sign_up(
         None | Some("") => None,
         Some(raw) => Some(Email::parse(raw)?),
     };
+    // Closed, single sign-on only, or single sign-on required: refused before the password is
+    // hashed (and asked again in the transaction that makes the account).
+    domain::identity::sign_ups::allow_password_sign_up(&db).await?;
     // Counted once the input is known to be good: what costs is the password's hash.
     reserve_sign_up()?;
     let registration = Registration::SignUp { ip: client_ip() };
@@ -390,41 +393,101 @@ lazy_page! {
     SignUpRoute => SignUpPage
 }
 
+/// Who may sign up here now, as the sign-up page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignUpMode {
+    /// The form.
+    Open,
+    /// No form: an instance admin adds people.
+    Closed,
+    /// No form: the single sign-on button makes the account.
+    SingleSignOn,
+}
+
+/// Who may sign up now (`domain::identity::sign_ups::in_force`): public, the sign-up page asks
+/// before it shows its form. Single sign-on only without a provider set up is closed: there is
+/// no button to point to.
+#[server(prefix = "/rpc", endpoint = "sign_ups_in_force")]
+pub async fn sign_ups_in_force() -> Result<SignUpMode, AppError> {
+    use domain::identity::sign_ups::{self, SignUps};
+    Ok(match sign_ups::in_force(&crate::session::db()?).await? {
+        SignUps::Open => SignUpMode::Open,
+        SignUps::Closed => SignUpMode::Closed,
+        SignUps::SingleSignOn if single_sign_on().is_some() => SignUpMode::SingleSignOn,
+        SignUps::SingleSignOn => SignUpMode::Closed,
+    })
+}
+
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     expect_context::<AuthChanges>().follow(action);
     let error = action_error(action.value());
+    let mode = Resource::new(|| (), |_| sign_ups_in_force());
+    let render = move |mode: SignUpMode| sign_up_offer(mode, action, error);
     view! {
         <Title text="Sign up"/>
         <section class="auth-card">
             <h1>"Create your account"</h1>
-            <ActionForm action=action>
-                <label for="username">"Username"</label>
-                <input id="username" name="username" autocomplete="username" required
-                    minlength="3" maxlength="32" pattern="[A-Za-z0-9_\\-]+"
-                    aria-describedby="username-help username-error"/>
-                <p class="help" id="username-help">"3–32 characters: letters, digits, _ and -."</p>
-                <FieldError error field="username" id="username-error"/>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="new-password"
-                    required minlength="10" aria-describedby="password-help password-error"/>
-                <p class="help" id="password-help">"At least 10 characters."</p>
-                <FieldError error field="password" id="password-error"/>
-                <label for="password_confirmation">"Confirm password"</label>
-                <input id="password_confirmation" name="password_confirmation" type="password"
-                    autocomplete="new-password" required aria-describedby="password_confirmation-error"/>
-                <FieldError error field="password_confirmation" id="password_confirmation-error"/>
-                <label for="email">"Email address " <span class="muted">"(optional)"</span></label>
-                <input id="email" name="email" type="email" autocomplete="email" maxlength="254"
-                    aria-describedby="email-help email-error"/>
-                <p class="help" id="email-help">"For expiry reminders and security notices. Only you see it."</p>
-                <FieldError error field="email" id="email-error"/>
-                <FormError error/>
-                <button type="submit" class="button">"Create account"</button>
-            </ActionForm>
+            <Loaded resource=mode render/>
             <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
+    }
+}
+
+/// What the sign-up page offers: the form while sign-ups are open, else where accounts come from.
+fn sign_up_offer(
+    mode: SignUpMode,
+    action: ServerAction<SignUp>,
+    error: Signal<Option<AppError>>,
+) -> AnyView {
+    match mode {
+        SignUpMode::Open => view! { <SignUpForm action error/> }.into_any(),
+        SignUpMode::Closed => view! {
+            <p data-testid="sign-ups-closed">
+                "This patdesk does not take sign-ups: an instance admin adds people. Ask yours for an account."
+            </p>
+        }
+        .into_any(),
+        SignUpMode::SingleSignOn => {
+            let name = sso_button_name().unwrap_or_else(|| "single sign-on".to_string());
+            view! {
+                <p data-testid="sign-ups-sso">{format!("Accounts here are made by signing in with {name}: your account is created the first time you do.")}</p>
+                <p class="sso"><a class="button" href="/auth/oidc/start?next=%2F" rel="external" data-testid="sso-sign-in">{format!("Sign in with {name}")}</a></p>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The sign-up form, shown while sign-ups are open.
+#[component]
+fn SignUpForm(action: ServerAction<SignUp>, error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <ActionForm action=action>
+            <label for="username">"Username"</label>
+            <input id="username" name="username" autocomplete="username" required
+                minlength="3" maxlength="32" pattern="[A-Za-z0-9_\\-]+"
+                aria-describedby="username-help username-error"/>
+            <p class="help" id="username-help">"3–32 characters: letters, digits, _ and -."</p>
+            <FieldError error field="username" id="username-error"/>
+            <label for="password">"Password"</label>
+            <input id="password" name="password" type="password" autocomplete="new-password"
+                required minlength="10" aria-describedby="password-help password-error"/>
+            <p class="help" id="password-help">"At least 10 characters."</p>
+            <FieldError error field="password" id="password-error"/>
+            <label for="password_confirmation">"Confirm password"</label>
+            <input id="password_confirmation" name="password_confirmation" type="password"
+                autocomplete="new-password" required aria-describedby="password_confirmation-error"/>
+            <FieldError error field="password_confirmation" id="password_confirmation-error"/>
+            <label for="email">"Email address " <span class="muted">"(optional)"</span></label>
+            <input id="email" name="email" type="email" autocomplete="email" maxlength="254"
+                aria-describedby="email-help email-error"/>
+            <p class="help" id="email-help">"For expiry reminders and security notices. Only you see it."</p>
+            <FieldError error field="email" id="email-error"/>
+            <FormError error/>
+            <button type="submit" class="button">"Create account"</button>
+        </ActionForm>
     }
 }
 

@@ -32,8 +32,8 @@ pub enum AppError {
     /// A rule that stops the change (e.g. a team keeps one admin): shown above the form.
     #[error("{0}")]
     Rule(String),
-    /// Too many failed sign-ins from this address.
-    #[error("Too many failed attempts from your address: try again in {retry_after} s.")]
+    /// Too many failed sign-ins from this address, or wrong second-factor codes for the account.
+    #[error("Too many failed attempts: try again in {retry_after} s.")]
     RateLimited { retry_after: u64 },
     /// Too many passwords are being checked right now (a burst of sign-ins).
     #[error("patdesk is busy checking passwords. Please try again in a moment.")]
@@ -168,7 +168,7 @@ impl AppError {
             return None;
         }
         let parts = use_context::<http::request::Parts>()?;
-        let secure = crate::request::over_https(&parts.uri, &parts.headers);
+        let secure = crate::request::over_https(&parts.extensions);
         // `ser` runs twice for one error (the body, then the URL): one value for both.
         let nonce = match use_context::<FormNonce>() {
             Some(FormNonce(nonce)) => nonce,
@@ -313,6 +313,9 @@ impl From<domain::Error> for AppError {
             E::NotFound(what) => AppError::NotFound(format!("No such {what}.")),
             E::Rule(message) => AppError::Rule(message),
             E::Busy => AppError::Busy,
+            E::TooManyAttempts(wait) => AppError::RateLimited {
+                retry_after: wait.seconds(),
+            },
             unavailable if unavailable.is_unavailable() => {
                 tracing::warn!(error = %unavailable, "server function: database unreachable");
                 AppError::Unavailable

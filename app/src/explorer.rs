@@ -1,5 +1,6 @@
 //! The API explorer (`docs/explorer.md`): Swagger UI over `/api/openapi.json`, pre-authorized with a
 //! token of kind `explorer` that choosing a team mints (and that replaces the previous one).
+//! Minting it is a sudo-mode action, like creating any token (`crate::server_fns`).
 //!
 //! Swagger UI is vendored into the site at build time (`public/vendor/swagger-ui`, see
 //! scripts/ensure-tools.sh) and started by `public/explorer.js`; the wasm loads that script on
@@ -28,6 +29,8 @@ pub struct ExplorerToken {
 enum Status {
     Idle,
     Opening(String),
+    /// The token needs sudo mode: the confirm-it-is-you dialog is open for this team.
+    Confirming(String),
     Ready {
         id: String,
         team: String,
@@ -37,10 +40,11 @@ enum Status {
     Failed(String),
 }
 
+/// Mints the explorer's token for `team`: a credential, so sudo mode, like any other token.
 #[server(prefix = "/rpc", endpoint = "open_explorer")]
 pub async fn open_explorer(team: String) -> Result<ExplorerToken, AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let issued = domain::tokens::open_explorer(&db()?, origin(&user), &team).await?;
     let (team, write) = (issued.info.team_slug.clone(), issued.info.write);
     // Marks the response `no-store`.
@@ -70,6 +74,7 @@ pub fn ExplorerPage() -> impl IntoView {
     let chosen = RwSignal::new(String::new());
     let status = RwSignal::new(Status::Idle);
     let container = NodeRef::<leptos::html::Div>::new();
+    let sudo = use_context::<crate::sudo::Sudo>();
 
     // Once the teams are known, the browser's remembered choice (if still one of them).
     Effect::new(move |_| {
@@ -86,7 +91,7 @@ pub fn ExplorerPage() -> impl IntoView {
         let team = chosen.get();
         if !team.is_empty() {
             remember_team(&team);
-            start_explorer(team, status, container);
+            start_explorer(team, status, container, sudo);
         }
     });
 
@@ -164,6 +169,9 @@ impl Status {
         match self {
             Status::Idle => "Choose a team to authorize the explorer.".to_string(),
             Status::Opening(team) => format!("Creating the explorer's token for {team}…"),
+            Status::Confirming(team) => {
+                format!("Confirm it is you to create the explorer's token for {team}.")
+            }
             Status::Ready {
                 id,
                 team,
@@ -198,9 +206,15 @@ fn remember_team(team: &str) {
 }
 
 /// Mints the token, then hands it to Swagger UI. A later choice supersedes an earlier one that
-/// is still under way: only the latest is shown.
+/// is still under way: only the latest is shown. Minting needs sudo mode: from a stale sign-in
+/// the confirm-it-is-you dialog opens, and once confirmed the same team is tried again.
 #[allow(unused_variables)]
-fn start_explorer(team: String, status: RwSignal<Status>, container: NodeRef<leptos::html::Div>) {
+fn start_explorer(
+    team: String,
+    status: RwSignal<Status>,
+    container: NodeRef<leptos::html::Div>,
+    sudo: Option<crate::sudo::Sudo>,
+) {
     #[cfg(feature = "hydrate")]
     {
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -209,7 +223,16 @@ fn start_explorer(team: String, status: RwSignal<Status>, container: NodeRef<lep
         let current = move || LATEST.load(Ordering::SeqCst) == attempt;
         status.set(Status::Opening(team.clone()));
         leptos::task::spawn_local(async move {
-            let outcome = match open_explorer(team).await {
+            let outcome = match open_explorer(team.clone()).await {
+                Err(AppError::ReauthenticationRequired) if current() => {
+                    status.set(Status::Confirming(team.clone()));
+                    if let Some(sudo) = sudo {
+                        sudo.confirm_then(Callback::new(move |()| {
+                            start_explorer(team.clone(), status, container, Some(sudo));
+                        }));
+                    }
+                    return;
+                }
                 Err(e) => Err(e.to_string()),
                 Ok(token) if current() => match container.get_untracked() {
                     Some(node) => swagger::show(&node, &token.token).await.map(|()| token),

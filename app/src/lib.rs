@@ -45,6 +45,8 @@ pub mod passkeys;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod scim;
+#[cfg(feature = "ssr")]
+pub mod server_fns;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;

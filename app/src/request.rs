@@ -1,13 +1,15 @@
 //! Facts about the request being served that several server-side modules need, with no
 //! dependency on any of them (so that `session` and `error` do not import each other).
 
-/// Whether a request came over HTTPS (directly, or through a proxy that says so in
-/// `X-Forwarded-Proto`): the session and form cookies are then `Secure`, with the `__Host-`
-/// prefix.
-pub fn over_https(uri: &http::Uri, headers: &http::HeaderMap) -> bool {
-    uri.scheme_str() == Some("https")
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+/// Whether the request reached patdesk over HTTPS, decided once per request by the server's
+/// `guard::client_ip` and put into the request's extensions (as `domain::ClientIp` is): only a
+/// trusted proxy's `X-Forwarded-Proto` says so, its last value (docs/threat-model.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverHttps(pub bool);
+
+/// Whether a request came over HTTPS ([`OverHttps`]): the session and form cookies are then
+/// `Secure`, with the `__Host-` prefix, and only those are read. A request the guard did not see
+/// is plain HTTP.
+pub fn over_https(extensions: &http::Extensions) -> bool {
+    extensions.get::<OverHttps>().is_some_and(|https| https.0)
 }

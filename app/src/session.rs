@@ -67,10 +67,7 @@ pub fn sealing_key() -> Result<domain::secret::SealingKey, AppError> {
 /// The second sign-in step's cookie (`domain::identity::two_factor::challenge`), if any.
 pub fn challenge_cookie() -> Option<String> {
     let parts = parts()?;
-    let name = domain::identity::two_factor::challenge::cookie_name(over_https(
-        &parts.uri,
-        &parts.headers,
-    ));
+    let name = domain::identity::two_factor::challenge::cookie_name(over_https(&parts.extensions));
     parts
         .headers
         .get_all(header::COOKIE)
@@ -155,6 +152,23 @@ pub async fn forgive_sign_in_attempt() {
     }
 }
 
+/// The budget of passkey ceremonies started per client address
+/// (`PATDESK_PASSKEY_CEREMONIES_PER_MINUTE`): each keeps a row for five minutes, and signing
+/// in with a passkey alone needs no account.
+#[derive(Clone)]
+pub struct PasskeyCeremonies(pub Arc<FailedAuth>);
+
+/// Counts a passkey ceremony against the client's address, refusing it when the address has
+/// started too many this minute.
+pub fn reserve_passkey_ceremony() -> Result<(), AppError> {
+    let (Some(PasskeyCeremonies(throttle)), Some(ip)) =
+        (use_context::<PasskeyCeremonies>(), client_ip())
+    else {
+        return Ok(());
+    };
+    throttle.reserve(ip).map_err(rate_limited)
+}
+
 /// Counts a sign-up against the client's address, refusing it when the address has made too
 /// many this minute.
 pub fn reserve_sign_up() -> Result<(), AppError> {
@@ -167,13 +181,17 @@ pub fn reserve_sign_up() -> Result<(), AppError> {
 /// The session id in the request's cookie, if any.
 pub fn session_cookie() -> Option<String> {
     let parts = parts()?;
-    session_cookie_of(&parts.uri, &parts.headers)
+    session_cookie_of(&parts.extensions, &parts.headers)
 }
 
-/// The session id in a request's cookie (the `__Host-` one over HTTPS), if any: the one
-/// reading of it, for the server's session guard and the server functions alike.
-pub fn session_cookie_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<String> {
-    let secure = over_https(uri, headers);
+/// The session id in a request's cookie (the `__Host-` one over HTTPS, as
+/// [`over_https`] reads the request's extensions), if any: the one reading of it, for the
+/// server's session guard and the server functions alike.
+pub fn session_cookie_of(
+    extensions: &http::Extensions,
+    headers: &http::HeaderMap,
+) -> Option<String> {
+    let secure = over_https(extensions);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -182,7 +200,7 @@ pub fn session_cookie_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<S
 }
 
 fn is_https() -> bool {
-    parts().is_some_and(|p| over_https(&p.uri, &p.headers))
+    parts().is_some_and(|p| over_https(&p.extensions))
 }
 
 fn append_set_cookie(value: String) -> Result<(), AppError> {
@@ -200,17 +218,10 @@ pub fn clear_session_cookie() -> Result<(), AppError> {
     append_set_cookie(domain::identity::sessions::clear_cookie(is_https()))
 }
 
-/// Where to go after signing in: only paths on this site (no `//host` or `https://…`).
+/// Where to go after signing in (or any redirect to a target the request named): the target
+/// when `common::local_redirect` finds it a path on this site, normalised; otherwise the home
+/// page.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.chars().any(char::is_control) =>
-        {
-            path.to_string()
-        }
-        _ => "/".to_string(),
-    }
+    next.and_then(common::local_redirect)
+        .unwrap_or_else(|| "/".to_string())
 }

@@ -30,6 +30,12 @@ impl Sudo {
             waiting: RwSignal::new(None),
         }
     }
+
+    /// Asks the person to confirm who they are, then runs `retry`: for a sensitive call that
+    /// is not an action (the API explorer mints its token from a task of its own).
+    pub fn confirm_then(self, retry: Callback<()>) {
+        self.waiting.set(Some(retry));
+    }
 }
 
 /// When `action` is refused for a stale sign-in, asks the person to confirm who they are and

@@ -262,10 +262,11 @@ pub async fn revoke_team_token(
     Ok(revoked.into())
 }
 
+/// Approves a pending write token (team admins, in sudo mode: it gives the token its access).
 #[server(prefix = "/rpc", endpoint = "approve_team_token")]
 pub async fn approve_team_token(team: String, id: String) -> Result<DecidedToken, AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let slug = team_slug(&team)?;
     let approved =
         domain::tokens::governance::approve(&db()?, origin(&user).into(), &slug, &id).await?;

@@ -69,7 +69,11 @@ pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
         TeamName::parse(&name)?
     };
     let team = domain::teams::create(&db()?, origin(&user).into(), user.id, &slug, &name).await?;
-    leptos_axum::redirect(&format!("/teams/{}", team.slug));
+    // Every redirect goes through the one check of a local target (a slug is one already).
+    leptos_axum::redirect(&crate::session::safe_next(Some(&format!(
+        "/teams/{}",
+        team.slug
+    ))));
     Ok(())
 }
 
@@ -101,17 +105,22 @@ pub async fn team_detail(slug: String) -> Result<TeamDetailView, AppError> {
 }
 
 /// A membership change by the signed-in user: the team and member parsed, the change made (and
-/// recorded) by the domain, which also makes it count at once for the member's tokens.
+/// recorded) by the domain, which also makes it count at once for the member's tokens. Adding a
+/// member or changing a role grants access, so it needs sudo mode (`crate::server_fns`);
+/// removing one only takes access away.
 #[cfg(feature = "ssr")]
 async fn change_membership(
     team: &str,
     username: &str,
     change: domain::teams::MemberChange,
 ) -> Result<(), AppError> {
-    use domain::identity::names::Username;
+    use domain::{identity::names::Username, teams::MemberChange};
 
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in, require_user};
+    let user = match change {
+        MemberChange::Remove => require_user()?,
+        MemberChange::Add(_) | MemberChange::SetRole(_) => require_recent_sign_in()?,
+    };
     let slug = team_slug(team)?;
     let username = Username::parse(username)?;
     domain::teams::change_member(&db()?, origin(&user).into(), &slug, &username, change).await?;
@@ -163,11 +172,12 @@ pub(crate) fn team_slug(team: &str) -> Result<domain::identity::names::TeamSlug,
         .map_err(|_| AppError::NotFound("No such team.".into()))
 }
 
-/// Turns the team's approval of write tokens on or off (team admins; docs/governance.md).
+/// Turns the team's approval of write tokens on or off (team admins, in sudo mode: turning it
+/// off weakens a control; docs/governance.md).
 #[server(prefix = "/rpc", endpoint = "set_write_approval")]
 pub async fn set_write_approval(team: String, required: Option<String>) -> Result<(), AppError> {
-    use crate::session::{db, origin, require_user};
-    let user = require_user()?;
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
     let slug = team_slug(&team)?;
     // An HTML checkbox sends its value only when checked.
     let required = required.is_some_and(|v| !v.is_empty() && v != "false");
@@ -296,6 +306,9 @@ pub fn TeamPage() -> impl IntoView {
         policy: ServerAction::new(),
         cap: ServerAction::new(),
     };
+    crate::sudo::retry_after_confirming(actions.add);
+    crate::sudo::retry_after_confirming(actions.change);
+    crate::sudo::retry_after_confirming(actions.policy);
     crate::sudo::retry_after_confirming(actions.cap);
     let team = Resource::new(
         move || {

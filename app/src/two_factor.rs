@@ -45,7 +45,11 @@ pub struct EnrolmentView {
 pub struct TwoFactorView {
     pub enabled: bool,
     pub recovery_codes_left: u64,
+    /// The authenticator app waiting for its first code, with its secret: in sudo mode only.
     pub pending: Option<EnrolmentView>,
+    /// An authenticator app waits for its first code (also outside sudo mode, where its
+    /// secret is not shown: the card offers to start again, which asks who it is first).
+    pub enrolment_waiting: bool,
     /// The account signs in with single sign-on only: its provider does its two-factor.
     pub password_less: bool,
     /// The instance requires two-factor sign-in: days left to set it up (`Some(0)`: last day).
@@ -58,11 +62,15 @@ pub struct TwoFactorView {
 pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {
     use domain::identity::two_factor::{self, requirement::Requirement};
 
-    use crate::session::{db, require_user, sealing_key};
+    use crate::session::{db, require_recent_sign_in, require_user, sealing_key};
     let user = require_user()?;
     let db = db()?;
-    let pending = two_factor::totp::pending(&db, &sealing_key()?, user.id, &user.username)
-        .await?
+    let waiting = two_factor::totp::pending(&db, &sealing_key()?, user.id, &user.username).await?;
+    let enrolment_waiting = waiting.is_some();
+    // The secret is a second factor in the making: only for a session that proved who it is
+    // lately, as setting one up needs.
+    let pending = waiting
+        .filter(|_| require_recent_sign_in().is_ok())
         .map(|e| EnrolmentView {
             secret: e.secret,
             qr_svg: e.qr_svg,
@@ -72,6 +80,7 @@ pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {
         enabled: two_factor::enrolled(&db, user.id).await?,
         recovery_codes_left: two_factor::recovery::left(&db, user.id).await?,
         pending,
+        enrolment_waiting,
         password_less: domain::identity::sso::password_less(&db, user.id).await?,
         days_left: requirement.days_left(chrono::Utc::now()),
         overdue: requirement == Requirement::Overdue,
@@ -306,6 +315,16 @@ fn TwoFactorState(
                 <FieldError error=confirm_error field="code" id="confirm-code-error"/>
                 <FormError error=confirm_error/>
                 <button type="submit" class="button">"Turn on"</button>
+            </ActionForm>
+        }.into_any()
+    } else if view.enrolment_waiting {
+        // Its secret is shown in sudo mode only: starting again asks who it is first.
+        let begin_error = action_error(begin.value());
+        view! {
+            <p class="muted" data-testid="totp-waiting">"Setting up an authenticator app was started but not finished. Start again to see a new QR code: you will be asked to confirm it is you."</p>
+            <ActionForm action=begin>
+                <FormError error=begin_error/>
+                <button type="submit" class="button" data-testid="totp-begin">"Start again"</button>
             </ActionForm>
         }.into_any()
     } else if view.password_less {

@@ -51,9 +51,13 @@ fn relying_party() -> Result<std::sync::Arc<domain::identity::passkeys::RelyingP
 pub async fn begin_passkey(purpose: PasskeyPurpose) -> Result<PasskeyStart, AppError> {
     use domain::identity::passkeys;
 
-    use crate::session::{challenge_cookie, db, require_recent_sign_in, require_user};
+    use crate::session::{
+        challenge_cookie, db, require_recent_sign_in, require_user, reserve_passkey_ceremony,
+    };
     let rp = relying_party()?;
     let db = db()?;
+    // Every ceremony is a row until it is finished or expires; a sign-in's needs no account.
+    reserve_passkey_ceremony()?;
     let started = match purpose {
         PasskeyPurpose::Register => {
             passkeys::start_registration(&db, &rp, &require_recent_sign_in()?).await?

@@ -128,6 +128,8 @@ kinds! {
     SsoSignIn => "sso_sign_in", "Signed in with single sign-on";
     /// A password account linked to a subject at the identity provider.
     SsoLinked => "sso_linked", "Linked single sign-on to this account";
+    /// The person removed a link to the identity provider from their Account page.
+    SsoUnlinked => "sso_unlinked", "Unlinked single sign-on from this account";
     /// An instance admin required single sign-on, or stopped requiring it (in the admin's log).
     SsoRequirementChanged => "sso_requirement_changed", "Changed whether single sign-on is required";
     /// An instance admin mapped an identity provider's group to a team, or removed a mapping.
@@ -196,6 +198,10 @@ kinds! {
     TwoFactorReset => "two_factor_reset", "Two-factor sign-in was reset by the operator";
     /// An instance admin required two-factor sign-in, or stopped requiring it.
     TwoFactorRequirementChanged => "two_factor_requirement_changed", "Changed whether two-factor sign-in is required";
+    /// An instance admin changed who may sign up: open, closed or single sign-on only.
+    SignUpsChanged => "sign_ups_changed", "Changed who may sign up";
+    /// An instance admin let a SCIM directory change instance admins, or kept them out of its reach.
+    ScimAdminReachChanged => "scim_admin_reach_changed", "Changed whether SCIM may change instance admins";
     PasskeyAdded => "passkey_added", "Added a passkey";
     PasskeyRemoved => "passkey_removed", "Removed a passkey";
     /// The person confirmed who they are for a sensitive action (sudo mode).

@@ -37,6 +37,10 @@ pub enum Error {
     /// moment.
     #[error("busy checking passwords")]
     Busy,
+    /// Too many wrong attempts (an account's second-factor codes, `two_factor::budget`):
+    /// refused, right or wrong, until the wait is over.
+    #[error("too many wrong attempts: try again in {} s", .0.seconds())]
+    TooManyAttempts(crate::throttle::RetryAfter),
     /// Something broke below us. The message is for logs only, never for users.
     #[error("database error: {0}")]
     Database(#[from] DbErr),

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { issuer } from "../playwright.config";
-import { PASSWORD, cli, hydrated, screenshot, signUp, uniqueName } from "./helpers";
+import { PASSWORD, ageSessions, cli, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 // The provider's pages link a stylesheet on a CDN: nothing outside this machine is contacted.
 test.beforeEach(async ({ page }) => {
@@ -38,7 +38,7 @@ test("a password account links single sign-on from the Account page, then signs 
   await hydrated(page);
   const card = page.getByTestId("sso-card");
   await expect(card).toContainText("Link your account to Example SSO");
-  await card.getByRole("link", { name: "Link Example SSO" }).click();
+  await card.getByRole("button", { name: "Link Example SSO" }).click();
   const sub = uniqueName("sub");
   await page.getByPlaceholder("sub").fill(sub);
   await page.getByRole("button", { name: "Authorize" }).click();
@@ -85,4 +85,51 @@ test("an instance admin sees the provider's settings, never its secret, and maps
   await screenshot(page, "sso-admin");
   await card.getByRole("button", { name: "Remove the mapping of platform-team" }).click();
   await expect(card.getByTestId("group-mappings")).toHaveCount(0);
+});
+
+test("linking from a session signed in long ago asks to confirm it is you first; unlinking too", async ({ page }, testInfo) => {
+  // Sessions are aged on the SQLite server's database (helpers.ageSessions).
+  test.skip(testInfo.project.name === "sso on postgres", "ages sessions on the SQLite database");
+  const carol = uniqueName("carol");
+  await signUp(page, carol);
+  ageSessions(carol);
+
+  // Straight to the link's address: not sent to the provider, told why.
+  await page.goto("/auth/oidc/link");
+  await expect(page.getByTestId("sso-message")).toContainText("confirm it is you");
+  await expect(page.getByRole("heading", { name: "Authorize Client" })).toHaveCount(0);
+
+  // The Account page's button asks for the password, then goes on to the provider.
+  await page.goto("/account");
+  await hydrated(page);
+  await page.getByTestId("sso-card").getByRole("button", { name: "Link Example SSO" }).click();
+  const dialog = page.getByTestId("sudo-dialog");
+  await expect(dialog).toBeVisible();
+  await screenshot(page, "sso-link-confirm");
+  await dialog.getByLabel("Password").fill(PASSWORD);
+  await dialog.getByTestId("sudo-confirm").click();
+  await expect(page.getByRole("heading", { name: "Authorize Client" })).toBeVisible();
+  const sub = uniqueName("sub");
+  await page.getByPlaceholder("sub").fill(sub);
+  await page.getByRole("button", { name: "Authorize" }).click();
+  await page.waitForURL("**/account");
+  await hydrated(page);
+  const card = page.getByTestId("sso-card");
+  await expect(card).toContainText("Your account is linked to Example SSO");
+  await expect(card.getByTestId("sso-link-row")).toContainText(issuer);
+
+  // The owner is told of the new way in.
+  await page.goto("/notifications");
+  await expect(page.getByRole("link", { name: "Single sign-on was linked to your patdesk account" })).toBeVisible();
+
+  // Unlinking, from a stale session again, asks too; then the link is gone.
+  ageSessions(carol);
+  await page.goto("/account");
+  await hydrated(page);
+  await page.getByTestId("sso-card").getByRole("button", { name: `Unlink ${issuer}` }).click();
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Password").fill(PASSWORD);
+  await dialog.getByTestId("sudo-confirm").click();
+  await expect(page.getByTestId("sso-card")).toContainText("Link your account to Example SSO");
+  await screenshot(page, "sso-unlinked");
 });

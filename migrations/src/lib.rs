@@ -21,6 +21,8 @@ mod m20261203_000011_scim;
 mod m20261203_000012_two_factor;
 mod m20261203_000013_passkeys;
 mod m20261203_000014_token_usage_and_rate_limits;
+mod m20261206_000101_second_factor_budget;
+mod m20261206_000201_sign_ups_and_directory_reach;
 mod steps;
 
 pub struct Migrator;
@@ -43,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_two_factor::Migration),
             Box::new(m20261203_000013_passkeys::Migration),
             Box::new(m20261203_000014_token_usage_and_rate_limits::Migration),
+            Box::new(m20261206_000101_second_factor_budget::Migration),
+            Box::new(m20261206_000201_sign_ups_and_directory_reach::Migration),
         ]
     }
 }

@@ -30,6 +30,10 @@ pub struct Config {
     pub leak_reports_per_minute: u32,
     /// `PATDESK_SIGN_UPS_PER_MINUTE`: sign-ups per client IP a minute (each hashes a password).
     pub sign_ups_per_minute: u32,
+    /// `PATDESK_PASSKEY_CEREMONIES_PER_MINUTE`: passkey ceremonies started per client IP a
+    /// minute (each is a row kept for five minutes, and signing in with a passkey needs no
+    /// account).
+    pub passkey_ceremonies_per_minute: u32,
     /// `PATDESK_PASSWORD_HASHES_AT_ONCE` and `PATDESK_PASSWORD_HASH_QUEUE`: how many password
     /// hashes run at once (default two per core) and how many may wait (default 32); beyond
     /// that a sign-in or sign-up is answered 503 with `Retry-After`. `None`: the defaults.
@@ -37,6 +41,9 @@ pub struct Config {
     /// `PATDESK_USAGE_FLUSH_MS`: how often noted token uses are written (default 5 s; the
     /// contract asks for at least every 10 s). Tests shorten it to wait less.
     pub usage_flush_interval: Duration,
+    /// `PATDESK_USAGE_ADDRESSES_PER_TOKEN`: how many client addresses each token's usage
+    /// history keeps (1–1,000, default 1,000; docs/usage.md). Tests lower it.
+    pub usage_addresses_per_token: usize,
     /// `PATDESK_SESSION_SWEEP_SECONDS`: how often expired sessions are deleted (default hourly).
     pub session_sweep_interval: Duration,
     /// `PATDESK_PUBLIC_URL`: where people reach this app (links in mails); `http://` and the
@@ -110,6 +117,8 @@ pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 30;
 pub const DEFAULT_LEAK_REPORTS_PER_MINUTE: u32 = 20;
 /// The default of `PATDESK_SIGN_UPS_PER_MINUTE`.
 pub const DEFAULT_SIGN_UPS_PER_MINUTE: u32 = 30;
+/// The default of `PATDESK_PASSKEY_CEREMONIES_PER_MINUTE`: a person signs in with one or two.
+pub const DEFAULT_PASSKEY_CEREMONIES_PER_MINUTE: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -127,6 +136,10 @@ pub enum ConfigError {
     LeakReports(String),
     #[error("PATDESK_SIGN_UPS_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}")]
     SignUps(String),
+    #[error(
+        "PATDESK_PASSKEY_CEREMONIES_PER_MINUTE must be a whole number from 1 to 10000000, not {0:?}"
+    )]
+    PasskeyCeremonies(String),
     #[error("PATDESK_PASSWORD_HASHES_AT_ONCE must be a whole number from 1 to 256, not {0:?}")]
     HashesAtOnce(String),
     #[error("PATDESK_PASSWORD_HASH_QUEUE must be a whole number from 0 to 100000, not {0:?}")]
@@ -135,6 +148,8 @@ pub enum ConfigError {
         "PATDESK_USAGE_FLUSH_MS must be a whole number of milliseconds from 10 to 10000, not {0:?}"
     )]
     UsageFlush(String),
+    #[error("PATDESK_USAGE_ADDRESSES_PER_TOKEN must be a whole number from 1 to 1000, not {0:?}")]
+    UsageAddresses(String),
     #[error("PATDESK_SESSION_SWEEP_SECONDS must be a whole number from 1 to 86400, not {0:?}")]
     SessionSweep(String),
     #[error(
@@ -211,6 +226,12 @@ impl Config {
             ConfigError::SignUps,
         )?
         .unwrap_or(DEFAULT_SIGN_UPS_PER_MINUTE);
+        let passkey_ceremonies_per_minute = bounded(
+            "PATDESK_PASSKEY_CEREMONIES_PER_MINUTE",
+            1..=10_000_000,
+            ConfigError::PasskeyCeremonies,
+        )?
+        .unwrap_or(DEFAULT_PASSKEY_CEREMONIES_PER_MINUTE);
         let password_hashes = (
             bounded(
                 "PATDESK_PASSWORD_HASHES_AT_ONCE",
@@ -229,6 +250,12 @@ impl Config {
             ConfigError::UsageFlush,
         )?
         .map_or(DEFAULT_USAGE_FLUSH_INTERVAL, Duration::from_millis);
+        let usage_addresses_per_token = bounded(
+            "PATDESK_USAGE_ADDRESSES_PER_TOKEN",
+            1..=domain::tokens::usage::KEPT_ADDRESSES,
+            ConfigError::UsageAddresses,
+        )?
+        .unwrap_or(domain::tokens::usage::KEPT_ADDRESSES);
         let session_sweep_interval = seconds(
             "PATDESK_SESSION_SWEEP_SECONDS",
             1..=86_400,
@@ -284,8 +311,10 @@ impl Config {
             auth_failures_per_minute,
             leak_reports_per_minute,
             sign_ups_per_minute,
+            passkey_ceremonies_per_minute,
             password_hashes,
             usage_flush_interval,
+            usage_addresses_per_token,
             session_sweep_interval,
             public_url,
             smtp_url,

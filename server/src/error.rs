@@ -187,6 +187,7 @@ impl From<domain::Error> for ApiError {
             E::Rule(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::InvalidCredentials | E::Unauthenticated => Denied::InvalidToken.into(),
             E::Busy => ApiError::busy(1),
+            E::TooManyAttempts(wait) => ApiError::rate_limited(wait),
             unavailable if unavailable.is_unavailable() => {
                 tracing::warn!(error = %unavailable, "request: database unreachable");
                 ApiError::unavailable()

@@ -3,10 +3,14 @@
 //! - [`session`]: resolves the session cookie once per request and puts the signed-in
 //!   [`domain::identity::users::User`] into the request's extensions, where pages and server functions read
 //!   it; sends signed-out visitors of private pages to `/signin?next=…`.
-//! - [`client_ip`]: works out the client's IP once and puts a [`domain::ClientIp`] into the
-//!   request's extensions.
+//! - [`client_ip`]: works out the client's IP and whether the request came over HTTPS once, and
+//!   puts a [`domain::ClientIp`] and an [`app::request::OverHttps`] into the request's
+//!   extensions.
 //! - [`request_size`]: refuses a request line or headers over the limits of `crate::limits`
 //!   before any other work.
+//! - [`request_text`]: refuses a path or query that decodes to a control character (`%00`).
+//! - [`sudo_mode`]: refuses a server function classed `Sudo` (`app::server_fns`) from a
+//!   session whose sign-in is older than the sudo window.
 //! - [`same_origin`]: refuses state-changing requests (POST, PUT, PATCH, DELETE) whose `Origin`
 //!   (or, lacking that, `Referer`) is not this site, so no other site can make a signed-in
 //!   browser call our server functions.
@@ -91,6 +95,25 @@ impl ForwardedFor {
         }
         client
     }
+
+    /// Whether the request came over HTTPS: only when the peer is a trusted proxy (the rule
+    /// `X-Forwarded-For` has) and the last `X-Forwarded-Proto` value, the one the connecting
+    /// proxy set or appended, says `https`. patdesk itself speaks plain HTTP, so neither an
+    /// untrusted peer's header nor the scheme a client writes in its request line counts: a
+    /// client that could claim HTTPS would be served the `__Host-` cookies' names while
+    /// sending an unprefixed cookie a sibling site planted, or the other way round.
+    pub fn over_https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
+        if !self.trusted || !self.is_proxy(peer.to_canonical()) {
+            return false;
+        }
+        headers
+            .get_all("x-forwarded-proto")
+            .iter()
+            .map(|value| value.to_str().unwrap_or(""))
+            .flat_map(|value| value.split(','))
+            .next_back()
+            .is_some_and(|last| last.trim().eq_ignore_ascii_case("https"))
+    }
 }
 
 /// One `X-Forwarded-For` entry: an address, or an address with a port as some proxies write
@@ -112,7 +135,8 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 }
 
 /// Puts the client's address ([`ForwardedFor::client`]) into the request as a
-/// `domain::ClientIp`, for everything that records or throttles by address.
+/// `domain::ClientIp`, for everything that records or throttles by address, and whether it came
+/// over HTTPS ([`ForwardedFor::over_https`]) as an `app::request::OverHttps`, for the cookies.
 pub async fn client_ip(
     State(forwarded): State<Arc<ForwardedFor>>,
     mut request: Request,
@@ -126,7 +150,10 @@ pub async fn client_ip(
         // A dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`: they are recorded,
         // shown and matched against allow-lists as the IPv4 address they are.
         let ip = forwarded.client(peer, request.headers());
-        request.extensions_mut().insert(domain::ClientIp(ip));
+        let https = forwarded.over_https(peer, request.headers());
+        let extensions = request.extensions_mut();
+        extensions.insert(domain::ClientIp(ip));
+        extensions.insert(app::request::OverHttps(https));
     }
     next.run(request).await
 }
@@ -146,7 +173,7 @@ pub async fn form_errors(request: Request, next: Next) -> Response {
     if !carries_error {
         return next.run(request).await;
     }
-    let secure = app::request::over_https(request.uri(), request.headers());
+    let secure = app::request::over_https(request.extensions());
     let ours = url::form_urlencoded::parse(query.as_bytes())
         .find(|(name, _)| name == "__err")
         .and_then(|(_, err)| {
@@ -169,7 +196,8 @@ pub async fn form_errors(request: Request, next: Next) -> Response {
                 .finish(),
         );
     }
-    Redirect::to(&location).into_response()
+    // The path is the request's own, so anything: `//evil.example/x` would be another site.
+    Redirect::to(&app::session::safe_next(Some(&location))).into_response()
 }
 
 /// The largest server function form body read (axum's default body limit).
@@ -179,13 +207,12 @@ const MAX_SERVER_FUNCTION_BODY: usize = 2 * 1024 * 1024;
 /// refused before the function runs: 422 with the field's name, as the function's own errors
 /// are (`AppError::Field`). Each domain value then checks its own rules (`domain::text`), so
 /// NUL never reaches the database, whatever field it is sent in (docs/threat-model.md).
+///
+/// Every POST under `/rpc/` is read, whatever its `Content-Type` says: server functions decode
+/// their body as a form without looking at that header, so a form sent as `text/plain` must
+/// not pass unchecked.
 pub async fn server_function_text(request: Request, next: Next) -> Response {
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if request.method() != Method::POST || !request.uri().path().starts_with("/rpc/") || !is_form {
+    if request.method() != Method::POST || !request.uri().path().starts_with("/rpc/") {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -235,7 +262,7 @@ pub async fn session(
     if is_exempt(&path) {
         return next.run(request).await;
     }
-    let cookie = app::session::session_cookie_of(request.uri(), request.headers());
+    let cookie = app::session::session_cookie_of(request.extensions(), request.headers());
     let signed_in = match cookie {
         Some(value) => match domain::identity::sessions::resolve(&db, &value).await {
             Ok(signed_in) => signed_in,
@@ -265,12 +292,49 @@ pub async fn session(
                 .uri()
                 .path_and_query()
                 .map_or(path.as_str(), |pq| pq.as_str());
+            let wanted = app::session::safe_next(Some(wanted));
             let next = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect::<String>();
             return Redirect::to(&format!("/signin?next={next}")).into_response();
         }
         None => {}
     }
     next.run(request).await
+}
+
+/// Sudo mode, one rule in one place: a server function that the registry
+/// (`app::server_fns::SERVER_FUNCTIONS`) classes `Sudo`, called from a session whose sign-in is
+/// older than the sudo window, is refused with 403 `reauthentication_required` before it runs;
+/// the page then asks the person to confirm it is them and sends the call again. Each of these
+/// functions checks again itself (`app::session::require_recent_sign_in`). A caller without a
+/// session passes: the function answers `unauthenticated` itself. Runs after [`session`].
+pub async fn sudo_mode(
+    State(window): State<domain::identity::sudo::SudoWindow>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let needs_sudo =
+        app::server_fns::class_of(request.uri().path()) == Some(app::server_fns::Class::Sudo);
+    let stale = needs_sudo
+        && request
+            .extensions()
+            .get::<app::session::Authenticated>()
+            .is_some_and(|at| !window.allows(at.0));
+    if stale {
+        return server_function_error(&app::error::AppError::ReauthenticationRequired);
+    }
+    next.run(request).await
+}
+
+/// A server function's refusal, answered by a guard before the function runs: the status and
+/// the JSON body the function itself would answer with.
+fn server_function_error(error: &app::error::AppError) -> Response {
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (
+        error.status(),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// What a person whose grace period to set up two-factor sign-in is over may still reach: their
@@ -335,6 +399,38 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         "This request did not come from a patdesk page (its Origin header is missing or names another site).",
     )
     .into_response()
+}
+
+/// Refuses (422 `validation_failed`, naming the part) a path or query string that decodes to a
+/// control character — other than tab and line breaks in a query value — before any handler
+/// reads it: `/teams/a%00b` would otherwise carry NUL into a lookup, which PostgreSQL refuses
+/// with an error (a 500), and pages, the API and forward-auth all take names from the URL.
+/// SCIM's queries are its own (a filter with NUL is its 400 `invalidFilter`; its ids are
+/// numbers).
+pub async fn request_text(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let path = uri.path();
+    // Percent-decoding as a form does (`+` as a space) changes nothing this looks for.
+    let decoded_path = url::form_urlencoded::parse(path.as_bytes());
+    let mut refused = decoded_path.into_iter().find_map(|(name, value)| {
+        domain::text::refused_control("path", &name, domain::text::Lines::One)
+            .or_else(|| domain::text::refused_control("path", &value, domain::text::Lines::One))
+    });
+    if refused.is_none() && !path.starts_with("/scim/") {
+        let query = uri.query().unwrap_or_default();
+        refused = url::form_urlencoded::parse(query.as_bytes()).find_map(|(name, value)| {
+            domain::text::refused_control(
+                "a query parameter's name",
+                &name,
+                domain::text::Lines::One,
+            )
+            .or_else(|| domain::text::refused_control(&name, &value, domain::text::Lines::Many))
+        });
+    }
+    match refused {
+        Some(message) => ApiError::validation_failed(message).into_response(),
+        None => next.run(request).await,
+    }
 }
 
 pub async fn request_size(request: Request, next: Next) -> Response {
@@ -457,6 +553,35 @@ mod tests {
             ForwardedFor::parse_proxies("10.0.0.0/8 ::1, bad"),
             Err("bad".to_string())
         );
+    }
+
+    fn https(policy: &ForwardedFor, peer: &str, proto: &[&str]) -> bool {
+        let mut map = HeaderMap::new();
+        for value in proto {
+            map.append("x-forwarded-proto", value.parse().unwrap());
+        }
+        policy.over_https(peer.parse().unwrap(), &map)
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_says_https_and_its_last_value_counts() {
+        let local = forwarded(ForwardedFor::DEFAULT_PROXIES);
+        assert!(https(&local, "127.0.0.1", &["https"]));
+        assert!(https(&local, "::ffff:127.0.0.1", &["HTTPS"]));
+        assert!(https(&local, "127.0.0.1", &["http, https"]));
+        assert!(https(&local, "127.0.0.1", &["http", " https "]));
+        // The client's own `https` before what the proxy appended: plain HTTP.
+        assert!(!https(&local, "127.0.0.1", &["https, http"]));
+        assert!(!https(&local, "127.0.0.1", &["https", "http"]));
+        assert!(!https(&local, "127.0.0.1", &["https, "]));
+        assert!(!https(&local, "127.0.0.1", &[]));
+        // Not a trusted proxy, or trust switched off: never.
+        assert!(!https(&local, "198.51.100.9", &["https"]));
+        let off = ForwardedFor {
+            trusted: false,
+            ..local
+        };
+        assert!(!https(&off, "127.0.0.1", &["https"]));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::{
     extract::{Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    http::{Extensions, HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -29,6 +29,9 @@ use tokio::sync::RwLock;
 use sea_orm::DatabaseConnection;
 
 use crate::api::extract::Client;
+use app::session::Authenticated;
+use axum::Extension;
+use domain::identity::{sudo::SudoWindow, users::User};
 
 /// The provider, when single sign-on is set up.
 type Configured = Option<std::sync::Arc<Sso>>;
@@ -62,7 +65,7 @@ pub struct Sso {
 enum Failure {
     /// 400: the callback does not belong to a sign-in this browser started (or it was used).
     NotStarted,
-    /// 400: the provider answered with an error (the person declined, …).
+    /// 400: the provider answered with this error code (the person declined, …).
     Provider(String),
     /// 502/503: the provider could not be reached or answered nonsense.
     Unreachable,
@@ -70,6 +73,8 @@ enum Failure {
     Rejected,
     /// The account's rules refused (suspended, already linked, …).
     Refused(StatusCode, String),
+    /// 403: linking asked from a session whose sign-in is older than the sudo window.
+    NotRecent,
 }
 
 impl Sso {
@@ -142,6 +147,10 @@ struct Started {
     verifier: String,
     next: String,
     link: bool,
+    /// For a link: the SHA-256 of the session that started it. The callback links only that
+    /// session's account, so a link started in one session cannot finish in another.
+    #[serde(default)]
+    session: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -152,27 +161,58 @@ pub struct StartQuery {
 /// `GET /auth/oidc/start`: to the provider.
 pub async fn start(
     State(sso): State<Configured>,
-    uri: Uri,
-    headers: HeaderMap,
+    extensions: Extensions,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    begin(sso.as_deref(), &uri, &headers, query.next.as_deref(), false).await
+    begin(sso.as_deref(), &extensions, query.next.as_deref(), None).await
 }
 
-/// `GET /auth/oidc/link`: to the provider, to link the account of the session the callback finds
-/// (the Account page's link). A GET, as the sign-in's start: the page's `form-action 'self'`
-/// policy would stop a form's redirect to the provider. Started from elsewhere it can only link
-/// the person's own subject at their provider to their own session's account.
-pub async fn link(State(sso): State<Configured>, uri: Uri, headers: HeaderMap) -> Response {
-    begin(sso.as_deref(), &uri, &headers, Some("/account"), true).await
+/// `GET /auth/oidc/link`: to the provider, to link the account of this session (the Account
+/// page's Link, after its server function has checked sudo mode). A GET, as the sign-in's
+/// start: the page's `form-action 'self'` policy would stop a form's redirect to the provider.
+/// Linking adds a way into the account, so it is a sudo-mode change, checked here and again at
+/// the callback: a stale session — a browser left signed in — cannot add the attacker's
+/// provider account as a way in that skips the password and the second factor.
+pub async fn link(
+    State(sso): State<Configured>,
+    State(window): State<SudoWindow>,
+    signed_in: Option<Extension<User>>,
+    authenticated: Option<Extension<Authenticated>>,
+    extensions: Extensions,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(failure) = may_link(signed_in.as_deref(), authenticated.as_deref(), window) {
+        return failure_page(failure);
+    }
+    let session = app::session::session_cookie_of(&extensions, &headers)
+        .map(|cookie| domain::secret::digest_hex(&cookie));
+    begin(sso.as_deref(), &extensions, Some("/account"), session).await
 }
 
+/// Whether this request's session may link an account: signed in, and within the sudo window.
+fn may_link(
+    user: Option<&User>,
+    authenticated: Option<&Authenticated>,
+    window: SudoWindow,
+) -> Result<i64, Failure> {
+    let user = user.ok_or_else(|| {
+        Failure::Refused(
+            StatusCode::FORBIDDEN,
+            "Sign in to patdesk first, then link single sign-on from your Account page.".into(),
+        )
+    })?;
+    match authenticated {
+        Some(at) if window.allows(at.0) => Ok(user.id),
+        _ => Err(Failure::NotRecent),
+    }
+}
+
+/// Starts a sign-in at the provider; `link_session` is the digest of the session a link is for.
 async fn begin(
     sso: Option<&Sso>,
-    uri: &Uri,
-    headers: &HeaderMap,
+    extensions: &Extensions,
     next: Option<&str>,
-    link: bool,
+    link_session: Option<String>,
 ) -> Response {
     let Some(sso) = sso else {
         return page(
@@ -200,9 +240,10 @@ async fn begin(
         nonce: nonce.secret().clone(),
         verifier: verifier.secret().clone(),
         next: app::session::safe_next(next),
-        link,
+        link: link_session.is_some(),
+        session: link_session,
     };
-    let secure = app::request::over_https(uri, headers);
+    let secure = app::request::over_https(extensions);
     let mut response = Redirect::to(url.as_str()).into_response();
     append_cookie(&mut response, &started_cookie(&started, secure));
     response
@@ -213,22 +254,39 @@ pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
+    // `error_description` is not read: it is never shown (see `provider_refusal`).
+}
+
+/// The session a callback arrives with, as the session guard resolved it.
+struct CallbackSession {
+    cookie: Option<String>,
+    user: Option<User>,
+    authenticated: Option<Authenticated>,
+    window: SudoWindow,
 }
 
 /// `GET /auth/oidc/callback`: back from the provider.
+#[allow(clippy::too_many_arguments)]
 pub async fn callback(
     State(sso): State<Configured>,
     State(db): State<DatabaseConnection>,
+    State(window): State<SudoWindow>,
+    signed_in: Option<Extension<User>>,
+    authenticated: Option<Extension<Authenticated>>,
     Client(ip): Client,
-    uri: Uri,
+    extensions: Extensions,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let secure = app::request::over_https(&uri, &headers);
+    let secure = app::request::over_https(&extensions);
     // The started sign-in is used once, whatever happens now.
     let started = read_started(&headers, secure);
-    let session = app::session::session_cookie_of(&uri, &headers);
+    let session = CallbackSession {
+        cookie: app::session::session_cookie_of(&extensions, &headers),
+        user: signed_in.map(|Extension(user)| user),
+        authenticated: authenticated.map(|Extension(at)| at),
+        window,
+    };
     let mut response = match finish(sso.as_deref(), &db, session, ip, secure, started, query).await
     {
         Ok(response) => response,
@@ -241,7 +299,7 @@ pub async fn callback(
 async fn finish(
     sso: Option<&Sso>,
     db: &DatabaseConnection,
-    session: Option<String>,
+    session: CallbackSession,
     ip: Option<std::net::IpAddr>,
     secure: bool,
     started: Option<Started>,
@@ -249,42 +307,49 @@ async fn finish(
 ) -> Result<Response, Failure> {
     let sso = sso.ok_or(Failure::NotStarted)?;
     let started = started.ok_or(Failure::NotStarted)?;
+    // The state first: a state that is not this browser's means nothing in the query came from
+    // a sign-in it started. Some providers leave the state out of an error answer (RFC 6749
+    // asks for it); such an error is said in patdesk's words only — the provider's
+    // `error_description` is anyone's text and never shown — and it signs nobody in.
+    match (&query.state, &query.error) {
+        (Some(returned), _) if constant_time_eq(returned.as_bytes(), started.state.as_bytes()) => {}
+        (None, Some(_)) => {}
+        _ => return Err(Failure::NotStarted),
+    }
     if let Some(error) = query.error {
-        let said = query.error_description.unwrap_or_default();
-        return Err(Failure::Provider(
-            format!("{error} {said}").trim().to_string(),
-        ));
+        return Err(Failure::Provider(error));
     }
-    let (Some(code), Some(returned_state)) = (query.code, query.state) else {
-        return Err(Failure::NotStarted);
-    };
-    if !constant_time_eq(returned_state.as_bytes(), started.state.as_bytes()) {
-        return Err(Failure::NotStarted);
-    }
-    let claims = verified_claims(sso, &started, code).await?;
+    let code = query.code.ok_or(Failure::NotStarted)?;
     if started.link {
-        let user = match &session {
-            Some(cookie) => domain::identity::sessions::resolve(db, cookie)
-                .await
-                .map_err(|_| Failure::Unreachable)?
-                .map(|signed_in| signed_in.user),
-            None => None,
+        // Checked again now: the sudo window may have closed at the provider, and the session
+        // must be the one that started the link.
+        let user_id = may_link(
+            session.user.as_ref(),
+            session.authenticated.as_ref(),
+            session.window,
+        )?;
+        let same_session = match (&session.cookie, &started.session) {
+            (Some(cookie), Some(digest)) => constant_time_eq(
+                domain::secret::digest_hex(cookie).as_bytes(),
+                digest.as_bytes(),
+            ),
+            _ => false,
+        };
+        if !same_session {
+            return Err(Failure::NotStarted);
         }
-        .ok_or_else(|| {
-            Failure::Refused(
-                StatusCode::FORBIDDEN,
-                "Sign in to patdesk first, then link single sign-on from your Account page.".into(),
-            )
-        })?;
-        sso::link(db, domain::Origin::new(user.id, ip), &claims)
+        let claims = verified_claims(sso, &started, code).await?;
+        sso::link(db, domain::Origin::new(user_id, ip), &claims)
             .await
             .map_err(refused)?;
-        return Ok(Redirect::to(&started.next).into_response());
+        return Ok(Redirect::to(&app::session::safe_next(Some(&started.next))).into_response());
     }
-    let signed_in = sso::sign_in(db, &claims, session.as_deref(), ip)
+    let claims = verified_claims(sso, &started, code).await?;
+    let signed_in = sso::sign_in(db, &claims, session.cookie.as_deref(), ip)
         .await
         .map_err(refused)?;
-    let mut response = Redirect::to(&started.next).into_response();
+    // Checked again: the cookie is the browser's, and anything may have written it.
+    let mut response = Redirect::to(&app::session::safe_next(Some(&started.next))).into_response();
     append_cookie(
         &mut response,
         &domain::identity::sessions::set_cookie(&signed_in.session, secure),
@@ -429,10 +494,7 @@ fn failure_page(failure: Failure) -> Response {
             StatusCode::BAD_REQUEST,
             "This sign-in was not started in this browser, took longer than 10 minutes, or was used already. Start again from the sign-in page.",
         ),
-        Failure::Provider(said) => page(
-            StatusCode::BAD_REQUEST,
-            &format!("The identity provider did not sign you in ({said})."),
-        ),
+        Failure::Provider(code) => page(StatusCode::BAD_REQUEST, provider_refusal(&code)),
         Failure::Unreachable => page(
             StatusCode::BAD_GATEWAY,
             "The identity provider cannot be reached just now. Try again later, or sign in with your password.",
@@ -442,14 +504,47 @@ fn failure_page(failure: Failure) -> Response {
             "The identity provider's answer did not pass patdesk's checks, so you are not signed in. Start again from the sign-in page.",
         ),
         Failure::Refused(status, message) => page(status, &message),
+        Failure::NotRecent => page_back_to(
+            "/account",
+            "Back to your Account page",
+            StatusCode::FORBIDDEN,
+            "Linking single sign-on adds a way into your account, and you signed in a while ago. Go back to your Account page and choose Link again: patdesk asks you to confirm it is you first.",
+        ),
     }
 }
 
-/// A small page that says what happened, with the way back.
+/// The app's own words for the provider's error code (RFC 6749 §4.1.2.1, OpenID Connect Core
+/// §3.1.2.6); the provider's `error_description` is never shown, since a link can carry any text.
+fn provider_refusal(code: &str) -> &'static str {
+    match code {
+        "access_denied" => {
+            "The identity provider did not sign you in: the sign-in was declined or cancelled there."
+        }
+        "login_required"
+        | "interaction_required"
+        | "consent_required"
+        | "account_selection_required" => {
+            "The identity provider did not sign you in: it needs you to sign in or agree there first. Start again from the sign-in page."
+        }
+        "temporarily_unavailable" | "server_error" => {
+            "The identity provider did not sign you in: it had a problem of its own. Try again in a moment."
+        }
+        _ => {
+            "The identity provider did not sign you in: it reported an error. Start again from the sign-in page, or ask your administrators."
+        }
+    }
+}
+
+/// A small page that says what happened, with the way back to the sign-in page.
 fn page(status: StatusCode, message: &str) -> Response {
+    page_back_to("/signin", "Back to sign-in", status, message)
+}
+
+/// A small page that says what happened, with the way back (`href`, a fixed local path).
+fn page_back_to(href: &str, back: &str, status: StatusCode, message: &str) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Single sign-on · patdesk</title></head>\
-         <body><main><h1>Single sign-on</h1><p data-testid=\"sso-message\">{}</p><p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>",
+         <body><main><h1>Single sign-on</h1><p data-testid=\"sso-message\">{}</p><p><a href=\"{href}\">{back}</a></p></main></body></html>",
         domain::text::escape_html(message)
     );
     (status, Html(body)).into_response()

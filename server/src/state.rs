@@ -28,6 +28,9 @@ pub struct Shared {
     pub failed_auth: Arc<FailedAuth>,
     /// Sign-ups per client IP (`PATDESK_SIGN_UPS_PER_MINUTE`), for 429.
     pub sign_ups: Arc<FailedAuth>,
+    /// Passkey ceremonies started per client IP (`PATDESK_PASSKEY_CEREMONIES_PER_MINUTE`), for
+    /// 429.
+    pub passkey_ceremonies: Arc<FailedAuth>,
     /// Leak reports per client IP (the same per-address counter, counted separately), for 429.
     pub leak_reports: Arc<FailedAuth>,
     /// Recently authenticated tokens (see `domain::tokens::access::CallerCache`).
@@ -78,6 +81,13 @@ impl FromRef<AppState> for LeptosOptions {
 impl FromRef<AppState> for Option<Arc<crate::sso::Sso>> {
     fn from_ref(state: &AppState) -> Self {
         state.sso.clone()
+    }
+}
+
+/// Single sign-on's linking checks sudo mode.
+impl FromRef<AppState> for domain::identity::sudo::SudoWindow {
+    fn from_ref(state: &AppState) -> Self {
+        state.sudo_window
     }
 }
 

@@ -23,7 +23,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     timeout::TimeoutLayer,
-    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
@@ -49,13 +49,57 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// Leptos's task executor on the server: tokio, with every task Leptos spawns cut off after
+/// `limit`.
+///
+/// The request timeout (a `TimeoutLayer`) ends a request's own future, but the server functions a
+/// page's resources call while it renders do not run in it: Leptos spawns each resource's
+/// future as a task of its own (`any_spawner::Executor::spawn`), which a 408 leaves running.
+/// Every task Leptos spawns here belongs to one request, so none may outlive the request's
+/// limit either.
+pub struct RequestBoundTasks {
+    pub limit: Duration,
+}
+
+impl RequestBoundTasks {
+    /// Makes this Leptos's executor, before `leptos_axum` sets plain tokio (which then leaves
+    /// it). `false` when an executor was set already (a second router in one process).
+    pub fn install(limit: Duration) -> bool {
+        any_spawner::Executor::init_custom_executor(RequestBoundTasks { limit }).is_ok()
+    }
+}
+
+impl any_spawner::CustomExecutor for RequestBoundTasks {
+    fn spawn(&self, task: any_spawner::PinnedFuture<()>) {
+        tokio::spawn(within(self.limit, task));
+    }
+
+    fn spawn_local(&self, task: any_spawner::PinnedLocalFuture<()>) {
+        tokio::task::spawn_local(within(self.limit, task));
+    }
+
+    fn poll_local(&self) {}
+}
+
+/// `task`, dropped when it runs longer than `limit`.
+async fn within(limit: Duration, task: impl Future<Output = ()>) {
+    if tokio::time::timeout(limit, task).await.is_err() {
+        tracing::warn!(
+            limit_seconds = limit.as_secs(),
+            "a task a page started ran past the request timeout and was stopped"
+        );
+    }
+}
+
 pub fn router(state: AppState) -> Router {
+    RequestBoundTasks::install(REQUEST_TIMEOUT);
     let routes = generate_route_list(app::App);
     let shell_options = state.leptos_options.clone();
     let server_fn_context = {
         let db = state.db.clone();
         let failed_auth = state.failed_auth.clone();
         let sign_ups = app::session::SignUps(state.sign_ups.clone());
+        let passkey_ceremonies = app::session::PasskeyCeremonies(state.passkey_ceremonies.clone());
         let mail_configured = app::account::MailConfigured(state.mail_configured);
         let min_overlap = state.min_overlap;
         let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
@@ -70,6 +114,7 @@ pub fn router(state: AppState) -> Router {
             provide_context(db.clone());
             provide_context(failed_auth.clone());
             provide_context(sign_ups.clone());
+            provide_context(passkey_ceremonies.clone());
             provide_context(mail_configured);
             provide_context(min_overlap);
         }
@@ -95,6 +140,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        // Runs after the session guard, which finds the sign-in it checks.
+        .layer(middleware::from_fn_with_state(
+            state.sudo_window,
+            guard::sudo_mode,
+        ))
         .layer(middleware::from_fn_with_state(
             state.db.clone(),
             guard::session,
@@ -106,6 +156,7 @@ pub fn router(state: AppState) -> Router {
             state.forwarded_for.clone(),
             guard::client_ip,
         ))
+        .layer(middleware::from_fn(guard::request_text))
         .layer(middleware::from_fn(guard::request_size))
         .layer(middleware::from_fn(headers::security_headers))
         // A bug that panics answers 500 (and is logged) instead of dropping the connection.
@@ -114,15 +165,17 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(CompressionLayer::new())
         // A request that takes longer than this (a stalled body upload, a database that
-        // hangs) is answered 408 and its resources freed.
+        // hangs) is answered 408 and its resources freed; the tasks its page's resources run
+        // in are held to the same limit by `RequestBoundTasks`.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
         .layer(
-            // Method, path and status only: headers and bodies can carry secrets.
+            // Method, path and status, the query's names without their values: headers,
+            // bodies and query values (an authorization code, `state`) can carry secrets.
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(crate::telemetry::request_span::<axum::body::Body>)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
@@ -213,7 +266,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         at_once.unwrap_or_else(HashLimit::default_at_once),
         waiting.unwrap_or(HashLimit::DEFAULT_WAITING),
     ));
-    let usage = Arc::new(UsageBuffer::new());
+    let usage = Arc::new(UsageBuffer::keeping_addresses(
+        config.usage_addresses_per_token,
+    ));
     let state = AppState::new(Shared {
         leptos_options: leptos_options(&config),
         db: db.clone(),
@@ -225,6 +280,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )),
         sign_ups: Arc::new(FailedAuth::new(
             config.sign_ups_per_minute,
+            Duration::from_secs(60),
+        )),
+        passkey_ceremonies: Arc::new(FailedAuth::new(
+            config.passkey_ceremonies_per_minute,
             Duration::from_secs(60),
         )),
         leak_reports: Arc::new(FailedAuth::new(
@@ -327,8 +386,8 @@ async fn flush_usage_every(
     }
 }
 
-/// Deletes expired sessions, and shared failure counts whose window has passed, at start-up
-/// and then every `interval`, until aborted.
+/// Deletes expired sessions, shared failure counts whose window has passed, and what
+/// unfinished sign-ins left behind, at start-up and then every `interval`, until aborted.
 async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_window: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -351,5 +410,21 @@ async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_
         if let Err(error) = domain::tokens::rate_limit::purge_windows(&db, now).await {
             tracing::warn!(%error, "could not delete past rate-limit windows");
         }
+        purge_unfinished_sign_ins(&db, now).await;
+    }
+}
+
+/// Deletes what half-finished sign-ins leave behind: expired passkey ceremonies and sign-in
+/// challenges, and second-factor failure counts whose streak is over.
+async fn purge_unfinished_sign_ins(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) {
+    use domain::identity::{passkeys, two_factor};
+    if let Err(error) = passkeys::purge_expired(db).await {
+        tracing::warn!(%error, "could not delete expired passkey ceremonies");
+    }
+    if let Err(error) = two_factor::challenge::purge_expired(db).await {
+        tracing::warn!(%error, "could not delete expired sign-in challenges");
+    }
+    if let Err(error) = two_factor::budget::purge_ended(db, now).await {
+        tracing::warn!(%error, "could not delete old second-factor failure counts");
     }
 }

@@ -9,7 +9,8 @@ use support::{Caller, PASSWORD, TestServer, cli, client, eventually, json, ok, t
 
 #[tokio::test]
 async fn sessions_cookies_and_sign_in_answers() {
-    let server = TestServer::start();
+    // Trusted forwarded headers: the HTTPS sign-in below comes through a loopback "proxy".
+    let server = TestServer::start_env(&[("PATDESK_TRUST_FORWARDED_FOR", "true")]);
     let mut alice = Caller::new(&server);
 
     // Signed out: private pages send you to sign in, and back afterwards.
@@ -750,4 +751,188 @@ async fn a_failing_plain_form_post_is_redirected_back_with_its_error() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A password sign-up of `username` from a fresh browser: the answer, and the browser (whose
+/// cookie says whether a session started).
+async fn try_sign_up<'a>(
+    server: &'a TestServer,
+    username: &str,
+) -> (reqwest::Response, Caller<'a>) {
+    let mut caller = Caller::new(server);
+    let response = caller
+        .call(
+            "sign_up",
+            &[
+                ("username", username),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    (response, caller)
+}
+
+/// `patdesk policy show --json`.
+fn policy_shown(server: &TestServer) -> Value {
+    let out = ok(cli(server, &["policy", "show", "--json"], None));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Issue 45, item 5: who may sign up is the instance's choice — open (the default, so that a
+/// new instance's first person signs up and becomes its admin), closed (the operator, SCIM and
+/// single sign-on still make accounts), or single sign-on only — set and shown by the CLI, and
+/// refused with a clear 403, never a 500, and never an account or a session.
+#[tokio::test]
+async fn sign_ups_are_open_closed_or_single_sign_on_only() {
+    let server = TestServer::start();
+    let db = server.connect_database().await;
+    // A new instance: the first person signs up and is its admin.
+    let mut root = Caller::new(&server);
+    root.sign_up("root").await;
+    let shown = policy_shown(&server);
+    assert_eq!(shown["sign_ups"], "open");
+    assert_eq!(shown["sign_ups_in_force"], "open");
+
+    let out = ok(cli(
+        &server,
+        &["policy", "set", "--sign-ups", "closed"],
+        None,
+    ));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("closed"));
+    assert_eq!(policy_shown(&server)["sign_ups"], "closed");
+    let text = String::from_utf8(ok(cli(&server, &["policy", "show"], None)).stdout).unwrap();
+    assert!(text.contains("sign-ups: closed"), "{text}");
+
+    let (refused, mallory) = try_sign_up(&server, "mallory").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let said = json(refused).await.to_string();
+    assert!(said.contains("does not take sign-ups"), "{said}");
+    assert!(
+        mallory.cookie.is_none(),
+        "a refused sign-up started a session"
+    );
+    let users = "SELECT COUNT(*) AS n FROM users WHERE username = 'mallory'";
+    assert_eq!(support::count(&db, users, []).await, 0);
+    // The page says so instead of showing a form that cannot work.
+    let page = Caller::new(&server)
+        .get("/signup")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"sign-ups-closed\""), "{page}");
+    assert!(!page.contains("name=\"password_confirmation\""));
+    // The operator still adds people.
+    ok(cli(
+        &server,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    let mut bob = Caller::new(&server);
+    bob.sign_in("bob", PASSWORD).await;
+    assert!(
+        bob.cookie.is_some(),
+        "an account the operator made signs in"
+    );
+
+    // Single sign-on only: no password sign-up either (this server has no provider to point
+    // to, so the page says sign-ups are closed; tests/sso.rs has the button).
+    ok(cli(&server, &["policy", "set", "--sign-ups", "sso"], None));
+    let (refused, _) = try_sign_up(&server, "mallory").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(json(refused).await.to_string().contains("single sign-on"));
+
+    // Open again.
+    ok(cli(&server, &["policy", "set", "--sign-ups", "open"], None));
+    let (made, mallory) = try_sign_up(&server, "mallory").await;
+    assert!(made.status().is_success() || made.status().is_redirection());
+    assert!(mallory.cookie.is_some());
+
+    // A value that is none of the three is refused, naming them.
+    let wrong = cli(&server, &["policy", "set", "--sign-ups", "invite"], None);
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(said.contains("open, closed or sso"), "{said}");
+    assert_eq!(policy_shown(&server)["sign_ups"], "open");
+}
+
+/// Issue 45, item 5: with single sign-on required, a password sign-up used to make an account
+/// with a session that the two-factor policy then treated as single sign-on only — exempt.
+/// "Require single sign-on" now rules out password sign-ups whatever the setting says.
+#[tokio::test]
+async fn with_single_sign_on_required_nobody_slips_in_by_signing_up_outside_two_factor() {
+    let server = TestServer::start();
+    Caller::new(&server).sign_up("root").await;
+    ok(cli(&server, &["policy", "set", "--require-sso"], None));
+    ok(cli(
+        &server,
+        &["policy", "set", "--require-2fa", "--2fa-grace-days", "0"],
+        None,
+    ));
+    assert_eq!(policy_shown(&server)["sign_ups_in_force"], "sso");
+
+    let (refused, mallory) = try_sign_up(&server, "mallory").await;
+    assert!(
+        mallory.cookie.is_none(),
+        "a password sign-up got a session while single sign-on is required"
+    );
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(json(refused).await.to_string().contains("single sign-on"));
+
+    // Closed stays closed when single sign-on is required too.
+    ok(cli(
+        &server,
+        &["policy", "set", "--sign-ups", "closed"],
+        None,
+    ));
+    assert_eq!(policy_shown(&server)["sign_ups_in_force"], "closed");
+}
+
+/// Issue 45, item 13: the names the activity log prints for actors that are no account cannot
+/// be taken by a new one — in any case, by sign-up or by the CLI — while an account that
+/// already has one keeps signing in.
+#[tokio::test]
+async fn the_names_the_log_prints_for_actors_cannot_be_taken() {
+    let server = TestServer::start();
+    Caller::new(&server).sign_up("root").await;
+    for name in [
+        "operator",
+        "Operator",
+        "SCIM",
+        "directory",
+        "system",
+        "leak-report",
+    ] {
+        let (refused, caller) = try_sign_up(&server, name).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        let body = json(refused).await;
+        assert_eq!(body["Field"]["field"], "username", "{name}: {body}");
+        assert!(body.to_string().contains("reserved"), "{name}: {body}");
+        assert!(caller.cookie.is_none());
+    }
+    let out = cli(
+        &server,
+        &["user", "add", "OPERATOR"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reserved"));
+
+    // An account named so before the names were reserved still works.
+    ok(cli(
+        &server,
+        &["user", "add", "sysx"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    let db = server.connect_database().await;
+    let renamed = "UPDATE users SET username = 'system' WHERE username = 'sysx'";
+    assert_eq!(support::execute(&db, renamed, []).await, 1);
+    let mut old = Caller::new(&server);
+    old.sign_in("System", PASSWORD).await;
+    assert!(
+        old.cookie.is_some(),
+        "an existing 'system' account signs in"
+    );
+    ok(cli(&server, &["user", "suspend", "system"], None));
 }

@@ -1040,3 +1040,72 @@ async fn instance_admins_suspend_accounts_and_see_every_token() {
     })
     .await;
 }
+
+/// Issue 45, items 5 and 15: `/admin`'s "Who may have an account" card — sign-ups, and whether
+/// SCIM reaches instance admins — is for instance admins only, and a change needs a recent
+/// sign-in (it opens or closes a way in); each change is in the admin's log.
+#[tokio::test]
+async fn who_may_have_an_account_is_an_instance_admins_change_in_sudo_mode() {
+    let server = TestServer::start();
+    let mut root = Caller::new(&server);
+    root.sign_up("root").await;
+    let mut bob = Caller::new(&server);
+    bob.sign_up("bob").await;
+
+    let shown = json(root.call("account_policy", &[]).await).await;
+    assert_eq!(shown["sign_ups"], "open", "{shown}");
+    assert_eq!(shown["scim_manages_admins"], false);
+    let closed = [("sign_ups", "closed")];
+    assert_eq!(
+        bob.call("account_policy", &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bob.call("set_account_policy", &closed).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // An old sign-in is asked to confirm who it is first.
+    let db = server.connect_database().await;
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(5);
+    support::execute(
+        &db,
+        "UPDATE sessions SET authenticated_at = $1",
+        [long_ago.into()],
+    )
+    .await;
+    let stale = root.call("set_account_policy", &closed).await;
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json(stale).await, "reauthentication_required");
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(
+        shown["sign_ups"], "open",
+        "a stale session changed sign-ups"
+    );
+
+    let confirmed = root
+        .call("confirm_identity", &[("password", support::PASSWORD)])
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let bad = root
+        .call("set_account_policy", &[("sign_ups", "invite-only")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(bad).await["Field"]["field"], "sign_ups");
+    let saved = root
+        .call(
+            "set_account_policy",
+            &[("sign_ups", "sso"), ("scim_manages_admins", "on")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["sign_ups"], "sso");
+    assert_eq!(shown["scim_manages_admins"], true);
+    let logged = "SELECT COUNT(*) AS n FROM activity a JOIN users u ON u.id = a.user_id \
+                  WHERE u.username = 'root' \
+                  AND a.kind IN ('sign_ups_changed', 'scim_admin_reach_changed')";
+    assert_eq!(support::count(&db, logged, []).await, 2);
+}

@@ -249,3 +249,36 @@ async fn oversized_request_lines_and_headers_are_refused_with_their_status() {
         send(http.get(server.url(&format!("/signin?next={}", "n".repeat(10_000))))).await;
     assert_eq!(status, StatusCode::URI_TOO_LONG);
 }
+
+/// The server functions a page's resources call while it renders run in tasks Leptos spawns,
+/// outside the request's future: the 30 s timeout layer answered 408 and left them running
+/// (the review's token page burned 90 s of CPU). Leptos's executor here stops each of them at
+/// the request's limit; with plain tokio (before) a task that never ends ran for ever.
+#[tokio::test]
+async fn tasks_leptos_spawns_for_a_page_stop_at_the_request_timeout() {
+    use any_spawner::CustomExecutor;
+
+    /// Says when the task holding it is dropped.
+    struct OnDrop(Option<tokio::sync::oneshot::Sender<()>>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            if let Some(dropped) = self.0.take() {
+                let _ = dropped.send(());
+            }
+        }
+    }
+
+    let tasks = server::web::RequestBoundTasks {
+        limit: std::time::Duration::from_millis(50),
+    };
+    let (dropped, stopped) = tokio::sync::oneshot::channel();
+    let held = OnDrop(Some(dropped));
+    tasks.spawn(Box::pin(async move {
+        let _held = held;
+        std::future::pending::<()>().await;
+    }));
+    tokio::time::timeout(support::GENEROUS, stopped)
+        .await
+        .expect("the task should be stopped at its limit")
+        .expect("the task should be dropped, not leaked");
+}

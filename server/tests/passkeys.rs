@@ -8,6 +8,7 @@
 mod support;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use domain::identity::two_factor::totp::code_at;
 use openssl::{
     bn::{BigNum, BigNumContext},
     ec::{EcGroup, EcKey},
@@ -16,13 +17,14 @@ use openssl::{
     pkey::Private,
     sha::sha256,
 };
-use reqwest::StatusCode;
+use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
-use support::{Caller, PASSWORD, TestServer, execute, json};
+use support::{Caller, PASSWORD, TestServer, client_from, count, eventually, execute, json};
 
 /// Every process is reached at one public address: the relying party.
 const PUBLIC_URL: &str = "https://patdesk.example.test";
 const RP_ID: &str = "patdesk.example.test";
+const KEY: &str = "a secret key for these tests, long enough";
 
 /// A minimal CBOR writer: what an attestation object and a COSE key need.
 enum Cbor {
@@ -334,4 +336,150 @@ async fn passkeys_register_and_sign_in_across_processes() {
     let signed = passkey.get(&options);
     let refused = finish(&mut late, "SignIn", &ceremony, &signed, None).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
+}
+
+/// Alice, signed up on `server`, with one passkey.
+async fn alice_with_a_passkey<'a>(server: &'a TestServer) -> (Caller<'a>, SoftPasskey) {
+    let mut alice = Caller::new(server);
+    alice.sign_up("alice").await;
+    let (ceremony, options) = begin(&mut alice, "Register").await;
+    let (passkey, answer) = SoftPasskey::create(&options);
+    let added = finish(&mut alice, "Register", &ceremony, &answer, Some("laptop")).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    (alice, passkey)
+}
+
+/// The authenticator app's code for `secret`, `steps_ahead` steps of 30 s from now.
+fn app_code(secret: &str, steps_ahead: i64) -> String {
+    let at = chrono::Utc::now().timestamp() + steps_ahead * 30;
+    code_at(secret, at as u64).unwrap()
+}
+
+#[tokio::test]
+async fn an_authenticator_app_never_confirmed_is_no_second_factor() {
+    let server = TestServer::start_env(&[
+        ("PATDESK_PUBLIC_URL", PUBLIC_URL),
+        ("PATDESK_SECRET_KEY", KEY),
+    ]);
+    let db = server.connect_database().await;
+    // Alice signs in with a passkey; she started setting up an app once and left it there.
+    let (mut alice, _passkey) = alice_with_a_passkey(&server).await;
+    assert_eq!(
+        alice.call("begin_totp_enrolment", &[]).await.status(),
+        StatusCode::OK
+    );
+    let status = json(alice.call("two_factor_status", &[]).await).await;
+    let secret = status["pending"]["secret"].as_str().unwrap().to_string();
+    assert_eq!(status["enrolment_waiting"], true);
+
+    // Hours later her session is out of sudo mode: the waiting app's secret is not shown to it.
+    let aged = chrono::Utc::now() - chrono::Duration::hours(3);
+    execute(
+        &db,
+        "UPDATE sessions SET authenticated_at = $1",
+        [aged.into()],
+    )
+    .await;
+    let status = json(alice.call("two_factor_status", &[]).await).await;
+    assert_eq!(status["pending"], Value::Null, "{status}");
+    assert_eq!(status["enrolment_waiting"], true);
+    assert_eq!(status["enabled"], true, "the passkey is her second factor");
+
+    // Its codes are no second factor: not for sudo mode…
+    let confirm = [("password", PASSWORD), ("code", &app_code(&secret, 0))];
+    let refused = alice.call("confirm_identity", &confirm).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(refused).await["Field"]["field"], "code");
+    // … nor after the password at sign-in.
+    let mut thief = Caller::new(&server);
+    thief.sign_in("alice", PASSWORD).await;
+    let refused = thief
+        .call("sign_in_second_factor", &[("code", &app_code(&secret, 1))])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        thief
+            .cookie
+            .as_deref()
+            .unwrap()
+            .starts_with("patdesk_sign_in="),
+        "no session"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_passkey_answer_uses_up_its_ceremony() {
+    let server = TestServer::start_env(&[
+        ("PATDESK_PUBLIC_URL", PUBLIC_URL),
+        ("PATDESK_SECRET_KEY", KEY),
+    ]);
+    let (_, mut passkey) = alice_with_a_passkey(&server).await;
+
+    let mut visitor = Caller::new(&server);
+    let (ceremony, options) = begin(&mut visitor, "SignIn").await;
+    // A well-formed answer that does not check out: signed for another ceremony's challenge.
+    let (_, other_options) = begin(&mut visitor, "SignIn").await;
+    let wrong = passkey.get(&other_options);
+    let refused = finish(&mut visitor, "SignIn", &ceremony, &wrong, None).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(
+        json(refused)
+            .await
+            .to_string()
+            .contains("could not be checked")
+    );
+    // The ceremony went with it: the right answer to it is refused too.
+    let right = passkey.get(&options);
+    let late = finish(&mut visitor, "SignIn", &ceremony, &right, None).await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    assert!(json(late).await.to_string().contains("expired"));
+    assert!(visitor.cookie.is_none(), "no session");
+}
+
+#[tokio::test]
+async fn passkey_ceremonies_are_budgeted_per_address_and_swept_when_unfinished() {
+    let server = TestServer::start_env(&[
+        ("PATDESK_PUBLIC_URL", PUBLIC_URL),
+        ("PATDESK_SECRET_KEY", KEY),
+        ("PATDESK_PASSKEY_CEREMONIES_PER_MINUTE", "3"),
+        ("PATDESK_SESSION_SWEEP_SECONDS", "1"),
+    ]);
+    let db = server.connect_database().await;
+    let mut visitor = Caller::new(&server);
+    for _ in 0..3 {
+        begin(&mut visitor, "SignIn").await;
+    }
+    let refused = visitor
+        .call("begin_passkey", &[("purpose", "SignIn")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Another address has its own budget.
+    let mut elsewhere = Caller {
+        server: &server,
+        client: client_from(7),
+        cookie: None,
+    };
+    begin(&mut elsewhere, "SignIn").await;
+    let ceremonies = "SELECT COUNT(*) AS n FROM webauthn_ceremonies";
+    assert_eq!(count(&db, ceremonies, []).await, 4);
+
+    // Five minutes pass (what no interface offers) and nobody starts another ceremony: the
+    // server's housekeeping deletes the unfinished ones anyway.
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    execute(
+        &db,
+        "UPDATE webauthn_ceremonies SET expires_at = $1",
+        [past.into()],
+    )
+    .await;
+    eventually("the unfinished ceremonies to be deleted", || async {
+        (count(&db, ceremonies, []).await == 0).then_some(())
+    })
+    .await;
 }

@@ -86,9 +86,20 @@ fn set_active(active: Value) -> Value {
     json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": active}]})
 }
 
+/// An instance admin made first, so that alice (made next) is a person the directory may
+/// deprovision: instance admins are out of its reach unless an admin allows it.
+fn admin_first(server: &TestServer) {
+    ok(cli(
+        server,
+        &["user", "add", "root", "--admin"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+}
+
 #[tokio::test]
 async fn deactivating_a_person_stops_their_tokens_and_sessions_at_once() {
     let server = TestServer::start();
+    admin_first(&server);
     alice_owns_ops(&server);
     let secret = credential(&server);
     let (_, value) = token(&server, "alice", "ops", "deploy", true);
@@ -182,6 +193,7 @@ async fn deactivating_a_person_stops_their_tokens_and_sessions_at_once() {
 #[tokio::test]
 async fn a_deleted_account_stays_suspended_and_scim_no_longer_sees_it() {
     let server = TestServer::start();
+    admin_first(&server);
     alice_owns_ops(&server);
     let secret = credential(&server);
     let (_, value) = token(&server, "alice", "ops", "deploy", false);
@@ -211,7 +223,9 @@ async fn a_deleted_account_stays_suspended_and_scim_no_longer_sees_it() {
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.body["status"], "404");
     let listed = scim(&server, Method::GET, "/Users", Some(&secret), None).await;
-    assert_eq!(listed.body["totalResults"], 0, "{}", listed.body);
+    // Only the instance admin is left to see.
+    assert_eq!(listed.body["totalResults"], 1, "{}", listed.body);
+    assert_eq!(listed.body["Resources"][0]["userName"], "root");
     // The account, its token and its history are still there for the admins.
     let out = ok(cli(
         &server,
@@ -759,4 +773,136 @@ async fn groups_are_teams_membership_lists_and_tokens_follow() {
         .map(|e| e.actor.as_str())
         .collect();
     assert_eq!(by_scim, ["SCIM"; 4]);
+}
+
+/// Issue 45, item 15: a SCIM credential cannot rewrite, deactivate or delete an instance admin
+/// unless an instance admin allows it (`patdesk policy set --scim-manages-admins`): a 403 in
+/// the SCIM error schema, and the admin unchanged. The directory still lists and reads them,
+/// and reaches everyone else as before.
+#[tokio::test]
+async fn instance_admins_are_out_of_the_directorys_reach_unless_an_admin_allows_it() {
+    let server = TestServer::start();
+    // alice, the first account, is the instance admin; bob is not.
+    alice_owns_ops(&server);
+    ok(cli(
+        &server,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["scim_manages_admins"], false, "off by default");
+    let secret = credential(&server);
+    let (_, value) = token(&server, "alice", "ops", "deploy", false);
+    let alice = id_of(&server, &secret, "alice").await;
+    let path = format!("/Users/{alice}");
+    let read = scim(&server, Method::GET, &path, Some(&secret), None).await;
+    assert_eq!(
+        read.status,
+        StatusCode::OK,
+        "the directory still reads admins"
+    );
+
+    let takeover = json!({
+        "schemas": [USER],
+        "userName": "alice",
+        "externalId": "sub-of-the-attacker",
+        "emails": [{"value": "attacker@example.com", "primary": true}],
+    });
+    let email = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "emails", "value": [{"value": "attacker@example.com"}]}
+    ]});
+    let attempts = [
+        (Method::PUT, Some(takeover)),
+        (Method::PATCH, Some(email)),
+        (Method::PATCH, Some(set_active(json!(false)))),
+        (Method::DELETE, None),
+    ];
+    for (method, body) in attempts {
+        let refused = scim(&server, method.clone(), &path, Some(&secret), body).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{method}: {}",
+            refused.body
+        );
+        assert!(refused.content_type.starts_with("application/scim+json"));
+        assert_eq!(
+            refused.body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+        assert_eq!(refused.body["status"], "403");
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert!(detail.contains("instance admin"), "{detail}");
+    }
+    // Nothing changed: her token works, her address and record are as they were.
+    assert_eq!(
+        me_status(&Client::new(), &server, &value).await.0,
+        StatusCode::OK
+    );
+    let db = server.connect_database().await;
+    let untouched = "SELECT COUNT(*) AS n FROM users WHERE username = 'alice' \
+                     AND is_active = true AND email IS NULL";
+    assert_eq!(count(&db, untouched, []).await, 1);
+    let records = "SELECT COUNT(*) AS n FROM scim_accounts WHERE external_id IS NOT NULL";
+    assert_eq!(count(&db, records, []).await, 0);
+
+    // Everyone else is the directory's as before.
+    let bob = id_of(&server, &secret, "bob").await;
+    let answer = scim(
+        &server,
+        Method::PATCH,
+        &format!("/Users/{bob}"),
+        Some(&secret),
+        Some(set_active(json!(false))),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    // An instance admin may hand admins to the directory.
+    let out = ok(cli(
+        &server,
+        &["policy", "set", "--scim-manages-admins"],
+        None,
+    ));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SCIM may change"));
+    let answer = scim(
+        &server,
+        Method::PATCH,
+        &path,
+        Some(&secret),
+        Some(set_active(json!(false))),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        me_status(&Client::new(), &server, &value).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    ok(cli(
+        &server,
+        &["policy", "set", "--no-scim-manages-admins"],
+        None,
+    ));
+    let shown = ok(cli(&server, &["policy", "show", "--json"], None));
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["scim_manages_admins"], false);
+}
+
+/// Issue 45, item 13: a directory's userName whose local part is a reserved name (the log's
+/// "SCIM", "operator") provisions an account all the same, under a numbered username.
+#[tokio::test]
+async fn a_reserved_name_from_the_directory_is_numbered_not_refused() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let secret = credential(&server);
+    for (user_name, username) in [("Operator@example.com", "operator-2"), ("scim", "scim-2")] {
+        let body = json!({"schemas": [USER], "userName": user_name});
+        let created = scim(&server, Method::POST, "/Users", Some(&secret), Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        assert_eq!(created.body["userName"], user_name);
+        let db = server.connect_database().await;
+        let made = "SELECT COUNT(*) AS n FROM users WHERE username = $1";
+        assert_eq!(count(&db, made, [username.into()]).await, 1, "{user_name}");
+    }
 }

@@ -1,7 +1,8 @@
 //! The security review's findings (docs/threat-model.md), each tried as an attacker would,
 //! against the real binary: forwarded addresses, the first account, control and invisible
 //! characters, errors written into URLs, password-hashing load, introspection's body limit,
-//! the `__Host-` cookie and the database password in logs. (The forward-auth method confusion
+//! the `__Host-` cookie (and whose `X-Forwarded-Proto` decides it), redirects that could leave
+//! the site, and secrets in logs (the database password, query values). (The forward-auth method confusion
 //! is tried through the real nginx in `forward_auth.rs`.)
 
 mod support;
@@ -604,7 +605,8 @@ async fn introspection_bodies_over_64_kib_get_413() {
 
 #[tokio::test]
 async fn over_https_the_session_cookie_has_the_host_prefix_and_only_it_counts() {
-    let server = TestServer::start();
+    // The test's client is on loopback, a trusted proxy by default once trust is on.
+    let server = TestServer::start_env(&[("PATDESK_TRUST_FORWARDED_FOR", "true")]);
     alice_owns_ops(&server);
     let http = client();
     let signed_in = http
@@ -676,5 +678,409 @@ fn a_password_in_database_url_never_reaches_the_log() {
             "the log names the database: {log}"
         );
         assert!(!log.contains("hunter2"), "{log}");
+    }
+}
+
+/// NUL (and the other control characters) through every input that reaches a query — raw where
+/// the transport carries it (`%00` in a path, a query, a form), escaped where a decoder makes it
+/// (`\u0000` in JSON bodies and SCIM filters) — is a 4xx, never a 500: PostgreSQL refuses NUL in
+/// `text` with an error (`make test-rust-postgres` runs this on PostgreSQL too). Headers cannot
+/// carry it (hyper refuses control characters in them), nor can CLI arguments (C strings).
+#[tokio::test]
+async fn nul_through_every_surface_is_refused_with_a_4xx_never_a_500() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    let (_, reader) = token(&server, "alice", "ops", "reader", false);
+    let http = Client::new();
+    let refused = |what: &str, status: StatusCode| {
+        assert!(
+            status.is_client_error(),
+            "{what}: {status}, where a 4xx was due"
+        );
+    };
+
+    // SCIM: the filter (escaped, and raw inside the quotes), bodies and PATCH values.
+    let out = ok(cli(
+        &server,
+        &["scim", "credential", "create", "--name", "Okta", "--json"],
+        None,
+    ));
+    let scim_secret = serde_json::from_slice::<Value>(&out.stdout).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let scim = |method: reqwest::Method, path: &str| {
+        http.request(method, server.url(&format!("/scim/v2{path}")))
+            .bearer_auth(&scim_secret)
+            .header(header::CONTENT_TYPE, "application/scim+json")
+    };
+    for (resource, filter) in [
+        ("/Users", r#"userName eq "a\u0000b""#),
+        ("/Users", "userName eq \"a\u{0}b\""),
+        ("/Users", r#"externalId eq "x\u0000""#),
+        ("/Users", r#"emails.value eq "a\u0000@example.com""#),
+        ("/Groups", r#"displayName eq "ops\u0000""#),
+    ] {
+        let response = scim(reqwest::Method::GET, resource)
+            .query(&[("filter", filter)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{filter}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["scimType"], "invalidFilter", "{filter}: {error}");
+    }
+    let user = |name: &str, external: &str, email: &str, given: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name,
+            "externalId": external,
+            "emails": [{"value": email, "primary": true}],
+            "name": {"givenName": given},
+            "active": true,
+        })
+    };
+    for body in [
+        user("bo\u{0}b", "00u1", "bob@example.com", "Bob"),
+        user("bob", "00u\u{0}1", "bob@example.com", "Bob"),
+        user("bob", "00u1", "bob\u{0}@example.com", "Bob"),
+        user("bob", "00u1", "bob@example.com", "Bo\u{0}b"),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "ops\u{0}"}),
+    ] {
+        let path = if body.get("displayName").is_some() {
+            "/Groups"
+        } else {
+            "/Users"
+        };
+        let status = scim(reqwest::Method::POST, path)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        refused(&format!("SCIM POST {body}"), status);
+    }
+    let created: Value = scim(reqwest::Method::POST, "/Users")
+        .body(user("bob", "00u1", "bob@example.com", "Bob").to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    for operation in [
+        json!({"op": "replace", "path": "userName", "value": "bo\u{0}b"}),
+        json!({"op": "replace", "value": {"externalId": "\u{0}"}}),
+        json!({"op": "add", "path": "emails", "value": [{"value": "b\u{0}@example.com"}]}),
+    ] {
+        let patch = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [operation],
+        });
+        let status = scim(reqwest::Method::PATCH, &format!("/Users/{id}"))
+            .body(patch.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        refused(&format!("SCIM PATCH {patch}"), status);
+    }
+    let status = scim(reqwest::Method::GET, "/Users/1%00")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    refused("SCIM path", status);
+
+    // The API: a name in the path (the body and the query are in the test above), a leak
+    // report's body, and forward-auth's team.
+    for path in [
+        "/api/v1/teams/o%00ps/questions",
+        "/api/v1/teams/ops/questions/1%00",
+        "/auth/verify?team=o%00ps",
+    ] {
+        let status = http
+            .get(server.url(path))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        refused(path, status);
+    }
+    let status = http
+        .post(server.url("/api/v1/credentials/revoke"))
+        .json(&json!({"credentials": ["pdk_\u{0}"], "source": "log\u{0}"}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    refused("leak report", status);
+
+    // Pages: names and filters in the path and the query reach server functions as they render.
+    let mut alice = Caller::new(&server);
+    alice.sign_in("alice", PASSWORD).await;
+    for path in [
+        "/teams/o%00ps",
+        "/teams/ops/tokens?owner=al%00ice",
+        "/tokens/tok_%00",
+    ] {
+        let status = alice.get(path).await.status();
+        refused(path, status);
+    }
+    // A server function's form sent as another content type is still a form to it.
+    let mut request = alice
+        .client
+        .post(server.url("/rpc/team_tokens"))
+        .header(header::ORIGIN, server.base.as_str())
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body("team=ops&in_team=&owner=al%00ice&access=&unused=false&expiring=false&pending=false&page=1");
+    if let Some(cookie) = &alice.cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(response).await["Field"]["field"], "owner");
+}
+
+/// A server function's error in the URL of a path that starts with two slashes: the redirect
+/// that takes the error off stays on this site (it was `Location: //evil.example/x`, which a
+/// browser reads as another site).
+#[tokio::test]
+async fn a_form_error_on_a_path_that_starts_with_two_slashes_is_taken_off_on_this_site() {
+    let server = TestServer::start();
+    let http = client();
+    for asked in ["//evil.example/x?__err=a", "//evil.example/x?__err=a&tab=1"] {
+        let answer = http.get(server.url(asked)).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{asked}");
+        assert_eq!(answer.headers()[header::LOCATION], "/", "{asked}");
+    }
+}
+
+/// Where a sign-in sends the browser: `next` only when it is a path on this site however it is
+/// spelled (dot-segments, percent-encoding, backslashes), normalised; otherwise the home page.
+#[tokio::test]
+async fn sign_in_next_stays_on_this_site_however_it_is_spelled() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    for (next, expected) in [
+        ("/.//evil.example/x", "/"),
+        ("/x/../..//evil.example", "/"),
+        ("/%2e%2e//evil.example", "/"),
+        ("/%2F%2Fevil.example", "/"),
+        ("/%5Cevil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https:evil.example", "/"),
+        ("/teams/../activity?page=2", "/activity?page=2"),
+    ] {
+        let mut alice = Caller::new(&server);
+        let response = alice
+            .call(
+                "sign_in",
+                &[
+                    ("username", "alice"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(location.as_deref(), Some(expected), "{next}");
+    }
+}
+
+/// `patdesk serve` with single sign-on through `issuer` (the redirect URI needs the port first).
+fn server_with_sso(issuer: &str) -> TestServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let public = format!("http://{addr}/");
+    TestServer::start_env(&[
+        ("PATDESK_ADDR", addr.as_str()),
+        ("PATDESK_PUBLIC_URL", public.as_str()),
+        ("PATDESK_OIDC_ISSUER", issuer),
+        ("PATDESK_OIDC_CLIENT_ID", "patdesk-tests"),
+        (
+            "PATDESK_OIDC_CLIENT_SECRET",
+            "client-secret-of-the-redirect-tests",
+        ),
+    ])
+}
+
+/// Start (with `next`) → the provider, which sends the browser straight back → the callback,
+/// with the started sign-in's cookie changed by `plant` first: the callback's `Location`.
+async fn sso_lands_on(server: &TestServer, next: &str, plant: impl Fn(&mut Value)) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let http = client();
+    let start = http
+        .get(server.url(&format!("/auth/oidc/start?next={next}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let started = start
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            v.to_str()
+                .unwrap()
+                .split(';')
+                .next()?
+                .strip_prefix("patdesk_sso=")
+        })
+        .expect("the started sign-in's cookie")
+        .to_string();
+    let mut content: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&started).unwrap()).unwrap();
+    plant(&mut content);
+    let planted = URL_SAFE_NO_PAD.encode(content.to_string());
+    let back = http
+        .get(start.headers()[header::LOCATION].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let callback = back.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let done = http
+        .get(&callback)
+        .header(header::COOKIE, format!("patdesk_sso={planted}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status(),
+        StatusCode::SEE_OTHER,
+        "the sign-in went through"
+    );
+    done.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+// A multi-threaded runtime: the forged provider answers while the test waits for the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_sign_on_ends_on_this_site_whatever_next_says() {
+    let idp = support::forged_idp::ForgedIdp::start("patdesk-tests").await;
+    let server = server_with_sso(&idp.issuer);
+    // The reported URL: `/.//host/…` passed the old check, and the browser left after SSO.
+    assert_eq!(
+        sso_lands_on(&server, "/.//evil.example/x", |_| {}).await,
+        "/"
+    );
+    assert_eq!(
+        sso_lands_on(&server, "/teams/./ops", |_| {}).await,
+        "/teams/ops"
+    );
+    // The started sign-in's cookie is the browser's: a `next` written into it is checked again.
+    let planted = sso_lands_on(&server, "/", |started| {
+        started["next"] = json!("//evil.example/x");
+    })
+    .await;
+    assert_eq!(planted, "/");
+}
+
+/// The request log has every path, but no query value: an authorization code and `state`
+/// (docs/sso.md), like anything else a query carries, are written as `[redacted]`.
+#[tokio::test]
+async fn query_values_such_as_an_authorization_code_never_reach_the_log() {
+    let server = TestServer::start();
+    client()
+        .get(server.url("/auth/oidc/callback?code=SECRETCODE4711&state=STATE4711S2"))
+        .send()
+        .await
+        .unwrap();
+    let log = support::eventually("the callback in the request log", || {
+        let log = server.log();
+        async move { log.contains("/auth/oidc/callback").then_some(log) }
+    })
+    .await;
+    assert!(log.contains("code=[redacted]&state=[redacted]"), "{log}");
+    assert!(!log.contains("SECRETCODE4711"), "{log}");
+    assert!(!log.contains("STATE4711S2"), "{log}");
+}
+
+/// A sign-in's session cookie (`Set-Cookie`), sent from `http` with these `X-Forwarded-Proto`
+/// header lines.
+async fn session_cookie_through(http: &Client, server: &TestServer, proto: &[&str]) -> String {
+    let mut request = http
+        .post(server.url("/rpc/sign_in"))
+        .header(header::ORIGIN, &server.base)
+        .form(&[("username", "alice"), ("password", PASSWORD)]);
+    for value in proto {
+        request = request.header("x-forwarded-proto", *value);
+    }
+    let response = request.send().await.unwrap();
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.contains("patdesk_session="))
+        .expect("a session cookie")
+}
+
+/// `X-Forwarded-Proto` is believed only from a trusted proxy (the rule `X-Forwarded-For` has),
+/// and only its last value, the one the connecting proxy wrote: any other client could
+/// otherwise choose which of the two session cookies counts.
+#[tokio::test]
+async fn x_forwarded_proto_counts_only_from_a_trusted_proxy_and_only_its_last_value() {
+    let server = TestServer::start_env(&[
+        ("PATDESK_TRUST_FORWARDED_FOR", "true"),
+        ("PATDESK_TRUSTED_PROXIES", "127.0.0.2"),
+    ]);
+    alice_owns_ops(&server);
+    let proxy = client_from(2);
+    let direct = client_from(3);
+    let plain = |cookie: &str| cookie.starts_with("patdesk_session=") && !cookie.contains("Secure");
+    let host =
+        |cookie: &str| cookie.starts_with("__Host-patdesk_session=") && cookie.contains("; Secure");
+
+    // A client that is not the proxy says `https`: plain HTTP still, both ways.
+    let claimed = session_cookie_through(&direct, &server, &["https"]).await;
+    assert!(plain(&claimed), "{claimed}");
+    let value = claimed
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let settings = |cookie: String| {
+        direct
+            .post(server.url("/rpc/account_settings"))
+            .header(header::ORIGIN, &server.base)
+            .header("x-forwarded-proto", "https")
+            .header(header::COOKIE, cookie)
+            .send()
+    };
+    let prefixed = settings(format!("__Host-patdesk_session={value}"))
+        .await
+        .unwrap();
+    assert_eq!(prefixed.status(), StatusCode::UNAUTHORIZED);
+    let unprefixed = settings(format!("patdesk_session={value}")).await.unwrap();
+    assert_eq!(unprefixed.status(), StatusCode::OK);
+
+    // The trusted proxy: its own hop is the last value, in one header line or in two.
+    for proto in [&["https"][..], &["http, https"], &["http", "https"]] {
+        let cookie = session_cookie_through(&proxy, &server, proto).await;
+        assert!(host(&cookie), "{proto:?}: {cookie}");
+    }
+    // A client's `https` before the proxy's `http`: plain HTTP.
+    for proto in [&["https, http"][..], &["https", "http"]] {
+        let cookie = session_cookie_through(&proxy, &server, proto).await;
+        assert!(plain(&cookie), "{proto:?}: {cookie}");
     }
 }

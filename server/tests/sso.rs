@@ -356,48 +356,30 @@ async fn a_signed_in_person_links_their_account_and_then_signs_in_to_it() {
     let mut bob = Caller::new(&server);
     bob.sign_up("bob").await;
 
-    // Linking needs a session.
-    let anonymous = client()
-        .get(server.url("/auth/oidc/link"))
-        .send()
-        .await
-        .unwrap();
+    // Linking needs a session: without one, nobody is sent to the provider.
     let mut nobody = Browser::default();
-    nobody.keep(&anonymous);
-    let authorize = to_provider(&mut nobody, anonymous).await;
-    let callback = authorize_as(&authorize, "sub-bob").await;
-    let response = nobody.get(&callback).await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        count(&db, "SELECT COUNT(*) AS n FROM identities", []).await,
-        0
+    let anonymous = nobody.get(&server.url("/auth/oidc/link")).await;
+    assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+    assert!(!nobody.cookies.contains_key("patdesk_sso"));
+    assert!(
+        message(anonymous)
+            .await
+            .contains("Sign in to patdesk first")
     );
 
     // Bob, signed in, links.
-    let mut browser = Browser::default();
-    let (name, value) = bob
-        .cookie
-        .clone()
-        .unwrap()
-        .split_once('=')
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .unwrap();
-    browser.cookies.insert(name, value);
-    let start = client()
-        .get(server.url("/auth/oidc/link"))
-        .header(header::COOKIE, browser.header())
-        .send()
-        .await
-        .unwrap();
-    browser.keep(&start);
-    let authorize = to_provider(&mut browser, start).await;
-    let callback = authorize_as(&authorize, "sub-bob").await;
+    let mut browser = browser_of(&bob);
+    let callback = link_as(&server, &mut browser, "sub-bob").await;
     let linked = browser.get(&callback).await;
     assert_eq!(linked.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&linked), "/account");
     let owner = "SELECT u.username AS v FROM identities i JOIN users u ON u.id = i.user_id \
                  WHERE i.subject = 'sub-bob'";
     assert_eq!(text(&db, owner, []).await.as_deref(), Some("bob"));
+    // A new way into the account: bob is told (and mailed, when he has an address).
+    let notice = "SELECT COUNT(*) AS n FROM notifications n JOIN users u ON u.id = n.user_id \
+                  WHERE u.username = 'bob' AND n.kind = 'sso_linked' AND n.detail = $1";
+    assert_eq!(count(&db, notice, [provider.issuer().into()]).await, 1);
 
     // Single sign-on as that subject is now bob.
     let mut fresh = Browser::default();
@@ -405,6 +387,205 @@ async fn a_signed_in_person_links_their_account_and_then_signs_in_to_it() {
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
     assert!(signed_in(&server, fresh.session()).await);
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users", []).await, 1);
+}
+
+/// A browser holding `caller`'s session cookie.
+fn browser_of(caller: &Caller<'_>) -> Browser {
+    let mut browser = Browser::default();
+    let (name, value) = caller
+        .cookie
+        .clone()
+        .unwrap()
+        .split_once('=')
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .unwrap();
+    browser.cookies.insert(name, value);
+    browser
+}
+
+/// Starts a link in `browser`'s session and signs in at the provider as `sub`: answers the
+/// callback URL (not yet visited).
+async fn link_as(server: &TestServer, browser: &mut Browser, sub: &str) -> String {
+    let start = browser.get(&server.url("/auth/oidc/link")).await;
+    let authorize = to_provider(browser, start).await;
+    authorize_as(&authorize, sub).await
+}
+
+/// Makes every session's sign-in `minutes` old (time passing: what no interface offers).
+async fn age_sign_ins(server: &TestServer, minutes: i64) {
+    let db = server.connect_database().await;
+    let aged = chrono::Utc::now() - chrono::Duration::minutes(minutes);
+    support::execute(
+        &db,
+        "UPDATE sessions SET authenticated_at = $1",
+        [aged.into()],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn linking_is_a_sudo_mode_change_checked_at_the_start_and_at_the_callback() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let db = server.connect_database().await;
+    let mut alice = Caller::new(&server);
+    alice.sign_up("alice").await;
+    let identities = "SELECT COUNT(*) AS n FROM identities";
+
+    // A session signed in five hours ago (a browser left signed in) is not sent to the provider
+    // to add a way in: the page says to confirm it is you first.
+    age_sign_ins(&server, 300).await;
+    let mut stale = browser_of(&alice);
+    let refused = stale.get(&server.url("/auth/oidc/link")).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(!stale.cookies.contains_key("patdesk_sso"));
+    assert!(message(refused).await.contains("confirm it is you"));
+    // The Account page's button asks the same of the server first.
+    let asked = alice.call("begin_sso_link", &[]).await;
+    assert_eq!(asked.status(), StatusCode::FORBIDDEN);
+    assert_eq!(support::json(asked).await, "reauthentication_required");
+
+    // Confirmed: the link starts; but if the sudo window closes while the person is at the
+    // provider, the callback refuses it.
+    let confirmed = alice
+        .call("confirm_identity", &[("password", support::PASSWORD)])
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(
+        alice.call("begin_sso_link", &[]).await.status(),
+        StatusCode::OK
+    );
+    let mut browser = browser_of(&alice);
+    let callback = link_as(&server, &mut browser, "sub-attacker").await;
+    age_sign_ins(&server, 300).await;
+    let late = browser.get(&callback).await;
+    assert_eq!(late.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count(&db, identities, []).await, 0);
+
+    // A link started in one session does not finish in another of the same account.
+    age_sign_ins(&server, 0).await;
+    let mut other = Caller::new(&server);
+    let signed_in = other.sign_in("alice", support::PASSWORD).await;
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection());
+    let mut first = browser_of(&alice);
+    let callback = link_as(&server, &mut first, "sub-attacker").await;
+    let mut second = browser_of(&other);
+    second
+        .cookies
+        .insert("patdesk_sso".into(), first.cookies["patdesk_sso"].clone());
+    let swapped = second.get(&callback).await;
+    assert_eq!(swapped.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(count(&db, identities, []).await, 0);
+
+    // So the attacker's provider account never signs in as alice.
+    let mut attacker = Browser::default();
+    let back = sign_in_as(&server, &mut attacker, "sub-attacker").await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let whose = "SELECT u.username AS v FROM identities i JOIN users u ON u.id = i.user_id \
+                 WHERE i.subject = 'sub-attacker'";
+    assert_ne!(text(&db, whose, []).await.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn the_account_page_lists_links_and_unlinking_needs_a_recent_sign_in() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let db = server.connect_database().await;
+    let mut bob = Caller::new(&server);
+    bob.sign_up("bob").await;
+    let mut browser = browser_of(&bob);
+    let callback = link_as(&server, &mut browser, "sub-bob").await;
+    assert_eq!(browser.get(&callback).await.status(), StatusCode::SEE_OTHER);
+
+    let settings = support::json(bob.call("account_settings", &[]).await).await;
+    let links = settings["sso_links"].as_array().unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["issuer"], provider.issuer());
+    let id = links[0]["id"].as_i64().unwrap().to_string();
+
+    // From a stale session: refused, the link stays.
+    age_sign_ins(&server, 300).await;
+    let stale = bob.call("unlink_sso", &[("id", id.as_str())]).await;
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    assert_eq!(support::json(stale).await, "reauthentication_required");
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) AS n FROM identities", []).await,
+        1
+    );
+
+    // Someone else's link is not found.
+    let mut carol = Caller::new(&server);
+    carol.sign_up("carol").await;
+    let theirs = carol.call("unlink_sso", &[("id", id.as_str())]).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+
+    // Fresh: unlinked, and that provider account no longer signs in as bob.
+    age_sign_ins(&server, 0).await;
+    let unlinked = bob.call("unlink_sso", &[("id", id.as_str())]).await;
+    assert_eq!(unlinked.status(), StatusCode::OK);
+    let entry = "SELECT COUNT(*) AS n FROM activity WHERE kind = 'sso_unlinked'";
+    assert_eq!(count(&db, entry, []).await, 1);
+    let mut fresh = Browser::default();
+    sign_in_as(&server, &mut fresh, "sub-bob").await;
+    let whose = "SELECT u.username AS v FROM identities i JOIN users u ON u.id = i.user_id \
+                 WHERE i.subject = 'sub-bob'";
+    assert_ne!(text(&db, whose, []).await.as_deref(), Some("bob"));
+
+    // An account made by single sign-on has no password: its only link stays.
+    let mut dave = Browser::default();
+    sign_in_as(&server, &mut dave, "sub-dave").await;
+    let mut dave_caller = Caller::new(&server);
+    dave_caller.cookie = dave.session();
+    let settings = support::json(dave_caller.call("account_settings", &[]).await).await;
+    let id = settings["sso_links"][0]["id"].as_i64().unwrap().to_string();
+    let last = dave_caller.call("unlink_sso", &[("id", id.as_str())]).await;
+    assert!(last.status().is_client_error(), "{}", last.status());
+    let dave_links = "SELECT COUNT(*) AS n FROM identities WHERE subject = 'sub-dave'";
+    assert_eq!(count(&db, dave_links, []).await, 1);
+}
+
+#[tokio::test]
+async fn the_callback_checks_the_state_before_it_shows_anything_and_never_the_providers_text() {
+    let provider = Provider::start();
+    let server = server_with(&provider);
+    let lie = "Your account is locked: call +1 555 0100 and read out your password";
+    let description = url::form_urlencoded::byte_serialize(lie.as_bytes()).collect::<String>();
+
+    // A link to the callback with an error but without this browser's state: "not started",
+    // nothing of the attacker's text.
+    let mut browser = Browser::default();
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    to_provider(&mut browser, start).await;
+    let forged = browser
+        .get(&server.url(&format!(
+            "/auth/oidc/callback?error=access_denied&error_description={description}&state=guessed"
+        )))
+        .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let said = message(forged).await;
+    assert!(said.contains("not started in this browser"), "{said}");
+    assert!(!said.contains("555"), "{said}");
+
+    // With the right state, a known error code is said in the app's words; the description is
+    // still not shown.
+    let mut browser = Browser::default();
+    let start = browser.get(&server.url("/auth/oidc/start")).await;
+    let authorize = to_provider(&mut browser, start).await;
+    let state = url::Url::parse(&authorize)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let declined = browser
+        .get(&server.url(&format!(
+            "/auth/oidc/callback?error=access_denied&error_description={description}&state={state}"
+        )))
+        .await;
+    assert_eq!(declined.status(), StatusCode::BAD_REQUEST);
+    let said = message(declined).await;
+    assert!(said.contains("declined or cancelled"), "{said}");
+    assert!(!said.contains("555"), "{said}");
 }
 
 /// `patdesk serve` with single sign-on through the forged provider.
@@ -707,4 +888,73 @@ async fn groups_from_the_userinfo_endpoint_count_when_the_id_token_has_none() {
     let (response, _) = forged_sign_in(&server).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&db, in_ops, []).await, 0, "left ops with the group");
+}
+
+/// Issue 45, item 5: with sign-ups for single sign-on only, a password sign-up is refused and
+/// the sign-up page points to the single sign-on button, whose first sign-in makes the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sign_ups_for_single_sign_on_only_the_sign_up_page_points_to_the_button() {
+    let idp = ForgedIdp::start("patdesk-tests").await;
+    let server = server_with_forged(&idp);
+    Caller::new(&server).sign_up("root").await;
+    ok(cli(&server, &["policy", "set", "--sign-ups", "sso"], None));
+
+    let mut erin = Caller::new(&server);
+    let refused = erin
+        .call(
+            "sign_up",
+            &[
+                ("username", "erin"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("single sign-on"));
+    assert!(erin.cookie.is_none(), "a password sign-up got a session");
+    let page = Caller::new(&server)
+        .get("/signup")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"sign-ups-sso\""), "{page}");
+    assert!(page.contains("href=\"/auth/oidc/start"), "{page}");
+    assert!(!page.contains("name=\"password_confirmation\""));
+
+    let (response, browser) = forged_sign_in(&server).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&server, browser.session()).await);
+}
+
+/// Issue 45, items 5 and 13: with sign-ups closed, a first single sign-on still makes an
+/// account; a `preferred_username` that is a name the log prints for an actor ("operator",
+/// "SCIM") is numbered as a taken one is, never refused and never taken.
+#[tokio::test]
+async fn a_reserved_preferred_username_is_numbered_and_closed_sign_ups_let_sso_in() {
+    use domain::identity::sso::{SsoClaims, sign_in};
+    let server = TestServer::start();
+    Caller::new(&server).sign_up("root").await;
+    ok(cli(
+        &server,
+        &["policy", "set", "--sign-ups", "closed"],
+        None,
+    ));
+    let db = server.connect_database().await;
+    for (subject, wanted, made) in [
+        ("sub-op", "Operator", "operator-2"),
+        ("sub-scim", "SCIM", "scim-2"),
+        ("sub-sys", "system", "system-2"),
+    ] {
+        let claims = SsoClaims {
+            issuer: "https://idp.example.test".into(),
+            subject: subject.into(),
+            preferred_username: Some(wanted.into()),
+            ..Default::default()
+        };
+        let signed_in = sign_in(&db, &claims, None, None).await.unwrap();
+        assert!(signed_in.created, "{wanted}");
+        assert_eq!(signed_in.user.username, made);
+    }
 }

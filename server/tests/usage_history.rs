@@ -489,3 +489,104 @@ async fn two_processes_count_one_token_exactly() {
     counted_exactly(&a, &admin, &id, &expected).await;
     counted_exactly(&b, &admin, &id, &expected).await;
 }
+
+/// Addresses are bounded (docs/usage.md): through a trusted proxy that names a new client on
+/// every call, a token keeps at most `PATDESK_USAGE_ADDRESSES_PER_TOKEN` of them — the busiest
+/// kept — and the IPv6 addresses of one /64 are one. Before the cap, every address was a row
+/// (425,008 in 30 s in the review), and IPv6 ones each their own.
+#[tokio::test]
+async fn a_flood_of_addresses_keeps_the_cap_and_ipv6_counts_per_64() {
+    let server = TestServer::start_env(&[
+        FAST_FLUSH,
+        ("PATDESK_TRUST_FORWARDED_FOR", "true"),
+        ("PATDESK_USAGE_ADDRESSES_PER_TOKEN", "20"),
+    ]);
+    alice_owns_ops(&server);
+    let (id, value) = token(&server, "alice", "ops", "flooded", false);
+    let http = Client::new();
+    let call_from = |from: String| {
+        let request = http
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(&value)
+            .header("X-Forwarded-For", from);
+        async move {
+            assert_eq!(request.send().await.unwrap().status(), StatusCode::OK);
+        }
+    };
+    // Five addresses of one /64, three calls each: the busiest "address".
+    for i in 1..=5 {
+        for _ in 0..3 {
+            call_from(format!("2001:db8:1:2::{i:x}")).await;
+        }
+    }
+    // Then a new address on every call.
+    for i in 0..60 {
+        call_from(format!("198.51.100.{i}")).await;
+    }
+    let db = server.connect_database().await;
+    let written = "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) AS n FROM token_usage_hours \
+                   WHERE token_id = $1";
+    eventually("the 75 calls to be written", || async {
+        (support::count(&db, written, [id.clone().into()]).await == 75).then_some(())
+    })
+    .await;
+    // The addresses are evicted in the transaction that writes the counts.
+    let addresses = "SELECT COUNT(*) AS n FROM token_addresses WHERE token_id = $1";
+    assert_eq!(
+        support::count(&db, addresses, [id.clone().into()]).await,
+        20
+    );
+    let per_64 = "SELECT calls AS n FROM token_addresses WHERE token_id = $1 AND ip = $2";
+    assert_eq!(
+        support::count(&db, per_64, [id.clone().into(), "2001:db8:1:2::/64".into()]).await,
+        15,
+        "one /64, every call of its five addresses, kept as the busiest"
+    );
+    let latest = "SELECT COUNT(*) AS n FROM token_addresses WHERE token_id = $1 AND ip = $2";
+    assert_eq!(
+        support::count(&db, latest, [id.clone().into(), "198.51.100.59".into()]).await,
+        1,
+        "the most recent address is kept"
+    );
+    // What the page and the API read: the 20, the /64 among them, suggested as itself.
+    let usage: Value = Client::new()
+        .get(server.url("/api/v1/tokens/self/usage?days=1"))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = usage["addresses"].as_array().unwrap();
+    assert_eq!(shown.len(), 20, "{usage:#}");
+    assert!(
+        shown.iter().any(|a| a["ip"] == "2001:db8:1:2::/64"),
+        "{usage:#}"
+    );
+}
+
+/// Whatever is stored (rows written before the cap), a history reads at most 1,000 addresses,
+/// the most recently seen: the token's page took 90 s over 425,008 of them.
+#[tokio::test]
+async fn a_history_reads_at_most_a_thousand_addresses() {
+    let server = TestServer::start_env(&[FAST_FLUSH]);
+    alice_owns_ops(&server);
+    let (id, _) = token(&server, "alice", "ops", "quiet", false);
+    let (_, reader) = token(&server, "alice", "ops", "reader of usage", false);
+    let db = server.connect_database().await;
+    // 1,200 addresses, the latest seen most recently; the token itself makes no call, so no
+    // flush touches its rows.
+    let insert = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+                  INSERT INTO token_addresses (token_id, ip, first_seen, last_seen, calls, refused) \
+                  SELECT $1, '10.9.' || (i / 256) || '.' || (i % 256), $2, $2, i, 0 FROM n";
+    let now = chrono::Utc::now();
+    execute(&db, insert, [id.clone().into(), now.into()]).await;
+    let addresses = "SELECT COUNT(*) AS n FROM token_addresses WHERE token_id = $1";
+    assert_eq!(
+        support::count(&db, addresses, [id.clone().into()]).await,
+        1200
+    );
+    let usage = usage_of(&server, &reader, &id).await;
+    assert_eq!(usage["addresses"].as_array().unwrap().len(), 1000);
+}

@@ -13,6 +13,7 @@ pub mod scim_account;
 pub mod scim_credential;
 pub mod scim_group;
 pub mod scim_group_member;
+pub mod second_factor_failure;
 pub mod service;
 pub mod session;
 pub mod sign_in_challenge;

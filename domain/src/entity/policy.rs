@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// The instance's policy (tokens, and whether single sign-on is required): one row, id 1, once
-/// an instance admin has set it.
+/// The instance's policy (tokens, how people sign in, who may have an account): one row, id 1,
+/// once an instance admin has set it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "instance_policy")]
 pub struct Model {
@@ -18,6 +18,11 @@ pub struct Model {
     /// …within this many days of `require_2fa_since` (or of their creation, if later).
     pub two_factor_grace_days: i32,
     pub require_2fa_since: Option<ChronoDateTimeUtc>,
+    /// Who may make an account by signing up: `open`, `closed` or `sso`
+    /// (`identity::sign_ups`).
+    pub sign_ups: String,
+    /// A SCIM directory may change, deactivate and delete instance admins (`identity::scim`).
+    pub scim_manages_admins: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! Who people are: accounts (`users`), their sign-in sessions, password hashing, single sign-on
-//! links (`sso`), what an organisation's directory provisions (`scim`), and the names and roles
+//! links (`sso`), what an organisation's directory provisions (`scim`), who may sign up
+//! (`sign_ups`), and the names and roles
 //! they carry (`names`), two-factor sign-in (`two_factor`), passkeys (`passkeys`) and sudo mode (`sudo`).
 
 pub mod group_sync;
@@ -9,6 +10,7 @@ pub mod password;
 pub mod scim;
 pub mod sessions;
 pub mod sign_in;
+pub mod sign_ups;
 pub mod sso;
 pub mod sudo;
 pub mod two_factor;

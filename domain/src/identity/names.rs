@@ -34,9 +34,47 @@ impl Username {
         Ok(Username(value))
     }
 
+    /// A name for a new account: [`Username::parse`], and none of [`RESERVED_USERNAMES`].
+    /// Only account creation asks this: an account that already has a reserved name (made
+    /// before it was reserved) keeps it, and every lookup uses [`Username::parse`].
+    pub fn parse_new(raw: &str) -> Result<Self, Error> {
+        let name = Username::parse(raw)?;
+        if name.is_reserved() {
+            return Err(reserved_username());
+        }
+        Ok(name)
+    }
+
+    /// Whether this is a name patdesk prints for an actor that is no account.
+    pub fn is_reserved(&self) -> bool {
+        RESERVED_USERNAMES.contains(&self.0.as_str())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Usernames no new account may take (compared in lower case, as usernames are kept): the
+/// names the activity log, token and credential lists print for an actor that is no account —
+/// "operator" (the command line, `activity::OPERATOR`), "SCIM" (a directory,
+/// `activity::DIRECTORY`), "leak report" (`activity::LEAK_REPORT`, as a username would spell
+/// it) — and their look-alikes, so that an entry by "operator" can only mean the command line.
+pub const RESERVED_USERNAMES: &[&str] = &[
+    "operator",
+    "scim",
+    "directory",
+    "system",
+    "leak-report",
+    "leak_report",
+];
+
+/// What creating an account with a reserved name is told.
+pub(crate) fn reserved_username() -> Error {
+    Error::invalid(
+        "username",
+        "That username is reserved: patdesk's activity log uses it for changes made by no account. Choose another.",
+    )
 }
 
 impl fmt::Display for Username {
@@ -247,6 +285,35 @@ mod tests {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Username::parse(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn actor_names_are_reserved_for_new_accounts_only() {
+        use crate::activity::{DIRECTORY, LEAK_REPORT, OPERATOR};
+        for actor in [OPERATOR, DIRECTORY, LEAK_REPORT, "directory", "system"] {
+            let spelled = actor.replace(' ', "-");
+            for name in [
+                spelled.clone(),
+                spelled.to_uppercase(),
+                format!(" {spelled} "),
+            ] {
+                let refused = Username::parse_new(&name).unwrap_err();
+                assert!(
+                    matches!(
+                        refused,
+                        Error::Invalid {
+                            field: "username",
+                            ..
+                        }
+                    ),
+                    "{name:?}"
+                );
+                // An existing account of that name is still found and signs in.
+                assert!(Username::parse(&name).unwrap().is_reserved(), "{name:?}");
+            }
+        }
+        assert!(Username::parse_new("operator-2").is_ok());
+        assert!(Username::parse_new("sysadmin").is_ok());
     }
 
     #[test]

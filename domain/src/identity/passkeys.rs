@@ -2,8 +2,10 @@
 //! used as the second factor after the password, on their own to sign in ("Sign in with a
 //! passkey"), and to confirm who one is in sudo mode. `webauthn-rs` does each ceremony; what
 //! it keeps between a ceremony's two steps is stored in `webauthn_ceremonies` (any process
-//! behind a load balancer can finish what another started), for five minutes and one use,
-//! bound to the account (or, for a second factor, to the sign-in) that started it.
+//! behind a load balancer can finish what another started), for five minutes and one use —
+//! taken in a committed step of its own before the answer is checked, so that an answer that
+//! fails uses it up too — bound to the account (or, for a second factor, to the sign-in) that
+//! started it.
 //!
 //! Every passkey is registered as discoverable (resident) with user verification required, so
 //! that one can sign in with it alone: the device checked a PIN or a biometric. Its user
@@ -183,10 +185,7 @@ async fn keep(
     bound_to: Option<String>,
     state: String,
 ) -> Result<String> {
-    webauthn_ceremony::Entity::delete_many()
-        .filter(webauthn_ceremony::Column::ExpiresAt.lte(Utc::now()))
-        .exec(db)
-        .await?;
+    purge_expired(db).await?;
     let id = hex(&random_bytes::<32>());
     webauthn_ceremony::ActiveModel {
         id_digest: Set(digest_hex(&id)),
@@ -201,10 +200,23 @@ async fn keep(
     Ok(id)
 }
 
+/// Deletes the ceremonies nobody finished (also run with the server's housekeeping: starting a
+/// ceremony sweeps them too, but rows a burst of starts left behind should not wait for the
+/// next one).
+pub async fn purge_expired(db: &impl ConnectionTrait) -> Result<u64> {
+    Ok(webauthn_ceremony::Entity::delete_many()
+        .filter(webauthn_ceremony::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Takes a ceremony's state out of storage: once only (a conditional delete decides between
-/// two processes), unexpired, for this purpose.
+/// two processes), unexpired, for this purpose. It runs on the connection itself, before the
+/// finish's transaction, so that the ceremony is used up when the answer then fails its
+/// checks too (in the transaction, it would be put back by the rollback).
 async fn take(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     ceremony: &str,
     purpose: Purpose,
 ) -> Result<webauthn_ceremony::Model> {
@@ -287,8 +299,7 @@ pub async fn finish_registration(
     }
     crate::text::check("name", name, crate::text::Lines::One)?;
     let credential: RegisterPublicKeyCredential = answer(credential)?;
-    let txn = begin_write(db).await?;
-    let kept = take(&txn, ceremony, Purpose::Register).await?;
+    let kept = take(db, ceremony, Purpose::Register).await?;
     if kept.user_id != Some(by.who) {
         return Err(Error::Rule(EXPIRED.into()));
     }
@@ -301,6 +312,7 @@ pub async fn finish_registration(
         .finish_passkey_registration(&credential, &state)
         .map_err(|_| refused())?;
     let credential_id = hex(passkey.cred_id().as_ref());
+    let txn = begin_write(db).await?;
     if passkey::Entity::find()
         .filter(passkey::Column::CredentialId.eq(credential_id.clone()))
         .one(&txn)
@@ -467,11 +479,11 @@ pub async fn finish_second_factor(
 ) -> Result<(User, SessionId)> {
     let credential: PublicKeyCredential = answer(credential)?;
     let digest = digest_hex(challenge_cookie);
-    let txn = begin_write(db).await?;
-    let kept = take(&txn, ceremony, Purpose::SecondFactor).await?;
+    let kept = take(db, ceremony, Purpose::SecondFactor).await?;
     if kept.bound_to.as_deref() != Some(digest.as_str()) {
         return Err(Error::Rule(EXPIRED.into()));
     }
+    let txn = begin_write(db).await?;
     let challenge = sign_in_challenge::Entity::find_by_id(digest.clone())
         .one(&txn)
         .await?
@@ -529,8 +541,8 @@ pub async fn finish_sign_in(
     ip: Option<IpAddr>,
 ) -> Result<(User, SessionId)> {
     let credential: PublicKeyCredential = answer(credential)?;
+    let kept = take(db, ceremony, Purpose::SignIn).await?;
     let txn = begin_write(db).await?;
-    let kept = take(&txn, ceremony, Purpose::SignIn).await?;
     let state: DiscoverableAuthentication = from_json(&kept.state)?;
     let (handle, credential_id) = rp
         .webauthn
@@ -579,11 +591,11 @@ pub async fn finish_confirmation(
     credential: &str,
 ) -> Result<()> {
     let credential: PublicKeyCredential = answer(credential)?;
-    let txn = begin_write(db).await?;
-    let kept = take(&txn, ceremony, Purpose::Confirm).await?;
+    let kept = take(db, ceremony, Purpose::Confirm).await?;
     if kept.user_id != Some(by.who) {
         return Err(Error::Rule(EXPIRED.into()));
     }
+    let txn = begin_write(db).await?;
     finish_for_account(&txn, rp, &kept, &credential).await?;
     sessions::mark_authenticated(&txn, session_cookie).await?;
     activity::record(&txn, Event::own_by(by, Kind::IdentityConfirmed)).await?;

@@ -6,14 +6,15 @@
 //! proves nothing about an account here. The first sign-in of an unknown subject makes an
 //! account (a username from `preferred_username`, made valid and unique; the email only when
 //! the provider says it is verified and no account has it); a person with a password account
-//! links it from their Account page while signed in.
+//! links it from their Account page while signed in (a sudo-mode change: `server::sso` checks the
+//! session's sign-in is recent, when the link starts and when it finishes), and may unlink it.
 
 use std::net::IpAddr;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 
 use super::{
@@ -27,6 +28,7 @@ use crate::{
     db::begin_write,
     entity::{identity, policy, user},
     error::{Error, Result},
+    notifications::{self, Notice, NoticeKind},
 };
 
 /// The password hash of an account made by single sign-on: not a PHC string, so no password
@@ -66,6 +68,7 @@ pub async fn sign_in(
     replaced: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<SignedIn> {
+    check_claims(claims)?;
     let txn = begin_write(db).await?;
     let (account, created) = match linked_account(&txn, claims).await? {
         Some(account) => (account, false),
@@ -114,6 +117,7 @@ pub async fn sign_in(
 /// Links the signed-in user's account to `claims`' subject (from the Account page). A subject
 /// linked to another account, or a second link to the same provider, is refused.
 pub async fn link(db: &DatabaseConnection, by: Origin<i64>, claims: &SsoClaims) -> Result<()> {
+    check_claims(claims)?;
     let txn = begin_write(db).await?;
     if let Some(account) = linked_account(&txn, claims).await? {
         return if account.id == by.who {
@@ -138,6 +142,62 @@ pub async fn link(db: &DatabaseConnection, by: Origin<i64>, claims: &SsoClaims) 
     }
     insert_link(&txn, by.who, claims).await?;
     let event = Event::own_by(by, Kind::SsoLinked).target(format!("at {}", claims.issuer));
+    activity::record(&txn, event).await?;
+    // A new way into the account: its owner hears of it (and is mailed), whoever linked it.
+    let notice = Notice::about_account(NoticeKind::SsoLinked, by.who).detail(&claims.issuer);
+    notifications::notify(&txn, notice, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// One of the account's links to the identity provider, as the Account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedIdentity {
+    pub id: i64,
+    pub issuer: String,
+    pub linked_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+/// The account's links to identity providers, oldest first.
+pub async fn identities(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<LinkedIdentity>> {
+    Ok(identity::Entity::find()
+        .filter(identity::Column::UserId.eq(user_id))
+        .order_by_asc(identity::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|link| LinkedIdentity {
+            id: link.id,
+            issuer: link.issuer,
+            linked_at: link.created_at,
+            last_sign_in_at: link.last_sign_in_at,
+        })
+        .collect())
+}
+
+/// What unlinking the last way in of an account without a password is told.
+pub const LAST_WAY_IN: &str =
+    "This account has no password: single sign-on is its only way in, so the link stays.";
+
+/// Removes one of the signed-in person's links (the caller has checked sudo mode). Another
+/// account's link is "not found"; the only link of an account without a password stays.
+pub async fn unlink(db: &DatabaseConnection, by: Origin<i64>, identity_id: i64) -> Result<()> {
+    let txn = begin_write(db).await?;
+    let link = identity::Entity::find_by_id(identity_id)
+        .filter(identity::Column::UserId.eq(by.who))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("single sign-on link"))?;
+    let links = identity::Entity::find()
+        .filter(identity::Column::UserId.eq(by.who))
+        .count(&txn)
+        .await?;
+    if links == 1 && password_less(&txn, by.who).await? {
+        return Err(Error::Rule(LAST_WAY_IN.into()));
+    }
+    identity::Entity::delete_by_id(link.id).exec(&txn).await?;
+    let event = Event::own_by(by, Kind::SsoUnlinked).target(format!("at {}", link.issuer));
     activity::record(&txn, event).await?;
     txn.commit().await?;
     Ok(())
@@ -181,15 +241,6 @@ pub async fn password_less(db: &impl ConnectionTrait, user_id: i64) -> Result<bo
         .one(db)
         .await?
         .is_some_and(|u| u.password_hash == NO_PASSWORD))
-}
-
-/// Whether the account has a single sign-on link (shown on the Account page).
-pub async fn is_linked(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
-    Ok(identity::Entity::find()
-        .filter(identity::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 async fn linked_account(
@@ -276,6 +327,15 @@ async fn insert_link(txn: &impl ConnectionTrait, user_id: i64, claims: &SsoClaim
         _ => Error::Database(e),
     })?;
     Ok(())
+}
+
+/// Refuses claims that would carry a control character into a query as they are: the issuer
+/// and `sub` (NUL is a database error on PostgreSQL). The rest is checked where it is used:
+/// the email by `Email::parse`, the groups by `group_sync`; the username is made anew from
+/// letters and digits.
+fn check_claims(claims: &SsoClaims) -> Result<()> {
+    crate::text::check("iss", &claims.issuer, crate::text::Lines::One)?;
+    crate::text::check("sub", &claims.subject, crate::text::Lines::One)
 }
 
 /// A valid username nobody has, from `preferred_username`, else the email's local part

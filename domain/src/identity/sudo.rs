@@ -50,7 +50,8 @@ pub const SIGN_IN_AGAIN: &str =
     "This account signs in with single sign-on: sign in again with it to continue.";
 
 /// The person of the session `session_cookie` proves who they are again: the password, and a
-/// second-factor code when they have two-factor sign-in on. Sudo mode counts from now.
+/// second-factor code when they have two-factor sign-in on (counted against the account's
+/// budget of wrong codes, `two_factor::budget`). Sudo mode counts from now.
 pub async fn confirm(
     db: &DatabaseConnection,
     key: &SealingKey,
@@ -70,24 +71,27 @@ pub async fn confirm(
         }
         Err(other) => return Err(other),
     }
-    let txn = begin_write(db).await?;
-    if two_factor::enrolled(&txn, user.id).await? {
-        match code.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(code) => {
-                two_factor::check_code(&txn, key, user.id, code).await?;
-            }
-            None => {
-                return Err(Error::invalid(
-                    "code",
-                    "Enter the code from your authenticator app, or a recovery code.",
-                ));
-            }
+    let confirmed = async |code: Option<&str>| {
+        let txn = begin_write(db).await?;
+        if let Some(code) = code {
+            two_factor::check_code(&txn, key, user.id, code).await?;
         }
+        sessions::mark_authenticated(&txn, session_cookie).await?;
+        activity::record(&txn, Event::own(user.id, Kind::IdentityConfirmed).ip(ip)).await?;
+        txn.commit().await?;
+        Ok::<(), Error>(())
+    };
+    if !two_factor::enrolled(db, user.id).await? {
+        return confirmed(None).await;
     }
-    sessions::mark_authenticated(&txn, session_cookie).await?;
-    activity::record(&txn, Event::own(user.id, Kind::IdentityConfirmed).ip(ip)).await?;
-    txn.commit().await?;
-    Ok(())
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(Error::invalid(
+            "code",
+            "Enter the code from your authenticator app, or a recovery code.",
+        ));
+    };
+    // Counted against the account's budget of wrong codes, as at sign-in.
+    two_factor::budget::spend(db, user.id, confirmed(Some(code))).await
 }
 
 #[cfg(test)]

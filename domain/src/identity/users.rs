@@ -1,4 +1,5 @@
-//! User accounts: creation (the first user of an empty instance is its admin), sign-in, and
+//! User accounts: creation (the first user of an empty instance is its admin; never under a
+//! reserved name; by sign-up only as `sign_ups` allows), sign-in, and
 //! the instance admins' inventory: every account, suspension and reactivation
 //! (`docs/governance.md`).
 
@@ -18,8 +19,8 @@ use crate::{
     db::begin_write,
     entity::{session, token, user},
     error::{Error, Result},
-    identity::names::{Email, Password, Username},
-    identity::password,
+    identity::names::{Email, Password, Username, reserved_username},
+    identity::{password, sign_ups},
 };
 
 /// A user as the rest of the app sees them: never with the password hash.
@@ -96,7 +97,10 @@ pub async fn create_with_hash(
     Ok(inserted.into())
 }
 
-/// The account's row and its activity entry, in the caller's transaction.
+/// The account's row and its activity entry, in the caller's transaction: every way an account
+/// is made comes here, so the rules of who may have one are checked here, whatever the caller
+/// checked before — no reserved name ([`Username::is_reserved`]), and a sign-up only while the
+/// instance takes password sign-ups (`sign_ups::allow_password_sign_up`).
 pub(crate) async fn insert_account(
     txn: &sea_orm::DatabaseTransaction,
     username: &Username,
@@ -104,6 +108,15 @@ pub(crate) async fn insert_account(
     email: Option<&Email>,
     registration: Registration,
 ) -> Result<user::Model> {
+    if username.is_reserved() {
+        return Err(reserved_username());
+    }
+    if matches!(registration, Registration::SignUp { .. }) {
+        // Asked again here, in the transaction that inserts (the server function asked before
+        // the slow password hash): no sign-up that started while sign-ups were open is let in
+        // after they closed. (A sign-up in flight at the very moment they close may finish.)
+        sign_ups::allow_password_sign_up(txn).await?;
+    }
     // "Is this the first account?" and the insert must not interleave with another sign-up's:
     // on SQLite `begin_write` already holds the write lock; on PostgreSQL (READ COMMITTED) two
     // sign-ups would both count zero, so they queue on a lock held until the commit.
@@ -332,12 +345,13 @@ pub async fn set_suspended(
 
 /// A valid username nobody has, made from `wanted` (a provider's or a directory's name for the
 /// person): letters a–z, digits, `_` and `-` kept (other characters become `-`), then `-2`,
-/// `-3`, … until one is free.
+/// `-3`, … until one is free. A reserved name counts as taken (`operator` → `operator-2`), so
+/// that a provider's `preferred_username` never fails a first sign-in.
 pub(crate) async fn free_username(db: &impl ConnectionTrait, wanted: &str) -> Result<Username> {
     let base = username_base(wanted);
     for n in 1..=1000 {
         let name = Username::parse(&crate::text::numbered(&base, n, 32))?;
-        if find_row(db, &name).await?.is_none() {
+        if !name.is_reserved() && find_row(db, &name).await?.is_none() {
             return Ok(name);
         }
     }
@@ -488,5 +502,11 @@ mod tests {
         for wanted in ["Alice", "a.b", "日本語", "-----abc-----", "x"] {
             assert!(Username::parse(&username_base(wanted)).is_ok(), "{wanted}");
         }
+        // A reserved name is made valid like any other; `free_username` then numbers it.
+        assert!(
+            Username::parse(&username_base("Operator"))
+                .unwrap()
+                .is_reserved()
+        );
     }
 }

@@ -76,10 +76,16 @@ pub enum NoticeKind {
     AccountDeactivated,
     /// The operator turned two-factor sign-in off for the account (`patdesk user reset-2fa`).
     TwoFactorReset,
+    /// An account at an identity provider was linked to the account (single sign-on): a new
+    /// way in.
+    SsoLinked,
+    /// Too many wrong second-factor codes were typed after the account's password
+    /// (`identity::two_factor::budget`): codes are refused for a while.
+    SecondFactorLocked,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 10] = [
+    pub const ALL: [NoticeKind; 12] = [
         NoticeKind::ExpiresSoon,
         NoticeKind::ExpiresTomorrow,
         NoticeKind::Expired,
@@ -90,6 +96,8 @@ impl NoticeKind {
         NoticeKind::OldValueLeaked,
         NoticeKind::AccountDeactivated,
         NoticeKind::TwoFactorReset,
+        NoticeKind::SsoLinked,
+        NoticeKind::SecondFactorLocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +112,8 @@ impl NoticeKind {
             NoticeKind::OldValueLeaked => "old_value_leaked",
             NoticeKind::AccountDeactivated => "account_deactivated",
             NoticeKind::TwoFactorReset => "two_factor_reset",
+            NoticeKind::SsoLinked => "sso_linked",
+            NoticeKind::SecondFactorLocked => "second_factor_locked",
         }
     }
 
@@ -124,7 +134,9 @@ impl NoticeKind {
             | NoticeKind::ExpiryShortened
             | NoticeKind::OldValueLeaked
             | NoticeKind::AccountDeactivated
-            | NoticeKind::TwoFactorReset => true,
+            | NoticeKind::TwoFactorReset
+            | NoticeKind::SsoLinked
+            | NoticeKind::SecondFactorLocked => true,
         }
     }
 
@@ -156,6 +168,12 @@ impl NoticeKind {
             }
             NoticeKind::TwoFactorReset => {
                 "Two-factor sign-in was turned off on your patdesk account".to_string()
+            }
+            NoticeKind::SsoLinked => {
+                "Single sign-on was linked to your patdesk account".to_string()
+            }
+            NoticeKind::SecondFactorLocked => {
+                "Too many wrong two-factor codes were entered for your patdesk account".to_string()
             }
         }
     }
@@ -190,6 +208,12 @@ impl NoticeKind {
             NoticeKind::AccountDeactivated => {
                 "Your sessions ended and every token of yours is refused from now on. If this is a mistake, ask your organisation's administrators: reactivating the account in the directory makes the tokens work again.".to_string()
             }
+            NoticeKind::SsoLinked => format!(
+                "An account at {detail} can now sign you in to patdesk. If that was not you, unlink it on your Account page and change your password now."
+            ),
+            NoticeKind::SecondFactorLocked => format!(
+                "{detail} wrong codes were entered after your password, so codes are refused for a while (longer after each further wrong code). If that was not you, someone knows your password: change it now."
+            ),
             NoticeKind::TwoFactorReset => {
                 "The operator removed your authenticator app and recovery codes, as asked when every second factor is lost. Your password alone signs you in until you set up two-factor sign-in again on your Account page. If you did not ask for this, tell your administrators and change your password now.".to_string()
             }
@@ -658,7 +682,9 @@ mod tests {
                 NoticeKind::ExpiryShortened,
                 NoticeKind::OldValueLeaked,
                 NoticeKind::AccountDeactivated,
-                NoticeKind::TwoFactorReset
+                NoticeKind::TwoFactorReset,
+                NoticeKind::SsoLinked,
+                NoticeKind::SecondFactorLocked
             ]
         );
         assert!(

@@ -141,8 +141,8 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Policy> {
 }
 
 /// Changes the instance policy's one row (in the caller's transaction), made with the
-/// defaults first if no one has set the policy yet: the token policy, single sign-on's and
-/// two-factor sign-in's settings share it, each changing its own columns.
+/// defaults first if no one has set the policy yet: the token policy, single sign-on's,
+/// two-factor sign-in's, sign-ups' and SCIM's settings share it, each changing its own columns.
 pub(crate) async fn change_row(
     txn: &impl sea_orm::ConnectionTrait,
     change: impl FnOnce(&mut policy::ActiveModel),
@@ -163,6 +163,10 @@ pub(crate) async fn change_row(
                 require_2fa: Set(false),
                 two_factor_grace_days: Set(0),
                 require_2fa_since: Set(None),
+                sign_ups: Set(crate::identity::sign_ups::SignUps::default()
+                    .as_str()
+                    .to_string()),
+                scim_manages_admins: Set(false),
             }
         }
     };

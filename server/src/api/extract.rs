@@ -34,8 +34,8 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(value) = axum::Json::<Value>::from_request(request, state).await?;
-        if let Some((path, text)) = text_with_control(&value) {
-            refuse_controls(text, &format!("body{path}"))?;
+        if let Some(message) = refused_in_json(&value, "body") {
+            return Err(ApiError::validation_failed(message));
         }
         serde_json::from_value(value)
             .map(Body)
@@ -85,6 +85,14 @@ fn refuse_controls(text: &str, field: &str) -> Result<(), ApiError> {
         None => Ok(()),
         Some(message) => Err(ApiError::validation_failed(message)),
     }
+}
+
+/// What is wrong with a decoded JSON document (`root` names it: `body`) when a string in it,
+/// keys included, holds a control character other than tab and line breaks: the message names
+/// its path (`body.items[1]`). The API's bodies and SCIM's share it.
+pub(crate) fn refused_in_json(value: &Value, root: &str) -> Option<String> {
+    let (path, text) = text_with_control(value)?;
+    refused_control(&format!("{root}{path}"), text, Lines::Many)
 }
 
 /// The first string in the body (keys included) that holds a refused control character, with

@@ -1,4 +1,5 @@
-//! `patdesk policy`: the instance's token policy.
+//! `patdesk policy`: the instance's policy: tokens' lifetimes, how people sign in (single
+//! sign-on, two-factor sign-in), who may sign up, and whether SCIM may change instance admins.
 
 use clap::Subcommand;
 
@@ -42,17 +43,34 @@ pub(super) enum PolicyCommand {
         /// as set, 0 at first).
         #[arg(long = "2fa-grace-days", value_name = "N")]
         two_factor_grace_days: Option<u32>,
+        /// Who may sign up with a password: `open` (anyone), `closed` (admins add people with
+        /// `patdesk user add`, SCIM or single sign-on) or `sso` (accounts come from single
+        /// sign-on only). Requiring single sign-on rules out password sign-ups whatever this says.
+        #[arg(long, value_name = "open|closed|sso")]
+        sign_ups: Option<String>,
+        /// Let a SCIM directory change, deactivate and delete instance admins.
+        #[arg(long, conflicts_with = "no_scim_manages_admins")]
+        scim_manages_admins: bool,
+        /// Keep instance admins out of the directory's reach (the default).
+        #[arg(long)]
+        no_scim_manages_admins: bool,
     },
 }
 
 pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()> {
-    use domain::{identity::sso, tokens::policy};
+    use domain::{
+        identity::{scim, sign_ups, sso},
+        tokens::policy,
+    };
     let db = database().await?;
     let current = policy::current(&db).await.map_err(operator_error)?;
     let sso_required = sso::required(&db).await.map_err(operator_error)?;
     let two_factor = domain::identity::two_factor::requirement::policy(&db)
         .await
         .map_err(operator_error)?;
+    let sign_up_setting = sign_ups::setting(&db).await.map_err(operator_error)?;
+    let sign_ups_in_force = sign_ups::in_force(&db).await.map_err(operator_error)?;
+    let scim_manages_admins = scim::manages_admins(&db).await.map_err(operator_error)?;
     match command {
         PolicyCommand::Show { json } => {
             if json {
@@ -65,6 +83,9 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                         "require_sso": sso_required,
                         "require_2fa": two_factor.required,
                         "two_factor_grace_days": two_factor.grace_days,
+                        "sign_ups": sign_up_setting.as_str(),
+                        "sign_ups_in_force": sign_ups_in_force.as_str(),
+                        "scim_manages_admins": scim_manages_admins,
                     })
                 );
             } else {
@@ -82,6 +103,17 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                         "no".to_string()
                     },
                 );
+                println!("sign-ups: {}", sign_up_setting.in_words());
+                if sign_ups_in_force != sign_up_setting {
+                    println!(
+                        "  in force: {} (single sign-on is required)",
+                        sign_ups_in_force.in_words()
+                    );
+                }
+                println!(
+                    "SCIM may change instance admins: {}",
+                    if scim_manages_admins { "yes" } else { "no" }
+                );
             }
             Ok(())
         }
@@ -95,7 +127,38 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             require_2fa,
             no_require_2fa,
             two_factor_grace_days,
+            sign_ups: sign_ups_wanted,
+            scim_manages_admins: allow_scim,
+            no_scim_manages_admins: keep_admins_out,
         } => {
+            let sign_up_flags = sign_ups_wanted.is_some();
+            let scim_flags = allow_scim || keep_admins_out;
+            if let Some(wanted) = sign_ups_wanted {
+                let new = sign_ups::SignUps::parse(&wanted).map_err(operator_error)?;
+                sign_ups::set(&db, domain::Origin::OPERATOR, new)
+                    .await
+                    .map_err(operator_error)?;
+                println!("sign-ups {}", new.in_words());
+                if new != sign_ups::SignUps::Open && !has_instance_admin(&db).await? {
+                    println!(
+                        "no instance admin yet: make one with `patdesk user add --admin NAME` (the password on standard input)"
+                    );
+                }
+            }
+            if scim_flags {
+                scim::set_manages_admins(&db, domain::Origin::OPERATOR, allow_scim)
+                    .await
+                    .map_err(operator_error)?;
+                println!(
+                    "{}",
+                    if allow_scim {
+                        "SCIM may change, deactivate and delete instance admins"
+                    } else {
+                        "instance admins kept out of SCIM's reach"
+                    }
+                );
+            }
+            let other_flags = sign_up_flags || scim_flags;
             let two_factor_flags = require_2fa || no_require_2fa || two_factor_grace_days.is_some();
             let token_flags = max_lifetime_days.is_some()
                 || require_expiry
@@ -116,6 +179,8 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                 if !token_flags && !two_factor_flags {
                     return Ok(());
                 }
+            } else if !token_flags && !two_factor_flags && other_flags {
+                return Ok(());
             }
             if two_factor_flags {
                 use domain::identity::two_factor::requirement::{self, TwoFactorPolicy};
@@ -169,6 +234,15 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+/// Whether the instance has an active instance admin (who could then open sign-ups again, or
+/// add people, from `/admin`).
+async fn has_instance_admin(db: &sea_orm::DatabaseConnection) -> anyhow::Result<bool> {
+    let accounts = domain::identity::users::list_accounts(db, domain::Actor::Operator)
+        .await
+        .map_err(operator_error)?;
+    Ok(accounts.iter().any(|a| a.is_admin && !a.suspended))
 }
 
 fn max_lifetime_help() -> String {

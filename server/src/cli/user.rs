@@ -35,7 +35,8 @@ pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             admin,
             email,
         } => {
-            let username = Username::parse(&username).map_err(operator_error)?;
+            // A new account: the names the log prints for actors that are no account are taken.
+            let username = Username::parse_new(&username).map_err(operator_error)?;
             let email = email
                 .as_deref()
                 .map(Email::parse)

@@ -2,7 +2,9 @@
 //! `userName eq "…"`, `externalId eq "…"` or `emails.value eq "…"` (also `emails eq "…"`), for
 //! Groups `displayName eq "…"` or `externalId eq "…"`: what directories send to find a resource
 //! before they create it. Attribute names and the operator are case-insensitive; the value is a
-//! JSON string. Anything else is a 400 `invalidFilter` that says what is supported.
+//! JSON string. Anything else is a 400 `invalidFilter` that says what is supported, and so is a
+//! value holding a control character (an escaped `\u0000` decodes to NUL, which PostgreSQL
+//! refuses in `text`: checked here, before it reaches a query).
 
 use domain::identity::scim::{UserFilter, groups::GroupFilter};
 
@@ -65,6 +67,11 @@ pub fn comparison(raw: &str) -> Result<(String, String), ScimError> {
     }
     let value: String = serde_json::from_str(value.trim())
         .map_err(|_| unsupported(format!("The value {value:?} is not one quoted string.")))?;
+    if let Some(message) =
+        domain::text::refused_control("The filter's value", &value, domain::text::Lines::One)
+    {
+        return Err(ScimError::bad("invalidFilter", message));
+    }
     let attribute = attribute.to_ascii_lowercase();
     let attribute = SCHEMA_PREFIXES
         .iter()
@@ -112,6 +119,8 @@ mod tests {
             r#"title eq "boss""#,
             r#"userName eq "a" and active eq true"#,
             r#"userName eq "unterminated"#,
+            r#"userName eq "a\u0000b""#,
+            r#"externalId eq "line\nbreak""#,
         ] {
             let error = parse(bad).unwrap_err();
             assert_eq!(error.scim_type, Some("invalidFilter"), "{bad}");

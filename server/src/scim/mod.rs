@@ -151,7 +151,9 @@ pub(super) fn base(state: &AppState) -> String {
     state.public_url.as_str().trim_end_matches('/').to_string()
 }
 
-/// A JSON body, or the SCIM error saying why not (413 over the limit).
+/// A JSON body, or the SCIM error saying why not (413 over the limit; 400 `invalidValue` for a
+/// string, anywhere in it, holding a control character other than tab and line breaks, which an
+/// escaped `\u0000` would otherwise carry to PostgreSQL).
 pub(super) fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -164,8 +166,12 @@ pub(super) fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Sc
             ScimError::bad("invalidSyntax", rejection.body_text())
         }
     })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}.")))
+    let value = serde_json::from_slice(&bytes)
+        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}.")))?;
+    match crate::api::extract::refused_in_json(&value, "body") {
+        Some(message) => Err(ScimError::bad("invalidValue", message)),
+        None => Ok(value),
+    }
 }
 
 /// 201 with the resource, and `Location` naming it.

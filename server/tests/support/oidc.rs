@@ -39,7 +39,9 @@ impl Provider {
             .spawn()
             .expect("start oidc-provider-mock");
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // Ready when *this* provider serves its discovery document: a port that merely accepts
+        // a connection may belong to another test's server that took the port first.
+        while !serves_discovery(port) {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "oidc-provider-mock did not start on port {port}"
@@ -81,4 +83,22 @@ impl Drop for Provider {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Whether an OpenID provider answers its discovery document on `port`, naming that port.
+fn serves_discovery(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request =
+        format!("GET /.well-known/openid-configuration HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    (answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"))
+        && answer.contains(&format!("127.0.0.1:{port}"))
 }

@@ -14,6 +14,11 @@
 //! Accounts the directory makes have no password: they sign in with single sign-on, linked by
 //! `externalId` = the provider's `sub` at their first sign-in (`identity::sso`). Its groups are
 //! teams' membership lists (`groups`).
+//!
+//! Instance admins are out of the directory's reach unless an instance admin says otherwise
+//! ([`manages_admins`], off by default): a SCIM credential could otherwise rewrite an admin's
+//! email, `externalId` or `active` — take over or lock out the people who run patdesk. The
+//! directory still lists and reads them; a replace, PATCH or DELETE of one is refused (403).
 
 pub mod groups;
 
@@ -35,7 +40,7 @@ use crate::{
     Actor, Origin,
     activity::{self, Event, Kind},
     db::begin_write,
-    entity::{scim_account, scim_credential, session, user},
+    entity::{policy, scim_account, scim_credential, session, user},
     error::{Error, Result},
     notifications::{self, Notice, NoticeKind},
     tokens::format::{ScimSecret, new_scim_id},
@@ -486,7 +491,9 @@ pub async fn replace<E: From<Error>>(
     let txn = begin_write(db).await.map_err(Error::from)?;
     let (current, record) = locked(&txn, id).await?;
     let before = scim_user(current.clone(), record.as_ref());
+    // A request that says nothing valid is a 400 whoever it names; a valid one is refused here.
     let change = change(&before)?;
+    within_reach(&txn, &current).await?;
     let deactivated = apply(&txn, current, record, before, change, ip).await?;
     let after = find(&txn, id).await?;
     txn.commit().await.map_err(Error::from)?;
@@ -578,6 +585,7 @@ pub async fn delete(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("user"))?;
+    within_reach(&txn, &current).await?;
     let now = Utc::now();
     match scim_account::Entity::find_by_id(id).one(&txn).await? {
         Some(record) => {
@@ -678,6 +686,46 @@ async fn save_record(
         record.insert(txn).await.map(|_| ())
     };
     saved.map_err(taken)
+}
+
+/// Whether the directory may change, deactivate and delete instance admins (off until an
+/// instance admin allows it).
+pub async fn manages_admins(db: &impl ConnectionTrait) -> Result<bool> {
+    Ok(policy::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .is_some_and(|row| row.scim_manages_admins))
+}
+
+/// Lets the directory change instance admins, or keeps them out of its reach (instance admins
+/// and the operator), recorded in the admin's log.
+pub async fn set_manages_admins(db: &DatabaseConnection, by: Origin, allowed: bool) -> Result<()> {
+    let txn = begin_write(db).await?;
+    users::require_instance_admin(&txn, by.who, "change what SCIM may do").await?;
+    crate::tokens::policy::change_row(&txn, |row| row.scim_manages_admins = Set(allowed)).await?;
+    if let Some(admin) = by.who.user_id() {
+        let what = if allowed {
+            "SCIM may change, deactivate and delete instance admins"
+        } else {
+            "instance admins kept out of SCIM's reach"
+        };
+        let event = Event::by(by, Some(admin), Kind::ScimAdminReachChanged).target(what);
+        activity::record(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What the directory is told when it would change an instance admin.
+pub const ADMIN_OUT_OF_REACH: &str = "This account is an instance admin of patdesk, and this patdesk keeps instance admins out of the directory's reach: change it in patdesk, or ask an instance admin to let SCIM manage admins.";
+
+/// Refuses (403) a change to `account` when it is an instance admin and the directory may not
+/// manage admins. Read in the change's transaction, after the account's row is locked.
+async fn within_reach(txn: &impl ConnectionTrait, account: &user::Model) -> Result<()> {
+    if account.is_admin && !manages_admins(txn).await? {
+        return Err(Error::Forbidden(ADMIN_OUT_OF_REACH.into()));
+    }
+    Ok(())
 }
 
 fn user_name_taken() -> Error {

@@ -1,8 +1,10 @@
 //! Two-factor sign-in (docs/two-factor.md): an authenticator app ([`totp`]) with one-time
 //! recovery codes ([`recovery`]), asked for after the password on a step of its own
-//! ([`challenge`]: a half-finished sign-in is no session), and the instance policy that
-//! requires it of password accounts ([`requirement`]).
+//! ([`challenge`]: a half-finished sign-in is no session), each account's budget of wrong codes
+//! ([`budget`]), and the instance policy that requires it of password accounts
+//! ([`requirement`]).
 
+pub mod budget;
 pub mod challenge;
 pub mod recovery;
 pub mod requirement;
@@ -44,9 +46,10 @@ pub async fn enrolled(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
     Ok(totp::confirmed(db, user_id).await? || crate::identity::passkeys::any(db, user_id).await?)
 }
 
-/// Checks a second-factor code in the caller's transaction: six digits are an authenticator
-/// app's code (each accepted once), anything else a recovery code (each used once). A wrong
-/// code is [`Error::Invalid`] on the field `code`.
+/// Checks a second-factor code in the caller's transaction: six digits are a confirmed
+/// authenticator app's code (each accepted once), anything else a recovery code (each used
+/// once). A wrong code is [`Error::Invalid`] on the field `code`. Callers run it inside
+/// [`budget::spend`], which counts it against the account.
 pub async fn check_code(
     db: &impl ConnectionTrait,
     key: &SealingKey,

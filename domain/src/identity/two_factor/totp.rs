@@ -1,6 +1,8 @@
 //! Authenticator apps (TOTP, RFC 6238: SHA-1, 6 digits, 30-second steps, what every app
 //! reads). The secret is 160 random bits, sealed with the server's key and bound to its
-//! account; enrolment starts unconfirmed and counts only once a current code confirms it.
+//! account; enrolment starts unconfirmed and counts only once a current code confirms it: until
+//! then its codes are no second factor anywhere ([`accept`] answers for a confirmed app only),
+//! and its secret is shown only in sudo mode.
 //! Codes are accepted within one step either side of now, and each step once: the step of an
 //! accepted code is stored, and a code of that step or an earlier one is refused, also when
 //! two processes check the same code at once (a conditional update decides).
@@ -158,7 +160,7 @@ pub async fn confirm(
             "There is no authenticator app waiting to be confirmed: start setting one up.".into(),
         ));
     };
-    if !accept(&txn, key, user_id, code.trim()).await? {
+    if !accept_step(&txn, key, &found, code.trim()).await? {
         return Err(Error::invalid(
             "code",
             "That code is not right. Enter the 6-digit code your app shows now.",
@@ -173,7 +175,8 @@ pub async fn confirm(
     Ok(codes)
 }
 
-/// Turns the authenticator app off (and the recovery codes with it), with a current code.
+/// Turns the authenticator app off (and the recovery codes with it), with a current code (or a
+/// recovery code), counted against the account's budget of wrong codes (`budget`).
 pub async fn disable(
     db: &DatabaseConnection,
     key: &SealingKey,
@@ -181,16 +184,24 @@ pub async fn disable(
     code: &str,
 ) -> Result<()> {
     let user_id = by.who;
-    let txn = begin_write(db).await?;
-    if !confirmed(&txn, user_id).await? {
-        return Err(Error::Rule("Two-factor sign-in is not on.".into()));
+    let not_on = || Error::Rule("Two-factor sign-in is not on.".into());
+    if !confirmed(db, user_id).await? {
+        return Err(not_on());
     }
-    super::check_code(&txn, key, user_id, code).await?;
-    remove(&txn, user_id).await?;
-    recovery::remove_all(&txn, user_id).await?;
-    activity::record(&txn, Event::own_by(by, Kind::TwoFactorDisabled)).await?;
-    txn.commit().await?;
-    Ok(())
+    // The code counts against the account's budget of wrong codes, as at sign-in.
+    super::budget::spend(db, user_id, async {
+        let txn = begin_write(db).await?;
+        if !confirmed(&txn, user_id).await? {
+            return Err(not_on());
+        }
+        super::check_code(&txn, key, user_id, code).await?;
+        remove(&txn, user_id).await?;
+        recovery::remove_all(&txn, user_id).await?;
+        activity::record(&txn, Event::own_by(by, Kind::TwoFactorDisabled)).await?;
+        txn.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Removes the account's authenticator app, confirmed or not. Returns whether it had one.
@@ -202,18 +213,32 @@ pub(super) async fn remove(db: &impl ConnectionTrait, user_id: i64) -> Result<bo
         > 0)
 }
 
-/// Whether `code` is the code of a step within the skew of now that was not used before; if
-/// so, that step is recorded as used.
+/// Whether `code` is a code of the account's *confirmed* authenticator app, of a step within
+/// the skew of now that was not used before; if so, that step is recorded as used. An
+/// enrolment still waiting for its first code answers no code: its secret was shown on a page
+/// and may have been abandoned there.
 pub(super) async fn accept(
     db: &impl ConnectionTrait,
     key: &SealingKey,
     user_id: i64,
     code: &str,
 ) -> Result<bool> {
-    let Some(found) = row(db, user_id).await? else {
-        return Ok(false);
-    };
-    let totp = generator(opened(key, &found)?, "")?;
+    match row(db, user_id).await? {
+        Some(found) if found.confirmed_at.is_some() => accept_step(db, key, &found, code).await,
+        _ => Ok(false),
+    }
+}
+
+/// [`accept`] for the app `found`, confirmed or not ([`confirm`] checks the first code of a
+/// waiting one with it).
+async fn accept_step(
+    db: &impl ConnectionTrait,
+    key: &SealingKey,
+    found: &totp_secret::Model,
+    code: &str,
+) -> Result<bool> {
+    let user_id = found.user_id;
+    let totp = generator(opened(key, found)?, "")?;
     let now_step = Utc::now().timestamp() / STEP_SECONDS as i64;
     let matched = (now_step - SKEW_STEPS..=now_step + SKEW_STEPS)
         .filter(|step| found.last_step.is_none_or(|last| *step > last))
@@ -224,10 +249,17 @@ pub(super) async fn accept(
     let Some(step) = matched else {
         return Ok(false);
     };
-    // Only if no other request took this step (or a later one) meanwhile.
+    // Only if no other request took this step (or a later one) meanwhile, and the app is
+    // still in the state it was checked in (not confirmed, removed or set up again since).
+    let confirmed = match found.confirmed_at {
+        Some(_) => totp_secret::Column::ConfirmedAt.is_not_null(),
+        None => totp_secret::Column::ConfirmedAt.is_null(),
+    };
     let taken = totp_secret::Entity::update_many()
         .col_expr(totp_secret::Column::LastStep, Expr::value(step))
         .filter(totp_secret::Column::UserId.eq(user_id))
+        .filter(totp_secret::Column::SealedSecret.eq(found.sealed_secret.clone()))
+        .filter(confirmed)
         .filter(
             Condition::any()
                 .add(totp_secret::Column::LastStep.is_null())

@@ -12,9 +12,10 @@ use chrono::{DateTime, Duration, DurationRound, NaiveDate, TimeDelta, Utc};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
-use super::{ACCEPTED, KEPT_DAYS};
+use super::{ACCEPTED, KEPT_ADDRESSES, KEPT_DAYS};
 use crate::{
     entity::{team, token, token_address, token_usage_hour as hour},
     error::{Error, Result},
@@ -87,12 +88,17 @@ pub struct History {
     pub days: Vec<Day>,
     /// The last 24 hours, oldest first, hours without calls included.
     pub hours: Vec<Hour>,
-    /// Most recently seen first.
+    /// Most recently seen first, at most [`MAX_ADDRESSES_READ`].
     pub addresses: Vec<Address>,
     /// The period's calls by outcome (accepted and each refusal's code), and by surface.
     pub totals: Calls,
     pub by_surface: BTreeMap<String, i64>,
 }
+
+/// The most addresses a history reads (the most recently seen): what a token keeps at most
+/// ([`KEPT_ADDRESSES`]), so that rows written before that cap cannot make a page or an API
+/// answer slow.
+pub const MAX_ADDRESSES_READ: u64 = KEPT_ADDRESSES as u64;
 
 /// The longest period asked for, in days ([`KEPT_DAYS`]).
 pub const MAX_DAYS: u32 = KEPT_DAYS as u32;
@@ -221,6 +227,7 @@ async fn read(
         .filter(token_address::Column::TokenId.eq(token.id.as_str()))
         .filter(token_address::Column::LastSeen.gte(since))
         .order_by_desc(token_address::Column::LastSeen)
+        .limit(MAX_ADDRESSES_READ)
         .all(db)
         .await?
         .into_iter()
@@ -271,10 +278,22 @@ pub async fn totals_since(
 }
 
 /// An allow-list for the addresses a token was accepted from: each address on its own, or where
-/// several share a `/24` (IPv4) or `/64` (IPv6), that range. For its owner to review and save.
+/// several share a `/24` (IPv4) or `/64` (IPv6), that range; an IPv6 `/64` (how IPv6 addresses
+/// are counted) as that range. For its owner to review and save.
 pub fn suggested_allow_list(addresses: &[Address]) -> Vec<String> {
-    let mut ranges: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
+    /// What one range holds: the single addresses seen in it, and whether a whole counted /64
+    /// was.
+    #[derive(Default)]
+    struct InRange {
+        ips: Vec<IpAddr>,
+        whole: bool,
+    }
+    let mut ranges: BTreeMap<String, InRange> = BTreeMap::new();
     for address in addresses.iter().filter(|a| a.calls > a.refused) {
+        if let Ok(IpNet::V6(counted)) = address.ip.parse::<IpNet>() {
+            ranges.entry(counted.trunc().to_string()).or_default().whole = true;
+            continue;
+        }
         let Ok(ip) = address.ip.parse::<IpAddr>() else {
             continue;
         };
@@ -283,13 +302,13 @@ pub fn suggested_allow_list(addresses: &[Address]) -> Vec<String> {
             IpAddr::V6(v6) => Ipv6Net::new(v6, 64).map(|n| IpNet::V6(n.trunc())),
         };
         if let Ok(range) = range {
-            ranges.entry(range.to_string()).or_default().push(ip);
+            ranges.entry(range.to_string()).or_default().ips.push(ip);
         }
     }
     let mut list: Vec<String> = ranges
         .into_iter()
-        .map(|(range, ips)| match ips.as_slice() {
-            [one] => one.to_string(),
+        .map(|(range, seen)| match seen.ips.as_slice() {
+            [one] if !seen.whole => one.to_string(),
             _ => range,
         })
         .collect();
@@ -334,6 +353,8 @@ mod tests {
             seen("2001:db8:1:2::5", 2, 0),
             seen("2001:db8:1:2::9", 2, 0),
             seen("2001:db8:9::1", 2, 0),
+            // IPv6 as counted since: one /64.
+            seen("2001:db8:7:7::/64", 1, 0),
             // Only refused from here: not where the token is used.
             seen("203.0.113.9", 4, 4),
         ]);
@@ -343,6 +364,7 @@ mod tests {
                 "192.0.2.0/24",
                 "198.51.100.7",
                 "2001:db8:1:2::/64",
+                "2001:db8:7:7::/64",
                 "2001:db8:9::1"
             ]
         );

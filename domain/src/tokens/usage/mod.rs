@@ -11,6 +11,12 @@
 //!   process counted adds up exactly. A batch is written in one transaction per token, and put
 //!   back whole when that fails. Hours older than [`KEPT_DAYS`] are purged by the housekeeping
 //!   sweep.
+//!
+//! Addresses are counted per IPv4 address and per IPv6 `/64` (stored as `2001:db8:1:2::/64`),
+//! and a token keeps at most [`UsageBuffer::kept_addresses`] of them ([`KEPT_ADDRESSES`] by
+//! default): the busiest half and the most recently seen of the rest ([`keep_addresses`]), in
+//! memory between two flushes and in the table after each flush. A client that claims a new
+//! address on every call (through a trusted proxy) cannot grow the table or the token's page.
 
 pub mod history;
 
@@ -20,7 +26,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QuerySelect, Set,
-    sea_query::{Expr, OnConflict},
+    sea_query::{Expr, OnConflict, Order, Query},
 };
 
 use crate::{
@@ -30,6 +36,7 @@ use crate::{
     error::Result,
     notifications::{self, Notice, NoticeKind, TokenRef},
     teams,
+    throttle::throttle_key,
 };
 
 /// How many distinct recent IPs a token keeps.
@@ -37,6 +44,11 @@ pub const KEPT_IPS: usize = 5;
 
 /// How long the hourly counts are kept.
 pub const KEPT_DAYS: i64 = 90;
+
+/// How many addresses a token keeps by default (`PATDESK_USAGE_ADDRESSES_PER_TOKEN`,
+/// docs/usage.md): far more than a token used from a fleet of machines shows, few enough that
+/// its page and the usage API read them at once.
+pub const KEPT_ADDRESSES: usize = 1_000;
 
 /// The outcome of an accepted call, beside the refusals' error codes.
 pub const ACCEPTED: &str = "accepted";
@@ -153,11 +165,45 @@ struct Noted {
     /// Calls by hour, surface and outcome: a handful between two flushes, so a list searched in
     /// order costs less than hashing each call's key.
     hours: Vec<(HourKey, i64)>,
+    /// Calls by address: an IPv4 address, or an IPv6 address's `/64` ([`throttle_key`]).
     addresses: HashMap<IpAddr, Seen>,
 }
 
+/// How an address is stored in `token_addresses.ip`: an IPv4 address as it is, an IPv6 `/64`
+/// as the network, `2001:db8:1:2::/64`.
+fn stored_address(key: IpAddr) -> String {
+    match key {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("{v6}/64"),
+    }
+}
+
+/// Which of a token's addresses to keep when it has more than `kept`: the `kept / 2` busiest
+/// (most calls, the latest seen first among equals), then the most recently seen of the rest.
+/// A flood of new addresses cannot push out where the token is really used, and a new address
+/// still gets in. [`evict_addresses`] is the same rule in SQL.
+fn keep_addresses(addresses: &mut HashMap<IpAddr, Seen>, kept: usize) {
+    if addresses.len() <= kept {
+        return;
+    }
+    let mut all: Vec<(IpAddr, Seen)> = addresses.drain().collect();
+    all.sort_by(|(a, x), (b, y)| {
+        (y.calls, y.last)
+            .cmp(&(x.calls, x.last))
+            .then_with(|| a.cmp(b))
+    });
+    let mut rest = all.split_off((kept / 2).min(all.len()));
+    rest.sort_by(|(a, x), (b, y)| {
+        (y.last, y.calls)
+            .cmp(&(x.last, x.calls))
+            .then_with(|| a.cmp(b))
+    });
+    rest.truncate(kept - all.len());
+    addresses.extend(all.into_iter().chain(rest));
+}
+
 impl Noted {
-    fn count(&mut self, call: &Call<'_>, outcome: &'static str) {
+    fn count(&mut self, call: &Call<'_>, outcome: &'static str, kept_addresses: usize) {
         let hour = call
             .at
             .duration_trunc(TimeDelta::hours(1))
@@ -171,9 +217,14 @@ impl Noted {
                 refused: i64::from(outcome != ACCEPTED),
             };
             self.addresses
-                .entry(ip.to_canonical())
+                .entry(throttle_key(ip))
                 .and_modify(|s| s.add(seen))
                 .or_insert(seen);
+            // Pruned when twice the cap is reached, so that pruning costs little per call; the
+            // flush keeps at most the cap in the table.
+            if self.addresses.len() >= kept_addresses.saturating_mul(2).max(2) {
+                keep_addresses(&mut self.addresses, kept_addresses);
+            }
         }
     }
 
@@ -204,9 +255,17 @@ impl Noted {
 }
 
 /// Calls not yet written, by token id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct UsageBuffer {
     pending: Mutex<HashMap<String, Noted>>,
+    /// How many addresses a token keeps.
+    kept_addresses: usize,
+}
+
+impl Default for UsageBuffer {
+    fn default() -> Self {
+        Self::keeping_addresses(KEPT_ADDRESSES)
+    }
 }
 
 /// `new` ips (most recent first) in front of `old`, without repeats, at most `KEPT_IPS`.
@@ -228,20 +287,36 @@ impl UsageBuffer {
         Self::default()
     }
 
-    fn with_token<T>(&self, token_id: &str, f: impl FnOnce(&mut Noted) -> T) -> T {
+    /// A buffer whose tokens keep at most `kept` addresses each (at least one).
+    pub fn keeping_addresses(kept: usize) -> Self {
+        Self {
+            pending: Mutex::default(),
+            kept_addresses: kept.max(1),
+        }
+    }
+
+    /// How many addresses a token keeps.
+    pub fn kept_addresses(&self) -> usize {
+        self.kept_addresses
+    }
+
+    fn with_token<T>(&self, token_id: &str, f: impl FnOnce(&mut Noted, usize) -> T) -> T {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(noted) = pending.get_mut(token_id) {
-            return f(noted);
+            return f(noted, self.kept_addresses);
         }
-        f(pending.entry(token_id.to_string()).or_default())
+        f(
+            pending.entry(token_id.to_string()).or_default(),
+            self.kept_addresses,
+        )
     }
 
     /// Notes an accepted call, with the token's current value or (`old_value`) the one a
     /// rotation replaced, through a reverse proxy in front of `service` if any (cheap: a map
     /// update under a short lock).
     pub fn accepted(&self, call: Call<'_>, old_value: bool, service: Option<&str>) {
-        self.with_token(call.token_id, |noted| {
-            noted.count(&call, ACCEPTED);
+        self.with_token(call.token_id, |noted, kept| {
+            noted.count(&call, ACCEPTED, kept);
             let last = noted.last.get_or_insert_with(|| Use {
                 at: call.at,
                 ips: Vec::new(),
@@ -265,7 +340,7 @@ impl UsageBuffer {
 
     /// Notes a refused call of an existing token, by the refusal's error code.
     pub fn refused(&self, call: Call<'_>, code: &'static str) {
-        self.with_token(call.token_id, |noted| noted.count(&call, code));
+        self.with_token(call.token_id, |noted, kept| noted.count(&call, code, kept));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -282,7 +357,7 @@ impl UsageBuffer {
         let mut written = 0;
         let mut failed = Vec::new();
         for (token_id, noted) in batch {
-            match write_one(db, &token_id, &noted).await {
+            match write_one(db, &token_id, &noted, self.kept_addresses).await {
                 Ok(()) => written += 1,
                 Err(error) => {
                     tracing::warn!(%error, "could not write usage data; will retry");
@@ -293,18 +368,28 @@ impl UsageBuffer {
         if !failed.is_empty() {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             for (token_id, noted) in failed {
-                pending.entry(token_id).or_default().merge(noted);
+                let into = pending.entry(token_id).or_default();
+                into.merge(noted);
+                keep_addresses(&mut into.addresses, self.kept_addresses);
             }
         }
         Ok(written)
     }
 }
 
-/// Writes one token's notes in one transaction: the counts added to what is stored, then the
-/// last use merged into the token's row.
-async fn write_one(db: &DatabaseConnection, token_id: &str, noted: &Noted) -> Result<()> {
+/// Writes one token's notes in one transaction: the counts added to what is stored, the
+/// addresses over `kept_addresses` evicted, then the last use merged into the token's row.
+async fn write_one(
+    db: &DatabaseConnection,
+    token_id: &str,
+    noted: &Noted,
+    kept_addresses: usize,
+) -> Result<()> {
     let txn = begin_write(db).await?;
     add_counts(&txn, token_id, noted).await?;
+    if !noted.addresses.is_empty() {
+        evict_addresses(&txn, token_id, kept_addresses).await?;
+    }
     if let Some(last) = &noted.last {
         write_last_use(&txn, token_id, last).await?;
     }
@@ -339,7 +424,7 @@ async fn add_counts(db: &impl ConnectionTrait, token_id: &str, noted: &Noted) ->
     for (ip, seen) in &noted.addresses {
         token_address::Entity::insert(token_address::ActiveModel {
             token_id: Set(token_id.to_string()),
-            ip: Set(ip.to_string()),
+            ip: Set(stored_address(*ip)),
             first_seen: Set(seen.first),
             last_seen: Set(seen.last),
             calls: Set(seen.calls),
@@ -374,6 +459,48 @@ async fn add_counts(db: &impl ConnectionTrait, token_id: &str, noted: &Noted) ->
         .exec_without_returning(db)
         .await?;
     }
+    Ok(())
+}
+
+/// Deletes the token's addresses beyond the `kept` that [`keep_addresses`] keeps (the same rule:
+/// the `kept / 2` busiest, then the most recently seen). A count over the primary key's prefix
+/// first, so that a token under the cap costs one cheap query; over it, the sort is of at most
+/// the cap and one flush's new addresses.
+async fn evict_addresses(db: &impl ConnectionTrait, token_id: &str, kept: usize) -> Result<()> {
+    use token_address::Column as A;
+    let stored = token_address::Entity::find()
+        .filter(A::TokenId.eq(token_id))
+        .count(db)
+        .await?;
+    if stored <= kept as u64 {
+        return Ok(());
+    }
+    let busiest_count = kept / 2;
+    let busiest = Query::select()
+        .column(A::Ip)
+        .from(token_address::Entity)
+        .and_where(A::TokenId.eq(token_id))
+        .order_by(A::Calls, Order::Desc)
+        .order_by(A::LastSeen, Order::Desc)
+        .order_by(A::Ip, Order::Asc)
+        .limit(busiest_count as u64)
+        .to_owned();
+    let recent = Query::select()
+        .column(A::Ip)
+        .from(token_address::Entity)
+        .and_where(A::TokenId.eq(token_id))
+        .and_where(A::Ip.not_in_subquery(busiest.clone()))
+        .order_by(A::LastSeen, Order::Desc)
+        .order_by(A::Calls, Order::Desc)
+        .order_by(A::Ip, Order::Asc)
+        .limit((kept - busiest_count) as u64)
+        .to_owned();
+    token_address::Entity::delete_many()
+        .filter(A::TokenId.eq(token_id))
+        .filter(A::Ip.not_in_subquery(busiest))
+        .filter(A::Ip.not_in_subquery(recent))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -548,5 +675,53 @@ mod tests {
         );
         // A refusal is not a use: the last use is the accepted calls'.
         assert_eq!(noted.last.as_ref().unwrap().at, at);
+    }
+
+    #[test]
+    fn ipv6_addresses_are_counted_per_64() {
+        let buffer = UsageBuffer::new();
+        let at = Utc::now();
+        for ip in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1"] {
+            buffer.accepted(call(Some(ip), at), false, None);
+        }
+        let pending = buffer.pending.lock().unwrap();
+        let mut stored: Vec<(String, i64)> = pending["tok_1"]
+            .addresses
+            .iter()
+            .map(|(ip, seen)| (stored_address(*ip), seen.calls))
+            .collect();
+        stored.sort();
+        assert_eq!(
+            stored,
+            [
+                ("2001:db8:1:2::/64".to_string(), 2),
+                ("2001:db8:1:3::/64".to_string(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flood_of_addresses_keeps_the_busiest_and_the_latest() {
+        let buffer = UsageBuffer::keeping_addresses(4);
+        let start = Utc::now();
+        // Two busy addresses, then a new address every second.
+        for _ in 0..5 {
+            buffer.accepted(call(Some("192.0.2.1"), start), false, None);
+            buffer.accepted(call(Some("192.0.2.2"), start), false, None);
+        }
+        for i in 0..50u8 {
+            let at = start + chrono::Duration::seconds(i64::from(i) + 1);
+            buffer.accepted(call(Some(&format!("198.51.100.{i}")), at), false, None);
+        }
+        let mut pending = buffer.pending.lock().unwrap();
+        let addresses = &mut pending.get_mut("tok_1").unwrap().addresses;
+        assert!(addresses.len() < 8, "pruned at twice the cap");
+        keep_addresses(addresses, 4);
+        let mut kept: Vec<String> = addresses.keys().map(|ip| ip.to_string()).collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            ["192.0.2.1", "192.0.2.2", "198.51.100.48", "198.51.100.49"]
+        );
     }
 }
