@@ -305,7 +305,7 @@ pub async fn set_account_policy(
     let allow_scim = scim_manages_admins.is_some_and(|v| !v.is_empty() && v != "false");
     let db = db()?;
     if sign_ups::setting(&db).await? != wanted {
-        sign_ups::set(&db, origin(&admin).into(), wanted).await?;
+        domain::tokens::policy::set_sign_ups(&db, origin(&admin).into(), wanted).await?;
     }
     if scim::manages_admins(&db).await? != allow_scim {
         scim::set_manages_admins(&db, origin(&admin).into(), allow_scim).await?;

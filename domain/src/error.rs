@@ -40,7 +40,7 @@ pub enum Error {
     /// Too many wrong attempts (an account's second-factor codes, `two_factor::budget`):
     /// refused, right or wrong, until the wait is over.
     #[error("too many wrong attempts: try again in {} s", .0.seconds())]
-    TooManyAttempts(crate::throttle::RetryAfter),
+    TooManyAttempts(RetryAfter),
     /// Something broke below us. The message is for logs only, never for users.
     #[error("database error: {0}")]
     Database(#[from] DbErr),
@@ -92,3 +92,16 @@ pub fn database_unavailable(error: &DbErr) -> bool {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How long the caller must wait before trying again (`throttle`, and the second-factor budget's
+/// [`Error::TooManyAttempts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryAfter(pub std::time::Duration);
+
+impl RetryAfter {
+    /// Whole seconds, rounded up, at least 1: the `Retry-After` header's value.
+    pub fn seconds(self) -> u64 {
+        let whole = self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0);
+        whole.max(1)
+    }
+}

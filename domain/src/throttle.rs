@@ -39,17 +39,9 @@ struct Attempts {
     failures: u32,
 }
 
-/// How long the caller must wait before trying again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryAfter(pub Duration);
-
-impl RetryAfter {
-    /// Whole seconds, rounded up, at least 1: the `Retry-After` header's value.
-    pub fn seconds(self) -> u64 {
-        let whole = self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0);
-        whole.max(1)
-    }
-}
+/// How long the caller must wait before trying again (defined beside `Error`, which carries
+/// it for the second-factor budget).
+pub use crate::error::RetryAfter;
 
 impl Default for FailedAuth {
     /// 10 failures a minute per IP.

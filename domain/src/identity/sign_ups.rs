@@ -8,16 +8,14 @@
 //! two-factor policy as a single sign-on account while its sign-up session lasted.
 //!
 //! `users::insert_account` asks [`allow_password_sign_up`] in the transaction that makes the
-//! account; the sign-up server function asks it first too, before hashing the password.
+//! account; the sign-up server function asks it first too, before hashing the password. The
+//! setting is changed by `tokens::policy::set_sign_ups`.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::{
-    activity::{self, Event, Kind, Origin},
-    db::begin_write,
     entity::policy,
     error::{Error, Result},
-    identity::users,
 };
 
 /// The instance's setting for sign-ups.
@@ -105,23 +103,6 @@ pub async fn allow_password_sign_up(db: &impl ConnectionTrait) -> Result<()> {
         SignUps::Closed => Err(Error::Forbidden(CLOSED.into())),
         SignUps::SingleSignOn => Err(Error::Forbidden(SINGLE_SIGN_ON_ONLY.into())),
     }
-}
-
-/// Sets who may sign up (instance admins and the operator), recorded in the admin's log.
-pub async fn set(db: &DatabaseConnection, by: Origin, new: SignUps) -> Result<()> {
-    let txn = begin_write(db).await?;
-    users::require_instance_admin(&txn, by.who, "change who may sign up").await?;
-    crate::tokens::policy::change_row(&txn, |row| {
-        row.sign_ups = Set(new.as_str().to_string());
-    })
-    .await?;
-    if let Some(admin) = by.who.user_id() {
-        let event = Event::by(by, Some(admin), Kind::SignUpsChanged)
-            .target(format!("sign-ups {}", new.in_words()));
-        activity::record(&txn, event).await?;
-    }
-    txn.commit().await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::{
     db::begin_write,
     entity::{policy, token},
     error::{Error, Result},
+    identity::sign_ups::SignUps,
     notifications::{self, Notice, NoticeKind, TokenRef},
 };
 
@@ -163,9 +164,7 @@ pub(crate) async fn change_row(
                 require_2fa: Set(false),
                 two_factor_grace_days: Set(0),
                 require_2fa_since: Set(None),
-                sign_ups: Set(crate::identity::sign_ups::SignUps::default()
-                    .as_str()
-                    .to_string()),
+                sign_ups: Set(SignUps::default().as_str().to_string()),
                 scim_manages_admins: Set(false),
             }
         }
@@ -264,4 +263,23 @@ async fn shorten_tokens(txn: &impl ConnectionTrait, by: Origin, days: u32) -> Re
         shortened += 1;
     }
     Ok(shortened)
+}
+
+/// Sets who may sign up (`identity::sign_ups`; instance admins and the operator), recorded in
+/// the admin's log. Here, beside `change_row`, because `identity::users` asks `sign_ups` at
+/// every new account and this needs `users` (no import cycle).
+pub async fn set_sign_ups(db: &DatabaseConnection, by: Origin, new: SignUps) -> Result<()> {
+    let txn = begin_write(db).await?;
+    crate::identity::users::require_instance_admin(&txn, by.who, "change who may sign up").await?;
+    change_row(&txn, |row| {
+        row.sign_ups = Set(new.as_str().to_string());
+    })
+    .await?;
+    if let Some(admin) = by.who.user_id() {
+        let event = Event::by(by, Some(admin), Kind::SignUpsChanged)
+            .target(format!("sign-ups {}", new.in_words()));
+        activity::record(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }

@@ -135,7 +135,7 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             let scim_flags = allow_scim || keep_admins_out;
             if let Some(wanted) = sign_ups_wanted {
                 let new = sign_ups::SignUps::parse(&wanted).map_err(operator_error)?;
-                sign_ups::set(&db, domain::Origin::OPERATOR, new)
+                domain::tokens::policy::set_sign_ups(&db, domain::Origin::OPERATOR, new)
                     .await
                     .map_err(operator_error)?;
                 println!("sign-ups {}", new.in_words());
