@@ -103,7 +103,7 @@ pub async fn save_account(
         raw => Some(Email::parse(raw)?),
     };
     let db = db()?;
-    let checked = |v: Option<String>| v.is_some_and(|v| !v.is_empty() && v != "false");
+    let checked = crate::components::checkbox_on;
     let mail = MailPreferences {
         expiry: checked(mail_expiry),
         new_ip: checked(mail_new_ip),

@@ -154,7 +154,7 @@ pub async fn set_instance_policy(
         )
     })?;
     // An HTML checkbox sends its value only when checked.
-    let require = require_expiry.is_some_and(|v| !v.is_empty() && v != "false");
+    let require = crate::components::checkbox_on(require_expiry);
     let policy = Policy::new(max, require, hours)?;
     let applied = domain::tokens::policy::set(&db()?, origin(&admin).into(), policy).await?;
     Ok(PolicySaved {
@@ -227,7 +227,7 @@ pub async fn set_two_factor_policy(
         )
     })?;
     let new = TwoFactorPolicy {
-        required: required.is_some_and(|v| !v.is_empty() && v != "false"),
+        required: crate::components::checkbox_on(required),
         grace_days,
     };
     requirement::set(&db()?, origin(&admin).into(), new).await?;
@@ -302,7 +302,7 @@ pub async fn set_account_policy(
     use crate::session::{db, origin};
     let admin = require_instance_admin_change()?;
     let wanted = SignUps::parse(&sign_ups)?;
-    let allow_scim = scim_manages_admins.is_some_and(|v| !v.is_empty() && v != "false");
+    let allow_scim = crate::components::checkbox_on(scim_manages_admins);
     let db = db()?;
     if sign_ups::setting(&db).await? != wanted {
         domain::tokens::policy::set_sign_ups(&db, origin(&admin).into(), wanted).await?;
@@ -414,7 +414,7 @@ pub async fn unmap_sso_group(group: String) -> Result<(), AppError> {
 pub async fn set_sso_required(required: Option<String>) -> Result<(), AppError> {
     use crate::session::{db, origin};
     let admin = require_instance_admin_change()?;
-    let required = required.is_some_and(|v| !v.is_empty() && v != "false");
+    let required = crate::components::checkbox_on(required);
     domain::identity::sso::set_required(&db()?, origin(&admin).into(), required).await?;
     Ok(())
 }

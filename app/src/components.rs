@@ -17,6 +17,12 @@ pub fn query_value(value: &str) -> String {
         .collect()
 }
 
+/// Whether a checkbox (or a query flag) was on: an HTML checkbox sends its value only when
+/// checked, and a flag may be spelled `false`.
+pub fn checkbox_on(value: Option<String>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false")
+}
+
 /// The latest result of an action, as a signal of its error (if it failed).
 pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

@@ -59,11 +59,7 @@ pub struct TokenFilters {
 
 impl TokenFilters {
     fn from_query(query: &leptos_router::params::ParamsMap) -> Self {
-        let on = |key| {
-            query
-                .get(key)
-                .is_some_and(|v| !v.is_empty() && v != "false")
-        };
+        let on = |key| crate::components::checkbox_on(query.get(key));
         TokenFilters {
             team: query.get("team").unwrap_or_default(),
             owner: query.get("owner").unwrap_or_default(),

@@ -180,7 +180,7 @@ pub async fn set_write_approval(team: String, required: Option<String>) -> Resul
     let user = require_recent_sign_in()?;
     let slug = team_slug(&team)?;
     // An HTML checkbox sends its value only when checked.
-    let required = required.is_some_and(|v| !v.is_empty() && v != "false");
+    let required = crate::components::checkbox_on(required);
     domain::teams::set_write_approval(&db()?, origin(&user).into(), &slug, required).await?;
     Ok(())
 }

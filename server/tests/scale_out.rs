@@ -448,15 +448,7 @@ async fn a_directory_deactivation_reaches_every_process() {
         None,
     ));
     let (_, bob_value) = support::token(&a, "bob", "ops", "deploy", true);
-    let out = ok(cli(
-        &a,
-        &["scim", "credential", "create", "--name", "Okta", "--json"],
-        None,
-    ));
-    let secret = serde_json::from_slice::<Value>(&out.stdout).unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let secret = support::scim_credential(&a);
     // In use on both (so both have a cached check for it).
     for server in [&a, &b] {
         assert_eq!(

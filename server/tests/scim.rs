@@ -10,22 +10,12 @@ mod support;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use support::{
-    Caller, PASSWORD, TestServer, alice_owns_ops, cli, count, me_status, ok, text, token,
+    Caller, PASSWORD, TestServer, alice_owns_ops, cli, count, me_status, ok,
+    scim_credential as credential, text, token,
 };
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// A SCIM credential made with the CLI: its secret.
-fn credential(server: &TestServer) -> String {
-    let out = ok(cli(
-        server,
-        &["scim", "credential", "create", "--name", "Okta", "--json"],
-        None,
-    ));
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    created["secret"].as_str().unwrap().to_string()
-}
 
 struct Answer {
     status: StatusCode,

@@ -700,15 +700,7 @@ async fn nul_through_every_surface_is_refused_with_a_4xx_never_a_500() {
     };
 
     // SCIM: the filter (escaped, and raw inside the quotes), bodies and PATCH values.
-    let out = ok(cli(
-        &server,
-        &["scim", "credential", "create", "--name", "Okta", "--json"],
-        None,
-    ));
-    let scim_secret = serde_json::from_slice::<Value>(&out.stdout).unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let scim_secret = support::scim_credential(&server);
     let scim = |method: reqwest::Method, path: &str| {
         http.request(method, server.url(&format!("/scim/v2{path}")))
             .bearer_auth(&scim_secret)

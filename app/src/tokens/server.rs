@@ -209,7 +209,7 @@ pub async fn create_token(
         description: &description,
         team: &team,
         // An HTML checkbox sends its value only when checked.
-        write: write.is_some_and(|v| !v.is_empty() && v != "false"),
+        write: crate::components::checkbox_on(write),
         expiry,
         kind: TokenKind::Personal,
         allowed: AllowList::parse_text(allowed_ips.as_deref().unwrap_or_default())?,

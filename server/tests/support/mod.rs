@@ -406,6 +406,17 @@ pub async fn json(response: Response) -> Value {
     response.json().await.unwrap()
 }
 
+/// A SCIM credential made with the CLI: its secret.
+pub fn scim_credential(server: &TestServer) -> String {
+    let out = ok(cli(
+        server,
+        &["scim", "credential", "create", "--name", "Okta", "--json"],
+        None,
+    ));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    created["secret"].as_str().unwrap().to_string()
+}
+
 /// Creates a token with the CLI and returns (id, value).
 pub fn token(
     server: &TestServer,
