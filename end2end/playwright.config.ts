@@ -11,6 +11,9 @@ export const issuer = `http://127.0.0.1:${port + 1}`;
 // throw-away database there, two ports up, for the single sign-on specs ("sso on postgres").
 const postgres = process.env.PATDESK_TEST_POSTGRES_URL;
 const postgresURL = `http://127.0.0.1:${port + 2}`;
+// A real SMTP server (aiosmtpd, installed by scripts/ensure-tools.sh under target/smtp-venv) on
+// port + 3, storing every mail in the maildir end2end/.tmp-mail (account_care.spec.ts reads it).
+export const smtpPort = port + 3;
 
 export default defineConfig({
   testDir: "./tests",
@@ -48,6 +51,14 @@ export default defineConfig({
   ],
   webServer: [
     {
+      command: `rm -rf .tmp-mail && ../target/smtp-venv/bin/aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox .tmp-mail`,
+      port: smtpPort,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+    {
       command: `../target/oidc-venv/bin/oidc-provider-mock --host 127.0.0.1 --port ${port + 1} --require-nonce true`,
       url: `${issuer}/.well-known/openid-configuration`,
       reuseExistingServer: false,
@@ -66,7 +77,7 @@ export default defineConfig({
     ...(postgres
       ? [
           {
-            command: `PATDESK_E2E_ISSUER=${issuer} sh ./start-server.sh ${port + 2} '${postgres}'`,
+            command: `PATDESK_E2E_ISSUER=${issuer} PATDESK_E2E_SMTP_PORT=${smtpPort} sh ./start-server.sh ${port + 2} '${postgres}'`,
             url: `${postgresURL}/readyz`,
             reuseExistingServer: false,
             timeout: 60_000,

@@ -30,4 +30,8 @@ export PATDESK_OIDC_ISSUER="${PATDESK_E2E_ISSUER:-http://127.0.0.1:$((port + 1))
 export PATDESK_OIDC_CLIENT_ID=patdesk-e2e
 export PATDESK_OIDC_CLIENT_SECRET=e2e-client-secret
 export PATDESK_OIDC_NAME="Example SSO"
+# Mail through the SMTP sink the config starts (PATDESK_E2E_SMTP_PORT, or PATDESK_E2E_PORT + 3):
+# the password reset spec reads its mails from end2end/.tmp-mail.
+export PATDESK_SMTP_URL="smtp://127.0.0.1:${PATDESK_E2E_SMTP_PORT:-$((port + 3))}"
+export PATDESK_MAIL_FROM="patdesk <patdesk@patdesk.test>"
 exec ../target/release/patdesk serve 2> "$state/server.log"

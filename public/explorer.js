@@ -30,6 +30,20 @@
     return loading;
   }
 
+  // Swagger UI draws its operations (and schemas) in <main> elements of its own, inside the
+  // page's <main>: a page has one main landmark. Each is made a labelled region as it is drawn
+  // (its vendored code stays as shipped).
+  function keepOneMainLandmark(root) {
+    function demote() {
+      root.querySelectorAll("main:not([role])").forEach(function (main) {
+        main.setAttribute("role", "region");
+        if (!main.hasAttribute("aria-label")) main.setAttribute("aria-label", "API operations");
+      });
+    }
+    new MutationObserver(demote).observe(root, { childList: true, subtree: true });
+    demote();
+  }
+
   window.patdeskExplorer = {
     // Resolves once the API document is loaded and the token is in place.
     open: async function (container, token) {
@@ -37,6 +51,7 @@
       // A fresh node each time: a new team's token starts a new Swagger UI.
       const node = document.createElement("div");
       container.replaceChildren(node);
+      keepOneMainLandmark(node);
       await new Promise(function (resolve) {
         const ui = window.SwaggerUIBundle({
           domNode: node,

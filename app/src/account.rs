@@ -1,5 +1,7 @@
-//! `/account`: the signed-in user's email address and which notices patdesk mails them
-//! (docs/notifications.md). Shown to the user only; the rules are `domain::identity::users`.
+//! `/account`: the signed-in user's password (`passwords::PasswordCard`), sessions
+//! (`account_sessions`), single sign-on, second factors, email address and which notices
+//! patdesk mails them (docs/accounts.md, docs/notifications.md). Shown to the user only; the
+//! rules are `domain::identity::users` and its neighbours.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -24,6 +26,8 @@ pub struct AccountView {
     pub sso_name: Option<String>,
     /// The account's links to the identity provider.
     pub sso_links: Vec<SsoLinkView>,
+    /// Whether the account has a password (not single sign-on only): the Password card.
+    pub has_password: bool,
 }
 
 /// One link to the identity provider, as the Single sign-on card lists it.
@@ -40,6 +44,7 @@ pub async fn account_settings() -> Result<AccountView, AppError> {
     use crate::session::{db, require_user};
     let user = require_user()?;
     let settings = domain::identity::users::settings(&db()?, user.id).await?;
+    let has_password = !domain::identity::sso::password_less(&db()?, user.id).await?;
     Ok(AccountView {
         username: settings.username,
         email: settings.email,
@@ -58,6 +63,7 @@ pub async fn account_settings() -> Result<AccountView, AppError> {
                 last_sign_in: link.last_sign_in_at.map(domain::time::minute),
             })
             .collect(),
+        has_password,
     })
 }
 
@@ -124,11 +130,14 @@ pub fn AccountPage() -> impl IntoView {
     crate::sudo::retry_after_confirming(save);
     let account = Resource::new(move || save.version().get(), |_| account_settings());
     let saved = move || matches!(save.value().get(), Some(Ok(())));
+    provide_context(crate::account_sessions::SessionsChanged(RwSignal::new(0)));
     view! {
         <Title text="Account"/>
         <h1>"Account"</h1>
         <p class="banner ok" role="status" data-testid="account-saved" hidden=move || !saved()>"Saved."</p>
         <Loaded resource=account render=move |account| view! {
+            <crate::passwords::PasswordCard has_password=account.has_password sso_name=account.sso_name.clone()/>
+            <crate::account_sessions::SessionsCard/>
             <SingleSignOnCard account=account.clone()/>
             <crate::two_factor::TwoFactorCard/>
             <crate::passkeys::PasskeysCard/>

@@ -95,12 +95,12 @@ pub fn ActivityPage() -> impl IntoView {
                         <tbody>
                             {found.rows.into_iter().map(|r| view! {
                                 <tr data-kind=r.kind.clone()>
-                                    <td><span title=r.when_exact.clone()>{r.when.clone()}</span></td>
-                                    <td>{r.what.clone()}</td>
-                                    <td>{r.actor.clone()}</td>
-                                    <td>{r.token_id.clone().map(|t| view! { <code>{t}</code> })}</td>
-                                    <td>{r.ip.clone().unwrap_or_default()}</td>
-                                    <td>{r.target.clone().unwrap_or_default()}</td>
+                                    <td data-label="When"><span title=r.when_exact.clone()>{r.when.clone()}</span></td>
+                                    <td data-label="What">{r.what.clone()}</td>
+                                    <td data-label="Actor">{r.actor.clone()}</td>
+                                    <td data-label="Token">{r.token_id.clone().map(|t| view! { <code>{t}</code> })}</td>
+                                    <td data-label="IP">{r.ip.clone()}</td>
+                                    <td data-label="Target">{r.target.clone()}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

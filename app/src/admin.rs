@@ -577,13 +577,13 @@ fn AccountTableRow(a: AccountRow, change: ServerAction<SetSuspended>) -> impl In
     };
     view! {
         <tr data-user=a.username.clone() class:expired-row=a.suspended>
-            <td>
+            <td data-label="User">
                 {a.username.clone()}
                 {a.is_admin.then(|| view! { <span class="badge">"instance admin"</span> })}
             </td>
-            <td>{a.created.clone()}</td>
-            <td>{a.live_tokens}</td>
-            <td>{if a.suspended {
+            <td data-label="Since">{a.created.clone()}</td>
+            <td data-label="Live tokens">{a.live_tokens}</td>
+            <td data-label="Status">{if a.suspended {
                 view! { <span class="revoked">"suspended"</span> }.into_any()
             } else {
                 view! { <span>"active"</span> }.into_any()

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, Loaded, action_error},
+    components::{FieldError, FormError, FormErrors, Loaded, action_error},
     error::AppError,
 };
 
@@ -20,11 +20,15 @@ pub struct UserView {
     pub is_admin: bool,
 }
 
-/// The header's right side: who is signed in, and the menu as HTML drawn on the server
-/// ([`UserMenu`]).
+/// The header's right side: who is signed in, and its two parts as HTML drawn on the server:
+/// the bell ([`NoticesBell`], always in the bar) and the user menu ([`UserMenu`], behind the
+/// "Menu" button on a phone).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderView {
     pub user: Option<UserView>,
+    /// The bell with the latest notices; empty for a visitor.
+    pub bell: String,
+    /// The user menu: the admin link, who is signed in, sign out (or the sign-in links).
     pub html: String,
 }
 
@@ -32,10 +36,8 @@ pub struct HeaderView {
 pub async fn header_state() -> Result<HeaderView, AppError> {
     let menu = user_menu_state().await?;
     let user = menu.user.clone();
-    Ok(HeaderView {
-        user,
-        html: menu.into_html(),
-    })
+    let (bell, html) = menu.into_html();
+    Ok(HeaderView { user, bell, html })
 }
 
 /// What the user menu shows.
@@ -87,15 +89,16 @@ async fn user_menu_state() -> Result<UserMenuState, AppError> {
 impl UserMenuState {
     /// The menu as HTML: no view of it is compiled into the wasm (docs/frontend.md). Its forms
     /// are plain HTML forms: signing out loads the sign-in page (and drops whatever the page
-    /// held in memory); the browser's [`UserMenu`] sends "Mark all read" and follows a notice
-    /// itself.
-    fn into_html(self) -> String {
+    /// held in memory); the browser's [`NoticesBell`] sends "Mark all read" and follows a notice
+    /// itself. The bell's HTML first, then the menu's.
+    fn into_html(self) -> (String, String) {
         use leptos::tachys::view::RenderHtml;
         let UserMenuState {
             user,
             notices,
             two_factor_due,
         } = self;
+        let bell = notices.map(crate::notifications::notices_menu);
         let menu = match user {
             Some(user) => view! {
                 {two_factor_due.map(|days| view! {
@@ -108,7 +111,6 @@ impl UserMenuState {
                     </a>
                 })}
                 <div class="user-menu">
-                    {notices.map(crate::notifications::notices_menu)}
                     {user.is_admin.then(|| view! { <a href="/admin" class="admin-link">"Admin"</a> })}
                     <a href="/account" class="whoami" title="Your account and notifications">
                         <span class="signed-in-as">"Signed in as "</span><strong>{user.username}</strong>
@@ -127,7 +129,7 @@ impl UserMenuState {
             }
             .into_any(),
         };
-        Owner::new().with(|| menu.to_html())
+        Owner::new().with(|| (bell.to_html(), menu.to_html()))
     }
 }
 
@@ -150,17 +152,28 @@ pub async fn sign_up(
     use crate::session::{client_ip, db, reserve_sign_up, set_session_cookie};
 
     let db = db()?;
-    let username = Username::parse_new(&username)?;
-    let password = Password::parse(&password)?;
-    if password.expose() != password_confirmation {
-        return Err(AppError::field(
-            "password_confirmation",
-            "The two passwords do not match.",
-        ));
-    }
+    // Every field is checked, so that the form shows each one's problem at once.
+    let mut checks = crate::error::FieldChecks::default();
+    let username = checks.check(Username::parse_new(&username))?;
+    let password = checks.check(Password::parse(&password))?;
+    let confirmed = password
+        .as_ref()
+        .is_none_or(|password| password.expose() == password_confirmation);
     let email = match email.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => Some(Email::parse(raw)?),
+        None | Some("") => Some(None),
+        Some(raw) => checks.check(Email::parse(raw))?.map(Some),
+    };
+    let (Some(username), Some(password), true, Some(email)) =
+        (username, password, confirmed, email)
+    else {
+        let mut all = vec![checks.into_error()];
+        if !confirmed {
+            all.push(AppError::field(
+                "password_confirmation",
+                "The two passwords do not match.",
+            ));
+        }
+        return Err(AppError::all(all).unwrap_or(AppError::Internal));
     };
     // Closed, single sign-on only, or single sign-on required: refused before the password is
     // hashed (and asked again in the transaction that makes the account).
@@ -348,7 +361,19 @@ pub fn sso_button_name() -> Option<String> {
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     expect_context::<AuthChanges>().follow(action);
-    let error = action_error(action.value());
+    let errors = FormErrors::new(action_error(action.value()));
+    let error = errors.shown();
+    // Both fields said at once, in the app's words (the form is `novalidate`).
+    let check = |value: &dyn Fn(&str) -> String| {
+        let mut found = Vec::new();
+        if value("username").trim().is_empty() {
+            found.push(AppError::field("username", "Enter your username."));
+        }
+        if value("password").is_empty() {
+            found.push(AppError::field("password", "Enter your password."));
+        }
+        found
+    };
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
     // A full navigation (rel=external): the provider's pages are another site.
@@ -365,8 +390,16 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in"/>
         <section class="auth-card">
             <h1>"Sign in to patdesk"</h1>
+            // After a reset of an account with two-factor sign-in (`passwords::reset_password`).
+            {move || (query.read().get("reset").as_deref() == Some("two-factor")).then(|| view! {
+                <p class="banner ok" role="status" data-testid="reset-done">
+                    "Your password was changed and every session signed out. Sign in with your new password and your second factor."
+                </p>
+            })}
             {sso}
-            <ActionForm action=action>
+            <div on:submit:capture=move |ev| errors.check_submit(&ev, &check)
+                on:input=move |ev| errors.field_changed(&ev)>
+            <ActionForm action=action attr:novalidate=true>
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>
                 <input id="username" name="username" autocomplete="username" required
@@ -379,6 +412,13 @@ pub fn SignInPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="button">"Sign in"</button>
             </ActionForm>
+            </div>
+            // A reset link needs mail; without it, the operator sets a new password.
+            {if crate::reset_mail::reset_by_mail() {
+                view! { <p class="forgot"><a href="/forgot-password" data-testid="forgot-password">"Forgot password?"</a></p> }.into_any()
+            } else {
+                view! { <p class="muted forgot" data-testid="forgot-ask-admin">"Forgot your password? Ask an administrator to set a new one."</p> }.into_any()
+            }}
             <p class="muted or">"or"</p>
             <PasskeySignIn purpose=crate::webauthn::PasskeyPurpose::SignIn
                 label="Sign in with a passkey" next=Signal::derive(next)/>
@@ -422,9 +462,9 @@ pub async fn sign_ups_in_force() -> Result<SignUpMode, AppError> {
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     expect_context::<AuthChanges>().follow(action);
-    let error = action_error(action.value());
+    let errors = FormErrors::new(action_error(action.value()));
     let mode = Resource::new(|| (), |_| sign_ups_in_force());
-    let render = move |mode: SignUpMode| sign_up_offer(mode, action, error);
+    let render = move |mode: SignUpMode| sign_up_offer(mode, action, errors);
     view! {
         <Title text="Sign up"/>
         <section class="auth-card">
@@ -436,13 +476,9 @@ pub fn SignUpPage() -> impl IntoView {
 }
 
 /// What the sign-up page offers: the form while sign-ups are open, else where accounts come from.
-fn sign_up_offer(
-    mode: SignUpMode,
-    action: ServerAction<SignUp>,
-    error: Signal<Option<AppError>>,
-) -> AnyView {
+fn sign_up_offer(mode: SignUpMode, action: ServerAction<SignUp>, errors: FormErrors) -> AnyView {
     match mode {
-        SignUpMode::Open => view! { <SignUpForm action error/> }.into_any(),
+        SignUpMode::Open => view! { <SignUpForm action errors/> }.into_any(),
         SignUpMode::Closed => view! {
             <p data-testid="sign-ups-closed">
                 "This patdesk does not take sign-ups: an instance admin adds people. Ask yours for an account."
@@ -462,12 +498,51 @@ fn sign_up_offer(
 
 /// The sign-up form, shown while sign-ups are open.
 #[component]
-fn SignUpForm(action: ServerAction<SignUp>, error: Signal<Option<AppError>>) -> impl IntoView {
+fn SignUpForm(action: ServerAction<SignUp>, errors: FormErrors) -> impl IntoView {
+    let error = errors.shown();
+    // The server's field rules (`Username`, `Password`), in their words, all at once before
+    // sending; the server checks everything again (reserved names, the address).
+    let check = |value: &dyn Fn(&str) -> String| {
+        let mut found = Vec::new();
+        let username = value("username").trim().to_ascii_lowercase();
+        let username_problem = if username.is_empty() {
+            Some("Enter a username.")
+        } else if !(3..=32).contains(&username.chars().count()) {
+            Some("A username is 3 to 32 characters long.")
+        } else if !username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            Some("A username may contain only letters a–z, digits, '_' and '-'.")
+        } else {
+            None
+        };
+        if let Some(problem) = username_problem {
+            found.push(AppError::field("username", problem));
+        }
+        let password = value("password");
+        if password.is_empty() {
+            found.push(AppError::field("password", "Enter a password."));
+        } else if password.chars().count() < 10 {
+            found.push(AppError::field(
+                "password",
+                "A password is at least 10 characters long.",
+            ));
+        }
+        if !password.is_empty() && value("password_confirmation") != password {
+            found.push(AppError::field(
+                "password_confirmation",
+                "The two passwords do not match.",
+            ));
+        }
+        found
+    };
     view! {
-        <ActionForm action=action>
+        <div on:submit:capture=move |ev| errors.check_submit(&ev, &check)
+            on:input=move |ev| errors.field_changed(&ev)>
+        <ActionForm action=action attr:novalidate=true>
             <label for="username">"Username"</label>
             <input id="username" name="username" autocomplete="username" required
-                minlength="3" maxlength="32" pattern="[A-Za-z0-9_\\-]+"
                 aria-describedby="username-help username-error"/>
             <p class="help" id="username-help">"3–32 characters: letters, digits, _ and -."</p>
             <FieldError error field="username" id="username-error"/>
@@ -488,28 +563,59 @@ fn SignUpForm(action: ServerAction<SignUp>, error: Signal<Option<AppError>>) -> 
             <FormError error/>
             <button type="submit" class="button">"Create account"</button>
         </ActionForm>
+        </div>
     }
 }
 
-/// The header's right side: who is signed in, their notices and a sign-out button, or sign-in
-/// links. The server draws it as HTML ([`header_state`]); the wasm only fetches it again (on
-/// sign-in and sign-up, after "Mark all read", and on every navigation, so that the unread
-/// count keeps up; signing out loads the sign-in page) and handles two clicks in it: "Mark all read", and following an unread
-/// notice, which marks it read first.
+/// The header's parts drawn on the server ([`header_state`]), fetched once for the bell and
+/// the user menu: again on sign-in and sign-up, after "Mark all read", and on every navigation
+/// (so that the unread count keeps up; signing out loads the sign-in page).
+#[derive(Clone, Copy)]
+pub struct HeaderParts(Resource<Result<HeaderView, AppError>>);
+
+impl HeaderParts {
+    pub fn new() -> Self {
+        let changes = expect_context::<AuthChanges>();
+        let location = leptos_router::hooks::use_location();
+        HeaderParts(Resource::new(
+            move || (changes.count.get(), location.pathname.get()),
+            |_| header_state(),
+        ))
+    }
+}
+
+impl Default for HeaderParts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The bell with the signed-in user's latest notices (nothing for a visitor). The wasm holds no
+/// view of it and handles two clicks in it: "Mark all read", and following an unread notice,
+/// which marks it read first.
 #[component]
-pub fn UserMenu() -> impl IntoView {
-    let changes = expect_context::<AuthChanges>();
-    let location = leptos_router::hooks::use_location();
-    let header = Resource::new(
-        move || (changes.count.get(), location.pathname.get()),
-        |_| header_state(),
-    );
+pub fn NoticesBell(parts: HeaderParts) -> impl IntoView {
+    server_drawn(parts, "bell-area", |h| h.bell)
+}
+
+/// Who is signed in, the admin link and a sign-out button, or the sign-in links.
+#[component]
+pub fn UserMenu(parts: HeaderParts) -> impl IntoView {
+    server_drawn(parts, "user-area", |h| h.html)
+}
+
+fn server_drawn(
+    parts: HeaderParts,
+    class: &'static str,
+    pick: fn(HeaderView) -> String,
+) -> impl IntoView {
+    let header = parts.0;
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let html = header.await.map(|h| h.html).unwrap_or_default();
+                let html = header.await.map(pick).unwrap_or_default();
                 view! {
-                    <div class="user-area" inner_html=html
+                    <div class=class inner_html=html
                         on:click=move |ev| crate::notifications::follow_notice(ev, move || header.refetch())
                         on:submit=move |ev| crate::notifications::mark_all_read(ev, move || header.refetch())>
                     </div>

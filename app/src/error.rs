@@ -23,6 +23,10 @@ pub enum AppError {
     /// Bad input: shown next to `field`.
     #[error("{message}")]
     Field { field: String, message: String },
+    /// Bad input in several fields, every one found at once (`AppError::all`): each message is
+    /// shown next to its field.
+    #[error("{}", .0.first().map(|f| f.message.as_str()).unwrap_or_default())]
+    Fields(Vec<FieldMessage>),
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("{0}")]
@@ -33,7 +37,7 @@ pub enum AppError {
     #[error("{0}")]
     Rule(String),
     /// Too many failed sign-ins from this address, or wrong second-factor codes for the account.
-    #[error("Too many failed attempts: try again in {retry_after} s.")]
+    #[error("Too many attempts: try again in {}.", wait_in_words(*retry_after))]
     RateLimited { retry_after: u64 },
     /// Too many passwords are being checked right now (a burst of sign-ins).
     #[error("patdesk is busy checking passwords. Please try again in a moment.")]
@@ -111,6 +115,26 @@ struct BoundError {
     error: AppError,
 }
 
+/// One field's message in [`AppError::Fields`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMessage {
+    pub field: String,
+    pub message: String,
+}
+
+/// A wait as people say it: "45 seconds", "1 minute", "4 minutes" (rounded up, so that
+/// nobody comes back too early).
+pub fn wait_in_words(seconds: u64) -> String {
+    match seconds {
+        0 | 1 => "1 second".to_string(),
+        2..=59 => format!("{seconds} seconds"),
+        _ => match seconds.div_ceil(60) {
+            1 => "1 minute".to_string(),
+            minutes => format!("{minutes} minutes"),
+        },
+    }
+}
+
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Field {
@@ -119,10 +143,56 @@ impl AppError {
         }
     }
 
+    /// Every field's message of `errors` as one error (`Field` for one, `Fields` for more);
+    /// `None` when there is none. Errors about no field are left out: callers collect field
+    /// checks only.
+    pub fn all(errors: Vec<AppError>) -> Option<AppError> {
+        let mut messages: Vec<FieldMessage> = errors
+            .into_iter()
+            .flat_map(AppError::into_field_messages)
+            .collect();
+        match messages.len() {
+            0 => None,
+            1 => {
+                let FieldMessage { field, message } = messages.remove(0);
+                Some(AppError::Field { field, message })
+            }
+            _ => Some(AppError::Fields(messages)),
+        }
+    }
+
+    fn into_field_messages(self) -> Vec<FieldMessage> {
+        match self {
+            AppError::Field { field, message } => vec![FieldMessage { field, message }],
+            AppError::Fields(messages) => messages,
+            _ => Vec::new(),
+        }
+    }
+
+    /// This error without the messages of the fields in `changed` (a form clears a field's
+    /// message once the field changes); `None` when nothing is left.
+    pub fn without_fields(&self, changed: &[String]) -> Option<AppError> {
+        match self {
+            AppError::Field { field, .. } if changed.contains(field) => None,
+            AppError::Fields(messages) => AppError::all(
+                messages
+                    .iter()
+                    .filter(|m| !changed.contains(&m.field))
+                    .map(|m| AppError::field(&m.field, m.message.clone()))
+                    .collect(),
+            ),
+            other => Some(other.clone()),
+        }
+    }
+
     /// The message for `field`, if this error is about it.
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
             AppError::Field { field, message } if field == name => Some(message.clone()),
+            AppError::Fields(messages) => messages
+                .iter()
+                .find(|m| m.field == name)
+                .map(|m| m.message.clone()),
             _ => None,
         }
     }
@@ -130,9 +200,36 @@ impl AppError {
     /// The message for errors that are not about one field.
     pub fn general(&self) -> Option<String> {
         match self {
-            AppError::Field { .. } => None,
+            AppError::Field { .. } | AppError::Fields(_) => None,
             other => Some(other.to_string()),
         }
+    }
+}
+
+/// A server function's checks of a form's fields, each run whatever the others found, so that
+/// the answer names every bad field at once (`AppError::Fields`), not the first one only.
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+pub struct FieldChecks(Vec<AppError>);
+
+#[cfg(feature = "ssr")]
+impl FieldChecks {
+    /// The value, or `None` with a field's error kept for later; any other error (the
+    /// database, a refusal) ends the call at once.
+    pub fn check<T>(&mut self, result: Result<T, domain::Error>) -> Result<Option<T>, AppError> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e @ (domain::Error::Invalid { .. } | domain::Error::Conflict { .. })) => {
+                self.0.push(e.into());
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every field's error found, as one.
+    pub fn into_error(self) -> AppError {
+        AppError::all(self.0).unwrap_or(AppError::Internal)
     }
 }
 
@@ -142,7 +239,7 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            AppError::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Field { .. } | AppError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_)
             | AppError::ReauthenticationRequired

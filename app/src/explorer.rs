@@ -11,7 +11,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::AppError, tokens::token_teams};
+use crate::{error::AppError, tokens::TeamChoice};
+
+/// What the page needs before a team is chosen: the teams, and how long the token that choosing
+/// one makes will live (the instance policy's, `common::EXPLORER_LIFETIME_HOURS` by default).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplorerChoices {
+    pub teams: Vec<TeamChoice>,
+    pub lifetime_hours: u32,
+}
+
+#[server(prefix = "/rpc", endpoint = "explorer_setup")]
+pub async fn explorer_setup() -> Result<ExplorerChoices, AppError> {
+    use crate::session::db;
+    let teams = crate::tokens::server::ssr::team_choices().await?;
+    let policy = domain::tokens::policy::current(&db()?).await?;
+    Ok(ExplorerChoices {
+        teams,
+        lifetime_hours: policy.explorer_lifetime_hours,
+    })
+}
 
 /// The explorer's new token. Only `token` is secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,20 +89,26 @@ lazy_page! {
 
 #[component]
 pub fn ExplorerPage() -> impl IntoView {
-    let teams = Resource::new(|| (), |_| token_teams());
+    let teams = Resource::new(|| (), |_| explorer_setup());
     let chosen = RwSignal::new(String::new());
     let status = RwSignal::new(Status::Idle);
     let container = NodeRef::<leptos::html::Div>::new();
     let sudo = use_context::<crate::sudo::Sudo>();
 
-    // Once the teams are known, the browser's remembered choice (if still one of them).
+    // Once the teams are known: the only one, or the browser's remembered choice (if still
+    // one of them).
     Effect::new(move |_| {
-        if let Some(Ok(list)) = teams.get()
+        if let Some(Ok(setup)) = teams.get()
             && chosen.get_untracked().is_empty()
-            && let Some(team) = remembered_team()
-            && list.iter().any(|t| t.slug == team)
         {
-            chosen.set(team);
+            let list = &setup.teams;
+            let pick = match list.as_slice() {
+                [only] => Some(only.slug.clone()),
+                _ => remembered_team().filter(|team| list.iter().any(|t| &t.slug == team)),
+            };
+            if let Some(team) = pick {
+                chosen.set(team);
+            }
         }
     });
     // Every choice mints the explorer's token for that team and (re)starts Swagger UI with it.
@@ -123,13 +148,19 @@ pub fn ExplorerPage() -> impl IntoView {
 /// The team menu, once the user's teams are known (or a word on joining one).
 #[component]
 fn TeamPicker(
-    teams: Resource<Result<Vec<crate::tokens::TeamChoice>, AppError>>,
+    teams: Resource<Result<ExplorerChoices, AppError>>,
     chosen: RwSignal<String>,
 ) -> impl IntoView {
     view! {
             <Transition fallback=|| view! { <p class="muted">"Loading your teams…"</p> }>
                 {move || Suspend::new(async move {
-                    let list = teams.await.unwrap_or_default();
+                    let Ok(ExplorerChoices { teams: list, lifetime_hours }) = teams.await else {
+                        return ().into_any();
+                    };
+                    // Said before anything is made: choosing a team creates a token.
+                    let hint = format!(
+                        "Choosing a team creates a {lifetime_hours}-hour token for it, listed on your token page."
+                    );
                     if list.is_empty() {
                         return view! {
                             <p class="notice">
@@ -156,6 +187,7 @@ fn TeamPicker(
                                     view! { <option value=t.slug>{label}</option> }
                                 }).collect_view()}
                             </select>
+                            <p class="help" data-testid="explorer-hint">{hint}</p>
                         </div>
                     }.into_any()
                 })}

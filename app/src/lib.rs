@@ -33,6 +33,7 @@ macro_rules! lazy_page {
 }
 
 pub mod account;
+pub mod account_sessions;
 pub mod activity;
 pub mod admin;
 pub mod auth;
@@ -42,8 +43,10 @@ pub mod explorer;
 pub mod notifications;
 mod pages;
 pub mod passkeys;
+pub mod passwords;
 #[cfg(feature = "ssr")]
 pub mod request;
+pub mod reset_mail;
 pub mod scim;
 #[cfg(feature = "ssr")]
 pub mod server_fns;
@@ -83,6 +86,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 {auth::sso_button_name().map(|name| view! { <meta name="patdesk-sso" content=name/> })}
+                {reset_mail::reset_by_mail().then(|| view! { <meta name="patdesk-reset" content="mail"/> })}
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -145,11 +149,15 @@ fn Layout() -> impl IntoView {
         <Header/>
         <sudo::ConfirmIdentityDialog/>
         <main id="main" class="page">
+            // The polite live region `components::announce` speaks through ("Token deleted").
+            <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view={Lazy::<tokens::TokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signin") view={Lazy::<auth::SignInRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signin/two-factor") view={Lazy::<two_factor::SecondFactorRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view={Lazy::<auth::SignUpRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view={Lazy::<passwords::ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view={Lazy::<passwords::ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/tokens/:id") view={Lazy::<token_usage::TokenUsageRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams") view={Lazy::<teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
@@ -167,25 +175,66 @@ fn Layout() -> impl IntoView {
     }
 }
 
-/// The top bar: product name and the main navigation.
+/// The top bar: product name, the main navigation, the bell and the user menu, in one row.
+///
+/// The navigation and the user menu sit in a `<details>`: on a wide screen the stylesheet shows
+/// its content in the bar and hides its "Menu" button; under 640 px the button opens them as a
+/// sheet below the bar. A `<details>` opens without the wasm, and the browser says whether it
+/// is expanded. The bell stays in the bar at every width.
 #[component]
 fn Header() -> impl IntoView {
+    let parts = auth::HeaderParts::new();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
-        <header class="topbar">
+        <header class="topbar" on:click=one_sheet_open>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"pdk_"</span>
                 "patdesk"
             </A>
-            <nav aria-label="Main">
-                <ul class="nav">
-                    <li><A href="/">"Tokens"</A></li>
-                    <li><A href="/teams">"Teams"</A></li>
-                    <li><A href="/activity">"Activity"</A></li>
-                    <li><A href="/explorer">"API explorer"</A></li>
-                </ul>
-            </nav>
-            <auth::UserMenu/>
+            <auth::NoticesBell parts/>
+            <details class="site-menu">
+                <summary class="button secondary" data-testid="site-menu-button">"Menu"</summary>
+                <div class="site-menu-sheet">
+                    <nav aria-label="Main">
+                        <ul class="nav">
+                            <li><A href="/">"Tokens"</A></li>
+                            <li><A href="/teams">"Teams"</A></li>
+                            <li><A href="/activity">"Activity"</A></li>
+                            <li><A href="/explorer">"API explorer"</A></li>
+                        </ul>
+                    </nav>
+                    <auth::UserMenu parts/>
+                </div>
+            </details>
         </header>
+    }
+}
+
+/// A click in the header: a link followed from the phone's menu closes the menu (the page
+/// changes in place, or not at all for the page already shown), and opening the bell's menu or
+/// the main menu closes the other, so that one sheet at a time covers the page. Without the
+/// wasm a link loads a new page, which starts with both closed.
+#[allow(unused_variables)]
+fn one_sheet_open(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let within = |selector: &str| target.closest(selector).ok().flatten().is_some();
+        let close = |selector: &str| {
+            if let Ok(Some(open)) = document().query_selector(selector) {
+                let _ = open.remove_attribute("open");
+            }
+        };
+        if within(".site-menu-sheet a") || within(".notices-menu > summary") {
+            close(".site-menu[open]");
+        } else if within(".site-menu > summary") {
+            close(".notices-menu[open]");
+        }
     }
 }

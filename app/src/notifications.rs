@@ -81,19 +81,19 @@ pub async fn mark_notices_read(id: Option<i64>) -> Result<u64, AppError> {
     Ok(domain::notifications::mark_read(&db()?, user.id, id).await?)
 }
 
-/// The link to what a notice is about: its token's row on the Access tokens page (a full load,
-/// so that the browser scrolls to the row and `:target` highlights it), or, for a notice about
-/// the account itself, the Account page (as the mails link).
+/// The link to what a notice is about: its token's page (which shows an expired, deleted or
+/// revoked token too, unlike the Access tokens list), or, for a notice about the account
+/// itself, the Account page (as the mails link).
 fn notice_href(token_id: &Option<String>) -> String {
     match token_id {
-        Some(id) => format!("/#{id}"),
+        Some(id) => format!("/tokens/{id}"),
         None => "/account".into(),
     }
 }
 
 /// The bell in the header: the unread count, and a menu with the latest notices (a
 /// `<details>`, so that it opens without the wasm too). Drawn on the server only, into the
-/// user menu's HTML (`auth::UserMenu`); an unread notice's link carries its id
+/// header's bell (`auth::NoticesBell`); an unread notice's link carries its id
 /// (`data-notice`), for [`follow_notice`].
 #[cfg(feature = "ssr")]
 pub(crate) fn notices_menu(found: Notices) -> impl IntoView {

@@ -82,9 +82,9 @@ pub fn PasskeysCard() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|p| view! {
                                         <tr data-testid="passkey-row">
-                                            <td>{p.name.clone()}</td>
-                                            <td>{p.created}</td>
-                                            <td>{p.last_used.unwrap_or_else(|| "Never".to_string())}</td>
+                                            <td data-label="Name">{p.name.clone()}</td>
+                                            <td data-label="Added">{p.created}</td>
+                                            <td data-label="Last used">{p.last_used.unwrap_or_else(|| "Never".to_string())}</td>
                                             <td class="actions">
                                                 <ActionForm action=remove attr:class="inline">
                                                     <input type="hidden" name="id" value=p.id.to_string()/>

@@ -142,10 +142,10 @@ pub fn ScimCredentials() -> impl IntoView {
                                 let id = c.id.clone();
                                 view! {
                                     <tr data-scim-id=c.id.clone()>
-                                        <td>{c.name.clone()}</td>
-                                        <td><code class="partial">{c.partial.clone()}</code></td>
-                                        <td>{format!("{} by {}", c.created, c.created_by)}</td>
-                                        <td>{c.last_used.clone()}</td>
+                                        <td data-label="Directory">{c.name.clone()}</td>
+                                        <td data-label="Credential"><code class="partial">{c.partial.clone()}</code></td>
+                                        <td data-label="Created">{format!("{} by {}", c.created, c.created_by)}</td>
+                                        <td data-label="Last used">{c.last_used.clone()}</td>
                                         <td class="actions">
                                             <ActionForm action=delete>
                                                 <input type="hidden" name="id" value=id.clone()/>

@@ -36,6 +36,10 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("sign_in", Class::Public),
     ("sign_out", Class::Public),
     ("sign_in_second_factor", Class::Public),
+    // Forgot password (app::passwords): a link by mail, and the page it leads to.
+    ("request_password_reset", Class::Public),
+    ("reset_link_state", Class::Public),
+    ("reset_password", Class::Public),
     ("begin_passkey", Class::Public),
     ("finish_passkey", Class::Public),
     ("my_notices", Class::Public),
@@ -45,6 +49,11 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     // The account (app::account, app::two_factor, app::passkeys).
     ("account_settings", Class::SignedIn),
     ("save_account", Class::Sudo),
+    ("change_password", Class::Sudo),
+    // Ending sessions takes access away (app::account_sessions).
+    ("my_sessions", Class::SignedIn),
+    ("end_session", Class::SignedIn),
+    ("end_other_sessions", Class::SignedIn),
     ("begin_sso_link", Class::Sudo),
     ("unlink_sso", Class::Sudo),
     ("two_factor_status", Class::SignedIn),
@@ -58,6 +67,8 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("my_activity", Class::SignedIn),
     // Tokens (app::tokens, app::token_usage, app::explorer).
     ("list_tokens", Class::SignedIn),
+    ("inactive_tokens", Class::SignedIn),
+    ("set_token_description", Class::SignedIn),
     ("token_teams", Class::SignedIn),
     ("new_token_options", Class::SignedIn),
     ("create_token", Class::Sudo),
@@ -69,6 +80,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("token_usage", Class::SignedIn),
     ("set_token_rate_limit", Class::Sudo),
     ("open_explorer", Class::Sudo),
+    ("explorer_setup", Class::SignedIn),
     // Teams (app::teams, app::team_tokens, app::services).
     ("my_teams", Class::SignedIn),
     ("create_team", Class::SignedIn),

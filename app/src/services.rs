@@ -143,10 +143,10 @@ pub fn TeamServicesPage() -> impl IntoView {
                             let id = s.id.clone();
                             view! {
                                 <tr data-service-id=s.id.clone()>
-                                    <td>{s.name.clone()}</td>
-                                    <td><code>{s.id.clone()}</code> " " <code class="partial">{s.partial.clone()}</code></td>
-                                    <td>{s.created_by.clone()}</td>
-                                    <td>{s.created.clone()}</td>
+                                    <td data-label="Service">{s.name.clone()}</td>
+                                    <td data-label="Credential"><code>{s.id.clone()}</code> " " <code class="partial">{s.partial.clone()}</code></td>
+                                    <td data-label="Created by">{s.created_by.clone()}</td>
+                                    <td data-label="Created">{s.created.clone()}</td>
                                     <td class="actions">
                                         <ActionForm action=delete>
                                             <input type="hidden" name="team" value=slug()/>
@@ -164,10 +164,10 @@ pub fn TeamServicesPage() -> impl IntoView {
         }/>
         <section class="card">
             <h2>"New service credential"</h2>
-            <ActionForm action=create>
+            <ActionForm action=create attr:novalidate=true>
                 <input type="hidden" name="team" value=slug/>
                 <label for="service-name">"Service name"</label>
-                <input id="service-name" name="name" required maxlength="60" placeholder="e.g. metrics API"
+                <input id="service-name" name="name" required placeholder="e.g. metrics API"
                     aria-describedby="service-name-error"/>
                 <FieldError error=create_error field="name" id="service-name-error"/>
                 <FormError error=create_error/>

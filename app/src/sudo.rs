@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, action_error},
+    components::{FieldError, FormError, Modal, action_error},
     error::AppError,
 };
 
@@ -190,12 +190,11 @@ fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
         with_passkey.value().set(None);
     };
     let check = LocalResource::new(identity_check);
-    crate::components::focus_after_render("confirm-password");
     view! {
-        <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-            if ev.key() == "Escape" { close() }
-        }>
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="sudo-title" data-testid="sudo-dialog">
+        // The same modal as every other dialog (`components::Modal`); its first control has the
+        // focus once the identity check says what to ask for.
+            <Modal on_close=move |_| close() labelled_by="sudo-title" first_focus="confirm-password"
+                test_id="sudo-dialog">
                 <h2 id="sudo-title">"Confirm it is you"</h2>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
@@ -203,15 +202,18 @@ fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
                         match check.single_sign_on {
                             Some(provider) => {
                                 let here = crate::components::query_value(&current_path());
+                                crate::components::focus_after_render("sudo-sso");
                                 view! {
                                     <p>{format!("This is a sensitive change. Sign in again with {provider} to continue; you will come back to this page.")}</p>
                                     <div class="dialog-actions">
-                                        <a class="button" rel="external" href=format!("/auth/oidc/start?next={here}")>{format!("Sign in with {provider}")}</a>
+                                        <a class="button" id="sudo-sso" rel="external" href=format!("/auth/oidc/start?next={here}")>{format!("Sign in with {provider}")}</a>
                                         <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
                                     </div>
                                 }.into_any()
                             }
-                            None => view! {
+                            None => {
+                                crate::components::focus_after_render("confirm-password");
+                                view! {
                                 <p>"This is a sensitive change and you signed in a while ago. Enter your password to continue."</p>
                                 {check.passkey.then(|| view! {
                                     <p>
@@ -221,7 +223,7 @@ fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
                                     <FormError error=passkey_error/>
                                     <p class="muted">"or your password:"</p>
                                 })}
-                                <ActionForm action=confirm>
+                                <ActionForm action=confirm attr:novalidate=true>
                                     <label for="confirm-password">"Password"</label>
                                     <input id="confirm-password" name="password" type="password" autocomplete="current-password"
                                         required aria-describedby="confirm-password-error"/>
@@ -238,12 +240,12 @@ fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
                                         <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
                                     </div>
                                 </ActionForm>
-                            }.into_any(),
+                            }.into_any()
+                            }
                         }
                     })}
                 </Suspense>
-            </div>
-        </div>
+            </Modal>
     }.into_any()
 }
 

@@ -17,7 +17,9 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, LazyPart, action_error, preload_part, query_value},
+    components::{
+        FieldError, FormError, LazyPart, Modal, action_error, announce, preload_part, query_value,
+    },
     error::AppError,
     teams::TeamTabs,
     tokens::{
@@ -563,8 +565,8 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
         let (team, owner) = (token.team.clone(), owner.clone());
         move || {
             view! {
-                {instance.then(|| view! { <td><code>{team.clone()}</code></td> })}
-                <td>{owner.clone()}</td>
+                {instance.then(|| view! { <td data-label="Team"><code>{team.clone()}</code></td> })}
+                <td data-label="Owner">{owner.clone()}</td>
             }
         }
     };
@@ -581,7 +583,7 @@ fn TeamTokenTableRow(row: TeamTokenRow, decisions: Decisions, instance: bool) ->
     };
     let after = move || {
         view! {
-            <td class="number" data-testid="calls-7d">
+            <td class="number" data-label="Calls, 7 days" data-testid="calls-7d">
                 {calls_7d}
                 {(refused_7d > 0).then(|| view! { <span class="muted">{format!(" ({refused_7d} refused)")}</span> })}
             </td>
@@ -649,6 +651,11 @@ fn revoke_dialog(decisions: Decisions) -> AnyView {
             _ => None,
         };
         if let Some(said) = outcome {
+            announce(if matches!(revoke.value().get_untracked(), Some(Ok(_))) {
+                "Token revoked"
+            } else {
+                "Token denied"
+            });
             last.set(Some(said));
             changed.update(|n| *n += 1);
             ask.set(None);
@@ -664,10 +671,9 @@ fn revoke_dialog(decisions: Decisions) -> AnyView {
         {move || ask.get().map(|a| {
             let team = params.read_untracked().get("slug").unwrap_or_default();
             view! {
-                <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Escape" { ask.set(None) }
-                }>
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="revoke-title" aria-describedby="revoke-text">
+                // Revoking cannot be undone: the focus starts on Cancel.
+                <Modal on_close=move |_| ask.set(None) labelled_by="revoke-title" described_by="revoke-text"
+                    first_focus="revoke-cancel">
                         <h2 id="revoke-title">{format!("{} “{}” of {}?", if a.deny { "Deny" } else { "Revoke" }, a.description, a.owner)}</h2>
                         <p id="revoke-text">{if a.deny {
                             format!("The token is deleted without ever having worked. {} will see that you denied it, and your reason.", a.owner)
@@ -686,7 +692,7 @@ fn revoke_dialog(decisions: Decisions) -> AnyView {
                                 <FormError error/>
                             };
                             let cancel = move || view! {
-                                <button type="button" class="button secondary" on:click=move |_| ask.set(None)>"Cancel"</button>
+                                <button type="button" id="revoke-cancel" class="button secondary" on:click=move |_| ask.set(None)>"Cancel"</button>
                             };
                             if a.deny {
                                 view! {
@@ -710,8 +716,7 @@ fn revoke_dialog(decisions: Decisions) -> AnyView {
                                 }.into_any()
                             }
                         }
-                    </div>
-                </div>
+                </Modal>
             }
         })}
     }

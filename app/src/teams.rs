@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::{FieldError, FormError, Loaded, action_error},
+    components::{FieldError, FormError, FormErrors, Loaded, action_error},
     error::AppError,
 };
 
@@ -61,12 +61,20 @@ pub async fn create_team(slug: String, name: String) -> Result<(), AppError> {
 
     use crate::session::{db, origin, require_user};
     let user = require_user()?;
-    let slug = TeamSlug::parse(&slug)?;
+    // Both fields are checked, so that the form shows each one's problem at once.
+    let mut checks = crate::error::FieldChecks::default();
+    let parsed_slug = checks.check(TeamSlug::parse(&slug))?;
+    let named = (!name.trim().is_empty())
+        .then(|| checks.check(TeamName::parse(&name)))
+        .transpose()?;
+    let Some(slug) = parsed_slug else {
+        return Err(checks.into_error());
+    };
     // An empty display name defaults to the slug.
-    let name = if name.trim().is_empty() {
-        TeamName::parse(slug.as_str())?
-    } else {
-        TeamName::parse(&name)?
+    let name = match named {
+        None => TeamName::parse(slug.as_str())?,
+        Some(Some(name)) => name,
+        Some(None) => return Err(checks.into_error()),
     };
     let team = domain::teams::create(&db()?, origin(&user).into(), user.id, &slug, &name).await?;
     // Every redirect goes through the one check of a local target (a slug is one already).
@@ -245,10 +253,10 @@ fn TeamsTable(teams: Vec<TeamView>) -> impl IntoView {
             <tbody>
                 {teams.into_iter().map(|t| view! {
                     <tr>
-                        <td><a href=format!("/teams/{}", t.slug)>{t.name}</a></td>
-                        <td><code>{t.slug.clone()}</code></td>
-                        <td><RoleBadge role=t.role/></td>
-                        <td>{t.member_count}</td>
+                        <td data-label="Team"><a href=format!("/teams/{}", t.slug)>{t.name}</a></td>
+                        <td data-label="Slug"><code>{t.slug.clone()}</code></td>
+                        <td data-label="Your role"><RoleBadge role=t.role/></td>
+                        <td data-label="Members">{t.member_count}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -259,18 +267,62 @@ fn TeamsTable(teams: Vec<TeamView>) -> impl IntoView {
 
 #[component]
 fn CreateTeamForm(create: ServerAction<CreateTeam>) -> impl IntoView {
-    let error = action_error(create.value());
+    let errors = FormErrors::new(action_error(create.value()));
+    let error = errors.shown();
+    // A slug is kept lowercase (`TeamSlug::parse`): said while it is typed, not done silently.
+    let typed_slug = RwSignal::new(String::new());
+    let lowercased = move || {
+        let typed = typed_slug.get();
+        let saved = typed.trim().to_ascii_lowercase();
+        (saved != typed.trim()).then(|| format!("Slugs are lowercase: saved as ‘{saved}’."))
+    };
+    // `TeamSlug::parse` and `TeamName::parse`'s rules, in their words, before sending.
+    let check = |value: &dyn Fn(&str) -> String| {
+        let mut found = Vec::new();
+        let slug = value("slug").trim().to_ascii_lowercase();
+        let problem = if slug.is_empty() {
+            Some("Enter a slug for the team.")
+        } else if !(2..=40).contains(&slug.chars().count()) {
+            Some("A team slug is 2 to 40 characters long.")
+        } else if !slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            Some("A team slug may contain only letters a–z, digits and '-'.")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            found.push(AppError::field("slug", problem));
+        }
+        if value("name").trim().chars().count() > 100 {
+            found.push(AppError::field(
+                "name",
+                "A team name is at most 100 characters long.",
+            ));
+        }
+        found
+    };
     view! {
-        <section class="card">
+        <section class="card" on:submit:capture=move |ev| errors.check_submit(&ev, &check)
+            on:input=move |ev| errors.field_changed(&ev) on:change=move |ev| errors.field_changed(&ev)>
             <h2>"Create a team"</h2>
-            <ActionForm action=create>
+            <ActionForm action=create attr:novalidate=true>
                 <label for="slug">"Slug"</label>
-                <input id="slug" name="slug" required minlength="2" maxlength="40" pattern="[a-zA-Z0-9\\-]+"
-                    aria-describedby="slug-help slug-error"/>
-                <p class="help" id="slug-help">"2–40 characters: letters a–z, digits and -. Used in API paths."</p>
+                <input id="slug" name="slug" required autocapitalize="none" autocomplete="off" spellcheck="false"
+                    aria-describedby="slug-help slug-note slug-error"
+                    on:input=move |ev| typed_slug.set(event_target_value(&ev))/>
+                <p class="help" id="slug-help">
+                    "2 to 40 characters: lowercase letters a–z, digits 0–9 and hyphens (-), no spaces. "
+                    "It names the team in API paths (/api/v1/teams/<slug>/…) and cannot be changed later."
+                </p>
+                <p class="help" id="slug-note" data-testid="slug-lowercase-note" hidden=move || lowercased().is_none()>
+                    {lowercased}
+                </p>
                 <FieldError error field="slug" id="slug-error"/>
-                <label for="name">"Display name"</label>
-                <input id="name" name="name" maxlength="100" aria-describedby="name-error"/>
+                <label for="name">"Display name " <span class="muted">"(optional)"</span></label>
+                <input id="name" name="name" aria-describedby="name-help name-error"/>
+                <p class="help" id="name-help">"Up to 100 characters; the slug when left empty."</p>
                 <FieldError error field="name" id="name-error"/>
                 <FormError error/>
                 <button type="submit" class="button">"Create team"</button>
@@ -367,9 +419,9 @@ fn LoadedTeam(team: TeamDetailView, actions: MemberActions) -> impl IntoView {
                     let team = slug.clone();
                     view! {
                         <tr data-member=m.username.clone()>
-                            <td>{m.username.clone()}</td>
-                            <td><RoleBadge role=m.role/></td>
-                            <td>{m.joined.clone()}</td>
+                            <td data-label="Member">{m.username.clone()}</td>
+                            <td data-label="Role"><RoleBadge role=m.role/></td>
+                            <td data-label="Joined">{m.joined.clone()}</td>
                             {is_admin.then(|| view! {
                                 <MemberControls team username=m.username.clone() role=m.role actions/>
                             })}
@@ -441,11 +493,20 @@ fn TokenPolicyForm(
 
 #[component]
 fn AddMemberForm(team: String, add: ServerAction<AddMember>) -> impl IntoView {
-    let error = action_error(add.value());
+    let errors = FormErrors::new(action_error(add.value()));
+    let error = errors.shown();
+    let check = |value: &dyn Fn(&str) -> String| {
+        if value("username").trim().is_empty() {
+            vec![AppError::field("username", "Enter a username.")]
+        } else {
+            Vec::new()
+        }
+    };
     view! {
-        <section class="card">
+        <section class="card" on:submit:capture=move |ev| errors.check_submit(&ev, &check)
+            on:input=move |ev| errors.field_changed(&ev)>
             <h2>"Add a member"</h2>
-            <ActionForm action=add>
+            <ActionForm action=add attr:novalidate=true>
                 <input type="hidden" name="team" value=team/>
                 <label for="new-username">"Username"</label>
                 <input id="new-username" name="username" required aria-describedby="new-username-error"/>

@@ -1,4 +1,7 @@
-//! A token's own page, `/tokens/<id>` (docs/usage.md): its calls over 30 days and 24 hours,
+//! A token's own page, `/tokens/<id>` (docs/tokens.md, docs/usage.md): the token itself — every
+//! fact of it, its status (who ended it, when and why), for its owner the description form
+//! (`set_token_description`) and the actions (the token list's own confirmation and once-only
+//! value, `tokens::dialog` and `tokens::once_only`) — then its calls over 30 days and 24 hours,
 //! accepted and refused, drawn as SVG on the server (so the chart is there before the wasm),
 //! with the same numbers in a table for screen readers; the addresses it came from; the
 //! refusals by code; its rate limit; and, for its owner, an allow-list made from the addresses
@@ -14,7 +17,11 @@ use crate::{
     components::{FieldError, FormError, action_error},
     error::AppError,
     tokens::{
+        TokenPage,
         allow_list::{AllowListEditing, LazyAllowListForm, preload_allow_list_form},
+        dialog::{Confirm, ConfirmDialog, preload_confirm_dialog},
+        once_only::OnceOnlyPanel,
+        server::OVERLAP_CHOICES,
         view::TokenView,
     },
 };
@@ -60,6 +67,23 @@ pub struct UsageView {
     pub suggested: Vec<String>,
     /// The team's cap on rate limits, if any.
     pub team_cap: Option<u32>,
+    /// What the page says of the token above its use.
+    pub details: TokenDetails,
+}
+
+/// The token itself, as its page's Details card shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenDetails {
+    /// `active`, `expired`, `deleted` or `revoked` (by an admin, or reported as leaked).
+    pub status: String,
+    /// Who ended it, when and why, once it has ended.
+    pub ended: Option<String>,
+    /// Seconds until it expires (`None`: never): bounds a rotation's overlap.
+    pub remaining_seconds: Option<i64>,
+    /// Its owner may change it: regenerate, rotate, delete, edit the description (live only).
+    pub owner_may_change: bool,
+    /// Its owner may regenerate it: live, or expired and not deleted.
+    pub owner_may_regenerate: bool,
 }
 
 /// The days the page shows.
@@ -88,10 +112,34 @@ pub async fn token_usage(id: String) -> Result<UsageView, AppError> {
             .is_ok_and(|list| list.entries() == found.token.allowed_ips);
     let suggested = if already { Vec::new() } else { suggested };
     refusals.sort_by_key(|(code, n)| (std::cmp::Reverse(*n), code.clone()));
+    let ended = domain::tokens::ended::ending_of(&db, &found.token.id, now).await?;
+    let is_owner = found.owner_id == user.id;
+    let details = {
+        use domain::tokens::ended::Ending;
+        let status = match ended.as_ref().map(|e| &e.how) {
+            None => "active",
+            Some(Ending::Expired) => "expired",
+            Some(
+                Ending::Revoked { .. } | Ending::Denied { .. } | Ending::ReportedLeaked { .. },
+            ) => "revoked",
+            Some(_) => "deleted",
+        };
+        TokenDetails {
+            status: status.to_string(),
+            ended: ended.as_ref().map(crate::tokens::server::ssr::ended_words),
+            remaining_seconds: found
+                .token
+                .expires_at
+                .map(|at| (at - now).num_seconds().max(0)),
+            owner_may_change: is_owner && ended.is_none(),
+            owner_may_regenerate: is_owner && !found.deleted,
+        }
+    };
     Ok(UsageView {
+        details,
         token: TokenView::of(&found.token, now),
         owner: found.owner.clone(),
-        is_owner: found.owner_id == user.id,
+        is_owner,
         deleted: found.deleted,
         days: found
             .days
@@ -144,6 +192,16 @@ pub async fn set_token_rate_limit(id: String, rate_limit: String) -> Result<(), 
     Ok(())
 }
 
+/// Renames the user's own token (`domain::tokens::set_description`: the rules of a new token's
+/// description; anyone else's token, a team admin's included, is "not found").
+#[server(prefix = "/rpc", endpoint = "set_token_description")]
+pub async fn set_token_description(id: String, description: String) -> Result<(), AppError> {
+    use crate::session::{db, origin, require_user};
+    let user = require_user()?;
+    domain::tokens::set_description(&db()?, origin(&user), &id, &description).await?;
+    Ok(())
+}
+
 lazy_page! {
     /// A token's page as a lazily loaded route (docs/frontend.md).
     TokenUsageRoute => TokenUsagePage
@@ -154,22 +212,41 @@ pub fn TokenUsagePage() -> impl IntoView {
     let params = use_params_map();
     let set_limit = ServerAction::<SetTokenRateLimit>::new();
     crate::sudo::retry_after_confirming(set_limit);
+    let rename = ServerAction::<SetTokenDescription>::new();
     let editing = AllowListEditing::from_query();
+    // The token list's state, so that the list's confirmation and once-only value serve here.
+    let page = TokenPage {
+        changed: RwSignal::new(0),
+        shown: RwSignal::new(None),
+        confirm: RwSignal::new(None),
+    };
+    // Read again after a rename that worked (a refused one keeps what was typed).
+    let renamed = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(rename.value().get(), Some(Ok(()))) {
+            renamed.update(|n| *n += 1);
+        }
+    });
     let usage = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
                 set_limit.version().get(),
                 editing.saved.get(),
+                renamed.get(),
+                page.changed.get(),
             )
         },
-        |(id, _, _)| token_usage(id),
+        |(id, ..)| token_usage(id),
     );
     view! {
+        <OnceOnlyPanel shown=page.shown/>
         <Transition fallback=|| view! { <p class="muted">"Loading the token's use…"</p> }>
             {move || Suspend::new(async move {
                 match usage.await {
-                    Ok(view) => view! { <UsageLoaded view set_limit editing/> }.into_any(),
+                    Ok(view) => view! {
+                        <UsageLoaded view set_limit editing rename confirm=page.confirm/>
+                    }.into_any(),
                     Err(error) => {
                         // Someone else's token is no page at all: 404, as for a token that
                         // never was.
@@ -187,6 +264,7 @@ pub fn TokenUsagePage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <ConfirmDialog page/>
     }
 }
 
@@ -195,6 +273,8 @@ fn UsageLoaded(
     view: UsageView,
     set_limit: ServerAction<SetTokenRateLimit>,
     editing: AllowListEditing,
+    rename: ServerAction<SetTokenDescription>,
+    confirm: RwSignal<Option<Confirm>>,
 ) -> impl IntoView {
     let token = view.token.clone();
     let back = if view.is_owner {
@@ -227,11 +307,7 @@ fn UsageLoaded(
         <Title text=format!("{} · Token", token.description)/>
         <p class="breadcrumb"><a href=back.0>{back.1}</a> " / " <code>{token.id.clone()}</code></p>
         <h1>{token.description.clone()}</h1>
-        <p class="muted token-facts">
-            {format!("{} · team {} · {} · owned by {}", token.partial, token.team,
-                if token.write { "read/write" } else { "read" }, view.owner)}
-            {view.deleted.then(|| view! { " · " <span class="badge danger">"deleted"</span> })}
-        </p>
+        <Details view=view.clone() rename confirm/>
         <section class="card usage" aria-labelledby="usage-days-title">
             <h2 id="usage-days-title">{format!("Last {PAGE_DAYS} days")}</h2>
             <p class="usage-totals" data-testid="usage-totals">
@@ -252,6 +328,145 @@ fn UsageLoaded(
         <Addresses view=view.clone() editing/>
         <RateLimitCard token=token.clone() team_cap=view.team_cap is_owner=view.is_owner
             deleted=view.deleted set_limit/>
+    }
+}
+
+/// The token itself: every fact of it, its status (and who ended it), the description form
+/// and the actions for its owner. A team admin reading it gets the facts only.
+#[component]
+fn Details(
+    view: UsageView,
+    rename: ServerAction<SetTokenDescription>,
+    confirm: RwSignal<Option<Confirm>>,
+) -> impl IntoView {
+    let UsageView {
+        token,
+        details,
+        owner,
+        team_cap,
+        ..
+    } = view;
+    let error = action_error(rename.value());
+    let (id, description) = (token.id.clone(), token.description.clone());
+    let status_class = match details.status.as_str() {
+        "active" => "badge",
+        "expired" => "badge warn",
+        _ => "badge danger",
+    };
+    let description_cell = if details.owner_may_change {
+        let (id, description) = (id.clone(), description.clone());
+        view! {
+            <ActionForm action=rename attr:class="inline-form description-form">
+                <input type="hidden" name="id" value=id.clone()/>
+                <label for="token-description" class="visually-hidden">"Description"</label>
+                <input id="token-description" name="description" value=description.clone()
+                    maxlength="100" autocomplete="off"
+                    aria-describedby="token-description-error"/>
+                <button type="submit" class="button secondary">"Save"</button>
+                <FieldError error field="description" id="token-description-error"/>
+                <FormError error/>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! { <span>{description.clone()}</span> }.into_any()
+    };
+    let expires = match (token.expires_exact.clone(), token.expired) {
+        (None, _) => "Never".to_string(),
+        (Some(at), true) => format!("{at} (expired)"),
+        (Some(at), false) => at,
+    };
+    let last_used = match (token.last_used.clone(), token.last_used_exact.clone()) {
+        (Some(when), Some(exact)) => {
+            let from = token
+                .last_ip
+                .clone()
+                .map(|ip| format!(" from {ip}"))
+                .unwrap_or_default();
+            format!("{when} ({exact}){from}")
+        }
+        _ => "Never".to_string(),
+    };
+    let allowed = if token.allowed_ips.is_empty() {
+        "Any address".to_string()
+    } else {
+        token.allowed_ips.join(", ")
+    };
+    let rate_limit = match (token.rate_limit, team_cap) {
+        (Some(own), _) => format!("{own} calls per minute"),
+        (None, Some(cap)) => format!("None of its own (the team's cap: {cap} per minute)"),
+        (None, None) => "None".to_string(),
+    };
+    let kind = if token.kind == common::TokenKind::Explorer {
+        "API explorer token (made by the explorer, lives a day)"
+    } else {
+        "Personal access token"
+    };
+    let actions = details.owner_may_regenerate.then(|| {
+        let ask = move |what: Confirm| move |_| confirm.set(Some(what.clone()));
+        let shortest = OVERLAP_CHOICES[0].0;
+        let can_rotate = details.owner_may_change
+            && details.remaining_seconds.is_none_or(|left| left >= shortest);
+        let live = details.owner_may_change;
+        let (rotate, regenerate, delete) = (
+            Confirm::Rotate {
+                id: id.clone(),
+                description: description.clone(),
+                remaining_seconds: details.remaining_seconds,
+            },
+            Confirm::Regenerate {
+                id: id.clone(),
+                description: description.clone(),
+            },
+            Confirm::Delete {
+                id: id.clone(),
+                description: description.clone(),
+            },
+        );
+        view! {
+            <div class="token-actions" on:pointerover=move |_| preload_confirm_dialog()
+                on:focusin=move |_| preload_confirm_dialog()>
+                {live.then(|| view! {
+                    <button type="button" class="button secondary" disabled=!can_rotate
+                        on:click=ask(rotate)>"Rotate"</button>
+                })}
+                <button type="button" class="button secondary" on:click=ask(regenerate)>"Regenerate"</button>
+                {live.then(|| view! {
+                    <button type="button" class="button danger" on:click=ask(delete)>"Delete"</button>
+                })}
+            </div>
+        }
+    });
+    let fact = |term: &'static str, value: String| {
+        view! { <div><dt>{term}</dt><dd>{value}</dd></div> }
+    };
+    view! {
+        <section class="card token-details" aria-labelledby="details-title" data-testid="token-details">
+            <h2 id="details-title">"Details"</h2>
+            <dl class="facts">
+                <div><dt>"Description"</dt><dd>{description_cell}</dd></div>
+                <div>
+                    <dt>"Status"</dt>
+                    <dd data-testid="token-status">
+                        <span class=status_class>{details.status.clone()}</span>
+                        {details.ended.clone().map(|ended| view! {
+                            " " <span data-testid="ended-note">{ended}</span>
+                        })}
+                    </dd>
+                </div>
+                {fact("Team", token.team.clone())}
+                {fact("Scope", if token.write { "read/write".into() } else { "read".into() })}
+                {fact("Kind", kind.to_string())}
+                {fact("Token", token.partial.clone())}
+                {fact("Owner", owner)}
+                {fact("Created", token.created_exact.clone())}
+                {fact("Expires", expires)}
+                {fact("Last used", last_used)}
+                {fact("Allowed from", allowed)}
+                {fact("Rate limit", rate_limit)}
+            </dl>
+            {actions}
+        </section>
     }
 }
 
@@ -326,7 +541,7 @@ fn BarTable(bars: Vec<Bar>, caption: &'static str, unit: &'static str) -> impl I
     view! {
         <details class="chart-table">
             <summary>"Show the numbers"</summary>
-            <table class="table compact">
+            <table class="table compact figures">
                 <caption class="visually-hidden">{caption}</caption>
                 <thead><tr><th scope="col">{unit}</th><th scope="col">"Accepted"</th><th scope="col">"Refused"</th></tr></thead>
                 <tbody>
@@ -353,7 +568,7 @@ fn Refusals(refusals: Vec<(String, i64)>) -> impl IntoView {
                         <tbody>
                             {refusals.into_iter().map(|(code, n)| {
                                 let shown = code.clone();
-                                view! { <tr data-code=code><td><code>{shown}</code></td><td>{n}</td></tr> }
+                                view! { <tr data-code=code><td data-label="Error code"><code>{shown}</code></td><td data-label="Calls">{n}</td></tr> }
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -402,9 +617,9 @@ fn Addresses(view: UsageView, editing: AllowListEditing) -> impl IntoView {
                         <tbody>
                             {view.addresses.into_iter().map(|a| view! {
                                 <tr data-ip=a.ip.clone()>
-                                    <td><code>{a.ip.clone()}</code></td><td>{a.first_seen}</td>
-                                    <td><span title=a.last_seen_exact>{a.last_seen}</span></td>
-                                    <td>{a.calls}</td><td>{a.refused}</td>
+                                    <td data-label="Address"><code>{a.ip.clone()}</code></td><td data-label="First seen">{a.first_seen}</td>
+                                    <td data-label="Last seen"><span title=a.last_seen_exact>{a.last_seen}</span></td>
+                                    <td data-label="Calls">{a.calls}</td><td data-label="Refused">{a.refused}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

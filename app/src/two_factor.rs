@@ -29,6 +29,11 @@ pub const ALLOWED_BEFORE_ENROLMENT: &[&str] = &[
     "sign_in",
     "sign_in_second_factor",
     "sign_out",
+    // The Account page's Password and Sessions cards: taking access away stays open.
+    "change_password",
+    "my_sessions",
+    "end_session",
+    "end_other_sessions",
 ];
 
 /// An authenticator app waiting for its first code.

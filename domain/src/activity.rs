@@ -123,6 +123,13 @@ kinds! {
     SignIn => "sign_in", "Signed in";
     SignInFailed => "sign_in_failed", "Failed sign-in attempt";
     SignOut => "sign_out", "Signed out";
+    /// The password was changed on the Account page, reset by a mailed link, or set by the
+    /// operator (`patdesk user reset-password`); the target says which.
+    PasswordChanged => "password_changed", "Password changed";
+    /// A password reset link was asked for (target: mailed, or not: single sign-on only).
+    PasswordResetRequested => "password_reset_requested", "Password reset link requested";
+    /// Another session of the account was ended from the Account page.
+    SessionEnded => "session_ended", "Signed out another session";
     /// An account made by its first single sign-on (in its own log).
     SsoSignUp => "sso_sign_up", "Account created by single sign-on";
     SsoSignIn => "sso_sign_in", "Signed in with single sign-on";
@@ -145,6 +152,7 @@ kinds! {
     TokenOverlapEnded => "token_overlap_ended", "Ended a rotated token's old value";
     TokenAllowedIpsChanged => "token_allowed_ips_changed", "Changed where a token may be used from";
     TokenRateLimitChanged => "token_rate_limit_changed", "Changed how often a token may be used";
+    TokenDescriptionChanged => "token_description_changed", "Changed a token's description";
     OldValueReportedLeaked => "old_value_reported_leaked", "Your rotated token's old value was reported as leaked and stopped";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "An admin revoked your token";

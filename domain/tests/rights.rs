@@ -134,7 +134,7 @@ async fn every_change_that_takes_rights_away_counts_at_once() {
     w.refused_after(
         t.secret.expose(),
         change,
-        |d| *d == Denied::InvalidToken,
+        |d| matches!(d, Denied::TokenRegenerated(_)),
         "regenerate",
     )
     .await;

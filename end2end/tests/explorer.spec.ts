@@ -28,6 +28,17 @@ async function chooseTeam(page: Page, team: string): Promise<string> {
   return id;
 }
 
+/** The only team is picked by itself: waits until the explorer holds its token; returns its id. */
+async function onlyTeamPicked(page: Page, team: string): Promise<string> {
+  await expect(page.getByLabel("Team", { exact: true })).toHaveValue(team);
+  const status = page.getByTestId("explorer-status");
+  await expect(status).toContainText(`for ${team}`);
+  await expect(status).toContainText("Authorized with token tok_");
+  const id = (await status.textContent())!.match(/tok_[0-9A-Za-z]{16}/)![0];
+  await expect(page.locator(`[data-path="/api/v1/me"]`)).toBeVisible();
+  return id;
+}
+
 async function explorerRows(page: Page, team: string): Promise<Locator> {
   await page.goto("/");
   await hydrated(page);
@@ -67,8 +78,11 @@ test("the explorer mints its own token, and Try it out works at once", async ({ 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API explorer" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "API explorer" })).toBeVisible();
   await hydrated(page);
-  await expect(page.getByTestId("explorer-status")).toContainText("Choose a team");
-  const firstId = await chooseTeam(page, team);
+  // One team: picked at once, its token made without a choice (the hint said it would be).
+  await expect(page.getByTestId("explorer-hint")).toHaveText(
+    "Choosing a team creates a 24-hour token for it, listed on your token page.",
+  );
+  const firstId = await onlyTeamPicked(page, team);
   await expect(page.getByTestId("explorer-status")).toContainText("read and write");
 
   // GET /api/v1/me answers with the user and the explorer's own token.
@@ -139,7 +153,7 @@ test("the explorer mints its own token, and Try it out works at once", async ({ 
   await expect(page.getByText(`Signed in as ${reader}`)).toBeVisible();
   await page.goto("/explorer");
   await hydrated(page);
-  await chooseTeam(page, team);
+  await onlyTeamPicked(page, team);
   await expect(status).toContainText("read-only");
   const denied = await execute(operation(page, "post", "/api/v1/teams/{team}/questions"), async (op) => {
     await op.locator('[data-param-name="team"] input').fill(team);
@@ -168,3 +182,44 @@ test("signed-out visitors are sent to sign in", async ({ page }) => {
   await page.goto("/explorer");
   await expect(page).toHaveURL(/\/signin\?next=%2Fexplorer$/);
 });
+
+// Issue 46: before a team is picked the page says what picking one makes; with one team it is
+// picked at once. Both widths.
+for (const width of [
+  { name: "desktop", use: { viewport: { width: 1280, height: 800 } } },
+  { name: "phone", use: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } },
+]) {
+  test.describe(width.name, () => {
+    test.use(width.use);
+
+    test(`the explorer says what choosing a team makes, and picks the only one (${width.name})`, async ({ page }) => {
+      const user = uniqueName("exhint");
+      const first = uniqueName("exa");
+      const second = uniqueName("exb");
+      const owner = uniqueName("exown");
+      await signUp(page, user);
+      cli(["user", "add", owner], `${PASSWORD}\n`);
+      cli(["team", "add", first, "--owner", owner]);
+      cli(["team", "member", "add", first, user, "--role", "reader"]);
+      cli(["team", "add", second, "--owner", user]);
+
+      // Two teams: nothing is made until one is chosen, and the hint says what will be.
+      await page.goto("/explorer");
+      await hydrated(page);
+      const hint = page.getByTestId("explorer-hint");
+      await expect(hint).toHaveText("Choosing a team creates a 24-hour token for it, listed on your token page.");
+      await expect(page.getByLabel("Team", { exact: true })).toHaveValue("");
+      await expect(page.getByTestId("explorer-status")).toContainText("Choose a team");
+      await screenshot(page, `explorer-hint-${width.name}`);
+      await chooseTeam(page, second);
+
+      // One team left: picked by itself on the next visit of a browser that remembers nothing.
+      cli(["team", "member", "remove", first, user]);
+      await page.evaluate(() => localStorage.clear());
+      await page.goto("/explorer");
+      await hydrated(page);
+      await onlyTeamPicked(page, second);
+      await screenshot(page, `explorer-single-team-${width.name}`);
+    });
+  });
+}

@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { cli, createToken, hydrated, openNewTokenForm, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { cli, createToken, hydrated, openMainMenu, openNewTokenForm, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A team admin reviews the tokens that reach the team and revokes one (docs/governance.md);
 // the member whose token it was sees who revoked it and why; a writer gets no tab, and the
@@ -80,11 +80,11 @@ test("a team admin finds a member's token, revokes it with a reason, and the mem
 
   // The member sees who revoked it and why: on the token page and in the activity.
   const memberPage = await signIn(browser, member);
-  await memberPage.goto("/");
+  await memberPage.goto("/?tab=inactive");
   await hydrated(memberPage);
   const revokedRow = memberPage.locator("tr", { hasText: "ci deploy" });
-  await expect(revokedRow.getByTestId("revoked-note")).toContainText(`Revoked by ${admin}`);
-  await expect(revokedRow.getByTestId("revoked-note")).toContainText("printed in a public CI log");
+  await expect(revokedRow.getByTestId("ended-note")).toContainText(`Revoked by ${admin}`);
+  await expect(revokedRow.getByTestId("ended-note")).toContainText("printed in a public CI log");
   await expect(revokedRow.getByRole("button")).toHaveCount(0);
   await screenshot(memberPage, "token-revoked-by-admin");
   await memberPage.goto("/activity");
@@ -123,7 +123,7 @@ test("every page fits a phone: no sideways scrolling at 390 px", async ({ browse
   await page.getByLabel("Username").fill(user);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
+  await expect(page.getByText(`Signed in as ${user}`)).toBeAttached();
   cli(["team", "add", team, "--owner", user, "--name", "Phone team"]);
   createToken(user, team, "laptop script");
   const paths = ["/", "/teams", `/teams/${team}`, `/teams/${team}/tokens`, "/activity", "/explorer"];
@@ -140,7 +140,8 @@ test("every page fits a phone: no sideways scrolling at 390 px", async ({ browse
     const name = path === "/" ? "home" : path.replaceAll("/", "-").replace(/^-/, "").replace(team, "team");
     await screenshot(page, `phone-${name}`);
   }
-  // The main menu is all there and usable.
+  // The main menu is all there and usable, behind "Menu".
+  await openMainMenu(page);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
   await context.close();
@@ -219,8 +220,8 @@ test("with approval required, a writer's write token waits until an admin approv
   await expect(page.getByRole("status")).toContainText(`Denied “wide open bot” of ${writer}.`);
   const gone = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${denied}` } });
   expect(gone.status()).toBe(401);
-  await writerPage.goto("/");
-  await expect(writerPage.locator("tr", { hasText: "wide open bot" }).getByTestId("revoked-note")).toContainText(
+  await writerPage.goto("/?tab=inactive");
+  await expect(writerPage.locator("tr", { hasText: "wide open bot" }).getByTestId("ended-note")).toContainText(
     `Denied by ${admin}`,
   );
   expect(errors).toEqual([]);

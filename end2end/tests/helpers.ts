@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import * as path from "node:path";
 import { expect, Page, test } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 
 export const PASSWORD = "correct horse battery staple";
 const root = path.resolve(__dirname, "..");
@@ -43,6 +44,19 @@ export async function openNewTokenForm(page: Page) {
   await expect(page.getByLabel("Description")).toBeFocused();
 }
 
+/** axe-core finds nothing on the page. `wcagSerious`: only serious and critical findings against
+ * WCAG 2 A and AA (every page's bar, layout.spec.ts); without it, every finding of every rule. */
+export async function axeClean(page: Page, wcagSerious = false) {
+  const builder = new AxeBuilder({ page });
+  if (wcagSerious) builder.withTags(["wcag2a", "wcag2aa"]);
+  const results = await builder.analyze();
+  const found = results.violations.filter((v) => !wcagSerious || v.impact === "serious" || v.impact === "critical");
+  expect(
+    found.map((v) => `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")})`),
+    `axe on ${page.url()}`,
+  ).toEqual([]);
+}
+
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
 }
@@ -54,7 +68,18 @@ export async function signUp(page: Page, username: string) {
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByLabel("Confirm password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
+  // In the header's menu, which a phone shows only when opened (openMainMenu).
+  await expect(page.getByText(`Signed in as ${username}`)).toBeAttached();
+}
+
+/** Opens the header's menu (the main navigation, the account, Sign out) where it is folded
+ * behind "Menu" (under 640 px); on a wider screen they are in the bar and this does nothing. */
+export async function openMainMenu(page: Page) {
+  const menu = page.getByTestId("site-menu-button");
+  if (await menu.isVisible()) {
+    if ((await menu.locator("xpath=..").getAttribute("open")) === null) await menu.click();
+    await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  }
 }
 
 /** Token values created during the run, for the leak check in leaks.teardown.ts. */
@@ -99,5 +124,20 @@ export function ageSessions(username: string) {
       "db.commit()",
     path.join(root, ".tmp/patdesk.db"),
     username,
+  ]);
+}
+
+/** Makes the token `id` look created long ago (time passing: no interface offers it), so that
+ * its expiry within 7 days warns (a token living 7 days or less never does). On the SQLite
+ * server's database, with Python's sqlite3. */
+export function ageToken(id: string) {
+  execFileSync("python3", [
+    "-c",
+    "import sqlite3, sys\n" +
+      "db = sqlite3.connect(sys.argv[1])\n" +
+      "db.execute(\"UPDATE tokens SET created_at = '2020-01-01 00:00:00+00:00' WHERE id = ?\", (sys.argv[2],))\n" +
+      "db.commit()",
+    path.join(root, ".tmp/patdesk.db"),
+    id,
   ]);
 }

@@ -21,11 +21,11 @@ test("after a leak report the owner's page shows the token revoked as leaked", a
     .poll(async () => (await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${created.token}` } })).status())
     .toBe(401);
 
-  await page.goto("/");
+  await page.goto("/?tab=inactive");
   await hydrated(page);
   const row = page.locator("tr", { hasText: "ci deploy key" });
-  await expect(row.getByTestId("revoked-note")).toContainText("Revoked: reported as leaked on");
-  await expect(row.getByTestId("revoked-note")).toContainText(source);
+  await expect(row.getByTestId("ended-note")).toContainText("Revoked: reported as leaked on");
+  await expect(row.getByTestId("ended-note")).toContainText(source);
   await expect(row.getByRole("button")).toHaveCount(0);
   await screenshot(page, "token-reported-leaked");
   await page.goto("/activity");

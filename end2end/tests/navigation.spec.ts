@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { cli, hydrated, signUp, uniqueName } from "./helpers";
+import { cli, hydrated, openMainMenu, signUp, uniqueName } from "./helpers";
 
 // Every page is a lazily loaded route with a wasm chunk of its own (docs/frontend.md). These
 // tests load each page cold, let it hydrate, then walk to every other page inside the app, and
@@ -9,10 +9,14 @@ import { cli, hydrated, signUp, uniqueName } from "./helpers";
 /** A page: where it is, its heading, and how to get there from any other page. */
 type Stop = { url: string; path: RegExp; heading: string; go: (page: Page) => Promise<void> };
 
-/** Client-side ways to each signed-in page: the main menu, and the team's row for its page. */
+/** Client-side ways to each signed-in page: the main menu (behind "Menu" on a phone), and the
+ * team's row for its page. */
 function stops(teamSlug: string, teamName: string): Stop[] {
-  const nav = (page: Page) => page.getByRole("navigation", { name: "Main" });
-  const link = (name: string) => (p: Page) => nav(p).getByRole("link", { name }).click();
+  const link = (name: string) => async (p: Page) => {
+    await openMainMenu(p);
+    await p.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
+  };
+  const teams = link("Teams");
   return [
     { url: "/", path: /\/$/, heading: "Access tokens", go: link("Tokens") },
     { url: "/teams", path: /\/teams$/, heading: "Teams", go: link("Teams") },
@@ -21,7 +25,7 @@ function stops(teamSlug: string, teamName: string): Stop[] {
       path: new RegExp(`/teams/${teamSlug}$`),
       heading: teamName,
       go: async (p) => {
-        await nav(p).getByRole("link", { name: "Teams" }).click();
+        await teams(p);
         await p.getByRole("link", { name: teamName }).click();
       },
     },
@@ -30,7 +34,7 @@ function stops(teamSlug: string, teamName: string): Stop[] {
       path: new RegExp(`/teams/${teamSlug}/tokens$`),
       heading: teamName,
       go: async (p) => {
-        await nav(p).getByRole("link", { name: "Teams" }).click();
+        await teams(p);
         await p.getByRole("link", { name: teamName }).click();
         await p.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Tokens" }).click();
       },
@@ -41,8 +45,11 @@ function stops(teamSlug: string, teamName: string): Stop[] {
       url: "/account",
       path: /\/account$/,
       heading: "Account",
-      // The user's name in the header (at phone width the words "Signed in as" are hidden).
-      go: (p) => p.getByTitle("Your account and notifications").click(),
+      // The user's name in the header's menu.
+      go: async (p) => {
+        await openMainMenu(p);
+        await p.getByTitle("Your account and notifications").click();
+      },
     },
     {
       url: "/notifications",
@@ -79,7 +86,7 @@ async function stillMarked(page: Page) {
   return page.evaluate(() => (window as unknown as { spaMark?: boolean }).spaMark === true);
 }
 
-// At a desktop's width and at a phone's (the header wraps and the main menu scrolls sideways,
+// At a desktop's width and at a phone's (the main menu and the account behind "Menu",
 // style/main.css's narrow layout).
 const widths = [
   { name: "desktop", use: { viewport: { width: 1280, height: 720 } } },

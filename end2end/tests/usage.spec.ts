@@ -1,17 +1,11 @@
-import { test, expect, Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { PASSWORD, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+import { test, expect } from "@playwright/test";
+import { PASSWORD, axeClean, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A token's usage page (docs/usage.md), in the browser: calls made with a new token show up on
 // its page as a chart drawn by the server, with the numbers in a table, the refusals by code and
 // the addresses; "Limit this token to these addresses" opens the allow-list editor filled with
 // them; the rate limit is set on the New token form and changed on the page; the team's Tokens
 // tab counts calls over 7 days and sorts by them. Someone else's token page is a 404.
-
-async function axeClean(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
-}
 
 test("a token's page shows its calls, refusals and addresses, and limits it", async ({ page, browser }) => {
   test.setTimeout(180_000);

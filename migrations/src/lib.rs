@@ -23,6 +23,8 @@ mod m20261203_000013_passkeys;
 mod m20261203_000014_token_usage_and_rate_limits;
 mod m20261206_000101_second_factor_budget;
 mod m20261206_000201_sign_ups_and_directory_reach;
+mod m20261206_000301_account_care;
+mod m20261206_000401_retired_token_values;
 mod steps;
 
 pub struct Migrator;
@@ -47,6 +49,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_token_usage_and_rate_limits::Migration),
             Box::new(m20261206_000101_second_factor_budget::Migration),
             Box::new(m20261206_000201_sign_ups_and_directory_reach::Migration),
+            Box::new(m20261206_000301_account_care::Migration),
+            Box::new(m20261206_000401_retired_token_values::Migration),
         ]
     }
 }

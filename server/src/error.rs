@@ -161,7 +161,8 @@ impl From<Denied> for ApiError {
             | Denied::RevokedByAdmin
             | Denied::ReportedLeaked
             | Denied::TokenExpired(_)
-            | Denied::TokenRotated(_) => StatusCode::UNAUTHORIZED,
+            | Denied::TokenRotated(_)
+            | Denied::TokenRegenerated(_) => StatusCode::UNAUTHORIZED,
             Denied::IpNotAllowed(_)
             | Denied::NotAMember(_)
             | Denied::PendingApproval(_)

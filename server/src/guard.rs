@@ -249,6 +249,21 @@ fn is_exempt(path: &str) -> bool {
         || path == "/readyz"
 }
 
+/// Where a request came from, for the Account page's list of sessions.
+fn seen_from(request: &Request) -> domain::identity::sessions::SeenFrom {
+    domain::identity::sessions::SeenFrom {
+        ip: request
+            .extensions()
+            .get::<domain::ClientIp>()
+            .map(|ip| ip.0),
+        user_agent: request
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
 fn is_private_page(path: &str) -> bool {
     app::PRIVATE_PATHS.contains(&path) || path.starts_with("/teams/") || path.starts_with("/admin/")
 }
@@ -264,10 +279,14 @@ pub async fn session(
     }
     let cookie = app::session::session_cookie_of(request.extensions(), request.headers());
     let signed_in = match cookie {
-        Some(value) => match domain::identity::sessions::resolve(&db, &value).await {
-            Ok(signed_in) => signed_in,
-            Err(error) => return ApiError::from(error).into_response(),
-        },
+        Some(value) => {
+            match domain::identity::sessions::resolve_seen(&db, &value, Some(&seen_from(&request)))
+                .await
+            {
+                Ok(signed_in) => signed_in,
+                Err(error) => return ApiError::from(error).into_response(),
+            }
+        }
         None => None,
     };
     match signed_in {

@@ -15,8 +15,17 @@ use axum::{
 pub const LOCKED_DOWN_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
 pub async fn security_headers(request: Request, next: Next) -> Response {
+    // A password reset link and its page (docs/accounts.md) are never stored by a cache; the
+    // link, whose URL holds the secret, sends no referrer. (The page, whose URL holds none,
+    // keeps `same-origin`: under `no-referrer` its posts would carry `Origin: null`.)
+    let path = request.uri().path();
+    let reset_page = matches!(path, "/password-reset" | "/reset-password");
+    let reset_link = path == "/password-reset";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if reset_page {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(LOCKED_DOWN_POLICY));
@@ -29,7 +38,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     // same-origin check (guard::same_origin) would refuse.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static(if reset_link {
+            "no-referrer"
+        } else {
+            "same-origin"
+        }),
     );
     headers.insert(
         "cross-origin-opener-policy",

@@ -27,6 +27,7 @@ pub mod headers;
 pub mod health;
 pub mod limits;
 pub mod notices;
+pub mod password_reset;
 pub mod scim;
 pub mod secret_key;
 pub mod sso;

@@ -42,6 +42,8 @@ pub struct Shared {
     pub question_pages: Arc<QuestionPages>,
     /// Whether notices are mailed (`PATDESK_SMTP_URL` is set); the account page says so.
     pub mail_configured: bool,
+    /// What sends password reset links (docs/accounts.md), when mail is configured.
+    pub reset_mailer: Option<Arc<domain::notifications::mail::Mailer>>,
     /// `PATDESK_MIN_OVERLAP_SECONDS`, for token rotation (the API and the web app).
     pub min_overlap: domain::tokens::MinOverlap,
     /// Where this server is reached (`Config::public_url`): SCIM's `meta.location`.

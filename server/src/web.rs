@@ -101,6 +101,13 @@ pub fn router(state: AppState) -> Router {
         let sign_ups = app::session::SignUps(state.sign_ups.clone());
         let passkey_ceremonies = app::session::PasskeyCeremonies(state.passkey_ceremonies.clone());
         let mail_configured = app::account::MailConfigured(state.mail_configured);
+        let reset_mail = app::reset_mail::ResetMail(state.reset_mailer.clone());
+        // Reset links asked for per client address: 10 in 15 minutes (each account has its
+        // own budget in the database, `domain::identity::password_reset::PER_ACCOUNT`).
+        let reset_requests = app::reset_mail::ResetRequests(Arc::new(FailedAuth::new(
+            10,
+            Duration::from_secs(15 * 60),
+        )));
         let min_overlap = state.min_overlap;
         let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
         let sealing_key = state.sealing_key.clone();
@@ -116,6 +123,8 @@ pub fn router(state: AppState) -> Router {
             provide_context(sign_ups.clone());
             provide_context(passkey_ceremonies.clone());
             provide_context(mail_configured);
+            provide_context(reset_mail.clone());
+            provide_context(reset_requests.clone());
             provide_context(min_overlap);
         }
     };
@@ -125,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oidc/start", get(sso::start))
         .route("/auth/oidc/callback", get(sso::callback))
         .route("/auth/oidc/link", get(sso::link))
+        .route("/password-reset", get(crate::password_reset::follow_link))
         .merge(api::router(state.clone()))
         .merge(scim::router(state.clone()))
         .nest_service(
@@ -299,6 +309,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             None => QuestionPages::checked_in_database(),
         }),
         mail_configured: mailer.is_some(),
+        // Reset links go out at once, not through the outbox: their secret is stored nowhere.
+        reset_mailer: match config.mail_settings()? {
+            Some(settings) => Some(Arc::new(
+                Mailer::new(&settings).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        },
         min_overlap: config.min_overlap,
         public_url: config.public_url(),
         sso: single_sign_on(&config)?,
@@ -409,6 +426,10 @@ async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_
         }
         if let Err(error) = domain::tokens::rate_limit::purge_windows(&db, now).await {
             tracing::warn!(%error, "could not delete past rate-limit windows");
+        }
+        // Regenerated tokens' old values answer `token_regenerated` for 30 days, then nothing.
+        if let Err(error) = domain::tokens::retired::purge(&db, now).await {
+            tracing::warn!(%error, "could not forget regenerated tokens' old values");
         }
         purge_unfinished_sign_ins(&db, now).await;
     }

@@ -386,7 +386,8 @@ async fn regenerate_and_delete_self_take_effect_at_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(old).await.1, "invalid_token");
+    // The old value is told what happened (docs/tokens.md), not "copied whole?".
+    assert_eq!(error_code(old).await.1, "token_regenerated");
     assert_eq!(
         api.bearer(Method::GET, "/api/v1/me", &new_value)
             .send()

@@ -185,13 +185,13 @@ async fn team_admins_review_and_revoke_members_tokens_in_the_web_app() {
 
     // Bob sees who revoked it, when and why: on his token page and in his activity.
     let bob = &mut people[1];
-    let mine = json(bob.call("list_tokens", &[]).await).await;
+    let mine = json(bob.call("inactive_tokens", &[]).await).await;
     let row = mine
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["id"] == bob_write.as_str())
-        .expect("the revoked token stays on its owner's page");
+        .expect("the revoked token stays on its owner's Inactive tab");
     assert_eq!(row["revoked"]["by"], "alice", "{row}");
     assert_eq!(row["revoked"]["reason"], "pasted into a public gist");
     assert!(row["revoked"]["at"].as_str().unwrap().ends_with("UTC"));
@@ -557,7 +557,7 @@ async fn with_approval_required_a_members_write_token_waits_for_an_admin() {
         .call("deny_team_token", &[("team", "ops"), ("id", &bob_id)])
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    let mine = json(people[1].call("list_tokens", &[]).await).await;
+    let mine = json(people[1].call("inactive_tokens", &[]).await).await;
     let denied = mine
         .as_array()
         .unwrap()

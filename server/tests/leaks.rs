@@ -96,11 +96,11 @@ async fn a_report_revokes_live_tokens_only_and_answers_the_same_whatever_was_liv
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&http, &server, &keep).await.0, StatusCode::OK);
 
-    // The owner sees it on the token page (no regenerate) and in the activity, with the source
+    // The owner sees it on the Inactive tab (no regenerate) and in the activity, with the source
     // and the reporter's address.
     let mut alice = Caller::new(&server);
     alice.sign_in("alice", PASSWORD).await;
-    let rows = json(alice.call("list_tokens", &[]).await).await;
+    let rows = json(alice.call("inactive_tokens", &[]).await).await;
     let row = rows
         .as_array()
         .unwrap()
@@ -116,13 +116,22 @@ async fn a_report_revokes_live_tokens_only_and_answers_the_same_whatever_was_liv
         .call("regenerate_token", &[("id", &live_ids[0])])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let untouched = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == keep_id.as_str())
-        .unwrap();
-    assert!(untouched["revoked"].is_null());
+    // The token not reported stays on the Active tab.
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != keep_id.as_str())
+    );
+    let active = json(alice.call("list_tokens", &[]).await).await;
+    assert!(
+        active
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == keep_id.as_str()),
+        "{active}"
+    );
     let activity = json(alice.call("my_activity", &[("page", "1")]).await).await;
     let entry = activity["rows"]
         .as_array()

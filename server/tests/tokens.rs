@@ -122,7 +122,9 @@ async fn server_rules_hold_whatever_the_browser_sends() {
     assert!(!listed.to_string().contains(&value));
     assert_eq!(listed[0]["partial"], format!("pdk_…{}", &value[38..]));
     assert_eq!(listed[0]["write"], true);
-    assert_eq!(listed[0]["expiring_soon"], true);
+    // Seven days from now, but a 7-day token is short-lived by design: no expiry warning
+    // (`domain::tokens::expiry_warns`).
+    assert_eq!(listed[0]["expiring_soon"], false);
     assert_eq!(listed[0]["last_used"], Value::Null);
 
     // Nobody else can see, regenerate or delete it.
@@ -393,4 +395,58 @@ async fn descriptions_differing_only_by_case_conflict_beyond_ascii() {
     }
     let listed = json(alice.call("list_tokens", &[]).await).await;
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+}
+
+/// A form with several bad fields is answered with every one of them at once (`Fields`), each
+/// with its own message, not the first one only; one bad field keeps the `Field` shape.
+#[tokio::test]
+async fn every_bad_field_is_named_at_once() {
+    let server = TestServer::start();
+    let (mut alice, _, _) = people(&server).await;
+
+    let response = alice
+        .call(
+            "create_token",
+            &[
+                form("", "ops", "custom"),
+                vec![
+                    ("expires_on", ""),
+                    ("rate_limit", "lots"),
+                    ("allowed_ips", "10.0.0.0/33"),
+                ],
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json(response).await;
+    let fields: Vec<&str> = body["Fields"]
+        .as_array()
+        .expect("every field's error")
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["description", "expires_on", "allowed_ips", "rate_limit"]
+    );
+    assert_eq!(
+        body["Fields"][0]["message"],
+        "Enter a description, so you know what the token is for."
+    );
+    let listed = json(alice.call("list_tokens", &[]).await).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "nothing was made");
+
+    // The team form: the slug and the name together.
+    let long_name = "n".repeat(101);
+    let response = alice
+        .call(
+            "create_team",
+            &[("slug", "x"), ("name", long_name.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json(response).await;
+    assert_eq!(body["Fields"][0]["field"], "slug");
+    assert_eq!(body["Fields"][1]["field"], "name");
 }

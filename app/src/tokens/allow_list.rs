@@ -167,7 +167,7 @@ fn AllowListForm(
     });
     crate::components::focus_after_render("allowed-ips-edit");
     view! {
-        <ActionForm action=save>
+        <ActionForm action=save attr:novalidate=true>
             <input type="hidden" name="id" value=id/>
             <label for="allowed-ips-edit">"Allowed IP addresses"</label>
             <textarea id="allowed-ips-edit" name="allowed_ips" rows="3"

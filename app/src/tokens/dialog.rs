@@ -7,7 +7,7 @@ use super::{
     TokenPage,
     server::{DeleteToken, EndTokenOverlap, OVERLAP_CHOICES, RegenerateToken, RotateToken},
 };
-use crate::components::{FieldError, FormError, LazyPart, action_error, focus_after_render};
+use crate::components::{FieldError, FormError, LazyPart, Modal, action_error, announce};
 
 /// What the confirmation dialog is asking about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,18 +56,24 @@ fn confirm_dialog(page: TokenPage) -> AnyView {
     let delete = ServerAction::<DeleteToken>::new();
     crate::sudo::retry_after_confirming(regenerate);
     crate::sudo::retry_after_confirming(rotate);
-    // A new value is shown once; any success closes the dialog and lists the tokens again.
+    // A new value is shown once (the panel brings it into view); any success closes the dialog
+    // and lists the tokens again, and an ending is announced.
     Effect::new(move |_| {
         let issued = regenerate
             .value()
             .get()
             .and_then(Result::ok)
             .or_else(|| rotate.value().get().and_then(Result::ok));
-        let ended = matches!(delete.value().get(), Some(Ok(())))
-            || matches!(end_overlap.value().get(), Some(Ok(())));
-        if issued.is_some() || ended {
+        let deleted = matches!(delete.value().get(), Some(Ok(())));
+        let stopped = matches!(end_overlap.value().get(), Some(Ok(())));
+        if issued.is_some() || deleted || stopped {
             if issued.is_some() {
                 page.shown.set(issued);
+            }
+            if deleted {
+                announce("Token deleted");
+            } else if stopped {
+                announce("Old value stopped");
             }
             page.changed.update(|n| *n += 1);
             confirm.set(None);
@@ -79,11 +85,13 @@ fn confirm_dialog(page: TokenPage) -> AnyView {
             .or_else(|| action_error(delete.value()).get())
             .or_else(|| action_error(end_overlap.value()).get())
     });
-    let cancel = move |_| confirm.set(None);
+    let close = move |_| confirm.set(None);
     view! {
         {move || confirm.get().map(|c| {
-            // Keyboard users land on the confirm button (autofocus only works at page load).
-            focus_after_render("confirm-action");
+            // A destructive action starts on Cancel (Enter twice must not delete); the others on
+            // their own button.
+            let destructive = matches!(c, Confirm::Delete { .. } | Confirm::EndOverlap { .. });
+            let first_focus = if destructive { "confirm-cancel" } else { "confirm-action" };
             let (title, text, form) = match c {
                 Confirm::Regenerate { id, description } => (
                     format!("Regenerate “{description}”?"),
@@ -122,19 +130,15 @@ fn confirm_dialog(page: TokenPage) -> AnyView {
                 ),
             };
             view! {
-                <div class="dialog-backdrop" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Escape" { confirm.set(None) }
-                }>
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-text">
-                        <h2 id="confirm-title">{title}</h2>
-                        <p id="confirm-text">{text}</p>
-                        <FormError error/>
-                        <div class="dialog-actions">
-                            {form}
-                            <button type="button" class="button secondary" on:click=cancel>"Cancel"</button>
-                        </div>
+                <Modal on_close=close labelled_by="confirm-title" described_by="confirm-text" first_focus>
+                    <h2 id="confirm-title">{title}</h2>
+                    <p id="confirm-text">{text}</p>
+                    <FormError error/>
+                    <div class="dialog-actions">
+                        {form}
+                        <button type="button" id="confirm-cancel" class="button secondary" on:click=move |_| confirm.set(None)>"Cancel"</button>
                     </div>
-                </div>
+                </Modal>
             }
         })}
     }

@@ -10,7 +10,13 @@ use super::{
     TokenPage,
     server::{CreateToken, NewTokenChoices, TeamChoice, new_token_options},
 };
-use crate::components::{FieldError, FormError, LazyPart, action_error, focus_after_render};
+use crate::{
+    components::{
+        CharacterCounter, FieldError, FormError, FormErrors, LazyPart, action_error,
+        focus_after_render,
+    },
+    error::AppError,
+};
 
 /// The query parameter that opens the form (the button's link before the wasm has loaded).
 pub(super) const OPEN_PARAM: &str = "new";
@@ -65,11 +71,13 @@ fn new_token_form(page: TokenPage, opening: NewTokenOpening) -> AnyView {
     let create = ServerAction::<CreateToken>::new();
     crate::sudo::retry_after_confirming(create);
     let options = Resource::new(|| (), |_| new_token_options());
-    // A new token's value is shown once, above the list.
+    // A new token's value is shown once, above the list (the panel brings it into view), and
+    // the form closes: shown again emptied below it, it invited a second Generate.
     Effect::new(move |_| {
         if let Some(Ok(issued)) = create.value().get() {
             page.shown.set(Some(issued));
             page.changed.update(|n| *n += 1);
+            opening.open.set(false);
         }
     });
     view! {
@@ -94,33 +102,81 @@ fn NewTokenFields(
     options: NewTokenChoices,
     opening: NewTokenOpening,
 ) -> impl IntoView {
-    let error = action_error(create.value());
-    let form = NodeRef::<leptos::html::Form>::new();
-    let NewTokenChoices { teams, expiry } = options;
+    let errors = FormErrors::new(action_error(create.value()));
+    let error = errors.shown();
+    let NewTokenChoices {
+        teams,
+        expiry,
+        earliest_date,
+        latest_date,
+    } = options;
     let first = teams.first().map(|t| t.slug.clone()).unwrap_or_default();
-    let selected = RwSignal::new(first.clone());
-    // A successful create clears the form (and the team choice) for the next token.
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (create.value().get(), form.get()) {
-            form.reset();
-            selected.set(first.clone());
-        }
-    });
+    let selected = RwSignal::new(first);
     let no_teams = teams.is_empty();
+    let description_length = RwSignal::new(0usize);
     // Opened from the button: the description is what to type first.
     focus_after_render("description");
+    let max_custom_days = expiry.max_custom_days;
+    let dates = (earliest_date.clone(), latest_date.clone());
+    // The server's own checks, made before sending: every problem at once, in the same words.
+    let check = move |value: &dyn Fn(&str) -> String| {
+        let mut found = Vec::new();
+        let description = value("description");
+        if description.trim().is_empty() {
+            found.push(AppError::field(
+                "description",
+                "Enter a description, so you know what the token is for.",
+            ));
+        } else if description.trim().chars().count() > DESCRIPTION_MAX {
+            found.push(AppError::field(
+                "description",
+                format!("A description is at most {DESCRIPTION_MAX} characters long."),
+            ));
+        }
+        if value("expiration") == "custom" {
+            let date = value("expires_on");
+            let (earliest, latest) = &dates;
+            if date.trim().is_empty() {
+                found.push(AppError::field(
+                    "expires_on",
+                    "Choose a date for the token to expire.",
+                ));
+            } else if date.as_str() < earliest.as_str() {
+                found.push(AppError::field(
+                    "expires_on",
+                    "The expiry date must be in the future.",
+                ));
+            } else if date.as_str() > latest.as_str() {
+                found.push(AppError::field(
+                    "expires_on",
+                    format!("The expiry date can be at most {max_custom_days} days ahead."),
+                ));
+            }
+        }
+        if let Some(message) = rate_limit_problem(&value("rate_limit")) {
+            found.push(AppError::field("rate_limit", message));
+        }
+        found
+    };
     view! {
             {no_teams.then(|| view! {
                 <p class="form-error">"You need to be in a team to create a token. " <a href="/teams">"Create or join a team"</a></p>
             })}
-            <ActionForm action=create node_ref=form>
+            <div on:submit:capture=move |ev| errors.check_submit(&ev, &check)
+                on:input=move |ev| errors.field_changed(&ev)
+                on:change=move |ev| errors.field_changed(&ev)>
+            <ActionForm action=create attr:novalidate=true>
                 <label for="description">"Description"</label>
-                <input id="description" name="description" required maxlength="100"
-                    placeholder="e.g. nightly backup job" aria-describedby="description-help description-error"/>
-                <p class="help" id="description-help">"What is this token for? Up to 100 characters."</p>
+                <input id="description" name="description" required
+                    placeholder="e.g. nightly backup job" aria-describedby="description-help description-count description-error"
+                    on:input=move |ev| description_length.set(event_target_value(&ev).trim().chars().count())/>
+                <p class="help field-help-row">
+                    <span id="description-help">{format!("What is this token for? Up to {DESCRIPTION_MAX} characters.")}</span>
+                    <CharacterCounter length=description_length.into() max=DESCRIPTION_MAX id="description-count"/>
+                </p>
                 <FieldError error field="description" id="description-error"/>
                 <TeamSelect teams=teams.clone() selected error/>
-                <ExpirySelect choices=expiry error/>
+                <ExpirySelect choices=expiry error earliest_date latest_date/>
                 <WriteAccess teams selected error/>
                 <label for="allowed_ips">"Allowed IP addresses " <span class="muted">"(optional)"</span></label>
                 <textarea id="allowed_ips" name="allowed_ips" rows="3"
@@ -149,6 +205,28 @@ fn NewTokenFields(
                     </a>
                 </div>
             </ActionForm>
+            </div>
+    }
+}
+
+/// The longest description (`domain::tokens::parse_description` holds the server to it too).
+const DESCRIPTION_MAX: usize = 100;
+
+/// What is wrong with a rate limit as typed, in `domain::tokens::rate_limit::parse`'s words.
+fn rate_limit_problem(raw: &str) -> Option<String> {
+    const MAX: u32 = 100_000;
+    let raw = raw.trim().replace(['_', ','], "");
+    if raw.is_empty() {
+        return None;
+    }
+    match raw.parse::<u32>() {
+        Err(_) => Some(format!(
+            "A rate limit is a whole number of calls per minute from 1 to {MAX}, or empty for none."
+        )),
+        Ok(n) if !(1..=MAX).contains(&n) => {
+            Some(format!("A rate limit is from 1 to {MAX} calls per minute."))
+        }
+        Ok(_) => None,
     }
 }
 
@@ -175,6 +253,9 @@ fn TeamSelect(
 fn ExpirySelect(
     choices: ExpiryChoices,
     error: Signal<Option<crate::error::AppError>>,
+    /// The custom date's bounds (`YYYY-MM-DD`): tomorrow … the policy's furthest day.
+    earliest_date: String,
+    latest_date: String,
 ) -> impl IntoView {
     let default = ExpiryOption::Days(choices.default_days);
     let max_custom_days = choices.max_custom_days;
@@ -193,8 +274,9 @@ fn ExpirySelect(
         <FieldError error field="expiration" id="expiration-error"/>
         <div class="custom-date">
             <label for="expires_on">"Custom expiry date"</label>
-            <input id="expires_on" name="expires_on" type="date" aria-describedby="expires_on-help expires_on-error"/>
-            <p class="help" id="expires_on-help">{format!("Up to {max_custom_days} days ahead.")}</p>
+            <input id="expires_on" name="expires_on" type="date" min=earliest_date.clone() max=latest_date.clone()
+                aria-describedby="expires_on-help expires_on-error"/>
+            <p class="help" id="expires_on-help">{format!("From tomorrow up to {max_custom_days} days ahead ({earliest_date} to {latest_date}).")}</p>
             <FieldError error field="expires_on" id="expires_on-error"/>
         </div>
     }

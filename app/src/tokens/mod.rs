@@ -10,13 +10,17 @@
 //! - [`table`]: the token table and the expiry banner.
 //! - [`form`]: the New token form.
 //! - [`allow_list`]: a token's IP allow-list and its editor (also on a team admin's tab).
-//! - [`dialog`]: the confirmation for regenerate, rotate, ending an overlap and delete.
+//! - [`dialog`]: the confirmation for regenerate, rotate, ending an overlap and delete (the
+//!   token's own page, `app::token_usage`, uses it too).
 //! - [`once_only`]: the new value, shown once, with Copy.
+//! - [`inactive`]: the Active and Inactive tabs (`?tab=inactive`) and the table of tokens that
+//!   ended in the last 30 days.
 
 pub(crate) mod allow_list;
-mod dialog;
+pub(crate) mod dialog;
 mod form;
-mod once_only;
+mod inactive;
+pub(crate) mod once_only;
 pub mod server;
 mod table;
 pub mod view;
@@ -29,8 +33,9 @@ use self::{
     allow_list::AllowListEditing,
     dialog::{Confirm, ConfirmDialog},
     form::{NewTokenForm, NewTokenOpening},
+    inactive::{INACTIVE_TAB, InactiveTable, TokenTabs},
     once_only::OnceOnlyPanel,
-    server::{IssuedToken, list_tokens},
+    server::{InactiveRow, IssuedToken, TokenRow, inactive_tokens, list_tokens},
     table::TokenTable,
 };
 use crate::components::Loaded;
@@ -77,6 +82,13 @@ pub async fn load_parts_opened_by_url() {
     }
 }
 
+/// What the page lists: the live tokens, or those of the Inactive tab.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum Listed {
+    Active(Vec<TokenRow>),
+    Inactive(Vec<InactiveRow>),
+}
+
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let page = TokenPage {
@@ -86,9 +98,17 @@ pub fn TokensPage() -> impl IntoView {
     };
     let editing = AllowListEditing::from_query();
     let new_token = NewTokenOpening::from_query();
+    let query = leptos_router::hooks::use_query_map();
+    let inactive = Memo::new(move |_| query.read().get("tab").as_deref() == Some(INACTIVE_TAB));
     let tokens = Resource::new(
-        move || (page.changed.get(), editing.saved.get()),
-        |_| list_tokens(),
+        move || (page.changed.get(), editing.saved.get(), inactive.get()),
+        |(_, _, inactive)| async move {
+            if inactive {
+                inactive_tokens().await.map(Listed::Inactive)
+            } else {
+                list_tokens().await.map(Listed::Active)
+            }
+        },
     );
     let confirm = page.confirm;
 
@@ -104,8 +124,12 @@ pub fn TokensPage() -> impl IntoView {
             "read-only unless you enable write access, and shown only once."
         </p>
         <OnceOnlyPanel shown=page.shown/>
+        {move || view! { <TokenTabs inactive=inactive.get()/> }}
         <Loaded resource=tokens loading="Loading tokens…"
-            render=move |rows| view! { <TokenTable rows confirm editing/> }/>
+            render=move |listed| match listed {
+                Listed::Active(rows) => view! { <TokenTable rows confirm editing/> }.into_any(),
+                Listed::Inactive(rows) => view! { <InactiveTable rows confirm/> }.into_any(),
+            }/>
         <ConfirmDialog page/>
         <NewTokenForm page opening=new_token/>
     }

@@ -9,14 +9,13 @@ use serde::{Deserialize, Serialize};
 use super::view::TokenView;
 use crate::error::AppError;
 
-/// A row of the owner's token table: the token, and what only its owner is shown.
+/// A row of the owner's token table (live tokens only: those that ended are [`InactiveRow`]s):
+/// the token, and what only its owner is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRow {
     /// Flattened: the rows keep the flat JSON shape the server functions have always answered.
     #[serde(flatten)]
     pub token: TokenView,
-    /// Set when a team admin revoked the token: it no longer works and cannot be regenerated.
-    pub revoked: Option<RevokedNote>,
     /// The latest use was with the old value of a rotation.
     pub last_used_old_value: bool,
     /// The value a rotation replaced, while it still works.
@@ -40,7 +39,7 @@ pub struct OldValueNote {
 pub const OVERLAP_CHOICES: [(i64, &str); 3] =
     [(3_600, "1 hour"), (86_400, "24 hours"), (604_800, "7 days")];
 
-/// Who revoked a token, when and why, as its owner is told.
+/// Who revoked a token (an admin, or a leak report), when and why, as its owner is told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokedNote {
     pub by: String,
@@ -50,6 +49,24 @@ pub struct RevokedNote {
     pub denied: bool,
     /// Someone reported the value as leaked (`reason`: where they said they found it).
     pub leaked: bool,
+}
+
+/// A token on the Inactive tab: ended within the last 30 days, read-only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InactiveRow {
+    #[serde(flatten)]
+    pub token: TokenView,
+    /// How it ended (`expired`, `deleted`, `deleted_by_operator`, `replaced_by_explorer`,
+    /// `revoked`, `denied`, `reported_leaked`).
+    pub ending: String,
+    /// Who ended it, when and why, in a sentence.
+    pub ended: String,
+    pub ended_at: String,
+    /// An admin's revocation or denial, or a leak report: who, when, why.
+    pub revoked: Option<RevokedNote>,
+    /// Expired, not deleted: regenerating brings it back with a new value (what the "has
+    /// expired" notice tells its owner to do).
+    pub can_regenerate: bool,
 }
 
 /// A team the user may scope a token to, and whether their role allows write access.
@@ -71,6 +88,10 @@ impl TeamChoice {
 pub struct NewTokenChoices {
     pub teams: Vec<TeamChoice>,
     pub expiry: ExpiryChoices,
+    /// The custom expiry date's bounds, `YYYY-MM-DD` (UTC, as the server checks it): tomorrow
+    /// and the policy's furthest day.
+    pub earliest_date: String,
+    pub latest_date: String,
 }
 
 /// The once-only answer carrying a token's value.
@@ -97,36 +118,100 @@ pub(crate) mod ssr {
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
-    use super::{IssuedToken, OldValueNote, RevokedNote, TeamChoice, TokenRow, TokenView};
+    use domain::tokens::ended::{Ended, Ending, InactiveToken};
+
+    use super::{
+        InactiveRow, IssuedToken, OldValueNote, RevokedNote, TeamChoice, TokenRow, TokenView,
+    };
     use crate::{
         error::AppError,
         session::{db, require_user},
     };
 
     pub fn row(t: TokenInfo, now: DateTime<Utc>) -> TokenRow {
-        let revoked = t.revoked.clone().map(|r| RevokedNote {
-            by: r.by,
-            at: time::minute(r.at),
-            reason: r.reason,
-            denied: r.denied,
-            leaked: r.leaked,
-        });
         let old_value = t.old_value.clone().map(|old| OldValueNote {
             partial: domain::tokens::format::partial(&old.hint),
             valid_until: time::minute(old.valid_until),
             last_used: old.last_used_at.map(|at| time::relative(at, now)),
             last_used_exact: old.last_used_at.map(time::minute),
         });
-        let mut token = TokenView::of(&t, now);
-        // A revoked token is neither about to expire nor waiting for anything.
-        token.expiring_soon &= revoked.is_none();
-        token.pending_approval &= revoked.is_none();
         TokenRow {
-            token,
+            token: TokenView::of(&t, now),
             remaining_seconds: t.expires_at.map(|at| (at - now).num_seconds().max(0)),
             last_used_old_value: t.last_used_old_value && old_value.is_some(),
             old_value,
+        }
+    }
+
+    /// Who ended a token, when and why, in a sentence (the Inactive tab and the token's page).
+    pub fn ended_words(ended: &Ended) -> String {
+        let at = time::minute(ended.at);
+        let why = |reason: &Option<String>| match reason {
+            Some(reason) => format!(": “{reason}”"),
+            None => " (no reason given)".to_string(),
+        };
+        match &ended.how {
+            Ending::Expired => format!("Expired on {at}"),
+            Ending::DeletedByOwner => format!("Deleted by you on {at}"),
+            Ending::DeletedByOperator => format!("Deleted by the operator on {at}"),
+            Ending::ReplacedByExplorer => {
+                format!("Replaced by a new API explorer token on {at}")
+            }
+            Ending::Revoked { by, reason } => format!("Revoked by {by} on {at}{}", why(reason)),
+            Ending::Denied { by, reason } => format!("Denied by {by} on {at}{}", why(reason)),
+            Ending::ReportedLeaked {
+                source: Some(source),
+            } => {
+                format!("Revoked: reported as leaked on {at}. Found at: {source}")
+            }
+            Ending::ReportedLeaked { source: None } => {
+                format!("Revoked: reported as leaked on {at}")
+            }
+        }
+    }
+
+    /// The stable name of how a token ended (`InactiveRow::ending`).
+    pub fn ending_name(how: &Ending) -> &'static str {
+        match how {
+            Ending::Expired => "expired",
+            Ending::DeletedByOwner => "deleted",
+            Ending::DeletedByOperator => "deleted_by_operator",
+            Ending::ReplacedByExplorer => "replaced_by_explorer",
+            Ending::Revoked { .. } => "revoked",
+            Ending::Denied { .. } => "denied",
+            Ending::ReportedLeaked { .. } => "reported_leaked",
+        }
+    }
+
+    pub fn inactive_row(t: InactiveToken, now: DateTime<Utc>) -> InactiveRow {
+        let InactiveToken { info, ended } = t;
+        let revoked = match &ended.how {
+            Ending::Revoked { by, reason } | Ending::Denied { by, reason } => Some(RevokedNote {
+                by: by.clone(),
+                at: time::minute(ended.at),
+                reason: reason.clone(),
+                denied: matches!(ended.how, Ending::Denied { .. }),
+                leaked: false,
+            }),
+            Ending::ReportedLeaked { source } => Some(RevokedNote {
+                by: String::new(),
+                at: time::minute(ended.at),
+                reason: source.clone(),
+                denied: false,
+                leaked: true,
+            }),
+            _ => None,
+        };
+        let mut token = TokenView::of(&info, now);
+        token.expiring_soon = false;
+        token.pending_approval = false;
+        InactiveRow {
+            token,
+            ending: ending_name(&ended.how).to_string(),
+            ended: ended_words(&ended),
+            ended_at: time::minute(ended.at),
             revoked,
+            can_regenerate: ended.how == Ending::Expired,
         }
     }
 
@@ -160,13 +245,27 @@ pub(crate) mod ssr {
     }
 }
 
+/// The Active tab: the user's live tokens (not deleted, not expired).
 #[server(prefix = "/rpc", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
     use crate::session::{db, require_user};
     let user = require_user()?;
     let now = chrono::Utc::now();
-    let tokens = domain::tokens::list(&db()?, user.id).await?;
+    let tokens = domain::tokens::ended::list_active(&db()?, user.id, now).await?;
     Ok(tokens.into_iter().map(|t| ssr::row(t, now)).collect())
+}
+
+/// The Inactive tab: the user's tokens that ended in the last 30 days, with how each ended.
+#[server(prefix = "/rpc", endpoint = "inactive_tokens")]
+pub async fn inactive_tokens() -> Result<Vec<InactiveRow>, AppError> {
+    use crate::session::{db, require_user};
+    let user = require_user()?;
+    let now = chrono::Utc::now();
+    let tokens = domain::tokens::ended::list_inactive(&db()?, user.id, now).await?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| ssr::inactive_row(t, now))
+        .collect())
 }
 
 /// The teams a token (or the API explorer) can be scoped to.
@@ -178,9 +277,18 @@ pub async fn token_teams() -> Result<Vec<TeamChoice>, AppError> {
 #[server(prefix = "/rpc", endpoint = "new_token_options")]
 pub async fn new_token_options() -> Result<NewTokenChoices, AppError> {
     use crate::session::db;
+    let expiry = domain::tokens::expiry_choices(&db()?).await?;
+    let today = chrono::Utc::now().date_naive();
+    let date = |days: u32| {
+        (today + chrono::Days::new(u64::from(days)))
+            .format(domain::time::DATE)
+            .to_string()
+    };
     Ok(NewTokenChoices {
         teams: ssr::team_choices().await?,
-        expiry: domain::tokens::expiry_choices(&db()?).await?,
+        earliest_date: date(1),
+        latest_date: date(expiry.max_custom_days),
+        expiry,
     })
 }
 
@@ -204,7 +312,28 @@ pub async fn create_token(
     let today = chrono::Utc::now().date_naive();
     let db = db()?;
     let choices = expiry_choices(&db).await?;
-    let expiry = Expiry::parse(&expiration, expires_on.as_deref(), today, &choices)?;
+    // Every field's own check runs, so that the form shows each bad field at once; the rules
+    // that need the database (team, duplicates) follow in `domain::tokens::create`.
+    let mut checks = crate::error::FieldChecks::default();
+    let described = checks.check(domain::tokens::parse_description(&description))?;
+    let expiry = checks.check(Expiry::parse(
+        &expiration,
+        expires_on.as_deref(),
+        today,
+        &choices,
+    ))?;
+    let allowed = checks.check(AllowList::parse_text(
+        allowed_ips.as_deref().unwrap_or_default(),
+    ))?;
+    let rate_limit = checks.check(domain::tokens::rate_limit::parse(
+        "rate_limit",
+        rate_limit.as_deref().unwrap_or_default(),
+    ))?;
+    let (Some(_), Some(expiry), Some(allowed), Some(rate_limit)) =
+        (described, expiry, allowed, rate_limit)
+    else {
+        return Err(checks.into_error());
+    };
     let request = NewToken {
         description: &description,
         team: &team,
@@ -212,11 +341,8 @@ pub async fn create_token(
         write: crate::components::checkbox_on(write),
         expiry,
         kind: TokenKind::Personal,
-        allowed: AllowList::parse_text(allowed_ips.as_deref().unwrap_or_default())?,
-        rate_limit: domain::tokens::rate_limit::parse(
-            "rate_limit",
-            rate_limit.as_deref().unwrap_or_default(),
-        )?,
+        allowed,
+        rate_limit,
     };
     let issued = domain::tokens::create(&db, origin(&user), request).await?;
     Ok(ssr::issued(issued))

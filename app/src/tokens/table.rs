@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::{
     allow_list::{AllowListEditing, AllowListEditor},
     dialog::Confirm,
-    server::{OVERLAP_CHOICES, OldValueNote, RevokedNote, TokenRow},
+    server::{OVERLAP_CHOICES, OldValueNote, TokenRow},
     view::{ColumnHead, SHARED_COLUMNS, TokenTableFrame, TokenTableRow},
 };
 
@@ -70,9 +70,6 @@ fn OwnTokenRow(
     confirm: RwSignal<Option<Confirm>>,
     editing: AllowListEditing,
 ) -> impl IntoView {
-    if let Some(note) = row.revoked.clone() {
-        return view! { <RevokedRow row note/> }.into_any();
-    }
     let TokenRow {
         token,
         last_used_old_value,
@@ -149,7 +146,7 @@ fn OwnTokenRow(
     };
     view! {
         <TokenTableRow token detail last_used_note=which_value actions
-            after=move || view! { <td><code>{team.clone()}</code></td> }/>
+            after=move || view! { <td data-label="Team"><code>{team.clone()}</code></td> }/>
     }
     .into_any()
 }
@@ -180,32 +177,5 @@ fn OldValueLine(
                 "Stop it now"
             </button>
         </p>
-    }
-}
-
-/// A token a team admin revoked: who, when and why, in place of its expiry and actions.
-#[component]
-fn RevokedRow(row: TokenRow, note: RevokedNote) -> impl IntoView {
-    let what = if note.denied { "Denied" } else { "Revoked" };
-    let said = match (note.leaked, note.reason) {
-        (true, Some(source)) => {
-            format!(
-                "Revoked: reported as leaked on {}. Found at: {source}",
-                note.at
-            )
-        }
-        (true, None) => format!("Revoked: reported as leaked on {}", note.at),
-        (false, Some(reason)) => format!("{what} by {} on {}: “{reason}”", note.by, note.at),
-        (false, None) => format!("{what} by {} on {} (no reason given)", note.by, note.at),
-    };
-    view! {
-        <tr id=row.token.id.clone() data-token-id=row.token.id.clone() class="revoked-row">
-            <td><span class="desc">{row.token.description.clone()}</span></td>
-            <td><code>{row.token.team.clone()}</code></td>
-            {row.token.scope_cell()}
-            {row.token.partial_cell()}
-            {row.token.created_cell()}
-            <td colspan="4"><span class="revoked" data-testid="revoked-note">{said}</span></td>
-        </tr>
     }
 }

@@ -52,7 +52,8 @@ impl TokenView {
             expires: t.expires_at.map(time::date),
             expires_exact: t.expires_at.map(time::minute),
             expired: t.is_expired(now),
-            expiring_soon: t.is_expiring_soon(now),
+            // Only an expiry that would stop a script (`domain::tokens::expiry_warns`).
+            expiring_soon: t.warns_of_expiry(now),
             last_used: t.last_used_at.map(|at| time::relative(at, now)),
             last_used_exact: t.last_used_at.map(time::minute),
             last_ip: t.last_used_ips.first().cloned(),
@@ -163,7 +164,7 @@ pub fn TokenTableRow(
         <tr id=token.id.clone() data-token-id=token.id.clone() data-owner=owner
             class:expired-row=token.expired class:expiring-row=expiring>
             {lead.run()}
-            <td>
+            <td data-label="Description">
                 <a class="desc" href=format!("/tokens/{}", token.id)
                     title="How this token is used">{token.description.clone()}</a>
                 {token.explorer_badge()}
@@ -183,7 +184,7 @@ pub fn TokenTableRow(
             {token.partial_cell()}
             {token.created_cell()}
             {token.expires_cell()}
-            <td>{last_used}</td>
+            <td data-label="Last used">{last_used}</td>
             {token.last_ip_cell()}
             <td class="actions">{actions.run()}</td>
         </tr>
@@ -226,23 +227,23 @@ impl TokenView {
             .into_any(),
             (Some(date), false) => view! { <span title=exact>{date}</span> }.into_any(),
         };
-        view! { <td>{cell}</td> }
+        view! { <td data-label="Expires">{cell}</td> }
     }
 
     pub fn scope_cell(&self) -> impl IntoView + use<> {
-        view! { <td>{if self.write { "read/write" } else { "read" }}</td> }
+        view! { <td data-label="Scope">{if self.write { "read/write" } else { "read" }}</td> }
     }
 
     pub fn partial_cell(&self) -> impl IntoView + use<> {
-        view! { <td><code class="partial">{self.partial.clone()}</code></td> }
+        view! { <td data-label="Token"><code class="partial">{self.partial.clone()}</code></td> }
     }
 
     pub fn created_cell(&self) -> impl IntoView + use<> {
-        view! { <td><span title=self.created_exact.clone()>{self.created.clone()}</span></td> }
+        view! { <td data-label="Created"><span title=self.created_exact.clone()>{self.created.clone()}</span></td> }
     }
 
     pub fn last_ip_cell(&self) -> impl IntoView + use<> {
-        view! { <td>{self.last_ip.clone().unwrap_or_else(|| "—".into())}</td> }
+        view! { <td data-label="Last IP">{self.last_ip.clone().unwrap_or_else(|| "—".into())}</td> }
     }
 
     /// "API explorer" for the explorer's own token.

@@ -14,6 +14,12 @@ pub struct Model {
     /// single sign-on): sudo mode counts from it. `None` on sessions older than sudo mode:
     /// `created_at` then.
     pub authenticated_at: Option<ChronoDateTimeUtc>,
+    /// The handle the Account page's Sign out button names (random, not the digest):
+    /// `None` on sessions from before it, which get one when first listed.
+    pub public_id: Option<String>,
+    /// The address it was last seen from, and its browser's `User-Agent` (cut to 200 bytes).
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

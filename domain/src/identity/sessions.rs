@@ -1,6 +1,9 @@
 //! Browser sessions. The cookie holds a random id (256 bits); the database holds only its
 //! SHA-256. A session ends at sign-out, after 12 hours without a request, or 7 days after
-//! sign-in, whichever comes first.
+//! sign-in, whichever comes first — or when its person signs it out from another one (the
+//! Account page's list, [`list_for_user`], [`end_other`], [`end_all_others`]) or changes or
+//! resets the password. The list names each session by a random `public_id`, never by the
+//! digest, and shows the address and browser it was last seen from ([`resolve_seen`]).
 
 use std::net::IpAddr;
 
@@ -63,6 +66,9 @@ pub async fn start(db: &impl ConnectionTrait, user_id: i64) -> Result<SessionId>
         last_seen_at: Set(now),
         expires_at: Set(expiry(now, now)),
         authenticated_at: Set(Some(now)),
+        public_id: Set(Some(new_public_id())),
+        ip: Set(None),
+        user_agent: Set(None),
     }
     .insert(db)
     .await?;
@@ -103,6 +109,27 @@ pub struct SignedIn {
 /// The signed-in user for a cookie value, if the session is live (and the user still active).
 /// Extends the idle timeout.
 pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Option<SignedIn>> {
+    resolve_seen(db, cookie_value, None).await
+}
+
+/// Where a request came from, as the Account page's session list shows it.
+#[derive(Clone, Debug, Default)]
+pub struct SeenFrom {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// The longest `User-Agent` kept: enough to tell browsers apart.
+const USER_AGENT_BYTES: usize = 200;
+
+/// [`resolve`], noting where the request came from (`seen`): written with the idle timeout's
+/// touch (at most once a minute), and at once on a session's first request, so that a session
+/// is listed with its address and browser from the start.
+pub async fn resolve_seen(
+    db: &DatabaseConnection,
+    cookie_value: &str,
+    seen: Option<&SeenFrom>,
+) -> Result<Option<SignedIn>> {
     if !well_formed(cookie_value) {
         return Ok(None);
     }
@@ -119,11 +146,20 @@ pub async fn resolve(db: &DatabaseConnection, cookie_value: &str) -> Result<Opti
         return Ok(None);
     };
     let authenticated_at = found.authenticated_at.unwrap_or(found.created_at);
-    if now - found.last_seen_at >= TOUCH_INTERVAL {
+    // `user_agent` is `Some` (maybe empty) once a request was seen.
+    let first_request = seen.is_some() && found.user_agent.is_none();
+    if now - found.last_seen_at >= TOUCH_INTERVAL || first_request {
         let created_at = found.created_at;
         let mut active: session::ActiveModel = found.into();
         active.last_seen_at = Set(now);
         active.expires_at = Set(expiry(created_at, now));
+        if let Some(seen) = seen {
+            active.ip = Set(seen.ip.map(|ip| ip.to_string()));
+            active.user_agent = Set(Some(crate::activity::cut_to_bytes(
+                seen.user_agent.clone().unwrap_or_default(),
+                USER_AGENT_BYTES,
+            )));
+        }
         active.update(db).await?;
     }
     Ok(Some(SignedIn {
@@ -181,6 +217,180 @@ pub(crate) async fn end_quietly(db: &impl ConnectionTrait, cookie_value: &str) -
             .await?;
     }
     Ok(())
+}
+
+/// A random handle for a session in the Account page's list (16 bytes, hex).
+fn new_public_id() -> String {
+    hex(&random_bytes::<16>())
+}
+
+/// One of the account's sessions, as the Account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The handle its Sign out button sends: random, not the id's digest.
+    pub public_id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    /// The browser in a few words ("Firefox on Linux"), from its `User-Agent`.
+    pub browser: Option<String>,
+    /// The session of the request that asks.
+    pub current: bool,
+}
+
+/// The live sessions of `user_id`: the one asking (`current_cookie`) first, then the most
+/// recently seen. A session from before public ids gets one here.
+pub async fn list_for_user(
+    db: &DatabaseConnection,
+    user_id: i64,
+    current_cookie: Option<&str>,
+) -> Result<Vec<SessionInfo>> {
+    use sea_orm::QueryOrder;
+    let current = current_cookie.filter(|c| well_formed(c)).map(digest_hex);
+    let rows = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(session::Column::LastSeenAt)
+        .all(db)
+        .await?;
+    let mut listed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let public_id = match row.public_id.clone() {
+            Some(id) => id,
+            None => {
+                let id = new_public_id();
+                session::Entity::update_many()
+                    .col_expr(
+                        session::Column::PublicId,
+                        sea_orm::sea_query::Expr::value(id.clone()),
+                    )
+                    .filter(session::Column::IdDigest.eq(row.id_digest.clone()))
+                    .exec(db)
+                    .await?;
+                id
+            }
+        };
+        listed.push(SessionInfo {
+            public_id,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            ip: row.ip,
+            browser: row
+                .user_agent
+                .as_deref()
+                .filter(|ua| !ua.is_empty())
+                .map(browser_summary),
+            current: current.as_deref() == Some(row.id_digest.as_str()),
+        });
+    }
+    // This session first, then the others as seen.
+    listed.sort_by_key(|s| !s.current);
+    Ok(listed)
+}
+
+/// What the Account page says when the session to sign out is not one of the caller's live
+/// sessions (ended already, or never theirs: the same words, so a handle tells nothing).
+pub const NO_SUCH_SESSION: &str = "That session has already ended.";
+
+/// Ends the session `public_id` of the person `by` (Sign out in the list), recorded in their
+/// activity. Only ever one of their own, and not the one asking (`current_cookie`: that is
+/// the header's Sign out): anything else is `Rule(NO_SUCH_SESSION)` and nothing ends.
+pub async fn end_other(
+    db: &DatabaseConnection,
+    by: crate::Origin<i64>,
+    public_id: &str,
+    current_cookie: Option<&str>,
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    let mut query = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(by.who))
+        .filter(session::Column::PublicId.eq(public_id));
+    if let Some(current) = current_cookie.filter(|c| well_formed(c)) {
+        query = query.filter(session::Column::IdDigest.ne(digest_hex(current)));
+    }
+    if query.exec(&txn).await?.rows_affected == 0 {
+        return Err(crate::error::Error::Rule(NO_SUCH_SESSION.into()));
+    }
+    activity::record(&txn, Event::own_by(by, Kind::SessionEnded)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of `by` but the one asking ("Sign out everywhere else"), recorded once.
+/// Returns how many ended.
+pub async fn end_all_others(
+    db: &DatabaseConnection,
+    by: crate::Origin<i64>,
+    current_cookie: Option<&str>,
+) -> Result<u64> {
+    let txn = begin_write(db).await?;
+    let ended = end_all_but(&txn, by.who, current_cookie).await?;
+    if ended > 0 {
+        let event = Event::own_by(by, Kind::SessionEnded).target(format!(
+            "{ended} session{}",
+            if ended == 1 { "" } else { "s" }
+        ));
+        activity::record(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Ends every session of `user_id` except the one with the cookie value `kept` (in the
+/// caller's transaction): a password change keeps the session it was made from; a reset or
+/// the operator's `user reset-password` keeps none.
+pub(crate) async fn end_all_but(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    kept: Option<&str>,
+) -> Result<u64> {
+    let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(kept) = kept.filter(|c| well_formed(c)) {
+        query = query.filter(session::Column::IdDigest.ne(digest_hex(kept)));
+    }
+    Ok(query.exec(db).await?.rows_affected)
+}
+
+/// A browser's `User-Agent` in a few words, e.g. "Chrome on Linux" (a small reading of the
+/// common browsers' tokens, in the order that tells them apart: Edge and Opera say "Chrome",
+/// Chrome says "Safari"); what it does not recognise it calls "Unknown browser".
+pub fn browser_summary(user_agent: &str) -> String {
+    let has = |token: &str| user_agent.contains(token);
+    let browser = if has("Edg/") || has("Edge/") {
+        "Edge"
+    } else if has("OPR/") || has("Opera") {
+        "Opera"
+    } else if has("Firefox/") || has("FxiOS/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if has("curl/") {
+        "curl"
+    } else {
+        "Unknown browser"
+    };
+    // Phones first: Android's agents also say "Linux", iOS's "like Mac OS X".
+    let system = if has("Android") {
+        Some("Android")
+    } else if has("iPhone") || has("iPad") || has("iPod") {
+        Some("iOS")
+    } else if has("Windows") {
+        Some("Windows")
+    } else if has("Mac OS X") || has("Macintosh") {
+        Some("macOS")
+    } else if has("CrOS") {
+        Some("ChromeOS")
+    } else if has("Linux") || has("X11") {
+        Some("Linux")
+    } else {
+        None
+    };
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
 }
 
 /// Removes every expired session; the server runs this periodically (`web::serve`), since a
@@ -277,5 +487,40 @@ mod tests {
         assert!(!set_cookie(&id, false).contains("Secure"));
         assert!(clear_cookie(false).contains("Max-Age=0"));
         assert!(clear_cookie(true).starts_with("__Host-patdesk_session=;"));
+    }
+
+    #[test]
+    fn browsers_in_a_few_words() {
+        let cases = [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+                "Chrome on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+                "Safari on macOS",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+                "Safari on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+                "Chrome on Android",
+            ),
+            (
+                "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "Firefox on Linux",
+            ),
+            ("curl/8.5.0", "curl"),
+            ("", "Unknown browser"),
+        ];
+        for (agent, words) in cases {
+            assert_eq!(browser_summary(agent), words, "{agent}");
+        }
     }
 }

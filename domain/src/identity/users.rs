@@ -469,6 +469,10 @@ pub async fn update_settings(
         .one(&txn)
         .await?
         .ok_or(Error::Unauthenticated)?;
+    // A reset link mailed to the old address opens nothing once the address has changed.
+    if account.email_key != email.map(Email::key) {
+        crate::identity::reset_links::revoke(&txn, user_id).await?;
+    }
     let mut active: user::ActiveModel = account.into();
     active.email = Set(email.map(|e| e.as_str().to_string()));
     active.email_key = Set(email.map(Email::key));

@@ -153,6 +153,123 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Where links point (`PATDESK_PUBLIC_URL`).
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// Sends a mail that is no stored notice (a password reset link: its secret is in no
+    /// table, so the mail cannot wait in the outbox), marked `X-Patdesk-Notice: <kind>`. The
+    /// error names no secret: it is the mail server's answer.
+    pub async fn send_letter(&self, to: &str, kind: &str, letter: Letter) -> Result<(), String> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|_| "the address cannot be mailed".to_string())?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(letter.subject)
+            .header(NoticeHeader(kind.to_string()))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(part(ContentType::TEXT_PLAIN, letter.text))
+                    .singlepart(part(ContentType::TEXT_HTML, letter.html)),
+            )
+            .map_err(|e| format!("the mail could not be built: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Letter {
+    /// The "Forgot password?" mail: the one-time `link`, valid for `minutes`.
+    pub fn password_reset(username: &str, link: &str, minutes: i64, public_url: &Url) -> Letter {
+        let subject = "Reset your patdesk password".to_string();
+        let lines = [
+            format!(
+                "Someone (we hope you) asked to reset the password of your patdesk account {username}."
+            ),
+            format!("Choose a new password here within {minutes} minutes; the link works once:"),
+        ];
+        let after = "If you did not ask, ignore this mail: your password stays as it is.";
+        Letter::plain(
+            username,
+            subject,
+            &lines,
+            Some((link, "Choose a new password")),
+            after,
+            public_url,
+        )
+    }
+
+    /// What an account that signs in with single sign-on only is mailed when someone asks to
+    /// reset its password.
+    pub fn use_your_provider(username: &str, public_url: &Url) -> Letter {
+        let subject = "Your patdesk account has no password".to_string();
+        let lines = [format!(
+            "Someone (we hope you) asked to reset the password of your patdesk account {username}. It signs in with single sign-on and has no password: use the single sign-on button on the sign-in page."
+        )];
+        let sign_in = public_url
+            .join("/signin")
+            .map(String::from)
+            .unwrap_or_default();
+        let after = "If you did not ask, ignore this mail.";
+        Letter::plain(
+            username,
+            subject,
+            &lines,
+            Some((&sign_in, "Sign in")),
+            after,
+            public_url,
+        )
+    }
+
+    fn plain(
+        username: &str,
+        subject: String,
+        lines: &[String],
+        link: Option<(&str, &str)>,
+        after: &str,
+        public_url: &Url,
+    ) -> Letter {
+        let base = public_url.as_str().trim_end_matches('/');
+        let esc = crate::text::escape_html;
+        let mut text = format!("Hello {username},\n\n");
+        let mut html = format!(
+            "<!DOCTYPE html><html><body style=\"font-family: sans-serif\"><p>Hello {},</p>",
+            esc(username)
+        );
+        for line in lines {
+            text.push_str(line);
+            text.push_str("\n\n");
+            html.push_str(&format!("<p>{}</p>", esc(line)));
+        }
+        if let Some((href, words)) = link {
+            text.push_str(&format!("{href}\n\n"));
+            html.push_str(&format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                esc(href),
+                esc(words)
+            ));
+        }
+        text.push_str(&format!("{after}\n\n-- \npatdesk, {base}\n"));
+        html.push_str(&format!(
+            "<p>{}</p><hr><p style=\"color: #666; font-size: small\">patdesk, {}</p></body></html>",
+            esc(after),
+            esc(base)
+        ));
+        Letter {
+            subject,
+            text,
+            html,
+        }
+    }
+}
+
 /// One part of the mail, quoted-printable: readable as it is stored, whatever lettre would
 /// otherwise pick for text with a few non-ASCII characters (base64).
 fn part(content_type: ContentType, body: String) -> SinglePart {
@@ -235,12 +352,12 @@ impl Letter {
     }
 }
 
-/// The token's row on its owner's Access tokens page.
+/// The token's own page (`/tokens/<id>`), which shows it whether it is active or has ended.
 pub fn token_link(public_url: &Url, token_id: &str) -> String {
     let mut link = public_url.clone();
-    link.set_path("/");
+    link.set_path(&format!("/tokens/{token_id}"));
     link.set_query(None);
-    link.set_fragment(Some(token_id));
+    link.set_fragment(None);
     link.into()
 }
 
@@ -332,14 +449,14 @@ mod tests {
         assert!(
             letter
                 .text
-                .contains("Regenerate it: https://patdesk.example.com/#tok_abc")
+                .contains("Regenerate it: https://patdesk.example.com/tokens/tok_abc")
         );
         assert!(letter.html.contains("nightly &lt;backup&gt;"));
         assert!(!letter.html.contains("<backup>"));
         assert!(
             letter
                 .html
-                .contains("href=\"https://patdesk.example.com/#tok_abc\"")
+                .contains("href=\"https://patdesk.example.com/tokens/tok_abc\"")
         );
     }
 

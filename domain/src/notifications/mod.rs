@@ -82,10 +82,13 @@ pub enum NoticeKind {
     /// Too many wrong second-factor codes were typed after the account's password
     /// (`identity::two_factor::budget`): codes are refused for a while.
     SecondFactorLocked,
+    /// The account's password was changed (Account page), reset by a mailed link, or set by
+    /// the operator; the other sessions ended. `detail` says how.
+    PasswordChanged,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 12] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::ExpiresSoon,
         NoticeKind::ExpiresTomorrow,
         NoticeKind::Expired,
@@ -98,6 +101,7 @@ impl NoticeKind {
         NoticeKind::TwoFactorReset,
         NoticeKind::SsoLinked,
         NoticeKind::SecondFactorLocked,
+        NoticeKind::PasswordChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +118,7 @@ impl NoticeKind {
             NoticeKind::TwoFactorReset => "two_factor_reset",
             NoticeKind::SsoLinked => "sso_linked",
             NoticeKind::SecondFactorLocked => "second_factor_locked",
+            NoticeKind::PasswordChanged => "password_changed",
         }
     }
 
@@ -136,7 +141,8 @@ impl NoticeKind {
             | NoticeKind::AccountDeactivated
             | NoticeKind::TwoFactorReset
             | NoticeKind::SsoLinked
-            | NoticeKind::SecondFactorLocked => true,
+            | NoticeKind::SecondFactorLocked
+            | NoticeKind::PasswordChanged => true,
         }
     }
 
@@ -174,6 +180,9 @@ impl NoticeKind {
             }
             NoticeKind::SecondFactorLocked => {
                 "Too many wrong two-factor codes were entered for your patdesk account".to_string()
+            }
+            NoticeKind::PasswordChanged => {
+                "The password of your patdesk account was changed".to_string()
             }
         }
     }
@@ -213,6 +222,9 @@ impl NoticeKind {
             ),
             NoticeKind::SecondFactorLocked => format!(
                 "{detail} wrong codes were entered after your password, so codes are refused for a while (longer after each further wrong code). If that was not you, someone knows your password: change it now."
+            ),
+            NoticeKind::PasswordChanged => format!(
+                "{detail} Every other session of your account was signed out; your tokens keep working. If this was not you, reset your password now from the sign-in page (\"Forgot password?\") and check your tokens and sessions."
             ),
             NoticeKind::TwoFactorReset => {
                 "The operator removed your authenticator app and recovery codes, as asked when every second factor is lost. Your password alone signs you in until you set up two-factor sign-in again on your Account page. If you did not ask for this, tell your administrators and change your password now.".to_string()
@@ -364,8 +376,9 @@ const MAIL_FAILED: &str = "failed";
 const MAIL_SKIPPED: &str = "skipped";
 
 /// Stores the expiry reminders due at `now` that are not stored yet: 7 days and 1 day before
-/// a token expires, and once it has (for a week after). Explorer tokens, deleted tokens and
-/// tokens that never expire get none. Each reminder is keyed by kind, token and expiry, so it is
+/// a token expires, and once it has (for a week after). Deleted tokens, tokens that never
+/// expire and those whose expiry warns of nothing (`tokens::expiry::expiry_warns`: the explorer's,
+/// and tokens living 7 days or less) get none. Each reminder is keyed by kind, token and expiry, so it is
 /// stored once whichever process finds it first, and a regenerated token (new expiry) is
 /// reminded again. Returns how many were stored.
 pub async fn sweep_expiry(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize> {
@@ -381,6 +394,12 @@ pub async fn sweep_expiry(db: &DatabaseConnection, now: DateTime<Utc>) -> Result
         .into_iter()
         .filter_map(|t| {
             let expires_at = t.expires_at?;
+            // Short-lived tokens end by design: the token page's banner leaves them out too.
+            let kind = crate::db::stored("tokens.kind", &t.kind, common::TokenKind::parse).ok()?;
+            let issued_at = t.regenerated_at.unwrap_or(t.created_at);
+            if !crate::tokens::expiry::expiry_warns(kind, issued_at, Some(expires_at)) {
+                return None;
+            }
             let kind = NoticeKind::reminder(expires_at, now)?;
             let key = format!("{}:{}:{}", kind.as_str(), t.id, expires_at.timestamp());
             Some((t, kind, key))

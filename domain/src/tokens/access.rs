@@ -1,7 +1,8 @@
 //! Who is calling with this token, and may they do this? [`check`] runs every check of
 //! `docs/api.md`, in order, for the API, `/auth/verify` and `/oauth/introspect` alike:
 //! the `Authorization` header's shape → format and checksum (before any database access) →
-//! lookup by digest (current or rotated-out) → not deleted (saying whether an admin revoked it or
+//! lookup by digest (current or rotated-out; on a miss, a value a regeneration replaced answers
+//! `token_regenerated`) → not deleted (saying whether an admin revoked it or
 //! it was reported as leaked) → not expired → for a rotated-out value, its overlap not over →
 //! owner still active (not suspended) → Basic user name matches → not waiting for a team admin's
 //! approval → owner still a member of the token's team → the caller's address is on the token's
@@ -66,6 +67,10 @@ pub enum Denied {
         "This is an old value of a rotated token: it stopped working on {0}. Use the token's new value."
     )]
     TokenRotated(String),
+    /// A value a regeneration (or a later rotation) replaced, within 30 days of it
+    /// (`tokens::retired`): whoever sends it held it, so the date tells them nothing new.
+    #[error("This token was regenerated on {0}: use the new value.")]
+    TokenRegenerated(String),
     /// The token's allow-list does not include the caller's address (named; the list is not).
     #[error("This token cannot be used from {0}: its owner allows it only from certain addresses.")]
     IpNotAllowed(String),
@@ -100,6 +105,7 @@ impl Denied {
                 | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
                 | Denied::TokenRotated(_)
+                | Denied::TokenRegenerated(_)
         )
     }
 }
@@ -117,6 +123,7 @@ impl Denied {
             }
             Denied::TokenExpired(_) => "token_expired",
             Denied::TokenRotated(_) => "token_rotated",
+            Denied::TokenRegenerated(_) => "token_regenerated",
             Denied::IpNotAllowed(_) => "ip_not_allowed",
             Denied::NotAMember(_) => "not_a_member",
             Denied::PendingApproval(_) => "token_pending_approval",
@@ -137,6 +144,7 @@ impl Denied {
                 | Denied::ReportedLeaked
                 | Denied::TokenExpired(_)
                 | Denied::TokenRotated(_)
+                | Denied::TokenRegenerated(_)
         )
     }
 }
@@ -577,16 +585,28 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
                 .add(token::Column::PreviousDigest.eq(digest)),
         )
         .one(db)
-        .await?
-        .ok_or(Denied::InvalidToken)?;
+        .await?;
+    let Some(found) = found else {
+        // The miss path only: a value no token has now may be one a regeneration replaced.
+        let Some((token_id, at)) =
+            crate::tokens::retired::regenerated_at(db, digest, Utc::now()).await?
+        else {
+            return Err(Denied::InvalidToken.into());
+        };
+        // A token deleted or revoked since says so: "use the new value" would send its owner
+        // after a value that no longer works either.
+        let ended = token::Entity::find_by_id(token_id.clone())
+            .filter(token::Column::DeletedAt.is_not_null())
+            .one(db)
+            .await?;
+        return Err(match ended {
+            Some(ended) => ended_denial(&ended).of_token(&token_id),
+            None => Denied::TokenRegenerated(crate::time::minute(at)).of_token(&token_id),
+        });
+    };
     let old_value = found.secret_digest != digest;
     if found.deleted_at.is_some() {
-        return Err(match found.revoked_by {
-            _ if found.reported_leaked => Denied::ReportedLeaked,
-            Some(_) => Denied::RevokedByAdmin,
-            None => Denied::TokenRevoked,
-        }
-        .of_token(&found.id));
+        return Err(ended_denial(&found).of_token(&found.id));
     }
     let team = team::Entity::find_by_id(found.team_id)
         .one(db)
@@ -615,6 +635,16 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
         team_slug,
         role,
     })
+}
+
+/// Why a deleted token refuses its calls: reported as leaked, revoked by a team admin, or
+/// deleted by its owner.
+fn ended_denial(ended: &token::Model) -> Denied {
+    match ended.revoked_by {
+        _ if ended.reported_leaked => Denied::ReportedLeaked,
+        Some(_) => Denied::RevokedByAdmin,
+        None => Denied::TokenRevoked,
+    }
 }
 
 /// Not expired, and for an old value, its overlap not over.

@@ -3,15 +3,20 @@
 //!
 //! The secret is returned once, by `create`, `regenerate` and `rotate`, as a [`TokenSecret`];
 //! only its digest and a 4-character hint are stored (after a rotation, also the old value's,
-//! until the next rotation or regeneration).
+//! until the next rotation or regeneration; values a regeneration replaced, as digests only,
+//! for 30 days: `retired`).
 
 pub mod access;
 pub mod allow_list;
+pub mod ended;
+pub mod expiry;
+pub use expiry::{SHORT_LIFETIME_DAYS, expiry_warns};
 pub mod format;
 pub mod governance;
 pub mod leaks;
 pub mod policy;
 pub mod rate_limit;
+pub mod retired;
 pub mod rights;
 pub mod services;
 pub mod usage;
@@ -155,6 +160,8 @@ pub struct TokenInfo {
     pub kind: TokenKind,
     pub hint: String,
     pub created_at: DateTime<Utc>,
+    /// When its current value was issued: its latest regeneration, else its creation.
+    pub issued_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     /// Most recent first; at most five.
@@ -215,6 +222,12 @@ impl TokenInfo {
                 .is_some_and(|at| at - now <= Duration::days(EXPIRING_SOON_DAYS))
     }
 
+    /// Expiring soon, and worth a warning ([`expiry_warns`]): what the token page's banner
+    /// counts.
+    pub fn warns_of_expiry(&self, now: DateTime<Utc>) -> bool {
+        self.is_expiring_soon(now) && expiry_warns(self.kind, self.issued_at, self.expires_at)
+    }
+
     pub(crate) fn from_model(m: token::Model, team_slug: String) -> Result<Self> {
         let last_used_ips = m
             .last_used_ips
@@ -241,6 +254,7 @@ impl TokenInfo {
             kind: crate::db::stored("tokens.kind", &m.kind, TokenKind::parse)?,
             hint: m.hint,
             created_at: m.created_at,
+            issued_at: m.regenerated_at.unwrap_or(m.created_at),
             expires_at: m.expires_at,
             last_used_at: m.last_used_at,
             last_used_ips,
@@ -688,8 +702,9 @@ async fn lock_owned(
 }
 
 /// A new secret for the token: same id and settings, the same lifetime counted from now. The
-/// old secret stops working at once (its digest is replaced), as does any value an earlier
-/// rotation left working.
+/// old secret stops working at once (its digest is replaced, and kept apart for 30 days so that
+/// the API can say it was regenerated: `retired`), as does any value an earlier rotation left
+/// working.
 pub async fn regenerate(
     db: &DatabaseConnection,
     owner: Origin<i64>,
@@ -846,6 +861,7 @@ async fn reissue(
     let secret = TokenSecret::generate();
     let team_id = current.team_id;
     let (old_digest, old_hint) = (current.secret_digest.clone(), current.hint.clone());
+    let (token_id, old_previous) = (current.id.clone(), current.previous_digest.clone());
     let mut active: token::ActiveModel = current.into();
     active.secret_digest = Set(secret.digest());
     active.hint = Set(secret.hint());
@@ -853,6 +869,12 @@ async fn reissue(
     let policy = policy::current(txn).await?;
     active.expires_at = Set(regenerated_expiry(lifetime, now, &policy));
     let kept = keep_until.is_some();
+    // The values that stop working for good are remembered, for `token_regenerated`: the
+    // current one unless a rotation keeps it, and whatever an earlier rotation left.
+    let retired = [(!kept).then(|| old_digest.clone()), old_previous]
+        .into_iter()
+        .flatten();
+    retired::retire(txn, &token_id, retired, now).await?;
     active.previous_digest = Set(kept.then_some(old_digest));
     active.previous_hint = Set(kept.then_some(old_hint));
     active.previous_valid_until = Set(keep_until);
@@ -987,6 +1009,52 @@ pub async fn set_rate_limit(
     };
     let event = Event::by(by, Some(owner_id), Kind::TokenRateLimitChanged);
     finish_change(txn, event, &info, &detail).await?;
+    Ok(info)
+}
+
+/// Renames the owner's live token: the same rules as a new token's description
+/// ([`parse_description`], unique among the owner's live tokens but for itself, so that a change
+/// of case alone is allowed). Anyone else's token is "not found", a team admin's view included:
+/// the description is the owner's note to themselves.
+pub async fn set_description(
+    db: &DatabaseConnection,
+    owner: Origin<i64>,
+    token_id: &str,
+    raw: &str,
+) -> Result<TokenInfo> {
+    let owner_id = owner.who;
+    let description = parse_description(raw)?;
+    let txn = begin_write(db).await?;
+    let current = lock_owned(&txn, owner_id, token_id).await?;
+    // An expired token is read-only like a deleted one (its page offers Regenerate only).
+    if current.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(Error::NotFound("token"));
+    }
+    if live_namesakes(&txn, owner_id, &description)
+        .await?
+        .iter()
+        .any(|t| t.id != current.id)
+    {
+        return Err(duplicate_description());
+    }
+    let before = current.description.clone();
+    let key = common::description_key(&description);
+    let info = save(&txn, current, |t| {
+        t.description = Set(description);
+        t.description_key = Set(key);
+    })
+    .await
+    .map_err(|e| match e {
+        // A concurrent rename or creation took the description: the unique index decides.
+        Error::Database(db)
+            if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+        {
+            duplicate_description()
+        }
+        other => other,
+    })?;
+    let event = Event::own_by(owner, Kind::TokenDescriptionChanged);
+    finish_change(txn, event, &info, &format!(" (was \"{before}\")")).await?;
     Ok(info)
 }
 

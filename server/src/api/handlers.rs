@@ -56,7 +56,8 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
 }
 
 /// A new secret for the calling token (same id and settings, same lifetime from now). The old
-/// secret stops working at once. Allowed to read-only tokens.
+/// secret stops working at once; for 30 days it gets 401 `token_regenerated`. Allowed to
+/// read-only tokens.
 #[utoipa::path(
     post, path = "/api/v1/tokens/self/regenerate", tag = "tokens",
     responses(

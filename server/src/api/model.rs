@@ -14,7 +14,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable code: `missing_token`, `malformed_token`, `invalid_token`, `token_revoked`,
-    /// `token_expired`, `token_rotated`, `token_pending_approval`, `ip_not_allowed`, `wrong_team`,
+    /// `token_expired`, `token_rotated`, `token_regenerated`, `token_pending_approval`,
+    /// `ip_not_allowed`, `wrong_team`,
     /// `read_only_token`, `not_a_member`,
     /// `insufficient_role`, `not_found`, `payload_too_large`, `validation_failed`, `rate_limited`, `internal_error`.
     #[schema(example = "read_only_token")]

@@ -27,7 +27,10 @@ impl Modify for CommonResponses {
         let bad_token = ResponseBuilder::new()
             .description(
                 "Missing, malformed, unknown, deleted or expired token (`missing_token`, \
-                 `malformed_token`, `invalid_token`, `token_revoked`, `token_expired`)",
+                 `malformed_token`, `invalid_token`, `token_revoked`, `token_expired`), a \
+                 rotated token's old value after its overlap (`token_rotated`), or for 30 days \
+                 a regenerated token's old value (`token_regenerated`: \"This token was \
+                 regenerated on <date>: use the new value.\")",
             )
             .header(
                 "WWW-Authenticate",

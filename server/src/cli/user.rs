@@ -1,4 +1,4 @@
-//! `patdesk user`: accounts: create, suspend and reactivate, make admins.
+//! `patdesk user`: accounts: create, suspend and reactivate, make admins, set a new password.
 
 use clap::Subcommand;
 
@@ -25,10 +25,15 @@ pub(super) enum UserCommand {
     /// to them). Check who is asking first.
     #[command(name = "reset-2fa")]
     ResetTwoFactor { username: String },
+    /// Set a new password for a user who forgot theirs (the way without mail); it is read from
+    /// standard input (first line). Every session of the account ends; a notice tells them.
+    /// Check who is asking first.
+    #[command(name = "reset-password")]
+    ResetPassword { username: String },
 }
 
 pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
-    use domain::identity::names::{Email, Password, Username};
+    use domain::identity::names::{Email, Username};
     match command {
         UserCommand::Add {
             username,
@@ -42,13 +47,7 @@ pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
                 .map(Email::parse)
                 .transpose()
                 .map_err(operator_error)?;
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map_err(|e| {
-                anyhow::anyhow!("cannot read the password from standard input: {e}")
-            })?;
-            let typed = line.strip_suffix('\n').unwrap_or(&line);
-            let typed = typed.strip_suffix('\r').unwrap_or(typed);
-            let password = Password::parse(typed).map_err(operator_error)?;
+            let password = password_from_stdin()?;
             let db = database().await?;
             let registration = domain::identity::users::Registration::ByOperator { admin };
             let user = domain::identity::users::create_with_email(
@@ -74,7 +73,30 @@ pub(super) async fn user_command(command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Suspend { username } => set_suspended(&username, true).await,
         UserCommand::Reactivate { username } => set_suspended(&username, false).await,
         UserCommand::ResetTwoFactor { username } => reset_two_factor(&username).await,
+        UserCommand::ResetPassword { username } => {
+            let username = Username::parse(&username).map_err(operator_error)?;
+            let password = password_from_stdin()?;
+            let db = database().await?;
+            domain::identity::password_change::set_by_operator(&db, &username, &password)
+                .await
+                .map_err(operator_error)?;
+            println!(
+                "new password set for {username}: every session of the account was signed out"
+            );
+            Ok(())
+        }
     }
+}
+
+/// The password on standard input's first line (without its line break), checked.
+fn password_from_stdin() -> anyhow::Result<domain::identity::names::Password> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| anyhow::anyhow!("cannot read the password from standard input: {e}"))?;
+    let typed = line.strip_suffix('\n').unwrap_or(&line);
+    let typed = typed.strip_suffix('\r').unwrap_or(typed);
+    domain::identity::names::Password::parse(typed).map_err(operator_error)
 }
 
 async fn reset_two_factor(username: &str) -> anyhow::Result<()> {

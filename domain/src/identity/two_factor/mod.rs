@@ -37,8 +37,13 @@ impl SecondFactor {
     }
 }
 
+/// What the second step and sudo mode say of an authenticator app's code that was the last one
+/// accepted: the one that confirmed the app right after enrolment, typed again at sign-in.
+pub const CODE_JUST_USED: &str = "That code was just used; wait for the next one from your authenticator app (a new code every 30 seconds).";
+
 /// What is wrong with a second-factor code: the same words for a wrong code, a code used
-/// already and a recovery code used up.
+/// long ago and a recovery code used up (a code used within the last minute or so is
+/// [`CODE_JUST_USED`]: an app shows it still, right after the code confirmed it).
 pub const WRONG_CODE: &str = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.";
 
 /// Whether the account has a second factor: a confirmed authenticator app or a passkey.

@@ -247,6 +247,18 @@ async fn accept_step(
             constant_time_eq::constant_time_eq(expected.as_bytes(), code.as_bytes())
         });
     let Some(step) = matched else {
+        // The code of the step used last (right after enrolment, the code that confirmed the
+        // app): refused all the same, but said so, or people retype it and think it wrong.
+        let just_used = found.last_step.is_some_and(|last| {
+            (now_step - SKEW_STEPS..=now_step + SKEW_STEPS).contains(&last)
+                && constant_time_eq::constant_time_eq(
+                    totp.generate(last as u64 * STEP_SECONDS).as_bytes(),
+                    code.as_bytes(),
+                )
+        });
+        if just_used {
+            return Err(Error::invalid("code", super::CODE_JUST_USED));
+        }
         return Ok(false);
     };
     // Only if no other request took this step (or a later one) meanwhile, and the app is
