@@ -703,7 +703,8 @@ mod tests {
                 NoticeKind::AccountDeactivated,
                 NoticeKind::TwoFactorReset,
                 NoticeKind::SsoLinked,
-                NoticeKind::SecondFactorLocked
+                NoticeKind::SecondFactorLocked,
+                NoticeKind::PasswordChanged,
             ]
         );
         assert!(
