@@ -18,7 +18,7 @@ use std::{fmt, net::IpAddr};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 
 use crate::{
@@ -100,6 +100,13 @@ pub async fn request(db: &DatabaseConnection, who: &str, ip: Option<IpAddr>) -> 
     };
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    // The account's row locked for the count and the insert (`FOR UPDATE` on PostgreSQL;
+    // SQLite's write lock covers it): requests at once for one account are handled one after
+    // the other, so the budget holds.
+    user::Entity::find_by_id(account.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     // Old rows are of no use beyond the hour they are counted in.
     password_reset::Entity::delete_many()
         .filter(password_reset::Column::CreatedAt.lt(now - Duration::days(1)))
