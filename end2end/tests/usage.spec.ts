@@ -91,7 +91,8 @@ test("a token's page shows its calls, refusals and addresses, and limits it", as
   const editor = page.getByLabel("Allowed IP addresses", { exact: true });
   await expect(editor).toHaveValue("127.0.0.1");
   await screenshot(page, "token-usage-suggested-allow-list");
-  await page.getByRole("button", { name: "Save", exact: true }).click();
+  // The Addresses card's Save (the Details card above has its own, for the description).
+  await page.getByRole("region", { name: "Addresses" }).getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("It may be used only from 127.0.0.1/32.")).toBeVisible();
   // Limited to them now: nothing left to suggest.
   await expect(page.getByRole("link", { name: "Limit this token to these addresses" })).toHaveCount(0);
