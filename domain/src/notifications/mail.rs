@@ -138,11 +138,23 @@ impl Mailer {
             .header(NoticeHeader(outgoing.notice.kind.clone()))
             .header(TokenHeader(
                 outgoing.notice.token_id.clone().unwrap_or_default(),
-            ))
+            ));
+        self.deliver(message, letter.text, letter.html).await
+    }
+
+    /// Adds the text and HTML versions to `message` (its addresses, subject and headers set)
+    /// and sends it.
+    async fn deliver(
+        &self,
+        message: lettre::message::MessageBuilder,
+        text: String,
+        html: String,
+    ) -> Result<(), String> {
+        let message = message
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(part(ContentType::TEXT_PLAIN, letter.text))
-                    .singlepart(part(ContentType::TEXT_HTML, letter.html)),
+                    .singlepart(part(ContentType::TEXT_PLAIN, text))
+                    .singlepart(part(ContentType::TEXT_HTML, html)),
             )
             .map_err(|e| format!("the mail could not be built: {e}"))?;
         self.transport
@@ -170,18 +182,8 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(letter.subject)
-            .header(NoticeHeader(kind.to_string()))
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(part(ContentType::TEXT_PLAIN, letter.text))
-                    .singlepart(part(ContentType::TEXT_HTML, letter.html)),
-            )
-            .map_err(|e| format!("the mail could not be built: {e}"))?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .header(NoticeHeader(kind.to_string()));
+        self.deliver(message, letter.text, letter.html).await
     }
 }
 
