@@ -167,7 +167,6 @@ fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
             && let Some(retry) = sudo.waiting.get_untracked()
         {
             sudo.waiting.set(None);
-            confirm.clear();
             retry.run(());
         }
     });
@@ -180,15 +179,13 @@ fn confirm_identity_dialog(sudo: Sudo) -> AnyView {
             && let Some(retry) = sudo.waiting.get_untracked()
         {
             sudo.waiting.set(None);
-            with_passkey.value().set(None);
             retry.run(());
         }
     });
-    let close = move || {
-        sudo.waiting.set(None);
-        confirm.clear();
-        with_passkey.value().set(None);
-    };
+    // Closing only ends the wait: the dialog goes, and its actions with it (it is drawn anew,
+    // with new ones, for the next call that waits). Clearing them here too woke what reads
+    // them after they were disposed: a panic that left the page unable to ask again.
+    let close = move || sudo.waiting.set(None);
     let check = LocalResource::new(identity_check);
     view! {
         // The same modal as every other dialog (`components::Modal`); its first control has the

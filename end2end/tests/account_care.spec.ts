@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { test, expect, Browser, Page } from "@playwright/test";
+import { test, expect, Browser, Page } from "./fixtures";
 import { PASSWORD, axeClean, cli, hydrated, rememberSecret, screenshot, signUp, totp, uniqueName } from "./helpers";
 
 // Account care (docs/accounts.md) at both widths: the password changed on the Account page

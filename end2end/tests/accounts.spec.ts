@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { cli, hydrated, PASSWORD, screenshot, signUp, uniqueName } from "./helpers";
 
 test("sign up, sign out, sign in, and manage a team's members", async ({ page }) => {

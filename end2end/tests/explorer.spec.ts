@@ -1,4 +1,4 @@
-import { test, expect, Page, Locator } from "@playwright/test";
+import { test, expect, Page, Locator } from "./fixtures";
 import { cli, hydrated, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 /** One operation of Swagger UI, by method and path. */

@@ -1,4 +1,4 @@
-import { test, expect, Browser, Page } from "@playwright/test";
+import { test, expect, Browser, Page } from "./fixtures";
 import { cli, createToken, hydrated, openMainMenu, openNewTokenForm, PASSWORD, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A team admin reviews the tokens that reach the team and revokes one (docs/governance.md);

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { cli, createToken, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 // Someone finds a token and reports it (docs/leaks.md); its owner sees it revoked, when, and

@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { cli, hydrated, openMainMenu, signUp, uniqueName } from "./helpers";
 
 // Every page is a lazily loaded route with a wasm chunk of its own (docs/frontend.md). These

@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { ageToken, cli, createToken, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 // Notices in the app (docs/notifications.md): the bell's unread count, the list, a notice that

@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { PASSWORD, ageSessions, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, uniqueName } from "./helpers";
 
 // Browsers refuse an IP address as a passkey's site: the server (PATDESK_PUBLIC_URL

@@ -1,4 +1,4 @@
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "./fixtures";
 import { baseURL, issuer } from "../playwright.config";
 import { PASSWORD, cli, hydrated, uniqueName } from "./helpers";
 

@@ -1,4 +1,4 @@
-import { test, expect, Browser, Page } from "@playwright/test";
+import { test, expect, Browser, Page } from "./fixtures";
 import { cli, createToken, hydrated, PASSWORD, rememberSecret, screenshot, uniqueName } from "./helpers";
 
 // An instance admin connects a directory over SCIM from /admin (docs/scim.md): the credential

@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { cli, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 /** Violations of the page's Content-Security-Policy, as the browser reports them. */

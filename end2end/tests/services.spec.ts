@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { cli, createToken, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A team admin makes a service credential on the team's Services tab (docs/forward-auth.md):

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { hydrated, screenshot, signUp, uniqueName } from "./helpers";
 
 test.describe("the app shell", () => {

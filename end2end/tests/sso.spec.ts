@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { issuer } from "../playwright.config";
 import { PASSWORD, ageSessions, cli, hydrated, screenshot, signUp, uniqueName } from "./helpers";
 

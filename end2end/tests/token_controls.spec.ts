@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { cli, createToken, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // Per-token IP allow-lists and rotation with an overlap (docs/tokens.md), in the browser: create

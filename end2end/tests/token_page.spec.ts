@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { ageToken, cli, createToken, hydrated, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // Issue 46 §2 (docs/tokens.md), at a desktop's width and a phone's (touch): a token's page shows

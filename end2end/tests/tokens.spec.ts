@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { PASSWORD, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 const TOKEN_SHAPE = /^pdk_[0-9A-Za-z]{38}$/;

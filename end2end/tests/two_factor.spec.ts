@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { PASSWORD, ageSessions, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, totp, uniqueName } from "./helpers";
 
 async function signInWithPassword(page: Page, username: string) {

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { PASSWORD, axeClean, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
 
 // A token's usage page (docs/usage.md), in the browser: calls made with a new token show up on
