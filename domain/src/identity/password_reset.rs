@@ -123,7 +123,9 @@ pub async fn request(db: &DatabaseConnection, who: &str, ip: Option<IpAddr>) -> 
     }
     // While the instance requires single sign-on, a password signs in only an instance admin
     // (`sign_in::with_password`): anyone else is told to use the provider, as if they had none.
-    let password_less = !signs_in_with_password(db, &account).await?;
+    // Read in the transaction: on SQLite another pool connection here, while requests at once
+    // hold the others waiting for the write lock, could wait for the pool until they time out.
+    let password_less = !signs_in_with_password(&txn, &account).await?;
     let secret = ResetSecret(hex(&random_bytes::<32>()));
     password_reset::ActiveModel {
         id_digest: Set(digest_hex(secret.expose())),
@@ -179,14 +181,14 @@ pub async fn peek(db: &DatabaseConnection, secret: &str) -> Result<Option<String
     Ok(user::Entity::find_by_id(link.user_id)
         .one(db)
         .await?
-        .filter(|u| u.is_active && u.password_hash != sso::NO_PASSWORD)
+        .filter(|u| u.is_active && u.password_hash != password::NO_PASSWORD)
         .map(|u| u.username))
 }
 
 /// Whether the account signs in with a password: it has one, and single sign-on is not required
 /// of it (the policy spares instance admins, as `sign_in::with_password` does).
 async fn signs_in_with_password(db: &impl ConnectionTrait, account: &user::Model) -> Result<bool> {
-    Ok(account.password_hash != sso::NO_PASSWORD
+    Ok(account.password_hash != password::NO_PASSWORD
         && (account.is_admin || !sso::required(db).await?))
 }
 
@@ -222,7 +224,7 @@ pub async fn consume(
         }
         _ => None,
     };
-    let Some(account) = account.filter(|a| a.is_active && a.password_hash != sso::NO_PASSWORD)
+    let Some(account) = account.filter(|a| a.is_active && a.password_hash != password::NO_PASSWORD)
     else {
         return Err(Error::Rule(LINK_NOT_USABLE.into()));
     };
