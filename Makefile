@@ -111,6 +111,7 @@ bench: build
 ## lint: rustfmt and clippy, per package and target
 lint:
 	cargo fmt --all --check
+	python3 scripts/test_import_cycles.py
 	python3 scripts/import-cycles.py
 	cargo clippy --locked -p common -p domain -p migrations -p server --all-targets -- -D warnings
 	cargo clippy --locked -p app --features ssr -- -D warnings

@@ -4,7 +4,8 @@
 A module is a file under `<crate>/src`; module A imports module B when A names a path into B
 (`use crate::b::…`, `crate::b::…` in code, `super::…`, `self::…`, or a child module by its
 name). A `mod` declaration alone is not an import, and neither is a path to the crate's root:
-`lib.rs` is the crate's front door, re-exporting its modules' names (`domain::Error`). Cargo
+`lib.rs` is the crate's front door, re-exporting its modules' names (`domain::Error`), and
+likewise a path from a module to one enclosing it (`super::Thing` to a `mod.rs`). Cargo
 already forbids cycles between crates; this finds them inside one. Exits 1 and prints each
 cycle when there is one.
 """
@@ -64,8 +65,9 @@ def resolve(path: str, here: tuple[str, ...], is_dir_module: bool, modules: set)
     if parts[0] == "crate":
         base, rest = (), parts[1:]
     elif parts[0] in ("self", "super"):
-        base = here if is_dir_module else here[:-1]
-        rest = parts
+        # `self` is the module itself, whether it is a file (`a/b.rs`) or a directory's
+        # `mod.rs`: `module_of` already names both by their path.
+        base, rest = here, parts
         while rest and rest[0] in ("self", "super"):
             if rest[0] == "super":
                 base = base[:-1]
@@ -81,6 +83,12 @@ def resolve(path: str, here: tuple[str, ...], is_dir_module: bool, modules: set)
         else:
             break
     return target
+
+
+def is_ancestor_or_self(target: tuple, here: tuple) -> bool:
+    """A path to a module enclosing `here` names that module's own items, the front door of
+    its children (as `lib.rs` is the crate's): `super::Thing` from `a/b.rs` is no import."""
+    return here[: len(target)] == target
 
 
 def cycles(graph: dict) -> list[list]:
@@ -115,26 +123,30 @@ def cycles(graph: dict) -> list[list]:
     return found
 
 
+def import_graph(src: Path) -> dict:
+    """Module → the modules it imports, for the crate whose sources are under `src`."""
+    files = sorted(src.rglob("*.rs"))
+    modules = {module_of(src, f) for f in files}
+    graph = {}
+    for file in files:
+        here = module_of(src, file)
+        is_dir_module = file.name in ("lib.rs", "main.rs", "mod.rs")
+        text = strip_comments(file.read_text())
+        if not here:
+            continue
+        edges = graph.setdefault(here, set())
+        for path in paths_in(text):
+            target = resolve(path, here, is_dir_module, modules)
+            if target and not is_ancestor_or_self(target, here):
+                edges.add(target)
+    return graph
+
+
 def main() -> int:
     root = Path(__file__).resolve().parent.parent
     problems = 0
     for crate in CRATES:
-        src = root / crate / "src"
-        files = sorted(src.rglob("*.rs"))
-        modules = {module_of(src, f) for f in files}
-        graph = {}
-        for file in files:
-            here = module_of(src, file)
-            is_dir_module = file.name in ("lib.rs", "main.rs", "mod.rs")
-            text = strip_comments(file.read_text())
-            if not here:
-                continue
-            edges = graph.setdefault(here, set())
-            for path in paths_in(text):
-                target = resolve(path, here, is_dir_module, modules)
-                if target and target != here:
-                    edges.add(target)
-        for component in cycles(graph):
+        for component in cycles(import_graph(root / crate / "src")):
             problems += 1
             names = ", ".join("::".join((crate,) + m) for m in sorted(component))
             print(f"import cycle in {crate}: {names}")

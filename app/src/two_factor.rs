@@ -126,7 +126,10 @@ pub async fn disable_two_factor(code: String) -> Result<(), AppError> {
 pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
     use crate::session::{db, origin, require_recent_sign_in};
     let user = require_recent_sign_in()?;
-    Ok(domain::identity::two_factor::recovery::regenerate(&db()?, origin(&user)).await?)
+    Ok(
+        domain::identity::two_factor::totp::regenerate_recovery_codes(&db()?, origin(&user))
+            .await?,
+    )
 }
 
 /// The second sign-in step: a code from the authenticator app or a recovery code, for the

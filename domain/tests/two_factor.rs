@@ -154,7 +154,7 @@ async fn recovery_codes_work_once_and_new_ones_replace_them() {
             .await
             .is_err()
     );
-    let fresh = recovery::regenerate(&db, Origin::new(alice.id, None))
+    let fresh = totp::regenerate_recovery_codes(&db, Origin::new(alice.id, None))
         .await
         .unwrap();
     assert_eq!(recovery::left(&db, alice.id).await.unwrap(), 10);
@@ -336,7 +336,7 @@ async fn the_policy_gives_a_grace_period_then_only_the_account_page() {
     assert_eq!(due.days_left(Utc::now()), Some(2));
     db.execute_unprepared(&format!(
         "UPDATE users SET password_hash = '{}' WHERE id = {}",
-        domain::identity::sso::NO_PASSWORD,
+        domain::identity::password::NO_PASSWORD,
         carol.id
     ))
     .await

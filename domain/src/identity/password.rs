@@ -19,6 +19,11 @@ use argon2::{
 
 use crate::{error::Error, identity::names::Password, secret::random_bytes};
 
+/// The password hash of an account without a password (made by single sign-on or SCIM): not a
+/// PHC string, so no password ever matches it ([`verify`] spends the same time on it as on a
+/// real one).
+pub const NO_PASSWORD: &str = "!sso";
+
 /// How many password hashes run at once, and how many may wait for a turn.
 #[derive(Debug)]
 pub struct HashLimit {
@@ -117,7 +122,7 @@ pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, Erro
         LazyLock::new(|| hash_blocking("not a real password, only for timing").unwrap_or_default());
     let _turn = limit().turn().await?;
     let password = password.to_string();
-    // An account with no password (single sign-on's `sso::NO_PASSWORD`) costs the same time as
+    // An account with no password (single sign-on's [`NO_PASSWORD`]) costs the same time as
     // an unknown one, so that timing tells nothing about which accounts exist.
     let stored = stored.filter(|hash| PasswordHash::new(hash).is_ok());
     let known = stored.is_some();

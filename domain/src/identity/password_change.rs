@@ -14,7 +14,7 @@ use crate::{
     db::begin_write,
     entity::user,
     error::{Error, Result},
-    identity::{names::Password, names::Username, password, sessions, sso},
+    identity::{names::Password, names::Username, password, sessions},
     notifications::{self, Notice, NoticeKind},
 };
 
@@ -35,7 +35,7 @@ pub async fn change(
     let Some(account) = user::Entity::find_by_id(by.who).one(db).await? else {
         return Err(Error::Unauthenticated);
     };
-    if account.password_hash == sso::NO_PASSWORD {
+    if account.password_hash == password::NO_PASSWORD {
         return Err(Error::Rule(NO_PASSWORD_TO_CHANGE.into()));
     }
     if !password::verify(current, Some(account.password_hash.clone())).await? {

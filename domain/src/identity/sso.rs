@@ -19,6 +19,7 @@ use sea_orm::{
 
 use super::{
     names::{Email, Username},
+    password,
     sessions::{self, SessionId},
     users::{self, Registration, SUSPENDED, User},
 };
@@ -30,10 +31,6 @@ use crate::{
     error::{Error, Result},
     notifications::{self, Notice, NoticeKind},
 };
-
-/// The password hash of an account made by single sign-on: not a PHC string, so no password
-/// ever matches it (`password::verify` spends the same time on it as on a real one).
-pub const NO_PASSWORD: &str = "!sso";
 
 /// What a verified ID token (and the provider's userinfo) says of the person.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -240,7 +237,7 @@ pub async fn password_less(db: &impl ConnectionTrait, user_id: i64) -> Result<bo
     Ok(user::Entity::find_by_id(user_id)
         .one(db)
         .await?
-        .is_some_and(|u| u.password_hash == NO_PASSWORD))
+        .is_some_and(|u| u.password_hash == password::NO_PASSWORD))
 }
 
 async fn linked_account(
@@ -298,7 +295,7 @@ async fn make_account(
     let account = users::insert_account(
         txn,
         &username,
-        NO_PASSWORD.to_string(),
+        password::NO_PASSWORD.to_string(),
         email.as_ref(),
         registration,
     )

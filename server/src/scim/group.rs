@@ -11,9 +11,9 @@ use domain::identity::scim::{
 use serde_json::{Value, json};
 
 use super::{
+    attributes::{AttributePath, Patchable, names_schema},
     discovery::GROUP_SCHEMA,
     error::ScimError,
-    resource::{AttributePath, Patchable, names_schema},
 };
 
 pub fn render(group: &ScimGroup, base: &str) -> Value {
@@ -124,7 +124,7 @@ impl GroupDraft {
     }
 }
 
-/// PATCH (`resource::Patchable::patch`): `add` adds members, `replace` sets them, `remove`
+/// PATCH (`attributes::Patchable::patch`): `add` adds members, `replace` sets them, `remove`
 /// takes them away (one by a filter, those listed in the value, or all).
 impl Patchable for GroupDraft {
     fn set(&mut self, path: &AttributePath, value: &Value, adding: bool) -> Result<(), ScimError> {
@@ -206,7 +206,7 @@ mod tests {
 
     fn patched(operations: Value) -> Result<GroupChange, ScimError> {
         let mut draft = GroupDraft::of(&group());
-        draft.patch(&super::super::resource::patch_request(operations))?;
+        draft.patch(&super::super::attributes::patch_request(operations))?;
         draft.into_change()
     }
 

@@ -13,6 +13,7 @@
 //! Bodies are limited as the API's are (64 KiB; 413). The guards let `/scim/` through without
 //! a session or an `Origin` header: directories send neither.
 
+mod attributes;
 mod discovery;
 mod error;
 mod filter;

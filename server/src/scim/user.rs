@@ -15,9 +15,9 @@ use domain::identity::{
 use serde_json::{Value, json};
 
 use super::{
+    attributes::{AttributePath, Patchable, USER_URN_PREFIX, names_schema},
     discovery::USER_SCHEMA,
     error::ScimError,
-    resource::{AttributePath, Patchable, USER_URN_PREFIX, names_schema},
 };
 
 /// RFC 7643 §4.1's User attributes that patdesk does not keep.
@@ -158,7 +158,7 @@ impl Draft {
     }
 }
 
-/// PATCH (`resource::Patchable::patch`): `add` and `replace` set, `remove` clears.
+/// PATCH (`attributes::Patchable::patch`): `add` and `replace` set, `remove` clears.
 impl Patchable for Draft {
     /// One address is kept, so adding one replaces it.
     fn set(&mut self, path: &AttributePath, value: &Value, _adding: bool) -> Result<(), ScimError> {
@@ -281,7 +281,7 @@ mod tests {
 
     fn patched(operations: Value) -> Result<UserChange, ScimError> {
         let mut draft = Draft::of(&user());
-        draft.patch(&super::super::resource::patch_request(operations))?;
+        draft.patch(&super::super::attributes::patch_request(operations))?;
         draft.into_change()
     }
 

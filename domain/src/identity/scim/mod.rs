@@ -33,7 +33,7 @@ use sea_orm::{
 
 use super::{
     names::Email,
-    sso::NO_PASSWORD,
+    password::NO_PASSWORD,
     users::{self, Registration},
 };
 use crate::{

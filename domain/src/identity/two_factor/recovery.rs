@@ -5,13 +5,11 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 
 use crate::{
-    activity::{self, Event, Kind, Origin},
-    db::begin_write,
     entity::recovery_code,
     error::{Error, Result},
     secret::{digest_hex, hex, random_bytes},
@@ -55,21 +53,6 @@ pub(super) async fn replace(db: &impl ConnectionTrait, user_id: i64) -> Result<V
         .insert(db)
         .await?;
     }
-    Ok(codes)
-}
-
-/// New recovery codes for an account with two-factor sign-in on; the old ones stop working.
-pub async fn regenerate(db: &DatabaseConnection, by: Origin<i64>) -> Result<Vec<String>> {
-    let txn = begin_write(db).await?;
-    if !super::totp::confirmed(&txn, by.who).await? {
-        return Err(Error::Rule(
-            "Recovery codes come with two-factor sign-in: set up an authenticator app first."
-                .into(),
-        ));
-    }
-    let codes = replace(&txn, by.who).await?;
-    activity::record(&txn, Event::own_by(by, Kind::RecoveryCodesRegenerated)).await?;
-    txn.commit().await?;
     Ok(codes)
 }
 

@@ -13,7 +13,7 @@ use crate::{
     db::begin_write,
     entity::{policy, user},
     error::{Error, Result},
-    identity::{sso, users},
+    identity::{password, users},
 };
 
 /// The longest grace period an admin may give.
@@ -110,7 +110,7 @@ pub async fn of(db: &impl ConnectionTrait, user_id: i64) -> Result<Requirement> 
         return Ok(Requirement::Met);
     };
     let password_sign_in =
-        account.password_hash != sso::NO_PASSWORD && (account.is_admin || !row.require_sso);
+        account.password_hash != password::NO_PASSWORD && (account.is_admin || !row.require_sso);
     if !password_sign_in || super::enrolled(db, user_id).await? {
         return Ok(Requirement::Met);
     }

@@ -73,6 +73,26 @@ pub async fn confirmed(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> 
         .is_some_and(|r| r.confirmed_at.is_some()))
 }
 
+/// New recovery codes for an account with an authenticator app; the old ones stop working.
+/// (Here rather than in `recovery`: the codes come with the app, and `recovery` knows nothing
+/// of it.)
+pub async fn regenerate_recovery_codes(
+    db: &DatabaseConnection,
+    by: Origin<i64>,
+) -> Result<Vec<String>> {
+    let txn = begin_write(db).await?;
+    if !confirmed(&txn, by.who).await? {
+        return Err(Error::Rule(
+            "Recovery codes come with two-factor sign-in: set up an authenticator app first."
+                .into(),
+        ));
+    }
+    let codes = recovery::replace(&txn, by.who).await?;
+    activity::record(&txn, Event::own_by(by, Kind::RecoveryCodesRegenerated)).await?;
+    txn.commit().await?;
+    Ok(codes)
+}
+
 fn enrolment(totp: &TOTP) -> Result<Enrolment> {
     let uri = totp.get_url();
     let qr = qrcode::QrCode::new(uri.as_bytes())
