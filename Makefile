@@ -69,7 +69,8 @@ test-rust-postgres:
 		PATDESK_TEST_BACKEND=postgres $(CARGO_TEST) -p server \
 			--test api --test usage --test hardening --test tokens --test accounts --test governance --test leaks \
 			--test notifications --test forward_auth --test token_controls --test security --test sso --test scim \
-			--test two_factor --test passkeys --test usage_history --test rate_limits --test passwords --test token_page; \
+			--test two_factor --test passkeys --test usage_history --test rate_limits --test passwords --test token_page \
+			--test permissions; \
 	elif [ -n "$${PATDESK_REQUIRE_POSTGRES:-}" ]; then \
 		echo "PATDESK_REQUIRE_POSTGRES is set but PATDESK_TEST_POSTGRES_URL is not" >&2; exit 1; \
 	else \

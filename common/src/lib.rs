@@ -18,3 +18,6 @@ pub use description::description_key;
 mod redirect;
 
 pub use redirect::local_redirect;
+pub mod permissions;
+
+pub use permissions::{Permission, Permissions};

@@ -196,6 +196,8 @@ kinds! {
     ServiceCreated => "service_created", "Created a service credential";
     /// A team admin revoked a service credential.
     ServiceDeleted => "service_deleted", "Revoked a service credential";
+    /// A team admin changed the scopes a service defines (docs/permissions.md).
+    ServiceScopesChanged => "service_scopes_changed", "Changed a service's scopes";
     /// The token's first use through a reverse proxy in front of a given service (its host).
     TokenUsedViaProxy => "token_used_via_proxy", "Token used through a protected service";
     /// An authenticator app confirmed: two-factor sign-in is on (docs/two-factor.md).

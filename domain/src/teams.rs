@@ -606,6 +606,58 @@ pub async fn set_max_rate_limit(
     Ok(())
 }
 
+/// Whether the team's whole-team tokens pass a check of its services' scopes
+/// (docs/permissions.md): on, a whole-team token opens every service of the team, as before
+/// services had scopes; off, only a fine-grained token holding the scope does. Team admins and
+/// the operator.
+pub async fn set_whole_team_services(
+    db: &DatabaseConnection,
+    by: Origin,
+    slug: &TeamSlug,
+    allowed: bool,
+) -> Result<()> {
+    let changed = change_token_policy(db, by, slug, |team, active| {
+        if team.whole_team_services == allowed {
+            return None;
+        }
+        active.whole_team_services = Set(allowed);
+        Some(if allowed {
+            "whole-team tokens open the team's services".to_string()
+        } else {
+            "only tokens holding a service's scope open it".to_string()
+        })
+    })
+    .await?;
+    if changed {
+        // Checks cached before the change let whole-team tokens through.
+        crate::tokens::rights::changed();
+    }
+    Ok(())
+}
+
+/// Whether new tokens of the team must be fine-grained (docs/permissions.md); tokens made
+/// before keep working. Team admins and the operator.
+pub async fn set_require_fine_grained(
+    db: &DatabaseConnection,
+    by: Origin,
+    slug: &TeamSlug,
+    required: bool,
+) -> Result<()> {
+    change_token_policy(db, by, slug, |team, active| {
+        if team.require_fine_grained == required {
+            return None;
+        }
+        active.require_fine_grained = Set(required);
+        Some(if required {
+            "new tokens must be fine-grained".to_string()
+        } else {
+            "new tokens may be whole-team".to_string()
+        })
+    })
+    .await?;
+    Ok(())
+}
+
 /// One change to the team's token policy by an admin of it (or the operator): `change` edits
 /// the locked row and says in words what the policy now is, or `None` when it is already so.
 /// Recorded in the actor's log (the team's first admin's, for the operator). Whether it changed.

@@ -65,6 +65,7 @@ impl World {
             kind: TokenKind::Personal,
             allowed: AllowList::any(),
             rate_limit: None,
+            permissions: None,
         };
         tokens::create(&self.db, domain::Origin::new(owner, None), request)
             .await
@@ -77,6 +78,7 @@ impl World {
             presented: Presented::Value(value),
             client_ip: Some(IpAddr::from([192, 0, 2, 1])),
             team: TeamScope::Slug("ops"),
+            needs: &[],
             write: true,
         };
         match check(&self.db, &self.cache, request).await {
@@ -328,6 +330,7 @@ async fn an_unknown_stored_role_or_kind_is_an_error_not_a_guess() {
         presented: Presented::Value(t.secret.expose()),
         client_ip: None,
         team: TeamScope::Any,
+        needs: &[],
         write: false,
     };
     let checked = check(&w.db, &w.cache, request).await;

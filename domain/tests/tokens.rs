@@ -43,6 +43,7 @@ fn request<'a>(description: &'a str, team: &'a str, write: bool) -> NewToken<'a>
         kind: TokenKind::Personal,
         allowed: domain::tokens::allow_list::AllowList::any(),
         rate_limit: None,
+        permissions: None,
     }
 }
 
@@ -384,6 +385,7 @@ async fn concurrent_calls_with_one_token_share_one_database_check() {
                 presented: Presented::Value(secret.expose()),
                 client_ip: None,
                 team: TeamScope::Any,
+                needs: &[],
                 write: false,
             };
             check(&db, &cache, request).await

@@ -25,6 +25,7 @@ mod m20261206_000101_second_factor_budget;
 mod m20261206_000201_sign_ups_and_directory_reach;
 mod m20261206_000301_account_care;
 mod m20261206_000401_retired_token_values;
+mod m20261207_000101_permissions;
 mod steps;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000201_sign_ups_and_directory_reach::Migration),
             Box::new(m20261206_000301_account_care::Migration),
             Box::new(m20261206_000401_retired_token_values::Migration),
+            Box::new(m20261207_000101_permissions::Migration),
         ]
     }
 }

@@ -23,6 +23,9 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, for `Retry-After` (429 only).
     pub retry_after: Option<u64>,
+    /// What the call needs, for `Patdesk-Accepted-Permissions` (403 `insufficient_permission`
+    /// only; as GitHub's `X-Accepted-GitHub-Permissions`).
+    pub accepted_permissions: Option<String>,
 }
 
 impl ApiError {
@@ -32,6 +35,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            accepted_permissions: None,
         }
     }
 
@@ -168,9 +172,23 @@ impl From<Denied> for ApiError {
             | Denied::PendingApproval(_)
             | Denied::WrongTeam { .. }
             | Denied::ReadOnlyToken
+            | Denied::InsufficientPermission { .. }
             | Denied::InsufficientRole { .. } => StatusCode::FORBIDDEN,
         };
-        ApiError::new(status, denied.code(), denied.to_string())
+        let accepted = match &denied {
+            Denied::InsufficientPermission { needed, .. } => Some(
+                needed
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
+        };
+        ApiError {
+            accepted_permissions: accepted,
+            ..ApiError::new(status, denied.code(), denied.to_string())
+        }
     }
 }
 
@@ -231,7 +249,16 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        let response = (self.status, Json(body)).into_response();
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(accepted) = self
+            .accepted_permissions
+            .as_deref()
+            .and_then(|a| HeaderValue::from_str(a).ok())
+        {
+            response
+                .headers_mut()
+                .insert("patdesk-accepted-permissions", accepted);
+        }
         with_refusal_headers(response, self.retry_after, "Bearer realm=\"patdesk\"")
     }
 }

@@ -609,6 +609,7 @@ async fn two_processes_mail_each_of_200_reminders_exactly_once() {
                 kind: TokenKind::Personal,
                 allowed: domain::tokens::allow_list::AllowList::any(),
                 rate_limit: None,
+                permissions: None,
             };
             let issued = domain::tokens::create_by_operator(&db, user.id, request)
                 .await

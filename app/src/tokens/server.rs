@@ -343,6 +343,8 @@ pub async fn create_token(
         kind: TokenKind::Personal,
         allowed,
         rate_limit,
+        // The form makes whole-team tokens (fine-grained ones: the CLI, docs/permissions.md).
+        permissions: None,
     };
     let issued = domain::tokens::create(&db, origin(&user), request).await?;
     Ok(ssr::issued(issued))

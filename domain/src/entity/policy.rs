@@ -23,6 +23,8 @@ pub struct Model {
     pub sign_ups: String,
     /// A SCIM directory may change, deactivate and delete instance admins (`identity::scim`).
     pub scim_manages_admins: bool,
+    /// New tokens must be fine-grained (docs/permissions.md).
+    pub require_fine_grained: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

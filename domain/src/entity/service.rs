@@ -14,6 +14,11 @@ pub struct Model {
     pub created_by: Option<i64>,
     pub created_at: ChronoDateTimeUtc,
     pub deleted_at: Option<ChronoDateTimeUtc>,
+    /// The name permissions use for it (`deploy` in `deploy:run`), unique among the team's live
+    /// services; `None` for a credential made before services had one (it defines no scopes).
+    pub slug: Option<String>,
+    /// The scopes it defines, space-separated and sorted (docs/permissions.md).
+    pub scopes: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,11 @@ pub struct Model {
     pub require_write_approval: bool,
     /// The highest per-minute rate limit a token of this team may have; `None`: no cap.
     pub max_rate_limit_per_minute: Option<i32>,
+    /// Whole-team tokens pass a check of one of the team's services' scopes
+    /// (docs/permissions.md); off, only a token holding the scope does.
+    pub whole_team_services: bool,
+    /// New tokens of this team must be fine-grained.
+    pub require_fine_grained: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

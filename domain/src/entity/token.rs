@@ -43,6 +43,9 @@ pub struct Model {
     pub last_used_previous: bool,
     /// Calls allowed per minute (`tokens::rate_limit`); `None`: no limit.
     pub rate_limit_per_minute: Option<i32>,
+    /// A fine-grained token's permissions, space-separated and sorted
+    /// (`common::Permissions::joined`); `None`: a whole-team token (docs/permissions.md).
+    pub permissions: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,8 +6,10 @@
 //! it was reported as leaked) → not expired → for a rotated-out value, its overlap not over →
 //! owner still active (not suspended) → Basic user name matches → not waiting for a team admin's
 //! approval → owner still a member of the token's team → the caller's address is on the token's
-//! allow-list, if it has one → the asked-for team is the token's team → for writes, the token has
-//! `write` and the owner's current role allows writing, which yields a [`WriteGrant`].
+//! allow-list, if it has one → the asked-for team is the token's team → the permissions the call
+//! needs: all held by a fine-grained token; for a whole-team token, a service's scope only where
+//! the team lets whole-team tokens open its services (docs/permissions.md) → for writes, the
+//! token has `write` and the owner's current role allows writing, which yields a [`WriteGrant`].
 //!
 //! A token never grants more than its owner can do today: role and membership are read on every
 //! check (or taken from a check of the last [`CALLER_CACHE_TTL`]), not copied into the token. A
@@ -33,6 +35,7 @@ use crate::{
     tokens::{
         allow_list::AllowList,
         format::{FormatError, TokenSecret},
+        permissions::{Permission, Permissions},
         rights,
     },
 };
@@ -85,6 +88,17 @@ pub enum Denied {
         token_team: String,
         path_team: String,
     },
+    /// A fine-grained token without a permission the call needs (or a whole-team token asked
+    /// for a service's scope where its team does not let those through).
+    #[error("{}", insufficient_permission(missing, *whole_team))]
+    InsufficientPermission {
+        /// What the call needs that the token lacks.
+        missing: Vec<Permission>,
+        /// What the call needs (the `Patdesk-Accepted-Permissions` header).
+        needed: Vec<Permission>,
+        /// The token is whole-team.
+        whole_team: bool,
+    },
     #[error("This token is read-only. Create a token with write access to make changes.")]
     ReadOnlyToken,
     #[error("Your role in team {team} is {role}: writing needs the writer or admin role.")]
@@ -128,6 +142,7 @@ impl Denied {
             Denied::NotAMember(_) => "not_a_member",
             Denied::PendingApproval(_) => "token_pending_approval",
             Denied::WrongTeam { .. } => "wrong_team",
+            Denied::InsufficientPermission { .. } => "insufficient_permission",
             Denied::ReadOnlyToken => "read_only_token",
             Denied::InsufficientRole { .. } => "insufficient_role",
         }
@@ -274,13 +289,32 @@ pub enum TeamScope<'a> {
     Id(i64),
 }
 
-/// One call to check: how the token came, from where, for which team, to read or to write.
+/// One call to check: how the token came, from where, for which team, with which permissions
+/// (the endpoint's, a proxy's `scope=`), to read or to write.
 #[derive(Clone, Copy, Debug)]
 pub struct AccessRequest<'a> {
     pub presented: Presented<'a>,
     pub client_ip: Option<IpAddr>,
     pub team: TeamScope<'a>,
+    /// Every one is needed; empty: any token of the team will do (`/api/v1/me`).
+    pub needs: &'a [Permission],
     pub write: bool,
+}
+
+/// What a refusal for want of permissions says.
+fn insufficient_permission(missing: &[Permission], whole_team: bool) -> String {
+    let list = missing
+        .iter()
+        .map(Permission::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if whole_team {
+        format!(
+            "This token's team lets only tokens that hold a service's scope open the service: this call needs {list}. Create a token with only the permissions it needs."
+        )
+    } else {
+        format!("This token does not have the permission this call needs: {list}.")
+    }
 }
 
 /// The token a call came with, as the checks found it (never its secret or digest).
@@ -301,11 +335,14 @@ pub struct TokenInUse {
     /// Calls allowed per minute: the token's own limit within its team's cap
     /// (`tokens::rate_limit`); `None`: unlimited.
     pub rate_limit: Option<u32>,
+    /// A fine-grained token's permissions; `None`: whole-team.
+    pub permissions: Option<Permissions>,
 }
 
 impl TokenInUse {
-    fn of(token: &token::Model, team_cap: Option<i32>) -> Self {
+    fn of(token: &token::Model, team_cap: Option<i32>, permissions: Option<Permissions>) -> Self {
         TokenInUse {
+            permissions,
             id: token.id.clone(),
             description: token.description.clone(),
             team_id: token.team_id,
@@ -369,6 +406,7 @@ pub struct TokenCaller {
     allowed: AllowList,
     old_value: bool,
     write_grant: Option<WriteGrant>,
+    whole_team_services: bool,
 }
 
 impl TokenCaller {
@@ -416,6 +454,11 @@ impl TokenCaller {
     /// (A token waiting for approval is refused before it gets here.)
     pub fn can_write(&self) -> bool {
         self.token.write && self.role.can_write()
+    }
+
+    /// Whether the token's team lets whole-team tokens open its services.
+    pub fn whole_team_services(&self) -> bool {
+        self.whole_team_services
     }
 }
 
@@ -477,6 +520,8 @@ struct Found {
     /// `None`: the owner is no longer a member of the token's team.
     role: Option<Role>,
     allowed: AllowList,
+    /// The team lets whole-team tokens open its services.
+    whole_team_services: bool,
 }
 
 impl Found {
@@ -508,6 +553,7 @@ pub async fn check(
         allowed: found.allowed,
         old_value: found.old_value,
         write_grant,
+        whole_team_services: found.whole_team_services,
     })
 }
 
@@ -549,6 +595,24 @@ fn decide(
         return Err(Denied::WrongTeam {
             token_team: found.team_slug.clone(),
             path_team,
+        });
+    }
+    // A lookup in the small set the cached check carries: no query.
+    let missing: Vec<Permission> = match &found.token.permissions {
+        Some(held) => held.missing(request.needs).into_iter().cloned().collect(),
+        None if found.whole_team_services => Vec::new(),
+        None => request
+            .needs
+            .iter()
+            .filter(|p| matches!(p, Permission::Service { .. }))
+            .cloned()
+            .collect(),
+    };
+    if !missing.is_empty() {
+        return Err(Denied::InsufficientPermission {
+            missing,
+            needed: request.needs.to_vec(),
+            whole_team: found.token.permissions.is_none(),
         });
     }
     if !request.write {
@@ -612,7 +676,8 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
         .one(db)
         .await?
         .ok_or(Error::NotFound("team"))?;
-    let token = TokenInUse::of(&found, team.max_rate_limit_per_minute);
+    let permissions = crate::tokens::permissions::stored(found.permissions.as_deref())?;
+    let token = TokenInUse::of(&found, team.max_rate_limit_per_minute, permissions);
     check_clock(&token, old_value, Utc::now()).map_err(|reason| reason.of_token(&found.id))?;
     let owner = user::Entity::find_by_id(found.user_id)
         .filter(user::Column::IsActive.eq(true))
@@ -634,6 +699,7 @@ async fn look_up(db: &DatabaseConnection, digest: &str) -> Result<Found, AccessE
         username: owner.username,
         team_slug,
         role,
+        whole_team_services: team.whole_team_services,
     })
 }
 

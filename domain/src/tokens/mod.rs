@@ -14,6 +14,7 @@ pub use expiry::{SHORT_LIFETIME_DAYS, expiry_warns};
 pub mod format;
 pub mod governance;
 pub mod leaks;
+pub mod permissions;
 pub mod policy;
 pub mod rate_limit;
 pub mod retired;
@@ -42,6 +43,7 @@ use crate::{
     teams,
     tokens::allow_list::AllowList,
     tokens::format::{TokenSecret, is_token_id, new_token_id},
+    tokens::permissions::Permissions,
     tokens::policy::Policy,
 };
 
@@ -179,6 +181,8 @@ pub struct TokenInfo {
     /// The token's own limit of calls per minute (its team's cap may hold it lower:
     /// `rate_limit::effective`); `None`: no limit of its own.
     pub rate_limit: Option<u32>,
+    /// A fine-grained token's permissions; `None`: a whole-team token (docs/permissions.md).
+    pub permissions: Option<Permissions>,
 }
 
 /// The value a rotation replaced, during its overlap window.
@@ -261,6 +265,7 @@ impl TokenInfo {
             pending_approval: m.pending_approval,
             revoked: None,
             rate_limit: m.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
+            permissions: permissions::stored(m.permissions.as_deref())?,
         })
     }
 }
@@ -302,7 +307,10 @@ pub fn parse_description(raw: &str) -> Result<String> {
 pub struct NewToken<'a> {
     pub description: &'a str,
     pub team: &'a str,
+    /// For a whole-team token; a fine-grained token writes when one of its permissions does.
     pub write: bool,
+    /// `None`: a whole-team token; else only these (docs/permissions.md).
+    pub permissions: Option<Permissions>,
     pub expiry: Expiry,
     pub kind: TokenKind,
     /// Where it may be used from ([`AllowList::any`] for anywhere).
@@ -362,7 +370,14 @@ async fn create_as(
     let rate_limit = rate_limit::check("rate_limit", request.rate_limit)?;
     let txn = begin_write(db).await?;
     let (team, role) = member_team(&txn, owner_id, request.team).await?;
-    if request.write && !role.can_write() {
+    permissions::check_new(&txn, &team, request.permissions.as_ref()).await?;
+    // A fine-grained token writes exactly when one of its permissions does: approval and the
+    // owner's role then apply as to any write token.
+    let write = match &request.permissions {
+        Some(permissions) => permissions.any_write(),
+        None => request.write,
+    };
+    if write && !role.can_write() {
         return Err(read_only_role(role, &team.slug));
     }
     within_team_cap(&team, rate_limit)?;
@@ -374,10 +389,8 @@ async fn create_as(
     }
     // Where the team requires it, a member's write token waits for an admin (the operator's
     // and admins' own tokens do not).
-    let pending = request.write
-        && team.require_write_approval
-        && actor != Actor::Operator
-        && !role.is_admin();
+    let pending =
+        write && team.require_write_approval && actor != Actor::Operator && !role.is_admin();
     let now = Utc::now();
     // The caller parsed the expiry against the policy it read; this is the policy in force.
     let expires_at = request.expiry.expires_at(now);
@@ -395,12 +408,13 @@ async fn create_as(
             owner_id,
             team,
             description,
-            write: request.write,
+            write,
             pending,
             kind: request.kind,
             expires_at,
             allowed: request.allowed,
             rate_limit,
+            permissions: request.permissions,
             now,
         },
         ip,
@@ -494,6 +508,8 @@ async fn replace_explorer_token(
             allowed: AllowList::any(),
             // Its team's cap, if any, applies all the same.
             rate_limit: None,
+            // It exists to try everything: whole-team.
+            permissions: None,
             now,
         },
         ip,
@@ -538,6 +554,7 @@ struct Row {
     expires_at: Option<DateTime<Utc>>,
     allowed: AllowList,
     rate_limit: Option<u32>,
+    permissions: Option<Permissions>,
     now: DateTime<Utc>,
 }
 
@@ -587,6 +604,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<IpAddr>) -> Resu
         previous_last_used_at: Set(None),
         last_used_previous: Set(false),
         rate_limit_per_minute: Set(row.rate_limit.and_then(|n| i32::try_from(n).ok())),
+        permissions: Set(row.permissions.as_ref().map(Permissions::joined)),
     }
     .insert(db)
     .await

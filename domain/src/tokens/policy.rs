@@ -166,6 +166,7 @@ pub(crate) async fn change_row(
                 require_2fa_since: Set(None),
                 sign_ups: Set(SignUps::default().as_str().to_string()),
                 scim_manages_admins: Set(false),
+                require_fine_grained: Set(false),
             }
         }
     };

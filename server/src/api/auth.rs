@@ -4,7 +4,7 @@
 //! failed-attempt throttle around it and the answer to a refusal.
 
 use axum::{
-    extract::{Request, State},
+    extract::{MatchedPath, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -15,6 +15,7 @@ use domain::{
     ClientIp, throttle,
     tokens::{
         access::{self, AccessError, AccessRequest, Denied, Presented, TeamScope},
+        permissions::Permission,
         rate_limit::{self, RateDecision},
         usage::{Call, Surface},
     },
@@ -39,6 +40,12 @@ pub async fn authenticate(
 ) -> Response {
     let client_ip = request.extensions().get::<ClientIp>().map(|ip| ip.0);
     let path = request.uri().path().to_string();
+    let needs = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(&[][..], |matched| {
+            super::needed_permissions(request.method(), matched.as_str())
+        });
     // Team content is written with non-GET methods; the token's own endpoints (regenerate,
     // delete) are allowed to any valid token, so that a read-only token can revoke itself.
     let writes_team_content =
@@ -47,6 +54,7 @@ pub async fn authenticate(
         headers: request.headers(),
         client_ip,
         team: path_team(&path),
+        needs,
         write: writes_team_content,
         surface: Surface::Api,
         service: None,
@@ -77,6 +85,8 @@ pub(crate) struct TokenCheck<'a> {
     pub headers: &'a HeaderMap,
     pub client_ip: Option<IpAddr>,
     pub team: Option<&'a str>,
+    /// What the call needs (the endpoint's permissions, a proxy's `scope=`).
+    pub needs: &'a [Permission],
     pub write: bool,
     pub surface: Surface,
     pub service: Option<&'a str>,
@@ -116,6 +126,7 @@ pub(crate) async fn check_token(
         presented: Presented::Authorization(&authorization),
         client_ip,
         team: check.team.map_or(TeamScope::Any, TeamScope::Slug),
+        needs: check.needs,
         write: check.write,
     };
     let now = chrono::Utc::now();

@@ -1,6 +1,6 @@
 //! patdesk as the auth service of other services (docs/forward-auth.md):
 //!
-//! - `GET /auth/verify?team=<slug>[&access=write]`: for reverse proxies (nginx `auth_request`,
+//! - `GET /auth/verify?team=<slug>[&access=write][&scope=<permission>…]`: for reverse proxies (nginx `auth_request`,
 //!   Caddy `forward_auth`, Traefik `ForwardAuth`). The same checks, cache, throttle and
 //!   last-used recording as the API (`api::auth::check_token`); 200 with `Patdesk-*` headers
 //!   for the proxy to copy upstream, or the API's 401/403 answers.
@@ -9,26 +9,54 @@
 
 use axum::{
     Form,
-    extract::{Query, State, rejection::FormRejection},
+    extract::{RawQuery, State, rejection::FormRejection},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use domain::tokens::{
+    permissions::{BadPermission, Permission},
     services::{self, Introspection},
     usage::Surface,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{auth, extract::Client};
 use crate::{error::ApiError, state::AppState};
 
-#[derive(Debug, Deserialize, IntoParams)]
+/// What a proxy's configuration asks of `/auth/verify`.
+#[derive(Debug, Default)]
 pub struct VerifyQuery {
     /// The team whose tokens may pass (set in the proxy's configuration).
     pub team: Option<String>,
     /// `write` requires a write token whatever the method.
     pub access: Option<String>,
+    /// Permissions the token must hold, all of them (`scope=` repeated): a service's scopes,
+    /// `deploy:run` (docs/permissions.md).
+    pub scope: Vec<String>,
+}
+
+impl VerifyQuery {
+    /// Reads the query (`scope` may repeat; another parameter given twice is refused, as a
+    /// proxy's configuration that says two things).
+    fn parse(raw: Option<&str>) -> Result<VerifyQuery, String> {
+        let mut query = VerifyQuery::default();
+        for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            let slot = match name.as_ref() {
+                "team" => &mut query.team,
+                "access" => &mut query.access,
+                "scope" => {
+                    query.scope.push(value.into_owned());
+                    continue;
+                }
+                _ => continue,
+            };
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(format!("{name}= is given twice."));
+            }
+        }
+        Ok(query)
+    }
 }
 
 /// Whether a method only reads: everything else needs a write token.
@@ -80,12 +108,17 @@ fn service_host(headers: &HeaderMap) -> Option<String> {
 pub async fn verify(
     State(state): State<AppState>,
     Client(client_ip): Client,
-    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(query): RawQuery,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let Ok(Query(query)) = query else {
-        return bad_configuration("The query is not valid: use /auth/verify?team=<team>.");
+    let query = match VerifyQuery::parse(query.as_deref()) {
+        Ok(query) => query,
+        Err(why) => return bad_configuration(&format!("The query is not valid: {why}")),
+    };
+    let needs: Vec<Permission> = match query.scope.iter().map(|s| s.parse()).collect() {
+        Ok(needs) => needs,
+        Err(BadPermission(why)) => return bad_configuration(&format!("scope=: {why}")),
     };
     let Some(team) = query.team.filter(|t| !t.trim().is_empty()) else {
         return bad_configuration(
@@ -103,6 +136,7 @@ pub async fn verify(
         headers: &headers,
         client_ip,
         team: Some(team.trim()),
+        needs: &needs,
         write,
         surface: Surface::Verify,
         service: service.as_deref(),
@@ -158,7 +192,9 @@ pub struct IntrospectionResponse {
     /// The token's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    /// `team:<slug>:read` or `team:<slug>:write`.
+    /// Space-separated: `team:<slug>:read` or `team:<slug>:write` first, then a fine-grained
+    /// token's permissions (or, for a whole-team token where its team lets those open its
+    /// services, the asking service's scopes): `team:ops:read questions:read deploy:run`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Expiry, seconds since the epoch (absent: the token never expires).
@@ -191,15 +227,25 @@ impl From<Introspection> for IntrospectionResponse {
                 write,
                 expires_at,
                 issued_at,
+                scope,
             } => IntrospectionResponse {
                 active: true,
                 sub: Some(username.clone()),
                 username: Some(username),
                 client_id: Some(token_id),
-                scope: Some(format!(
-                    "team:{team}:{}",
-                    if write { "write" } else { "read" }
-                )),
+                scope: Some(
+                    [
+                        Some(format!(
+                            "team:{team}:{}",
+                            if write { "write" } else { "read" }
+                        )),
+                        scope,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                ),
                 exp: expires_at.map(|at| at.timestamp()),
                 iat: Some(issued_at.timestamp()),
                 token_type: Some("Bearer".into()),

@@ -60,6 +60,7 @@ pub async fn me(Extension(caller): Extension<TokenCaller>) -> Json<Me> {
 /// read-only tokens.
 #[utoipa::path(
     post, path = "/api/v1/tokens/self/regenerate", tag = "tokens",
+    security(("bearer" = ["tokens:self"])),
     responses(
         (status = 200, description = "The new value, shown once", body = Regenerated),
         NotAMember,
@@ -98,6 +99,7 @@ fn never_stored(body: impl IntoResponse) -> Response {
 /// once. Must be called with the token's current value. Allowed to read-only tokens.
 #[utoipa::path(
     post, path = "/api/v1/tokens/self/rotate", tag = "tokens",
+    security(("bearer" = ["tokens:self"])),
     request_body = RotateRequest,
     responses(
         (status = 200, description = "The new value, shown once", body = Rotated),
@@ -142,6 +144,7 @@ pub async fn rotate_self(
 /// The calling token deletes itself; calls with it fail from now on. Allowed to read-only tokens.
 #[utoipa::path(
     delete, path = "/api/v1/tokens/self", tag = "tokens",
+    security(("bearer" = ["tokens:self"])),
     responses(
         (status = 204, description = "Deleted"),
         NotAMember,
@@ -164,6 +167,7 @@ pub async fn delete_self(
 /// The team's questions, newest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions", tag = "questions",
+    security(("bearer" = ["questions:read"])),
     params(TeamPath, PageQuery),
     responses(
         (status = 200, description = "A page of questions", body = ListPage<QuestionOut>),
@@ -186,6 +190,7 @@ pub async fn list_questions(
 /// Asks a question (needs a write token and the writer or admin role).
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions", tag = "questions",
+    security(("bearer" = ["questions:write"])),
     params(TeamPath),
     request_body = NewQuestion,
     responses(
@@ -208,6 +213,7 @@ pub async fn create_question(
 /// One question.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
+    security(("bearer" = ["questions:read"])),
     params(QuestionPath),
     responses(
         (status = 200, description = "The question", body = QuestionOut),
@@ -228,6 +234,7 @@ pub async fn get_question(
 /// Edits a question's title and/or body.
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
+    security(("bearer" = ["questions:write"])),
     params(QuestionPath),
     request_body = QuestionChanges,
     responses(
@@ -260,6 +267,7 @@ pub async fn update_question(
 /// Deletes a question and its answers.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}", tag = "questions",
+    security(("bearer" = ["questions:write"])),
     params(QuestionPath),
     responses(
         (status = 204, description = "Deleted"),
@@ -281,6 +289,7 @@ pub async fn delete_question(
 /// A question's answers, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
+    security(("bearer" = ["answers:read"])),
     params(QuestionPath, PageQuery),
     responses(
         (status = 200, description = "A page of answers", body = ListPage<AnswerOut>),
@@ -304,6 +313,7 @@ pub async fn list_answers(
 /// Answers a question.
 #[utoipa::path(
     post, path = "/api/v1/teams/{team}/questions/{id}/answers", tag = "answers",
+    security(("bearer" = ["answers:write"])),
     params(QuestionPath),
     request_body = AnswerBody,
     responses(
@@ -327,6 +337,7 @@ pub async fn create_answer(
 /// Edits an answer.
 #[utoipa::path(
     patch, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
+    security(("bearer" = ["answers:write"])),
     params(AnswerPath),
     request_body = AnswerBody,
     responses(
@@ -351,6 +362,7 @@ pub async fn update_answer(
 /// Deletes an answer.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/questions/{id}/answers/{answer_id}", tag = "answers",
+    security(("bearer" = ["answers:write"])),
     params(AnswerPath),
     responses(
         (status = 204, description = "Deleted"),
@@ -372,6 +384,7 @@ pub async fn delete_answer(
 /// Never returns a token's value.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/tokens", tag = "team tokens",
+    security(("bearer" = ["team_tokens:read"])),
     params(TeamPath, TeamTokenQuery),
     responses(
         (status = 200, description = "A page of the team's tokens", body = ListPage<TeamTokenOut>),
@@ -416,6 +429,7 @@ pub async fn list_team_tokens(
 /// Counts are written in batches every few seconds: the latest calls may not be in them yet.
 #[utoipa::path(
     get, path = "/api/v1/tokens/self/usage", tag = "tokens",
+    security(("bearer" = ["tokens:self"])),
     params(UsageQuery),
     responses(
         (status = 200, description = "The token's usage", body = UsageOut),
@@ -438,6 +452,7 @@ pub async fn self_usage(
 /// enough).
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/tokens/{id}/usage", tag = "team tokens",
+    security(("bearer" = ["team_tokens:read"])),
     params(TeamTokenPath, UsageQuery),
     responses(
         (status = 200, description = "The token's usage", body = UsageOut),
@@ -475,6 +490,7 @@ pub async fn team_token_usage(
 /// stops working at once; its owner sees who revoked it, when, and the reason.
 #[utoipa::path(
     delete, path = "/api/v1/teams/{team}/tokens/{id}", tag = "team tokens",
+    security(("bearer" = ["team_tokens:write"])),
     params(TeamTokenPath, RevokeQuery),
     responses(
         (status = 204, description = "Revoked"),

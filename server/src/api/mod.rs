@@ -19,7 +19,10 @@ pub mod handlers;
 pub mod model;
 pub mod openapi;
 
-use axum::{Router, extract::DefaultBodyLimit, middleware, routing::get};
+use std::collections::HashMap;
+
+use axum::{Router, extract::DefaultBodyLimit, http::Method, middleware, routing::get};
+use domain::tokens::permissions::Permission;
 use utoipa::OpenApi as _;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -57,6 +60,8 @@ fn public_endpoints() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router<AppState> {
     let (endpoints, _) = endpoints().split_for_parts();
     let (public, _) = public_endpoints().split_for_parts();
+    // Read every endpoint's permissions now: a bad one stops the server at start, not a call.
+    let _ = needed_permissions(&Method::GET, "/api/v1/me");
     endpoints
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
         .merge(public)
@@ -79,6 +84,55 @@ pub fn openapi() -> &'static serde_json::Value {
         let (_, document) = endpoints().merge(public_endpoints()).split_for_parts();
         openapi::finish(document)
     })
+}
+
+/// The permissions an endpoint needs (docs/permissions.md), by method and route template.
+/// Each handler's `#[utoipa::path]` declares them once, as its operation's security requirement
+/// (`security(("bearer" = ["questions:read"]))`, which Swagger UI shows); this reads them back
+/// from the document, so the route table stays the one place that says what each endpoint
+/// needs. An operation without its own requirement (`/api/v1/me`) needs none beyond a token.
+pub fn needed_permissions(method: &Method, template: &str) -> &'static [Permission] {
+    static TABLE: std::sync::OnceLock<HashMap<(String, String), Vec<Permission>>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| permissions_in(openapi()));
+    table
+        .get(&(method.as_str().to_ascii_lowercase(), template.to_string()))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// (method, path) → the `bearer` requirement's scopes of each operation of `document`.
+fn permissions_in(document: &serde_json::Value) -> HashMap<(String, String), Vec<Permission>> {
+    let mut table = HashMap::new();
+    let Some(paths) = document["paths"].as_object() else {
+        return table;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, operation) in item {
+            let scopes = operation["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|requirement| requirement["bearer"].as_array())
+                .flatten()
+                .filter_map(serde_json::Value::as_str);
+            let needs: Vec<Permission> = scopes
+                .map(|scope| {
+                    // A typo in an annotation must not open the endpoint: it stops the server
+                    // (and `api_permissions` tests every one).
+                    scope.parse().unwrap_or_else(|e| {
+                        panic!("{method} {path}: bad permission in its annotation: {e}")
+                    })
+                })
+                .collect();
+            if !needs.is_empty() {
+                table.insert((method.clone(), path.clone()), needs);
+            }
+        }
+    }
+    table
 }
 
 async fn openapi_json() -> axum::Json<&'static serde_json::Value> {

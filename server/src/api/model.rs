@@ -62,6 +62,10 @@ pub struct MeToken {
     /// (absent: no limit). Every answer to a limited token carries `RateLimit-*` headers.
     #[schema(minimum = 1, maximum = 100000)]
     pub rate_limit_per_minute: Option<u32>,
+    /// A fine-grained token's permissions, sorted; `null` for a whole-team token
+    /// (docs/permissions.md).
+    #[schema(example = json!(["deploy:run", "questions:read"]))]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// The caller and the token in use.
@@ -96,6 +100,7 @@ impl Me {
                     .filter(|until| *until > chrono::Utc::now())
                     .map(|at| at.to_rfc3339()),
                 rate_limit_per_minute: t.rate_limit,
+                permissions: t.permissions.as_ref().map(|p| p.to_list()),
             },
         }
     }
@@ -300,6 +305,8 @@ pub struct TokenOut {
     /// Its own limit of calls per minute (absent: none; the team's cap may hold it lower).
     #[schema(minimum = 1, maximum = 100000)]
     pub rate_limit_per_minute: Option<u32>,
+    /// A fine-grained token's permissions, sorted; `null` for a whole-team token.
+    pub permissions: Option<Vec<String>>,
 }
 
 impl From<&TokenInfo> for TokenOut {
@@ -318,6 +325,7 @@ impl From<&TokenInfo> for TokenOut {
             pending_approval: info.pending_approval,
             rate_limit_per_minute: info.rate_limit,
             allowed_ips: info.allowed_ips.clone(),
+            permissions: info.permissions.as_ref().map(|p| p.to_list()),
         }
     }
 }

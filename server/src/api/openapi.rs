@@ -163,7 +163,32 @@ pub fn finish(mut openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
     AtLeastOneProperty.modify(&mut openapi);
     let mut document = serde_json::to_value(&openapi).unwrap_or_default();
     add_created_links(&mut document);
+    basic_needs_what_bearer_needs(&mut document);
     document
+}
+
+/// An operation declares the permissions it needs once, on `bearer`; Basic (the token as the
+/// password) needs the same, so the document says so for both.
+fn basic_needs_what_bearer_needs(document: &mut serde_json::Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(security) = operation.get_mut("security") else {
+            continue;
+        };
+        let scopes = match security.as_array().map(Vec::as_slice) {
+            Some([only]) => only.get("bearer").cloned(),
+            _ => None,
+        };
+        if let Some(scopes) = scopes {
+            *security = serde_json::json!([{ "bearer": scopes }, { "basic": scopes }]);
+        }
+    }
 }
 
 /// Bodies that must name at least one property. (utoipa 5.5 writes its `min_properties`

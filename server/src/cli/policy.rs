@@ -54,6 +54,13 @@ pub(super) enum PolicyCommand {
         /// Keep instance admins out of the directory's reach (the default).
         #[arg(long)]
         no_scim_manages_admins: bool,
+        /// New tokens must be fine-grained: only the permissions they need
+        /// (docs/permissions.md).
+        #[arg(long, conflicts_with = "no_require_fine_grained")]
+        require_fine_grained: bool,
+        /// New tokens may be whole-team again.
+        #[arg(long)]
+        no_require_fine_grained: bool,
     },
 }
 
@@ -71,6 +78,9 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
     let sign_up_setting = sign_ups::setting(&db).await.map_err(operator_error)?;
     let sign_ups_in_force = sign_ups::in_force(&db).await.map_err(operator_error)?;
     let scim_manages_admins = scim::manages_admins(&db).await.map_err(operator_error)?;
+    let fine_grained_required = domain::tokens::permissions::required(&db)
+        .await
+        .map_err(operator_error)?;
     match command {
         PolicyCommand::Show { json } => {
             if json {
@@ -86,6 +96,7 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                         "sign_ups": sign_up_setting.as_str(),
                         "sign_ups_in_force": sign_ups_in_force.as_str(),
                         "scim_manages_admins": scim_manages_admins,
+                        "require_fine_grained": fine_grained_required,
                     })
                 );
             } else {
@@ -114,6 +125,10 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                     "SCIM may change instance admins: {}",
                     if scim_manages_admins { "yes" } else { "no" }
                 );
+                println!(
+                    "require fine-grained tokens: {}",
+                    if fine_grained_required { "yes" } else { "no" }
+                );
             }
             Ok(())
         }
@@ -130,9 +145,29 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
             sign_ups: sign_ups_wanted,
             scim_manages_admins: allow_scim,
             no_scim_manages_admins: keep_admins_out,
+            require_fine_grained,
+            no_require_fine_grained,
         } => {
             let sign_up_flags = sign_ups_wanted.is_some();
             let scim_flags = allow_scim || keep_admins_out;
+            let fine_grained_flags = require_fine_grained || no_require_fine_grained;
+            if fine_grained_flags {
+                domain::tokens::permissions::set_required(
+                    &db,
+                    domain::Origin::OPERATOR,
+                    require_fine_grained,
+                )
+                .await
+                .map_err(operator_error)?;
+                println!(
+                    "{}",
+                    if require_fine_grained {
+                        "new tokens must be fine-grained"
+                    } else {
+                        "new tokens may be whole-team"
+                    }
+                );
+            }
             if let Some(wanted) = sign_ups_wanted {
                 let new = sign_ups::SignUps::parse(&wanted).map_err(operator_error)?;
                 domain::tokens::policy::set_sign_ups(&db, domain::Origin::OPERATOR, new)
@@ -158,7 +193,7 @@ pub(super) async fn policy_command(command: PolicyCommand) -> anyhow::Result<()>
                     }
                 );
             }
-            let other_flags = sign_up_flags || scim_flags;
+            let other_flags = sign_up_flags || scim_flags || fine_grained_flags;
             let two_factor_flags = require_2fa || no_require_2fa || two_factor_grace_days.is_some();
             let token_flags = max_lifetime_days.is_some()
                 || require_expiry

@@ -1,4 +1,5 @@
-//! `patdesk service`: a team's service credentials, for token introspection.
+//! `patdesk service`: a team's services — their credentials, for token introspection, and the
+//! scopes they define for fine-grained tokens (docs/permissions.md).
 
 use clap::Subcommand;
 
@@ -13,6 +14,24 @@ pub(super) enum ServiceCommand {
         /// What the service is (the metrics API, say).
         #[arg(long)]
         name: String,
+        /// The name permissions use for it (`deploy` in `deploy:run`); made from the name when
+        /// not given.
+        #[arg(long)]
+        slug: Option<String>,
+        /// A scope it defines, repeatable (`--scope run --scope read`).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the scopes a service defines (all of them: the ones not named are taken away).
+    Scopes {
+        #[arg(long)]
+        team: String,
+        /// The service's id or slug.
+        service: String,
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -36,24 +55,59 @@ pub(super) async fn service_command(command: ServiceCommand) -> anyhow::Result<(
     let team_of = |team: &str| TeamSlug::parse(team).map_err(operator_error);
     let db = database().await?;
     match command {
-        ServiceCommand::Create { team, name, json } => {
+        ServiceCommand::Create {
+            team,
+            name,
+            slug,
+            scopes,
+            json,
+        } => {
             let team = team_of(&team)?;
-            let (service, secret) = services::create(&db, domain::Origin::OPERATOR, &team, &name)
-                .await
-                .map_err(operator_error)?;
+            let definition = services::Definition {
+                slug: slug.as_deref(),
+                scopes: &scopes,
+            };
+            let (service, secret) =
+                services::create(&db, domain::Origin::OPERATOR, &team, &name, definition)
+                    .await
+                    .map_err(operator_error)?;
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"id": service.id, "secret": secret.expose(), "team": service.team, "name": service.name})
+                    serde_json::json!({"id": service.id, "secret": secret.expose(), "team": service.team, "name": service.name, "slug": service.slug, "scopes": service.scopes})
                 );
             } else {
                 println!(
-                    "created service credential {} for {} in team {}\n{}\nThis secret is shown once: store it in the service's configuration now.",
+                    "created service credential {} for {} ({}) in team {}\n{}\nThis secret is shown once: store it in the service's configuration now.",
                     service.id,
                     service.name,
+                    service.slug.as_deref().unwrap_or("no slug"),
                     service.team,
                     secret.expose()
                 );
+            }
+        }
+        ServiceCommand::Scopes {
+            team,
+            service,
+            scopes,
+            json,
+        } => {
+            let now = services::set_scopes(
+                &db,
+                domain::Origin::OPERATOR,
+                &team_of(&team)?,
+                &service,
+                &scopes,
+            )
+            .await
+            .map_err(operator_error)?;
+            if json {
+                println!("{}", serde_json::json!({"service": service, "scopes": now}));
+            } else if now.is_empty() {
+                println!("service {service} defines no scopes");
+            } else {
+                println!("service {service} defines {}", now.join(", "));
             }
         }
         ServiceCommand::List { team, json } => {
@@ -63,7 +117,7 @@ pub(super) async fn service_command(command: ServiceCommand) -> anyhow::Result<(
             if json {
                 let rows: Vec<serde_json::Value> = list
                     .iter()
-                    .map(|s| serde_json::json!({"id": s.id, "name": s.name, "partial": format!("pdks_…{}", s.hint), "created_by": s.created_by, "created_at": s.created_at.to_rfc3339()}))
+                    .map(|s| serde_json::json!({"id": s.id, "name": s.name, "slug": s.slug, "scopes": s.scopes, "partial": format!("pdks_…{}", s.hint), "created_by": s.created_by, "created_at": s.created_at.to_rfc3339()}))
                     .collect();
                 println!("{}", serde_json::Value::Array(rows));
             } else if list.is_empty() {
@@ -71,10 +125,16 @@ pub(super) async fn service_command(command: ServiceCommand) -> anyhow::Result<(
             } else {
                 for s in list {
                     println!(
-                        "{}  pdks_…{}  {}  (by {}, {})",
+                        "{}  pdks_…{}  {}  [{}: {}]  (by {}, {})",
                         s.id,
                         s.hint,
                         s.name,
+                        s.slug.as_deref().unwrap_or("no slug"),
+                        if s.scopes.is_empty() {
+                            "no scopes".to_string()
+                        } else {
+                            s.scopes.join(", ")
+                        },
                         s.created_by,
                         domain::time::date(s.created_at)
                     );

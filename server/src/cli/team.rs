@@ -19,6 +19,22 @@ pub(super) enum TeamCommand {
     /// Manage a team's members.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Change a team's token settings (docs/permissions.md); what is not given stays as it is.
+    Set {
+        slug: String,
+        /// Whole-team tokens pass a check of the team's services' scopes (the default).
+        #[arg(long, conflicts_with = "no_whole_team_services")]
+        whole_team_services: bool,
+        /// Only tokens holding a service's scope open it.
+        #[arg(long)]
+        no_whole_team_services: bool,
+        /// New tokens of the team must be fine-grained.
+        #[arg(long, conflicts_with = "no_require_fine_grained")]
+        require_fine_grained: bool,
+        /// New tokens may be whole-team again.
+        #[arg(long)]
+        no_require_fine_grained: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +87,53 @@ pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(operator_error)?;
             println!("added {username} to {slug} as {role}");
+            Ok(())
+        }
+        TeamCommand::Set {
+            slug,
+            whole_team_services,
+            no_whole_team_services,
+            require_fine_grained,
+            no_require_fine_grained,
+        } => {
+            let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
+            let db = database().await?;
+            if whole_team_services || no_whole_team_services {
+                teams::set_whole_team_services(
+                    &db,
+                    domain::Origin::OPERATOR,
+                    &slug,
+                    whole_team_services,
+                )
+                .await
+                .map_err(operator_error)?;
+                println!(
+                    "{slug}: {}",
+                    if whole_team_services {
+                        "whole-team tokens open the team's services"
+                    } else {
+                        "only tokens holding a service's scope open it"
+                    }
+                );
+            }
+            if require_fine_grained || no_require_fine_grained {
+                teams::set_require_fine_grained(
+                    &db,
+                    domain::Origin::OPERATOR,
+                    &slug,
+                    require_fine_grained,
+                )
+                .await
+                .map_err(operator_error)?;
+                println!(
+                    "{slug}: {}",
+                    if require_fine_grained {
+                        "new tokens must be fine-grained"
+                    } else {
+                        "new tokens may be whole-team"
+                    }
+                );
+            }
             Ok(())
         }
         TeamCommand::Member(MemberCommand::Remove { slug, username }) => {

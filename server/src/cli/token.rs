@@ -53,9 +53,15 @@ pub(super) struct CreateArgs {
     /// What the token is for (1–100 characters, unique among the owner's tokens).
     #[arg(long)]
     description: String,
-    /// Allow writes (the owner's role must be writer or admin).
-    #[arg(long)]
+    /// Allow writes (the owner's role must be writer or admin). For a whole-team token; a
+    /// fine-grained token writes when one of its permissions does.
+    #[arg(long, conflicts_with = "permission")]
     write: bool,
+    /// Make a fine-grained token with this permission, repeatable (questions:read,
+    /// answers:write, tokens:self, team_tokens:read, or a service's scope such as deploy:run;
+    /// docs/permissions.md). Without any, the token is whole-team.
+    #[arg(long = "permission", value_name = "PERMISSION")]
+    permission: Vec<String>,
     #[arg(long, conflicts_with = "no_expiry", help = expires_in_days_help())]
     expires_in_days: Option<u32>,
     /// Never expire.
@@ -161,6 +167,14 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
             domain::Error::Invalid { message, .. } => anyhow::anyhow!("--allow-ip: {message}"),
             other => operator_error(other),
         })?;
+    let permissions = if request.permission.is_empty() {
+        None
+    } else {
+        Some(
+            tokens::permissions::Permissions::parse_list(&request.permission.join(" "))
+                .map_err(|e| anyhow::anyhow!("--permission: {e}"))?,
+        )
+    };
     let owner = token_owner(&db, &request.user).await?;
     let new = NewToken {
         description: &request.description,
@@ -170,6 +184,7 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
         kind: TokenKind::Personal,
         allowed,
         rate_limit: request.rate_limit,
+        permissions,
     };
     let issued = tokens::create_by_operator(&db, owner.id, new)
         .await
@@ -181,6 +196,7 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
             "token": issued.secret.expose(),
             "expires_at": expires_at,
             "allowed_ips": issued.info.allowed_ips,
+            "permissions": issued.info.permissions.as_ref().map(|p| p.to_list()),
         });
         println!("{value}");
     } else {
