@@ -455,7 +455,10 @@ fn Details(
                     </dd>
                 </div>
                 {fact("Team", token.team.clone())}
-                {fact("Scope", if token.write { "read/write".into() } else { "read".into() })}
+                {fact("Scope", match &token.permissions {
+                    Some(summary) => format!("Only {summary}"),
+                    None => format!("Whole team, {}", token.scope_in_words()),
+                })}
                 {fact("Kind", kind.to_string())}
                 {fact("Token", token.partial.clone())}
                 {fact("Owner", owner)}

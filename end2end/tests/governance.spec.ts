@@ -177,7 +177,7 @@ test("with approval required, a writer's write token waits until an admin approv
     await hydrated(writerPage);
     await openNewTokenForm(writerPage);
     await writerPage.getByLabel("Description").fill(description);
-    await writerPage.getByLabel("Team").selectOption(team);
+    await writerPage.getByLabel("Team", { exact: true }).selectOption(team);
     await writerPage.getByLabel("Enable write access").check();
     await writerPage.getByRole("button", { name: "Generate token" }).click();
     await expect(writerPage.getByTestId("pending-note")).toBeVisible();

@@ -89,7 +89,7 @@ test("register a passkey, sign in with it alone and as the second step, confirm 
   await hydrated(page);
   await openNewTokenForm(page);
   await page.getByLabel("Description").fill("passkey-confirmed job");
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await page.getByRole("button", { name: "Generate token" }).click();
   const dialog = page.getByTestId("sudo-dialog");
   await expect(dialog).toBeVisible();

@@ -63,6 +63,11 @@ struct Nginx {
 
 impl Nginx {
     fn start(patdesk_port: u16, upstream_port: u16) -> Nginx {
+        Nginx::start_verifying(patdesk_port, upstream_port, "team=ops")
+    }
+
+    /// The README's block with its `/auth/verify` query replaced by `query`.
+    fn start_verifying(patdesk_port: u16, upstream_port: u16, query: &str) -> Nginx {
         let program = ["/usr/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .map(PathBuf::from)
@@ -72,7 +77,8 @@ impl Nginx {
         let server = readme_nginx_block()
             .replace("127.0.0.1:8000", &format!("127.0.0.1:{port}"))
             .replace("127.0.0.1:8080", &format!("127.0.0.1:{upstream_port}"))
-            .replace("127.0.0.1:3000", &format!("127.0.0.1:{patdesk_port}"));
+            .replace("127.0.0.1:3000", &format!("127.0.0.1:{patdesk_port}"))
+            .replace("/auth/verify?team=ops", &format!("/auth/verify?{query}"));
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         let config = format!(
@@ -256,6 +262,88 @@ async fn nginx_with_the_readme_configuration_lets_only_the_right_tokens_through(
         (status == StatusCode::UNAUTHORIZED).then_some(())
     })
     .await;
+}
+
+/// A service's scope checked by nginx (docs/permissions.md): only tokens holding it pass, and
+/// whole-team tokens while the team lets them.
+#[tokio::test]
+async fn nginx_asking_for_a_scope_lets_through_only_tokens_that_hold_it() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    ok(cli(
+        &server,
+        &[
+            "service", "create", "--team", "ops", "--name", "Deploy", "--slug", "deploy",
+            "--scope", "run", "--scope", "read",
+        ],
+        None,
+    ));
+    let upstream = echo_upstream().await;
+    let nginx = Nginx::start_verifying(port_of(&server), upstream, "team=ops&scope=deploy:run");
+    let with_permissions = |description: &str, permission: &str| {
+        let out = ok(cli(
+            &server,
+            &[
+                "token",
+                "create",
+                "--user",
+                "alice",
+                "--team",
+                "ops",
+                "--description",
+                description,
+                "--permission",
+                permission,
+                "--json",
+            ],
+            None,
+        ));
+        let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+        created["token"].as_str().unwrap().to_string()
+    };
+    let runner = with_permissions("runs deploys", "deploy:run");
+    let reader = with_permissions("reads deploys", "deploy:read");
+    let (_, whole) = token(&server, "alice", "ops", "whole team", false);
+    let get = |token: String| {
+        let url = nginx.url("/deploys");
+        async move {
+            Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(get(runner.clone()).await, StatusCode::OK);
+    assert_eq!(get(reader.clone()).await, StatusCode::FORBIDDEN);
+    // The scope is what the call may do: running a deploy is a POST, and a token that holds
+    // only `deploy:run` (no write of team content) may make it.
+    let run = Client::new()
+        .post(nginx.url("/deploys/run"))
+        .bearer_auth(&runner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status(), StatusCode::OK);
+    assert_eq!(
+        get(whole.clone()).await,
+        StatusCode::OK,
+        "the team lets whole-team tokens in"
+    );
+    ok(cli(
+        &server,
+        &["team", "set", "ops", "--no-whole-team-services"],
+        None,
+    ));
+    within_a_second("the whole-team token kept out", || {
+        let whole = whole.clone();
+        let get = &get;
+        async move { get(whole).await == StatusCode::FORBIDDEN }
+    })
+    .await;
+    assert_eq!(get(runner).await, StatusCode::OK);
 }
 
 #[tokio::test]

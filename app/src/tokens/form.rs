@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     TokenPage,
+    access_choice::{AccessChoice, Preset},
     server::{CreateToken, NewTokenChoices, TeamChoice, new_token_options},
 };
 use crate::{
@@ -110,8 +111,16 @@ fn NewTokenFields(
         earliest_date,
         latest_date,
     } = options;
-    let first = teams.first().map(|t| t.slug.clone()).unwrap_or_default();
-    let selected = RwSignal::new(first);
+    // A template URL (`?new&description=…&team=…&permissions=…&expires=30`, docs/permissions.md)
+    // fills the form in; nothing is made until Generate.
+    let template = Template::from_query();
+    let first = template
+        .team
+        .clone()
+        .filter(|slug| teams.iter().any(|t| t.slug == *slug))
+        .or_else(|| teams.first().map(|t| t.slug.clone()))
+        .unwrap_or_default();
+    let selected = RwSignal::new(first.clone());
     let no_teams = teams.is_empty();
     let description_length = RwSignal::new(0usize);
     // Opened from the button: the description is what to type first.
@@ -158,6 +167,8 @@ fn NewTokenFields(
         }
         found
     };
+    let description = template.description.clone().unwrap_or_default();
+    description_length.set(description.trim().chars().count());
     view! {
             {no_teams.then(|| view! {
                 <p class="form-error">"You need to be in a team to create a token. " <a href="/teams">"Create or join a team"</a></p>
@@ -167,7 +178,7 @@ fn NewTokenFields(
                 on:change=move |ev| errors.field_changed(&ev)>
             <ActionForm action=create attr:novalidate=true>
                 <label for="description">"Description"</label>
-                <input id="description" name="description" required
+                <input id="description" name="description" required value=description
                     placeholder="e.g. nightly backup job" aria-describedby="description-help description-count description-error"
                     on:input=move |ev| description_length.set(event_target_value(&ev).trim().chars().count())/>
                 <p class="help field-help-row">
@@ -175,9 +186,11 @@ fn NewTokenFields(
                     <CharacterCounter length=description_length.into() max=DESCRIPTION_MAX id="description-count"/>
                 </p>
                 <FieldError error field="description" id="description-error"/>
-                <TeamSelect teams=teams.clone() selected error/>
-                <ExpirySelect choices=expiry error earliest_date latest_date/>
-                <WriteAccess teams selected error/>
+                <TeamSelect teams=teams.clone() selected=selected first error/>
+                <ExpirySelect choices=expiry error earliest_date latest_date wanted=template.expires/>
+                <AccessChoice teams=teams.clone() selected preset=template.permissions error>
+                    <WriteAccess teams selected error/>
+                </AccessChoice>
                 <label for="allowed_ips">"Allowed IP addresses " <span class="muted">"(optional)"</span></label>
                 <textarea id="allowed_ips" name="allowed_ips" rows="3"
                     placeholder="203.0.113.7\n10.0.0.0/8\n2001:db8::/32"
@@ -230,10 +243,40 @@ fn rate_limit_problem(raw: &str) -> Option<String> {
     }
 }
 
+/// What a template URL fills in (every part optional; a bad part is left out, and the server
+/// checks whatever is sent).
+struct Template {
+    description: Option<String>,
+    team: Option<String>,
+    permissions: Preset,
+    expires: Option<ExpiryOption>,
+}
+
+impl Template {
+    fn from_query() -> Template {
+        use_query_map().with_untracked(|query| Template {
+            description: query.get("description"),
+            team: query.get("team"),
+            permissions: Preset(query.get("permissions").map(|list| {
+                list.split([',', ' '])
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })),
+            expires: query
+                .get("expires")
+                .as_deref()
+                .and_then(ExpiryOption::parse),
+        })
+    }
+}
+
 #[component]
 fn TeamSelect(
     teams: Vec<TeamChoice>,
     selected: RwSignal<String>,
+    /// The team chosen at first.
+    first: String,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
     view! {
@@ -241,7 +284,7 @@ fn TeamSelect(
         <select id="team" name="team" aria-describedby="team-error"
             on:change=move |ev| selected.set(event_target_value(&ev))>
             {teams.iter().map(|t| view! {
-                <option value=t.slug.clone()>{format!("{} ({}, {})", t.name, t.slug, t.role)}</option>
+                <option value=t.slug.clone() selected=t.slug == first>{format!("{} ({}, {})", t.name, t.slug, t.role)}</option>
             }).collect_view()}
         </select>
         <FieldError error field="team" id="team-error"/>
@@ -256,8 +299,12 @@ fn ExpirySelect(
     /// The custom date's bounds (`YYYY-MM-DD`): tomorrow … the policy's furthest day.
     earliest_date: String,
     latest_date: String,
+    /// A template URL's choice, when it is one of the choices.
+    wanted: Option<ExpiryOption>,
 ) -> impl IntoView {
-    let default = ExpiryOption::Days(choices.default_days);
+    let default = wanted
+        .filter(|w| choices.options().contains(w))
+        .unwrap_or(ExpiryOption::Days(choices.default_days));
     let max_custom_days = choices.max_custom_days;
     view! {
         <label for="expiration">"Expiration"</label>

@@ -16,6 +16,7 @@
 //! - [`inactive`]: the Active and Inactive tabs (`?tab=inactive`) and the table of tokens that
 //!   ended in the last 30 days.
 
+mod access_choice;
 pub(crate) mod allow_list;
 pub(crate) mod dialog;
 mod form;

@@ -2,6 +2,11 @@
 //! expiry choices of the form, and the once-only value; rotation and IP allow-lists
 //! (docs/tokens.md).
 
+// `create_token` takes one argument per field of the New token form; the `#[server]` macro
+// copies them into the browser's function too, where an attribute on the function does not
+// reach.
+#![allow(clippy::too_many_arguments)]
+
 use common::{ExpiryChoices, Role};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -75,6 +80,18 @@ pub struct TeamChoice {
     pub slug: String,
     pub name: String,
     pub role: Role,
+    /// New tokens of this team must be fine-grained (the team's or the instance's policy).
+    pub fine_grained_only: bool,
+    /// Its services that define scopes, for "Only these permissions".
+    pub services: Vec<ServiceScopes>,
+}
+
+/// A service of the team and the scopes it defines (docs/permissions.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceScopes {
+    pub slug: String,
+    pub name: String,
+    pub scopes: Vec<String>,
 }
 
 impl TeamChoice {
@@ -218,15 +235,28 @@ pub(crate) mod ssr {
     /// The signed-in user's teams, as token scopes.
     pub async fn team_choices() -> Result<Vec<TeamChoice>, AppError> {
         let user = require_user()?;
-        let teams = domain::teams::list_for_user(&db()?, user.id).await?;
-        Ok(teams
-            .into_iter()
-            .map(|t| TeamChoice {
+        let db = db()?;
+        let teams = domain::teams::list_for_user(&db, user.id).await?;
+        let mut choices = Vec::with_capacity(teams.len());
+        for t in teams {
+            let (fine_grained_only, services) =
+                domain::tokens::permissions::offer(&db, t.id).await?;
+            choices.push(TeamChoice {
                 role: t.role,
                 slug: t.slug,
                 name: t.name,
-            })
-            .collect())
+                fine_grained_only,
+                services: services
+                    .into_iter()
+                    .map(|s| super::ServiceScopes {
+                        slug: s.slug,
+                        name: s.name,
+                        scopes: s.scopes,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(choices)
     }
 
     /// The response carrying a secret must never be stored by a browser or proxy cache.
@@ -301,6 +331,10 @@ pub async fn create_token(
     write: Option<String>,
     allowed_ips: Option<String>,
     rate_limit: Option<String>,
+    /// `team` (whole-team) or `permissions` (only those of `permissions`).
+    access: Option<String>,
+    /// The Access fieldset's controls, every one `permissions[]` (empty ones: no access).
+    permissions: Option<Vec<String>>,
 ) -> Result<IssuedToken, AppError> {
     use domain::{
         tokens::allow_list::AllowList,
@@ -329,8 +363,18 @@ pub async fn create_token(
         "rate_limit",
         rate_limit.as_deref().unwrap_or_default(),
     ))?;
-    let (Some(_), Some(expiry), Some(allowed), Some(rate_limit)) =
-        (described, expiry, allowed, rate_limit)
+    let permissions = match access.as_deref() {
+        Some("permissions") => checks.check(
+            domain::tokens::permissions::Permissions::parse_list(
+                &permissions.unwrap_or_default().join(" "),
+            )
+            .map(Some)
+            .map_err(domain::tokens::permissions::invalid),
+        )?,
+        _ => Some(None),
+    };
+    let (Some(_), Some(expiry), Some(allowed), Some(rate_limit), Some(permissions)) =
+        (described, expiry, allowed, rate_limit, permissions)
     else {
         return Err(checks.into_error());
     };
@@ -343,8 +387,7 @@ pub async fn create_token(
         kind: TokenKind::Personal,
         allowed,
         rate_limit,
-        // The form makes whole-team tokens (fine-grained ones: the CLI, docs/permissions.md).
-        permissions: None,
+        permissions,
     };
     let issued = domain::tokens::create(&db, origin(&user), request).await?;
     Ok(ssr::issued(issued))

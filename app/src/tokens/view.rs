@@ -34,6 +34,9 @@ pub struct TokenView {
     pub allowed_ips: Vec<String>,
     /// Its own limit of calls per minute (the team's cap may hold it lower).
     pub rate_limit: Option<u32>,
+    /// A fine-grained token's permissions in short ("questions: write, deploy: run"); `None`:
+    /// a whole-team token (docs/permissions.md).
+    pub permissions: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -60,6 +63,7 @@ impl TokenView {
             pending_approval: t.pending_approval,
             allowed_ips: t.allowed_ips.clone(),
             rate_limit: t.rate_limit,
+            permissions: t.permissions.as_ref().map(|p| p.summary()),
         }
     }
 }
@@ -231,7 +235,16 @@ impl TokenView {
     }
 
     pub fn scope_cell(&self) -> impl IntoView + use<> {
-        view! { <td data-label="Scope">{if self.write { "read/write" } else { "read" }}</td> }
+        view! { <td data-label="Scope" data-testid="scope-cell">{self.scope_in_words()}</td> }
+    }
+
+    /// What the token may do, in short: its permissions, or the whole team's read or write.
+    pub fn scope_in_words(&self) -> String {
+        match &self.permissions {
+            Some(summary) => summary.clone(),
+            None if self.write => "read/write".to_string(),
+            None => "read".to_string(),
+        }
     }
 
     pub fn partial_cell(&self) -> impl IntoView + use<> {

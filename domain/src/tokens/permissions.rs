@@ -126,3 +126,39 @@ pub async fn set_required(db: &DatabaseConnection, by: Origin, on: bool) -> Resu
     txn.commit().await?;
     Ok(())
 }
+
+/// One of a team's services, as the New token form offers its scopes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceOffer {
+    pub slug: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+/// What the New token form offers for a team (by id): whether its new tokens must be
+/// fine-grained (by the team or the instance), and its live services that define scopes.
+pub async fn offer(db: &impl ConnectionTrait, team_id: i64) -> Result<(bool, Vec<ServiceOffer>)> {
+    let team = team::Entity::find_by_id(team_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let required = team.require_fine_grained || required(db).await?;
+    let mut services: Vec<ServiceOffer> = service::Entity::find()
+        .filter(service::Column::TeamId.eq(team_id))
+        .filter(service::Column::DeletedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let scopes: Vec<String> = s.scopes.split_whitespace().map(str::to_string).collect();
+            let slug = s.slug?;
+            (!scopes.is_empty()).then_some(ServiceOffer {
+                slug,
+                name: s.name,
+                scopes,
+            })
+        })
+        .collect();
+    services.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Ok((required, services))
+}

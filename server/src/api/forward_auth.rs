@@ -130,7 +130,9 @@ pub async fn verify(
         Some("write") => true,
         Some(_) => return bad_configuration("access= may be read or write."),
     };
-    let write = force_write || original_request_writes(&headers, &method);
+    // A check of scopes is the service's own vocabulary (`deploy:run` may well be a POST): the
+    // method makes the call a write only where no scope is asked for; `access=write` always does.
+    let write = force_write || (needs.is_empty() && original_request_writes(&headers, &method));
     let service = service_host(&headers);
     let check = auth::TokenCheck {
         headers: &headers,

@@ -1,0 +1,100 @@
+import { test, expect, Page } from "./fixtures";
+import { axeClean, cli, hydrated, openNewTokenForm, rememberSecret, screenshot, signUp, uniqueName } from "./helpers";
+
+// Issue 47 §3 (docs/permissions.md), at a desktop's width and a phone's: the New token form's
+// "Only these permissions", filled in by a template URL, makes a token that can do exactly that;
+// the list says what it holds; choosing nothing is a field error. Screenshots go to
+// test-results/screens/permissions-<width>-*.png.
+
+const WIDTHS = [
+  { name: "desktop", use: { viewport: { width: 1280, height: 800 } } },
+  { name: "phone", use: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } },
+];
+
+/** The new value, once shown. */
+async function newValue(page: Page): Promise<string> {
+  const value = page.locator("#new-token-value");
+  await expect(value).toBeVisible();
+  const text = (await value.textContent())!.trim();
+  rememberSecret(text);
+  return text;
+}
+
+for (const width of WIDTHS) {
+  test.describe(width.name, () => {
+    test.use(width.use);
+
+    test(`a template URL fills in a fine-grained token (${width.name})`, async ({ page }) => {
+      const user = uniqueName("perm");
+      const team = uniqueName("perm");
+      await signUp(page, user);
+      cli(["team", "add", team, "--owner", user]);
+      cli(["service", "create", "--team", team, "--name", "Deploy API", "--slug", "deploy", "--scope", "run", "--scope", "read"]);
+
+      const query = new URLSearchParams({
+        description: "metrics script",
+        team,
+        permissions: "questions:read,deploy:run",
+        expires: "30",
+      });
+      await page.goto(`/?new&${query}`);
+      await hydrated(page);
+      await expect(page.getByLabel("Description")).toHaveValue("metrics script");
+      await expect(page.getByLabel("Team", { exact: true })).toHaveValue(team);
+      await expect(page.getByLabel("Expiration")).toHaveValue("30");
+      await expect(page.getByLabel("Only these permissions")).toBeChecked();
+      await expect(page.getByLabel("Questions", { exact: true })).toHaveValue("questions:read");
+      await expect(page.getByLabel("Answers", { exact: true })).toHaveValue("");
+      await expect(page.getByRole("checkbox", { name: "run" })).toBeChecked();
+      await expect(page.getByRole("checkbox", { name: "read", exact: true })).not.toBeChecked();
+      // The whole-team part (its write checkbox) is out of the way.
+      await expect(page.getByLabel("Enable write access")).toBeHidden();
+      await axeClean(page, true);
+      await screenshot(page, `permissions-${width.name}-form`);
+
+      // Nothing is made until Generate.
+      const before = await page.getByTestId("scope-cell").count();
+      expect(before).toBe(0);
+      await page.getByRole("button", { name: "Generate token" }).click();
+      const value = await newValue(page);
+      await expect(page.getByTestId("scope-cell").first()).toHaveText("deploy: run, questions: read");
+      await screenshot(page, `permissions-${width.name}-list`);
+
+      const me = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${value}` } });
+      expect((await me.json()).token.permissions).toEqual(["deploy:run", "questions:read"]);
+      const write = await page.request.post(`/api/v1/teams/${team}/questions`, {
+        headers: { Authorization: `Bearer ${value}` },
+        data: { title: "T", body: "B" },
+      });
+      expect(write.status()).toBe(403);
+      expect((await write.json()).error.code).toBe("insufficient_permission");
+      expect(write.headers()["patdesk-accepted-permissions"]).toBe("questions:write");
+      const verify = await page.request.get(`/auth/verify?team=${team}&scope=deploy:run`, {
+        headers: { Authorization: `Bearer ${value}` },
+      });
+      expect(verify.status()).toBe(200);
+    });
+
+    test(`choosing no permission at all is a field error (${width.name})`, async ({ page }) => {
+      const user = uniqueName("permerr");
+      const team = uniqueName("permerr");
+      await signUp(page, user);
+      cli(["team", "add", team, "--owner", user]);
+      await page.goto("/");
+      await hydrated(page);
+      await openNewTokenForm(page);
+      await page.getByLabel("Description").fill("nothing at all");
+      await page.getByLabel("Only these permissions").check();
+      await expect(page.getByLabel("Questions", { exact: true })).toHaveValue("questions:read");
+      await page.getByLabel("Questions", { exact: true }).selectOption("");
+      await page.getByRole("button", { name: "Generate token" }).click();
+      await expect(page.locator("#permissions-error")).toContainText("Choose at least one permission");
+      await expect(page.locator("#new-token-value")).toHaveCount(0);
+      // Whole team again: the usual token.
+      await page.getByLabel("Whole team").check();
+      await page.getByRole("button", { name: "Generate token" }).click();
+      await newValue(page);
+      await expect(page.getByTestId("scope-cell").first()).toHaveText("read");
+    });
+  });
+}
