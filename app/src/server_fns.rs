@@ -69,6 +69,10 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("list_tokens", Class::SignedIn),
     ("inactive_tokens", Class::SignedIn),
     ("set_token_description", Class::SignedIn),
+    // A token's access (app::tokens::access_form): narrowing is taking access away; the
+    // function asks for sudo mode itself when the change widens it.
+    ("token_access", Class::SignedIn),
+    ("set_token_access", Class::SignedIn),
     ("token_teams", Class::SignedIn),
     ("new_token_options", Class::SignedIn),
     ("create_token", Class::Sudo),

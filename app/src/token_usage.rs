@@ -18,6 +18,7 @@ use crate::{
     error::AppError,
     tokens::{
         TokenPage,
+        access_form::AccessEditor,
         allow_list::{AllowListEditing, LazyAllowListForm, preload_allow_list_form},
         dialog::{Confirm, ConfirmDialog, preload_confirm_dialog},
         once_only::OnceOnlyPanel,
@@ -245,7 +246,7 @@ pub fn TokenUsagePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match usage.await {
                     Ok(view) => view! {
-                        <UsageLoaded view set_limit editing rename confirm=page.confirm/>
+                        <UsageLoaded view set_limit editing rename confirm=page.confirm changed=renamed/>
                     }.into_any(),
                     Err(error) => {
                         // Someone else's token is no page at all: 404, as for a token that
@@ -275,6 +276,8 @@ fn UsageLoaded(
     editing: AllowListEditing,
     rename: ServerAction<SetTokenDescription>,
     confirm: RwSignal<Option<Confirm>>,
+    /// Bumped after a change the page reads again for (its access).
+    changed: RwSignal<u32>,
 ) -> impl IntoView {
     let token = view.token.clone();
     let back = if view.is_owner {
@@ -307,7 +310,7 @@ fn UsageLoaded(
         <Title text=format!("{} · Token", token.description)/>
         <p class="breadcrumb"><a href=back.0>{back.1}</a> " / " <code>{token.id.clone()}</code></p>
         <h1>{token.description.clone()}</h1>
-        <Details view=view.clone() rename confirm/>
+        <Details view=view.clone() rename confirm changed/>
         <section class="card usage" aria-labelledby="usage-days-title">
             <h2 id="usage-days-title">{format!("Last {PAGE_DAYS} days")}</h2>
             <p class="usage-totals" data-testid="usage-totals">
@@ -338,6 +341,7 @@ fn Details(
     view: UsageView,
     rename: ServerAction<SetTokenDescription>,
     confirm: RwSignal<Option<Confirm>>,
+    changed: RwSignal<u32>,
 ) -> impl IntoView {
     let UsageView {
         token,
@@ -455,10 +459,18 @@ fn Details(
                     </dd>
                 </div>
                 {fact("Team", token.team.clone())}
-                {fact("Scope", match &token.permissions {
-                    Some(summary) => format!("Only {summary}"),
-                    None => format!("Whole team, {}", token.scope_in_words()),
-                })}
+                <div>
+                    <dt>"Scope"</dt>
+                    <dd data-testid="token-scope">
+                        {match &token.permissions {
+                            Some(summary) => format!("Only {summary}"),
+                            None => format!("Whole team, {}", token.scope_in_words()),
+                        }}
+                        {details.owner_may_change.then(|| view! {
+                            " " <AccessEditor id=id.clone() changed/>
+                        })}
+                    </dd>
+                </div>
                 {fact("Kind", kind.to_string())}
                 {fact("Token", token.partial.clone())}
                 {fact("Owner", owner)}

@@ -153,6 +153,8 @@ kinds! {
     TokenAllowedIpsChanged => "token_allowed_ips_changed", "Changed where a token may be used from";
     TokenRateLimitChanged => "token_rate_limit_changed", "Changed how often a token may be used";
     TokenDescriptionChanged => "token_description_changed", "Changed a token's description";
+    /// The owner changed what a token may do: its permissions, or whole-team access.
+    TokenAccessChanged => "token_access_changed", "Changed a token's access";
     OldValueReportedLeaked => "old_value_reported_leaked", "Your rotated token's old value was reported as leaked and stopped";
     /// A team admin revoked someone's token (the entry is in the owner's log; the admin is the actor).
     TokenRevokedByAdmin => "token_revoked_by_admin", "An admin revoked your token";

@@ -75,6 +75,37 @@ for (const width of WIDTHS) {
       expect(verify.status()).toBe(200);
     });
 
+    test(`a token's page changes its access (${width.name})`, async ({ page }) => {
+      const user = uniqueName("permedit");
+      const team = uniqueName("permedit");
+      await signUp(page, user);
+      cli(["team", "add", team, "--owner", user]);
+      const created = JSON.parse(
+        cli(["token", "create", "--user", user, "--team", team, "--description", "ci job",
+          "--permission", "questions:write", "--permission", "answers:read", "--json"]),
+      );
+      rememberSecret(created.token);
+      await page.goto(`/tokens/${created.id}`);
+      await hydrated(page);
+      await expect(page.getByTestId("token-scope")).toContainText("Only answers: read, questions: write");
+      await page.getByTestId("change-access").click();
+      const editor = page.getByTestId("access-editor");
+      await expect(editor.getByLabel("Questions", { exact: true })).toHaveValue("questions:write");
+      await axeClean(page, true);
+      await screenshot(page, `permissions-${width.name}-change-access`);
+      // Narrowing: questions read-only from now on.
+      await editor.getByLabel("Questions", { exact: true }).selectOption("questions:read");
+      await editor.getByRole("button", { name: "Save access" }).click();
+      await expect(page.getByTestId("token-scope")).toContainText("Only answers: read, questions: read");
+      await expect(editor).toHaveCount(0);
+      const write = await page.request.post(`/api/v1/teams/${team}/questions`, {
+        headers: { Authorization: `Bearer ${created.token}` },
+        data: { title: "T", body: "B" },
+      });
+      expect(write.status()).toBe(403);
+      expect((await write.json()).error.code).toBe("insufficient_permission");
+    });
+
     test(`choosing no permission at all is a field error (${width.name})`, async ({ page }) => {
       const user = uniqueName("permerr");
       const team = uniqueName("permerr");

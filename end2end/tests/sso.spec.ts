@@ -79,7 +79,7 @@ test("an instance admin sees the provider's settings, never its secret, and maps
   await expect(card).toContainText("/auth/oidc/callback");
   await expect(card).not.toContainText("e2e-client-secret");
   await card.getByLabel("Group").fill("platform-team");
-  await card.getByLabel("Team").fill(team);
+  await card.getByLabel("Team", { exact: true }).fill(team);
   await card.getByRole("button", { name: "Map group" }).click();
   await expect(card.getByTestId("group-mappings")).toContainText(`platform-team → ${team} as writer`);
   await screenshot(page, "sso-admin");

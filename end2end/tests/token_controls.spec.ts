@@ -38,7 +38,7 @@ test("allow-list on creation and edit, rotation with an overlap ended early", as
 
   // A bad entry is a field error under the list, and no token is made.
   await page.getByLabel("Description").fill("deploy from CI");
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await page.locator("#allowed_ips").fill("127.0.0.1\n10.0.0.0/33");
   await page.getByRole("button", { name: "Generate token" }).click();
   await expect(page.locator("#allowed_ips-error")).toContainText("“10.0.0.0/33” has no valid prefix length");

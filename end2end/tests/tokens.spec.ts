@@ -25,7 +25,7 @@ test("create, copy, list, regenerate and delete a token", async ({ page, context
   await expect(page.getByTestId("no-tokens")).toBeVisible();
   await openNewTokenForm(page);
   await page.getByLabel("Description").fill("nightly backup job");
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await page.getByLabel("Expiration").selectOption("90");
   await page.getByLabel("Enable write access").check();
   await screenshot(page, "token-form");
@@ -121,7 +121,7 @@ test("form errors, reader teams and expiry flags", async ({ page }) => {
   await hydrated(page);
   await openNewTokenForm(page);
   // A reader cannot enable write access, and is told why.
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await expect(page.getByLabel("Enable write access")).toBeDisabled();
   await expect(page.locator("#write-help")).toContainText("reader");
 
@@ -145,7 +145,7 @@ test("form errors, reader teams and expiry flags", async ({ page }) => {
 
   // Duplicate descriptions (ignoring case) are refused next to the field.
   await openNewTokenForm(page);
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await page.getByLabel("Description").fill("DEPLOY BOT");
   await page.getByLabel("Expiration").selectOption("never");
   await page.getByRole("button", { name: "Generate token" }).click();

@@ -61,7 +61,7 @@ test("turn on an authenticator app, sign in with it, confirm a token with sudo m
   await hydrated(page);
   await openNewTokenForm(page);
   await page.getByLabel("Description").fill("release pipeline");
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await page.getByRole("button", { name: "Generate token" }).click();
   const dialog = page.getByTestId("sudo-dialog");
   await expect(dialog).toBeVisible();

@@ -25,7 +25,7 @@ test("a token's page shows its calls, refusals and addresses, and limits it", as
 
   // Created with a rate limit on the New token form: the row says it.
   await page.getByLabel("Description").fill("nightly report");
-  await page.getByLabel("Team").selectOption(team);
+  await page.getByLabel("Team", { exact: true }).selectOption(team);
   await page.getByLabel("Rate limit").fill("1000");
   await page.getByRole("button", { name: "Generate token" }).click();
   await expect(page.getByTestId("new-token-panel")).toBeVisible();

@@ -714,3 +714,159 @@ async fn tokens_made_before_the_migration_keep_working_as_before() {
         StatusCode::OK
     );
 }
+
+/// Makes `username`'s sessions look signed in three hours ago, past the sudo window.
+async fn age_sessions(server: &TestServer, username: &str) {
+    let db = server.connect_database().await;
+    let aged = chrono::Utc::now() - chrono::Duration::hours(3);
+    support::execute(
+        &db,
+        "UPDATE sessions SET authenticated_at = $1 \
+         WHERE user_id = (SELECT id FROM users WHERE username = $2)",
+        [aged.into(), username.into()],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn narrowing_works_at_once_and_widening_asks_for_sudo_and_approval() {
+    let server = TestServer::start();
+    alice_owns_ops(&server);
+    ok(cli(
+        &server,
+        &["user", "add", "bob"],
+        Some(&format!("{PASSWORD}\n")),
+    ));
+    ok(cli(
+        &server,
+        &["team", "member", "add", "ops", "bob", "--role", "writer"],
+        None,
+    ));
+    let mut alice = support::Caller::new(&server);
+    alice.sign_in("alice", PASSWORD).await;
+    let response = alice
+        .call("set_write_approval", &[("team", "ops"), ("required", "on")])
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let mut bob = support::Caller::new(&server);
+    bob.sign_in("bob", PASSWORD).await;
+    let (id, value) = fine_grained(
+        &server,
+        "bob",
+        "ops",
+        "reads and answers",
+        &["questions:read", "answers:read"],
+    );
+    let answers = |token: &str| {
+        let token = token.to_string();
+        let url = server.url("/api/v1/teams/ops/questions/1/answers");
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        answers(&value).await,
+        StatusCode::NOT_FOUND,
+        "no question 1, but allowed"
+    );
+
+    // Narrowing, even from an old session: at once.
+    age_sessions(&server, "bob").await;
+    let narrowed = bob
+        .call(
+            "set_token_access",
+            &[
+                ("id", id.as_str()),
+                ("access", "permissions"),
+                ("permissions[]", "questions:read"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        narrowed.status(),
+        StatusCode::OK,
+        "{}",
+        narrowed.text().await.unwrap()
+    );
+    let (status, body, _) = call(
+        &server,
+        &Method::GET,
+        "/api/v1/teams/ops/questions/1/answers",
+        &value,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "insufficient_permission");
+
+    // Widening from an old session: confirm it is you first, nothing changed.
+    let widen = [
+        ("id", id.as_str()),
+        ("access", "permissions"),
+        ("permissions[]", "questions:write"),
+    ];
+    let refused = bob.call("set_token_access", &widen).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json(refused).await, "reauthentication_required");
+    let me: Value = json(
+        client()
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(&value)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["token"]["permissions"], json!(["questions:read"]));
+
+    // After signing in again: done, and the write waits for an admin of the team again.
+    bob.sign_in("bob", PASSWORD).await;
+    let widened = bob.call("set_token_access", &widen).await;
+    assert_eq!(
+        widened.status(),
+        StatusCode::OK,
+        "{}",
+        widened.text().await.unwrap()
+    );
+    let (status, body, _) = call(&server, &Method::GET, "/api/v1/me", &value).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "token_pending_approval");
+
+    // Someone else's token is no one's to change.
+    let (alices, _) = fine_grained(&server, "alice", "ops", "alice's", &["questions:read"]);
+    let other = bob
+        .call(
+            "set_token_access",
+            &[("id", alices.as_str()), ("access", "team")],
+        )
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    // Bad input is a field error.
+    let bad = alice
+        .call(
+            "set_token_access",
+            &[
+                ("id", alices.as_str()),
+                ("access", "permissions"),
+                ("permissions[]", "questions:admin"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("questions takes read or write")
+    );
+}

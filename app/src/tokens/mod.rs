@@ -17,6 +17,7 @@
 //!   ended in the last 30 days.
 
 mod access_choice;
+pub(crate) mod access_form;
 pub(crate) mod allow_list;
 pub(crate) mod dialog;
 mod form;

@@ -43,7 +43,7 @@ use crate::{
     teams,
     tokens::allow_list::AllowList,
     tokens::format::{TokenSecret, is_token_id, new_token_id},
-    tokens::permissions::Permissions,
+    tokens::permissions::{Level, Permission, Permissions},
     tokens::policy::Policy,
 };
 
@@ -1129,6 +1129,103 @@ async fn finish_change(
     txn.commit().await?;
     crate::tokens::rights::changed();
     Ok(())
+}
+
+/// What a token may do: the whole team's access (with or without write), or only some
+/// permissions (docs/permissions.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    WholeTeam { write: bool },
+    Only(Permissions),
+}
+
+/// The outcome of [`set_access`].
+#[derive(Debug)]
+pub enum AccessChange {
+    Done(Box<TokenInfo>),
+    /// The change gives the token more than it had: it needs a recent sign-in (sudo mode),
+    /// which the caller did not say it has.
+    NeedsRecentSignIn,
+}
+
+/// Changes what the owner's token may do (docs/permissions.md). Narrowing takes effect at once
+/// (cached checks end with the commit); widening — anything the token could not do before —
+/// needs `recently_signed_in` (sudo mode; the operator always is) and, where the team requires
+/// approval of write tokens, a write makes the token wait for an admin's approval again.
+pub async fn set_access(
+    db: &DatabaseConnection,
+    owner: Origin,
+    owner_id: i64,
+    token_id: &str,
+    new: Access,
+    recently_signed_in: bool,
+) -> Result<AccessChange> {
+    let txn = begin_write(db).await?;
+    let current = lock_owned(&txn, owner_id, token_id).await?;
+    if current.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(Error::NotFound("token"));
+    }
+    let team = team::Entity::find_by_id(current.team_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound("team"))?;
+    let role = teams::role(&txn, team.id, owner_id)
+        .await?
+        .ok_or(Error::NotFound("token"))?;
+    let held = permissions::stored(current.permissions.as_deref())?;
+    let (write, fine) = match &new {
+        Access::WholeTeam { write } => (*write, None),
+        Access::Only(permissions) => (permissions.any_write(), Some(permissions)),
+    };
+    permissions::check_new(&txn, &team, fine)
+        .await
+        .or_else(|e| match (&e, fine) {
+            // A team that requires fine-grained tokens does not stop one from staying whole-team.
+            (Error::Invalid { .. }, None) if held.is_none() => Ok(()),
+            _ => Err(e),
+        })?;
+    if write && !role.can_write() {
+        return Err(read_only_role(role, &team.slug));
+    }
+    let widens = match (&held, &new) {
+        (None, Access::WholeTeam { write }) => *write && !current.write,
+        (None, Access::Only(new)) => new.iter().any(|p| match p {
+            Permission::Builtin(_, level) => *level == Level::Write && !current.write,
+            Permission::Service { .. } => !team.whole_team_services,
+        }),
+        (Some(_), Access::WholeTeam { .. }) => true,
+        (Some(held), Access::Only(new)) => new.iter().any(|p| !held.allows(p)),
+    };
+    if widens && !recently_signed_in {
+        return Ok(AccessChange::NeedsRecentSignIn);
+    }
+    let before = match &held {
+        Some(held) => held.summary(),
+        None if current.write => "whole team, read/write".to_string(),
+        None => "whole team, read".to_string(),
+    };
+    // A wider write waits for an admin again where the team asks for approval.
+    let pending = current.pending_approval
+        || (widens
+            && write
+            && team.require_write_approval
+            && owner.who != Actor::Operator
+            && !role.is_admin());
+    let stored = fine.map(Permissions::joined);
+    let info = save(&txn, current, |t| {
+        t.write = Set(write);
+        t.permissions = Set(stored);
+        t.pending_approval = Set(pending);
+    })
+    .await?;
+    let now = match &info.permissions {
+        Some(p) => p.summary(),
+        None if info.write => "whole team, read/write".to_string(),
+        None => "whole team, read".to_string(),
+    };
+    let event = Event::by(owner, Some(owner_id), Kind::TokenAccessChanged);
+    finish_change(txn, event, &info, &format!(": {now} (was {before})")).await?;
+    Ok(AccessChange::Done(Box::new(info)))
 }
 
 /// Deletes the owner's token by id, for the operator (`patdesk token delete <id>`).
