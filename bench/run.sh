@@ -74,6 +74,12 @@ seed() {
       --expires-in-days 30 >/dev/null 2>&1
   done
   # A token with the highest rate limit there is, for "me" through the limit's check.
+  # A fine-grained token (docs/permissions.md), and the service whose scope it holds: `me` and
+  # `verify` with it are the fine-grained scenarios.
+  "$BIN" service create --team bench --name Deploy --slug deploy --scope run >/dev/null
+  "$BIN" token create --user bench --team bench --description fine --no-expiry \
+    --permission questions:read --permission deploy:run --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' >"$WORK/fine-token"
   "$BIN" token create --user bench --team bench --description limited --rate-limit 100000 \
     --no-expiry --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' \
     >"$WORK/limited-token"
@@ -231,6 +237,12 @@ print(body + out)')
     # Forward-auth (docs/forward-auth.md): what a reverse proxy asks before every request.
     run "$backend" "$tokens" verify "$ADDR/auth/verify?team=bench" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
+    # The same two with a fine-grained token: its permissions are a lookup in the cached check.
+    local fine="Authorization: Bearer $(cat "$WORK/fine-token")"
+    run "$backend" "$tokens" me_fine "$ADDR/api/v1/me" "$fine"
+    run "$backend" "$tokens" baseline "$ADDR/healthz"
+    run "$backend" "$tokens" verify_scope "$ADDR/auth/verify?team=bench&scope=deploy:run" "$fine"
+    run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" questions "$ADDR/api/v1/teams/bench/questions?per_page=20" "$bearer"
     run "$backend" "$tokens" baseline "$ADDR/healthz"
     run "$backend" "$tokens" malformed "$ADDR/api/v1/me" "Authorization: Bearer $bad_checksum"
@@ -341,6 +353,9 @@ for backend, order in runs.items():
 targets = {"me": {"sqlite": 0.70, "postgres": 0.70},
            "me_limited": {"sqlite": 0.60, "postgres": 0.60},
            "verify": {"sqlite": 0.70, "postgres": 0.70},
+           # Within 5 % of the whole-team token's (docs/permissions.md): the same targets.
+           "me_fine": {"sqlite": 0.70, "postgres": 0.70},
+           "verify_scope": {"sqlite": 0.70, "postgres": 0.70},
            "malformed": {"sqlite": 0.90, "postgres": 0.90},
            "questions": {"sqlite": 0.25, "postgres": 0.15}}
 print(f"\npatdesk benchmark: wrk, {connections} connections, {duration} s per scenario\n")
@@ -365,6 +380,13 @@ for backend, b in results["backends"].items():
     limited = b["scenarios"].get("me_limited")
     if limited and limited.get("non_2xx"):
         print(f"  me_limited: {limited['non_2xx']:,} of its calls were over the limit (429)")
+    # A fine-grained token against the whole-team one (docs/permissions.md): within 5 %.
+    for fine_name, whole_name in (("me_fine", "me"), ("verify_scope", "verify")):
+        fine, whole = b["scenarios"].get(fine_name), b["scenarios"].get(whole_name)
+        if fine and whole:
+            ratio = fine["rps"] / whole["rps"] - 1
+            print(f"  {fine_name} vs {whole_name}: {ratio:+.1%} "
+                  f"(target within 5%: {'met' if ratio >= -0.05 else 'MISSED'})")
     small = b.get("me_with_100_tokens")
     if small:
         big = b["scenarios"]["me"]["rps"]

@@ -100,6 +100,8 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("deny_team_token", Class::SignedIn),
     ("team_services", Class::SignedIn),
     ("create_service", Class::Sudo),
+    ("set_service_scopes", Class::Sudo),
+    ("set_team_permission_settings", Class::Sudo),
     ("delete_service", Class::SignedIn),
     // The instance (app::admin, app::scim).
     ("all_accounts", Class::SignedIn),

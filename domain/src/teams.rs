@@ -606,6 +606,17 @@ pub async fn set_max_rate_limit(
     Ok(())
 }
 
+/// The team's permission settings (docs/permissions.md), for its admins: whether whole-team
+/// tokens open its services, and whether new tokens must be fine-grained.
+pub async fn permission_settings(
+    db: &DatabaseConnection,
+    actor: Actor,
+    slug: &TeamSlug,
+) -> Result<(bool, bool)> {
+    let team = admin_team(db, actor, slug, "see the team's token settings").await?;
+    Ok((team.whole_team_services, team.require_fine_grained))
+}
+
 /// Whether the team's whole-team tokens pass a check of its services' scopes
 /// (docs/permissions.md): on, a whole-team token opens every service of the team, as before
 /// services had scopes; off, only a fine-grained token holding the scope does. Team admins and

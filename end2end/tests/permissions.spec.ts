@@ -106,6 +106,45 @@ for (const width of WIDTHS) {
       expect((await write.json()).error.code).toBe("insufficient_permission");
     });
 
+    test(`the Services tab defines scopes and the team's settings (${width.name})`, async ({ page }) => {
+      const user = uniqueName("permsvc");
+      const team = uniqueName("permsvc");
+      await signUp(page, user);
+      cli(["team", "add", team, "--owner", user]);
+      await page.goto(`/teams/${team}/services`);
+      await hydrated(page);
+      await page.getByLabel("Service name").fill("Deploy API");
+      await page.getByLabel("Slug").fill("deploy");
+      await page.locator("#service-scopes").fill("run read");
+      await page.getByRole("button", { name: "Create credential" }).click();
+      rememberSecret(((await page.getByTestId("new-service-secret").textContent()) ?? "").trim());
+      const scopes = page.getByLabel("Scopes of Deploy API");
+      await expect(scopes).toHaveValue("read run");
+      await scopes.fill("run");
+      await page.locator("tr", { hasText: "Deploy API" }).getByRole("button", { name: "Save" }).click();
+      await expect(page.getByLabel("Scopes of Deploy API")).toHaveValue("run");
+      // Whole-team tokens out of the team's services.
+      const settings = page.getByTestId("permission-settings");
+      await expect(settings.getByLabel("Whole-team tokens open this team's services")).toBeChecked();
+      await settings.getByLabel("Whole-team tokens open this team's services").uncheck();
+      await settings.getByRole("button", { name: "Save settings" }).click();
+      await page.reload();
+      await hydrated(page);
+      await expect(page.getByTestId("permission-settings").getByLabel("Whole-team tokens open this team's services")).not.toBeChecked();
+      await axeClean(page, true);
+      await screenshot(page, `permissions-${width.name}-services`);
+      const shown = JSON.parse(cli(["service", "list", "--team", team, "--json"]));
+      expect(shown[0].slug).toBe("deploy");
+      expect(shown[0].scopes).toEqual(["run"]);
+      // The New token form offers what the service defines now.
+      await page.goto("/?new");
+      await hydrated(page);
+      await page.getByLabel("Only these permissions").check();
+      await expect(page.getByTestId("service-scopes")).toContainText("Deploy API");
+      await expect(page.getByRole("checkbox", { name: "run" })).toBeVisible();
+      await expect(page.getByRole("checkbox", { name: "read", exact: true })).toHaveCount(0);
+    });
+
     test(`choosing no permission at all is a field error (${width.name})`, async ({ page }) => {
       const user = uniqueName("permerr");
       const team = uniqueName("permerr");
