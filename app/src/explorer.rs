@@ -238,8 +238,11 @@ fn remember_team(team: &str) {
 }
 
 /// Mints the token, then hands it to Swagger UI. A later choice supersedes an earlier one that
-/// is still under way: only the latest is shown. Minting needs sudo mode: from a stale sign-in
-/// the confirm-it-is-you dialog opens, and once confirmed the same team is tried again.
+/// is still under way: only the latest is shown. The same team chosen again while its token is
+/// being made is not asked for twice: the two mints would race on the server, and the one that
+/// committed last would delete the token the page shows (a 401 on the first Try it out).
+/// Minting needs sudo mode: from a stale sign-in the confirm-it-is-you dialog opens, and once
+/// confirmed the same team is tried again.
 #[allow(unused_variables)]
 fn start_explorer(
     team: String,
@@ -250,6 +253,9 @@ fn start_explorer(
     #[cfg(feature = "hydrate")]
     {
         use std::sync::atomic::{AtomicU64, Ordering};
+        if matches!(status.get_untracked(), Status::Opening(ref opening) if *opening == team) {
+            return;
+        }
         static LATEST: AtomicU64 = AtomicU64::new(0);
         let attempt = LATEST.fetch_add(1, Ordering::SeqCst) + 1;
         let current = move || LATEST.load(Ordering::SeqCst) == attempt;
