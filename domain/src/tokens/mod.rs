@@ -1180,8 +1180,9 @@ pub async fn set_access(
     permissions::check_new(&txn, &team, fine)
         .await
         .or_else(|e| match (&e, fine) {
-            // A team that requires fine-grained tokens does not stop one from staying whole-team.
-            (Error::Invalid { .. }, None) if held.is_none() => Ok(()),
+            // Where fine-grained tokens are required, a whole-team token made before may stay
+            // so, or lose its write access, but not gain it.
+            (Error::Invalid { .. }, None) if held.is_none() && (!write || current.write) => Ok(()),
             _ => Err(e),
         })?;
     if write && !role.can_write() {
