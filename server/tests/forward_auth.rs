@@ -14,8 +14,8 @@ use chrono::{Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use support::{
-    FAST_FLUSH, TestServer, alice_owns_ops, cli, client_from, eventually, ok, token,
-    within_a_second,
+    FAST_FLUSH, TestServer, alice_owns_ops, cli, client_from, eventually, fine_grained_token, ok,
+    token, within_a_second,
 };
 
 fn free_port() -> u16 {
@@ -280,29 +280,9 @@ async fn nginx_asking_for_a_scope_lets_through_only_tokens_that_hold_it() {
     ));
     let upstream = echo_upstream().await;
     let nginx = Nginx::start_verifying(port_of(&server), upstream, "team=ops&scope=deploy:run");
-    let with_permissions = |description: &str, permission: &str| {
-        let out = ok(cli(
-            &server,
-            &[
-                "token",
-                "create",
-                "--user",
-                "alice",
-                "--team",
-                "ops",
-                "--description",
-                description,
-                "--permission",
-                permission,
-                "--json",
-            ],
-            None,
-        ));
-        let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-        created["token"].as_str().unwrap().to_string()
-    };
-    let runner = with_permissions("runs deploys", "deploy:run");
-    let reader = with_permissions("reads deploys", "deploy:read");
+    let (_, runner) = fine_grained_token(&server, "alice", "ops", "runs deploys", &["deploy:run"]);
+    let (_, reader) =
+        fine_grained_token(&server, "alice", "ops", "reads deploys", &["deploy:read"]);
     let (_, whole) = token(&server, "alice", "ops", "whole team", false);
     let get = |token: String| {
         let url = nginx.url("/deploys");

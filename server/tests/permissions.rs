@@ -9,8 +9,8 @@ mod support;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{
-    PASSWORD, TestServer, alice_owns_ops, cli, client, json, ok, test_database, token,
-    within_a_second,
+    PASSWORD, TestServer, age_sessions, alice_owns_ops, cli, client, fine_grained_token, json, ok,
+    test_database, token, within_a_second,
 };
 
 /// The built-in permissions, one at a time.
@@ -23,35 +23,6 @@ const BUILTIN: [&str; 7] = [
     "team_tokens:read",
     "team_tokens:write",
 ];
-
-/// A fine-grained token of `user` in `team` with exactly `permissions`: (id, value).
-fn fine_grained(
-    server: &TestServer,
-    user: &str,
-    team: &str,
-    description: &str,
-    permissions: &[&str],
-) -> (String, String) {
-    let mut args = vec![
-        "token",
-        "create",
-        "--user",
-        user,
-        "--team",
-        team,
-        "--description",
-        description,
-        "--json",
-    ];
-    for permission in permissions {
-        args.extend(["--permission", permission]);
-    }
-    let created: Value = serde_json::from_slice(&ok(cli(server, &args, None)).stdout).unwrap();
-    (
-        created["id"].as_str().unwrap().into(),
-        created["token"].as_str().unwrap().into(),
-    )
-}
 
 /// Whether `held` covers `needed`: the same, or the write of what needs a read.
 fn covers(held: &str, needed: &str) -> bool {
@@ -189,7 +160,7 @@ async fn every_endpoint_takes_exactly_the_permission_it_declares() {
                 .entry(held)
                 .or_insert_with(|| {
                     made += 1;
-                    fine_grained(
+                    fine_grained_token(
                         &server,
                         "alice",
                         "ops",
@@ -242,7 +213,7 @@ async fn every_endpoint_takes_exactly_the_permission_it_declares() {
     }
 
     // /me is any token's, and says what it holds; a whole-team token holds null.
-    let (_, some) = fine_grained(
+    let (_, some) = fine_grained_token(
         &server,
         "alice",
         "ops",
@@ -310,7 +281,7 @@ async fn a_permission_never_exceeds_the_owners_role_today() {
         &["team", "member", "add", "ops", "bob", "--role", "writer"],
         None,
     ));
-    let (_, bobs) = fine_grained(
+    let (_, bobs) = fine_grained_token(
         &server,
         "bob",
         "ops",
@@ -428,8 +399,8 @@ async fn services_scopes_open_services_to_the_tokens_that_hold_them() {
     let server = TestServer::start();
     alice_owns_ops(&server);
     let (deploy_id, deploy_secret) = service(&server, "deploy", &["run", "read"]);
-    let (_, runner) = fine_grained(&server, "alice", "ops", "runs deploys", &["deploy:run"]);
-    let (_, reader) = fine_grained(
+    let (_, runner) = fine_grained_token(&server, "alice", "ops", "runs deploys", &["deploy:run"]);
+    let (_, reader) = fine_grained_token(
         &server,
         "alice",
         "ops",
@@ -623,7 +594,7 @@ async fn the_instance_or_the_team_may_require_fine_grained_tokens() {
     let refused = whole_team("whole team");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("requires fine-grained tokens"));
-    fine_grained(&server, "alice", "ops", "fine", &["questions:read"]);
+    fine_grained_token(&server, "alice", "ops", "fine", &["questions:read"]);
     ok(cli(
         &server,
         &["team", "set", "ops", "--no-require-fine-grained"],
@@ -715,19 +686,6 @@ async fn tokens_made_before_the_migration_keep_working_as_before() {
     );
 }
 
-/// Makes `username`'s sessions look signed in three hours ago, past the sudo window.
-async fn age_sessions(server: &TestServer, username: &str) {
-    let db = server.connect_database().await;
-    let aged = chrono::Utc::now() - chrono::Duration::hours(3);
-    support::execute(
-        &db,
-        "UPDATE sessions SET authenticated_at = $1 \
-         WHERE user_id = (SELECT id FROM users WHERE username = $2)",
-        [aged.into(), username.into()],
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn narrowing_works_at_once_and_widening_asks_for_sudo_and_approval() {
     let server = TestServer::start();
@@ -755,7 +713,7 @@ async fn narrowing_works_at_once_and_widening_asks_for_sudo_and_approval() {
     );
     let mut bob = support::Caller::new(&server);
     bob.sign_in("bob", PASSWORD).await;
-    let (id, value) = fine_grained(
+    let (id, value) = fine_grained_token(
         &server,
         "bob",
         "ops",
@@ -843,7 +801,7 @@ async fn narrowing_works_at_once_and_widening_asks_for_sudo_and_approval() {
     assert_eq!(body["error"]["code"], "token_pending_approval");
 
     // Someone else's token is no one's to change.
-    let (alices, _) = fine_grained(&server, "alice", "ops", "alice's", &["questions:read"]);
+    let (alices, _) = fine_grained_token(&server, "alice", "ops", "alice's", &["questions:read"]);
     let other = bob
         .call(
             "set_token_access",

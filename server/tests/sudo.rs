@@ -10,22 +10,7 @@ use std::collections::BTreeSet;
 
 use app::server_fns::{Class, SERVER_FUNCTIONS};
 use reqwest::StatusCode;
-use support::{Caller, PASSWORD, TestServer, alice_owns_ops, cli, count, execute, json, ok};
-
-/// Makes `username`'s sessions look signed in three hours ago (time passing: no interface
-/// offers it), past the default sudo window of two hours.
-async fn age_sessions(server: &TestServer, username: &str) {
-    let db = server.connect_database().await;
-    let aged = chrono::Utc::now() - chrono::Duration::hours(3);
-    let changed = execute(
-        &db,
-        "UPDATE sessions SET authenticated_at = $1 \
-         WHERE user_id = (SELECT id FROM users WHERE username = $2)",
-        [aged.into(), username.into()],
-    )
-    .await;
-    assert!(changed > 0, "{username} has no session to age");
-}
+use support::{Caller, PASSWORD, TestServer, age_sessions, alice_owns_ops, cli, count, json, ok};
 
 #[test]
 fn every_registered_server_function_is_classified_and_every_entry_is_registered() {

@@ -35,7 +35,7 @@ pub async fn token_access(id: String) -> Result<AccessNow, AppError> {
         .into_iter()
         .find(|t| t.id == id)
         .ok_or(AppError::NotFound("No such token.".into()))?;
-    let team = super::server::ssr::team_choices()
+    let team = super::server::ssr::team_choices_offering(|slug| slug == token.team_slug)
         .await?
         .into_iter()
         .find(|t| t.slug == token.team_slug)
@@ -56,15 +56,12 @@ pub async fn set_token_access(
     write: Option<String>,
     permissions: Option<Vec<String>>,
 ) -> Result<(), AppError> {
-    use domain::tokens::{Access, AccessChange, permissions::Permissions};
+    use domain::tokens::{Access, AccessChange, permissions::from_form};
 
     use crate::session::{db, origin, require_recent_sign_in, require_user};
     let user = require_user()?;
     let new = match access.as_deref() {
-        Some("permissions") => Access::Only(
-            Permissions::parse_list(&permissions.unwrap_or_default().join(" "))
-                .map_err(domain::tokens::permissions::invalid)?,
-        ),
+        Some("permissions") => Access::Only(from_form(permissions)?),
         _ => Access::WholeTeam {
             write: crate::components::checkbox_on(write),
         },

@@ -81,6 +81,8 @@ pub struct TeamChoice {
     pub name: String,
     pub role: Role,
     /// New tokens of this team must be fine-grained (the team's or the instance's policy).
+    /// This and `services` are filled only where a form offers them
+    /// (`ssr::team_choices_offering`).
     pub fine_grained_only: bool,
     /// Its services that define scopes, for "Only these permissions".
     pub services: Vec<ServiceScopes>,
@@ -232,15 +234,28 @@ pub(crate) mod ssr {
         }
     }
 
-    /// The signed-in user's teams, as token scopes.
+    /// The signed-in user's teams, as token scopes (without what a new token may hold: the
+    /// explorer and the token list need none of it).
     pub async fn team_choices() -> Result<Vec<TeamChoice>, AppError> {
+        team_choices_offering(|_| false).await
+    }
+
+    /// [`team_choices`], with what a new token may hold for the teams `offered` picks (its
+    /// fine-grained requirement, its services' scopes): queries of their own, so only for the
+    /// teams a form shows the Access fieldset for.
+    pub async fn team_choices_offering(
+        offered: impl Fn(&str) -> bool,
+    ) -> Result<Vec<TeamChoice>, AppError> {
         let user = require_user()?;
         let db = db()?;
         let teams = domain::teams::list_for_user(&db, user.id).await?;
         let mut choices = Vec::with_capacity(teams.len());
         for t in teams {
-            let (fine_grained_only, services) =
-                domain::tokens::permissions::offer(&db, t.id).await?;
+            let (fine_grained_only, services) = if offered(&t.slug) {
+                domain::tokens::permissions::offer(&db, t.id).await?
+            } else {
+                (false, Vec::new())
+            };
             choices.push(TeamChoice {
                 role: t.role,
                 slug: t.slug,
@@ -315,7 +330,7 @@ pub async fn new_token_options() -> Result<NewTokenChoices, AppError> {
             .to_string()
     };
     Ok(NewTokenChoices {
-        teams: ssr::team_choices().await?,
+        teams: ssr::team_choices_offering(|_| true).await?,
         earliest_date: date(1),
         latest_date: date(expiry.max_custom_days),
         expiry,
@@ -364,13 +379,9 @@ pub async fn create_token(
         rate_limit.as_deref().unwrap_or_default(),
     ))?;
     let permissions = match access.as_deref() {
-        Some("permissions") => checks.check(
-            domain::tokens::permissions::Permissions::parse_list(
-                &permissions.unwrap_or_default().join(" "),
-            )
-            .map(Some)
-            .map_err(domain::tokens::permissions::invalid),
-        )?,
+        Some("permissions") => {
+            checks.check(domain::tokens::permissions::from_form(permissions).map(Some))?
+        }
         _ => Some(None),
     };
     let (Some(_), Some(expiry), Some(allowed), Some(rate_limit), Some(permissions)) =

@@ -1200,11 +1200,7 @@ pub async fn set_access(
     if widens && !recently_signed_in {
         return Ok(AccessChange::NeedsRecentSignIn);
     }
-    let before = match &held {
-        Some(held) => held.summary(),
-        None if current.write => "whole team, read/write".to_string(),
-        None => "whole team, read".to_string(),
-    };
+    let before = access_in_words(held.as_ref(), current.write);
     // A wider write waits for an admin again where the team asks for approval.
     let pending = current.pending_approval
         || (widens
@@ -1219,14 +1215,19 @@ pub async fn set_access(
         t.pending_approval = Set(pending);
     })
     .await?;
-    let now = match &info.permissions {
-        Some(p) => p.summary(),
-        None if info.write => "whole team, read/write".to_string(),
-        None => "whole team, read".to_string(),
-    };
+    let now = access_in_words(info.permissions.as_ref(), info.write);
     let event = Event::by(owner, Some(owner_id), Kind::TokenAccessChanged);
     finish_change(txn, event, &info, &format!(": {now} (was {before})")).await?;
     Ok(AccessChange::Done(Box::new(info)))
+}
+
+/// A token's access as the activity log says it: its permissions, or the whole team's.
+fn access_in_words(permissions: Option<&Permissions>, write: bool) -> String {
+    match permissions {
+        Some(permissions) => permissions.summary(),
+        None if write => "whole team, read/write".to_string(),
+        None => "whole team, read".to_string(),
+    }
 }
 
 /// Deletes the owner's token by id, for the operator (`patdesk token delete <id>`).

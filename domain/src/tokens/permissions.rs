@@ -22,6 +22,26 @@ pub fn invalid(error: BadPermission) -> Error {
     Error::invalid("permissions", error.0)
 }
 
+/// A form's `permissions[]` values (an empty one: no access) as permissions; a bad list is
+/// the form's `permissions` field error.
+pub fn from_form(values: Option<Vec<String>>) -> Result<Permissions> {
+    Permissions::parse_list(&values.unwrap_or_default().join(" ")).map_err(invalid)
+}
+
+/// A service's stored scopes (space-separated) as a list.
+pub(crate) fn split_scopes(stored: &str) -> Vec<String> {
+    stored.split_whitespace().map(str::to_string).collect()
+}
+
+/// The team's live services.
+async fn live_services(db: &impl ConnectionTrait, team_id: i64) -> Result<Vec<service::Model>> {
+    Ok(service::Entity::find()
+        .filter(service::Column::TeamId.eq(team_id))
+        .filter(service::Column::DeletedAt.is_null())
+        .all(db)
+        .await?)
+}
+
 /// Reads a token's stored permissions (`None`: whole-team).
 pub(crate) fn stored(column: Option<&str>) -> Result<Option<Permissions>> {
     column
@@ -37,14 +57,11 @@ pub async fn service_scopes(
     db: &impl ConnectionTrait,
     team_id: i64,
 ) -> Result<BTreeMap<String, BTreeSet<String>>> {
-    Ok(service::Entity::find()
-        .filter(service::Column::TeamId.eq(team_id))
-        .filter(service::Column::DeletedAt.is_null())
-        .all(db)
+    Ok(live_services(db, team_id)
         .await?
         .into_iter()
         .filter_map(|s| {
-            let scopes = s.scopes.split_whitespace().map(str::to_string).collect();
+            let scopes = split_scopes(&s.scopes).into_iter().collect();
             s.slug.map(|slug| (slug, scopes))
         })
         .collect())
@@ -143,14 +160,11 @@ pub async fn offer(db: &impl ConnectionTrait, team_id: i64) -> Result<(bool, Vec
         .await?
         .ok_or(Error::NotFound("team"))?;
     let required = team.require_fine_grained || required(db).await?;
-    let mut services: Vec<ServiceOffer> = service::Entity::find()
-        .filter(service::Column::TeamId.eq(team_id))
-        .filter(service::Column::DeletedAt.is_null())
-        .all(db)
+    let mut services: Vec<ServiceOffer> = live_services(db, team_id)
         .await?
         .into_iter()
         .filter_map(|s| {
-            let scopes: Vec<String> = s.scopes.split_whitespace().map(str::to_string).collect();
+            let scopes = split_scopes(&s.scopes);
             let slug = s.slug?;
             (!scopes.is_empty()).then_some(ServiceOffer {
                 slug,

@@ -224,7 +224,7 @@ pub async fn create(
             hint: model.hint,
             created_by,
             created_at: now,
-            scopes: split(&model.scopes),
+            scopes: permissions::split_scopes(&model.scopes),
             slug: model.slug,
         },
         secret,
@@ -253,14 +253,10 @@ pub async fn list(db: &DatabaseConnection, actor: Actor, team: &TeamSlug) -> Res
             name: s.name,
             hint: s.hint,
             created_at: s.created_at,
-            scopes: split(&s.scopes),
+            scopes: permissions::split_scopes(&s.scopes),
             slug: s.slug,
         })
         .collect())
-}
-
-fn split(scopes: &str) -> Vec<String> {
-    scopes.split_whitespace().map(str::to_string).collect()
 }
 
 /// Sets the scopes a service defines (team admins and the operator), by its id or slug, and
@@ -305,7 +301,7 @@ pub async fn set_scopes(
     }
     txn.commit().await?;
     crate::tokens::rights::changed();
-    Ok(split(&model.scopes))
+    Ok(permissions::split_scopes(&model.scopes))
 }
 
 /// Revokes a credential: its next introspection is refused (team admins and the operator).
@@ -368,7 +364,7 @@ pub async fn authenticate(
     Ok(found
         .filter(|s| id.is_none_or(|id| id == s.id))
         .map(|s| Caller {
-            scopes: split(&s.scopes),
+            scopes: permissions::split_scopes(&s.scopes),
             id: s.id,
             team_id: s.team_id,
             slug: s.slug,

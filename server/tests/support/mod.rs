@@ -447,6 +447,51 @@ pub fn token(
     )
 }
 
+/// Creates a fine-grained token with the CLI, holding exactly `permissions`
+/// (docs/permissions.md): (id, value).
+pub fn fine_grained_token(
+    server: &TestServer,
+    user: &str,
+    team: &str,
+    description: &str,
+    permissions: &[&str],
+) -> (String, String) {
+    let mut args = vec![
+        "token",
+        "create",
+        "--user",
+        user,
+        "--team",
+        team,
+        "--description",
+        description,
+        "--json",
+    ];
+    for permission in permissions {
+        args.extend(["--permission", permission]);
+    }
+    let created: Value = serde_json::from_slice(&ok(cli(server, &args, None)).stdout).unwrap();
+    (
+        created["id"].as_str().unwrap().into(),
+        created["token"].as_str().unwrap().into(),
+    )
+}
+
+/// Makes `username`'s sessions look signed in three hours ago (time passing: no interface
+/// offers it), past the default sudo window of two hours.
+pub async fn age_sessions(server: &TestServer, username: &str) {
+    let db = server.connect_database().await;
+    let aged = chrono::Utc::now() - chrono::Duration::hours(3);
+    let changed = execute(
+        &db,
+        "UPDATE sessions SET authenticated_at = $1 \
+         WHERE user_id = (SELECT id FROM users WHERE username = $2)",
+        [aged.into(), username.into()],
+    )
+    .await;
+    assert!(changed > 0, "{username} has no session to age");
+}
+
 /// Retries `check` until it holds: changes made by another process (the CLI, a second server)
 /// reach a server's cached token checks within a second (docs/api.md). A check that *started*
 /// more than a second after the change and still fails breaks that promise; a slow machine
