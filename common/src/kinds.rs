@@ -65,26 +65,33 @@ impl fmt::Display for Role {
     }
 }
 
-/// What a token is for: made by its owner, or minted by the API explorer for itself.
+/// What a token is for: made by its owner, minted by the API explorer for itself, or minted for
+/// a service account in exchange for a CI job's identity token (docs/service-accounts.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
     Personal,
     Explorer,
+    Federated,
 }
 
 impl TokenKind {
+    pub const ALL: [TokenKind; 3] = [
+        TokenKind::Personal,
+        TokenKind::Explorer,
+        TokenKind::Federated,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::Personal => "personal",
             TokenKind::Explorer => "explorer",
+            TokenKind::Federated => "federated",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [TokenKind::Personal, TokenKind::Explorer]
-            .into_iter()
-            .find(|kind| kind.as_str() == raw)
+        TokenKind::ALL.into_iter().find(|kind| kind.as_str() == raw)
     }
 }
 
@@ -111,7 +118,7 @@ mod tests {
 
     #[test]
     fn token_kinds_round_trip() {
-        for kind in [TokenKind::Personal, TokenKind::Explorer] {
+        for kind in TokenKind::ALL {
             assert_eq!(TokenKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(TokenKind::parse("Personal"), None);

@@ -83,6 +83,10 @@ impl From<Origin<i64>> for Origin {
 pub const OPERATOR: &str = "operator";
 /// How the log shows the (anonymous) reporter of a leaked token.
 pub const LEAK_REPORT: &str = "leak report";
+/// How the log shows whoever revoked a token by presenting its value (`POST /oauth/revoke`).
+pub const TOKEN_HOLDER: &str = "token holder";
+/// How the log shows a CI job exchanging its identity token (`POST /oauth/token`).
+pub const IDENTITY_PROVIDER: &str = "identity token exchange";
 /// How the log shows an organisation's directory acting through SCIM.
 pub const DIRECTORY: &str = "SCIM";
 
@@ -200,6 +204,17 @@ kinds! {
     ServiceDeleted => "service_deleted", "Revoked a service credential";
     /// A team admin changed the scopes a service defines (docs/permissions.md).
     ServiceScopesChanged => "service_scopes_changed", "Changed a service's scopes";
+    /// A team admin created a service account (docs/service-accounts.md; in the admin's log).
+    ServiceAccountCreated => "service_account_created", "Created a service account";
+    /// A team admin deleted a service account: its tokens stopped.
+    ServiceAccountDeleted => "service_account_deleted", "Deleted a service account";
+    /// A team admin added a trust policy to a service account.
+    TrustPolicyAdded => "trust_policy_added", "Added a trust policy to a service account";
+    TrustPolicyRemoved => "trust_policy_removed", "Removed a service account's trust policy";
+    /// A CI job's identity token was exchanged for a short-lived token (in the account's log).
+    TokenExchanged => "token_exchanged", "Exchanged an identity token for a short-lived token";
+    /// Someone holding the token's value revoked it (`POST /oauth/revoke`; in the owner's log).
+    TokenRevokedByHolder => "token_revoked_by_holder", "The token was revoked with its own value";
     /// The token's first use through a reverse proxy in front of a given service (its host).
     TokenUsedViaProxy => "token_used_via_proxy", "Token used through a protected service";
     /// An authenticator app confirmed: two-factor sign-in is on (docs/two-factor.md).
@@ -230,6 +245,8 @@ impl Kind {
     fn anonymous_actor(self) -> &'static str {
         match self {
             Kind::TokenReportedLeaked | Kind::OldValueReportedLeaked => LEAK_REPORT,
+            Kind::TokenRevokedByHolder => TOKEN_HOLDER,
+            Kind::TokenExchanged => IDENTITY_PROVIDER,
             _ => OPERATOR,
         }
     }

@@ -16,7 +16,7 @@ use crate::{
     Origin,
     activity::{self, Event, Kind},
     db::begin_write,
-    entity::{membership, team, user},
+    entity::{membership, service_account, team, user},
     error::{Error, Result},
     identity::names::{Role, TeamName, TeamSlug, Username},
     identity::users,
@@ -319,6 +319,15 @@ pub async fn detail(db: &DatabaseConnection, actor: Actor, slug: &TeamSlug) -> R
         .column(membership::Column::CreatedAt)
         .join(JoinType::InnerJoin, member_user_relation())
         .filter(membership::Column::TeamId.eq(team.id))
+        // Service accounts have their own list (`identity::service_accounts`).
+        .filter(
+            membership::Column::UserId.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(service_account::Column::UserId)
+                    .from(service_account::Entity)
+                    .to_owned(),
+            ),
+        )
         .order_by_asc(user::Column::Username)
         .into_model::<MemberRow>()
         .all(db)

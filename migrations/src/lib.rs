@@ -26,6 +26,7 @@ mod m20261206_000201_sign_ups_and_directory_reach;
 mod m20261206_000301_account_care;
 mod m20261206_000401_retired_token_values;
 mod m20261207_000101_permissions;
+mod m20261207_000201_service_accounts;
 mod steps;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000301_account_care::Migration),
             Box::new(m20261206_000401_retired_token_values::Migration),
             Box::new(m20261207_000101_permissions::Migration),
+            Box::new(m20261207_000201_service_accounts::Migration),
         ]
     }
 }

@@ -72,7 +72,17 @@ pub struct Config {
     /// `PATDESK_SUDO_MINUTES` (1–1440, default 120): how long after signing in a person may
     /// make sensitive changes without confirming who they are again.
     pub sudo_window: domain::identity::sudo::SudoWindow,
+    /// `PATDESK_FEDERATION_ALLOW_HTTP_LOOPBACK=true`: trust policies may name an `http://`
+    /// issuer on a loopback address (the tests' issuer); never any other plain-HTTP issuer.
+    pub federation_allow_http_loopback: bool,
+    /// `PATDESK_FEDERATION_KEY_REFETCH_SECONDS` (0–3600, default 10): the shortest time between
+    /// two fetches of an issuer's keys caused by an identity token naming a key it does not
+    /// know (a rotation). Tests set 0.
+    pub federation_key_refetch: Duration,
 }
+
+/// The default of `PATDESK_FEDERATION_KEY_REFETCH_SECONDS`.
+pub const DEFAULT_FEDERATION_KEY_REFETCH: Duration = Duration::from_secs(10);
 
 /// Single sign-on as the environment gives it; the redirect URI comes from
 /// [`Config::public_url`] once the address is known.
@@ -174,6 +184,12 @@ pub enum ConfigError {
     SecretKey(domain::secret::KeyTooShort),
     #[error("PATDESK_SUDO_MINUTES must be a whole number of minutes from 1 to 1440, not {0:?}")]
     SudoMinutes(String),
+    #[error("PATDESK_FEDERATION_ALLOW_HTTP_LOOPBACK must be true or false, not {0:?}")]
+    FederationHttpLoopback(String),
+    #[error(
+        "PATDESK_FEDERATION_KEY_REFETCH_SECONDS must be a whole number from 0 to 3600, not {0:?}"
+    )]
+    FederationKeyRefetch(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -190,14 +206,20 @@ impl Config {
             .parse()
             .map_err(|_| ConfigError::Addr(addr_text.clone()))?;
         let site_root = var("LEPTOS_SITE_ROOT")?.unwrap_or_else(|| "target/site".to_string());
-        let trust_forwarded_for = match var("PATDESK_TRUST_FORWARDED_FOR")? {
-            None => false,
-            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => return Err(ConfigError::TrustForwardedFor(v)),
-            },
-        };
+        let trust_forwarded_for = flag(
+            "PATDESK_TRUST_FORWARDED_FOR",
+            ConfigError::TrustForwardedFor,
+        )?;
+        let federation_allow_http_loopback = flag(
+            "PATDESK_FEDERATION_ALLOW_HTTP_LOOPBACK",
+            ConfigError::FederationHttpLoopback,
+        )?;
+        let federation_key_refetch = seconds(
+            "PATDESK_FEDERATION_KEY_REFETCH_SECONDS",
+            0..=3600,
+            ConfigError::FederationKeyRefetch,
+            DEFAULT_FEDERATION_KEY_REFETCH,
+        )?;
         let proxies_text = var("PATDESK_TRUSTED_PROXIES")?;
         let forwarded_for = crate::guard::ForwardedFor {
             trusted: trust_forwarded_for,
@@ -325,6 +347,8 @@ impl Config {
             oidc,
             secret_key,
             sudo_window,
+            federation_allow_http_loopback,
+            federation_key_refetch,
         };
         // Checked now, so that a wrong mail setting stops the start instead of every mail.
         config.mail_settings()?;
@@ -411,6 +435,18 @@ fn oidc_env() -> Result<Option<OidcEnv>, ConfigError> {
         name: name.trim().to_string(),
         scopes,
     }))
+}
+
+/// `true` or `false` (also `1`/`0`, `yes`/`no`) from `name`; unset is `false`.
+fn flag(name: &'static str, invalid: fn(String) -> ConfigError) -> Result<bool, ConfigError> {
+    match var(name)? {
+        None => Ok(false),
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(invalid(v)),
+        },
+    }
 }
 
 /// A duration in seconds from `name`, within `range`; `default` when unset.

@@ -283,3 +283,96 @@ pub(crate) fn with_refusal_headers(
     }
     response
 }
+
+/// An answer of the OAuth token endpoint (`POST /oauth/token`): RFC 6749 §5.2's
+/// `{"error","error_description"}`, never cached. Refusals of the exchange, malformed requests,
+/// an issuer that cannot be reached, and whatever an [`ApiError`] would say (its code as the
+/// `error`) all become one.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub description: String,
+    pub retry_after: Option<u64>,
+}
+
+impl OAuthError {
+    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 `invalid_request`: the form is missing something or has what it should not.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+}
+
+impl From<domain::tokens::federation::Refusal> for OAuthError {
+    fn from(refusal: domain::tokens::federation::Refusal) -> Self {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            refusal.code(),
+            refusal.description(),
+        )
+    }
+}
+
+impl From<crate::federation::Unverified> for OAuthError {
+    fn from(unverified: crate::federation::Unverified) -> Self {
+        use crate::federation::Unverified as U;
+        match unverified {
+            U::Refused(refusal) => refusal.into(),
+            U::IssuerUnavailable(description) => OAuthError {
+                retry_after: Some(5),
+                ..OAuthError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    description,
+                )
+            },
+            U::Domain(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+impl From<domain::Error> for OAuthError {
+    fn from(error: domain::Error) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<ApiError> for OAuthError {
+    fn from(error: ApiError) -> Self {
+        OAuthError {
+            status: error.status,
+            error: error.code,
+            description: error.message,
+            retry_after: error.retry_after,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OAuthBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = OAuthBody {
+            error: self.error,
+            error_description: &self.description,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        with_refusal_headers(response, self.retry_after, "Bearer realm=\"patdesk\"")
+    }
+}

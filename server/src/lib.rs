@@ -22,6 +22,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod guard;
 pub mod headers;
 pub mod health;

@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(15 * 60),
         )));
         let min_overlap = state.min_overlap;
+        let federation = state.federation.settings.clone();
         let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
         let sealing_key = state.sealing_key.clone();
         let sudo_window = state.sudo_window;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
             provide_context(reset_mail.clone());
             provide_context(reset_requests.clone());
             provide_context(min_overlap);
+            provide_context(federation.clone());
         }
     };
     Router::new()
@@ -325,6 +327,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )?),
         sudo_window: config.sudo_window,
         relying_party: relying_party(&config),
+        federation: Arc::new(crate::federation::Federation::new(
+            federation_settings(&config),
+            config.federation_key_refetch,
+        )?),
     });
     let (stop_flushing, flushing_stopped) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(flush_usage_every(
@@ -403,6 +409,19 @@ async fn flush_usage_every(
     }
 }
 
+/// Federation's settings (docs/service-accounts.md): a trust policy's default audience is the
+/// public URL as people reach it (without a trailing `/`).
+fn federation_settings(config: &Config) -> domain::tokens::federation::Settings {
+    domain::tokens::federation::Settings {
+        default_audience: config
+            .public_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_string(),
+        allow_http_loopback: config.federation_allow_http_loopback,
+    }
+}
+
 /// Deletes expired sessions, shared failure counts whose window has passed, and what
 /// unfinished sign-ins left behind, at start-up and then every `interval`, until aborted.
 async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_window: Duration) {
@@ -430,6 +449,12 @@ async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_
         // Regenerated tokens' old values answer `token_regenerated` for 30 days, then nothing.
         if let Err(error) = domain::tokens::retired::purge(&db, now).await {
             tracing::warn!(%error, "could not forget regenerated tokens' old values");
+        }
+        // Exchanged identity tokens' jtis once expired, federated tokens a day after.
+        match domain::tokens::federation::purge(&db, now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired federated tokens deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete expired federated tokens"),
         }
         purge_unfinished_sign_ins(&db, now).await;
     }

@@ -256,6 +256,10 @@ async fn note_question_change(db: &impl ConnectionTrait, team_id: i64, change: i
 /// Records an API write in the write's own transaction (the change and its activity entry
 /// happen together or not at all): who wrote, through which token, from where.
 async fn record_write(grant: &WriteGrant, db: &impl ConnectionTrait, target: String) -> Result<()> {
+    let target = match grant.provenance() {
+        Some(provenance) => format!("{target} (token exchanged for {provenance})"),
+        None => target,
+    };
     let mut event = Event::own(grant.user_id(), Kind::ApiWrite)
         .ip(grant.ip())
         .target(target);

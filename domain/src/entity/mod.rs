@@ -2,6 +2,8 @@
 
 pub mod activity;
 pub mod answer;
+pub mod federation_jti;
+pub mod federation_policy;
 pub mod identity;
 pub mod membership;
 pub mod notification;
@@ -17,6 +19,7 @@ pub mod scim_group;
 pub mod scim_group_member;
 pub mod second_factor_failure;
 pub mod service;
+pub mod service_account;
 pub mod session;
 pub mod sign_in_challenge;
 pub mod sso_group;

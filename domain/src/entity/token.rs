@@ -46,6 +46,9 @@ pub struct Model {
     /// A fine-grained token's permissions, space-separated and sorted
     /// (`common::Permissions::joined`); `None`: a whole-team token (docs/permissions.md).
     pub permissions: Option<String>,
+    /// A `federated` token's provenance: the claims of the identity token it was exchanged
+    /// for, as a JSON object (docs/service-accounts.md); `None` for every other token.
+    pub provenance: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

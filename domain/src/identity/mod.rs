@@ -3,7 +3,7 @@
 //! (`sign_ups`), and the names and roles
 //! they carry (`names`), two-factor sign-in (`two_factor`), passkeys (`passkeys`), sudo mode (`sudo`),
 //! and account care: a new password (`password_change`) and "Forgot password?" links
-//! (`password_reset`).
+//! (`password_reset`); and the accounts that are not people: a team's `service_accounts`.
 
 pub mod group_sync;
 pub mod names;
@@ -13,6 +13,7 @@ pub mod password_change;
 pub mod password_reset;
 mod reset_links;
 pub mod scim;
+pub mod service_accounts;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_ups;

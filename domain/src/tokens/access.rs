@@ -337,12 +337,18 @@ pub struct TokenInUse {
     pub rate_limit: Option<u32>,
     /// A fine-grained token's permissions; `None`: whole-team.
     pub permissions: Option<Permissions>,
+    /// A federated token's provenance in one line (`federation::provenance_summary`).
+    pub provenance: Option<String>,
 }
 
 impl TokenInUse {
     fn of(token: &token::Model, team_cap: Option<i32>, permissions: Option<Permissions>) -> Self {
         TokenInUse {
             permissions,
+            provenance: token
+                .provenance
+                .as_deref()
+                .map(crate::tokens::federation::provenance_summary),
             id: token.id.clone(),
             description: token.description.clone(),
             team_id: token.team_id,
@@ -367,6 +373,8 @@ pub struct WriteGrant {
     team_id: i64,
     token_id: String,
     ip: Option<IpAddr>,
+    /// A federated token's provenance, recorded with every write it makes.
+    provenance: Option<String>,
 }
 
 impl WriteGrant {
@@ -386,6 +394,11 @@ impl WriteGrant {
 
     pub fn token_id(&self) -> &str {
         &self.token_id
+    }
+
+    /// Where a federated token came from, in one line.
+    pub fn provenance(&self) -> Option<&str> {
+        self.provenance.as_deref()
     }
 
     /// The address the write came from (checked against the token's allow-list).
@@ -633,6 +646,7 @@ fn decide(
         team_id: found.token.team_id,
         token_id: found.token.id.clone(),
         ip: request.client_ip,
+        provenance: found.token.provenance.clone(),
     };
     Ok((role, Some(grant)))
 }

@@ -10,6 +10,7 @@ pub mod access;
 pub mod allow_list;
 pub mod ended;
 pub mod expiry;
+pub mod federation;
 pub use expiry::{SHORT_LIFETIME_DAYS, expiry_warns};
 pub mod format;
 pub mod governance;
@@ -56,6 +57,8 @@ pub enum Expiry {
     Until(NaiveDate),
     /// No expiry (where the choices allow it).
     Never,
+    /// This long from now: a federated token's minutes (`tokens::federation`).
+    For(Duration),
 }
 
 /// The lifetimes tokens may be given on this instance, under its token policy: what the form
@@ -126,6 +129,7 @@ impl Expiry {
                 .and_then(|next| next.and_hms_opt(0, 0, 0))
                 .map(|t| t.and_utc()),
             Expiry::Never => None,
+            Expiry::For(lifetime) => Some(now + lifetime),
         }
     }
 }
@@ -183,6 +187,9 @@ pub struct TokenInfo {
     pub rate_limit: Option<u32>,
     /// A fine-grained token's permissions; `None`: a whole-team token (docs/permissions.md).
     pub permissions: Option<Permissions>,
+    /// A federated token's provenance (JSON: the identity token's claims;
+    /// `federation::provenance_of`).
+    pub provenance: Option<String>,
 }
 
 /// The value a rotation replaced, during its overlap window.
@@ -266,6 +273,7 @@ impl TokenInfo {
             revoked: None,
             rate_limit: m.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
             permissions: permissions::stored(m.permissions.as_deref())?,
+            provenance: m.provenance,
         })
     }
 }
@@ -347,7 +355,7 @@ pub async fn create(
     owner: Origin<i64>,
     request: NewToken<'_>,
 ) -> Result<Issued> {
-    create_as(db, owner.into(), owner.who, request).await
+    create_as(db, owner.into(), owner.who, request, Making::default()).await
 }
 
 /// Creates a token for `owner_id` at the operator's request (`patdesk token create`).
@@ -356,7 +364,52 @@ pub async fn create_by_operator(
     owner_id: i64,
     request: NewToken<'_>,
 ) -> Result<Issued> {
-    create_as(db, Origin::OPERATOR, owner_id, request).await
+    create_as(db, Origin::OPERATOR, owner_id, request, Making::APPROVED).await
+}
+
+/// Creates a token for `owner_id` that whoever made it (`by`: a team admin or the operator, who
+/// checked they may: `identity::service_accounts`, `tokens::federation`) approved in doing so.
+pub(crate) async fn create_approved(
+    db: &DatabaseConnection,
+    by: Origin,
+    owner_id: i64,
+    request: NewToken<'_>,
+) -> Result<Issued> {
+    create_as(db, by, owner_id, request, Making::APPROVED).await
+}
+
+/// A federated token (`tokens::federation`): approved by the trust policy an admin made, with
+/// where it came from.
+pub(crate) async fn create_federated(
+    db: &DatabaseConnection,
+    owner_id: i64,
+    request: NewToken<'_>,
+    provenance: String,
+) -> Result<Issued> {
+    let making = Making {
+        approved: true,
+        provenance: Some(provenance),
+    };
+    let by = Origin::new(Actor::User(owner_id), None);
+    create_as(db, by, owner_id, request, making).await
+}
+
+/// What a new token is beyond what its request says.
+#[derive(Clone, Debug, Default)]
+struct Making {
+    /// Approved by whoever made it (the operator; an admin for a service account; a trust
+    /// policy): a write token does not wait for approval. Otherwise it waits where its team
+    /// requires approval, unless its owner is an admin.
+    approved: bool,
+    /// A federated token's provenance (JSON).
+    provenance: Option<String>,
+}
+
+impl Making {
+    const APPROVED: Making = Making {
+        approved: true,
+        provenance: None,
+    };
 }
 
 async fn create_as(
@@ -364,6 +417,7 @@ async fn create_as(
     by: Origin,
     owner_id: i64,
     request: NewToken<'_>,
+    making: Making,
 ) -> Result<Issued> {
     let Origin { who: actor, ip } = by;
     let description = parse_description(request.description)?;
@@ -389,8 +443,7 @@ async fn create_as(
     }
     // Where the team requires it, a member's write token waits for an admin (the operator's
     // and admins' own tokens do not).
-    let pending =
-        write && team.require_write_approval && actor != Actor::Operator && !role.is_admin();
+    let pending = write && team.require_write_approval && !making.approved && !role.is_admin();
     let now = Utc::now();
     // The caller parsed the expiry against the policy it read; this is the policy in force.
     let expires_at = request.expiry.expires_at(now);
@@ -415,6 +468,7 @@ async fn create_as(
             allowed: request.allowed,
             rate_limit,
             permissions: request.permissions,
+            provenance: making.provenance,
             now,
         },
         ip,
@@ -510,6 +564,7 @@ async fn replace_explorer_token(
             rate_limit: None,
             // It exists to try everything: whole-team.
             permissions: None,
+            provenance: None,
             now,
         },
         ip,
@@ -555,6 +610,7 @@ struct Row {
     allowed: AllowList,
     rate_limit: Option<u32>,
     permissions: Option<Permissions>,
+    provenance: Option<String>,
     now: DateTime<Utc>,
 }
 
@@ -605,6 +661,7 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<IpAddr>) -> Resu
         last_used_previous: Set(false),
         rate_limit_per_minute: Set(row.rate_limit.and_then(|n| i32::try_from(n).ok())),
         permissions: Set(row.permissions.as_ref().map(Permissions::joined)),
+        provenance: Set(row.provenance),
     }
     .insert(db)
     .await
@@ -613,7 +670,8 @@ async fn insert(db: &impl ConnectionTrait, row: Row, ip: Option<IpAddr>) -> Resu
         Some(SqlErr::UniqueConstraintViolation(_)) => duplicate_description(),
         _ => Error::Database(e),
     })?;
-    if row.kind != TokenKind::Explorer {
+    // The explorer's and federated tokens are made by machines, often: no notice each time.
+    if row.kind == TokenKind::Personal {
         let notice = Notice::new(
             NoticeKind::TokenCreated,
             row.owner_id,
@@ -873,6 +931,13 @@ async fn reissue(
     current: token::Model,
     keep_until: Option<DateTime<Utc>>,
 ) -> Result<Issued> {
+    // Its minutes come from the identity token it was exchanged for: a new value would outlive
+    // that proof (docs/service-accounts.md).
+    if current.kind == TokenKind::Federated.as_str() {
+        return Err(Error::Rule(
+            "A token minted by an identity-token exchange cannot be regenerated or rotated: exchange a fresh identity token instead.".into(),
+        ));
+    }
     let now = Utc::now();
     let issued_at = current.regenerated_at.unwrap_or(current.created_at);
     let lifetime = current.expires_at.map(|at| at - issued_at);
@@ -1098,6 +1163,51 @@ async fn delete_as(
     let event = Event::by(by, Some(owner_id), Kind::TokenDeleted);
     finish_change(txn, event, &info, "").await?;
     Ok(info)
+}
+
+/// Revokes the token whose value this is, for whoever holds it (`POST /oauth/revoke`, RFC
+/// 7009: a CI job ends its token when done). The current value deletes the token; a rotated-out
+/// value that still works stops (the new one goes on). Anything else — malformed, unknown,
+/// already ended — changes nothing: the caller learns nothing either way (RFC 7009 §2.2).
+pub async fn revoke_by_value(
+    db: &DatabaseConnection,
+    value: &str,
+    ip: Option<IpAddr>,
+) -> Result<()> {
+    let Ok(secret) = TokenSecret::parse(value.trim()) else {
+        return Ok(());
+    };
+    let digest = secret.digest();
+    let txn = begin_write(db).await?;
+    let found = token::Entity::find()
+        .filter(
+            Condition::any()
+                .add(token::Column::SecretDigest.eq(&digest))
+                .add(token::Column::PreviousDigest.eq(&digest)),
+        )
+        .filter(token::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    let Some(current) = found else {
+        return Ok(());
+    };
+    let owner_id = current.user_id;
+    let now = Utc::now();
+    let (info, detail) = if current.secret_digest == digest {
+        let info = save(&txn, current, |t| t.deleted_at = Set(Some(now))).await?;
+        (info, " with its value")
+    } else if current
+        .previous_valid_until
+        .is_some_and(|until| until > now)
+    {
+        let info = save(&txn, current, |t| t.previous_valid_until = Set(Some(now))).await?;
+        (info, ": its old value, presented after a rotation")
+    } else {
+        return Ok(());
+    };
+    let event = Event::new(Some(owner_id), Actor::Operator, Kind::TokenRevokedByHolder).ip(ip);
+    finish_change(txn, event, &info, detail).await
 }
 
 /// Saves the locked token `current` as `change` leaves it, and reads it back.

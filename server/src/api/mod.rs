@@ -5,6 +5,8 @@
 //! - [`handlers`]: the endpoints, each defined once by its `#[utoipa::path]` annotation.
 //! - [`forward_auth`]: the same token checks for other services: `/auth/verify` for reverse
 //!   proxies and `/oauth/introspect` (RFC 7662) for services that check tokens themselves.
+//! - [`oauth`]: `/oauth/token` (RFC 8693: a CI job's identity token for a short-lived token)
+//!   and `/oauth/revoke` (RFC 7009).
 //! - [`extract`]: request extractors that answer malformed requests with an `ApiError`.
 //! - [`model`]: request and response bodies.
 //! - [`openapi`]: the OpenAPI 3.1 document's own parts (`/api/openapi.json`).
@@ -17,6 +19,7 @@ pub mod extract;
 pub mod forward_auth;
 pub mod handlers;
 pub mod model;
+pub mod oauth;
 pub mod openapi;
 
 use std::collections::HashMap;
@@ -55,6 +58,8 @@ fn public_endpoints() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::report_leaked))
         .routes(routes!(forward_auth::introspect))
+        .routes(routes!(oauth::token))
+        .routes(routes!(oauth::revoke))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
