@@ -355,6 +355,15 @@ impl Config {
         Ok(config)
     }
 
+    /// Federation's settings (docs/service-accounts.md): a trust policy's default audience is
+    /// the public URL as people reach it (without a trailing `/`).
+    pub fn federation_settings(&self) -> domain::tokens::federation::Settings {
+        domain::tokens::federation::Settings {
+            default_audience: self.public_url().as_str().trim_end_matches('/').to_string(),
+            allow_http_loopback: self.federation_allow_http_loopback,
+        }
+    }
+
     /// Where links in mails point: `PATDESK_PUBLIC_URL`, or the listening address.
     pub fn public_url(&self) -> Url {
         self.public_url.clone().unwrap_or_else(|| {

@@ -328,7 +328,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         sudo_window: config.sudo_window,
         relying_party: relying_party(&config),
         federation: Arc::new(crate::federation::Federation::new(
-            federation_settings(&config),
+            config.federation_settings(),
             config.federation_key_refetch,
         )?),
     });
@@ -406,19 +406,6 @@ async fn flush_usage_every(
         {
             tracing::warn!(%error, "could not write usage data");
         }
-    }
-}
-
-/// Federation's settings (docs/service-accounts.md): a trust policy's default audience is the
-/// public URL as people reach it (without a trailing `/`).
-fn federation_settings(config: &Config) -> domain::tokens::federation::Settings {
-    domain::tokens::federation::Settings {
-        default_audience: config
-            .public_url()
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
-        allow_http_loopback: config.federation_allow_http_loopback,
     }
 }
 

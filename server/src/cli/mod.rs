@@ -1,5 +1,6 @@
 //! The command line: `patdesk serve` (the default), `patdesk migrate`, and the operator's
-//! `user`, `team`, `token`, `policy`, `service`, `sso` and `scim` commands.
+//! `user`, `team`, `token`, `policy`, `service`, `service-account`, `federation`, `sso` and
+//! `scim` commands.
 //!
 //! The operator's commands call the same domain functions as the web app, as
 //! `Actor::Operator`, so their changes are checked and recorded the same way. Every command exits
@@ -8,6 +9,7 @@
 mod policy;
 mod scim;
 mod service;
+mod service_account;
 mod sso;
 mod team;
 mod token;
@@ -20,8 +22,14 @@ use clap::{Parser, Subcommand};
 use crate::{config::Config, telemetry, web};
 
 use self::{
-    policy::PolicyCommand, scim::ScimCommand, service::ServiceCommand, sso::SsoCommand,
-    team::TeamCommand, token::TokenCommand, user::UserCommand,
+    policy::PolicyCommand,
+    scim::ScimCommand,
+    service::ServiceCommand,
+    service_account::{FederationCommand, ServiceAccountCommand},
+    sso::SsoCommand,
+    team::TeamCommand,
+    token::TokenCommand,
+    user::UserCommand,
 };
 
 #[derive(Debug, Parser)]
@@ -60,6 +68,14 @@ enum Command {
     /// Manage a team's service credentials, for token introspection (docs/forward-auth.md).
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Manage a team's service accounts: owners of tokens that are not people
+    /// (docs/service-accounts.md).
+    #[command(subcommand)]
+    ServiceAccount(ServiceAccountCommand),
+    /// Manage the trust policies that let CI jobs exchange their identity tokens for
+    /// short-lived tokens of a service account (docs/service-accounts.md).
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Map identity provider groups to teams, for single sign-on (docs/sso.md).
     #[command(subcommand)]
     Sso(SsoCommand),
@@ -114,6 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => token::token_command(command).await,
         Command::Policy(command) => policy::policy_command(command).await,
         Command::Service(command) => service::service_command(command).await,
+        Command::ServiceAccount(command) => service_account::service_account_command(command).await,
+        Command::Federation(command) => service_account::federation_command(command).await,
         Command::Sso(command) => sso::sso_command(command).await,
         Command::Scim(command) => scim::scim_command(command).await,
         Command::Openapi => {

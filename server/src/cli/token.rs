@@ -45,8 +45,16 @@ pub(super) enum TokenCommand {
 #[derive(Debug, clap::Args)]
 pub(super) struct CreateArgs {
     /// The token's owner.
-    #[arg(long)]
-    user: String,
+    #[arg(
+        long,
+        required_unless_present = "service_account",
+        conflicts_with = "service_account"
+    )]
+    user: Option<String>,
+    /// Or: a service account of --team, by id or name (`patdesk service-account list`); the
+    /// token survives any person leaving (docs/service-accounts.md).
+    #[arg(long, value_name = "ID_OR_NAME")]
+    service_account: Option<String>,
     /// The team the token is scoped to (the owner must be a member).
     #[arg(long)]
     team: String,
@@ -175,7 +183,6 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--permission: {e}"))?,
         )
     };
-    let owner = token_owner(&db, &request.user).await?;
     let new = NewToken {
         description: &request.description,
         team: &request.team,
@@ -186,9 +193,23 @@ async fn token_create(request: CreateArgs, json: bool) -> anyhow::Result<()> {
         rate_limit: request.rate_limit,
         permissions,
     };
-    let issued = tokens::create_by_operator(&db, owner.id, new)
+    let issued = match (&request.user, &request.service_account) {
+        (_, Some(account)) => domain::identity::service_accounts::create_token(
+            &db,
+            domain::Origin::OPERATOR,
+            account,
+            new,
+        )
         .await
-        .map_err(operator_error)?;
+        .map_err(operator_error)?,
+        (Some(user), None) => {
+            let owner = token_owner(&db, user).await?;
+            tokens::create_by_operator(&db, owner.id, new)
+                .await
+                .map_err(operator_error)?
+        }
+        (None, None) => anyhow::bail!("name the token's owner: --user or --service-account"),
+    };
     let expires_at = issued.info.expires_at.map(|at| at.to_rfc3339());
     if json {
         let value = serde_json::json!({
