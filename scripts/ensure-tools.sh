@@ -122,6 +122,14 @@ if $want_test; then
     python3 -m venv "$oidc_venv"
     "$oidc_venv/bin/pip" install -q oidc-provider-mock==0.3.4
   fi
+  # A CI platform's identity-token issuer for the federation tests (scripts/ci-issuer.py): its
+  # keys and signatures come from PyJWT with `cryptography`, a JOSE library written by others.
+  issuer_venv=target/ci-issuer-venv
+  if [[ ! -x "$issuer_venv/bin/python" ]] || ! "$issuer_venv/bin/python" -c 'import jwt, cryptography' 2>/dev/null; then
+    say "installing PyJWT and cryptography (the tests' CI identity-token issuer)"
+    python3 -m venv "$issuer_venv"
+    "$issuer_venv/bin/pip" install -q 'PyJWT[crypto]==2.10.1'
+  fi
 fi
 
 if $want_bench; then

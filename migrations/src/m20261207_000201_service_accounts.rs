@@ -9,12 +9,25 @@
 //! - `federation_jtis`: the identity tokens already exchanged (a digest of issuer and `jti`),
 //!   kept until their `exp`, so that each is used once, on every process sharing the database.
 //! - `tokens.provenance`: a minted (`federated`) token's claims as JSON: who it was made for.
+//! - `users.username` grows to 200 characters on PostgreSQL (SQLite does not enforce lengths):
+//!   a service account's name there is "service account <name> (team <slug>)", longer than
+//!   the 32 characters a person's username has.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::steps::{Unique, add_columns, cascade_fk, create_index, forward_only};
 
 forward_only!(|manager| {
+    if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("users")
+                    .modify_column(string_len("username", 200))
+                    .to_owned(),
+            )
+            .await?;
+    }
     manager
         .create_table(
             Table::create()

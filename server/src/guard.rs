@@ -237,13 +237,16 @@ pub async fn server_function_text(request: Request, next: Next) -> Response {
 }
 
 /// Paths that need no session: the REST API (token auth), forward-auth and introspection
-/// (token and service-credential auth, called by proxies and services), SCIM (a directory's
-/// credential; directories send no `Origin`), health checks, static files.
+/// (token and service-credential auth, called by proxies and services), the token exchange and
+/// revocation (a CI job's identity token, a token's value), SCIM (a directory's credential;
+/// directories send no `Origin`), health checks, static files.
 fn is_exempt(path: &str) -> bool {
     path.starts_with("/api/")
         || path.starts_with("/scim/")
         || path == "/auth/verify"
         || path == "/oauth/introspect"
+        || path == "/oauth/token"
+        || path == "/oauth/revoke"
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path == "/readyz"

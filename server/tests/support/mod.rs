@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod ci_issuer;
 pub mod forged_idp;
 pub mod oidc;
 pub mod postgres;
