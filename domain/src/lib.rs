@@ -10,6 +10,7 @@ mod entity;
 pub mod error;
 pub mod identity;
 pub mod notifications;
+pub mod outbound;
 pub mod secret;
 pub mod teams;
 pub mod text;

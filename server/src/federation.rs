@@ -6,6 +6,7 @@
 
 use std::{
     collections::HashMap,
+    net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -226,8 +227,8 @@ impl Federation {
     }
 
     async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let response = self
-            .http
+        let client = self.client_for(url).await?;
+        let response = client
             .get(url)
             .header("accept", "application/json")
             .send()
@@ -250,6 +251,54 @@ impl Federation {
             return Err("the answer is too large".into());
         }
         serde_json::from_slice(&body).map_err(|_| "the answer is not JSON".into())
+    }
+
+    /// A client that connects to `url`'s host at the address checked here, and only if it is a
+    /// public one (`domain::outbound`; loopback too where tests allow plain-HTTP loopback
+    /// issuers): the check and the connection see the same address.
+    async fn client_for(&self, url: &str) -> Result<reqwest::Client, String> {
+        let parsed = url::Url::parse(url).map_err(|_| "its URL is not valid".to_string())?;
+        let host = parsed.host_str().ok_or("its URL has no host")?.to_string();
+        let port = parsed
+            .port_or_known_default()
+            .ok_or("its URL has no port")?;
+        let lookup_host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((lookup_host.as_str(), port))
+            .await
+            .map_err(|_| "its host name does not resolve".to_string())?
+            .collect();
+        let mut refusal = "its host name does not resolve";
+        let mut chosen = None;
+        for address in addresses {
+            let ip = address.ip();
+            match domain::outbound::refused_destination(ip) {
+                Some(_) if ip.is_loopback() && self.settings.allow_http_loopback => {}
+                Some(why) => {
+                    refusal = why;
+                    continue;
+                }
+                None => {}
+            }
+            chosen = Some(address);
+            break;
+        }
+        let Some(address) = chosen else {
+            return Err(format!(
+                "its host is {refusal}, where patdesk sends no requests"
+            ));
+        };
+        if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+            return Ok(self.http.clone());
+        }
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .resolve(&host, address)
+            .build()
+            .map_err(|_| "no client could be made".to_string())
     }
 }
 

@@ -718,7 +718,7 @@ async fn a_policy_names_what_may_use_it_and_grants_only_what_the_account_may_do(
 }
 
 #[tokio::test]
-async fn an_issuer_that_cannot_be_reached_is_a_clear_503() {
+async fn an_issuer_that_cannot_be_reached_or_is_not_public_is_a_clear_503() {
     let mut issuer = Issuer::start();
     let server = server_with_account();
     github_policy(&server, &issuer);
@@ -739,6 +739,33 @@ async fn an_issuer_that_cannot_be_reached_is_a_clear_503() {
             .contains("Could not read the keys"),
         "{body}"
     );
+    // Issuers on private and link-local addresses are never fetched from (the address rule is
+    // checked before any connection: this test opens none outside loopback).
+    let issuer_for_signing = Issuer::start();
+    for (inside, why) in [
+        ("https://10.1.2.3", "a private address"),
+        ("https://169.254.169.254", "a link-local address"),
+    ] {
+        ok(add_policy(
+            &server,
+            inside,
+            &[
+                "--condition",
+                "repository=acme/app",
+                "--permission",
+                "questions:read",
+            ],
+        ));
+        let mut claims = github_claims(AUDIENCE, "acme/app", "refs/heads/main");
+        claims["iss"] = json!(inside);
+        let jwt = issuer_for_signing.sign(claims, "rsa").await;
+        let (status, body) = exchange(&server, &jwt, None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(
+            body["error_description"].as_str().unwrap().contains(why),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]
