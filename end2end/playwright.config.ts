@@ -14,6 +14,9 @@ const postgresURL = `http://127.0.0.1:${port + 2}`;
 // A real SMTP server (aiosmtpd, installed by scripts/ensure-tools.sh under target/smtp-venv) on
 // port + 3, storing every mail in the maildir end2end/.tmp-mail (account_care.spec.ts reads it).
 export const smtpPort = port + 3;
+// A CI platform's identity-token issuer (scripts/ci-issuer.py: PyJWT, installed by
+// scripts/ensure-tools.sh under target/ci-issuer-venv) on port + 4, for service_accounts.spec.ts.
+export const ciIssuer = `http://127.0.0.1:${port + 4}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -61,6 +64,14 @@ export default defineConfig({
     {
       command: `../target/oidc-venv/bin/oidc-provider-mock --host 127.0.0.1 --port ${port + 1} --require-nonce true`,
       url: `${issuer}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+    {
+      command: `../target/ci-issuer-venv/bin/python ../scripts/ci-issuer.py ${port + 4}`,
+      url: `${ciIssuer}/.well-known/openid-configuration`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: "ignore",

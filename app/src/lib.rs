@@ -50,6 +50,7 @@ pub mod reset_mail;
 pub mod scim;
 #[cfg(feature = "ssr")]
 pub mod server_fns;
+pub mod service_accounts;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -163,6 +164,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/teams/:slug") view={Lazy::<teams::TeamRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/services") view={Lazy::<services::TeamServicesRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/teams/:slug/service-accounts") view={Lazy::<service_accounts::TeamServiceAccountsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/account") view={Lazy::<account::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view={Lazy::<notifications::NotificationsRoute>::new()} ssr=SsrMode::Async/>

@@ -253,6 +253,7 @@ for (const width of WIDTHS) {
         [`/teams/${team}`, "team", "table.members"],
         [`/teams/${team}/tokens`, "team-tokens", "table.team-tokens"],
         [`/teams/${team}/services`, "services"],
+        [`/teams/${team}/service-accounts`, "service-accounts"],
         ["/activity", "activity", "table.activity"],
         ["/account", "account"],
         ["/notifications", "notifications"],

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::{
@@ -240,6 +240,37 @@ pub async fn list(
                 description: row.description,
                 created_at: row.created_at,
             })
+        })
+        .collect()
+}
+
+/// The live tokens of the team's service accounts, newest first, with each one's account name
+/// (its admins and the operator): long-lived ones and the minutes-long federated ones, with
+/// their provenance.
+pub async fn tokens(
+    db: &DatabaseConnection,
+    actor: Actor,
+    team: &TeamSlug,
+) -> Result<Vec<(String, tokens::TokenInfo)>> {
+    let team = teams::admin_team(db, actor, team, "see the team's service accounts").await?;
+    let names: HashMap<i64, String> = service_account::Entity::find()
+        .filter(service_account::Column::TeamId.eq(team.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.user_id, a.name))
+        .collect();
+    token::Entity::find()
+        .filter(token::Column::UserId.is_in(names.keys().copied()))
+        .filter(token::Column::DeletedAt.is_null())
+        .order_by_desc(token::Column::CreatedAt)
+        .limit(200)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let name = names.get(&t.user_id).cloned().unwrap_or_default();
+            Ok((name, tokens::TokenInfo::from_model(t, team.slug.clone())?))
         })
         .collect()
 }
