@@ -5,7 +5,7 @@
 //! - [`handlers`]: the endpoints, each defined once by its `#[utoipa::path]` annotation.
 //! - [`forward_auth`]: the same token checks for other services: `/auth/verify` for reverse
 //!   proxies and `/oauth/introspect` (RFC 7662) for services that check tokens themselves.
-//! - [`oauth`]: `/oauth/token` (RFC 8693: a CI job's identity token for a short-lived token)
+//! - [`oauth`], `/oauth/token` (RFC 8693: a CI job's identity token for a short-lived token)
 //!   and `/oauth/revoke` (RFC 7009).
 //! - [`extract`]: request extractors that answer malformed requests with an `ApiError`.
 //! - [`model`]: request and response bodies.
