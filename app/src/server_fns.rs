@@ -103,6 +103,14 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("set_service_scopes", Class::Sudo),
     ("set_team_permission_settings", Class::Sudo),
     ("delete_service", Class::SignedIn),
+    // A team's service accounts (app::service_accounts): a new account, trust policy or
+    // long-lived token grants access; deleting and removing take it away.
+    ("team_service_accounts", Class::SignedIn),
+    ("create_service_account", Class::Sudo),
+    ("add_trust_policy", Class::Sudo),
+    ("create_service_account_token", Class::Sudo),
+    ("delete_service_account", Class::SignedIn),
+    ("remove_trust_policy", Class::SignedIn),
     // The instance (app::admin, app::scim).
     ("all_accounts", Class::SignedIn),
     ("set_suspended", Class::Sudo),

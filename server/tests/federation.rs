@@ -898,3 +898,56 @@ async fn two_processes_never_honour_one_identity_token_twice() {
         refused(&loser, "invalid_grant", "already exchanged");
     }
 }
+
+#[tokio::test]
+async fn expired_federated_tokens_and_used_jtis_are_purged() {
+    let issuer = Issuer::start();
+    let server = federation_server(&[("PATDESK_SESSION_SWEEP_SECONDS", "1")]);
+    set_up_ops(&server);
+    github_policy(&server, &issuer);
+    let jwt = issuer
+        .sign(
+            github_claims(AUDIENCE, "acme/app", "refs/heads/main"),
+            "rsa",
+        )
+        .await;
+    let (status, minted) = exchange(&server, &jwt, None).await;
+    assert_eq!(status, StatusCode::OK, "{minted}");
+    let value = minted["access_token"].as_str().unwrap().to_string();
+    let (_, me) = me_status(&client(), &server, &value).await;
+    let id = me["token"]["id"].as_str().unwrap().to_string();
+    // Time passes: the token expired two days ago, the identity token's exp is behind us.
+    let db = server.connect_database().await;
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(2);
+    support::set_token_expiry(&db, &id, Some(long_ago)).await;
+    support::execute(
+        &db,
+        "UPDATE federation_jtis SET expires_at = $1",
+        [long_ago.into()],
+    )
+    .await;
+    // A personal token that expired as long ago stays (its owner's Inactive list shows it).
+    let (personal, _) = support::token(&server, "alice", "ops", "old laptop", false);
+    support::set_token_expiry(&db, &personal, Some(long_ago)).await;
+    support::eventually(
+        "the expired federated token and its jti to be purged",
+        || async {
+            let tokens = count(
+                &db,
+                "SELECT COUNT(*) AS n FROM tokens WHERE kind = 'federated'",
+                [],
+            )
+            .await;
+            let jtis = count(&db, "SELECT COUNT(*) AS n FROM federation_jtis", []).await;
+            (tokens == 0 && jtis == 0).then_some(())
+        },
+    )
+    .await;
+    let kept = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM tokens WHERE id = $1",
+        [personal.as_str().into()],
+    )
+    .await;
+    assert_eq!(kept, 1);
+}
