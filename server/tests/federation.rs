@@ -951,3 +951,86 @@ async fn expired_federated_tokens_and_used_jtis_are_purged() {
     .await;
     assert_eq!(kept, 1);
 }
+
+/// Readers and writers of the team get 403, admins of another team 404 (as for every team they
+/// are not in), for every server function of the Service accounts tab; nothing changes.
+#[tokio::test]
+async fn only_the_teams_admins_manage_its_service_accounts() {
+    let issuer = Issuer::start();
+    let server = server_with_account();
+    let policy = github_policy(&server, &issuer);
+    let policy_id = policy["id"].to_string();
+    let password = format!("{PASSWORD}\n");
+    ok(cli(&server, &["user", "add", "bob"], Some(&password)));
+    ok(cli(
+        &server,
+        &["team", "member", "add", "ops", "bob", "--role", "writer"],
+        None,
+    ));
+    ok(cli(&server, &["user", "add", "carol"], Some(&password)));
+    ok(cli(
+        &server,
+        &["team", "add", "labs", "--owner", "carol"],
+        None,
+    ));
+    let url = issuer.url();
+    let calls: [(&str, Vec<(&str, &str)>); 6] = [
+        ("team_service_accounts", vec![("team", "ops")]),
+        (
+            "create_service_account",
+            vec![
+                ("team", "ops"),
+                ("name", "sneaky"),
+                ("description", ""),
+                ("role", "writer"),
+            ],
+        ),
+        (
+            "add_trust_policy",
+            vec![
+                ("team", "ops"),
+                ("account", "ci-deploy"),
+                ("issuer", &url),
+                ("audience", ""),
+                ("conditions", "repository=evil/app"),
+                ("permissions", "questions:write"),
+                ("lifetime_minutes", "15"),
+            ],
+        ),
+        (
+            "create_service_account_token",
+            vec![
+                ("team", "ops"),
+                ("account", "ci-deploy"),
+                ("description", "mine now"),
+                ("permissions", ""),
+                ("expiration", "30"),
+            ],
+        ),
+        (
+            "delete_service_account",
+            vec![("team", "ops"), ("account", "ci-deploy")],
+        ),
+        (
+            "remove_trust_policy",
+            vec![("team", "ops"), ("id", &policy_id)],
+        ),
+    ];
+    for (who, expected) in [
+        ("bob", StatusCode::FORBIDDEN),
+        ("carol", StatusCode::NOT_FOUND),
+    ] {
+        let mut caller = support::Caller::new(&server);
+        caller.sign_in(who, PASSWORD).await;
+        assert!(caller.cookie.is_some(), "{who} signed in");
+        for (function, form) in &calls {
+            let response = caller.call(function, form).await;
+            assert_eq!(response.status(), expected, "{who}: {function}");
+        }
+    }
+    let db = server.connect_database().await;
+    let accounts = count(&db, "SELECT COUNT(*) AS n FROM service_accounts", []).await;
+    let policies = count(&db, "SELECT COUNT(*) AS n FROM federation_policies", []).await;
+    let tokens = count(&db, "SELECT COUNT(*) AS n FROM tokens", []).await;
+    assert_eq!((accounts, policies, tokens), (1, 1, 0));
+}
