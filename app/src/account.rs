@@ -135,14 +135,17 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Account"/>
         <h1>"Account"</h1>
         <p class="banner ok" role="status" data-testid="account-saved" hidden=move || !saved()>"Saved."</p>
+        // The cards with data of their own stand outside the account's `Loaded`: inside it, what
+        // they read while drawn made every card draw again when it changed, and the Notifications
+        // form lost what was being typed into it (the flaky notifications.spec).
         <Loaded resource=account render=move |account| view! {
             <crate::passwords::PasswordCard has_password=account.has_password sso_name=account.sso_name.clone()/>
-            <crate::account_sessions::SessionsCard/>
-            <SingleSignOnCard account=account.clone()/>
-            <crate::two_factor::TwoFactorCard/>
-            <crate::passkeys::PasskeysCard/>
-            <AccountForm account save/>
         }/>
+        <crate::account_sessions::SessionsCard/>
+        <Loaded resource=account render=move |account| view! { <SingleSignOnCard account/> }/>
+        <crate::two_factor::TwoFactorCard/>
+        <crate::passkeys::PasskeysCard/>
+        <Loaded resource=account render=move |account| view! { <AccountForm account save/> }/>
     }
 }
 
