@@ -109,6 +109,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("create_service_account", Class::Sudo),
     ("add_trust_policy", Class::Sudo),
     ("create_service_account_token", Class::Sudo),
+    ("set_service_account_tokens", Class::Sudo),
     ("delete_service_account", Class::SignedIn),
     ("remove_trust_policy", Class::SignedIn),
     // The instance (app::admin, app::scim).

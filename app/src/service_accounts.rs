@@ -52,8 +52,20 @@ pub struct AccountToken {
     pub provenance: Vec<(String, String)>,
 }
 
+/// An entry of a service account's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountActivity {
+    pub account: String,
+    pub what: String,
+    pub actor: String,
+    pub target: Option<String>,
+    pub at: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceAccountsView {
+    /// The latest entries of the accounts' logs: what their tokens did and where they came from.
+    pub activity: Vec<AccountActivity>,
     pub accounts: Vec<AccountRow>,
     pub policies: Vec<PolicyRow>,
     pub tokens: Vec<AccountToken>,
@@ -62,6 +74,8 @@ pub struct ServiceAccountsView {
     /// The lifetimes a long-lived token may have, in days, and the default.
     pub expiry_days: Vec<u32>,
     pub default_days: u32,
+    /// The team lets its admins make long-lived tokens for service accounts.
+    pub long_lived_allowed: bool,
 }
 
 /// A long-lived token just made: its value, in this one answer.
@@ -145,7 +159,21 @@ pub async fn team_service_accounts(team: String) -> Result<ServiceAccountsView, 
         .collect();
     let choices = tokens::expiry_choices(&db).await?;
     let settings = use_context::<federation::Settings>().ok_or(AppError::Internal)?;
+    let long_lived_allowed = service_accounts::long_lived_tokens_allowed(&db, actor, &slug).await?;
+    let activity = service_accounts::activity(&db, actor, &slug, 20)
+        .await?
+        .into_iter()
+        .map(|(account, entry)| AccountActivity {
+            account,
+            what: entry.what.to_string(),
+            actor: entry.actor,
+            target: entry.target,
+            at: domain::time::minute(entry.at),
+        })
+        .collect();
     Ok(ServiceAccountsView {
+        activity,
+        long_lived_allowed,
         accounts,
         policies,
         tokens,
@@ -239,6 +267,26 @@ pub async fn add_trust_policy(
     Ok(())
 }
 
+/// Whether admins may make long-lived tokens for the team's service accounts (sudo mode:
+/// allowing them weakens a control).
+#[server(prefix = "/rpc", endpoint = "set_service_account_tokens")]
+pub async fn set_service_account_tokens(
+    team: String,
+    allowed: Option<String>,
+) -> Result<(), AppError> {
+    use crate::session::{db, origin, require_recent_sign_in};
+    let user = require_recent_sign_in()?;
+    let allowed = crate::components::checkbox_on(allowed);
+    domain::teams::set_service_account_tokens(
+        &db()?,
+        origin(&user).into(),
+        &team_slug(&team)?,
+        allowed,
+    )
+    .await?;
+    Ok(())
+}
+
 #[server(prefix = "/rpc", endpoint = "remove_trust_policy")]
 pub async fn remove_trust_policy(team: String, id: i64) -> Result<(), AppError> {
     use crate::session::{db, origin, require_user};
@@ -317,6 +365,8 @@ pub fn TeamServiceAccountsPage() -> impl IntoView {
     let remove_policy = ServerAction::<RemoveTrustPolicy>::new();
     let make_token = ServerAction::<CreateServiceAccountToken>::new();
     crate::sudo::retry_after_confirming(make_token);
+    let long_lived = ServerAction::<SetServiceAccountTokens>::new();
+    crate::sudo::retry_after_confirming(long_lived);
     let view_data = Resource::new(
         move || {
             (
@@ -326,6 +376,7 @@ pub fn TeamServiceAccountsPage() -> impl IntoView {
                 add_policy.version().get(),
                 remove_policy.version().get(),
                 make_token.version().get(),
+                long_lived.version().get(),
             )
         },
         |(team, ..)| team_service_accounts(team),
@@ -335,6 +386,7 @@ pub fn TeamServiceAccountsPage() -> impl IntoView {
     let policy_error = action_error(add_policy.value());
     let remove_error = action_error(remove_policy.value());
     let token_error = action_error(make_token.value());
+    let long_lived_error = action_error(long_lived.value());
     view! {
         <Title text="Service accounts"/>
         <p class="breadcrumb"><a href="/teams">"Teams"</a> " / " {slug}</p>
@@ -388,6 +440,7 @@ pub fn TeamServiceAccountsPage() -> impl IntoView {
                 }}
                 <PolicyList policies=loaded.policies.clone() slug=slug() remove=remove_policy/>
                 <AccountTokens tokens=loaded.tokens.clone()/>
+                <AccountLog entries=loaded.activity.clone()/>
             }
         }/>
         {move || match make_token.value().get() {
@@ -462,30 +515,46 @@ pub fn TeamServiceAccountsPage() -> impl IntoView {
                             <button type="submit" class="button">"Add trust policy"</button>
                         </ActionForm>
                     </section>
-                    <section class="card" data-testid="new-account-token-form">
-                        <h2>"Long-lived token"</h2>
-                        <p class="muted">"Prefer a trust policy: nothing to store, nothing to leak. Where a job cannot prove who it is, make a token here."</p>
-                        <ActionForm action=make_token attr:novalidate=true>
+                    {loaded.long_lived_allowed.then(|| view! {
+                        <section class="card" data-testid="new-account-token-form">
+                            <h2>"Long-lived token"</h2>
+                            <p class="muted">"Prefer a trust policy: nothing to store, nothing to leak. Where a job cannot prove who it is, make a token here."</p>
+                            <ActionForm action=make_token attr:novalidate=true>
+                                <input type="hidden" name="team" value=slug()/>
+                                <AccountChoice id="token-account" names=names/>
+                                <label for="account-token-description">"Description"</label>
+                                <input id="account-token-description" name="description" required autocomplete="off"
+                                    aria-describedby="account-token-description-error"/>
+                                <FieldError error=token_error field="description" id="account-token-description-error"/>
+                                <label for="account-token-permissions">"Permissions " <span class="muted">"(optional)"</span></label>
+                                <input id="account-token-permissions" name="permissions" autocomplete="off" placeholder="questions:read"
+                                    aria-describedby="account-token-permissions-help account-token-permissions-error"/>
+                                <p class="help" id="account-token-permissions-help">"Empty: the whole team, read-only."</p>
+                                <FieldError error=token_error field="permissions" id="account-token-permissions-error"/>
+                                <label for="account-token-expiration">"Expires in"</label>
+                                <select id="account-token-expiration" name="expiration">
+                                    {loaded.expiry_days.iter().map(|days| {
+                                        let selected = *days == loaded.default_days;
+                                        view! { <option value=days.to_string() selected=selected>{format!("{days} days")}</option> }
+                                    }).collect_view()}
+                                </select>
+                                <FormError error=token_error/>
+                                <button type="submit" class="button secondary">"Create token"</button>
+                            </ActionForm>
+                    </section>
+                    })}
+                    <section class="card" data-testid="long-lived-setting">
+                        <h2>"Long-lived tokens"</h2>
+                        <ActionForm action=long_lived>
                             <input type="hidden" name="team" value=slug()/>
-                            <AccountChoice id="token-account" names=names/>
-                            <label for="account-token-description">"Description"</label>
-                            <input id="account-token-description" name="description" required autocomplete="off"
-                                aria-describedby="account-token-description-error"/>
-                            <FieldError error=token_error field="description" id="account-token-description-error"/>
-                            <label for="account-token-permissions">"Permissions " <span class="muted">"(optional)"</span></label>
-                            <input id="account-token-permissions" name="permissions" autocomplete="off" placeholder="questions:read"
-                                aria-describedby="account-token-permissions-help account-token-permissions-error"/>
-                            <p class="help" id="account-token-permissions-help">"Empty: the whole team, read-only."</p>
-                            <FieldError error=token_error field="permissions" id="account-token-permissions-error"/>
-                            <label for="account-token-expiration">"Expires in"</label>
-                            <select id="account-token-expiration" name="expiration">
-                                {loaded.expiry_days.iter().map(|days| {
-                                    let selected = *days == loaded.default_days;
-                                    view! { <option value=days.to_string() selected=selected>{format!("{days} days")}</option> }
-                                }).collect_view()}
-                            </select>
-                            <FormError error=token_error/>
-                            <button type="submit" class="button secondary">"Create token"</button>
+                            <div class="checkbox">
+                                <input type="checkbox" id="long-lived-allowed" name="allowed" value="on"
+                                    checked=loaded.long_lived_allowed/>
+                                <label for="long-lived-allowed">"Admins may make long-lived tokens for service accounts"</label>
+                            </div>
+                            <p class="help">"Off: service accounts get only the short-lived tokens a trust policy mints. Tokens made before keep working."</p>
+                            <FormError error=long_lived_error/>
+                            <button type="submit" class="button secondary">"Save setting"</button>
                         </ActionForm>
                     </section>
                 }
@@ -575,6 +644,29 @@ fn AccountTokens(tokens: Vec<AccountToken>) -> impl IntoView {
                                     }).collect_view()}
                                 </dl>
                             })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+/// The latest entries of the accounts' logs (nobody signs in as them to read it).
+#[component]
+fn AccountLog(entries: Vec<AccountActivity>) -> impl IntoView {
+    view! {
+        <h2>"Recent activity"</h2>
+        {if entries.is_empty() {
+            view! { <p class="empty">"Nothing yet."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="account-tokens" data-testid="account-activity">
+                    {entries.into_iter().map(|e| view! {
+                        <li>
+                            <strong>{e.what.clone()}</strong>
+                            {format!(" — {} · by {} · {}", e.account, e.actor, e.at)}
+                            {e.target.clone().map(|target| view! { <br/><span class="muted">{target}</span> })}
                         </li>
                     }).collect_view()}
                 </ul>

@@ -9,7 +9,7 @@ use std::{collections::HashMap, net::IpAddr};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::{
@@ -378,6 +378,31 @@ pub async fn list_for_user(
         .paginate(db, per_page);
     let pages = paginator.num_pages().await?;
     let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    Ok((entries_of(db, rows).await?, page < pages))
+}
+
+/// The latest `limit` entries of the logs of `owners`, newest first, with whose log each is
+/// (the Service accounts tab shows its accounts' logs, which nobody signs in to read).
+pub async fn latest_of(
+    db: &DatabaseConnection,
+    owners: Vec<i64>,
+    limit: u64,
+) -> Result<Vec<(i64, Entry)>> {
+    let rows = activity::Entity::find()
+        .filter(activity::Column::UserId.is_in(owners))
+        .order_by_desc(activity::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let owners: Vec<i64> = rows.iter().map(|m| m.user_id.unwrap_or_default()).collect();
+    Ok(owners
+        .into_iter()
+        .zip(entries_of(db, rows).await?)
+        .collect())
+}
+
+/// Stored rows as entries: each actor's name looked up once.
+async fn entries_of(db: &DatabaseConnection, rows: Vec<activity::Model>) -> Result<Vec<Entry>> {
     let mut actor_ids: Vec<i64> = rows.iter().filter_map(|m| m.actor_id).collect();
     actor_ids.sort_unstable();
     actor_ids.dedup();
@@ -388,7 +413,7 @@ pub async fn list_for_user(
         .into_iter()
         .map(|u| (u.id, u.username))
         .collect();
-    let entries = rows
+    Ok(rows
         .into_iter()
         .map(|m| Entry {
             actor: match m.actor_id {
@@ -407,8 +432,7 @@ pub async fn list_for_user(
             target: m.target,
             at: m.created_at,
         })
-        .collect();
-    Ok((entries, page < pages))
+        .collect())
 }
 
 #[cfg(test)]

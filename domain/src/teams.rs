@@ -678,6 +678,30 @@ pub async fn set_require_fine_grained(
     Ok(())
 }
 
+/// Whether the team's admins may make long-lived tokens for its service accounts
+/// (docs/service-accounts.md); off, service accounts get only the minutes-long tokens a trust
+/// policy mints. Tokens made before keep working. Team admins and the operator.
+pub async fn set_service_account_tokens(
+    db: &DatabaseConnection,
+    by: Origin,
+    slug: &TeamSlug,
+    allowed: bool,
+) -> Result<()> {
+    change_token_policy(db, by, slug, |team, active| {
+        if team.service_account_tokens == allowed {
+            return None;
+        }
+        active.service_account_tokens = Set(allowed);
+        Some(if allowed {
+            "service accounts may have long-lived tokens".to_string()
+        } else {
+            "service accounts get only short-lived tokens from trust policies".to_string()
+        })
+    })
+    .await?;
+    Ok(())
+}
+
 /// One change to the team's token policy by an admin of it (or the operator): `change` edits
 /// the locked row and says in words what the policy now is, or `None` when it is already so.
 /// Recorded in the actor's log (the team's first admin's, for the operator). Whether it changed.

@@ -98,6 +98,11 @@ for (const width of WIDTHS) {
       await expect(token).toContainText("987654");
       await expect(token).toContainText(ciIssuer);
       await expect(row.locator('td[data-label="Live tokens"]')).toHaveText("1");
+      // The account's log, which nobody signs in to read: the exchange, with where it came from.
+      await expect(page.getByTestId("account-activity")).toContainText(
+        `Exchanged an identity token for a short-lived token — ci-deploy`,
+      );
+      await expect(page.getByTestId("account-activity")).toContainText(`repo:${repository}:ref:refs/heads/main at 127.0.0.1, run 987654`);
       await axeClean(page, true);
       await screenshot(page, `service-accounts-${width.name}-provenance`);
 

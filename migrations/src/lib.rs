@@ -27,6 +27,7 @@ mod m20261206_000301_account_care;
 mod m20261206_000401_retired_token_values;
 mod m20261207_000101_permissions;
 mod m20261207_000201_service_accounts;
+mod m20261207_000301_service_account_tokens;
 mod steps;
 
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000401_retired_token_values::Migration),
             Box::new(m20261207_000101_permissions::Migration),
             Box::new(m20261207_000201_service_accounts::Migration),
+            Box::new(m20261207_000301_service_account_tokens::Migration),
         ]
     }
 }

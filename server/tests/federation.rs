@@ -809,6 +809,42 @@ async fn a_service_account_owns_tokens_no_person_can_sign_in_as() {
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed[0]["live_tokens"], 1);
 
+    // The team stops long-lived tokens for service accounts: none can be made; the one made
+    // before keeps working.
+    ok(cli(
+        &server,
+        &["team", "set", "ops", "--no-service-account-tokens"],
+        None,
+    ));
+    let refused = cli(
+        &server,
+        &[
+            "token",
+            "create",
+            "--service-account",
+            "ci-deploy",
+            "--team",
+            "ops",
+            "--description",
+            "another",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("only short-lived tokens"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(
+        me_status(&client(), &server, &value).await.0,
+        StatusCode::OK
+    );
+    ok(cli(
+        &server,
+        &["team", "set", "ops", "--service-account-tokens"],
+        None,
+    ));
+
     // Its name is no username anyone can sign in with, and it has no password.
     let mut caller = support::Caller::new(&server);
     caller

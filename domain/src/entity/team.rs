@@ -21,6 +21,9 @@ pub struct Model {
     pub whole_team_services: bool,
     /// New tokens of this team must be fine-grained.
     pub require_fine_grained: bool,
+    /// Its admins may make long-lived tokens for its service accounts; off, only trust
+    /// policies' short-lived ones (docs/service-accounts.md).
+    pub service_account_tokens: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -244,6 +244,17 @@ pub async fn list(
         .collect()
 }
 
+/// Whether the team's admins may make long-lived tokens for its service accounts (its admins
+/// and the operator ask).
+pub async fn long_lived_tokens_allowed(
+    db: &DatabaseConnection,
+    actor: Actor,
+    team: &TeamSlug,
+) -> Result<bool> {
+    let team = teams::admin_team(db, actor, team, "see the team's service accounts").await?;
+    Ok(team.service_account_tokens)
+}
+
 /// The live tokens of the team's service accounts, newest first, with each one's account name
 /// (its admins and the operator): long-lived ones and the minutes-long federated ones, with
 /// their provenance.
@@ -273,6 +284,30 @@ pub async fn tokens(
             Ok((name, tokens::TokenInfo::from_model(t, team.slug.clone())?))
         })
         .collect()
+}
+
+/// The latest entries of the logs of the team's service accounts (what their tokens did,
+/// exchanges with their provenance, tokens made for them), newest first, with each one's
+/// account name (its admins and the operator).
+pub async fn activity(
+    db: &DatabaseConnection,
+    actor: Actor,
+    team: &TeamSlug,
+    limit: u64,
+) -> Result<Vec<(String, activity::Entry)>> {
+    let team = teams::admin_team(db, actor, team, "see the team's service accounts").await?;
+    let names: HashMap<i64, String> = service_account::Entity::find()
+        .filter(service_account::Column::TeamId.eq(team.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.user_id, a.name))
+        .collect();
+    let entries = activity::latest_of(db, names.keys().copied().collect(), limit).await?;
+    Ok(entries
+        .into_iter()
+        .map(|(owner, entry)| (names.get(&owner).cloned().unwrap_or_default(), entry))
+        .collect())
 }
 
 /// The team (if the actor administers it) and its service account named by `account_ref`: its
@@ -386,8 +421,9 @@ async fn end_account(
     Ok(())
 }
 
-/// Creates a long-lived token for a service account (its team's admins and the operator): the
-/// token is the account's, in its team, within its role; the admin who makes it approves it.
+/// Creates a long-lived token for a service account (its team's admins and the operator), where
+/// the team allows them (`teams.service_account_tokens`): the token is the account's, in its
+/// team, within its role; the admin who makes it approves it.
 pub async fn create_token(
     db: &DatabaseConnection,
     by: Origin,
@@ -395,7 +431,7 @@ pub async fn create_token(
     request: NewToken<'_>,
 ) -> Result<Issued> {
     let team = TeamSlug::parse(request.team)?;
-    let (_, account) = find_administered(
+    let (team, account) = find_administered(
         db,
         by.who,
         &team,
@@ -403,5 +439,11 @@ pub async fn create_token(
         "make tokens for the team's service accounts",
     )
     .await?;
+    if !team.service_account_tokens {
+        return Err(Error::Rule(format!(
+            "Team {} gives its service accounts only short-lived tokens, through a trust policy: no long-lived token can be made.",
+            team.slug
+        )));
+    }
     tokens::create_approved(db, by, account.user_id, request).await
 }

@@ -34,6 +34,13 @@ pub(super) enum TeamCommand {
         /// New tokens may be whole-team again.
         #[arg(long)]
         no_require_fine_grained: bool,
+        /// Admins may make long-lived tokens for the team's service accounts (the default).
+        #[arg(long, conflicts_with = "no_service_account_tokens")]
+        service_account_tokens: bool,
+        /// Service accounts get only short-lived tokens from trust policies
+        /// (docs/service-accounts.md).
+        #[arg(long)]
+        no_service_account_tokens: bool,
     },
 }
 
@@ -95,6 +102,8 @@ pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
             no_whole_team_services,
             require_fine_grained,
             no_require_fine_grained,
+            service_account_tokens,
+            no_service_account_tokens,
         } => {
             let slug = TeamSlug::parse(&slug).map_err(operator_error)?;
             let db = database().await?;
@@ -131,6 +140,24 @@ pub(super) async fn team_command(command: TeamCommand) -> anyhow::Result<()> {
                         "new tokens must be fine-grained"
                     } else {
                         "new tokens may be whole-team"
+                    }
+                );
+            }
+            if service_account_tokens || no_service_account_tokens {
+                teams::set_service_account_tokens(
+                    &db,
+                    domain::Origin::OPERATOR,
+                    &slug,
+                    service_account_tokens,
+                )
+                .await
+                .map_err(operator_error)?;
+                println!(
+                    "{slug}: {}",
+                    if service_account_tokens {
+                        "service accounts may have long-lived tokens"
+                    } else {
+                        "service accounts get only short-lived tokens from trust policies"
                     }
                 );
             }
