@@ -130,6 +130,13 @@ if $want_test; then
     python3 -m venv "$issuer_venv"
     "$issuer_venv/bin/pip" install -q 'PyJWT[crypto]==2.10.1'
   fi
+  # A Structured Fields parser written by others (http-sf from PyPI) for the RateLimit fields.
+  sf_venv=target/http-sf-venv
+  if [[ ! -x "$sf_venv/bin/python" ]] || ! "$sf_venv/bin/python" -c 'import http_sf' 2>/dev/null; then
+    say "installing http-sf (the tests' Structured Fields parser)"
+    python3 -m venv "$sf_venv"
+    "$sf_venv/bin/pip" install -q http-sf==1.5.0
+  fi
 fi
 
 if $want_bench; then

@@ -79,6 +79,9 @@ pub struct Config {
     /// two fetches of an issuer's keys caused by an identity token naming a key it does not
     /// know (a rotation). Tests set 0.
     pub federation_key_refetch: Duration,
+    /// `PATDESK_GITLAB_REVOCATION_TOKEN` (at least 32 characters): the credential a self-managed
+    /// GitLab sends to patdesk's Token Revocation API (docs/leaks.md); unset, it is not served.
+    pub gitlab_revocation: Option<domain::tokens::leaks::GitLabCredential>,
 }
 
 /// The default of `PATDESK_FEDERATION_KEY_REFETCH_SECONDS`.
@@ -190,6 +193,8 @@ pub enum ConfigError {
         "PATDESK_FEDERATION_KEY_REFETCH_SECONDS must be a whole number from 0 to 3600, not {0:?}"
     )]
     FederationKeyRefetch(String),
+    #[error("PATDESK_GITLAB_REVOCATION_TOKEN: {0}")]
+    GitLabRevocation(&'static str),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -214,6 +219,10 @@ impl Config {
             "PATDESK_FEDERATION_ALLOW_HTTP_LOOPBACK",
             ConfigError::FederationHttpLoopback,
         )?;
+        let gitlab_revocation = var("PATDESK_GITLAB_REVOCATION_TOKEN")?
+            .map(|secret| domain::tokens::leaks::GitLabCredential::new(&secret))
+            .transpose()
+            .map_err(ConfigError::GitLabRevocation)?;
         let federation_key_refetch = seconds(
             "PATDESK_FEDERATION_KEY_REFETCH_SECONDS",
             0..=3600,
@@ -349,6 +358,7 @@ impl Config {
             sudo_window,
             federation_allow_http_loopback,
             federation_key_refetch,
+            gitlab_revocation,
         };
         // Checked now, so that a wrong mail setting stops the start instead of every mail.
         config.mail_settings()?;

@@ -56,6 +56,8 @@ pub struct Shared {
     pub relying_party: Option<Arc<domain::identity::passkeys::RelyingParty>>,
     /// `PATDESK_SUDO_MINUTES`.
     pub sudo_window: domain::identity::sudo::SudoWindow,
+    /// `PATDESK_GITLAB_REVOCATION_TOKEN`: GitLab's Token Revocation API is served when set.
+    pub gitlab_revocation: Option<domain::tokens::leaks::GitLabCredential>,
     /// Identity-token exchange: its settings and the issuers' keys (`crate::federation`).
     pub federation: Arc<crate::federation::Federation>,
 }

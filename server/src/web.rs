@@ -327,6 +327,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )?),
         sudo_window: config.sudo_window,
         relying_party: relying_party(&config),
+        gitlab_revocation: config.gitlab_revocation.clone(),
         federation: Arc::new(crate::federation::Federation::new(
             config.federation_settings(),
             config.federation_key_refetch,

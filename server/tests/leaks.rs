@@ -216,3 +216,108 @@ fn the_cli_checks_values_offline() {
         );
     }
 }
+
+/// GitLab's Token Revocation API, with the request shapes GitLab's documentation gives and the
+/// `Authorization` GitLab sends (the pre-shared credential itself): the types, a report that
+/// revokes (owner told where it was found), a foreign type refused whole, the credential
+/// required; without the setting the endpoints do not exist.
+#[tokio::test]
+async fn gitlab_secret_detection_revokes_tokens_through_its_revocation_api() {
+    const CREDENTIAL: &str = "gitlab-revocation-credential-0123456789";
+    let server = TestServer::start_env(&[("PATDESK_GITLAB_REVOCATION_TOKEN", CREDENTIAL)]);
+    alice_owns_ops(&server);
+    let (_, leaked) = token(&server, "alice", "ops", "pushed by mistake", false);
+    let (_, kept) = token(&server, "alice", "ops", "stays", false);
+    let http = Client::new();
+    let types_url = server.url("/api/gitlab/v1/revocable_token_types");
+    let revoke_url = server.url("/api/gitlab/v1/revoke_tokens");
+
+    for authorization in [None, Some("wrong-credential"), Some("Bearer nope")] {
+        let mut request = http.get(&types_url);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        assert_eq!(
+            request.send().await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for authorization in [CREDENTIAL.to_string(), format!("Bearer {CREDENTIAL}")] {
+        let response = http
+            .get(&types_url)
+            .header("authorization", authorization)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"types": ["gitleaks_rule_id_patdesk_personal_access_token"]})
+        );
+    }
+
+    // A type that is not patdesk's: 400, and nothing is revoked (GitLab does not retry).
+    let mixed = json!([
+        {"type": "gitleaks_rule_id_patdesk_personal_access_token", "token": leaked,
+         "location": "https://gitlab.example.test/acme/app/blob/abc/config.yml"},
+        {"type": "gitleaks_rule_id_gitlab_personal_access_token", "token": "glpat-xxxxxxxxxxxxxxxxxxxx",
+         "location": "https://gitlab.example.test/acme/app/blob/abc/config.yml"},
+    ]);
+    let response = http
+        .post(&revoke_url)
+        .header("authorization", CREDENTIAL)
+        .json(&mixed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(me_status(&http, &server, &leaked).await.0, StatusCode::OK);
+    let unauthenticated = http.post(&revoke_url).json(&mixed).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+
+    // GitLab's documented request: accepted with 204, the token revoked right after.
+    let findings = json!([
+        {"type": "gitleaks_rule_id_patdesk_personal_access_token", "token": leaked,
+         "location": "https://gitlab.example.test/acme/app/blob/abc/config.yml"},
+        {"type": "gitleaks_rule_id_patdesk_personal_access_token", "token": "pdk_not_a_real_one",
+         "location": "https://gitlab.example.test/acme/app/blob/abc/other.yml"},
+    ]);
+    let response = http
+        .post(&revoke_url)
+        .header("authorization", CREDENTIAL)
+        .json(&findings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let body = eventually("the token GitLab found to be revoked", || async {
+        let (status, body) = me_status(&http, &server, &leaked).await;
+        (status == StatusCode::UNAUTHORIZED).then_some(body)
+    })
+    .await;
+    assert_eq!(body["error"]["code"], "token_revoked");
+    assert_eq!(me_status(&http, &server, &kept).await.0, StatusCode::OK);
+    // Its owner is told where it was found.
+    let db = server.connect_database().await;
+    let source = support::text(
+        &db,
+        "SELECT leak_source AS v FROM tokens WHERE description = $1",
+        ["pushed by mistake".into()],
+    )
+    .await;
+    assert_eq!(
+        source.as_deref(),
+        Some("GitLab secret detection: https://gitlab.example.test/acme/app/blob/abc/config.yml")
+    );
+
+    // Without the setting, there is nothing there.
+    let plain = TestServer::start();
+    let response = http
+        .get(plain.url("/api/gitlab/v1/revocable_token_types"))
+        .header("authorization", CREDENTIAL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

@@ -6,7 +6,7 @@
 mod support;
 
 use reqwest::{Client, Response, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{
     Caller, FAST_FLUSH, PASSWORD, TestServer, alice_owns_ops, cli, eventually, json, ok,
 };
@@ -82,6 +82,21 @@ async fn a_limited_token_is_refused_with_429_and_says_its_budget() {
         assert_eq!(header(&response, "ratelimit-remaining"), Some(left));
         let reset = header(&response, "ratelimit-reset").unwrap();
         assert!((1..=60).contains(&reset), "{reset}");
+        // The draft's fields, as a Structured Fields parser written by others reads them.
+        if left == 4 || left == 0 {
+            let field = |name: &str| {
+                let value = response.headers()[name].to_str().unwrap().to_string();
+                support::structured_field_list(&value)
+            };
+            assert_eq!(
+                field("ratelimit-policy"),
+                json!([["token", {"q": 5, "w": 60}]])
+            );
+            assert_eq!(
+                field("ratelimit"),
+                json!([["token", {"r": left, "t": reset}]])
+            );
+        }
         if left == 4 {
             let body: Value = response.json().await.unwrap();
             assert_eq!(body["token"]["rate_limit_per_minute"], 5);
@@ -95,6 +110,14 @@ async fn a_limited_token_is_refused_with_429_and_says_its_budget() {
         assert!((1..=60).contains(&retry_after));
         assert_eq!(header(&response, "ratelimit-limit"), Some(5));
         assert_eq!(header(&response, "ratelimit-remaining"), Some(0));
+        assert!(
+            response.headers()["ratelimit"]
+                .to_str()
+                .unwrap()
+                .starts_with("\"token\";r=0;t="),
+            "{:?}",
+            response.headers()["ratelimit"]
+        );
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "rate_limited");
         assert!(
@@ -109,6 +132,7 @@ async fn a_limited_token_is_refused_with_429_and_says_its_budget() {
     let response = me(&http, &server, &unlimited).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get("ratelimit-limit").is_none());
+    assert!(response.headers().get("ratelimit-policy").is_none());
 
     // A proxy gets the same answer and headers from /auth/verify.
     let response = http

@@ -20,6 +20,52 @@ use crate::{
     tokens::format::TokenSecret,
 };
 
+/// The `type` GitLab's secret detection gives a patdesk token it found: the analyzer's primary
+/// identifier, `gitleaks_rule_id` and the shipped rule's description
+/// (`contrib/secret-scanning/gitleaks.toml`), joined and in snake case.
+pub const GITLAB_TOKEN_TYPE: &str = "gitleaks_rule_id_patdesk_personal_access_token";
+
+/// The pre-shared credential GitLab's Token Revocation API calls carry
+/// (`PATDESK_GITLAB_REVOCATION_TOKEN`, docs/leaks.md), kept as its digest and compared in
+/// constant time.
+#[derive(Clone)]
+pub struct GitLabCredential {
+    digest: [u8; 32],
+}
+
+impl GitLabCredential {
+    /// At least 32 characters: it is the only thing between anyone and the revocation of tokens
+    /// they hold the value of — which they may revoke anyway — but also a probe of the endpoint.
+    pub fn new(secret: &str) -> std::result::Result<Self, &'static str> {
+        if secret.trim().chars().count() < 32 {
+            return Err("it must be at least 32 characters long");
+        }
+        Ok(GitLabCredential {
+            digest: sha256(secret.trim().as_bytes()),
+        })
+    }
+
+    /// Whether an `Authorization` value carries it: the credential itself (as GitLab sends it)
+    /// or `Bearer <credential>`.
+    pub fn matches(&self, authorization: &[u8]) -> bool {
+        let presented = authorization
+            .strip_prefix(b"Bearer ")
+            .unwrap_or(authorization);
+        constant_time_eq::constant_time_eq(&sha256(presented.trim_ascii()), &self.digest)
+    }
+}
+
+impl std::fmt::Debug for GitLabCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GitLabCredential(…)")
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
 /// The most values one report may carry.
 pub const MAX_VALUES: usize = 1_000;
 /// The longest `source` kept, in characters (a longer one is cut).

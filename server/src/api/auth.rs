@@ -174,9 +174,19 @@ pub(crate) async fn check_token(
     Ok(Admitted { caller, rate })
 }
 
-/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (the IETF httpapi rate-limit
-/// headers draft): the limit per minute, what is left of it, and the seconds until it is whole.
+/// The token's budget in the fields of the IETF httpapi rate-limit headers draft (-12):
+/// `RateLimit-Policy: "token";q=<limit>;w=60` (its quota per 60-second window) and
+/// `RateLimit: "token";r=<remaining>;t=<seconds until the window ends>`, Structured Fields
+/// lists of one item; and, for one more release (README), the legacy `RateLimit-Limit`,
+/// `RateLimit-Remaining` and `RateLimit-Reset` of the draft's earlier versions.
 pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, rate: &RateDecision) {
+    let policy = format!("\"{POLICY}\";q={};w=60", rate.limit);
+    let now = format!("\"{POLICY}\";r={};t={}", rate.remaining, rate.reset_seconds);
+    for (name, value) in [("ratelimit-policy", policy), ("ratelimit", now)] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
     for (name, value) in [
         ("ratelimit-limit", u64::from(rate.limit)),
         ("ratelimit-remaining", u64::from(rate.remaining)),
@@ -185,6 +195,9 @@ pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, rate: &RateDecision) {
         headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
 }
+
+/// The name of patdesk's one rate-limit policy in the `RateLimit` fields: the token's own.
+const POLICY: &str = "token";
 
 /// `Patdesk-Token-Expiration`: RFC 3339, or `never`.
 pub(crate) fn expiration(caller: &access::TokenCaller) -> String {

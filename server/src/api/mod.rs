@@ -7,6 +7,7 @@
 //!   proxies and `/oauth/introspect` (RFC 7662) for services that check tokens themselves.
 //! - [`oauth`], `/oauth/token` (RFC 8693: a CI job's identity token for a short-lived token)
 //!   and `/oauth/revoke` (RFC 7009).
+//! - [`gitlab_revocation`]: GitLab's Token Revocation API, for its secret detection.
 //! - [`extract`]: request extractors that answer malformed requests with an `ApiError`.
 //! - [`model`]: request and response bodies.
 //! - [`openapi`]: the OpenAPI 3.1 document's own parts (`/api/openapi.json`).
@@ -17,6 +18,7 @@
 pub mod auth;
 pub mod extract;
 pub mod forward_auth;
+pub mod gitlab_revocation;
 pub mod handlers;
 pub mod model;
 pub mod oauth;
@@ -73,6 +75,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/openapi.json", get(openapi_json))
         // For reverse proxies: not in the document (no body, answers in headers).
         .route("/auth/verify", get(forward_auth::verify))
+        // GitLab's Token Revocation API, in GitLab's shapes (docs/leaks.md): not in the document.
+        .route(
+            "/api/gitlab/v1/revocable_token_types",
+            get(gitlab_revocation::revocable_token_types),
+        )
+        .route(
+            "/api/gitlab/v1/revoke_tokens",
+            axum::routing::post(gitlab_revocation::revoke_tokens),
+        )
         // Unknown API paths get a JSON 404, not the web app's page.
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -602,3 +602,30 @@ pub async fn set_token_expiry(
     let sql = "UPDATE tokens SET expires_at = $1 WHERE id = $2";
     assert_eq!(execute(db, sql, [at.into(), id.into()]).await, 1);
 }
+
+/// An HTTP header value parsed as a Structured Fields list (RFC 9651) by a parser written by
+/// others — http-sf from PyPI, under `target/http-sf-venv` (`scripts/ensure-tools.sh --test`) —
+/// as JSON: `[["token", {"q": 100, "w": 60}]]` for `"token";q=100;w=60`. Panics when it does
+/// not parse.
+pub fn structured_field_list(value: &str) -> Value {
+    let python = workspace_root().join("target/http-sf-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make test-tools` (scripts/ensure-tools.sh --test)",
+        python.display()
+    );
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import http_sf, json, sys; print(json.dumps(http_sf.parse(sys.argv[1].encode(), tltype='list')))",
+            value,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{value:?} is no Structured Fields list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
