@@ -9,7 +9,7 @@
 //! token. The team's admins (and the operator) create, list and delete accounts, and make their
 //! tokens: long-lived ones here, short-lived ones by exchange (`tokens::federation`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -263,14 +263,7 @@ pub async fn tokens(
     actor: Actor,
     team: &TeamSlug,
 ) -> Result<Vec<(String, tokens::TokenInfo)>> {
-    let team = teams::admin_team(db, actor, team, "see the team's service accounts").await?;
-    let names: HashMap<i64, String> = service_account::Entity::find()
-        .filter(service_account::Column::TeamId.eq(team.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.user_id, a.name))
-        .collect();
+    let (team, names) = administered_names(db, actor, team).await?;
     token::Entity::find()
         .filter(token::Column::UserId.is_in(names.keys().copied()))
         .filter(token::Column::DeletedAt.is_null())
@@ -295,19 +288,30 @@ pub async fn activity(
     team: &TeamSlug,
     limit: u64,
 ) -> Result<Vec<(String, activity::Entry)>> {
+    let (_, names) = administered_names(db, actor, team).await?;
+    let entries = activity::latest_of(db, names.keys().copied().collect(), limit).await?;
+    Ok(entries
+        .into_iter()
+        .map(|(owner, entry)| (names.get(&owner).cloned().unwrap_or_default(), entry))
+        .collect())
+}
+
+/// The team, if the actor administers it, and its service accounts' names by id: what the
+/// lists of the Service accounts tab start from.
+pub(crate) async fn administered_names(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    team: &TeamSlug,
+) -> Result<(team::Model, BTreeMap<i64, String>)> {
     let team = teams::admin_team(db, actor, team, "see the team's service accounts").await?;
-    let names: HashMap<i64, String> = service_account::Entity::find()
+    let names = service_account::Entity::find()
         .filter(service_account::Column::TeamId.eq(team.id))
         .all(db)
         .await?
         .into_iter()
         .map(|a| (a.user_id, a.name))
         .collect();
-    let entries = activity::latest_of(db, names.keys().copied().collect(), limit).await?;
-    Ok(entries
-        .into_iter()
-        .map(|(owner, entry)| (names.get(&owner).cloned().unwrap_or_default(), entry))
-        .collect())
+    Ok((team, names))
 }
 
 /// The team (if the actor administers it) and its service account named by `account_ref`: its

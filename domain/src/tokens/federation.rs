@@ -396,14 +396,7 @@ pub async fn policies(
     actor: Actor,
     team: &TeamSlug,
 ) -> Result<Vec<TrustPolicy>> {
-    let team = teams::admin_team(db, actor, team, "see the team's service accounts").await?;
-    let accounts: BTreeMap<i64, String> = service_account::Entity::find()
-        .filter(service_account::Column::TeamId.eq(team.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.user_id, a.name))
-        .collect();
+    let (_, accounts) = service_accounts::administered_names(db, actor, team).await?;
     let rows = federation_policy::Entity::find()
         .filter(federation_policy::Column::ServiceAccountId.is_in(accounts.keys().copied()))
         .order_by_asc(federation_policy::Column::Id)
@@ -521,11 +514,12 @@ pub struct Exchanged {
     pub scope: String,
 }
 
-/// The first policy (oldest first) whose issuer, audience and every condition match.
+/// The first policy (oldest first) whose issuer, audience and every condition match, with its
+/// conditions.
 fn first_match<'a>(
     policies: &'a [federation_policy::Model],
     identity: &Identity,
-) -> Result<Option<&'a federation_policy::Model>> {
+) -> Result<Option<(&'a federation_policy::Model, Vec<Condition>)>> {
     for policy in policies {
         if policy.issuer != identity.issuer || !identity.audiences.contains(&policy.audience) {
             continue;
@@ -539,7 +533,7 @@ fn first_match<'a>(
                 .is_some_and(|value| c.matches(&value))
         });
         if all_match {
-            return Ok(Some(policy));
+            return Ok(Some((policy, conditions)));
         }
     }
     Ok(None)
@@ -626,7 +620,7 @@ pub async fn exchange(
         .order_by_asc(federation_policy::Column::Id)
         .all(db)
         .await?;
-    let Some(policy) = first_match(&policies, identity)? else {
+    let Some((policy, conditions)) = first_match(&policies, identity)? else {
         return Ok(Err(Refusal::InvalidGrant(
             "No trust policy matches this identity token's claims (check the repository, ref and other conditions the service account's policies name).".into(),
         )));
@@ -680,7 +674,6 @@ pub async fn exchange(
         .await?
         .ok_or(Error::NotFound("team"))?;
     let lifetime = Duration::minutes(i64::from(policy.lifetime_minutes));
-    let conditions = stored_conditions(&policy.conditions)?;
     let kept = provenance(identity, &conditions);
     let subject = kept.get("sub").and_then(Value::as_str).unwrap_or("?");
     let description = format!("{} ({})", cut(subject, 80), &digest[..8]);

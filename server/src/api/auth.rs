@@ -111,11 +111,7 @@ pub(crate) async fn check_token(
     let client_ip = check.client_ip;
     // An IP that has failed too often is refused before anything else, so that guessing
     // costs the guesser time and the server nothing.
-    if let Some(ip) = client_ip
-        && let Err(wait) = state.failed_auth.check(ip)
-    {
-        return Err(ApiError::rate_limited(wait).into_response());
-    }
+    within_failure_budget(state, client_ip).map_err(IntoResponse::into_response)?;
     let authorization: Vec<&[u8]> = check
         .headers
         .get_all(header::AUTHORIZATION)
@@ -198,6 +194,20 @@ pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, rate: &RateDecision) {
 
 /// The name of patdesk's one rate-limit policy in the `RateLimit` fields: the token's own.
 const POLICY: &str = "token";
+
+/// Refuses (429 `rate_limited`) an address that has failed authentication too often, before
+/// anything else is looked at: guessing costs the guesser time and the server nothing. Every
+/// endpoint that authenticates something (tokens, service or GitLab credentials, identity
+/// tokens) asks this first.
+pub(crate) fn within_failure_budget(
+    state: &AppState,
+    client_ip: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    match client_ip {
+        Some(ip) => state.failed_auth.check(ip).map_err(ApiError::rate_limited),
+        None => Ok(()),
+    }
+}
 
 /// `Patdesk-Token-Expiration`: RFC 3339, or `never`.
 pub(crate) fn expiration(caller: &access::TokenCaller) -> String {

@@ -277,11 +277,7 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<Form<IntrospectionRequest>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    if let Some(ip) = client_ip
-        && let Err(wait) = state.failed_auth.check(ip)
-    {
-        return Err(ApiError::rate_limited(wait));
-    }
+    auth::within_failure_budget(&state, client_ip)?;
     // Too large is said first, whatever else is wrong (413, as for every body over the limit).
     if let Err(rejection) = &form
         && rejection.status() == StatusCode::PAYLOAD_TOO_LARGE

@@ -38,11 +38,7 @@ async fn authenticated(
     client_ip: Option<std::net::IpAddr>,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    if let Some(ip) = client_ip
-        && let Err(wait) = state.failed_auth.check(ip)
-    {
-        return Err(ApiError::rate_limited(wait));
-    }
+    super::auth::within_failure_budget(state, client_ip)?;
     let credential = state
         .gitlab_revocation
         .as_ref()

@@ -108,11 +108,7 @@ pub async fn token(
     Client(client_ip): Client,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    if let Some(ip) = client_ip
-        && let Err(wait) = state.failed_auth.check(ip)
-    {
-        return Err(ApiError::rate_limited(wait).into());
-    }
+    auth::within_failure_budget(&state, client_ip)?;
     let outcome = exchange(&state, form).await;
     if let Err(refused) = &outcome
         && refused.status == StatusCode::BAD_REQUEST
@@ -211,11 +207,7 @@ pub async fn revoke(
     Client(client_ip): Client,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    if let Some(ip) = client_ip
-        && let Err(wait) = state.failed_auth.check(ip)
-    {
-        return Err(ApiError::rate_limited(wait).into());
-    }
+    auth::within_failure_budget(&state, client_ip)?;
     let mut fields = single_fields(form)?;
     let Some(value) = fields.remove("token").filter(|v| !v.trim().is_empty()) else {
         return Err(OAuthError::invalid_request("token is missing."));
