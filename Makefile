@@ -65,12 +65,12 @@ test-rust-postgres:
 	@if [ -n "$${PATDESK_TEST_POSTGRES_URL:-}" ]; then \
 		$(CARGO_TEST) -p migrations -- --ignored && \
 		$(CARGO_TEST) -p server --test faults --test scale_out --test notifications --test token_controls \
-			--test usage_history --test rate_limits --test two_factor --test federation -- --ignored && \
+			--test usage_history --test rate_limits --test two_factor --test federation --test webhooks -- --ignored && \
 		PATDESK_TEST_BACKEND=postgres $(CARGO_TEST) -p server \
 			--test api --test usage --test hardening --test tokens --test accounts --test governance --test leaks \
 			--test notifications --test forward_auth --test token_controls --test security --test sso --test scim \
 			--test two_factor --test passkeys --test usage_history --test rate_limits --test passwords --test token_page \
-			--test permissions --test federation; \
+			--test permissions --test federation --test webhooks; \
 	elif [ -n "$${PATDESK_REQUIRE_POSTGRES:-}" ]; then \
 		echo "PATDESK_REQUIRE_POSTGRES is set but PATDESK_TEST_POSTGRES_URL is not" >&2; exit 1; \
 	else \

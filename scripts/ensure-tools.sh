@@ -137,6 +137,14 @@ if $want_test; then
     python3 -m venv "$sf_venv"
     "$sf_venv/bin/pip" install -q http-sf==1.5.0
   fi
+  # The webhooks' receiver (scripts/webhook-receiver.py) verifies every delivery with
+  # standardwebhooks, the Standard Webhooks specification's own library.
+  hooks_venv=target/webhooks-venv
+  if [[ ! -x "$hooks_venv/bin/python" ]] || ! "$hooks_venv/bin/python" -c 'import standardwebhooks.webhooks' 2>/dev/null; then
+    say "installing standardwebhooks (the tests' webhook receiver)"
+    python3 -m venv "$hooks_venv"
+    "$hooks_venv/bin/pip" install -q standardwebhooks==1.3.0
+  fi
 fi
 
 if $want_bench; then

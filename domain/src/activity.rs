@@ -215,6 +215,13 @@ kinds! {
     TokenExchanged => "token_exchanged", "Exchanged an identity token for a short-lived token";
     /// Someone holding the token's value revoked it (`POST /oauth/revoke`; in the owner's log).
     TokenRevokedByHolder => "token_revoked_by_holder", "The token was revoked with its own value";
+    /// An admin added a webhook endpoint (docs/webhooks.md; in the admin's log).
+    WebhookCreated => "webhook_created", "Added a webhook";
+    WebhookDeleted => "webhook_deleted", "Removed a webhook";
+    /// A new signing secret; the old one signs beside it for a day.
+    WebhookSecretRotated => "webhook_secret_rotated", "Rotated a webhook's signing secret";
+    /// A delivery sent again (and its endpoint turned back on, if it was off).
+    WebhookRedelivered => "webhook_redelivered", "Sent a webhook delivery again";
     /// The token's first use through a reverse proxy in front of a given service (its host).
     TokenUsedViaProxy => "token_used_via_proxy", "Token used through a protected service";
     /// An authenticator app confirmed: two-factor sign-in is on (docs/two-factor.md).
@@ -262,6 +269,9 @@ pub struct Event {
     pub token_id: Option<String>,
     pub ip: Option<String>,
     pub target: Option<String>,
+    /// For a membership change: the team and the member (whose log it may not be in). Not
+    /// stored with the entry; it says which team's webhooks hear of it (`webhooks::events`).
+    pub membership: Option<(i64, i64)>,
 }
 
 impl Event {
@@ -273,6 +283,7 @@ impl Event {
             token_id: None,
             ip: None,
             target: None,
+            membership: None,
         }
     }
 
@@ -313,6 +324,12 @@ impl Event {
         self.target = Some(cut_to_bytes(target.into(), 200));
         self
     }
+
+    /// A change to `user_id`'s membership of `team_id`.
+    pub fn membership(mut self, team_id: i64, user_id: i64) -> Self {
+        self.membership = Some((team_id, user_id));
+        self
+    }
 }
 
 /// `text` cut to at most `max` bytes, at a character boundary (for bounded columns).
@@ -331,21 +348,23 @@ pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<()> {
     record_at(db, event, Utc::now()).await
 }
 
+/// Stores the entry, and in the same transaction the webhook deliveries it calls for
+/// (`webhooks::events`: the token and member events, and the audit stream).
 pub async fn record_at(db: &impl ConnectionTrait, event: Event, at: DateTime<Utc>) -> Result<()> {
-    activity::ActiveModel {
+    let row = activity::ActiveModel {
         user_id: Set(event.owner),
         actor_id: Set(event.actor.user_id()),
         actor_kind: Set(event.actor.stored_kind().map(str::to_string)),
         kind: Set(event.kind.as_str().to_string()),
-        token_id: Set(event.token_id),
-        ip: Set(event.ip),
-        target: Set(event.target),
+        token_id: Set(event.token_id.clone()),
+        ip: Set(event.ip.clone()),
+        target: Set(event.target.clone()),
         created_at: Set(at),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    Ok(())
+    crate::webhooks::events::of_entry(db, &event, row.id, at).await
 }
 
 /// One entry as the Activity page shows it.
@@ -399,6 +418,19 @@ pub async fn latest_of(
         .into_iter()
         .zip(entries_of(db, rows).await?)
         .collect())
+}
+
+/// The name the log shows for the event's actor (what [`Entry::actor`] says of it).
+pub(crate) async fn actor_name(db: &impl ConnectionTrait, event: &Event) -> Result<String> {
+    Ok(match event.actor {
+        Actor::User(id) => user::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default(),
+        Actor::Directory => DIRECTORY.to_string(),
+        Actor::Operator => event.kind.anonymous_actor().to_string(),
+    })
 }
 
 /// Stored rows as entries: each actor's name looked up once.

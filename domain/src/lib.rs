@@ -17,6 +17,7 @@ pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod tokens;
+pub mod webhooks;
 
 pub use activity::{Actor, Origin};
 pub use error::{Error, Result};

@@ -410,7 +410,7 @@ pub async fn add_member(
     record_member_change(
         &txn,
         by,
-        user.id,
+        (team.id, user.id),
         Kind::MemberAdded,
         format!("{username} in team {slug} as {role}"),
     )
@@ -445,12 +445,14 @@ async fn locked_team(
 async fn record_member_change(
     txn: &DatabaseTransaction,
     by: Origin,
-    member_id: i64,
+    (team_id, member_id): (i64, i64),
     kind: Kind,
     target: String,
 ) -> Result<()> {
     let actor = by.who;
-    let event = Event::by(by, Some(actor.log_owner(member_id)), kind).target(target);
+    let event = Event::by(by, Some(actor.log_owner(member_id)), kind)
+        .target(target)
+        .membership(team_id, member_id);
     activity::record(txn, event).await
 }
 
@@ -498,7 +500,7 @@ pub async fn set_role(
     record_member_change(
         &txn,
         by,
-        member_id,
+        (team.id, member_id),
         Kind::MemberRoleChanged,
         format!("{username} in team {slug} to {new_role}"),
     )
@@ -528,7 +530,7 @@ pub async fn remove_member(
     record_member_change(
         &txn,
         by,
-        current.user_id,
+        (team.id, current.user_id),
         Kind::MemberRemoved,
         format!("{username} in team {slug}"),
     )

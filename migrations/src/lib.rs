@@ -28,6 +28,7 @@ mod m20261206_000401_retired_token_values;
 mod m20261207_000101_permissions;
 mod m20261207_000201_service_accounts;
 mod m20261207_000301_service_account_tokens;
+mod m20261207_000401_webhooks;
 mod steps;
 
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000101_permissions::Migration),
             Box::new(m20261207_000201_service_accounts::Migration),
             Box::new(m20261207_000301_service_account_tokens::Migration),
+            Box::new(m20261207_000401_webhooks::Migration),
         ]
     }
 }

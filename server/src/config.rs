@@ -82,6 +82,10 @@ pub struct Config {
     /// `PATDESK_GITLAB_REVOCATION_TOKEN` (at least 32 characters): the credential a self-managed
     /// GitLab sends to patdesk's Token Revocation API (docs/leaks.md); unset, it is not served.
     pub gitlab_revocation: Option<domain::tokens::leaks::GitLabCredential>,
+    /// The webhook sender's settings (docs/webhooks.md): `PATDESK_WEBHOOK_ALLOW_PRIVATE`,
+    /// `PATDESK_WEBHOOK_RETRY_SECONDS` (1–3600, default 10), `PATDESK_WEBHOOK_GIVE_UP_SECONDS`
+    /// (1–604800, default a day), `PATDESK_WEBHOOK_LEASE_SECONDS` (15–3600, default 300).
+    pub webhooks: crate::webhooks::Settings,
 }
 
 /// The default of `PATDESK_FEDERATION_KEY_REFETCH_SECONDS`.
@@ -195,6 +199,14 @@ pub enum ConfigError {
     FederationKeyRefetch(String),
     #[error("PATDESK_GITLAB_REVOCATION_TOKEN: {0}")]
     GitLabRevocation(&'static str),
+    #[error("PATDESK_WEBHOOK_ALLOW_PRIVATE must be true or false, not {0:?}")]
+    WebhookAllowPrivate(String),
+    #[error("PATDESK_WEBHOOK_RETRY_SECONDS must be a whole number from 1 to 3600, not {0:?}")]
+    WebhookRetry(String),
+    #[error("PATDESK_WEBHOOK_GIVE_UP_SECONDS must be a whole number from 1 to 604800, not {0:?}")]
+    WebhookGiveUp(String),
+    #[error("PATDESK_WEBHOOK_LEASE_SECONDS must be a whole number from 15 to 3600, not {0:?}")]
+    WebhookLease(String),
     #[error("{0} is not valid UTF-8")]
     NotUnicode(&'static str),
 }
@@ -229,6 +241,30 @@ impl Config {
             ConfigError::FederationKeyRefetch,
             DEFAULT_FEDERATION_KEY_REFETCH,
         )?;
+        let webhooks = crate::webhooks::Settings {
+            allow_private: flag(
+                "PATDESK_WEBHOOK_ALLOW_PRIVATE",
+                ConfigError::WebhookAllowPrivate,
+            )?,
+            first_wait: seconds(
+                "PATDESK_WEBHOOK_RETRY_SECONDS",
+                1..=3600,
+                ConfigError::WebhookRetry,
+                Duration::from_secs(10),
+            )?,
+            give_up_after: seconds(
+                "PATDESK_WEBHOOK_GIVE_UP_SECONDS",
+                1..=604_800,
+                ConfigError::WebhookGiveUp,
+                Duration::from_secs(86_400),
+            )?,
+            lease: seconds(
+                "PATDESK_WEBHOOK_LEASE_SECONDS",
+                15..=3600,
+                ConfigError::WebhookLease,
+                Duration::from_secs(300),
+            )?,
+        };
         let proxies_text = var("PATDESK_TRUSTED_PROXIES")?;
         let forwarded_for = crate::guard::ForwardedFor {
             trusted: trust_forwarded_for,
@@ -359,6 +395,7 @@ impl Config {
             federation_allow_http_loopback,
             federation_key_refetch,
             gitlab_revocation,
+            webhooks,
         };
         // Checked now, so that a wrong mail setting stops the start instead of every mail.
         config.mail_settings()?;

@@ -6,7 +6,6 @@
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -25,6 +24,8 @@ use serde_json::{Map, Value};
 
 /// Keys are fetched again after this, whatever happens.
 const KEYS_KEPT: Duration = Duration::from_secs(3600);
+/// How long a fetch of a discovery document or key set may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// A discovery document or key set larger than this is refused.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
@@ -56,25 +57,18 @@ struct CachedKeys {
 /// Federation's settings and the issuers' keys this process has fetched.
 pub struct Federation {
     pub settings: Settings,
-    http: reqwest::Client,
     keys: Mutex<HashMap<String, CachedKeys>>,
     /// `PATDESK_FEDERATION_KEY_REFETCH_SECONDS`.
     refetch_after: Duration,
 }
 
 impl Federation {
-    pub fn new(settings: Settings, refetch_after: Duration) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            // Following redirects would let an issuer point patdesk's requests anywhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()?;
-        Ok(Federation {
+    pub fn new(settings: Settings, refetch_after: Duration) -> Self {
+        Federation {
             settings,
-            http,
             keys: Mutex::new(HashMap::new()),
             refetch_after,
-        })
+        }
     }
 
     /// Checks an identity token and answers what it says of its bearer.
@@ -253,52 +247,16 @@ impl Federation {
         serde_json::from_slice(&body).map_err(|_| "the answer is not JSON".into())
     }
 
-    /// A client that connects to `url`'s host at the address checked here, and only if it is a
-    /// public one (`domain::outbound`; loopback too where tests allow plain-HTTP loopback
-    /// issuers): the check and the connection see the same address.
+    /// A client that connects to `url`'s host only at a public address (`crate::outbound`;
+    /// loopback too where tests allow plain-HTTP loopback issuers).
     async fn client_for(&self, url: &str) -> Result<reqwest::Client, String> {
         let parsed = url::Url::parse(url).map_err(|_| "its URL is not valid".to_string())?;
-        let host = parsed.host_str().ok_or("its URL has no host")?.to_string();
-        let port = parsed
-            .port_or_known_default()
-            .ok_or("its URL has no port")?;
-        let lookup_host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((lookup_host.as_str(), port))
-            .await
-            .map_err(|_| "its host name does not resolve".to_string())?
-            .collect();
-        let mut refusal = "its host name does not resolve";
-        let mut chosen = None;
-        for address in addresses {
-            let ip = address.ip();
-            match domain::outbound::refused_destination(ip) {
-                Some(_) if ip.is_loopback() && self.settings.allow_http_loopback => {}
-                Some(why) => {
-                    refusal = why;
-                    continue;
-                }
-                None => {}
-            }
-            chosen = Some(address);
-            break;
-        }
-        let Some(address) = chosen else {
-            return Err(format!(
-                "its host is {refusal}, where patdesk sends no requests"
-            ));
+        let inside = if self.settings.allow_http_loopback {
+            crate::outbound::Inside::Loopback
+        } else {
+            crate::outbound::Inside::Refused
         };
-        if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
-            return Ok(self.http.clone());
-        }
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .resolve(&host, address)
-            .build()
-            .map_err(|_| "no client could be made".to_string())
+        crate::outbound::client_for(&parsed, inside, FETCH_TIMEOUT).await
     }
 }
 

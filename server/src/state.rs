@@ -60,6 +60,8 @@ pub struct Shared {
     pub gitlab_revocation: Option<domain::tokens::leaks::GitLabCredential>,
     /// Identity-token exchange: its settings and the issuers' keys (`crate::federation`).
     pub federation: Arc<crate::federation::Federation>,
+    /// `PATDESK_WEBHOOK_ALLOW_PRIVATE` (docs/webhooks.md): endpoints on private addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl AppState {

@@ -110,6 +110,8 @@ pub fn router(state: AppState) -> Router {
         )));
         let min_overlap = state.min_overlap;
         let federation = state.federation.settings.clone();
+        let private_destinations =
+            domain::webhooks::PrivateDestinations(state.webhooks_allow_private);
         let sso = app::auth::SingleSignOn(state.sso.as_ref().map(|s| s.shown()));
         let sealing_key = state.sealing_key.clone();
         let sudo_window = state.sudo_window;
@@ -128,6 +130,7 @@ pub fn router(state: AppState) -> Router {
             provide_context(reset_requests.clone());
             provide_context(min_overlap);
             provide_context(federation.clone());
+            provide_context(private_destinations);
         }
     };
     Router::new()
@@ -331,7 +334,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         federation: Arc::new(crate::federation::Federation::new(
             config.federation_settings(),
             config.federation_key_refetch,
-        )?),
+        )),
+        webhooks_allow_private: config.webhooks.allow_private,
     });
     let (stop_flushing, flushing_stopped) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(flush_usage_every(
@@ -344,6 +348,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.session_sweep_interval,
         db.clone(),
         state.failed_auth.window(),
+    ));
+    let webhooks = tokio::spawn(crate::webhooks::run(
+        db.clone(),
+        state.sealing_key.clone(),
+        config.webhooks,
     ));
     let notices = tokio::spawn(crate::notices::run(
         db.clone(),
@@ -366,6 +375,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = flusher.await;
     sweeper.abort();
     notices.abort();
+    webhooks.abort();
     match usage.flush(&db).await {
         Ok(written) => tracing::info!(tokens = written, "usage data written"),
         Err(error) => tracing::error!(%error, "could not write usage data at shutdown"),
@@ -443,6 +453,13 @@ async fn housekeeping_every(interval: Duration, db: DatabaseConnection, failure_
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired federated tokens deleted"),
             Err(error) => tracing::warn!(%error, "could not delete expired federated tokens"),
+        }
+        // Settled webhook deliveries after 30 days (the cards show the latest ten).
+        let kept_from = now - chrono::Duration::days(30);
+        match domain::webhooks::outbox::purge(&db, kept_from).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "old webhook deliveries deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete old webhook deliveries"),
         }
         purge_unfinished_sign_ins(&db, now).await;
     }

@@ -31,3 +31,5 @@ pub mod token_usage_hour;
 pub mod totp_secret;
 pub mod user;
 pub mod webauthn_ceremony;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -149,7 +149,9 @@ pub(crate) async fn sync(
             Some(role) => format!("{username} in team {} to {role} (group sync)", team.slug),
             None => format!("{username} from team {} (group sync)", team.slug),
         };
-        let event = Event::new(Some(user_id), Actor::Operator, kind).target(target);
+        let event = Event::new(Some(user_id), Actor::Operator, kind)
+            .target(target)
+            .membership(team_id, user_id);
         activity::record(txn, event).await?;
         changed = true;
     }

@@ -85,10 +85,13 @@ pub enum NoticeKind {
     /// The account's password was changed (Account page), reset by a mailed link, or set by
     /// the operator; the other sessions ended. `detail` says how.
     PasswordChanged,
+    /// A webhook of a team the user administers (or of the instance, for instance admins)
+    /// failed for a day and was turned off (docs/webhooks.md). `detail`: which, and the last error.
+    WebhookDisabled,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 13] = [
+    pub const ALL: [NoticeKind; 14] = [
         NoticeKind::ExpiresSoon,
         NoticeKind::ExpiresTomorrow,
         NoticeKind::Expired,
@@ -102,6 +105,7 @@ impl NoticeKind {
         NoticeKind::SsoLinked,
         NoticeKind::SecondFactorLocked,
         NoticeKind::PasswordChanged,
+        NoticeKind::WebhookDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +123,7 @@ impl NoticeKind {
             NoticeKind::SsoLinked => "sso_linked",
             NoticeKind::SecondFactorLocked => "second_factor_locked",
             NoticeKind::PasswordChanged => "password_changed",
+            NoticeKind::WebhookDisabled => "webhook_disabled",
         }
     }
 
@@ -142,7 +147,8 @@ impl NoticeKind {
             | NoticeKind::TwoFactorReset
             | NoticeKind::SsoLinked
             | NoticeKind::SecondFactorLocked
-            | NoticeKind::PasswordChanged => true,
+            | NoticeKind::PasswordChanged
+            | NoticeKind::WebhookDisabled => true,
         }
     }
 
@@ -183,6 +189,9 @@ impl NoticeKind {
             }
             NoticeKind::PasswordChanged => {
                 "The password of your patdesk account was changed".to_string()
+            }
+            NoticeKind::WebhookDisabled => {
+                "A webhook was turned off after a day of failures".to_string()
             }
         }
     }
@@ -225,6 +234,9 @@ impl NoticeKind {
             ),
             NoticeKind::PasswordChanged => format!(
                 "{detail} Every other session of your account was signed out; your tokens keep working. If this was not you, reset your password now from the sign-in page (\"Forgot password?\") and check your tokens and sessions."
+            ),
+            NoticeKind::WebhookDisabled => format!(
+                "Every delivery to {detail} failed for a day, so patdesk stopped sending to it and set its waiting events aside. Fix the receiver, then press Redeliver on a delivery to turn it back on."
             ),
             NoticeKind::TwoFactorReset => {
                 "The operator removed your authenticator app and recovery codes, as asked when every second factor is lost. Your password alone signs you in until you set up two-factor sign-in again on your Account page. If you did not ask for this, tell your administrators and change your password now.".to_string()
@@ -434,9 +446,19 @@ pub async fn sweep_expiry(db: &DatabaseConnection, now: DateTime<Utc>) -> Result
         let expires = t.expires_at.map(crate::time::minute).unwrap_or_default();
         let mut notice = Notice::new(kind, t.user_id, TokenRef::of(&t, team)).detail(expires);
         notice.dedupe_key = Some(key);
-        if notify(db, notice, now).await? {
+        // The reminder and its webhook event together: stored once, by whichever process
+        // stores the reminder.
+        let txn = crate::db::begin_write(db).await?;
+        if notify(&txn, notice, now).await? {
+            let days_left = match kind {
+                NoticeKind::ExpiresSoon => Some(7),
+                NoticeKind::ExpiresTomorrow => Some(1),
+                _ => None,
+            };
+            crate::webhooks::events::of_expiry(&txn, &t, days_left, now).await?;
             stored += 1;
         }
+        txn.commit().await?;
     }
     Ok(stored)
 }
@@ -705,6 +727,7 @@ mod tests {
                 NoticeKind::SsoLinked,
                 NoticeKind::SecondFactorLocked,
                 NoticeKind::PasswordChanged,
+                NoticeKind::WebhookDisabled,
             ]
         );
         assert!(

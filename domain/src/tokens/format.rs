@@ -23,7 +23,7 @@ pub const ID_LEN: usize = ID_PREFIX.len() + 16;
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// `len` uniformly random base62 characters (rejection sampling: no modulo bias).
-fn random_base62(len: usize) -> String {
+pub(crate) fn random_base62(len: usize) -> String {
     let mut out = String::with_capacity(len);
     while out.len() < len {
         for byte in random_bytes::<64>() {

@@ -14,6 +14,7 @@ mod sso;
 mod team;
 mod token;
 mod user;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -76,6 +77,9 @@ enum Command {
     /// short-lived tokens of a service account (docs/service-accounts.md).
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// Manage the webhooks a team's or the instance's events are posted to (docs/webhooks.md).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Map identity provider groups to teams, for single sign-on (docs/sso.md).
     #[command(subcommand)]
     Sso(SsoCommand),
@@ -132,6 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Service(command) => service::service_command(command).await,
         Command::ServiceAccount(command) => service_account::service_account_command(command).await,
         Command::Federation(command) => service_account::federation_command(command).await,
+        Command::Webhook(command) => webhook::webhook_command(command).await,
         Command::Sso(command) => sso::sso_command(command).await,
         Command::Scim(command) => scim::scim_command(command).await,
         Command::Openapi => {

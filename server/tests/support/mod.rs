@@ -8,6 +8,7 @@ pub mod forged_idp;
 pub mod oidc;
 pub mod postgres;
 pub mod smtp;
+pub mod webhook_receiver;
 
 use reqwest::{Client, Response, header};
 use serde_json::Value;
@@ -179,6 +180,14 @@ impl TestServer {
     pub fn kill_hard(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGKILL (a crash: nothing is flushed or finished), keeping the temporary directory (and
+    /// a SQLite database in it) for a restart with [`TestServer::start_with`].
+    pub fn kill_hard_keep_dir(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
     /// Sends SIGTERM, waits for a clean exit, and keeps the temporary directory and the

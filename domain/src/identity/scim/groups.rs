@@ -335,7 +335,15 @@ async fn join(
         None => format!("in team {slug} as {role}"),
         Some(_) => format!("in team {slug} to {role}"),
     };
-    record(txn, user_id, kind, words, &group.display_name, ip).await?;
+    record(
+        txn,
+        (group.team_id, user_id),
+        kind,
+        words,
+        &group.display_name,
+        ip,
+    )
+    .await?;
     Ok(true)
 }
 
@@ -376,7 +384,7 @@ async fn leave(
     let words = format!("from team {slug}");
     record(
         txn,
-        user_id,
+        (group.team_id, user_id),
         Kind::MemberRemoved,
         words,
         &group.display_name,
@@ -388,7 +396,7 @@ async fn leave(
 
 async fn record(
     txn: &DatabaseTransaction,
-    user_id: i64,
+    (team_id, user_id): (i64, i64),
     kind: Kind,
     words: String,
     group: &str,
@@ -398,7 +406,8 @@ async fn record(
     let name = names.get(&user_id).cloned().unwrap_or_default();
     let event = Event::new(Some(user_id), Actor::Directory, kind)
         .ip(ip)
-        .target(format!("{name} {words} (SCIM group \"{group}\")"));
+        .target(format!("{name} {words} (SCIM group \"{group}\")"))
+        .membership(team_id, user_id);
     activity::record(txn, event).await
 }
 
