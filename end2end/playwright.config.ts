@@ -17,6 +17,9 @@ export const smtpPort = port + 3;
 // A CI platform's identity-token issuer (scripts/ci-issuer.py: PyJWT, installed by
 // scripts/ensure-tools.sh under target/ci-issuer-venv) on port + 4, for service_accounts.spec.ts.
 export const ciIssuer = `http://127.0.0.1:${port + 4}`;
+// A webhook receiver (scripts/webhook-receiver.py: PyPI standardwebhooks, installed by
+// scripts/ensure-tools.sh under target/webhooks-venv) on port + 5, for webhooks.spec.ts.
+export const webhookReceiver = `http://127.0.0.1:${port + 5}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -72,6 +75,14 @@ export default defineConfig({
     {
       command: `../target/ci-issuer-venv/bin/python ../scripts/ci-issuer.py ${port + 4}`,
       url: `${ciIssuer}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+    {
+      command: `../target/webhooks-venv/bin/python ../scripts/webhook-receiver.py ${port + 5}`,
+      url: `${webhookReceiver}/ready`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: "ignore",

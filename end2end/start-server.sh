@@ -36,4 +36,6 @@ export PATDESK_SMTP_URL="smtp://127.0.0.1:${PATDESK_E2E_SMTP_PORT:-$((port + 3))
 export PATDESK_MAIL_FROM="patdesk <patdesk@patdesk.test>"
 # Trust policies may name the CI issuer the config starts on loopback (PATDESK_E2E_PORT + 4).
 export PATDESK_FEDERATION_ALLOW_HTTP_LOOPBACK=true
+# webhooks.spec.ts's receiver (scripts/webhook-receiver.py) listens on loopback.
+export PATDESK_WEBHOOK_ALLOW_PRIVATE=true
 exec ../target/release/patdesk serve 2> "$state/server.log"

@@ -89,6 +89,7 @@ pub(crate) fn AdminTabs(current: &'static str) -> impl IntoView {
                 {tab("policy", "Token policy", "/admin")}
                 {tab("users", "Users", "/admin/users")}
                 {tab("tokens", "All tokens", "/admin/tokens")}
+                {tab("webhooks", "Webhooks", "/admin/webhooks")}
             </ul>
         </nav>
     }

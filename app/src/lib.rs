@@ -61,6 +61,7 @@ pub mod token_usage;
 pub mod tokens;
 pub mod two_factor;
 pub mod webauthn;
+pub mod webhooks;
 
 /// Pages that need a signed-in user. The server sends signed-out visitors of these (and of
 /// anything below `/teams/` and `/admin/`) to `/signin?next=…`.
@@ -165,6 +166,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/teams/:slug/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/services") view={Lazy::<services::TeamServicesRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/teams/:slug/service-accounts") view={Lazy::<service_accounts::TeamServiceAccountsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/teams/:slug/webhooks") view={Lazy::<webhooks::WebhooksRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/activity") view={Lazy::<activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/account") view={Lazy::<account::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view={Lazy::<notifications::NotificationsRoute>::new()} ssr=SsrMode::Async/>
@@ -172,6 +174,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<admin::AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/tokens") view={Lazy::<team_tokens::TeamTokensRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/webhooks") view={Lazy::<webhooks::WebhooksRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

@@ -109,6 +109,12 @@ pub const SERVER_FUNCTIONS: &[(&str, Class)] = &[
     ("create_service_account", Class::Sudo),
     ("add_trust_policy", Class::Sudo),
     ("create_service_account_token", Class::Sudo),
+    // Webhooks (app::webhooks): adding one sends the scope's events out; a secret is minted.
+    ("list_webhooks", Class::SignedIn),
+    ("create_webhook", Class::Sudo),
+    ("rotate_webhook_secret", Class::Sudo),
+    ("delete_webhook", Class::SignedIn),
+    ("redeliver_webhook", Class::SignedIn),
     ("set_service_account_tokens", Class::Sudo),
     ("delete_service_account", Class::SignedIn),
     ("remove_trust_policy", Class::SignedIn),

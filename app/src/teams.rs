@@ -169,6 +169,7 @@ pub(crate) fn TeamTabs(slug: String, current: &'static str, is_admin: bool) -> i
                 {is_admin.then(|| tab("tokens", "Tokens", format!("/teams/{slug}/tokens")))}
                 {is_admin.then(|| tab("services", "Services", format!("/teams/{slug}/services")))}
                 {is_admin.then(|| tab("service-accounts", "Service accounts", format!("/teams/{slug}/service-accounts")))}
+                {is_admin.then(|| tab("webhooks", "Webhooks", format!("/teams/{slug}/webhooks")))}
             </ul>
         </nav>
     }

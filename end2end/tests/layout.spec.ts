@@ -254,12 +254,14 @@ for (const width of WIDTHS) {
         [`/teams/${team}/tokens`, "team-tokens", "table.team-tokens"],
         [`/teams/${team}/services`, "services"],
         [`/teams/${team}/service-accounts`, "service-accounts"],
+        [`/teams/${team}/webhooks`, "webhooks"],
         ["/activity", "activity", "table.activity"],
         ["/account", "account"],
         ["/notifications", "notifications"],
         ["/admin", "admin"],
         ["/admin/users", "admin-users", "table.accounts"],
         ["/admin/tokens", "admin-tokens", "table.team-tokens"],
+        ["/admin/webhooks", "admin-webhooks"],
       ];
       for (const [path, name, table] of pages) {
         await page.goto(path);

@@ -231,7 +231,10 @@ async fn each_action_sends_its_event_once_signed_and_verified() {
         .json()
         .await
         .unwrap();
-    let value = rotated["token"].as_str().unwrap_or_else(|| panic!("{rotated}")).to_string();
+    let value = rotated["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{rotated}"))
+        .to_string();
     values.push(value.clone());
     expected.push("token.rotated");
     received_exactly(&receiver, "all", &expected).await;
@@ -842,4 +845,128 @@ async fn two_postgres_processes_deliver_each_event_once() {
     assert_eq!(descriptions[0], "admin");
     assert_eq!(descriptions[30], "job 29");
     assert!(a.log().contains("webhook delivered") || b.log().contains("webhook delivered"));
+}
+
+/// The webhooks' server functions check who calls: a team's readers and writers are refused,
+/// people outside the team do not find it, only instance admins reach the instance's; a
+/// team admin's webhook made in the app signs deliveries the receiver verifies.
+#[tokio::test]
+async fn only_admins_manage_webhooks_in_the_app() {
+    let server = webhook_server(&[]);
+    let receiver = Receiver::start();
+    let mut people = Vec::new();
+    for name in ["alice", "bob", "carol", "dave"] {
+        let mut caller = Caller::new(&server);
+        caller.sign_up(name).await;
+        people.push(caller);
+    }
+    ok(cli(
+        &server,
+        &["team", "add", "ops", "--owner", "alice"],
+        None,
+    ));
+    ok(cli(
+        &server,
+        &["team", "add", "dev", "--owner", "dave"],
+        None,
+    ));
+    for (name, role) in [("bob", "writer"), ("carol", "reader")] {
+        ok(cli(
+            &server,
+            &["team", "member", "add", "ops", name, "--role", role],
+            None,
+        ));
+    }
+    let url = receiver.url("app");
+    let form = [
+        ("team", "ops"),
+        ("url", url.as_str()),
+        ("events[]", "token.created"),
+    ];
+    for (who, status) in [
+        (1, StatusCode::FORBIDDEN),
+        (2, StatusCode::FORBIDDEN),
+        (3, StatusCode::NOT_FOUND),
+    ] {
+        let response = people[who].call("create_webhook", &form).await;
+        assert_eq!(response.status(), status, "#{who} creates");
+        let response = people[who].call("list_webhooks", &[("team", "ops")]).await;
+        assert_eq!(response.status(), status, "#{who} lists");
+    }
+    // The instance's: instance admins only (alice signed up first).
+    for who in [1, 3] {
+        let response = people[who].call("list_webhooks", &[("team", "")]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "#{who}");
+    }
+    assert_eq!(
+        count(
+            &server.connect_database().await,
+            "SELECT COUNT(*) AS n FROM webhooks",
+            []
+        )
+        .await,
+        0
+    );
+
+    // Bad input: a clear error naming the field.
+    let bad = people[0]
+        .call(
+            "create_webhook",
+            &[("team", "ops"), ("url", "https://hooks.example.com/x")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("Choose at least one event")
+    );
+
+    let created = support::json(people[0].call("create_webhook", &form).await).await;
+    let (id, secret) = (
+        created["id"].as_str().unwrap(),
+        created["secret"].as_str().unwrap(),
+    );
+    assert!(secret.starts_with("whsec_"));
+    receiver.trust("app", secret).await;
+    let listed = support::json(people[0].call("list_webhooks", &[("team", "ops")]).await).await;
+    assert_eq!(listed["hooks"][0]["id"], id);
+    assert!(
+        !listed.to_string().contains(secret),
+        "the list never shows the secret"
+    );
+    assert!(
+        listed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["name"].as_str().unwrap().starts_with("user.")),
+        "a team's form offers team events only"
+    );
+    // Another team's admin neither removes nor redelivers it.
+    let response = people[3]
+        .call("delete_webhook", &[("team", "ops"), ("id", id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = people[3]
+        .call("delete_webhook", &[("team", "dev"), ("id", id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    token(&server, "alice", "ops", "seen by the app's webhook", false);
+    received_exactly(&receiver, "app", &["token.created"]).await;
+    let response = people[0]
+        .call("delete_webhook", &[("team", "ops"), ("id", id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        count(
+            &server.connect_database().await,
+            "SELECT COUNT(*) AS n FROM webhooks",
+            []
+        )
+        .await,
+        0
+    );
 }
