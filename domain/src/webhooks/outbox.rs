@@ -5,7 +5,7 @@
 //! after a crash, another process (or the restarted one) takes the endpoint once it runs out
 //! and sends the same deliveries with the same `webhook-id`s.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -125,14 +125,19 @@ pub async fn claim(
     if due.is_empty() {
         return Ok(Vec::new());
     }
-    let until = now + lease;
-    webhook::Entity::update_many()
-        .col_expr(webhook::Column::ClaimedUntil, Expr::value(until))
-        .filter(webhook::Column::Id.is_in(due.iter().map(|h| h.id)))
-        .exec(&txn)
-        .await?;
+    // Whole microseconds, as PostgreSQL keeps them: `release` finds the claim by this value.
+    let until = (now + lease).trunc_subsecs(6);
     let mut claimed = Vec::with_capacity(due.len());
     for hook in due {
+        let keys = match super::secrets_of(key, &hook, now) {
+            Ok(keys) => keys,
+            Err(error) => {
+                // Sealed with another key: this process's PATDESK_SECRET_KEY differs from the
+                // one that made it. Left for a process that can sign (docs/webhooks.md).
+                tracing::error!(webhook = %hook.public_id, %error, "webhook secret unreadable");
+                continue;
+            }
+        };
         let deliveries = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::WebhookId.eq(hook.id))
             .filter(webhook_delivery::Column::State.eq(PENDING))
@@ -148,14 +153,6 @@ pub async fn claim(
                 attempts: d.attempts,
             })
             .collect();
-        let keys = match super::secrets_of(key, &hook, now) {
-            Ok(keys) => keys,
-            Err(error) => {
-                // Sealed with another key (PATDESK_SECRET_KEY changed): nothing can be signed.
-                tracing::error!(webhook = %hook.public_id, %error, "webhook secret unreadable");
-                continue;
-            }
-        };
         claimed.push(Claimed {
             webhook_id: hook.id,
             public_id: hook.public_id,
@@ -164,6 +161,13 @@ pub async fn claim(
             until,
             deliveries,
         });
+    }
+    if !claimed.is_empty() {
+        webhook::Entity::update_many()
+            .col_expr(webhook::Column::ClaimedUntil, Expr::value(until))
+            .filter(webhook::Column::Id.is_in(claimed.iter().map(|c| c.webhook_id)))
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(claimed)
