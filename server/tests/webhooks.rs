@@ -815,7 +815,10 @@ async fn two_postgres_processes_deliver_each_event_once() {
     let database = TempDatabase::create();
     // Processes sharing a database share the key that seals the webhooks' secrets.
     let mut env = ENV.to_vec();
-    env.push(("PATDESK_SECRET_KEY", "a-shared-secret-key-of-at-least-32-characters"));
+    env.push((
+        "PATDESK_SECRET_KEY",
+        "a-shared-secret-key-of-at-least-32-characters",
+    ));
     let a = TestServer::start_with(tempfile::tempdir().unwrap(), &database.url, &env);
     let b = TestServer::start_with(tempfile::tempdir().unwrap(), &database.url, &env);
     write_dotenv(&a, &env);

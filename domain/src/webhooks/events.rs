@@ -8,15 +8,65 @@
 //! team, people's names) and never holds a secret, a digest or a hint of a value.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value, json};
 
-use super::{EventType, outbox};
+// Only plain values and rows here: the activity log calls this module, so it may not call the
+// log back (nor `teams` or `notifications`, which record entries).
+use super::EventType;
 use crate::{
-    activity::{self, Event, Kind},
-    entity::{team, token, user, webhook},
+    activity::event::{Actor, DIRECTORY, Event, Kind},
+    entity::{membership, team, token, user, webhook, webhook_delivery},
     error::Result,
 };
+
+/// A delivery waiting to be sent.
+pub(crate) const PENDING: &str = "pending";
+
+/// Writes a delivery of `payload` to endpoint `webhook_id`, waiting to be sent.
+pub(crate) async fn queue(
+    db: &impl ConnectionTrait,
+    webhook_id: i64,
+    message_id: &str,
+    event_type: &str,
+    payload: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    webhook_delivery::ActiveModel {
+        webhook_id: Set(webhook_id),
+        message_id: Set(message_id.to_string()),
+        event_type: Set(event_type.to_string()),
+        payload: Set(payload.to_string()),
+        created_at: Set(at),
+        state: Set(PENDING.to_string()),
+        attempts: Set(0),
+        last_attempt_at: Set(None),
+        last_status: Set(None),
+        last_error: Set(None),
+        delivered_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The name the log shows for the event's actor (what `activity::Entry::actor` says of it).
+async fn actor_name(db: &impl ConnectionTrait, event: &Event) -> Result<String> {
+    Ok(match event.actor {
+        Actor::User(id) => username(db, id).await?,
+        Actor::Directory => DIRECTORY.to_string(),
+        Actor::Operator => event.kind.anonymous_actor().to_string(),
+    })
+}
+
+/// The member's role in the team, if still a member.
+async fn role(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> Result<Option<String>> {
+    Ok(membership::Entity::find_by_id((team_id, user_id))
+        .one(db)
+        .await?
+        .map(|m| m.role))
+}
 
 /// The webhook events an entry of `kind` is (besides `audit.entry`, which every entry is).
 /// A token's creation is also `token.approval_requested` when it waits for approval.
@@ -85,7 +135,7 @@ async fn queue_for(
     {
         let body = body.get_or_insert_with(|| payload(event, at, data.clone()));
         let message_id = format!("msg_{}", crate::tokens::format::random_base62(24));
-        outbox::queue(db, hook.id, &message_id, event.as_str(), body, at).await?;
+        queue(db, hook.id, &message_id, event.as_str(), body, at).await?;
     }
     Ok(())
 }
@@ -137,7 +187,7 @@ pub(crate) async fn of_entry(
     if hooks.is_empty() {
         return Ok(());
     }
-    let actor = activity::actor_name(db, event).await?;
+    let actor = actor_name(db, event).await?;
     let types = types_of(event.kind);
     let mut team_id = None;
     if !types.is_empty() {
@@ -164,10 +214,10 @@ pub(crate) async fn of_entry(
         }
         if let Some((team, member)) = event.membership {
             team_id = Some(team);
-            let role = crate::teams::role(db, team, member).await?;
+            let role = role(db, team, member).await?;
             data.insert(
                 "member".into(),
-                json!({"username": username(db, member).await?, "role": role.map(|r| r.as_str())}),
+                json!({"username": username(db, member).await?, "role": role}),
             );
             data.insert("team".into(), json!(team_slug(db, team).await?));
         }

@@ -472,7 +472,7 @@ pub async fn redeliver(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound("delivery"))?;
-    outbox::queue(
+    events::queue(
         &txn,
         row.id,
         &original.message_id,

@@ -12,6 +12,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
 };
 
+use super::events::PENDING;
 use crate::{
     activity::cut_to_bytes,
     db::begin_write,
@@ -21,40 +22,11 @@ use crate::{
     secret::SealingKey,
 };
 
-pub(crate) const PENDING: &str = "pending";
 const DELIVERED: &str = "delivered";
 const FAILED: &str = "failed";
 
 /// The longest wait between two attempts.
 pub const MAX_BACKOFF: Duration = Duration::hours(1);
-
-/// Writes a delivery of `payload` to endpoint `webhook_id`, waiting to be sent.
-pub(crate) async fn queue(
-    db: &impl ConnectionTrait,
-    webhook_id: i64,
-    message_id: &str,
-    event_type: &str,
-    payload: &str,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    webhook_delivery::ActiveModel {
-        webhook_id: Set(webhook_id),
-        message_id: Set(message_id.to_string()),
-        event_type: Set(event_type.to_string()),
-        payload: Set(payload.to_string()),
-        created_at: Set(at),
-        state: Set(PENDING.to_string()),
-        attempts: Set(0),
-        last_attempt_at: Set(None),
-        last_status: Set(None),
-        last_error: Set(None),
-        delivered_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
 
 /// A delivery to send: what goes on the wire, and how many attempts it has had.
 #[derive(Clone, Debug)]
