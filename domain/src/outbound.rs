@@ -46,8 +46,33 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a private address")
     } else if first & 0xffc0 == 0xfe80 {
         Some("a link-local address (cloud metadata lives there)")
-    } else if first == 0x2001 && ip.segments()[1] == 0x0db8 {
+    } else if first & 0xffc0 == 0xfec0 {
+        // Site-local (deprecated), private in practice.
+        Some("a private address")
+    } else if first == 0x2001 && (ip.segments()[1] == 0x0db8 || ip.segments()[1] == 0) {
+        // Documentation, and Teredo (which tunnels to an IPv4 address it hides).
         Some("a reserved address")
+    } else if first == 0x0064 && ip.segments()[1] == 0xff9b && ip.segments()[2] == 0x0001 {
+        // Local-use NAT64 (RFC 8215).
+        Some("a private address")
+    } else if first == 0x2002 {
+        // 6to4 embeds an IPv4 address: judge that one.
+        let [_, a, b, ..] = ip.segments();
+        refused_v4(Ipv4Addr::new(
+            (a >> 8) as u8,
+            a as u8,
+            (b >> 8) as u8,
+            b as u8,
+        ))
+    } else if ip.segments()[..6] == [0; 6] {
+        // IPv4-compatible (deprecated, `::a.b.c.d`).
+        let [.., c, d] = ip.segments();
+        refused_v4(Ipv4Addr::new(
+            (c >> 8) as u8,
+            c as u8,
+            (d >> 8) as u8,
+            d as u8,
+        ))
     } else if first == 0x0064 && ip.segments()[1] == 0xff9b {
         // NAT64 embeds an IPv4 address: judge that one.
         let [.., c, d] = ip.segments();
@@ -91,6 +116,12 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
             "2001:db8::1",
+            "2002:a9fe:a9fe::1",
+            "2002:0a00:0001::1",
+            "::169.254.169.254",
+            "fec0::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b:1::a",
         ] {
             assert!(refused(inside), "{inside} must be refused");
         }
@@ -100,6 +131,7 @@ mod tests {
             "100.128.0.1",
             "2606:50c0:8000::153",
             "::ffff:8.8.8.8",
+            "2002:0808:0808::1",
         ] {
             assert!(!refused(outside), "{outside} is public");
         }

@@ -8,7 +8,8 @@
 //!   why it was turned off.
 //! - `webhook_deliveries`: the outbox, one row per event and endpoint, written in the
 //!   transaction of the change it reports. `message_id` is the `webhook-id` every attempt of
-//!   it carries; the payload is fixed when the row is written.
+//!   it carries; the payload is fixed when the row is written. No foreign key to `webhooks`
+//!   (see below).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -72,11 +73,9 @@ forward_only!(|manager| {
                 .col(integer_null("last_status"))
                 .col(string_len_null("last_error", 400))
                 .col(timestamp_with_time_zone_null("delivered_at"))
-                .foreign_key(&mut cascade_fk(
-                    "webhook_deliveries",
-                    "webhook_id",
-                    "webhooks",
-                ))
+                // No foreign key: a change that queued a delivery just as its endpoint was
+                // removed must not fail for it. Removing an endpoint deletes its deliveries;
+                // the housekeeping deletes any queued in that moment.
                 .to_owned(),
         )
         .await?;

@@ -45,8 +45,10 @@ pub async fn client_for(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((lookup_host.as_str(), port))
+    let lookup = tokio::net::lookup_host((lookup_host.as_str(), port));
+    let addresses: Vec<SocketAddr> = tokio::time::timeout(timeout, lookup)
         .await
+        .map_err(|_| "its host name did not resolve in time".to_string())?
         .map_err(|_| "its host name does not resolve".to_string())?
         .collect();
     let mut refusal = "its host name does not resolve";
@@ -67,6 +69,8 @@ pub async fn client_for(
     };
     let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy from the environment would resolve the name again, itself.
+        .no_proxy()
         .timeout(timeout);
     // An address in the URL is the address checked; a name is pinned to the one checked.
     let builder = if lookup_host.parse::<IpAddr>().is_ok() {

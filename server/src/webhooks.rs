@@ -55,35 +55,29 @@ fn chrono(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Runs until aborted.
+/// Runs until aborted. Endpoints are sent to side by side, at most [`ENDPOINTS`] at a time; a
+/// slow one holds its own slot only, and the others' are claimed again as soon as they are free.
 pub async fn run(db: DatabaseConnection, key: Arc<SealingKey>, settings: Settings) {
     let mut ticker = tokio::time::interval(POLL_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sending = JoinSet::new();
     loop {
         ticker.tick().await;
-        let now = chrono::Utc::now();
-        let claimed = match outbox::claim(
-            &db,
-            &key,
-            now,
-            chrono(settings.lease),
-            ENDPOINTS,
-            PER_ENDPOINT,
-        )
-        .await
-        {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::warn!(%error, "could not claim webhook deliveries");
-                continue;
-            }
-        };
-        // Endpoints side by side; each one's deliveries one after another, in order.
-        let mut sending = JoinSet::new();
-        for endpoint in claimed {
-            sending.spawn(send_endpoint(db.clone(), endpoint, settings));
+        while sending.try_join_next().is_some() {}
+        let free = ENDPOINTS.saturating_sub(sending.len() as u64);
+        if free == 0 {
+            continue;
         }
-        while sending.join_next().await.is_some() {}
+        let now = chrono::Utc::now();
+        let lease = chrono(settings.lease);
+        match outbox::claim(&db, &key, now, lease, free, PER_ENDPOINT).await {
+            Ok(claimed) => {
+                for endpoint in claimed {
+                    sending.spawn(send_endpoint(db.clone(), endpoint, settings));
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not claim webhook deliveries"),
+        }
     }
 }
 
@@ -101,12 +95,18 @@ async fn send_endpoint(db: DatabaseConnection, endpoint: Claimed, settings: Sett
         }
         // The log names the endpoint and the message, never the URL's content or the payload.
         let message = delivery.message_id.as_str();
+        // The attempt (its lookup included) must end within the lease.
         match attempt(&endpoint, delivery, settings.inside()).await {
             Ok(status) => {
                 tracing::info!(webhook, message, status, "webhook delivered");
-                if let Err(error) = outbox::delivered(&db, &endpoint, delivery.id, status).await {
-                    tracing::warn!(webhook, message, %error, "webhook delivered but not marked");
-                    break;
+                match outbox::delivered(&db, &endpoint, delivery.id, status).await {
+                    Ok(true) => {}
+                    // Removed meanwhile: nothing more goes to it.
+                    Ok(false) => break,
+                    Err(error) => {
+                        tracing::warn!(webhook, message, %error, "webhook delivered but not marked");
+                        break;
+                    }
                 }
             }
             Err((status, why)) => {

@@ -140,6 +140,32 @@ async fn health_ready_and_the_first_page() {
     assert!(status.success(), "SIGTERM should exit cleanly: {status:?}");
 }
 
+/// The sign-in page's HTML, as a render that preloads its own bundle writes it. Leptos
+/// (leptos_integration_utils 0.8.9) leaves a render's chunk preloads out a third of the time,
+/// whatever the page (docs/frontend.md: the loader then fetches the bundle itself), so a few
+/// renders are asked for; none with the preload in 20 fails.
+async fn sign_in_page_with_its_preload(server: &TestServer) -> String {
+    let client = reqwest::Client::new();
+    let mut html = String::new();
+    for _ in 0..20 {
+        html = client
+            .get(server.url("/signin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if pkg_links(&html)
+            .iter()
+            .any(|link| link.ends_with(".wasm") && !link.starts_with("/pkg/patdesk."))
+        {
+            break;
+        }
+    }
+    html
+}
+
 /// The `/pkg/…` addresses a page refers to (scripts, stylesheet, wasm preloads).
 fn pkg_links(html: &str) -> Vec<String> {
     html.split("\"/pkg/")
@@ -153,14 +179,7 @@ fn pkg_links(html: &str) -> Vec<String> {
 async fn page_files_are_hashed_precompressed_and_cached_for_a_year() {
     let server = TestServer::start();
     let client = reqwest::Client::new();
-    let html = client
-        .get(server.url("/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = sign_in_page_with_its_preload(&server).await;
     let links = pkg_links(&html);
     let hashed = |ext: &str| {
         links.iter().any(|link| {
@@ -239,14 +258,7 @@ async fn page_files_are_hashed_precompressed_and_cached_for_a_year() {
 async fn a_pages_own_text_is_not_in_what_other_pages_load() {
     let server = TestServer::start();
     let client = reqwest::Client::new();
-    let html = client
-        .get(server.url("/signin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = sign_in_page_with_its_preload(&server).await;
     // The admin page's heading, as its view renders it in the browser.
     let admin_text = b"<h2>Token policy</h2>";
     let contains = |haystack: &[u8]| haystack.windows(admin_text.len()).any(|w| w == admin_text);

@@ -964,6 +964,42 @@ async fn only_admins_manage_webhooks_in_the_app() {
 
     token(&server, "alice", "ops", "seen by the app's webhook", false);
     received_exactly(&receiver, "app", &["token.created"]).await;
+    // The log and the audit stream name the endpoint by its site: a path may hold a credential.
+    let logged = support::text(
+        &server.connect_database().await,
+        "SELECT target AS v FROM activity WHERE kind = 'webhook_created'",
+        [],
+    )
+    .await
+    .unwrap();
+    assert!(
+        logged.starts_with("http://127.0.0.1:") && !logged.contains("/hook/app"),
+        "{logged}"
+    );
+
+    // At most 20 endpoints a team.
+    for n in 1..20 {
+        let url = receiver.url(&format!("more-{n}"));
+        let form = [
+            ("team", "ops"),
+            ("url", url.as_str()),
+            ("events[]", "token.created"),
+        ];
+        assert_eq!(
+            people[0].call("create_webhook", &form).await.status(),
+            StatusCode::OK
+        );
+    }
+    let one_more = people[0].call("create_webhook", &form).await;
+    assert_eq!(one_more.status(), StatusCode::CONFLICT);
+    assert!(
+        one_more
+            .text()
+            .await
+            .unwrap()
+            .contains("the most it may have")
+    );
+    ok(cli(&server, &["webhook", "list", "--team", "ops"], None));
     let response = people[0]
         .call("delete_webhook", &[("team", "ops"), ("id", id)])
         .await;
@@ -975,6 +1011,6 @@ async fn only_admins_manage_webhooks_in_the_app() {
             []
         )
         .await,
-        0
+        19
     );
 }

@@ -68,12 +68,12 @@ async fn role(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> Result<O
         .map(|m| m.role))
 }
 
-/// The webhook events an entry of `kind` is (besides `audit.entry`, which every entry is).
-/// A token's creation is also `token.approval_requested` when it waits for approval.
+/// The webhook events an entry of `kind` may be (besides `audit.entry`, which every entry is).
+/// A token's creation is `token.approval_requested` too only when it waits for approval.
 fn types_of(kind: Kind) -> &'static [EventType] {
     use EventType as E;
     match kind {
-        Kind::TokenCreated => &[E::TokenCreated],
+        Kind::TokenCreated => &[E::TokenCreated, E::TokenApprovalRequested],
         Kind::TokenRegenerated => &[E::TokenRegenerated],
         Kind::TokenRotated => &[E::TokenRotated],
         Kind::TokenDeleted | Kind::TokenRevokedByHolder => &[E::TokenDeleted],
@@ -91,10 +91,19 @@ fn types_of(kind: Kind) -> &'static [EventType] {
     }
 }
 
-/// The endpoints that are on; most instances have none, and then nothing else is read.
-async fn endpoints_on(db: &impl ConnectionTrait) -> Result<Vec<webhook::Model>> {
+/// The endpoints that are on and hear of a change of `team_id` (none: of no team): the
+/// instance's, and that team's. A plain read: a change never waits for, or locks, endpoints.
+async fn endpoints_on(
+    db: &impl ConnectionTrait,
+    team_id: Option<i64>,
+) -> Result<Vec<webhook::Model>> {
+    let mut whose = sea_orm::Condition::any().add(webhook::Column::TeamId.is_null());
+    if let Some(team_id) = team_id {
+        whose = whose.add(webhook::Column::TeamId.eq(team_id));
+    }
     Ok(webhook::Entity::find()
         .filter(webhook::Column::DisabledAt.is_null())
+        .filter(whose)
         .all(db)
         .await?)
 }
@@ -183,26 +192,34 @@ pub(crate) async fn of_entry(
     entry_id: i64,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let hooks = endpoints_on(db).await?;
+    let types = types_of(event.kind);
+    // The token the entry is about (its team says whose endpoints hear of it), or the team of
+    // a membership change.
+    let token = match (&event.token_id, types.is_empty()) {
+        (Some(id), false) => token::Entity::find_by_id(id.as_str()).one(db).await?,
+        _ => None,
+    };
+    let team_id = token
+        .as_ref()
+        .map(|t| t.team_id)
+        .or(event.membership.map(|(team, _)| team));
+    let hooks = endpoints_on(db, team_id).await?;
     if hooks.is_empty() {
         return Ok(());
     }
     let actor = actor_name(db, event).await?;
-    let types = types_of(event.kind);
-    let mut team_id = None;
-    if !types.is_empty() {
+    let waits = token.as_ref().is_some_and(|t| t.pending_approval);
+    let types: Vec<EventType> = types
+        .iter()
+        .copied()
+        .filter(|t| *t != EventType::TokenApprovalRequested || waits)
+        .collect();
+    if hooks.iter().any(|h| types.iter().any(|t| takes(h, *t))) {
         let mut data = Map::new();
         data.insert("actor".into(), json!(actor));
-        let mut types = types.to_vec();
-        if let Some(token_id) = &event.token_id
-            && let Some(t) = token::Entity::find_by_id(token_id.as_str()).one(db).await?
-        {
-            team_id = Some(t.team_id);
-            data.insert("token".into(), token_data(db, &t).await?);
+        if let Some(t) = &token {
+            data.insert("token".into(), token_data(db, t).await?);
             match event.kind {
-                Kind::TokenCreated if t.pending_approval => {
-                    types.push(EventType::TokenApprovalRequested)
-                }
                 Kind::TokenRevokedByAdmin => {
                     data.insert("reason".into(), json!(t.revoke_reason));
                 }
@@ -213,7 +230,6 @@ pub(crate) async fn of_entry(
             }
         }
         if let Some((team, member)) = event.membership {
-            team_id = Some(team);
             let role = role(db, team, member).await?;
             data.insert(
                 "member".into(),
@@ -268,7 +284,7 @@ pub(crate) async fn of_expiry(
     days_left: Option<i64>,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let hooks = endpoints_on(db).await?;
+    let hooks = endpoints_on(db, Some(t.team_id)).await?;
     if hooks.is_empty() {
         return Ok(());
     }

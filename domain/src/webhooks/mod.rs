@@ -16,8 +16,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::{
@@ -120,6 +120,8 @@ pub const MAX_URL_LENGTH: usize = 2000;
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
 /// The deliveries each endpoint shows.
 pub const RECENT_DELIVERIES: u64 = 10;
+/// Endpoints a team (or the instance) may have: each is sent every event it takes.
+pub const MAX_ENDPOINTS: u64 = 20;
 
 /// An endpoint as its admins see it (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,8 +173,8 @@ impl From<webhook_delivery::Model> for Delivery {
     }
 }
 
-/// The team's id (`None` for the instance), if `actor` may manage the scope's webhooks: the
-/// team's admins or instance admins (and the operator).
+/// The team's id and slug (`None` for the instance), if `actor` may manage the scope's
+/// webhooks: a team's admins (and the operator), or the instance admins for the instance's.
 async fn managed_scope(
     db: &impl sea_orm::ConnectionTrait,
     actor: crate::Actor,
@@ -221,6 +223,10 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url> {
     crate::text::check("url", raw, crate::text::Lines::One)?;
     let url = url::Url::parse(raw)
         .map_err(|_| invalid("That is not a URL: write it as https://host/path."))?;
+    // As stored: percent-encoding can make it longer than what was typed.
+    if url.as_str().len() > MAX_URL_LENGTH {
+        return Err(invalid("The URL is longer than 2,000 characters."));
+    }
     if !matches!(url.scheme(), "https" | "http") {
         return Err(invalid("The URL must start with https:// (or http://)."));
     }
@@ -311,6 +317,16 @@ pub async fn create(
     let events = check_events(raw_events, matches!(scope, Scope::Team(_)))?;
     let txn = begin_write(db).await?;
     let team = managed_scope(&txn, by.who, scope).await?;
+    let existing = webhook::Entity::find()
+        .filter(scope_filter(&team))
+        .count(&txn)
+        .await?;
+    if existing >= MAX_ENDPOINTS {
+        return Err(Error::Rule(format!(
+            "{} has {MAX_ENDPOINTS} webhooks, the most it may have: remove one first.",
+            scope_words(&team)
+        )));
+    }
     let secret = WebhookSecret::generate();
     let public_id = format!("whk_{}", crate::tokens::format::random_base62(16));
     let now = Utc::now();
@@ -351,11 +367,21 @@ async fn record(
     };
     let event = Event::by(by, Some(owner), kind).target(format!(
         "{} ({}) of {}",
-        row.url,
+        site_of(&row.url),
         row.public_id,
         scope_words(team)
     ));
     activity::record(txn, event).await
+}
+
+/// An endpoint's URL without its path and query, which may hold a credential of the receiver
+/// (`https://hooks.example.com/…`): how the log, the audit stream and notices name it. Its
+/// admins see the whole URL on its page.
+pub(crate) fn site_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => format!("{}/…", parsed.origin().ascii_serialization()),
+        Err(_) => "an endpoint".to_string(),
+    }
 }
 
 fn shown(row: webhook::Model, deliveries: Vec<Delivery>) -> Webhook {
@@ -425,6 +451,10 @@ pub async fn delete(
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let (row, team) = managed_hook(&txn, by, scope, public_id).await?;
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::WebhookId.eq(row.id))
+        .exec(&txn)
+        .await?;
     webhook::Entity::delete_by_id(row.id).exec(&txn).await?;
     record(&txn, by, Kind::WebhookDeleted, &row, &team).await?;
     txn.commit().await?;
@@ -566,6 +596,13 @@ mod tests {
             assert!(check_url(bad, true).is_err(), "{bad:?}");
         }
         assert!(check_url(&format!("https://example.com/{}", "a".repeat(2000)), false).is_err());
+        // Percent-encoding makes it longer than typed: the stored form is what is measured.
+        let quotes = format!("https://example.com/{}", "\"".repeat(700));
+        assert!(quotes.len() < MAX_URL_LENGTH && check_url(&quotes, false).is_err());
+        assert_eq!(
+            site_of("https://hooks.slack.com/services/T0/B0/s3cr3t?token=x"),
+            "https://hooks.slack.com/…"
+        );
     }
 
     #[test]

@@ -100,13 +100,15 @@ pub async fn claim(
     // Whole microseconds, as PostgreSQL keeps them: `release` finds the claim by this value.
     let until = (now + lease).trunc_subsecs(6);
     let mut claimed = Vec::with_capacity(due.len());
+    let mut unreadable = Vec::new();
     for hook in due {
         let keys = match super::secrets_of(key, &hook, now) {
             Ok(keys) => keys,
             Err(error) => {
                 // Sealed with another key: this process's PATDESK_SECRET_KEY differs from the
-                // one that made it. Left for a process that can sign (docs/webhooks.md).
+                // one that made it. Left a minute for a process that can sign (docs/webhooks.md).
                 tracing::error!(webhook = %hook.public_id, %error, "webhook secret unreadable");
+                unreadable.push(hook.id);
                 continue;
             }
         };
@@ -134,6 +136,16 @@ pub async fn claim(
             deliveries,
         });
     }
+    if !unreadable.is_empty() {
+        webhook::Entity::update_many()
+            .col_expr(
+                webhook::Column::NextAttemptAt,
+                Expr::value(now + Duration::minutes(1)),
+            )
+            .filter(webhook::Column::Id.is_in(unreadable))
+            .exec(&txn)
+            .await?;
+    }
     if !claimed.is_empty() {
         webhook::Entity::update_many()
             .col_expr(webhook::Column::ClaimedUntil, Expr::value(until))
@@ -146,13 +158,13 @@ pub async fn claim(
 }
 
 /// The receiver took delivery `id` (a 2xx answer with `status`): the endpoint is no longer
-/// failing.
+/// failing. Answers whether the endpoint still exists (it may have been removed meanwhile).
 pub async fn delivered(
     db: &DatabaseConnection,
     claimed: &Claimed,
     id: i64,
     status: u16,
-) -> Result<()> {
+) -> Result<bool> {
     let now = Utc::now();
     let txn = begin_write(db).await?;
     webhook_delivery::Entity::update_many()
@@ -174,7 +186,7 @@ pub async fn delivered(
         .filter(webhook_delivery::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    webhook::Entity::update_many()
+    let endpoint = webhook::Entity::update_many()
         .col_expr(
             webhook::Column::FailingSince,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -187,7 +199,7 @@ pub async fn delivered(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(endpoint.rows_affected > 0)
 }
 
 /// How retries are spaced and when an endpoint is given up.
@@ -289,7 +301,11 @@ async fn tell_admins(
                 .await?
         }
     };
-    let detail = format!("{} ({}): {error}", hook.url, hook.public_id);
+    let detail = format!(
+        "{} ({}): {error}",
+        super::site_of(&hook.url),
+        hook.public_id
+    );
     for admin in admins {
         let notice =
             Notice::about_account(NoticeKind::WebhookDisabled, admin).detail(detail.clone());
@@ -312,11 +328,23 @@ pub async fn release(db: &DatabaseConnection, claimed: &Claimed) -> Result<()> {
     Ok(())
 }
 
-/// Deletes settled deliveries older than `before` (housekeeping); waiting ones stay.
+/// Deletes settled deliveries older than `before`, and those of endpoints that no longer exist
+/// (queued as one was removed), for the housekeeping; waiting ones of live endpoints stay.
 pub async fn purge(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64> {
+    let endpoints = Query::select()
+        .column(webhook::Column::Id)
+        .from(webhook::Entity)
+        .to_owned();
     Ok(webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::State.ne(PENDING))
-        .filter(webhook_delivery::Column::CreatedAt.lt(before))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(webhook_delivery::Column::State.ne(PENDING))
+                        .add(webhook_delivery::Column::CreatedAt.lt(before)),
+                )
+                .add(webhook_delivery::Column::WebhookId.not_in_subquery(endpoints)),
+        )
         .exec(db)
         .await?
         .rows_affected)
