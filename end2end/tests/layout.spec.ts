@@ -260,8 +260,9 @@ for (const width of WIDTHS) {
         ["/notifications", "notifications"],
         ["/admin", "admin"],
         ["/admin/users", "admin-users", "table.accounts"],
-        ["/admin/tokens", "admin-tokens", "table.team-tokens"],
         ["/admin/webhooks", "admin-webhooks"],
+        // Last: the checks below use its Revoke buttons.
+        ["/admin/tokens", "admin-tokens", "table.team-tokens"],
       ];
       for (const [path, name, table] of pages) {
         await page.goto(path);
