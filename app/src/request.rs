@@ -13,3 +13,15 @@ pub struct OverHttps(pub bool);
 pub fn over_https(extensions: &http::Extensions) -> bool {
     extensions.get::<OverHttps>().is_some_and(|https| https.0)
 }
+
+/// The server function's answer carries a secret (a token, a credential, a signing secret)
+/// shown this once: no browser or proxy cache may keep it.
+#[cfg(feature = "ssr")]
+pub fn no_store() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+}

@@ -58,13 +58,7 @@ pub async fn create_scim_credential(name: String) -> Result<NewScimCredential, A
     let user = require_recent_sign_in()?;
     let (credential, secret) =
         domain::identity::scim::create_credential(&db()?, origin(&user).into(), &name).await?;
-    // The secret is in this answer: no cache may keep it.
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    crate::request::no_store();
     Ok(NewScimCredential {
         id: credential.id,
         name: credential.name,

@@ -335,12 +335,7 @@ pub async fn create_service_account_token(
         request,
     )
     .await?;
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    crate::request::no_store();
     Ok(NewAccountToken {
         account,
         description: issued.info.description,

@@ -100,13 +100,7 @@ pub async fn create_service(
         },
     )
     .await?;
-    // The secret is in this answer: no cache may keep it.
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    crate::request::no_store();
     Ok(NewService {
         id: service.id,
         name: service.name,

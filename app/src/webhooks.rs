@@ -75,16 +75,6 @@ fn scope_of(team: &str) -> Result<domain::webhooks::Scope, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn no_store() {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
-}
-
-#[cfg(feature = "ssr")]
 fn row(w: domain::webhooks::Webhook) -> WebhookRow {
     use domain::time::minute;
     let state = match (&w.disabled_at, &w.failing_since, &w.next_attempt_at) {
@@ -178,7 +168,7 @@ pub async fn create_webhook(
         allow_private,
     )
     .await?;
-    no_store();
+    crate::request::no_store();
     Ok(NewSecret {
         id: hook.id,
         url: hook.url,
@@ -196,7 +186,7 @@ pub async fn rotate_webhook_secret(team: String, id: String) -> Result<NewSecret
     let secret =
         domain::webhooks::rotate_secret(&db, &sealing_key()?, origin(&user).into(), &scope, &id)
             .await?;
-    no_store();
+    crate::request::no_store();
     Ok(NewSecret {
         url: String::new(),
         id,

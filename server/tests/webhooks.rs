@@ -56,6 +56,16 @@ fn create_hook(
     )
 }
 
+/// Team ops's endpoint `name` of `receiver`, taking `token.created`: (id, secret).
+fn ops_token_hook(server: &TestServer, receiver: &Receiver, name: &str) -> (String, String) {
+    create_hook(
+        server,
+        &["--team", "ops"],
+        &receiver.url(name),
+        &["token.created"],
+    )
+}
+
 fn list_hooks(server: &TestServer, scope: &[&str]) -> Value {
     let mut args = vec!["webhook", "list", "--json"];
     args.extend_from_slice(scope);
@@ -505,12 +515,7 @@ async fn a_receiver_down_for_a_while_gets_the_same_ids_in_order() {
     let server = webhook_server(&[]);
     alice_owns_ops(&server);
     let receiver = Receiver::start();
-    let (hook, secret) = create_hook(
-        &server,
-        &["--team", "ops"],
-        &receiver.url("flaky"),
-        &["token.created"],
-    );
+    let (hook, secret) = ops_token_hook(&server, &receiver, "flaky");
     receiver
         .control("flaky", json!({"secrets": [secret], "down": true}))
         .await;
@@ -571,12 +576,7 @@ async fn a_crash_mid_delivery_is_made_good_after_the_restart() {
     write_dotenv(&server, &ENV);
     alice_owns_ops(&server);
     let receiver = Receiver::start();
-    let (_, secret) = create_hook(
-        &server,
-        &["--team", "ops"],
-        &receiver.url("slow"),
-        &["token.created"],
-    );
+    let (_, secret) = ops_token_hook(&server, &receiver, "slow");
     receiver
         .control("slow", json!({"secrets": [secret], "hold_seconds": 5}))
         .await;
@@ -618,12 +618,7 @@ async fn an_endpoint_failing_too_long_is_turned_off_and_its_admins_told() {
     let server = webhook_server(&[("PATDESK_WEBHOOK_GIVE_UP_SECONDS", "3")]);
     alice_owns_ops(&server);
     let receiver = Receiver::start();
-    let (hook, secret) = create_hook(
-        &server,
-        &["--team", "ops"],
-        &receiver.url("dead"),
-        &["token.created"],
-    );
+    let (hook, secret) = ops_token_hook(&server, &receiver, "dead");
     receiver
         .control("dead", json!({"secrets": [secret], "down": true}))
         .await;
@@ -679,12 +674,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_for_a_day() {
     let server = webhook_server(&[]);
     alice_owns_ops(&server);
     let receiver = Receiver::start();
-    let (hook, old) = create_hook(
-        &server,
-        &["--team", "ops"],
-        &receiver.url("rot"),
-        &["token.created"],
-    );
+    let (hook, old) = ops_token_hook(&server, &receiver, "rot");
     receiver.trust("rot", &old).await;
     token(&server, "alice", "ops", "before", false);
     let got = received_exactly(&receiver, "rot", &["token.created"]).await;
@@ -791,12 +781,7 @@ async fn private_destinations_are_refused_at_creation_and_at_send_time() {
     // sender refuses the address it resolved, and the receiver hears nothing.
     let receiver = Receiver::start();
     write_dotenv(&server, &[("PATDESK_WEBHOOK_ALLOW_PRIVATE", "true")]);
-    create_hook(
-        &server,
-        &["--team", "ops"],
-        &receiver.url("inside"),
-        &["token.created"],
-    );
+    ops_token_hook(&server, &receiver, "inside");
     token(&server, "alice", "ops", "goes nowhere", false);
     let listed = eventually("the attempt is refused", || async {
         let listed = list_hooks(&server, &["--team", "ops"]);
@@ -824,12 +809,7 @@ async fn two_postgres_processes_deliver_each_event_once() {
     write_dotenv(&a, &env);
     alice_owns_ops(&a);
     let receiver = Receiver::start();
-    let (_, secret) = create_hook(
-        &a,
-        &["--team", "ops"],
-        &receiver.url("both"),
-        &["token.created"],
-    );
+    let (_, secret) = ops_token_hook(&a, &receiver, "both");
     receiver.trust("both", &secret).await;
     token(&a, "alice", "ops", "admin", true);
     for n in 0..30 {

@@ -133,9 +133,6 @@ pub(crate) mod ssr {
         time,
         tokens::{Issued, TokenInfo},
     };
-    use http::{HeaderValue, header};
-    use leptos::prelude::use_context;
-    use leptos_axum::ResponseOptions;
 
     use domain::tokens::ended::{Ended, Ending, InactiveToken};
 
@@ -276,9 +273,7 @@ pub(crate) mod ssr {
 
     /// The response carrying a secret must never be stored by a browser or proxy cache.
     pub fn issued(issued: Issued) -> IssuedToken {
-        if let Some(response) = use_context::<ResponseOptions>() {
-            response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
+        crate::request::no_store();
         IssuedToken {
             id: issued.info.id,
             description: issued.info.description,
